@@ -1,0 +1,195 @@
+#include "io/fd.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+
+#include "absl/strings/str_format.h"
+#include "util/status.h"
+
+namespace wk::io {
+namespace {
+
+// Marks end-of-file errors so IsEndOfFile does not depend on message text.
+constexpr char kEofPayload[] = "wkspkit/eof";
+
+absl::StatusOr<Fd> OpenFlags(const std::string& path, int flags) {
+  int fd;
+  do {
+    fd = ::open(path.c_str(), flags | O_CLOEXEC);
+  } while (fd < 0 && errno == EINTR);
+  if (fd < 0) [[unlikely]] return ErrnoError(errno, "open", path);
+  return Fd(fd);
+}
+
+}  // namespace
+
+std::string FdName(int fd) { return absl::StrFormat("fd %d", fd); }
+
+void Fd::reset(int fd) {
+  if (fd_ >= 0) ::close(fd_);  // Linux frees the descriptor even on EINTR
+  fd_ = fd;
+}
+
+absl::Status Fd::Close() {
+  if (fd_ < 0) return absl::OkStatus();
+  int fd = release();
+  if (::close(fd) != 0 && errno != EINTR) [[unlikely]] {
+    return ErrnoError(errno, "close", FdName(fd));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<Fd> OpenRead(const std::string& path) {
+  return OpenFlags(path, O_RDONLY);
+}
+
+absl::StatusOr<Fd> OpenReadWrite(const std::string& path) {
+  return OpenFlags(path, O_RDWR);
+}
+
+absl::StatusOr<Fd> CreateExclusive(const std::string& path, mode_t mode) {
+  if (mode & ~mode_t{07777}) [[unlikely]] {
+    return absl::InvalidArgumentError(
+        absl::StrFormat("create %s: bad mode 0%o", path, mode));
+  }
+  WK_ASSIGN_OR_RETURN(Fd fd, OpenFlags(path, O_RDWR | O_CREAT | O_EXCL));
+  // open(2) applies the umask; fchmod gives the exact bits asked for.
+  if (::fchmod(fd.get(), mode) != 0) [[unlikely]] {
+    absl::Status status = ErrnoError(errno, "fchmod", path);
+    fd.reset();
+    ::unlink(path.c_str());
+    return status;
+  }
+  return fd;
+}
+
+absl::Status EndOfFileError(std::string_view what, uint64_t got,
+                            uint64_t want) {
+  absl::Status status = absl::OutOfRangeError(absl::StrFormat(
+      "read %s: unexpected end of file after %u of %u bytes", what, got, want));
+  status.SetPayload(kEofPayload, absl::Cord("1"));
+  return status;
+}
+
+bool IsEndOfFile(const absl::Status& status) {
+  return status.GetPayload(kEofPayload).has_value();
+}
+
+absl::StatusOr<size_t> ReadAtLeast(int fd, void* buf, size_t min, size_t max) {
+  if (min > max) [[unlikely]] {
+    return absl::InvalidArgumentError(
+        absl::StrFormat("read %s: min %u > max %u", FdName(fd), min, max));
+  }
+  auto* p = static_cast<char*>(buf);
+  size_t got = 0;
+  do {
+    ssize_t r = ::read(fd, p + got, max - got);
+    if (r > 0) {
+      got += static_cast<size_t>(r);
+      continue;
+    }
+    if (r == 0) {
+      if (got < min) [[unlikely]] return EndOfFileError(FdName(fd), got, min);
+      break;
+    }
+    if (errno == EINTR) continue;
+    return ErrnoError(errno, "read", FdName(fd));
+  } while (got < min);
+  return got;
+}
+
+absl::Status ReadExact(int fd, void* buf, size_t n) {
+  if (n == 0) return absl::OkStatus();
+  auto got = ReadAtLeast(fd, buf, n, n);
+  return got.status();
+}
+
+absl::Status WriteExact(int fd, const void* buf, size_t n) {
+  const auto* p = static_cast<const char*>(buf);
+  while (n) {
+    ssize_t w = ::write(fd, p, n);
+    if (w > 0) {
+      p += w;
+      n -= static_cast<size_t>(w);
+      continue;
+    }
+    if (w < 0 && errno == EINTR) continue;
+    // write(2) returning 0 for n > 0 is not expected; treat it as no space.
+    return ErrnoError(w < 0 ? errno : ENOSPC, "write", FdName(fd));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status PReadExact(int fd, void* buf, size_t n, uint64_t offset) {
+  auto* p = static_cast<char*>(buf);
+  size_t got = 0;
+  while (got < n) {
+    ssize_t r = ::pread(fd, p + got, n - got, static_cast<off_t>(offset + got));
+    if (r > 0) {
+      got += static_cast<size_t>(r);
+      continue;
+    }
+    if (r == 0) [[unlikely]] return EndOfFileError(FdName(fd), got, n);
+    if (errno == EINTR) continue;
+    return ErrnoError(errno, "pread", FdName(fd));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status PWriteExact(int fd, const void* buf, size_t n, uint64_t offset) {
+  const auto* p = static_cast<const char*>(buf);
+  size_t done = 0;
+  while (done < n) {
+    ssize_t w =
+        ::pwrite(fd, p + done, n - done, static_cast<off_t>(offset + done));
+    if (w > 0) {
+      done += static_cast<size_t>(w);
+      continue;
+    }
+    if (w < 0 && errno == EINTR) continue;
+    return ErrnoError(w < 0 ? errno : ENOSPC, "pwrite", FdName(fd));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Fsync(int fd) {
+  if (::fsync(fd) != 0) [[unlikely]] return ErrnoError(errno, "fsync", FdName(fd));
+  return absl::OkStatus();
+}
+
+absl::StatusOr<uint64_t> Seek(int fd, int64_t offset, Whence whence) {
+  int w = whence == Whence::kSet ? SEEK_SET
+          : whence == Whence::kCur ? SEEK_CUR
+                                   : SEEK_END;
+  off_t r = ::lseek(fd, static_cast<off_t>(offset), w);
+  if (r < 0) [[unlikely]] {
+    if (errno == ESPIPE) {
+      return absl::FailedPreconditionError(
+          absl::StrFormat("seek %s: not seekable (pipe, socket or terminal)",
+                          FdName(fd)));
+    }
+    return ErrnoError(errno, "seek", FdName(fd));
+  }
+  return static_cast<uint64_t>(r);
+}
+
+bool IsSeekable(int fd) { return ::lseek(fd, 0, SEEK_CUR) >= 0; }
+
+absl::StatusOr<uint64_t> FileSize(int fd) {
+  struct stat st;
+  if (::fstat(fd, &st) != 0) [[unlikely]] return ErrnoError(errno, "fstat", FdName(fd));
+  if (S_ISREG(st.st_mode)) return static_cast<uint64_t>(st.st_size);
+  if (S_ISBLK(st.st_mode)) {
+    WK_ASSIGN_OR_RETURN(uint64_t cur, Seek(fd, 0, Whence::kCur));
+    WK_ASSIGN_OR_RETURN(uint64_t end, Seek(fd, 0, Whence::kEnd));
+    WK_RETURN_IF_ERROR(Seek(fd, static_cast<int64_t>(cur), Whence::kSet).status());
+    return end;
+  }
+  return absl::FailedPreconditionError(absl::StrFormat(
+      "size of %s: not a regular file (no size known)", FdName(fd)));
+}
+
+}  // namespace wk::io
