@@ -1,0 +1,262 @@
+#include "wksp/checkpt_format.h"
+
+#include <algorithm>
+#include <cstring>
+
+#include "absl/strings/str_format.h"
+#include "util/hash.h"
+
+namespace wk::wksp::format {
+namespace {
+
+absl::Status Bad(std::string_view what) {
+  return absl::DataLossError(absl::StrFormat("corrupt checkpoint: %s", what));
+}
+
+// Copies name into a zero-padded 40-byte field.
+void StoreName(uint8_t* out, std::string_view name) {
+  std::memset(out, 0, kNameMax);
+  std::memcpy(out, name.data(), std::min(name.size(), kNameMax - 1));
+}
+
+// The name in a 40-byte field: up to the first NUL, which must exist.
+bool LoadName(const uint8_t* in, std::string* name) {
+  const void* nul = std::memchr(in, 0, kNameMax);
+  if (!nul) return false;
+  name->assign(reinterpret_cast<const char*>(in),
+               static_cast<const uint8_t*>(nul) - in);
+  return true;
+}
+
+// The info strings in file order with their size limits (NUL included).
+struct InfoString {
+  std::string Info::*field;
+  uint64_t max;
+};
+constexpr InfoString kInfoStrings[] = {
+    {&Info::app, kLogStrMax},   {&Info::thread, kLogStrMax},
+    {&Info::host, kLogStrMax},  {&Info::cpu, kLogStrMax},
+    {&Info::group, kLogStrMax}, {&Info::user, kLogStrMax},
+    {&Info::path, kPathMax},    {&Info::binfo, kInfoStrMax},
+    {&Info::uinfo, kInfoStrMax},
+};
+constexpr size_t kInfoStringCnt = std::size(kInfoStrings);
+constexpr size_t kInfoSzOff = 72;  // sz_app; the others follow
+
+}  // namespace
+
+bool ValidName(std::string_view name) {
+  if (name.empty() || name.size() >= kNameMax) return false;
+  for (size_t i = 0; i < name.size(); ++i) {
+    char c = name[i];
+    bool alnum = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+                 (c >= '0' && c <= '9');
+    if (!alnum && (i == 0 || (c != '_' && c != '.' && c != '-'))) return false;
+  }
+  return true;
+}
+
+uint64_t GaddrLo(uint64_t part_max) { return 128 + 64 * part_max; }
+
+absl::Status ValidateGeometry(uint64_t part_max, uint64_t data_max) {
+  if (part_max == 0 || part_max > 0xFFFFFFFFULL) {
+    return absl::InvalidArgumentError(
+        absl::StrFormat("part_max %u not in [1, 2^32-1]", part_max));
+  }
+  uint64_t lo = GaddrLo(part_max);
+  if (data_max == 0 || data_max > kMax - 128 - lo) {
+    return absl::InvalidArgumentError(absl::StrFormat(
+        "data_max %u not in [1, 2^64-129-gaddr_lo] (part_max %u)", data_max,
+        part_max));
+  }
+  return absl::OkStatus();
+}
+
+void EncodeHeader(const Header& h, uint8_t out[kHeaderSz]) {
+  StoreU64(out + 0, kMagic);
+  StoreU32(out + 8, static_cast<uint32_t>(h.style));
+  StoreU32(out + 12, static_cast<uint32_t>(h.frame_style_compressed));
+  StoreU32(out + 16, h.reserved);
+  StoreName(out + 20, h.name);
+  StoreU32(out + 60, h.seed);
+  StoreU64(out + 64, h.part_max);
+  StoreU64(out + 72, h.data_max);
+}
+
+absl::Status DecodeHeader(std::span<const uint8_t> in, Header* h) {
+  if (in.size() < kHeaderSz) [[unlikely]] return Bad("header truncated");
+  const uint8_t* p = in.data();
+  if (LoadU64(p) != kMagic) [[unlikely]] return Bad("bad magic");
+  h->style = static_cast<int32_t>(LoadU32(p + 8));
+  h->frame_style_compressed = static_cast<int32_t>(LoadU32(p + 12));
+  h->reserved = LoadU32(p + 16);
+  if (h->style != 2) [[unlikely]] {
+    return Bad(absl::StrFormat("header style %d (want 2)", h->style));
+  }
+  if (h->frame_style_compressed != kFrameRaw &&
+      h->frame_style_compressed != kFrameLz4) [[unlikely]] {
+    return Bad(absl::StrFormat("unknown frame style %d",
+                               h->frame_style_compressed));
+  }
+  if (h->reserved != 0) [[unlikely]] return Bad("header reserved field not 0");
+  if (!LoadName(p + 20, &h->name) || !ValidName(h->name)) [[unlikely]] {
+    return Bad("header has an invalid workspace name");
+  }
+  h->seed = LoadU32(p + 60);
+  h->part_max = LoadU64(p + 64);
+  h->data_max = LoadU64(p + 72);
+  absl::Status geometry = ValidateGeometry(h->part_max, h->data_max);
+  if (!geometry.ok()) [[unlikely]] {
+    return Bad(absl::StrFormat("header %s", geometry.message()));
+  }
+  return absl::OkStatus();
+}
+
+void EncodeInfo(const Info& info, uint8_t out[kInfoSz], std::string* strings) {
+  StoreU64(out + 0, info.mode);
+  StoreU64(out + 8, static_cast<uint64_t>(info.wallclock));
+  StoreU64(out + 16, info.app_id);
+  StoreU64(out + 24, info.thread_id);
+  StoreU64(out + 32, info.host_id);
+  StoreU64(out + 40, info.cpu_id);
+  StoreU64(out + 48, info.group_id);
+  StoreU64(out + 56, info.tid);
+  StoreU64(out + 64, info.user_id);
+  strings->clear();
+  for (size_t i = 0; i < kInfoStringCnt; ++i) {
+    const std::string& s = info.*kInfoStrings[i].field;
+    // Stop at an embedded NUL and truncate to the limit, so the reader's
+    // "first NUL at sz-1" rule always holds.
+    size_t len = std::min({s.size(), std::strlen(s.c_str()),
+                           static_cast<size_t>(kInfoStrings[i].max - 1)});
+    strings->append(s.data(), len);
+    strings->push_back('\0');
+    StoreU64(out + kInfoSzOff + 8 * i, len + 1);
+  }
+}
+
+absl::Status DecodeInfoStruct(std::span<const uint8_t> in, Info* info,
+                              uint64_t* strings_sz) {
+  if (in.size() < kInfoSz) [[unlikely]] return Bad("info truncated");
+  const uint8_t* p = in.data();
+  info->mode = LoadU64(p + 0);
+  info->wallclock = static_cast<int64_t>(LoadU64(p + 8));
+  info->app_id = LoadU64(p + 16);
+  info->thread_id = LoadU64(p + 24);
+  info->host_id = LoadU64(p + 32);
+  info->cpu_id = LoadU64(p + 40);
+  info->group_id = LoadU64(p + 48);
+  info->tid = LoadU64(p + 56);
+  info->user_id = LoadU64(p + 64);
+  uint64_t total = 0;
+  for (size_t i = 0; i < kInfoStringCnt; ++i) {
+    uint64_t sz = LoadU64(p + kInfoSzOff + 8 * i);
+    if (sz == 0 || sz > kInfoStrings[i].max) [[unlikely]] {
+      return Bad(absl::StrFormat("info string %d size %u not in [1, %u]", i,
+                                 sz, kInfoStrings[i].max));
+    }
+    total += sz;
+  }
+  if (total > kInfoStrTotalMax) [[unlikely]] return Bad("info strings too large");
+  *strings_sz = total;
+  return absl::OkStatus();
+}
+
+absl::Status DecodeInfoStrings(std::span<const uint8_t> in, Info* info) {
+  // Sizes were validated by DecodeInfoStruct; re-derive them from the
+  // caller's layout: each string ends at its first NUL.
+  size_t off = 0;
+  for (size_t i = 0; i < kInfoStringCnt; ++i) {
+    const void* nul = std::memchr(in.data() + off, 0, in.size() - off);
+    if (!nul) [[unlikely]] return Bad("info string not NUL-terminated");
+    size_t len = static_cast<const uint8_t*>(nul) - (in.data() + off);
+    (info->*kInfoStrings[i].field)
+        .assign(reinterpret_cast<const char*>(in.data() + off), len);
+    off += len + 1;
+  }
+  if (off != in.size()) [[unlikely]] return Bad("info string sizes disagree");
+  return absl::OkStatus();
+}
+
+void EncodeCmd(const Cmd& c, uint8_t out[kCmdSz]) {
+  StoreU64(out + 0, c.a);
+  StoreU64(out + 8, c.b);
+  StoreU64(out + 16, c.c);
+}
+
+Cmd DecodeCmd(const uint8_t in[kCmdSz]) {
+  return Cmd{LoadU64(in), LoadU64(in + 8), LoadU64(in + 16)};
+}
+
+void EncodeFooter(const Footer& f, uint8_t out[kFooterSz]) {
+  StoreU64(out + 0, f.alloc_cnt);
+  StoreU64(out + 8, f.cgroup_cnt);
+  StoreU64(out + 16, f.volume_cnt);
+  StoreU64(out + 24, f.frame_off);
+  StoreU64(out + 32, f.checkpt_sz);
+  StoreU64(out + 40, f.data_max);
+  StoreU64(out + 48, f.part_max);
+  StoreU32(out + 56, f.seed);
+  std::memcpy(out + 60, f.name, kNameMax);
+  StoreU32(out + 100, f.reserved);
+  StoreU32(out + 104, static_cast<uint32_t>(f.frame_style_compressed));
+  StoreU32(out + 108, static_cast<uint32_t>(f.style));
+  StoreU64(out + 112, f.unmagic);
+}
+
+Footer DecodeFooter(const uint8_t in[kFooterSz]) {
+  Footer f;
+  f.alloc_cnt = LoadU64(in + 0);
+  f.cgroup_cnt = LoadU64(in + 8);
+  f.volume_cnt = LoadU64(in + 16);
+  f.frame_off = LoadU64(in + 24);
+  f.checkpt_sz = LoadU64(in + 32);
+  f.data_max = LoadU64(in + 40);
+  f.part_max = LoadU64(in + 48);
+  f.seed = LoadU32(in + 56);
+  std::memcpy(f.name, in + 60, kNameMax);
+  f.reserved = LoadU32(in + 100);
+  f.frame_style_compressed = static_cast<int32_t>(LoadU32(in + 104));
+  f.style = static_cast<int32_t>(LoadU32(in + 108));
+  f.unmagic = LoadU64(in + 112);
+  return f;
+}
+
+absl::Status CheckFooterMatchesHeader(const Footer& f, const Header& h,
+                                      const uint8_t header_bytes[kHeaderSz]) {
+  if (f.unmagic != ~kMagic) [[unlikely]] return Bad("footer bad unmagic");
+  if (f.style != h.style || f.frame_style_compressed != h.frame_style_compressed ||
+      f.reserved != h.reserved || f.seed != h.seed ||
+      f.part_max != h.part_max || f.data_max != h.data_max ||
+      std::memcmp(f.name, header_bytes + 20, kNameMax) != 0) [[unlikely]] {
+    return Bad("footer does not match header");
+  }
+  return absl::OkStatus();
+}
+
+std::vector<std::vector<uint32_t>> AssignCgroups(std::span<const Alloc> allocs) {
+  uint64_t a = allocs.size();
+  uint64_t g = std::min((a + kCgroupTarget - 1) / kCgroupTarget, kCgroupMax);
+  std::vector<std::vector<uint32_t>> lists(g);
+  if (g == 0) return lists;
+  std::vector<uint64_t> load(g, 0);
+  uint64_t last = 0, cur = 0;
+  // Visit in descending lo and prepend, so each list ends up ascending; we
+  // append and reverse at the end instead.
+  for (uint64_t i = a; i-- > 0;) {
+    const Alloc& p = allocs[i];
+    uint64_t h = HashU64(p.lo);
+    uint64_t c0 = last, c1 = cur, c2 = h % g, c3 = (h >> 32) % g;
+    uint64_t x = load[c0] <= load[c1] ? c0 : c1;
+    uint64_t y = load[c2] <= load[c3] ? c2 : c3;
+    uint64_t k = load[x] <= load[y] ? x : y;
+    cur = cur < g - 1 ? cur + 1 : 0;
+    last = k;
+    load[k] += kCmdSz + (p.hi - p.lo);
+    lists[k].push_back(static_cast<uint32_t>(i));
+  }
+  for (auto& l : lists) std::reverse(l.begin(), l.end());
+  return lists;
+}
+
+}  // namespace wk::wksp::format
