@@ -1,0 +1,26 @@
+// Ceilings measured in the same process as the benchmark they judge: plain
+// memcpy and the raw LZ4 block loop over the same bytes. Each figure is
+// measured once per process (first call) and cached; benchmarks report their
+// throughput divided by the ceiling as a counter (e.g. "x_memcpy"), so a
+// figure and its ceiling always come from the same machine and moment.
+#ifndef WKSPKIT_BENCH_CEILING_H_
+#define WKSPKIT_BENCH_CEILING_H_
+
+#include <cstddef>
+#include <cstdint>
+
+namespace wk::bench {
+
+// Bytes per second of memcpy between two buffers of `bytes` bytes (already
+// touched), using `threads` threads each copying an equal share.
+double MemcpyBytesPerSecond(uint64_t bytes, size_t threads);
+
+// Bytes (uncompressed) per second of LZ4_compress_fast_continue (acceleration
+// 1) / LZ4_decompress_safe_continue over 64 KiB chunks of `bytes` bytes of
+// FillHalfCompressible data, one thread per `threads`, each on its share.
+double Lz4CompressBytesPerSecond(uint64_t bytes, size_t threads);
+double Lz4DecompressBytesPerSecond(uint64_t bytes, size_t threads);
+
+}  // namespace wk::bench
+
+#endif  // WKSPKIT_BENCH_CEILING_H_
