@@ -1,0 +1,220 @@
+// Styles v2 and v3 (§4): the writer. Frames are produced by up to `threads`
+// threads at once: the header and info frames, each cgroup frame and the
+// trailer (appendix, volumes, footer) are segments of an OrderedOutput.
+// Every segment gets its own checkpt::Writer primed with the LZ4 state that a
+// single sequential writer would have at that point, so the bytes do not
+// depend on the thread count.
+#include <atomic>
+#include <memory>
+#include <vector>
+
+#include "absl/strings/str_format.h"
+#include "checkpt/checkpt.h"
+#include "util/status.h"
+#include "util/thread_pool.h"
+#include "wksp/checkpt_internal.h"
+#include "wksp/ordered_output.h"
+
+namespace wk::wksp::internal {
+namespace {
+
+constexpr size_t kWbufSz = size_t{8} << 20;  // per thread
+
+struct Plan {
+  int fsc;  // frame style of every frame but header and footer
+  uint8_t header[format::kHeaderSz];
+  uint8_t info[format::kInfoSz];
+  std::string strings;
+  std::vector<std::vector<uint32_t>> lists;  // cgroup -> indices into allocs
+  // LZ4 state before each segment's first LZ4 frame opens.
+  std::vector<checkpt::Lz4StreamState> state;
+  // Sizes of each segment as RAW frames (exact for v2, for progress in v3).
+  std::vector<uint64_t> raw_sz;
+};
+
+Plan MakePlan(Wksp& wksp, std::span<const format::Alloc> allocs,
+              const format::Info& info, int fsc) {
+  Plan p;
+  p.fsc = fsc;
+  format::Header h;
+  h.frame_style_compressed = fsc;
+  h.name = wksp.name();
+  h.seed = wksp.seed();
+  h.part_max = wksp.part_max();
+  h.data_max = wksp.data_max();
+  format::EncodeHeader(h, p.header);
+  format::EncodeInfo(info, p.info, &p.strings);
+  p.lists = format::AssignCgroups(allocs);
+  const size_t g = p.lists.size();
+
+  // Replay the buffer sizes of every LZ4 frame in file order.
+  checkpt::Lz4StateModel model;
+  auto frame = [&](std::initializer_list<uint64_t> sizes) {
+    model.OpenLz4Frame();
+    for (uint64_t s : sizes) model.AddBuffer(s);
+  };
+  p.state.push_back(model.state());
+  p.raw_sz.push_back(format::kHeaderSz + format::kInfoSz + p.strings.size());
+  if (fsc == format::kFrameLz4) frame({format::kInfoSz, p.strings.size()});
+  for (const auto& list : p.lists) {
+    p.state.push_back(model.state());
+    uint64_t raw = format::kCmdSz * (list.size() + 1);
+    if (fsc == format::kFrameLz4) {
+      model.OpenLz4Frame();
+      for (size_t i = 0; i <= list.size(); ++i) model.AddBuffer(format::kCmdSz);
+    }
+    for (uint32_t i : list) {
+      uint64_t sz = allocs[i].hi - allocs[i].lo;
+      raw += sz;
+      if (fsc == format::kFrameLz4) model.AddBuffer(sz);
+    }
+    p.raw_sz.push_back(raw);
+  }
+  p.state.push_back(model.state());
+  p.raw_sz.push_back(format::kCmdSz + 16 * g + format::kCmdSz +
+                     format::kFooterSz);
+  return p;
+}
+
+// Runs the open/buffers/close of one frame on w.
+template <typename Body>
+absl::StatusOr<uint64_t> Frame(checkpt::Writer& w, int style, Body body) {
+  WK_RETURN_IF_ERROR(w.Open(style).status());
+  WK_RETURN_IF_ERROR(body());
+  return w.Close();
+}
+
+absl::Status Meta(checkpt::Writer& w, const void* p, uint64_t sz) {
+  return w.Meta(p, sz);
+}
+
+absl::Status Cmd(checkpt::Writer& w, uint64_t a, uint64_t b, uint64_t c) {
+  uint8_t buf[format::kCmdSz];
+  format::EncodeCmd({a, b, c}, buf);
+  return w.Meta(buf, sizeof(buf));
+}
+
+}  // namespace
+
+absl::Status WriteV2(Wksp& wksp, std::span<const format::Alloc> allocs,
+                     const format::Info& info, int fd, bool seekable,
+                     const CheckptOptions& options) {
+  const int fsc =
+      options.style == format::kStyleV2 ? format::kFrameRaw : format::kFrameLz4;
+  const Plan plan = MakePlan(wksp, allocs, info, fsc);
+  const size_t g = plan.lists.size();
+  const size_t segments = g + 2;
+
+  // RAW frames to a seekable file: every offset is known now, so segments
+  // go out in parallel at their final place.
+  std::unique_ptr<OrderedOutput> out;
+  if (fsc == format::kFrameRaw && seekable) {
+    WK_ASSIGN_OR_RETURN(uint64_t base, io::Seek(fd, 0, io::Whence::kCur));
+    std::vector<uint64_t> offs(segments + 1, 0);
+    for (size_t k = 0; k < segments; ++k) offs[k + 1] = offs[k] + plan.raw_sz[k];
+    out = std::make_unique<OrderedOutput>(fd, base, offs);
+  } else {
+    out = std::make_unique<OrderedOutput>(fd, segments);
+  }
+
+  uint64_t total = 0;
+  for (const auto& a : allocs) total += a.hi - a.lo;
+  std::mutex progress_mu;
+  uint64_t done = 0;
+
+
+  auto write_segment = [&](size_t k, std::span<uint8_t> wbuf) -> absl::Status {
+    if (k == segments - 1) WK_RETURN_IF_ERROR(out->WaitTurn(k));
+    const uint64_t seg_off = out->SegmentOffset(k);
+    WK_ASSIGN_OR_RETURN(
+        checkpt::Writer w,
+        checkpt::Writer::Sink(
+            [&out, k](std::span<const uint8_t> b) { return out->Write(k, b); },
+            wbuf, plan.state[k]));
+    if (k == 0) {
+      WK_RETURN_IF_ERROR(Frame(w, format::kFrameRaw, [&] {
+                           return Meta(w, plan.header, sizeof(plan.header));
+                         }).status());
+      WK_RETURN_IF_ERROR(Frame(w, fsc, [&] {
+                           WK_RETURN_IF_ERROR(
+                               Meta(w, plan.info, sizeof(plan.info)));
+                           return Meta(w, plan.strings.data(),
+                                       plan.strings.size());
+                         }).status());
+    } else if (k <= g) {
+      const auto& list = plan.lists[k - 1];
+      WK_RETURN_IF_ERROR(Frame(w, fsc, [&]() -> absl::Status {
+                           for (uint32_t i : list) {
+                             const auto& a = allocs[i];
+                             WK_RETURN_IF_ERROR(Cmd(w, a.tag, a.lo, a.hi));
+                           }
+                           WK_RETURN_IF_ERROR(
+                               Cmd(w, 0, format::kMax, format::kMax));
+                           for (uint32_t i : list) {
+                             const auto& a = allocs[i];
+                             WK_RETURN_IF_ERROR(
+                                 w.Data(wksp.laddr(a.lo), a.hi - a.lo));
+                           }
+                           return absl::OkStatus();
+                         }).status());
+      if (options.progress) {
+        uint64_t bytes = 0;
+        for (uint32_t i : list) bytes += allocs[i].hi - allocs[i].lo;
+        std::lock_guard<std::mutex> lock(progress_mu);
+        done += bytes;
+        options.progress(done, total);
+      }
+    } else {
+      // Every cgroup's offset is known by now: their turns have passed
+      // (sequential) or they were planned (positional).
+      std::vector<uint8_t> offs(8 * g), cnts(8 * g);
+      for (size_t i = 0; i < g; ++i) {
+        format::StoreU64(offs.data() + 8 * i, out->SegmentOffset(i + 1));
+        format::StoreU64(cnts.data() + 8 * i, plan.lists[i].size());
+      }
+      WK_ASSIGN_OR_RETURN(uint64_t app_end, Frame(w, fsc, [&] {
+                            WK_RETURN_IF_ERROR(Cmd(w, 0, g, 0));
+                            WK_RETURN_IF_ERROR(Meta(w, offs.data(), offs.size()));
+                            return Meta(w, cnts.data(), cnts.size());
+                          }));
+      const uint64_t vol_off = seg_off + app_end;
+      WK_ASSIGN_OR_RETURN(uint64_t vol_end, Frame(w, fsc, [&] {
+                            return Cmd(w, 0, format::kMax, seg_off);
+                          }));
+      format::Footer f;
+      f.alloc_cnt = allocs.size();
+      f.cgroup_cnt = g;
+      f.volume_cnt = 1;
+      f.frame_off = vol_off;
+      f.checkpt_sz = seg_off + vol_end + format::kFooterSz;
+      f.data_max = wksp.data_max();
+      f.part_max = wksp.part_max();
+      f.seed = wksp.seed();
+      std::memcpy(f.name, plan.header + 20, format::kNameMax);
+      f.frame_style_compressed = fsc;
+      uint8_t fb[format::kFooterSz];
+      format::EncodeFooter(f, fb);
+      WK_RETURN_IF_ERROR(Frame(w, format::kFrameRaw, [&] {
+                           return Meta(w, fb, sizeof(fb));
+                         }).status());
+    }
+    return w.Finish().status();
+  };
+
+  const size_t threads = std::min(ResolveThreads(options.threads), segments);
+  std::atomic<size_t> next{0};
+  ThreadPool pool(threads);
+  pool.ExecAll([&](size_t) {
+    auto wbuf = std::make_unique<uint8_t[]>(kWbufSz);
+    for (size_t k; (k = next.fetch_add(1)) < segments;) {
+      absl::Status st = write_segment(k, std::span(wbuf.get(), kWbufSz));
+      if (!st.ok()) [[unlikely]] out->Fail(st);
+      out->Done(k);
+    }
+  });
+  WK_RETURN_IF_ERROR(out->status());
+  if (options.progress) options.progress(total, total);
+  return absl::OkStatus();
+}
+
+}  // namespace wk::wksp::internal

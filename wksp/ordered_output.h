@@ -1,0 +1,62 @@
+// Private to checkpoint writing: lets several threads produce consecutive
+// segments of one output in parallel while the bytes reach the descriptor in
+// segment order. Segment k may write only once segments 0..k-1 are done
+// (Write blocks until then), unless the caller knows every segment's final
+// offset up front (positional mode, seekable files), in which case writes go
+// out at once with pwrite. Memory stays bounded by what each producer buffers
+// before it calls Write.
+#ifndef WKSPKIT_WKSP_ORDERED_OUTPUT_H_
+#define WKSPKIT_WKSP_ORDERED_OUTPUT_H_
+
+#include <condition_variable>
+#include <cstdint>
+#include <mutex>
+#include <span>
+#include <vector>
+
+#include "absl/status/status.h"
+
+namespace wk::wksp::internal {
+
+class OrderedOutput {
+ public:
+  // Sequential mode: segments are written in order at fd's position.
+  OrderedOutput(int fd, size_t segments);
+  // Positional mode: segment k starts at file offset offsets[k] (relative to
+  // `base`, the fd's position when the checkpoint started).
+  OrderedOutput(int fd, uint64_t base, std::vector<uint64_t> offsets);
+
+  // Appends bytes to segment k. Sequential mode: waits for k's turn. Returns
+  // the first failure of any segment (the output is failed for all).
+  absl::Status Write(size_t k, std::span<const uint8_t> bytes);
+  // Ends segment k (sequential mode: passes the turn on). Safe to call for a
+  // segment that failed or wrote nothing.
+  void Done(size_t k);
+  // Waits for k's turn (sequential mode); returns the output's failure if any.
+  absl::Status WaitTurn(size_t k);
+  // Fails the output: every waiting and later Write returns `status`.
+  void Fail(const absl::Status& status);
+
+  // Offset (from the start) at which segment k began; valid once k's turn
+  // has come (sequential) or always (positional).
+  uint64_t SegmentOffset(size_t k);
+  // Total bytes written so far (sequential mode: all done segments).
+  uint64_t Offset();
+  absl::Status status();
+
+ private:
+  const int fd_;
+  const bool positional_;
+  const uint64_t base_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  size_t turn_ = 0;
+  uint64_t offset_ = 0;              // bytes written, sequential mode
+  std::vector<uint64_t> seg_off_;    // start of each segment
+  std::vector<uint64_t> seg_written_;  // positional mode: progress within k
+  absl::Status status_;
+};
+
+}  // namespace wk::wksp::internal
+
+#endif  // WKSPKIT_WKSP_ORDERED_OUTPUT_H_

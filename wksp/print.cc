@@ -1,0 +1,218 @@
+// Preview and print (checkpt-query) of checkpoint files, any style.
+#include <time.h>
+
+#include <algorithm>
+#include <cstring>
+#include <memory>
+
+#include "absl/strings/str_format.h"
+#include "io/fd.h"
+#include "io/mmio.h"
+#include "io/stream.h"
+#include "util/status.h"
+#include "wksp/checkpt_internal.h"
+#include "wksp/svw.h"
+#include "wksp/wksp_checkpt.h"
+
+namespace wk::wksp {
+namespace {
+
+constexpr size_t kPreviewMax = 165;  // 14 widest SVW values + 39 name bytes
+constexpr size_t kPreviewMin = 12;
+
+absl::Status NotCheckpt(std::string_view why) {
+  return absl::DataLossError(
+      absl::StrFormat("not a workspace checkpoint: %s", why));
+}
+
+// §5 v1 test on the first bytes.
+bool PreviewV1(std::span<const uint8_t> b, Preview* p) {
+  uint64_t f[14];
+  size_t off = 0;
+  for (uint64_t& x : f) {
+    size_t n = svw::Decode(b.data() + off, b.size() - off, &x);
+    if (!n) return false;
+    off += n;
+  }
+  if (f[0] != format::kMagic || f[1] != 1 || f[2] > 0xFFFFFFFFULL) return false;
+  if (!format::ValidateGeometry(f[3], f[4]).ok()) return false;
+  uint64_t len = f[13];
+  if (len < 1 || len > 39 || b.size() - off < len) return false;
+  std::string name(reinterpret_cast<const char*>(b.data() + off), len);
+  if (!format::ValidName(name)) return false;
+  p->style = 1;
+  p->frame_style_compressed = 0;
+  p->seed = static_cast<uint32_t>(f[2]);
+  p->part_max = f[3];
+  p->data_max = f[4];
+  p->name = std::move(name);
+  return true;
+}
+
+std::string Wallclock(int64_t ns) {
+  time_t s = static_cast<time_t>(ns / 1000000000);
+  int64_t frac = ns % 1000000000;
+  if (frac < 0) {
+    frac += 1000000000;
+    --s;
+  }
+  struct tm tm;
+  if (!gmtime_r(&s, &tm)) return "?";
+  char buf[64];
+  strftime(buf, sizeof(buf), "%Y-%m-%d %H:%M:%S", &tm);
+  return absl::StrFormat("%s.%09d UTC", buf, frac);
+}
+
+void PrintText(FILE* out, const char* label, const std::string& text) {
+  absl::FPrintF(out, "\t%s\n", label);
+  size_t start = 0;
+  while (start < text.size()) {
+    size_t end = text.find('\n', start);
+    if (end == std::string::npos) end = text.size();
+    absl::FPrintF(out, "\t\t%s\n", text.substr(start, end - start));
+    start = end + 1;
+  }
+}
+
+void PrintInfo(FILE* out, const format::Info& i, bool v2) {
+  absl::FPrintF(out, "\t%-22s %016x\n", "magic", format::kMagic);
+  absl::FPrintF(out, "\t%-22s %-20d (%s)\n", "wallclock", i.wallclock,
+                Wallclock(i.wallclock));
+  const struct {
+    const char* label;
+    uint64_t id;
+    const std::string* text;
+  } rows[] = {{"app", i.app_id, &i.app},       {"thread", i.thread_id, &i.thread},
+              {"host", i.host_id, &i.host},    {"cpu", i.cpu_id, &i.cpu},
+              {"group", i.group_id, &i.group}, {"tid", i.tid, nullptr},
+              {"user", i.user_id, &i.user}};
+  for (const auto& r : rows) {
+    if (r.text) {
+      absl::FPrintF(out, "\t%-22s %-20u (%s)\n", r.label, r.id, *r.text);
+    } else {
+      absl::FPrintF(out, "\t%-22s %u\n", r.label, r.id);
+    }
+  }
+  if (v2) {
+    absl::FPrintF(out, "\t%-22s %o\n", "mode", i.mode);
+    absl::FPrintF(out, "\t%-22s %s\n", "path", i.path);
+  }
+}
+
+void PrintAllocs(FILE* out, std::vector<format::Alloc> allocs,
+                 const Preview& p, int verbose) {
+  std::sort(allocs.begin(), allocs.end(),
+            [](const auto& a, const auto& b) { return a.lo < b.lo; });
+  uint64_t lo = format::GaddrLo(p.part_max), hi = lo + p.data_max;
+  uint64_t used = 0, largest = 0;
+  for (const auto& a : allocs) {
+    used += a.hi - a.lo;
+    largest = std::max(largest, a.hi - a.lo);
+  }
+  absl::FPrintF(out, "\t%-22s [0x%016x, 0x%016x)\n", "gaddr", lo, hi);
+  if (verbose >= 4) {
+    for (const auto& a : allocs) {
+      absl::FPrintF(out, "\tpartition [0x%016x, 0x%016x) sz %20u tag %20u\n",
+                    a.lo, a.hi, a.hi - a.lo, a.tag);
+    }
+  }
+  absl::FPrintF(out, "\t%20u bytes used (%u allocations, largest %u bytes)\n",
+                used, allocs.size(), largest);
+  absl::FPrintF(out, "\t%20u bytes free\n", p.data_max - used);
+}
+
+absl::Status PrintV1(int fd, const Preview& p, int verbose, FILE* out) {
+  constexpr size_t kBufSz = size_t{1} << 20;
+  auto buf = std::make_unique<uint8_t[]>(kBufSz);
+  WK_RETURN_IF_ERROR(io::Seek(fd, svw::kMaxWidth, io::Whence::kSet).status());
+  io::BufferedReader r(fd, std::span(buf.get(), kBufSz), svw::kMaxWidth);
+  internal::V1Header h;
+  WK_RETURN_IF_ERROR(internal::ReadV1Header(r, &h));
+  PrintInfo(out, h.info, false);
+  if (verbose >= 2) {
+    PrintText(out, "binfo", h.info.binfo);
+    PrintText(out, "uinfo", h.info.uinfo);
+  }
+  if (verbose < 3) return absl::OkStatus();
+  WK_ASSIGN_OR_RETURN(uint64_t file_sz, io::FileSize(fd));
+  std::vector<format::Alloc> allocs;
+  for (uint64_t prev_hi = 0;;) {
+    format::Alloc a;
+    WK_ASSIGN_OR_RETURN(bool more, internal::ReadV1Record(r, h, prev_hi, &a));
+    if (!more) break;
+    WK_RETURN_IF_ERROR(internal::SkipV1Data(r, a, file_sz));
+    allocs.push_back(a);
+    prev_hi = a.hi;
+  }
+  PrintAllocs(out, std::move(allocs), p, verbose);
+  return absl::OkStatus();
+}
+
+absl::Status PrintV2(int fd, const Preview& p, int verbose, FILE* out) {
+  WK_ASSIGN_OR_RETURN(io::Mapping map, io::MapFileReadOnly(fd));
+  internal::V2Scan scan;
+  WK_RETURN_IF_ERROR(
+      internal::ScanV2(map.span(), 1, nullptr, verbose < 3, &scan));
+  PrintInfo(out, scan.info, true);
+  if (verbose >= 2) {
+    PrintText(out, "binfo", scan.info.binfo);
+    PrintText(out, "uinfo", scan.info.uinfo);
+  }
+  if (verbose < 3) return absl::OkStatus();
+  absl::FPrintF(out, "\t%-22s %u bytes, %u cgroups, %u volumes\n", "file",
+                map.size(), scan.footer.cgroup_cnt, scan.footer.volume_cnt);
+  PrintAllocs(out, std::move(scan.allocs), p, verbose);
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<Preview> PreviewCheckpt(const std::string& path) {
+  WK_ASSIGN_OR_RETURN(io::Fd fd, io::OpenRead(path));
+  uint8_t b[kPreviewMax];
+  size_t got = 0;
+  while (got < kPreviewMax) {
+    WK_ASSIGN_OR_RETURN(size_t n,
+                        io::ReadAtLeast(fd.get(), b + got, 0, kPreviewMax - got));
+    if (n == 0) break;
+    got += n;
+  }
+  if (got < kPreviewMin) [[unlikely]] {
+    return NotCheckpt(absl::StrFormat("%s holds only %u bytes", path, got));
+  }
+  Preview p;
+  format::Header h;
+  if (got >= format::kHeaderSz &&
+      format::DecodeHeader(std::span(b, got), &h).ok()) {
+    p.style = 2;
+    p.frame_style_compressed = h.frame_style_compressed;
+    p.seed = h.seed;
+    p.part_max = h.part_max;
+    p.data_max = h.data_max;
+    p.name = h.name;
+    return p;
+  }
+  if (PreviewV1(std::span(b, got), &p)) return p;
+  return NotCheckpt(absl::StrFormat("%s has no valid v1 or v2 header", path));
+}
+
+absl::Status PrintCheckpt(const std::string& path, int verbose, FILE* out) {
+  WK_ASSIGN_OR_RETURN(Preview p, PreviewCheckpt(path));
+  absl::FPrintF(out, "checkpt %s (verbose %d)\n", path, verbose);
+  absl::FPrintF(out, "\t%-22s %d\n", "style", p.style);
+  absl::FPrintF(out, "\t%-22s %s\n", "name", p.name);
+  absl::FPrintF(out, "\t%-22s %u\n", "seed", p.seed);
+  absl::FPrintF(out, "\t%-22s %u\n", "part_max", p.part_max);
+  absl::FPrintF(out, "\t%-22s %u\n", "data_max", p.data_max);
+  if (p.style == 2) {
+    absl::FPrintF(out, "\t%-22s %d\n", "frame_style_compressed",
+                  p.frame_style_compressed);
+  }
+  if (verbose < 1) return absl::OkStatus();
+  WK_ASSIGN_OR_RETURN(io::Fd fd, io::OpenRead(path));
+  absl::Status st = p.style == 1 ? PrintV1(fd.get(), p, verbose, out)
+                                 : PrintV2(fd.get(), p, verbose, out);
+  return Annotate(st, absl::StrFormat("checkpt-query %s", path));
+}
+
+}  // namespace wk::wksp

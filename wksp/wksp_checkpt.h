@@ -1,0 +1,110 @@
+// Workspace checkpoint and restore, styles v1, v2 and v3, byte-compatible
+// with Firedancer's (docs/CHECKPOINT_FORMAT.md): preview and print too.
+//
+// Checkpoint. Writes every allocation (gaddr range, tag, bytes) and a record
+// of where and when it was made. The workspace lock is held throughout, so
+// the file is a consistent snapshot; other users of the workspace wait.
+//   v1: one serial stream of variable-width integers and raw bytes.
+//   v2: frames (header, info, cgroups, appendix, volumes, footer) laid out so
+//       that any number of threads can write and restore them; RAW frames.
+//   v3: v2 with LZ4 frames (stored as style 2, frame_style_compressed 2).
+// The cgroup frames of v2 and v3 are identical whatever thread count wrote
+// them. To a path, the file is created O_CREAT|O_EXCL with exactly `mode`;
+// on any failure it is removed, so no file that looks valid is left behind.
+// To a descriptor (pipe, socket, stdout, or a file at its current position)
+// the checkpoint is written in a single pass; on failure what was written
+// stays written (the caller owns the descriptor) but it is never a complete
+// checkpoint: the footer, which every reader requires, is written last.
+//
+// Restore. Replaces every allocation of the target workspace with those of
+// the checkpoint, at the same global addresses, then rebuilds the target's
+// metadata with the given seed (default: the target's current seed). The
+// target may differ from the source in size, page size and placement: it
+// must hold every allocation in its data region and have enough partition
+// slots (one per allocation and one per free gap between them).
+//   - Whatever can be checked before the workspace is modified is checked
+//     first (header, footer, appendix, counts, every range, the fit): such
+//     a failure leaves the workspace untouched.
+//   - A failure found after the workspace was modified (a corrupt LZ4 block,
+//     a truncated stream read from a pipe) resets the workspace to empty;
+//     IsWorkspaceReset(status) is then true.
+//   - Nothing is ever written outside the target's data region and no input
+//     can make the process crash or allocate without bound.
+// v2/v3 files are memory-mapped and restored by `threads` threads pulling
+// cgroups from a shared queue; descriptors are read in a single pass.
+//
+// Thread counts: 0 means every CPU this process may use. Any count may
+// write a checkpoint that any other count restores.
+#ifndef WKSPKIT_WKSP_WKSP_CHECKPT_H_
+#define WKSPKIT_WKSP_WKSP_CHECKPT_H_
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <cstdio>
+#include <functional>
+#include <optional>
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "wksp/wksp.h"
+
+namespace wk::wksp {
+
+// Reports progress: bytes of allocation data done so far, of `total`. Called
+// from the thread that called Checkpt/Restore, at most every few MiB.
+using ProgressFn = std::function<void(uint64_t done, uint64_t total)>;
+
+struct CheckptOptions {
+  int style = 0;              // 0 = v3 (the default), 1 = v1, 2 = v2, 3 = v3
+  mode_t mode = 0600;         // permission bits of a created file
+  std::string uinfo;          // free text stored in the checkpoint
+  size_t threads = 1;         // 0 = all CPUs
+  ProgressFn progress;        // optional
+};
+
+struct RestoreOptions {
+  std::optional<uint32_t> seed;  // none: keep the target's current seed
+  size_t threads = 1;            // 0 = all CPUs
+  ProgressFn progress;           // optional
+};
+
+// Styles this build writes and reads: "0 1 2 3" (LZ4 is always built in).
+bool StyleIsSupported(int style);
+
+absl::Status Checkpt(Wksp& wksp, const std::string& path,
+                     const CheckptOptions& options);
+absl::Status CheckptFd(Wksp& wksp, int fd, const CheckptOptions& options);
+
+absl::Status Restore(Wksp& wksp, const std::string& path,
+                     const RestoreOptions& options);
+absl::Status RestoreFd(Wksp& wksp, int fd, const RestoreOptions& options);
+
+// True for a restore failure that happened after the workspace was modified:
+// the workspace was then reset to empty (no allocations).
+bool IsWorkspaceReset(const absl::Status& status);
+
+// What the first bytes of a checkpoint say (CHECKPOINT_FORMAT.md §5).
+struct Preview {
+  int style = 0;                   // 1 or 2 (v3 files report 2 ...)
+  int frame_style_compressed = 0;  // ... and 2 here (1 for v2, 0 for v1)
+  uint32_t seed = 0;
+  uint64_t part_max = 0;
+  uint64_t data_max = 0;
+  std::string name;
+};
+
+// Reads at most the first 165 bytes of `path`. Not a checkpoint: DataLoss.
+absl::StatusOr<Preview> PreviewCheckpt(const std::string& path);
+
+// Prints a description of the checkpoint at `path` to `out` (checkpt-query):
+// verbose 0 the preview; 1 adds where, when and by whom it was made; 2 adds
+// the build and user info; 3 adds a usage summary (allocations, bytes,
+// cgroups); 4 adds one line per allocation. Levels 3 and 4 read the whole
+// file and check its structure.
+absl::Status PrintCheckpt(const std::string& path, int verbose, FILE* out);
+
+}  // namespace wk::wksp
+
+#endif  // WKSPKIT_WKSP_WKSP_CHECKPT_H_

@@ -1,0 +1,467 @@
+#include "wksp/wksp_checkpt.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <fstream>
+#include <iterator>
+#include <random>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "gtest/gtest.h"
+#include "io/fd.h"
+#include "testdata/ref_workspace.h"
+#include "wksp/checkpt_format.h"
+#include "wksp/checkpt_internal.h"
+#include "wksp/wksp_admin.h"
+
+namespace wk::wksp {
+namespace {
+
+std::string TmpPath(const std::string& name) {
+  const char* dir = std::getenv("TEST_TMPDIR");
+  return std::string(dir ? dir : "/tmp") + "/" + name;
+}
+
+std::vector<uint8_t> ReadFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::vector<uint8_t>((std::istreambuf_iterator<char>(in)), {});
+}
+
+void WriteFile(const std::string& path, std::span<const uint8_t> bytes) {
+  ::unlink(path.c_str());
+  std::ofstream out(path, std::ios::binary);
+  out.write(reinterpret_cast<const char*>(bytes.data()), bytes.size());
+}
+
+Wksp NewWksp(uint64_t part_max, uint64_t data_max, const char* name = "t") {
+  auto w = Wksp::CreateAnonymous(name, part_max, data_max);
+  EXPECT_TRUE(w.ok()) << w.status();
+  return std::move(*w);
+}
+
+struct Snapshot {
+  std::vector<PartitionInfo> parts;
+  std::vector<std::vector<uint8_t>> bytes;
+  bool operator==(const Snapshot&) const = default;
+};
+
+Snapshot Snap(Wksp& w) {
+  auto lock = w.Lock();
+  EXPECT_TRUE(lock.ok()) << lock.status();
+  auto parts = UsedPartitionsLocked(w);
+  EXPECT_TRUE(parts.ok()) << parts.status();
+  Snapshot s;
+  s.parts = *parts;
+  for (const auto& p : s.parts) {
+    s.bytes.emplace_back(w.laddr(p.lo), w.laddr(p.lo) + (p.hi - p.lo));
+  }
+  return s;
+}
+
+// Fills w with `n` allocations of random size (1 .. max_sz), alignment and
+// tag, and random bytes, then frees about a third of them.
+void Populate(Wksp& w, int n, uint64_t max_sz, uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  std::vector<uint64_t> gaddrs;
+  for (int i = 0; i < n; ++i) {
+    uint64_t sz = 1 + rng() % max_sz;
+    uint64_t align = uint64_t{1} << (rng() % 13);
+    uint64_t tag = 1 + rng() % 7;
+    auto g = w.Alloc(align, sz, tag);
+    if (!g.ok()) break;
+    uint8_t* p = w.laddr(*g);
+    for (uint64_t j = 0; j < sz; ++j) p[j] = static_cast<uint8_t>(rng() >> (j & 31));
+    gaddrs.push_back(*g);
+  }
+  for (size_t i = 1; i < gaddrs.size(); i += 3) ASSERT_TRUE(w.Free(gaddrs[i]).ok());
+}
+
+// Restores the style-independent content of a checkpoint through a pipe
+// fed by another thread.
+absl::Status RestoreViaPipe(Wksp& w, const std::string& path,
+                            const RestoreOptions& opt) {
+  int p[2];
+  if (pipe(p) != 0) return absl::InternalError("pipe");
+  std::vector<uint8_t> bytes = ReadFile(path);
+  std::thread feeder([&] {
+    (void)io::WriteExact(p[1], bytes.data(), bytes.size());
+    close(p[1]);
+  });
+  absl::Status st = RestoreFd(w, p[0], opt);
+  close(p[0]);  // unblocks the feeder if the restore stopped early
+  feeder.join();
+  return st;
+}
+
+class CheckptTest : public ::testing::Test {
+ protected:
+  void TearDown() override {
+    for (const auto& p : files_) ::unlink(p.c_str());
+  }
+  std::string File(const std::string& name) {
+    files_.push_back(TmpPath(name));
+    ::unlink(files_.back().c_str());
+    return files_.back();
+  }
+  std::vector<std::string> files_;
+};
+
+TEST_F(CheckptTest, RoundTripEveryStyleThreadCountAndTransport) {
+  Wksp src = NewWksp(256, 8 << 20, "src");
+  Populate(src, 150, 100000, 1);
+  const Snapshot want = Snap(src);
+  ASSERT_GT(want.parts.size(), 50u);
+  for (int style : {1, 2, 3}) {
+    for (size_t wt : {1, 2, 4}) {
+      std::string path = File(absl::StrFormat("rt_%d_%u", style, wt));
+      CheckptOptions co;
+      co.style = style;
+      co.threads = wt;
+      co.uinfo = "round trip";
+      ASSERT_TRUE(Checkpt(src, path, co).ok()) << style << " " << wt;
+      for (size_t rt : {1, 3}) {
+        for (bool pipe : {false, true}) {
+          SCOPED_TRACE(absl::StrFormat("style %d wt %u rt %u pipe %d", style,
+                                       wt, rt, pipe));
+          Wksp dst = NewWksp(256, 8 << 20, "dst");
+          Populate(dst, 20, 1000, 99);  // restore replaces all of this
+          RestoreOptions ro;
+          ro.threads = rt;
+          ro.seed = 77;
+          absl::Status st = pipe ? RestoreViaPipe(dst, path, ro)
+                                 : Restore(dst, path, ro);
+          ASSERT_TRUE(st.ok()) << st;
+          EXPECT_TRUE(Snap(dst) == want);
+          EXPECT_TRUE(dst.Verify().ok());
+          EXPECT_EQ(dst.seed(), 77u);
+        }
+      }
+    }
+  }
+}
+
+// The cgroup frames (everything from the first cgroup to the appendix) are
+// identical whatever the thread count; so is the rest modulo the info frame.
+TEST_F(CheckptTest, BytesIdenticalAcrossThreadCounts) {
+  Wksp src = NewWksp(4096, 32 << 20, "same");
+  Populate(src, 3000, 20000, 2);
+  for (int style : {2, 3}) {
+    std::vector<uint8_t> first;
+    for (size_t t : {1, 2, 3, 8}) {
+      std::string path = File(absl::StrFormat("same_%d_%u", style, t));
+      CheckptOptions co;
+      co.style = style;
+      co.threads = t;
+      ASSERT_TRUE(Checkpt(src, path, co).ok());
+      std::vector<uint8_t> f = ReadFile(path);
+      internal::V2Scan scan;
+      ASSERT_TRUE(internal::ScanV2(f, 1, nullptr, false, &scan).ok());
+      ASSERT_GT(scan.tasks.size(), 10u);
+      std::vector<uint8_t> body(f.begin() + scan.tasks.front().off,
+                                f.begin() + scan.tasks.back().next);
+      if (first.empty()) {
+        first = body;
+      } else {
+        EXPECT_TRUE(body == first) << "style " << style << " threads " << t;
+      }
+    }
+  }
+}
+
+TEST_F(CheckptTest, EmptyWorkspaceAndOneHugeAllocation) {
+  for (int style : {1, 2, 3}) {
+    Wksp empty = NewWksp(16, 1 << 20);
+    std::string path = File(absl::StrFormat("empty_%d", style));
+    CheckptOptions co;
+    co.style = style;
+    ASSERT_TRUE(Checkpt(empty, path, co).ok());
+    Wksp dst = NewWksp(16, 1 << 20);
+    Populate(dst, 5, 1000, 3);
+    ASSERT_TRUE(Restore(dst, path, {}).ok());
+    EXPECT_TRUE(Snap(dst).parts.empty());
+    EXPECT_TRUE(dst.Verify().ok());
+
+    Wksp big = NewWksp(16, 24 << 20);
+    auto g = big.Alloc(0, 20 << 20, 9);
+    ASSERT_TRUE(g.ok());
+    std::memset(big.laddr(*g), 0x5a, 20 << 20);
+    std::string bpath = File(absl::StrFormat("big_%d", style));
+    co.threads = 4;
+    ASSERT_TRUE(Checkpt(big, bpath, co).ok());
+    Wksp bdst = NewWksp(16, 24 << 20);
+    RestoreOptions ro;
+    ro.threads = 4;
+    ASSERT_TRUE(Restore(bdst, bpath, ro).ok());
+    EXPECT_TRUE(Snap(bdst) == Snap(big));
+  }
+}
+
+TEST_F(CheckptTest, TargetsOfOtherShapes) {
+  Wksp src = NewWksp(64, 1 << 20, "shape");
+  Populate(src, 40, 10000, 4);
+  const Snapshot want = Snap(src);
+  uint64_t max_hi = 0;
+  for (const auto& p : want.parts) max_hi = std::max(max_hi, p.hi);
+  for (int style : {1, 2, 3}) {
+    std::string path = File(absl::StrFormat("shape_%d", style));
+    CheckptOptions co;
+    co.style = style;
+    ASSERT_TRUE(Checkpt(src, path, co).ok());
+    // Larger data region, same part_max: fits.
+    Wksp larger = NewWksp(64, 4 << 20);
+    ASSERT_TRUE(Restore(larger, path, {}).ok());
+    EXPECT_TRUE(Snap(larger) == want);
+    // Too few partitions: refused before anything changes.
+    Wksp few = NewWksp(8, 4 << 20);
+    Populate(few, 3, 100, 5);
+    Snapshot before = Snap(few);
+    absl::Status st = Restore(few, path, {});
+    EXPECT_FALSE(st.ok());
+    EXPECT_FALSE(IsWorkspaceReset(st)) << st;
+    EXPECT_TRUE(Snap(few) == before);
+    // A data region ending before the last allocation: refused likewise.
+    uint64_t small = max_hi - format::GaddrLo(64) - 1;
+    Wksp tiny = NewWksp(64, small);
+    Populate(tiny, 3, 100, 6);
+    before = Snap(tiny);
+    st = Restore(tiny, path, {});
+    EXPECT_EQ(st.code(), absl::StatusCode::kFailedPrecondition) << st;
+    EXPECT_TRUE(Snap(tiny) == before);
+  }
+}
+
+TEST_F(CheckptTest, BadArgumentsAndExistingFile) {
+  Wksp w = NewWksp(16, 1 << 20);
+  std::string path = File("exists");
+  { std::ofstream(path) << "keep me"; }
+  CheckptOptions co;
+  absl::Status st = Checkpt(w, path, co);
+  EXPECT_EQ(st.code(), absl::StatusCode::kAlreadyExists) << st;
+  EXPECT_EQ(ReadFile(path).size(), 7u);  // untouched
+  co.style = 4;
+  EXPECT_EQ(Checkpt(w, File("bad_style"), co).code(),
+            absl::StatusCode::kInvalidArgument);
+  co.style = 2;
+  co.mode = 010000;
+  EXPECT_EQ(Checkpt(w, File("bad_mode"), co).code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_FALSE(Restore(w, File("missing"), {}).ok());
+  for (int s = 0; s <= 3; ++s) EXPECT_TRUE(StyleIsSupported(s));
+  EXPECT_FALSE(StyleIsSupported(-1));
+}
+
+TEST_F(CheckptTest, ModeIsExactWhateverTheUmask) {
+  Wksp w = NewWksp(16, 1 << 20);
+  mode_t old = umask(077);
+  for (mode_t mode : {0644, 0600, 0444}) {
+    std::string path = File(absl::StrFormat("mode_%o", mode));
+    CheckptOptions co;
+    co.mode = mode;
+    ASSERT_TRUE(Checkpt(w, path, co).ok());
+    struct stat st;
+    ASSERT_EQ(stat(path.c_str(), &st), 0);
+    EXPECT_EQ(st.st_mode & 07777, mode);
+  }
+  umask(old);
+}
+
+// A checkpoint cut short by a full disk leaves no file (RLIMIT_FSIZE stands
+// in for the full disk, in a child so the limit stays there).
+TEST_F(CheckptTest, FailedCheckpointLeavesNoFile) {
+  Wksp w = NewWksp(64, 8 << 20);
+  Populate(w, 40, 200000, 7);
+  for (int style : {1, 2, 3}) {
+    std::string path = File(absl::StrFormat("full_%d", style));
+    pid_t pid = fork();
+    ASSERT_GE(pid, 0);
+    if (pid == 0) {
+      signal(SIGXFSZ, SIG_IGN);
+      struct rlimit rl = {100000, 100000};
+      setrlimit(RLIMIT_FSIZE, &rl);
+      CheckptOptions co;
+      co.style = style;
+      co.threads = 2;
+      absl::Status st = Checkpt(w, path, co);
+      _exit(st.ok() ? 1 : (access(path.c_str(), F_OK) == 0 ? 2 : 0));
+    }
+    int status = 0;
+    ASSERT_EQ(waitpid(pid, &status, 0), pid);
+    ASSERT_TRUE(WIFEXITED(status));
+    EXPECT_EQ(WEXITSTATUS(status), 0) << "style " << style;
+    EXPECT_NE(access(path.c_str(), F_OK), 0);
+  }
+  // Writing to a descriptor that fails: a clear error.
+  int full = open("/dev/full", O_WRONLY);
+  ASSERT_GE(full, 0);
+  for (int style : {1, 2, 3}) {
+    CheckptOptions co;
+    co.style = style;
+    absl::Status st = CheckptFd(w, full, co);
+    EXPECT_FALSE(st.ok());
+    EXPECT_NE(st.message().find("No space"), std::string_view::npos) << st;
+  }
+  close(full);
+}
+
+// Every truncation point near frame boundaries and random byte flips: never
+// a crash; the target is untouched or reset, and always verifies.
+TEST_F(CheckptTest, CorruptAndTruncatedFiles) {
+  Wksp src = NewWksp(128, 2 << 20, "bad");
+  Populate(src, 60, 20000, 8);
+  std::mt19937_64 rng(9);
+  for (int style : {1, 2, 3}) {
+    std::string path = File(absl::StrFormat("good_%d", style));
+    CheckptOptions co;
+    co.style = style;
+    ASSERT_TRUE(Checkpt(src, path, co).ok());
+    const std::vector<uint8_t> good = ReadFile(path);
+    std::vector<uint64_t> cuts = {0, 1, 8, 9, 12, 79, 80, 81, good.size() - 1,
+                                  good.size() - 120, good.size() - 121};
+    if (style != 1) {
+      internal::V2Scan scan;
+      ASSERT_TRUE(internal::ScanV2(good, 1, nullptr, false, &scan).ok());
+      for (const auto& t : scan.tasks) {
+        for (uint64_t d : {0, 1, 24, 47}) cuts.push_back(t.off + d);
+      }
+      cuts.push_back(scan.footer.frame_off);
+    }
+    for (int i = 0; i < 20; ++i) cuts.push_back(rng() % good.size());
+    std::string bad = File(absl::StrFormat("bad_%d", style));
+    Wksp dst = NewWksp(128, 2 << 20);
+    auto check = [&](const std::vector<uint8_t>& bytes, const char* what,
+                     uint64_t at, bool must_fail) {
+      SCOPED_TRACE(absl::StrFormat("style %d %s at %u", style, what, at));
+      WriteFile(bad, bytes);
+      for (bool pipe : {false, true}) {
+        ASSERT_TRUE(dst.Reset(1).ok());
+        auto g = dst.Alloc(0, 100, 3);
+        ASSERT_TRUE(g.ok());
+        absl::Status st =
+            pipe ? RestoreViaPipe(dst, bad, {}) : Restore(dst, bad, {});
+        if (must_fail) EXPECT_FALSE(st.ok()) << "pipe " << pipe;
+        EXPECT_TRUE(dst.Verify().ok());
+        if (!st.ok() && !IsWorkspaceReset(st)) {
+          // Untouched: the allocation made above is still there.
+          auto tag = dst.Tag(*g);
+          ASSERT_TRUE(tag.ok());
+          EXPECT_EQ(*tag, 3u) << st;
+        }
+        if (IsWorkspaceReset(st)) EXPECT_TRUE(Snap(dst).parts.empty());
+      }
+    };
+    for (uint64_t cut : cuts) {
+      if (cut >= good.size()) continue;
+      std::vector<uint8_t> t(good.begin(), good.begin() + cut);
+      check(t, "truncated", cut, true);
+    }
+    for (int i = 0; i < 300; ++i) {
+      std::vector<uint8_t> f = good;
+      uint64_t at = rng() % f.size();
+      f[at] ^= static_cast<uint8_t>(1 + rng() % 255);
+      check(f, "flipped", at, false);
+    }
+  }
+}
+
+// Firedancer's own files restore exactly, with any thread count; a v2 or v3
+// checkpoint of the result reproduces their cgroup frames byte for byte.
+TEST_F(CheckptTest, FiredancerReferenceFiles) {
+  for (int style : {1, 2, 3}) {
+    testdata::RefWorkspace ref = testdata::LoadRef(style);
+    std::string path =
+        testdata::RefPath(absl::StrFormat("ref_v%d.checkpt", style));
+    auto pv = PreviewCheckpt(path);
+    ASSERT_TRUE(pv.ok()) << pv.status();
+    EXPECT_EQ(pv->style, style == 1 ? 1 : 2);
+    EXPECT_EQ(pv->frame_style_compressed, style == 1 ? 0 : style - 1);
+    EXPECT_EQ(pv->name, ref.name);
+    EXPECT_EQ(pv->seed, ref.seed);
+    EXPECT_EQ(pv->part_max, ref.part_max);
+    EXPECT_EQ(pv->data_max, ref.data_max);
+    for (size_t threads : {1, 2, 4}) {
+      SCOPED_TRACE(absl::StrFormat("style %d threads %u", style, threads));
+      Wksp w = NewWksp(ref.part_max, ref.data_max, "ref");
+      RestoreOptions ro;
+      ro.threads = threads;
+      ro.seed = ref.seed;
+      ASSERT_TRUE(Restore(w, path, ro).ok());
+      Snapshot s = Snap(w);
+      ASSERT_EQ(s.parts.size(), ref.allocs.size());
+      for (size_t i = 0; i < ref.allocs.size(); ++i) {
+        const auto& a = ref.allocs[i];
+        EXPECT_EQ(s.parts[i].lo, a.lo);
+        EXPECT_EQ(s.parts[i].hi, a.hi);
+        EXPECT_EQ(s.parts[i].tag, a.tag);
+        std::vector<uint8_t> want(a.hi - a.lo);
+        testdata::RefFill(a.lo, a.hi, a.tag, want.data());
+        EXPECT_TRUE(s.bytes[i] == want) << i;
+      }
+      EXPECT_TRUE(w.Verify().ok());
+      if (style == 1 || threads != 2) continue;
+      // Re-checkpoint in the same style: the cgroup frames must match.
+      std::string again = File(absl::StrFormat("again_%d", style));
+      CheckptOptions co;
+      co.style = style;
+      co.threads = 3;
+      ASSERT_TRUE(Checkpt(w, again, co).ok());
+      std::vector<uint8_t> theirs = ReadFile(path), ours = ReadFile(again);
+      internal::V2Scan ts, os;
+      ASSERT_TRUE(internal::ScanV2(theirs, 1, nullptr, false, &ts).ok());
+      ASSERT_TRUE(internal::ScanV2(ours, 1, nullptr, false, &os).ok());
+      ASSERT_EQ(ts.tasks.size(), os.tasks.size());
+      EXPECT_TRUE(std::equal(theirs.begin() + ts.tasks.front().off,
+                             theirs.begin() + ts.tasks.back().next,
+                             ours.begin() + os.tasks.front().off,
+                             ours.begin() + os.tasks.back().next));
+      int64_t shift = static_cast<int64_t>(os.tasks.front().off) -
+                      static_cast<int64_t>(ts.tasks.front().off);
+      EXPECT_EQ(static_cast<int64_t>(ours.size()) - shift,
+                static_cast<int64_t>(theirs.size()));
+    }
+  }
+}
+
+TEST_F(CheckptTest, PrintEveryLevel) {
+  for (int style : {1, 2, 3}) {
+    std::string path =
+        testdata::RefPath(absl::StrFormat("ref_v%d.checkpt", style));
+    for (int v = 0; v <= 4; ++v) {
+      char* buf = nullptr;
+      size_t len = 0;
+      FILE* out = open_memstream(&buf, &len);
+      ASSERT_TRUE(PrintCheckpt(path, v, out).ok());
+      fclose(out);
+      std::string text(buf, len);
+      free(buf);
+      EXPECT_NE(text.find("name                   ref"), std::string::npos);
+      EXPECT_EQ(text.find("uinfo") != std::string::npos, v >= 2) << text;
+      EXPECT_EQ(text.find("fdref reference checkpt") != std::string::npos,
+                v >= 2);
+      EXPECT_EQ(text.find("8673291 bytes used") != std::string::npos, v >= 3)
+          << text;
+      EXPECT_EQ(text.find("partition [0x0000000000010080") != std::string::npos,
+                v >= 4);
+    }
+  }
+  EXPECT_FALSE(PrintCheckpt(TmpPath("nope"), 0, stdout).ok());
+}
+
+TEST_F(CheckptTest, PreviewRejectsNonCheckpoints) {
+  std::string path = File("junk");
+  WriteFile(path, std::vector<uint8_t>(200, 0x42));
+  EXPECT_EQ(PreviewCheckpt(path).status().code(), absl::StatusCode::kDataLoss);
+  WriteFile(path, std::vector<uint8_t>(5, 0x1f));
+  EXPECT_FALSE(PreviewCheckpt(path).ok());
+  EXPECT_FALSE(PreviewCheckpt(TmpPath("missing")).ok());
+}
+
+}  // namespace
+}  // namespace wk::wksp
