@@ -85,20 +85,23 @@ absl::StatusOr<size_t> ReadAtLeast(int fd, void* buf, size_t min, size_t max) {
   }
   auto* p = static_cast<char*>(buf);
   size_t got = 0;
-  do {
+  // A plain loop rather than do/while: `continue` after EINTR must retry the
+  // read even when min == 0 (a do/while would test got < min and return 0,
+  // which the caller would take for end of file).
+  for (;;) {
     ssize_t r = ::read(fd, p + got, max - got);
     if (r > 0) {
       got += static_cast<size_t>(r);
+      if (got >= min) return got;
       continue;
     }
     if (r == 0) {
       if (got < min) [[unlikely]] return EndOfFileError(FdName(fd), got, min);
-      break;
+      return got;
     }
     if (errno == EINTR) continue;
     return ErrnoError(errno, "read", FdName(fd));
-  } while (got < min);
-  return got;
+  }
 }
 
 absl::Status ReadExact(int fd, void* buf, size_t n) {
