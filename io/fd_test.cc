@@ -29,26 +29,16 @@ using testing::Pipe;
 using testing::TempPath;
 using testing::WriteFile;
 
-// Odd piece sizes so reads and writes rarely line up.
-constexpr size_t kPieces[] = {1, 7, 333, 4093, 2, 65537, 13, 1021};
-
-// Writes `data` to `fd` in odd-sized pieces, pausing now and then so the
-// reader sees partial data; closes fd at the end.
-void FeedSlowly(Fd fd, const std::string& data) {
-  size_t off = 0;
-  for (int i = 0; off < data.size(); ++i) {
-    size_t n = std::min(kPieces[i % std::size(kPieces)], data.size() - off);
-    ASSERT_TRUE(WriteExact(fd.get(), data.data() + off, n).ok());
-    off += n;
-    if (i % 3 == 0) std::this_thread::sleep_for(std::chrono::microseconds(200));
-  }
-  ASSERT_TRUE(fd.Close().ok());
-}
+using testing::kOddPieces;
+using testing::WriteSlowly;
 
 TEST(FdTest, ReadExactAssemblesShortReads) {
   Pipe pipe;
   const std::string data = Pattern(300'000);
-  std::thread writer(FeedSlowly, std::move(pipe.write_end), data);
+  absl::Status write_status;
+  std::thread writer(
+      [&](Fd fd) { write_status = WriteSlowly(std::move(fd), data); },
+      std::move(pipe.write_end));
   std::string got(data.size(), '\0');
   // Several ReadExact calls of odd sizes, each spanning many short reads.
   size_t off = 0;
@@ -58,6 +48,7 @@ TEST(FdTest, ReadExactAssemblesShortReads) {
   }
   ASSERT_EQ(off, data.size());
   writer.join();
+  EXPECT_TRUE(write_status.ok()) << write_status;
   EXPECT_EQ(got, data);
   // The writer closed: one more byte is end of file.
   char c;
@@ -74,7 +65,7 @@ TEST(FdTest, WriteExactAssemblesShortWrites) {
   std::thread reader([&] {
     std::vector<char> buf(70'000);
     for (int i = 0;; ++i) {
-      size_t want = kPieces[i % std::size(kPieces)];
+      size_t want = kOddPieces[i % std::size(kOddPieces)];
       auto n = ReadAtLeast(pipe.read_end.get(), buf.data(), 0, want);
       ASSERT_TRUE(n.ok()) << n.status();
       if (*n == 0) break;

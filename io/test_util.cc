@@ -6,6 +6,10 @@
 #include <atomic>
 #include <cstdio>
 #include <cstdlib>
+#include <algorithm>
+#include <chrono>
+#include <iterator>
+#include <thread>
 
 #include "absl/strings/str_format.h"
 
@@ -41,6 +45,18 @@ std::string Pattern(size_t n, uint64_t start) {
   std::string s(n, '\0');
   for (size_t i = 0; i < n; ++i) s[i] = static_cast<char>(PatternByte(start + i));
   return s;
+}
+
+absl::Status WriteSlowly(Fd fd, const std::string& data) {
+  size_t off = 0;
+  for (int i = 0; off < data.size(); ++i) {
+    size_t n = std::min(kOddPieces[i % std::size(kOddPieces)], data.size() - off);
+    absl::Status s = WriteExact(fd.get(), data.data() + off, n);
+    if (!s.ok()) return s;
+    off += n;
+    if (i % 3 == 0) std::this_thread::sleep_for(std::chrono::microseconds(200));
+  }
+  return fd.Close();
 }
 
 }  // namespace wk::io::testing

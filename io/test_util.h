@@ -44,6 +44,14 @@ inline unsigned char PatternByte(uint64_t i) {
 }
 std::string Pattern(size_t n, uint64_t start = 0);
 
+// Odd piece sizes, so reads and writes rarely line up.
+inline constexpr size_t kOddPieces[] = {1, 7, 333, 4093, 2, 65537, 13, 1021};
+
+// Writes `data` to `fd` in kOddPieces-sized pieces, pausing now and then so a
+// reader sees partial data, then closes fd. Returns the first error (the
+// caller compares what arrived anyway). Meant to run on its own thread.
+absl::Status WriteSlowly(Fd fd, const std::string& data);
+
 }  // namespace wk::io::testing
 
 #endif  // WKSPKIT_IO_TEST_UTIL_H_
