@@ -15,10 +15,13 @@ namespace {
 // Marks end-of-file errors so IsEndOfFile does not depend on message text.
 constexpr char kEofPayload[] = "wkspkit/eof";
 
-absl::StatusOr<Fd> OpenFlags(const std::string& path, int flags) {
+// `mode` matters only with O_CREAT, but must then be passed: open(2) reads
+// the third argument regardless, and fortified glibc aborts without it.
+absl::StatusOr<Fd> OpenFlags(const std::string& path, int flags,
+                             mode_t mode = 0) {
   int fd;
   do {
-    fd = ::open(path.c_str(), flags | O_CLOEXEC);
+    fd = ::open(path.c_str(), flags | O_CLOEXEC, mode);
   } while (fd < 0 && errno == EINTR);
   if (fd < 0) [[unlikely]] return ErrnoError(errno, "open", path);
   return Fd(fd);
@@ -55,7 +58,8 @@ absl::StatusOr<Fd> CreateExclusive(const std::string& path, mode_t mode) {
     return absl::InvalidArgumentError(
         absl::StrFormat("create %s: bad mode 0%o", path, mode));
   }
-  WK_ASSIGN_OR_RETURN(Fd fd, OpenFlags(path, O_RDWR | O_CREAT | O_EXCL));
+  WK_ASSIGN_OR_RETURN(Fd fd,
+                      OpenFlags(path, O_RDWR | O_CREAT | O_EXCL, mode & 0777));
   // open(2) applies the umask; fchmod gives the exact bits asked for.
   if (::fchmod(fd.get(), mode) != 0) [[unlikely]] {
     absl::Status status = ErrnoError(errno, "fchmod", path);
