@@ -70,7 +70,8 @@ TEST(FdTest, WriteExactAssemblesShortWrites) {
       ASSERT_TRUE(n.ok()) << n.status();
       if (*n == 0) break;
       got.append(buf.data(), *n);
-      if (i % 5 == 0) std::this_thread::sleep_for(std::chrono::microseconds(100));
+      if (i % 5 == 0)
+        std::this_thread::sleep_for(std::chrono::microseconds(100));
     }
   });
   ASSERT_TRUE(WriteExact(pipe.write_end.get(), data.data(), data.size()).ok());
@@ -190,9 +191,12 @@ TEST(FdTest, WriteExactRetriesAfterEintr) {
   std::string got(data.size(), '\0');
   InterruptWhileBlocked(
       SYS_write,
-      [&] { status = WriteExact(pipe.write_end.get(), data.data(), data.size()); },
       [&] {
-        ASSERT_TRUE(ReadExact(pipe.read_end.get(), got.data(), got.size()).ok());
+        status = WriteExact(pipe.write_end.get(), data.data(), data.size());
+      },
+      [&] {
+        ASSERT_TRUE(
+            ReadExact(pipe.read_end.get(), got.data(), got.size()).ok());
       });
   EXPECT_TRUE(status.ok()) << status;
   EXPECT_EQ(got, data);

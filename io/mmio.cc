@@ -36,7 +36,8 @@ namespace internal {
 absl::StatusOr<Mapping> MapNamed(int fd, uint64_t offset, uint64_t size,
                                  bool writable, const std::string& name) {
   struct stat st;
-  if (::fstat(fd, &st) != 0) [[unlikely]] return ErrnoError(errno, "fstat", name);
+  if (::fstat(fd, &st) != 0) [[unlikely]]
+    return ErrnoError(errno, "fstat", name);
   if (!S_ISREG(st.st_mode)) [[unlikely]] {
     return absl::FailedPreconditionError(
         absl::StrFormat("map %s: not a regular file, cannot map", name));
@@ -66,7 +67,8 @@ absl::StatusOr<Mapping> MapNamed(int fd, uint64_t offset, uint64_t size,
   const int prot = PROT_READ | (writable ? PROT_WRITE : 0);
   void* base = ::mmap(nullptr, length, prot, MAP_SHARED, fd,
                       static_cast<off_t>(base_offset));
-  if (base == MAP_FAILED) [[unlikely]] return ErrnoError(errno, "mmap", name);
+  if (base == MAP_FAILED) [[unlikely]]
+    return ErrnoError(errno, "mmap", name);
   Mapping m;
   m.base_ = base;
   m.length_ = length;
@@ -131,11 +133,21 @@ absl::Status Mapping::Advise(Advice advice) const {
   if (!base_) return absl::OkStatus();
   int how = MADV_NORMAL;
   switch (advice) {
-    case Advice::kNormal: how = MADV_NORMAL; break;
-    case Advice::kSequential: how = MADV_SEQUENTIAL; break;
-    case Advice::kRandom: how = MADV_RANDOM; break;
-    case Advice::kWillNeed: how = MADV_WILLNEED; break;
-    case Advice::kDontNeed: how = MADV_DONTNEED; break;
+    case Advice::kNormal:
+      how = MADV_NORMAL;
+      break;
+    case Advice::kSequential:
+      how = MADV_SEQUENTIAL;
+      break;
+    case Advice::kRandom:
+      how = MADV_RANDOM;
+      break;
+    case Advice::kWillNeed:
+      how = MADV_WILLNEED;
+      break;
+    case Advice::kDontNeed:
+      how = MADV_DONTNEED;
+      break;
   }
   if (::madvise(base_, length_, how) != 0) [[unlikely]] {
     return ErrnoError(errno, "madvise", MappingName(size_));

@@ -80,7 +80,8 @@ TEST(MmioTest, PipesAndDevicesAreRefused) {
   Pipe pipe;
   auto m = MapFileReadOnly(pipe.read_end.get());
   EXPECT_EQ(m.status().code(), absl::StatusCode::kFailedPrecondition);
-  EXPECT_THAT(m.status().message(), HasSubstr("not a regular file, cannot map"));
+  EXPECT_THAT(m.status().message(),
+              HasSubstr("not a regular file, cannot map"));
   EXPECT_THAT(m.status().message(), HasSubstr(FdName(pipe.read_end.get())));
   m = MapFileReadOnly("/dev/null");
   EXPECT_THAT(m.status().message(), HasSubstr("not a regular file"));
@@ -186,7 +187,8 @@ TEST(MmioTest, LargeSparseFile) {
   ASSERT_TRUE(m.ok()) << m.status();
   ASSERT_EQ(m->size(), kSize);
   ASSERT_TRUE(m->Advise(Advice::kRandom).ok());
-  const uint64_t offsets[] = {0, (uint64_t{1} << 30) + 123, (uint64_t{4} << 30) - 1,
+  const uint64_t offsets[] = {0, (uint64_t{1} << 30) + 123,
+                              (uint64_t{4} << 30) - 1,
                               (uint64_t{6} << 30) + 4096 * 7, kSize - 1};
   uint8_t value = 1;
   for (uint64_t off : offsets) {

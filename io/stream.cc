@@ -21,7 +21,8 @@ absl::Status EmptyBufferError(int fd) {
 
 BufferedWriter::BufferedWriter(int fd, std::span<uint8_t> buffer)
     : fd_(fd), buffer_(buffer) {
-  if (buffer_.empty()) [[unlikely]] status_ = EmptyBufferError(fd);
+  if (buffer_.empty()) [[unlikely]]
+    status_ = EmptyBufferError(fd);
 }
 
 absl::Status BufferedWriter::Fail(absl::Status status) {
@@ -30,18 +31,21 @@ absl::Status BufferedWriter::Fail(absl::Status status) {
 }
 
 absl::Status BufferedWriter::Flush() {
-  if (!status_.ok()) [[unlikely]] return status_;
+  if (!status_.ok()) [[unlikely]]
+    return status_;
   prepared_ = 0;
   if (used_ == 0) return absl::OkStatus();
   absl::Status s = WriteExact(fd_, buffer_.data(), used_);
-  if (!s.ok()) [[unlikely]] return Fail(std::move(s));
+  if (!s.ok()) [[unlikely]]
+    return Fail(std::move(s));
   flushed_ += used_;
   used_ = 0;
   return absl::OkStatus();
 }
 
 absl::Status BufferedWriter::Write(const void* data, size_t n) {
-  if (!status_.ok()) [[unlikely]] return status_;
+  if (!status_.ok()) [[unlikely]]
+    return status_;
   prepared_ = 0;
   const auto* src = static_cast<const uint8_t*>(data);
   const size_t free = buffer_.size() - used_;
@@ -55,7 +59,8 @@ absl::Status BufferedWriter::Write(const void* data, size_t n) {
     // itself from the caller's memory.
     WK_RETURN_IF_ERROR(Flush());
     absl::Status s = WriteExact(fd_, src, n);
-    if (!s.ok()) [[unlikely]] return Fail(std::move(s));
+    if (!s.ok()) [[unlikely]]
+      return Fail(std::move(s));
     flushed_ += n;
     return absl::OkStatus();
   }
@@ -69,11 +74,12 @@ absl::Status BufferedWriter::Write(const void* data, size_t n) {
 }
 
 absl::StatusOr<std::span<uint8_t>> BufferedWriter::Prepare(size_t min) {
-  if (!status_.ok()) [[unlikely]] return status_;
+  if (!status_.ok()) [[unlikely]]
+    return status_;
   if (min > buffer_.size()) [[unlikely]] {
-    return absl::InvalidArgumentError(absl::StrFormat(
-        "prepare on %s: %u bytes asked, buffer holds %u", FdName(fd_), min,
-        buffer_.size()));
+    return absl::InvalidArgumentError(
+        absl::StrFormat("prepare on %s: %u bytes asked, buffer holds %u",
+                        FdName(fd_), min, buffer_.size()));
   }
   if (buffer_.size() - used_ < min) WK_RETURN_IF_ERROR(Flush());
   prepared_ = buffer_.size() - used_;
@@ -81,11 +87,11 @@ absl::StatusOr<std::span<uint8_t>> BufferedWriter::Prepare(size_t min) {
 }
 
 absl::Status BufferedWriter::Commit(size_t n) {
-  if (!status_.ok()) [[unlikely]] return status_;
+  if (!status_.ok()) [[unlikely]]
+    return status_;
   if (n > prepared_) [[unlikely]] {
-    return absl::InvalidArgumentError(
-        absl::StrFormat("commit on %s: %u bytes, only %u prepared",
-                        FdName(fd_), n, prepared_));
+    return absl::InvalidArgumentError(absl::StrFormat(
+        "commit on %s: %u bytes, only %u prepared", FdName(fd_), n, prepared_));
   }
   used_ += n;
   prepared_ = 0;
@@ -97,7 +103,8 @@ absl::Status BufferedWriter::Commit(size_t n) {
 BufferedReader::BufferedReader(int fd, std::span<uint8_t> buffer,
                                uint64_t offset)
     : fd_(fd), buffer_(buffer), offset_(offset) {
-  if (buffer_.empty()) [[unlikely]] status_ = EmptyBufferError(fd);
+  if (buffer_.empty()) [[unlikely]]
+    status_ = EmptyBufferError(fd);
 }
 
 absl::Status BufferedReader::Fail(absl::Status status) {
@@ -124,7 +131,8 @@ absl::Status BufferedReader::Fill(size_t min) {
   while (end_ - begin_ < min) {
     auto got =
         io::ReadAtLeast(fd_, buffer_.data() + end_, 0, buffer_.size() - end_);
-    if (!got.ok()) [[unlikely]] return Fail(got.status());
+    if (!got.ok()) [[unlikely]]
+      return Fail(got.status());
     if (*got == 0) [[unlikely]] {
       return EndOfFileError(FdName(fd_), end_ - begin_, min);
     }
@@ -134,7 +142,8 @@ absl::Status BufferedReader::Fill(size_t min) {
 }
 
 absl::StatusOr<std::span<const uint8_t>> BufferedReader::Peek(size_t min) {
-  if (!status_.ok()) [[unlikely]] return status_;
+  if (!status_.ok()) [[unlikely]]
+    return status_;
   if (min > buffer_.size()) [[unlikely]] {
     return absl::InvalidArgumentError(
         absl::StrFormat("peek on %s: %u bytes asked, buffer holds %u",
@@ -158,10 +167,11 @@ absl::Status BufferedReader::Consume(size_t n) {
 
 absl::StatusOr<size_t> BufferedReader::ReadAtLeast(void* dst, size_t min,
                                                    size_t max) {
-  if (!status_.ok()) [[unlikely]] return status_;
+  if (!status_.ok()) [[unlikely]]
+    return status_;
   if (min > max) [[unlikely]] {
-    return absl::InvalidArgumentError(absl::StrFormat(
-        "read %s: min %u > max %u", FdName(fd_), min, max));
+    return absl::InvalidArgumentError(
+        absl::StrFormat("read %s: min %u > max %u", FdName(fd_), min, max));
   }
   auto* out = static_cast<uint8_t*>(dst);
   size_t got = TakeBuffered(out, max);
@@ -174,21 +184,24 @@ absl::StatusOr<size_t> BufferedReader::ReadAtLeast(void* dst, size_t min,
     if (room >= buffer_.size()) {
       // Large request: read straight into the caller's memory.
       auto r = io::ReadAtLeast(fd_, out + got, 0, room);
-      if (!r.ok()) [[unlikely]] return Fail(r.status());
+      if (!r.ok()) [[unlikely]]
+        return Fail(r.status());
       n = *r;
       got += n;
       offset_ += n;
     } else {
       // The buffer is empty here (TakeBuffered drained it or got == max).
       auto r = io::ReadAtLeast(fd_, buffer_.data(), 0, buffer_.size());
-      if (!r.ok()) [[unlikely]] return Fail(r.status());
+      if (!r.ok()) [[unlikely]]
+        return Fail(r.status());
       n = *r;
       begin_ = 0;
       end_ = n;
       got += TakeBuffered(out + got, room);
     }
     if (n == 0) {
-      if (got < min) [[unlikely]] return EndOfFileError(FdName(fd_), got, min);
+      if (got < min) [[unlikely]]
+        return EndOfFileError(FdName(fd_), got, min);
       break;
     }
   }
@@ -201,13 +214,16 @@ absl::Status BufferedReader::Read(void* dst, size_t n) {
 }
 
 absl::Status BufferedReader::Skip(uint64_t n) {
-  if (!status_.ok()) [[unlikely]] return status_;
+  if (!status_.ok()) [[unlikely]]
+    return status_;
   uint64_t done = 0;
   while (done < n) {
     if (begin_ == end_) {
       auto r = io::ReadAtLeast(fd_, buffer_.data(), 0, buffer_.size());
-      if (!r.ok()) [[unlikely]] return Fail(r.status());
-      if (*r == 0) [[unlikely]] return EndOfFileError(FdName(fd_), done, n);
+      if (!r.ok()) [[unlikely]]
+        return Fail(r.status());
+      if (*r == 0) [[unlikely]]
+        return EndOfFileError(FdName(fd_), done, n);
       begin_ = 0;
       end_ = *r;
     }
@@ -222,7 +238,8 @@ absl::Status BufferedReader::Skip(uint64_t n) {
 }
 
 absl::Status BufferedReader::Seek(uint64_t offset) {
-  if (!status_.ok()) [[unlikely]] return status_;
+  if (!status_.ok()) [[unlikely]]
+    return status_;
   if (offset > static_cast<uint64_t>(INT64_MAX)) [[unlikely]] {
     return absl::InvalidArgumentError(absl::StrFormat(
         "seek %s: offset %u out of range", FdName(fd_), offset));

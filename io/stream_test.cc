@@ -91,8 +91,8 @@ TEST(BufferedWriterTest, LargeWritesBypassTheBuffer) {
   EXPECT_EQ(w.buffered(), 0u);
   EXPECT_EQ(*FileSize(fd->get()), data.size());
   // Never copied through the buffer.
-  EXPECT_TRUE(std::all_of(buf.begin(), buf.end(),
-                          [](uint8_t b) { return b == 0xAA; }));
+  EXPECT_TRUE(
+      std::all_of(buf.begin(), buf.end(), [](uint8_t b) { return b == 0xAA; }));
   // After some buffered bytes, those go first.
   ASSERT_TRUE(w.Write(Bytes("ab")).ok());
   ASSERT_TRUE(w.Write(Bytes(data)).ok());
@@ -208,7 +208,8 @@ TEST(BufferedReaderTest, PipeWithShortReads) {
     size_t left = data.size() - got.size();
     switch (i % 4) {
       case 0: {  // exact read, sometimes larger than the buffer
-        size_t n = std::min(left, kOddPieces[i % std::size(kOddPieces)] % 12'000);
+        size_t n =
+            std::min(left, kOddPieces[i % std::size(kOddPieces)] % 12'000);
         ASSERT_TRUE(r.Read(tmp.data(), n).ok());
         got.append(tmp.data(), n);
         break;
@@ -257,8 +258,8 @@ TEST(BufferedReaderTest, LargeReadsBypassTheBuffer) {
   ASSERT_TRUE(r.Read(got.data(), got.size()).ok());
   EXPECT_EQ(got, data.substr(0, got.size()));
   // Straight into `got`: the buffer was never written, nothing read ahead.
-  EXPECT_TRUE(std::all_of(buf.begin(), buf.end(),
-                          [](uint8_t b) { return b == 0xAA; }));
+  EXPECT_TRUE(
+      std::all_of(buf.begin(), buf.end(), [](uint8_t b) { return b == 0xAA; }));
   EXPECT_EQ(Position(fd->get()), 100'000u);
   EXPECT_EQ(r.buffered(), 0u);
 

@@ -3,11 +3,11 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
-#include <algorithm>
-#include <chrono>
 #include <iterator>
 #include <thread>
 
@@ -43,14 +43,16 @@ bool WriteFile(const std::string& path, std::string_view contents) {
 
 std::string Pattern(size_t n, uint64_t start) {
   std::string s(n, '\0');
-  for (size_t i = 0; i < n; ++i) s[i] = static_cast<char>(PatternByte(start + i));
+  for (size_t i = 0; i < n; ++i)
+    s[i] = static_cast<char>(PatternByte(start + i));
   return s;
 }
 
 absl::Status WriteSlowly(Fd fd, const std::string& data) {
   size_t off = 0;
   for (int i = 0; off < data.size(); ++i) {
-    size_t n = std::min(kOddPieces[i % std::size(kOddPieces)], data.size() - off);
+    size_t n =
+        std::min(kOddPieces[i % std::size(kOddPieces)], data.size() - off);
     absl::Status s = WriteExact(fd.get(), data.data() + off, n);
     if (!s.ok()) return s;
     off += n;
