@@ -15,10 +15,13 @@ namespace {
 // Marks end-of-file errors so IsEndOfFile does not depend on message text.
 constexpr char kEofPayload[] = "wkspkit/eof";
 
-absl::StatusOr<Fd> OpenFlags(const std::string& path, int flags) {
+// `mode` matters only with O_CREAT, but must then be passed: open(2) reads
+// the third argument regardless, and fortified glibc aborts without it.
+absl::StatusOr<Fd> OpenFlags(const std::string& path, int flags,
+                             mode_t mode = 0) {
   int fd;
   do {
-    fd = ::open(path.c_str(), flags | O_CLOEXEC);
+    fd = ::open(path.c_str(), flags | O_CLOEXEC, mode);
   } while (fd < 0 && errno == EINTR);
   if (fd < 0) [[unlikely]] return ErrnoError(errno, "open", path);
   return Fd(fd);
@@ -55,7 +58,8 @@ absl::StatusOr<Fd> CreateExclusive(const std::string& path, mode_t mode) {
     return absl::InvalidArgumentError(
         absl::StrFormat("create %s: bad mode 0%o", path, mode));
   }
-  WK_ASSIGN_OR_RETURN(Fd fd, OpenFlags(path, O_RDWR | O_CREAT | O_EXCL));
+  WK_ASSIGN_OR_RETURN(Fd fd,
+                      OpenFlags(path, O_RDWR | O_CREAT | O_EXCL, mode & 0777));
   // open(2) applies the umask; fchmod gives the exact bits asked for.
   if (::fchmod(fd.get(), mode) != 0) [[unlikely]] {
     absl::Status status = ErrnoError(errno, "fchmod", path);
@@ -85,20 +89,23 @@ absl::StatusOr<size_t> ReadAtLeast(int fd, void* buf, size_t min, size_t max) {
   }
   auto* p = static_cast<char*>(buf);
   size_t got = 0;
-  do {
+  // A plain loop rather than do/while: `continue` after EINTR must retry the
+  // read even when min == 0 (a do/while would test got < min and return 0,
+  // which the caller would take for end of file).
+  for (;;) {
     ssize_t r = ::read(fd, p + got, max - got);
     if (r > 0) {
       got += static_cast<size_t>(r);
+      if (got >= min) return got;
       continue;
     }
     if (r == 0) {
       if (got < min) [[unlikely]] return EndOfFileError(FdName(fd), got, min);
-      break;
+      return got;
     }
     if (errno == EINTR) continue;
     return ErrnoError(errno, "read", FdName(fd));
-  } while (got < min);
-  return got;
+  }
 }
 
 absl::Status ReadExact(int fd, void* buf, size_t n) {

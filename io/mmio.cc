@@ -1,0 +1,215 @@
+#include "io/mmio.h"
+
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdint>
+#include <utility>
+
+#include "absl/strings/str_format.h"
+#include "io/fd.h"
+#include "util/bits.h"
+#include "util/status.h"
+
+namespace wk::io {
+namespace {
+
+// Size argument meaning "from offset 0 to the end of the file".
+constexpr uint64_t kWholeFile = UINT64_MAX;
+
+uint64_t PageSize() {
+  static const uint64_t page = static_cast<uint64_t>(::sysconf(_SC_PAGESIZE));
+  return page;
+}
+
+std::string MappingName(size_t size) {
+  return absl::StrFormat("mapping of %u bytes", size);
+}
+
+}  // namespace
+
+namespace internal {
+
+absl::StatusOr<Mapping> MapNamed(int fd, uint64_t offset, uint64_t size,
+                                 bool writable, const std::string& name) {
+  struct stat st;
+  if (::fstat(fd, &st) != 0) [[unlikely]]
+    return ErrnoError(errno, "fstat", name);
+  if (!S_ISREG(st.st_mode)) [[unlikely]] {
+    return absl::FailedPreconditionError(
+        absl::StrFormat("map %s: not a regular file, cannot map", name));
+  }
+  const uint64_t file_size = static_cast<uint64_t>(st.st_size);
+  if (size == kWholeFile) size = file_size;
+  if (size == 0) [[unlikely]] {
+    if (file_size == 0) {
+      return absl::FailedPreconditionError(absl::StrFormat(
+          "map %s: empty file (a mapping needs at least one byte)", name));
+    }
+    return absl::FailedPreconditionError(
+        absl::StrFormat("map %s: empty range at offset %u", name, offset));
+  }
+  uint64_t end;
+  if (!AddChecked(offset, size, &end) || end > file_size) [[unlikely]] {
+    return absl::OutOfRangeError(absl::StrFormat(
+        "map %s: range of %u bytes at offset %u is past the end of the file "
+        "(%u bytes)",
+        name, size, offset, file_size));
+  }
+  // mmap wants a page-aligned file offset: map from the page below and point
+  // data() at the requested byte. end <= file_size < 2^63, so no overflow.
+  const uint64_t base_offset = AlignDown(offset, PageSize());
+  const uint64_t delta = offset - base_offset;
+  const size_t length = static_cast<size_t>(size + delta);
+  const int prot = PROT_READ | (writable ? PROT_WRITE : 0);
+  void* base = ::mmap(nullptr, length, prot, MAP_SHARED, fd,
+                      static_cast<off_t>(base_offset));
+  if (base == MAP_FAILED) [[unlikely]]
+    return ErrnoError(errno, "mmap", name);
+  Mapping m;
+  m.base_ = base;
+  m.length_ = length;
+  m.data_ = static_cast<uint8_t*>(base) + delta;
+  m.size_ = static_cast<size_t>(size);
+  m.writable_ = writable;
+  return m;
+}
+
+}  // namespace internal
+
+Mapping::Mapping(Mapping&& other) noexcept
+    : base_(std::exchange(other.base_, nullptr)),
+      length_(std::exchange(other.length_, 0)),
+      data_(std::exchange(other.data_, nullptr)),
+      size_(std::exchange(other.size_, 0)),
+      writable_(std::exchange(other.writable_, false)) {}
+
+Mapping& Mapping::operator=(Mapping&& other) noexcept {
+  if (this != &other) {
+    Reset();
+    base_ = std::exchange(other.base_, nullptr);
+    length_ = std::exchange(other.length_, 0);
+    data_ = std::exchange(other.data_, nullptr);
+    size_ = std::exchange(other.size_, 0);
+    writable_ = std::exchange(other.writable_, false);
+  }
+  return *this;
+}
+
+void Mapping::Reset() {
+  if (base_) ::munmap(base_, length_);  // fails only on bad arguments
+  base_ = nullptr;
+  length_ = 0;
+  data_ = nullptr;
+  size_ = 0;
+  writable_ = false;
+}
+
+absl::Status Mapping::Unmap() {
+  if (!base_) return absl::OkStatus();
+  void* base = base_;
+  size_t length = length_;
+  size_t size = size_;
+  base_ = nullptr;  // empty whatever munmap says
+  Reset();
+  if (::munmap(base, length) != 0) [[unlikely]] {
+    return ErrnoError(errno, "munmap", MappingName(size));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Mapping::Sync() const {
+  if (!base_) return absl::OkStatus();
+  if (::msync(base_, length_, MS_SYNC) != 0) [[unlikely]] {
+    return ErrnoError(errno, "msync", MappingName(size_));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Mapping::Advise(Advice advice) const {
+  if (!base_) return absl::OkStatus();
+  int how = MADV_NORMAL;
+  switch (advice) {
+    case Advice::kNormal:
+      how = MADV_NORMAL;
+      break;
+    case Advice::kSequential:
+      how = MADV_SEQUENTIAL;
+      break;
+    case Advice::kRandom:
+      how = MADV_RANDOM;
+      break;
+    case Advice::kWillNeed:
+      how = MADV_WILLNEED;
+      break;
+    case Advice::kDontNeed:
+      how = MADV_DONTNEED;
+      break;
+  }
+  if (::madvise(base_, length_, how) != 0) [[unlikely]] {
+    return ErrnoError(errno, "madvise", MappingName(size_));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<Mapping> MapRange(int fd, uint64_t offset, uint64_t size,
+                                 bool writable) {
+  if (size == kWholeFile) [[unlikely]] {
+    // Reserved internally; no file holds 2^64 - 1 bytes anyway.
+    return absl::OutOfRangeError(
+        absl::StrFormat("map %s: size %u too large", FdName(fd), size));
+  }
+  return internal::MapNamed(fd, offset, size, writable, FdName(fd));
+}
+
+absl::StatusOr<Mapping> MapFileReadOnly(int fd) {
+  return internal::MapNamed(fd, 0, kWholeFile, false, FdName(fd));
+}
+
+absl::StatusOr<Mapping> MapFileReadOnly(const std::string& path) {
+  WK_ASSIGN_OR_RETURN(Fd fd, OpenRead(path));
+  return internal::MapNamed(fd.get(), 0, kWholeFile, false, path);
+}
+
+absl::StatusOr<Mapping> MapFileReadWrite(const std::string& path) {
+  WK_ASSIGN_OR_RETURN(Fd fd, OpenReadWrite(path));
+  return internal::MapNamed(fd.get(), 0, kWholeFile, true, path);
+}
+
+absl::StatusOr<Mapping> CreateAndMap(const std::string& path, uint64_t size,
+                                     mode_t mode, Reserve reserve) {
+  if (size == 0 || size > static_cast<uint64_t>(INT64_MAX)) [[unlikely]] {
+    return absl::InvalidArgumentError(absl::StrFormat(
+        "create %s: size %u cannot be mapped (must be 1 .. 2^63-1)", path,
+        size));
+  }
+  WK_ASSIGN_OR_RETURN(Fd fd, CreateExclusive(path, mode));
+  absl::Status status;
+  if (reserve == Reserve::kAllocate) {
+    int err;
+    do {
+      err = ::posix_fallocate(fd.get(), 0, static_cast<off_t>(size));
+    } while (err == EINTR);
+    if (err != 0) status = ErrnoError(err, "fallocate", path);
+  } else {
+    int r;
+    do {
+      r = ::ftruncate(fd.get(), static_cast<off_t>(size));
+    } while (r != 0 && errno == EINTR);
+    if (r != 0) status = ErrnoError(errno, "ftruncate", path);
+  }
+  if (status.ok()) {
+    auto mapping = internal::MapNamed(fd.get(), 0, size, true, path);
+    if (mapping.ok()) return mapping;
+    status = mapping.status();
+  }
+  // Leave nothing behind: the caller asked for a new file and did not get it.
+  fd.reset();
+  ::unlink(path.c_str());
+  return status;
+}
+
+}  // namespace wk::io

@@ -1,0 +1,106 @@
+// Memory-mapped files. A Mapping owns one shared mapping (MAP_SHARED: stores
+// through a writable mapping reach the file and are seen by read(2)/pread) and
+// unmaps it on destruction. It does not keep the descriptor it came from; the
+// descriptor may be closed right after mapping.
+//
+// Only non-empty ranges of regular files are mapped: empty files, pipes,
+// sockets and devices give a clear error instead of a mapping that faults.
+// A range must lie inside the file when it is mapped. The caveat mapping
+// cannot remove: if the file is shrunk later (by anyone), touching pages past
+// the new end raises SIGBUS, and a write fault on a sparse page can raise
+// SIGBUS when the file system is full (CreateAndMap with Reserve::kAllocate
+// avoids the latter).
+#ifndef WKSPKIT_IO_MMIO_H_
+#define WKSPKIT_IO_MMIO_H_
+
+#include <sys/types.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+
+namespace wk::io {
+
+enum class Advice { kNormal, kSequential, kRandom, kWillNeed, kDontNeed };
+
+class Mapping;
+namespace internal {
+// MapRange with `name` (a path or "fd N") used in error messages.
+absl::StatusOr<Mapping> MapNamed(int fd, uint64_t offset, uint64_t size,
+                                 bool writable, const std::string& name);
+}  // namespace internal
+
+class Mapping {
+ public:
+  Mapping() = default;  // empty: data() == nullptr, size() == 0
+  ~Mapping() { Reset(); }
+  Mapping(Mapping&& other) noexcept;
+  Mapping& operator=(Mapping&& other) noexcept;
+  Mapping(const Mapping&) = delete;
+  Mapping& operator=(const Mapping&) = delete;
+
+  // The requested range: data() is exactly at the requested file offset.
+  const uint8_t* data() const { return data_; }
+  size_t size() const { return size_; }
+  std::span<const uint8_t> span() const { return {data_, size_}; }
+  bool writable() const { return writable_; }
+  bool empty() const { return size_ == 0; }
+  // Writable view; empty for a read-only mapping (storing into one would
+  // crash the process, so no pointer is handed out).
+  std::span<uint8_t> mutable_span() const {
+    return writable_ ? std::span<uint8_t>(data_, size_) : std::span<uint8_t>();
+  }
+
+  // msync(MS_SYNC) of the whole mapping: stores are in the file (and on the
+  // device as far as the file system's msync promises) on success.
+  absl::Status Sync() const;
+  // madvise over the mapping. kDontNeed on a shared mapping drops cached
+  // pages; the data stays in the file.
+  absl::Status Advise(Advice advice) const;
+  // Unmaps now and reports munmap's result; the object is empty afterwards.
+  absl::Status Unmap();
+
+ private:
+  friend absl::StatusOr<Mapping> internal::MapNamed(int, uint64_t, uint64_t,
+                                                    bool, const std::string&);
+  void Reset();
+
+  void* base_ = nullptr;  // page-aligned start handed to munmap
+  size_t length_ = 0;     // bytes mapped from base_
+  uint8_t* data_ = nullptr;
+  size_t size_ = 0;
+  bool writable_ = false;
+};
+
+// Maps [offset, offset + size) of the regular file behind fd (shared). Any
+// offset is fine: the mapping starts at the page below it and data() points
+// at offset. size 0: FailedPrecondition "empty". A range past the file's end:
+// OutOfRange. writable needs fd opened read-write (else PermissionDenied).
+absl::StatusOr<Mapping> MapRange(int fd, uint64_t offset, uint64_t size,
+                                 bool writable);
+
+// The whole file, read-only. Empty file: FailedPrecondition "empty file".
+absl::StatusOr<Mapping> MapFileReadOnly(int fd);
+absl::StatusOr<Mapping> MapFileReadOnly(const std::string& path);
+// The whole existing file, read-write.
+absl::StatusOr<Mapping> MapFileReadWrite(const std::string& path);
+
+enum class Reserve {
+  kSparse,    // ftruncate only: fast, blocks allocated as pages are written
+  kAllocate,  // posix_fallocate: disk space reserved now (no SIGBUS later)
+};
+
+// Creates `path` (CreateExclusive: must not exist, permission bits exactly
+// `mode`), sizes it to `size` bytes (> 0) and maps it read-write. On failure
+// the file is removed again.
+absl::StatusOr<Mapping> CreateAndMap(const std::string& path, uint64_t size,
+                                     mode_t mode,
+                                     Reserve reserve = Reserve::kSparse);
+
+}  // namespace wk::io
+
+#endif  // WKSPKIT_IO_MMIO_H_

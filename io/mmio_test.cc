@@ -1,0 +1,291 @@
+#include "io/mmio.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <string>
+#include <utility>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "io/fd.h"
+#include "io/test_util.h"
+#include "util/status.h"
+
+namespace wk::io {
+namespace {
+
+using ::testing::HasSubstr;
+using testing::Pattern;
+using testing::Pipe;
+using testing::TempPath;
+using testing::WriteFile;
+
+std::string AsString(std::span<const uint8_t> s) {
+  return std::string(reinterpret_cast<const char*>(s.data()), s.size());
+}
+
+struct stat StatOf(const std::string& path) {
+  struct stat st = {};
+  EXPECT_EQ(::stat(path.c_str(), &st), 0) << path;
+  return st;
+}
+
+TEST(MmioTest, MapsWholeFileReadOnly) {
+  TempPath path("ro");
+  const std::string data = Pattern(10'000);
+  ASSERT_TRUE(WriteFile(path.path(), data));
+  auto m = MapFileReadOnly(path.path());
+  ASSERT_TRUE(m.ok()) << m.status();
+  EXPECT_EQ(m->size(), data.size());
+  EXPECT_EQ(AsString(m->span()), data);
+  EXPECT_FALSE(m->writable());
+  EXPECT_TRUE(m->mutable_span().empty());
+  EXPECT_TRUE(m->Advise(Advice::kSequential).ok());
+  EXPECT_TRUE(m->Advise(Advice::kWillNeed).ok());
+  EXPECT_TRUE(m->Sync().ok());
+
+  auto fd = OpenRead(path.path());
+  ASSERT_TRUE(fd.ok());
+  auto by_fd = MapFileReadOnly(fd->get());
+  ASSERT_TRUE(by_fd.ok()) << by_fd.status();
+  ASSERT_TRUE(fd->Close().ok());  // the mapping does not need the descriptor
+  EXPECT_EQ(AsString(by_fd->span()), data);
+}
+
+TEST(MmioTest, EmptyFileIsAClearError) {
+  TempPath path("empty");
+  ASSERT_TRUE(WriteFile(path.path(), ""));
+  auto m = MapFileReadOnly(path.path());
+  EXPECT_EQ(m.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(m.status().message(), HasSubstr("empty file"));
+  EXPECT_THAT(m.status().message(), HasSubstr(path.path()));
+  m = MapFileReadWrite(path.path());
+  EXPECT_THAT(m.status().message(), HasSubstr("empty file"));
+
+  // An empty range of a non-empty file as well.
+  TempPath other("nonempty");
+  ASSERT_TRUE(WriteFile(other.path(), "abc"));
+  auto fd = OpenRead(other.path());
+  ASSERT_TRUE(fd.ok());
+  m = MapRange(fd->get(), 1, 0, false);
+  EXPECT_EQ(m.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(m.status().message(), HasSubstr("empty range"));
+  EXPECT_THAT(m.status().message(), HasSubstr(FdName(fd->get())));
+}
+
+TEST(MmioTest, PipesAndDevicesAreRefused) {
+  Pipe pipe;
+  auto m = MapFileReadOnly(pipe.read_end.get());
+  EXPECT_EQ(m.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(m.status().message(),
+              HasSubstr("not a regular file, cannot map"));
+  EXPECT_THAT(m.status().message(), HasSubstr(FdName(pipe.read_end.get())));
+  m = MapFileReadOnly("/dev/null");
+  EXPECT_THAT(m.status().message(), HasSubstr("not a regular file"));
+  EXPECT_THAT(m.status().message(), HasSubstr("/dev/null"));
+}
+
+TEST(MmioTest, MissingFile) {
+  TempPath path("missing");
+  auto m = MapFileReadOnly(path.path());
+  EXPECT_EQ(m.status().code(), absl::StatusCode::kNotFound);
+  EXPECT_THAT(m.status().message(), HasSubstr(path.path()));
+}
+
+TEST(MmioTest, RangesAtUnalignedOffsets) {
+  TempPath path("range");
+  const uint64_t page = static_cast<uint64_t>(::sysconf(_SC_PAGESIZE));
+  const std::string data = Pattern(3 * page + 1234);
+  ASSERT_TRUE(WriteFile(path.path(), data));
+  auto fd = OpenReadWrite(path.path());
+  ASSERT_TRUE(fd.ok());
+  for (uint64_t offset : {uint64_t{0}, uint64_t{1}, page - 1, page, page + 1,
+                          2 * page - 1, 2 * page + 77}) {
+    for (uint64_t size : {uint64_t{1}, uint64_t{100}, page + 5}) {
+      if (offset + size > data.size()) continue;
+      auto m = MapRange(fd->get(), offset, size, false);
+      ASSERT_TRUE(m.ok()) << m.status() << " offset " << offset;
+      EXPECT_EQ(m->size(), size);
+      EXPECT_EQ(AsString(m->span()), data.substr(offset, size))
+          << "offset " << offset << " size " << size;
+    }
+  }
+  // The last byte exactly; one more is past the end.
+  auto last = MapRange(fd->get(), data.size() - 1, 1, false);
+  ASSERT_TRUE(last.ok());
+  EXPECT_EQ(last->data()[0], static_cast<uint8_t>(data.back()));
+  auto past = MapRange(fd->get(), data.size() - 1, 2, false);
+  EXPECT_EQ(past.status().code(), absl::StatusCode::kOutOfRange);
+  EXPECT_THAT(past.status().message(), HasSubstr("past the end"));
+  past = MapRange(fd->get(), UINT64_MAX - 1, 4, false);
+  EXPECT_EQ(past.status().code(), absl::StatusCode::kOutOfRange);
+  past = MapRange(fd->get(), 0, UINT64_MAX, false);
+  EXPECT_EQ(past.status().code(), absl::StatusCode::kOutOfRange);
+}
+
+TEST(MmioTest, WritesThroughMappingReachTheFile) {
+  TempPath path("rw");
+  const uint64_t page = static_cast<uint64_t>(::sysconf(_SC_PAGESIZE));
+  ASSERT_TRUE(WriteFile(path.path(), Pattern(4 * page)));
+  auto fd = OpenReadWrite(path.path());
+  ASSERT_TRUE(fd.ok());
+  const uint64_t offset = page + 3;
+  auto m = MapRange(fd->get(), offset, 50, true);
+  ASSERT_TRUE(m.ok()) << m.status();
+  ASSERT_EQ(m->mutable_span().size(), 50u);
+  std::memcpy(m->mutable_span().data(), "through the mapping", 19);
+  char buf[19];
+  ASSERT_TRUE(PReadExact(fd->get(), buf, sizeof(buf), offset).ok());
+  EXPECT_EQ(std::string(buf, sizeof(buf)), "through the mapping");
+  // And the other way round: pwrite shows up in the shared mapping.
+  ASSERT_TRUE(PWriteExact(fd->get(), "XY", 2, offset + 30).ok());
+  EXPECT_EQ(AsString(m->span().subspan(30, 2)), "XY");
+  EXPECT_TRUE(m->Sync().ok());
+  // Bytes around the range are untouched.
+  ASSERT_TRUE(PReadExact(fd->get(), buf, 1, offset - 1).ok());
+  EXPECT_EQ(static_cast<uint8_t>(buf[0]), testing::PatternByte(offset - 1));
+}
+
+TEST(MmioTest, MapFileReadWrite) {
+  TempPath path("rw_whole");
+  ASSERT_TRUE(WriteFile(path.path(), "0123456789"));
+  {
+    auto m = MapFileReadWrite(path.path());
+    ASSERT_TRUE(m.ok()) << m.status();
+    EXPECT_TRUE(m->writable());
+    m->mutable_span()[9] = 'z';
+    ASSERT_TRUE(m->Unmap().ok());
+    EXPECT_EQ(m->data(), nullptr);
+  }
+  auto ro = MapFileReadOnly(path.path());
+  ASSERT_TRUE(ro.ok());
+  EXPECT_EQ(AsString(ro->span()), "012345678z");
+}
+
+TEST(MmioTest, WritableNeedsAReadWriteDescriptor) {
+  TempPath path("ro_fd");
+  ASSERT_TRUE(WriteFile(path.path(), "abc"));
+  auto fd = OpenRead(path.path());
+  ASSERT_TRUE(fd.ok());
+  auto m = MapRange(fd->get(), 0, 3, true);
+  EXPECT_EQ(StatusErrno(m.status()), EACCES) << m.status();
+  EXPECT_THAT(m.status().message(), HasSubstr("mmap " + FdName(fd->get())));
+}
+
+TEST(MmioTest, LargeSparseFile) {
+  TempPath path("sparse");
+  constexpr uint64_t kSize = uint64_t{8} << 30;
+  {
+    auto fd = CreateExclusive(path.path(), 0600);
+    ASSERT_TRUE(fd.ok());
+    ASSERT_EQ(::ftruncate(fd->get(), static_cast<off_t>(kSize)), 0);
+  }
+  auto m = MapFileReadWrite(path.path());
+  ASSERT_TRUE(m.ok()) << m.status();
+  ASSERT_EQ(m->size(), kSize);
+  ASSERT_TRUE(m->Advise(Advice::kRandom).ok());
+  const uint64_t offsets[] = {0, (uint64_t{1} << 30) + 123,
+                              (uint64_t{4} << 30) - 1,
+                              (uint64_t{6} << 30) + 4096 * 7, kSize - 1};
+  uint8_t value = 1;
+  for (uint64_t off : offsets) {
+    EXPECT_EQ(m->data()[off], 0) << off;
+    m->mutable_span()[off] = value++;
+  }
+  auto fd = OpenRead(path.path());
+  ASSERT_TRUE(fd.ok());
+  value = 1;
+  for (uint64_t off : offsets) {
+    uint8_t got = 0;
+    ASSERT_TRUE(PReadExact(fd->get(), &got, 1, off).ok());
+    EXPECT_EQ(got, value++) << off;
+  }
+  // Untouched bytes next to the written ones are still zero.
+  EXPECT_EQ(m->data()[(uint64_t{1} << 30) + 124], 0);
+  ASSERT_TRUE(m->Unmap().ok());
+  // Only the touched pages took space (allow generous file system slack).
+  EXPECT_LT(static_cast<uint64_t>(StatOf(path.path()).st_blocks) * 512,
+            uint64_t{64} << 20);
+}
+
+class UmaskGuard {
+ public:
+  explicit UmaskGuard(mode_t mask) : old_(::umask(mask)) {}
+  ~UmaskGuard() { ::umask(old_); }
+
+ private:
+  mode_t old_;
+};
+
+TEST(MmioTest, CreateAndMapSizeAndMode) {
+  for (Reserve reserve : {Reserve::kSparse, Reserve::kAllocate}) {
+    UmaskGuard guard(077);
+    TempPath path("create");
+    auto m = CreateAndMap(path.path(), 10'001, 0640, reserve);
+    ASSERT_TRUE(m.ok()) << m.status();
+    struct stat st = StatOf(path.path());
+    EXPECT_EQ(static_cast<uint64_t>(st.st_size), 10'001u);
+    EXPECT_EQ(st.st_mode & 07777, 0640u);
+    if (reserve == Reserve::kAllocate) {
+      EXPECT_GE(static_cast<uint64_t>(st.st_blocks) * 512, 10'001u);
+    }
+    ASSERT_EQ(m->size(), 10'001u);
+    EXPECT_EQ(m->data()[10'000], 0);
+    std::memcpy(m->mutable_span().data() + 9'990, "end of map!", 11);
+    ASSERT_TRUE(m->Sync().ok());
+    auto fd = OpenRead(path.path());
+    ASSERT_TRUE(fd.ok());
+    char buf[11];
+    ASSERT_TRUE(PReadExact(fd->get(), buf, 11, 9'990).ok());
+    EXPECT_EQ(std::string(buf, 11), "end of map!");
+  }
+}
+
+TEST(MmioTest, CreateAndMapFailures) {
+  TempPath existing("create_exists");
+  ASSERT_TRUE(WriteFile(existing.path(), "keep me"));
+  auto m = CreateAndMap(existing.path(), 100, 0600);
+  EXPECT_EQ(m.status().code(), absl::StatusCode::kAlreadyExists);
+  EXPECT_EQ(StatOf(existing.path()).st_size, 7);  // not removed or resized
+
+  TempPath zero("create_zero");
+  m = CreateAndMap(zero.path(), 0, 0600);
+  EXPECT_EQ(m.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(m.status().message(), HasSubstr(zero.path()));
+  EXPECT_NE(::access(zero.path().c_str(), F_OK), 0);
+
+  // Created, then sizing or mapping fails (no file system or address space
+  // takes 2^63-1 bytes): the file must be gone afterwards.
+  TempPath huge("create_huge");
+  m = CreateAndMap(huge.path(), static_cast<uint64_t>(INT64_MAX), 0600);
+  EXPECT_FALSE(m.ok());
+  EXPECT_THAT(m.status().message(), HasSubstr(huge.path()));
+  EXPECT_NE(::access(huge.path().c_str(), F_OK), 0);
+}
+
+TEST(MmioTest, MoveAndUnmap) {
+  TempPath path("move");
+  ASSERT_TRUE(WriteFile(path.path(), "moved bytes"));
+  auto m = MapFileReadOnly(path.path());
+  ASSERT_TRUE(m.ok());
+  Mapping a = std::move(*m);
+  EXPECT_EQ(m->data(), nullptr);
+  EXPECT_EQ(m->size(), 0u);
+  EXPECT_EQ(AsString(a.span()), "moved bytes");
+  Mapping b;
+  EXPECT_TRUE(b.empty());
+  EXPECT_TRUE(b.Sync().ok());
+  EXPECT_TRUE(b.Unmap().ok());
+  b = std::move(a);
+  EXPECT_TRUE(a.empty());
+  EXPECT_EQ(AsString(b.span()), "moved bytes");
+  ASSERT_TRUE(b.Unmap().ok());
+  EXPECT_TRUE(b.empty());
+  EXPECT_TRUE(b.Unmap().ok());
+}
+
+}  // namespace
+}  // namespace wk::io
