@@ -133,7 +133,7 @@ TEST(CorruptTest, BadChunkHeaders) {
 
 // A valid LZ4 block of the wrong uncompressed size is caught.
 TEST(CorruptTest, BlockOfWrongSize) {
-  std::vector<uint8_t> src(1000, 'x');
+  std::vector<uint8_t> src(1001, 'x');
   src[10] = 'y';
   for (int delta : {-1, +1}) {
     std::vector<uint8_t> block(LZ4_compressBound(1001));

@@ -56,6 +56,7 @@ void CheckSplitWriting(const Plan& plan, Lz4StreamState start) {
   for (size_t i = 0; i < plan.size(); ++i) {
     std::vector<uint8_t> alone = WriteAlone(plan[i], before[i]);
     ASSERT_LE(at + alone.size(), seq.size());
+    if (alone.empty()) continue;  // an empty frame has no bytes
     ASSERT_EQ(0, std::memcmp(seq.data() + at, alone.data(), alone.size()))
         << "frame " << i << " (state " << before[i].current_offset << ")";
     at += alone.size();

@@ -38,7 +38,8 @@ absl::Status CheckPacked(Reader& r, const Plan& plan,
       if (b.meta) {
         absl::Status s = r.Meta(meta.data(), b.bytes.size());
         if (!s.ok()) return s;
-        if (std::memcmp(meta.data(), b.bytes.data(), b.bytes.size())) {
+        if (!b.bytes.empty() &&
+            std::memcmp(meta.data(), b.bytes.data(), b.bytes.size())) {
           return absl::InternalError("meta differs");
         }
       } else {
@@ -53,7 +54,8 @@ absl::Status CheckPacked(Reader& r, const Plan& plan,
     at = 0;
     for (const auto& b : plan[i].bufs) {
       if (b.meta) continue;
-      if (std::memcmp(arena.data() + at, b.bytes.data(), b.bytes.size())) {
+      if (!b.bytes.empty() &&
+          std::memcmp(arena.data() + at, b.bytes.data(), b.bytes.size())) {
         return absl::InternalError("packed data differs");
       }
       at += b.bytes.size();
