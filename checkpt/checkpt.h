@@ -143,11 +143,11 @@ class Writer {
   bool in_frame() const;
   bool failed() const;
   bool is_mmio() const;
-  int fd() const;                          // -1 in mmio mode
-  std::span<uint8_t> wbuf() const;         // empty in mmio mode
-  std::span<uint8_t> region() const;       // empty in streaming mode
-  uint64_t offset() const;                 // bytes emitted so far
-  Lz4StreamState lz4_state() const;        // as of now
+  int fd() const;                     // -1 in mmio mode
+  std::span<uint8_t> wbuf() const;    // empty in mmio mode
+  std::span<uint8_t> region() const;  // empty in streaming mode
+  uint64_t offset() const;            // bytes emitted so far
+  Lz4StreamState lz4_state() const;   // as of now
 
  private:
   explicit Writer(std::unique_ptr<WriterState> s);

@@ -36,10 +36,10 @@ struct Buf {
 struct Setup {
   std::vector<uint8_t> src;
   std::vector<std::vector<Buf>> frames;
-  std::vector<uint8_t> dst;        // restore arena (buffers with gaps)
-  std::vector<uint8_t> region;     // checkpoint, mmio
-  std::vector<uint8_t> raw_ckpt;   // RAW checkpoint
-  std::vector<uint8_t> lz4_ckpt;   // LZ4 checkpoint
+  std::vector<uint8_t> dst;       // restore arena (buffers with gaps)
+  std::vector<uint8_t> region;    // checkpoint, mmio
+  std::vector<uint8_t> raw_ckpt;  // RAW checkpoint
+  std::vector<uint8_t> lz4_ckpt;  // LZ4 checkpoint
   std::vector<uint8_t> io_buf = std::vector<uint8_t>(1 << 20);
   int memfd = -1;
 
@@ -97,13 +97,11 @@ void Measure(benchmark::State& state, const char* name, const char* baseline,
   for (auto _ : state) {
     auto t0 = std::chrono::steady_clock::now();
     work();
-    secs += std::chrono::duration<double>(std::chrono::steady_clock::now() -
-                                          t0)
+    secs += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0)
                 .count();
   }
-  const double gbs =
-      static_cast<double>(kTotal) * static_cast<double>(state.iterations()) /
-      secs / 1e9;
+  const double gbs = static_cast<double>(kTotal) *
+                     static_cast<double>(state.iterations()) / secs / 1e9;
   Rates()[name] = gbs;
   state.counters["GB/s"] = gbs;
   if (baseline && Rates().count(baseline)) {
@@ -243,13 +241,13 @@ void BM_FdRead(benchmark::State& state) {
 
 void Checkpt(benchmark::State& state, int style, bool mmio) {
   Setup& s = S();
-  const char* base = style == kRaw ? (mmio ? "memcpy" : "fd_write")
-                                   : "lz4_compress";
+  const char* base =
+      style == kRaw ? (mmio ? "memcpy" : "fd_write") : "lz4_compress";
   std::string name = std::string("checkpt_") + (style == kRaw ? "raw" : "lz4") +
                      (mmio ? "_mmio" : "_stream");
   Measure(state, name.c_str(), base, [&] {
-    if (!mmio && (ftruncate(s.memfd, 0) != 0 ||
-                  lseek(s.memfd, 0, SEEK_SET) != 0)) {
+    if (!mmio &&
+        (ftruncate(s.memfd, 0) != 0 || lseek(s.memfd, 0, SEEK_SET) != 0)) {
       state.SkipWithError("memfd reset failed");
     }
     absl::StatusOr<Writer> w =
@@ -274,16 +272,16 @@ void Restore(benchmark::State& state, int style, bool mmio) {
       return;
     }
   }
-  const char* base = style == kRaw ? (mmio ? "memcpy" : "fd_read")
-                                   : "lz4_decompress";
+  const char* base =
+      style == kRaw ? (mmio ? "memcpy" : "fd_read") : "lz4_decompress";
   std::string name = std::string("restore_") + (style == kRaw ? "raw" : "lz4") +
                      (mmio ? "_mmio" : "_stream");
   Measure(state, name.c_str(), base, [&] {
     if (!mmio && lseek(s.memfd, 0, SEEK_SET) != 0) {
       state.SkipWithError("memfd seek failed");
     }
-    absl::StatusOr<Reader> r = mmio ? Reader::Mmio(ckpt)
-                                    : Reader::Stream(s.memfd, s.io_buf);
+    absl::StatusOr<Reader> r =
+        mmio ? Reader::Mmio(ckpt) : Reader::Stream(s.memfd, s.io_buf);
     for (const auto& f : s.frames) {
       (void)r->Open(style);
       for (const Buf& b : f) (void)r->Data(s.dst.data() + b.dst, b.sz);

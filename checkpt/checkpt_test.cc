@@ -1,5 +1,7 @@
 // Round trips through every writer mode and every reader mode, offsets, sizes,
 // pipes, threads restoring different frames, and the LZ4 chunk format itself.
+#include "checkpt/checkpt.h"
+
 #include <fcntl.h>
 #include <lz4.h>
 #include <unistd.h>
@@ -9,7 +11,6 @@
 #include <thread>
 #include <vector>
 
-#include "checkpt/checkpt.h"
 #include "checkpt/test_util.h"
 #include "gtest/gtest.h"
 #include "io/fd.h"
@@ -266,7 +267,8 @@ TEST(CheckptTest, ZeroSizeBuffersAndEmptyFrames) {
 }
 
 TEST(CheckptTest, RawFrameIsTheConcatenation) {
-  std::vector<uint8_t> a = HalfCompressible(1000, 1), b = HalfCompressible(70000, 2);
+  std::vector<uint8_t> a = HalfCompressible(1000, 1),
+                       b = HalfCompressible(70000, 2);
   std::vector<uint8_t> region(80000);
   auto w = Writer::Mmio(region);
   ASSERT_TRUE(w.ok());
@@ -289,7 +291,8 @@ TEST(CheckptTest, RawFrameIsTheConcatenation) {
 // Decodes an LZ4 frame independently: 3-byte headers, 64 KiB chunks, history
 // across buffers.
 TEST(CheckptTest, Lz4FrameLayout) {
-  std::vector<uint8_t> a = HalfCompressible(10, 3), b = HalfCompressible(150000, 4);
+  std::vector<uint8_t> a = HalfCompressible(10, 3),
+                       b = HalfCompressible(150000, 4);
   std::vector<uint8_t> region(200000);
   auto w = Writer::Mmio(region);
   ASSERT_TRUE(w->Open(kLz4).ok());

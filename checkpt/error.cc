@@ -20,22 +20,32 @@ bool FrameStyleIsSupported(int style) {
 
 const char* ErrorClassName(ErrorClass c) {
   switch (c) {
-    case ErrorClass::kOk: return "SUCCESS";
-    case ErrorClass::kInval: return "INVAL";
-    case ErrorClass::kUnsup: return "UNSUP";
-    case ErrorClass::kIo: return "IO";
-    case ErrorClass::kComp: return "COMP";
+    case ErrorClass::kOk:
+      return "SUCCESS";
+    case ErrorClass::kInval:
+      return "INVAL";
+    case ErrorClass::kUnsup:
+      return "UNSUP";
+    case ErrorClass::kIo:
+      return "IO";
+    case ErrorClass::kComp:
+      return "COMP";
   }
   return "UNKNOWN";
 }
 
 const char* Describe(ErrorClass c) {
   switch (c) {
-    case ErrorClass::kOk: return "success";
-    case ErrorClass::kInval: return "bad arguments or state";
-    case ErrorClass::kUnsup: return "frame style not supported";
-    case ErrorClass::kIo: return "read or write failed, or the input is short";
-    case ErrorClass::kComp: return "compressor error or corrupt chunk";
+    case ErrorClass::kOk:
+      return "success";
+    case ErrorClass::kInval:
+      return "bad arguments or state";
+    case ErrorClass::kUnsup:
+      return "frame style not supported";
+    case ErrorClass::kIo:
+      return "read or write failed, or the input is short";
+    case ErrorClass::kComp:
+      return "compressor error or corrupt chunk";
   }
   return "unknown error class";
 }

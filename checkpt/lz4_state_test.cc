@@ -184,8 +184,8 @@ TEST(Lz4StateTest, GigabytesThroughOneStream) {
   ASSERT_TRUE(b->Open(kLz4).ok());
   ASSERT_TRUE(b->Data(tail.data(), tail.size()).ok());
   uint64_t second_end = *b->Close();
-  std::vector<uint8_t> again = WriteAlone(PlanFrame{kLz4, {{false, tail}}},
-                                          bm.state());
+  std::vector<uint8_t> again =
+      WriteAlone(PlanFrame{kLz4, {{false, tail}}}, bm.state());
   ASSERT_EQ(again.size(), second_end - first_end);
   EXPECT_EQ(0, std::memcmp(again.data(), big.data() + first_end, again.size()));
 }

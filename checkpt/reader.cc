@@ -105,17 +105,19 @@ absl::Status ReaderState::Fill(uint64_t n) {
     const uint64_t avail = at < sz ? sz - at : 0;
     if (avail < need) [[unlikely]] {
       return Fail(Truncated(absl::StrFormat(
-          "checkpoint ends early: %d bytes needed at offset %d of %d",
-          n, off, sz)));
+          "checkpoint ends early: %d bytes needed at offset %d of %d", n, off,
+          sz)));
     }
     const uint64_t want = std::min(space, avail);
     absl::Status s = io::PReadExact(fd, p, want, at);
-    if (!s.ok()) [[unlikely]] return ReadFailed(s, at);
+    if (!s.ok()) [[unlikely]]
+      return ReadFailed(s, at);
     ready += want;
     return absl::OkStatus();
   }
   absl::StatusOr<size_t> got = io::ReadAtLeast(fd, p, need, space);
-  if (!got.ok()) [[unlikely]] return ReadFailed(got.status(), at);
+  if (!got.ok()) [[unlikely]]
+    return ReadFailed(got.status(), at);
   ready += *got;
   return absl::OkStatus();
 }
@@ -138,7 +140,8 @@ absl::Status ReaderState::Raw(uint8_t* dst, uint64_t n) {
   n -= take;
   if (!n) return absl::OkStatus();
   if (n < rbuf_sz / 2) {
-    if (absl::Status s = Fill(n); !s.ok()) [[unlikely]] return s;
+    if (absl::Status s = Fill(n); !s.ok()) [[unlikely]]
+      return s;
     std::memcpy(dst, rbuf + lo, n);
     Consume(n);
     return absl::OkStatus();
@@ -155,7 +158,8 @@ absl::Status ReaderState::Raw(uint8_t* dst, uint64_t n) {
   } else {
     s = io::ReadExact(fd, dst, n);
   }
-  if (!s.ok()) [[unlikely]] return ReadFailed(s, off);
+  if (!s.ok()) [[unlikely]]
+    return ReadFailed(s, off);
   off += n;
   return absl::OkStatus();
 }
@@ -172,11 +176,12 @@ absl::Status ReaderState::NextBlock(uint64_t u, const uint8_t** src,
     }
     h = region + off;
   } else {
-    if (absl::Status s = Fill(3); !s.ok()) [[unlikely]] return s;
+    if (absl::Status s = Fill(3); !s.ok()) [[unlikely]]
+      return s;
     h = rbuf + lo;
   }
-  const uint64_t csz = uint64_t{h[0]} | uint64_t{h[1]} << 8 |
-                       uint64_t{h[2]} << 16;
+  const uint64_t csz =
+      uint64_t{h[0]} | uint64_t{h[1]} << 8 | uint64_t{h[2]} << 16;
   if (csz < 1 || csz > internal::BlockCszMax(u)) [[unlikely]] {
     return Fail(Corrupt(absl::StrFormat(
         "corrupt chunk header at offset %d: block of %d bytes for a %d-byte "
@@ -190,7 +195,8 @@ absl::Status ReaderState::NextBlock(uint64_t u, const uint8_t** src,
     }
     *src = region + off + 3;
   } else {
-    if (absl::Status s = Fill(3 + csz); !s.ok()) [[unlikely]] return s;
+    if (absl::Status s = Fill(3 + csz); !s.ok()) [[unlikely]]
+      return s;
     *src = rbuf + lo + 3;
   }
   *c = csz;
@@ -274,7 +280,8 @@ absl::Status ReaderState::Buf(void* buf, uint64_t n, uint64_t max, bool meta) {
 }
 
 absl::StatusOr<Reader> Reader::Stream(int fd, std::span<uint8_t> rbuf) {
-  if (fd < 0) [[unlikely]] return Inval(absl::StrFormat("bad fd %d", fd));
+  if (fd < 0) [[unlikely]]
+    return Inval(absl::StrFormat("bad fd %d", fd));
   if (rbuf.size() < kRbufMin) [[unlikely]] {
     return Inval(absl::StrFormat("read buffer of %d bytes; at least %d needed",
                                  rbuf.size(), kRbufMin));
@@ -324,7 +331,8 @@ Reader& Reader::operator=(Reader&&) noexcept = default;
 Reader::~Reader() = default;
 
 absl::StatusOr<uint64_t> Reader::Open(int style) {
-  if (!s_) [[unlikely]] return BadState("moved-from reader");
+  if (!s_) [[unlikely]]
+    return BadState("moved-from reader");
   ReaderState& r = *s_;
   if (r.style != kNotInFrame) [[unlikely]] {
     if (r.style == kFailed) return BadState("reader failed earlier");
@@ -348,7 +356,8 @@ absl::StatusOr<uint64_t> Reader::Open(int style) {
 }
 
 absl::StatusOr<uint64_t> Reader::Close() {
-  if (!s_) [[unlikely]] return BadState("moved-from reader");
+  if (!s_) [[unlikely]]
+    return BadState("moved-from reader");
   ReaderState& r = *s_;
   if (!in_frame()) [[unlikely]] {
     if (r.style == kFailed) return BadState("reader failed earlier");
@@ -361,17 +370,20 @@ absl::StatusOr<uint64_t> Reader::Close() {
 }
 
 absl::Status Reader::Meta(void* buf, uint64_t sz) {
-  if (!s_) [[unlikely]] return BadState("moved-from reader");
+  if (!s_) [[unlikely]]
+    return BadState("moved-from reader");
   return s_->Buf(buf, sz, kMetaMax, true);
 }
 
 absl::Status Reader::Data(void* buf, uint64_t sz) {
-  if (!s_) [[unlikely]] return BadState("moved-from reader");
+  if (!s_) [[unlikely]]
+    return BadState("moved-from reader");
   return s_->Buf(buf, sz, UINT64_MAX, false);
 }
 
 absl::Status Reader::Seek(uint64_t off) {
-  if (!s_) [[unlikely]] return BadState("moved-from reader");
+  if (!s_) [[unlikely]]
+    return BadState("moved-from reader");
   ReaderState& r = *s_;
   if (r.style != kNotInFrame) [[unlikely]] {
     if (r.style == kFailed) return BadState("reader failed earlier");
@@ -392,7 +404,8 @@ absl::Status Reader::Seek(uint64_t off) {
 }
 
 absl::StatusOr<uint64_t> Reader::Finish() {
-  if (!s_) [[unlikely]] return BadState("moved-from reader");
+  if (!s_) [[unlikely]]
+    return BadState("moved-from reader");
   ReaderState& r = *s_;
   if (r.style == kFinished) return BadState("reader finished");
   const bool failed = r.style == kFailed;

@@ -12,7 +12,8 @@
 namespace wk::checkpt::testing {
 namespace {
 
-constexpr char kText[] = "Checkpoints are frames of buffers; this text repeats. ";
+constexpr char kText[] =
+    "Checkpoints are frames of buffers; this text repeats. ";
 
 uint64_t Mix(uint64_t x) {
   x ^= x >> 33;
@@ -53,25 +54,37 @@ Plan RandomPlan(uint64_t seed, int frames, uint64_t max_frame_bytes) {
     for (int i = 0; i < nbufs && total < max_frame_bytes; ++i) {
       uint64_t sz;
       switch (pick(8)) {
-        case 0: sz = 0; break;
+        case 0:
+          sz = 0;
+          break;
         case 1:
         case 2:
-        case 3: sz = 1 + pick(64); break;
-        case 4: sz = 1 + pick(4096); break;
+        case 3:
+          sz = 1 + pick(64);
+          break;
+        case 4:
+          sz = 1 + pick(4096);
+          break;
         case 5: {
           // Sizes at the chunk and ring boundaries.
-          static constexpr uint64_t kEdges[] = {
-              65535, 65536, 65537, 131072, 131073, 196607, 196608, 196609};
+          static constexpr uint64_t kEdges[] = {65535,  65536,  65537,  131072,
+                                                131073, 196607, 196608, 196609};
           sz = kEdges[pick(std::size(kEdges))];
           break;
         }
-        default: sz = pick(200 * 1024 + 1); break;
+        default:
+          sz = pick(200 * 1024 + 1);
+          break;
       }
       PlanBuf b;
       b.meta = sz <= kMetaMax && pick(2);
       switch (pick(3)) {
-        case 0: b.bytes = HalfCompressible(sz, rng()); break;
-        case 1: b.bytes.assign(sz, static_cast<uint8_t>(pick(256))); break;
+        case 0:
+          b.bytes = HalfCompressible(sz, rng());
+          break;
+        case 1:
+          b.bytes.assign(sz, static_cast<uint8_t>(pick(256)));
+          break;
         default: {
           b.bytes.resize(sz);
           for (auto& x : b.bytes) x = static_cast<uint8_t>(rng());
@@ -175,8 +188,8 @@ absl::Status CheckPlan(Reader& r, const Plan& plan,
     }
     for (size_t k = 0; k < datas.size(); ++k) {
       if (datas[k] != f.bufs[data_idx[k]].bytes) {
-        return absl::InternalError(absl::StrFormat(
-            "frame %d data buffer %d differs", i, data_idx[k]));
+        return absl::InternalError(
+            absl::StrFormat("frame %d data buffer %d differs", i, data_idx[k]));
       }
     }
   }

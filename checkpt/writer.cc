@@ -72,12 +72,14 @@ struct WriterState {
 
   absl::Status Raw(const uint8_t* buf, uint64_t sz);
   absl::Status Lz4(const uint8_t* buf, uint64_t sz);
-  absl::Status Buf(const void* buf, uint64_t sz, uint64_t max, const char* what);
+  absl::Status Buf(const void* buf, uint64_t sz, uint64_t max,
+                   const char* what);
 };
 
 absl::Status WriterState::Raw(const uint8_t* buf, uint64_t sz) {
   if (mmio) {
-    if (sz > mem_sz - off) [[unlikely]] return RegionFull(sz);
+    if (sz > mem_sz - off) [[unlikely]]
+      return RegionFull(sz);
     std::memcpy(mem + off, buf, sz);
     off += sz;
     return absl::OkStatus();
@@ -87,7 +89,8 @@ absl::Status WriterState::Raw(const uint8_t* buf, uint64_t sz) {
     used += sz;
     return absl::OkStatus();
   }
-  if (absl::Status s = Flush(); !s.ok()) [[unlikely]] return s;
+  if (absl::Status s = Flush(); !s.ok()) [[unlikely]]
+    return s;
   if (sz < mem_sz) {
     std::memcpy(mem, buf, sz);
     used = sz;
@@ -133,7 +136,8 @@ absl::Status WriterState::Lz4(const uint8_t* buf, uint64_t sz) {
       }
     } else {
       if (mem_sz - used < ChunkCszMax(u)) {
-        if (absl::Status s = Flush(); !s.ok()) [[unlikely]] return s;
+        if (absl::Status s = Flush(); !s.ok()) [[unlikely]]
+          return s;
       }
       dst = mem + used;
       cap = std::min(mem_sz - used - 3, kBlockCapMax);
@@ -156,7 +160,8 @@ absl::Status WriterState::Lz4(const uint8_t* buf, uint64_t sz) {
     const uint64_t csz = static_cast<uint64_t>(c) + 3;
     if (mmio) {
       if (via_scratch) {
-        if (csz > mem_sz - off) [[unlikely]] return RegionFull(csz);
+        if (csz > mem_sz - off) [[unlikely]]
+          return RegionFull(csz);
         std::memcpy(mem + off, dst, csz);
       }
       off += csz;
@@ -181,7 +186,8 @@ absl::Status WriterState::Buf(const void* buf, uint64_t sz, uint64_t max,
                                       what, sz, max)));
   }
   if (!buf) [[unlikely]] {
-    return Fail(Inval(absl::StrFormat("%s: null buffer of %d bytes", what, sz)));
+    return Fail(
+        Inval(absl::StrFormat("%s: null buffer of %d bytes", what, sz)));
   }
   const uint8_t* p = static_cast<const uint8_t*>(buf);
   return style == kRaw ? Raw(p, sz) : Lz4(p, sz);
@@ -209,13 +215,15 @@ absl::StatusOr<std::unique_ptr<WriterState>> NewState(Lz4StreamState start) {
 
 absl::StatusOr<Writer> Writer::Stream(int fd, std::span<uint8_t> wbuf,
                                       Lz4StreamState lz4_start) {
-  if (fd < 0) [[unlikely]] return Inval(absl::StrFormat("bad fd %d", fd));
+  if (fd < 0) [[unlikely]]
+    return Inval(absl::StrFormat("bad fd %d", fd));
   if (wbuf.size() < kWbufMin) [[unlikely]] {
     return Inval(absl::StrFormat("write buffer of %d bytes; at least %d needed",
                                  wbuf.size(), kWbufMin));
   }
   auto s = NewState(lz4_start);
-  if (!s.ok()) [[unlikely]] return s.status();
+  if (!s.ok()) [[unlikely]]
+    return s.status();
   (*s)->fd = fd;
   (*s)->mem = wbuf.data();
   (*s)->mem_sz = wbuf.size();
@@ -228,7 +236,8 @@ absl::StatusOr<Writer> Writer::Mmio(std::span<uint8_t> region,
     return Inval("null region with a non-zero size");
   }
   auto s = NewState(lz4_start);
-  if (!s.ok()) [[unlikely]] return s.status();
+  if (!s.ok()) [[unlikely]]
+    return s.status();
   (*s)->mmio = true;
   (*s)->mem = region.data();
   (*s)->mem_sz = region.size();
@@ -241,7 +250,8 @@ Writer& Writer::operator=(Writer&&) noexcept = default;
 Writer::~Writer() = default;
 
 absl::StatusOr<uint64_t> Writer::Open(int style) {
-  if (!s_) [[unlikely]] return BadState("moved-from writer");
+  if (!s_) [[unlikely]]
+    return BadState("moved-from writer");
   WriterState& w = *s_;
   if (w.style != kNotInFrame) [[unlikely]] {
     if (w.style == kFailed) return BadState("writer failed earlier");
@@ -263,7 +273,8 @@ absl::StatusOr<uint64_t> Writer::Open(int style) {
 }
 
 absl::StatusOr<uint64_t> Writer::Close() {
-  if (!s_) [[unlikely]] return BadState("moved-from writer");
+  if (!s_) [[unlikely]]
+    return BadState("moved-from writer");
   WriterState& w = *s_;
   if (!in_frame()) [[unlikely]] {
     if (w.style == kFailed) return BadState("writer failed earlier");
@@ -271,24 +282,28 @@ absl::StatusOr<uint64_t> Writer::Close() {
     return w.Fail(BadState("close outside a frame"));
   }
   if (!w.mmio) {
-    if (absl::Status s = w.Flush(); !s.ok()) [[unlikely]] return s;
+    if (absl::Status s = w.Flush(); !s.ok()) [[unlikely]]
+      return s;
   }
   w.style = kNotInFrame;
   return w.off;
 }
 
 absl::Status Writer::Meta(const void* buf, uint64_t sz) {
-  if (!s_) [[unlikely]] return BadState("moved-from writer");
+  if (!s_) [[unlikely]]
+    return BadState("moved-from writer");
   return s_->Buf(buf, sz, kMetaMax, "meta");
 }
 
 absl::Status Writer::Data(const void* buf, uint64_t sz) {
-  if (!s_) [[unlikely]] return BadState("moved-from writer");
+  if (!s_) [[unlikely]]
+    return BadState("moved-from writer");
   return s_->Buf(buf, sz, UINT64_MAX, "data");
 }
 
 absl::StatusOr<uint64_t> Writer::Finish() {
-  if (!s_) [[unlikely]] return BadState("moved-from writer");
+  if (!s_) [[unlikely]]
+    return BadState("moved-from writer");
   WriterState& w = *s_;
   if (w.style == kFinished) return BadState("writer finished");
   if (w.style == kFailed) {
