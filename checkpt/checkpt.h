@@ -1,0 +1,208 @@
+// Checkpoint stream layer, byte-compatible with Firedancer's fd_checkpt /
+// fd_restore (spec: CHECKPOINT_FORMAT.md section 1).
+//
+// A checkpoint is a sequence of frames laid back to back. A frame holds a
+// sequence of buffers encoded in the frame's style: kRaw stores them verbatim,
+// kLz4 cuts them into chunks of at most 64 KiB, each a 3-byte little-endian
+// compressed size followed by one LZ4 block, with LZ4 history running across
+// the whole frame. Frames carry no header, length or style: the reader must
+// know each frame's style and the exact sequence of buffer sizes. Frames are
+// independent, so different frames can be restored by different threads (each
+// with its own Reader) and, with Lz4StreamState, written by different threads.
+//
+// Ownership: a Writer or Reader never owns the descriptor, the caller's
+// write/read buffer or the memory region it was created over; it only uses
+// them until Finish() or destruction. The caller keeps them alive that long and
+// closes/unmaps them afterwards. Each object owns its LZ4 state and a 192 KiB
+// ring (allocated at the first LZ4 frame).
+//
+// Buffer lifetimes: Meta() takes at most kMetaMax bytes and is done with the
+// caller's memory on return. Data() takes any size, but the memory must stay
+// allocated and unchanged (writer) or untouched by anything else (reader) until
+// the frame closes: the reader decodes LZ4 straight into data buffers and uses
+// earlier ones as compression history.
+//
+// Errors: every method returns absl::Status(Or). The error class (INVAL,
+// UNSUP, IO, COMP as in Firedancer) travels as a payload: ClassOf(status).
+// After any error the object is failed: it refuses new frames and further
+// buffers, Finish() reports the failure, and nothing was written outside the
+// caller's buffers/region. Objects are not thread-safe; use one per thread.
+#ifndef WKSPKIT_CHECKPT_CHECKPT_H_
+#define WKSPKIT_CHECKPT_CHECKPT_H_
+
+#include <cstdint>
+#include <memory>
+#include <span>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+
+namespace wk::checkpt {
+
+// Largest buffer Meta() accepts (writer and reader).
+inline constexpr uint64_t kMetaMax = 65536;
+// Largest uncompressed LZ4 chunk.
+inline constexpr uint64_t kChunkUszMax = 65536;
+// Bound on an encoded chunk of u uncompressed bytes, 3-byte header included.
+constexpr uint64_t ChunkCszMax(uint64_t u) { return u + u / 255 + 19; }
+// Smallest streaming write / read buffer.
+inline constexpr uint64_t kWbufMin = 69632;
+inline constexpr uint64_t kRbufMin = 69632;
+// Size of the writer's gather ring and the reader's scatter ring.
+inline constexpr uint64_t kGbufSz = 196608;
+// Reader::size() of a reader over a pipe.
+inline constexpr uint64_t kSizeUnknown = UINT64_MAX;
+
+// Frame styles. kDefault (0) means kRaw.
+enum FrameStyle : int { kDefault = 0, kRaw = 1, kLz4 = 2 };
+
+// True for the styles this build can write and read (kRaw, kLz4; 0 counts as
+// kRaw).
+bool FrameStyleIsSupported(int style);
+
+// Firedancer's error classes, with its numeric codes.
+enum class ErrorClass : int {
+  kOk = 0,
+  kInval = -1,  // bad arguments or state (InvalidArgument/FailedPrecondition)
+  kUnsup = -2,  // frame style not supported (Unimplemented)
+  kIo = -3,     // read/write failure, short file, region full
+  kComp = -4,   // compressor error or corrupt chunk (DataLoss)
+};
+
+// The class of a status returned by this package; kOk for OK. Errors that did
+// not come from this package count as kIo.
+ErrorClass ClassOf(const absl::Status& status);
+// Short name ("INVAL") and strerror-like description of a class.
+const char* ErrorClassName(ErrorClass c);
+const char* Describe(ErrorClass c);
+
+// The part of an LZ4 stream's state that carries over from one LZ4 frame to
+// the next (LZ4's stream index, "currentOffset"). The bytes of an LZ4 frame
+// depend on it, so a writer that starts at a frame in the middle of a
+// checkpoint must start from the state a sequential writer would have there.
+// It depends only on the sizes of the buffers in earlier LZ4 frames, never on
+// their contents: see Lz4StateModel.
+struct Lz4StreamState {
+  uint32_t current_offset = 0;  // 0: pristine, as a fresh writer
+  friend bool operator==(const Lz4StreamState&,
+                         const Lz4StreamState&) = default;
+};
+
+// Predicts Lz4StreamState from buffer sizes alone, as LZ4 1.9.x/1.10 evolve
+// it: at each LZ4 frame open the table is cleared if the index passed 2^30,
+// else the index skips 64 KiB (unless 0); each chunk advances it by its size
+// (with LZ4's rebase near 2^31). RAW frames leave it alone.
+class Lz4StateModel {
+ public:
+  explicit Lz4StateModel(Lz4StreamState start = {}) : state_(start) {}
+  void OpenLz4Frame();
+  // One buffer of sz bytes in the open LZ4 frame (0 changes nothing).
+  void AddBuffer(uint64_t sz);
+  Lz4StreamState state() const { return state_; }
+
+ private:
+  Lz4StreamState state_;
+};
+
+struct WriterState;
+struct ReaderState;
+
+// Writes a checkpoint. Offsets count from where the writer started (0).
+// Streaming mode and mmio mode give identical bytes.
+class Writer {
+ public:
+  // Streaming mode: writes to `fd` at its current position through `wbuf`
+  // (at least kWbufMin bytes). Bytes of a frame reach the fd by Close() at the
+  // latest. `lz4_start`: see Lz4StreamState (default: a fresh stream).
+  static absl::StatusOr<Writer> Stream(int fd, std::span<uint8_t> wbuf,
+                                       Lz4StreamState lz4_start = {});
+  // Mmio mode: writes into `region` from its first byte; a frame that does
+  // not fit fails with kIo (ResourceExhausted).
+  static absl::StatusOr<Writer> Mmio(std::span<uint8_t> region,
+                                     Lz4StreamState lz4_start = {});
+
+  Writer(Writer&&) noexcept;
+  Writer& operator=(Writer&&) noexcept;
+  ~Writer();
+
+  // Opens a frame of `style` (0 = kRaw); returns its offset.
+  absl::StatusOr<uint64_t> Open(int style = kDefault);
+  // Closes the frame (flushing it in streaming mode); returns the offset one
+  // past its end, which is the next frame's offset.
+  absl::StatusOr<uint64_t> Close();
+  // Appends a buffer of at most kMetaMax bytes; `buf` is free on return.
+  absl::Status Meta(const void* buf, uint64_t sz);
+  // Appends a buffer of any size; `buf` must stay unchanged until Close().
+  absl::Status Data(const void* buf, uint64_t sz);
+  // Ends the writer; returns the checkpoint size, or the error that failed it
+  // (also when called inside a frame). The fd, wbuf and region stay the
+  // caller's; the object refuses everything afterwards.
+  absl::StatusOr<uint64_t> Finish();
+
+  bool can_open() const;  // not failed, not finished, not in a frame
+  bool in_frame() const;
+  bool failed() const;
+  bool is_mmio() const;
+  int fd() const;                     // -1 in mmio mode
+  std::span<uint8_t> wbuf() const;    // empty in mmio mode
+  std::span<uint8_t> region() const;  // empty in streaming mode
+  uint64_t offset() const;            // bytes emitted so far
+  Lz4StreamState lz4_state() const;   // as of now
+
+ private:
+  explicit Writer(std::unique_ptr<WriterState> s);
+  std::unique_ptr<WriterState> s_;
+};
+
+// Restores a checkpoint. Offsets are absolute file offsets (seekable fd), from
+// the region start (mmio), or from the fd position at creation (pipe).
+class Reader {
+ public:
+  // Streaming mode through `rbuf` (at least kRbufMin bytes). On a seekable fd
+  // the reader starts at the fd's current position and uses positional reads
+  // (the fd's position never moves), so threads may each create a reader over
+  // one shared fd. On a pipe it reads sequentially, possibly past the end of
+  // the checkpoint.
+  static absl::StatusOr<Reader> Stream(int fd, std::span<uint8_t> rbuf);
+  // Mmio mode over `region`.
+  static absl::StatusOr<Reader> Mmio(std::span<const uint8_t> region);
+
+  Reader(Reader&&) noexcept;
+  Reader& operator=(Reader&&) noexcept;
+  ~Reader();
+
+  // Opens a frame of `style` at the current offset; returns that offset.
+  absl::StatusOr<uint64_t> Open(int style = kDefault);
+  // Closes the frame; returns the offset one past the bytes it consumed.
+  absl::StatusOr<uint64_t> Close();
+  // Reads back a buffer written with size sz (Meta: sz <= kMetaMax, buf free
+  // on return; Data: any sz, buf must be left alone until Close()). Meta and
+  // Data may be mixed freely; only the sizes must match the writer's.
+  absl::Status Meta(void* buf, uint64_t sz);
+  absl::Status Data(void* buf, uint64_t sz);
+  // Moves to `off` (<= size()) outside a frame; mmio or seekable fd only.
+  absl::Status Seek(uint64_t off);
+  // Ends the reader; returns the offset reached, or the error that failed it
+  // (also when called inside a frame).
+  absl::StatusOr<uint64_t> Finish();
+
+  bool can_open() const;
+  bool in_frame() const;
+  bool failed() const;
+  bool is_mmio() const;
+  bool seekable() const;
+  // Region size (mmio), file size at creation (seekable fd), kSizeUnknown.
+  uint64_t size() const;
+  uint64_t offset() const;
+  int fd() const;                           // -1 in mmio mode
+  std::span<uint8_t> rbuf() const;          // empty in mmio mode
+  std::span<const uint8_t> region() const;  // empty in streaming mode
+
+ private:
+  explicit Reader(std::unique_ptr<ReaderState> s);
+  std::unique_ptr<ReaderState> s_;
+};
+
+}  // namespace wk::checkpt
+
+#endif  // WKSPKIT_CHECKPT_CHECKPT_H_

@@ -1,0 +1,443 @@
+// Checkpoint reader: RAW frames copied out, LZ4 frames decoded chunk by chunk,
+// every chunk validated, from a memory region or a descriptor.
+//
+// LZ4 history. A chunk's back-references reach at most 65535 bytes back in the
+// frame's logical stream, so decoding needs the last min(64 KiB, frame so far)
+// bytes contiguous somewhere (LZ4_decompress_safe_usingDict; right before the
+// destination is LZ4's fast "prefix" case). The reader keeps one invariant:
+// that history is the tail of one contiguous segment ending at hist_end, which
+// lies either in the scatter ring or in a data buffer of this frame (the
+// caller leaves those alone until Close). A data chunk is decoded straight
+// into the caller's memory when the result keeps the invariant: it continues
+// the history segment in memory, or it alone is a full history (a 64 KiB chunk
+// or the frame's first). Other chunks (meta buffers, whose memory is free on
+// return, and small data buffers) are decoded in the ring right after the
+// history, which is first copied to the ring's start if it is elsewhere or the
+// ring has no room, and then copied out.
+#include <lz4.h>
+
+#include <algorithm>
+#include <climits>
+#include <cstring>
+#include <utility>
+
+#include "absl/strings/str_format.h"
+#include "checkpt/checkpt.h"
+#include "checkpt/internal.h"
+#include "io/fd.h"
+
+namespace wk::checkpt {
+
+using internal::BadState;
+using internal::Corrupt;
+using internal::Inval;
+using internal::Truncated;
+
+namespace {
+
+constexpr int kNotInFrame = 0;
+constexpr int kFailed = -1;
+constexpr int kFinished = -2;
+
+}  // namespace
+
+struct ReaderState {
+  bool mmio = false;
+  bool seekable = false;
+  int fd = -1;
+  const uint8_t* region = nullptr;
+  uint64_t sz = 0;  // region size, file size, or kSizeUnknown
+  uint8_t* rbuf = nullptr;
+  uint64_t rbuf_sz = 0;
+  uint64_t lo = 0, ready = 0;  // rbuf[lo, lo+ready) holds bytes at off...
+  uint64_t off = 0;            // offset of the next byte to consume
+  int style = kNotInFrame;
+  absl::Status failure;
+
+  // LZ4 frame state (see the file comment).
+  std::unique_ptr<uint8_t[]> sbuf;  // scatter ring, kGbufSz
+  uint64_t scursor = 0;             // end of the ring's newest chunk
+  const uint8_t* hist_end = nullptr;
+  uint64_t hist_len = 0;  // contiguous history bytes ending at hist_end
+  uint64_t pos = 0;       // logical bytes decoded in this frame
+
+  absl::Status Fail(absl::Status s) {
+    style = kFailed;
+    failure = s;
+    return s;
+  }
+
+  absl::Status ReadFailed(const absl::Status& s, uint64_t at) {
+    if (io::IsEndOfFile(s)) {
+      return Fail(Truncated(
+          absl::StrFormat("checkpoint ends early (reading at offset %d)", at)));
+    }
+    return Fail(internal::IoError(
+        s, absl::StrFormat("read at checkpoint offset %d", at)));
+  }
+
+  void Consume(uint64_t n) {
+    lo += n;
+    ready -= n;
+    off += n;
+    if (!ready) lo = 0;
+  }
+
+  absl::Status Fill(uint64_t n);
+  absl::Status Raw(uint8_t* dst, uint64_t n);
+  absl::Status NextBlock(uint64_t u, const uint8_t** src, uint64_t* c);
+  absl::Status Lz4(uint8_t* dst, uint64_t n, bool meta);
+  absl::Status Buf(void* buf, uint64_t n, uint64_t max, bool meta);
+};
+
+// Makes n (<= rbuf_sz) bytes available at rbuf + lo.
+absl::Status ReaderState::Fill(uint64_t n) {
+  if (ready >= n) return absl::OkStatus();
+  if (lo + n > rbuf_sz) {
+    std::memmove(rbuf, rbuf + lo, ready);
+    lo = 0;
+  }
+  uint8_t* p = rbuf + lo + ready;
+  const uint64_t space = rbuf_sz - lo - ready;
+  const uint64_t need = n - ready;
+  const uint64_t at = off + ready;
+  if (seekable) {
+    const uint64_t avail = at < sz ? sz - at : 0;
+    if (avail < need) [[unlikely]] {
+      return Fail(Truncated(absl::StrFormat(
+          "checkpoint ends early: %d bytes needed at offset %d of %d", n, off,
+          sz)));
+    }
+    const uint64_t want = std::min(space, avail);
+    absl::Status s = io::PReadExact(fd, p, want, at);
+    if (!s.ok()) [[unlikely]]
+      return ReadFailed(s, at);
+    ready += want;
+    return absl::OkStatus();
+  }
+  absl::StatusOr<size_t> got = io::ReadAtLeast(fd, p, need, space);
+  if (!got.ok()) [[unlikely]]
+    return ReadFailed(got.status(), at);
+  ready += *got;
+  return absl::OkStatus();
+}
+
+absl::Status ReaderState::Raw(uint8_t* dst, uint64_t n) {
+  if (mmio) {
+    if (n > sz - off) [[unlikely]] {
+      return Fail(Truncated(absl::StrFormat(
+          "checkpoint ends early: %d bytes needed at offset %d of %d", n, off,
+          sz)));
+    }
+    std::memcpy(dst, region + off, n);
+    off += n;
+    return absl::OkStatus();
+  }
+  const uint64_t take = std::min(ready, n);
+  std::memcpy(dst, rbuf + lo, take);
+  Consume(take);
+  dst += take;
+  n -= take;
+  if (!n) return absl::OkStatus();
+  if (n < rbuf_sz / 2) {
+    if (absl::Status s = Fill(n); !s.ok()) [[unlikely]]
+      return s;
+    std::memcpy(dst, rbuf + lo, n);
+    Consume(n);
+    return absl::OkStatus();
+  }
+  // Large reads go straight into the caller's memory (the buffer is empty).
+  absl::Status s;
+  if (seekable) {
+    if (off > sz || n > sz - off) [[unlikely]] {
+      return Fail(Truncated(absl::StrFormat(
+          "checkpoint ends early: %d bytes needed at offset %d of %d", n, off,
+          sz)));
+    }
+    s = io::PReadExact(fd, dst, n, off);
+  } else {
+    s = io::ReadExact(fd, dst, n);
+  }
+  if (!s.ok()) [[unlikely]]
+    return ReadFailed(s, off);
+  off += n;
+  return absl::OkStatus();
+}
+
+// Locates the next chunk's block (u uncompressed bytes) and validates its
+// size; the caller consumes 3 + *c bytes once it is decoded.
+absl::Status ReaderState::NextBlock(uint64_t u, const uint8_t** src,
+                                    uint64_t* c) {
+  const uint8_t* h;
+  if (mmio) {
+    if (sz - off < 3) [[unlikely]] {
+      return Fail(Truncated(absl::StrFormat(
+          "checkpoint ends inside a chunk header at offset %d", off)));
+    }
+    h = region + off;
+  } else {
+    if (absl::Status s = Fill(3); !s.ok()) [[unlikely]]
+      return s;
+    h = rbuf + lo;
+  }
+  const uint64_t csz =
+      uint64_t{h[0]} | uint64_t{h[1]} << 8 | uint64_t{h[2]} << 16;
+  if (csz < 1 || csz > internal::BlockCszMax(u)) [[unlikely]] {
+    return Fail(Corrupt(absl::StrFormat(
+        "corrupt chunk header at offset %d: block of %d bytes for a %d-byte "
+        "chunk (at most %d)",
+        off, csz, u, internal::BlockCszMax(u))));
+  }
+  if (mmio) {
+    if (sz - off - 3 < csz) [[unlikely]] {
+      return Fail(Truncated(absl::StrFormat(
+          "checkpoint ends inside the %d-byte block at offset %d", csz, off)));
+    }
+    *src = region + off + 3;
+  } else {
+    if (absl::Status s = Fill(3 + csz); !s.ok()) [[unlikely]]
+      return s;
+    *src = rbuf + lo + 3;
+  }
+  *c = csz;
+  return absl::OkStatus();
+}
+
+absl::Status ReaderState::Lz4(uint8_t* dst, uint64_t n, bool meta) {
+  uint8_t* const ring = sbuf.get();
+  do {
+    const uint64_t u = std::min(n, kChunkUszMax);
+    const uint8_t* src;
+    uint64_t c;
+    if (absl::Status s = NextBlock(u, &src, &c); !s.ok()) [[unlikely]] {
+      return s;
+    }
+    const uint64_t need = std::min(pos, kChunkUszMax);
+    const bool alone = u >= std::min(pos + u, kChunkUszMax);
+    uint8_t* out;
+    if (!meta && (alone || hist_end == dst)) {
+      out = dst;
+    } else if (alone) {
+      out = ring + (kGbufSz - scursor < u ? 0 : scursor);
+    } else if (hist_end == ring + scursor && kGbufSz - scursor >= u) {
+      out = ring + scursor;
+    } else {
+      std::memmove(ring, hist_end - need, need);
+      hist_end = ring + need;
+      hist_len = need;
+      out = ring + need;
+    }
+    const int r =
+        need == 0
+            ? LZ4_decompress_safe(reinterpret_cast<const char*>(src),
+                                  reinterpret_cast<char*>(out),
+                                  static_cast<int>(c), static_cast<int>(u))
+            : LZ4_decompress_safe_usingDict(
+                  reinterpret_cast<const char*>(src),
+                  reinterpret_cast<char*>(out), static_cast<int>(c),
+                  static_cast<int>(u),
+                  reinterpret_cast<const char*>(hist_end - need),
+                  static_cast<int>(need));
+    if (r != static_cast<int>(u)) [[unlikely]] {
+      return Fail(Corrupt(absl::StrFormat(
+          "corrupt LZ4 block at offset %d: decoded %d of %d bytes", off, r,
+          u)));
+    }
+    hist_len = hist_end == out ? hist_len + u : u;
+    hist_end = out + u;
+    pos += u;
+    if (out != dst) {
+      std::memcpy(dst, out, u);
+      scursor = static_cast<uint64_t>(out + u - ring);
+    }
+    if (mmio) {
+      off += 3 + c;
+    } else {
+      Consume(3 + c);
+    }
+    dst += u;
+    n -= u;
+  } while (n);
+  return absl::OkStatus();
+}
+
+absl::Status ReaderState::Buf(void* buf, uint64_t n, uint64_t max, bool meta) {
+  const char* what = meta ? "meta" : "data";
+  if (style != kRaw && style != kLz4) [[unlikely]] {
+    if (style == kFailed) return BadState("reader failed earlier");
+    return Fail(BadState(absl::StrFormat("%s outside a frame", what)));
+  }
+  if (!n) return absl::OkStatus();
+  if (n > max) [[unlikely]] {
+    return Fail(Inval(absl::StrFormat("%s of %d bytes exceeds the %d maximum",
+                                      what, n, max)));
+  }
+  if (!buf) [[unlikely]] {
+    return Fail(Inval(absl::StrFormat("%s: null buffer of %d bytes", what, n)));
+  }
+  uint8_t* p = static_cast<uint8_t*>(buf);
+  return style == kRaw ? Raw(p, n) : Lz4(p, n, meta);
+}
+
+absl::StatusOr<Reader> Reader::Stream(int fd, std::span<uint8_t> rbuf) {
+  if (fd < 0) [[unlikely]]
+    return Inval(absl::StrFormat("bad fd %d", fd));
+  if (rbuf.size() < kRbufMin) [[unlikely]] {
+    return Inval(absl::StrFormat("read buffer of %d bytes; at least %d needed",
+                                 rbuf.size(), kRbufMin));
+  }
+  auto s = std::make_unique<ReaderState>();
+  s->fd = fd;
+  s->rbuf = rbuf.data();
+  s->rbuf_sz = rbuf.size();
+  s->sz = kSizeUnknown;
+  if (io::IsSeekable(fd)) {
+    absl::StatusOr<uint64_t> size = io::FileSize(fd);
+    absl::StatusOr<uint64_t> at = io::Seek(fd, 0, io::Whence::kCur);
+    // Seekable but not a plain file (e.g. a character device): read it as a
+    // stream.
+    if (size.ok() && at.ok()) {
+      if (*size > static_cast<uint64_t>(LLONG_MAX) || *at > *size)
+          [[unlikely]] {
+        return Inval(absl::StrFormat(
+            "fd %d: position %d outside its %d-byte file", fd, *at, *size));
+      }
+      s->seekable = true;
+      s->sz = *size;
+      s->off = *at;
+    }
+  }
+  return Reader(std::move(s));
+}
+
+absl::StatusOr<Reader> Reader::Mmio(std::span<const uint8_t> region) {
+  if (!region.data() && !region.empty()) [[unlikely]] {
+    return Inval("null region with a non-zero size");
+  }
+  if (region.size() > static_cast<uint64_t>(LLONG_MAX)) [[unlikely]] {
+    return Inval("region too large");
+  }
+  auto s = std::make_unique<ReaderState>();
+  s->mmio = true;
+  s->seekable = true;
+  s->region = region.data();
+  s->sz = region.size();
+  return Reader(std::move(s));
+}
+
+Reader::Reader(std::unique_ptr<ReaderState> s) : s_(std::move(s)) {}
+Reader::Reader(Reader&&) noexcept = default;
+Reader& Reader::operator=(Reader&&) noexcept = default;
+Reader::~Reader() = default;
+
+absl::StatusOr<uint64_t> Reader::Open(int style) {
+  if (!s_) [[unlikely]]
+    return BadState("moved-from reader");
+  ReaderState& r = *s_;
+  if (r.style != kNotInFrame) [[unlikely]] {
+    if (r.style == kFailed) return BadState("reader failed earlier");
+    if (r.style == kFinished) return BadState("reader finished");
+    return r.Fail(BadState("open inside a frame"));
+  }
+  if (style == kDefault) style = kRaw;
+  if (style == kLz4) {
+    if (!r.sbuf) r.sbuf.reset(new uint8_t[kGbufSz]);
+    r.scursor = 0;
+    r.hist_end = nullptr;
+    r.hist_len = 0;
+    r.pos = 0;
+  } else if (style != kRaw) [[unlikely]] {
+    return r.Fail(internal::Error(
+        ErrorClass::kUnsup, absl::StatusCode::kUnimplemented,
+        absl::StrFormat("frame style %d not supported", style)));
+  }
+  r.style = style;
+  return r.off;
+}
+
+absl::StatusOr<uint64_t> Reader::Close() {
+  if (!s_) [[unlikely]]
+    return BadState("moved-from reader");
+  ReaderState& r = *s_;
+  if (!in_frame()) [[unlikely]] {
+    if (r.style == kFailed) return BadState("reader failed earlier");
+    if (r.style == kFinished) return BadState("reader finished");
+    return r.Fail(BadState("close outside a frame"));
+  }
+  r.style = kNotInFrame;
+  r.hist_end = nullptr;
+  return r.off;
+}
+
+absl::Status Reader::Meta(void* buf, uint64_t sz) {
+  if (!s_) [[unlikely]]
+    return BadState("moved-from reader");
+  return s_->Buf(buf, sz, kMetaMax, true);
+}
+
+absl::Status Reader::Data(void* buf, uint64_t sz) {
+  if (!s_) [[unlikely]]
+    return BadState("moved-from reader");
+  return s_->Buf(buf, sz, UINT64_MAX, false);
+}
+
+absl::Status Reader::Seek(uint64_t off) {
+  if (!s_) [[unlikely]]
+    return BadState("moved-from reader");
+  ReaderState& r = *s_;
+  if (r.style != kNotInFrame) [[unlikely]] {
+    if (r.style == kFailed) return BadState("reader failed earlier");
+    if (r.style == kFinished) return BadState("reader finished");
+    return r.Fail(BadState("seek inside a frame"));
+  }
+  if (!r.seekable) [[unlikely]] {
+    return r.Fail(BadState("seek on a reader over an unseekable descriptor"));
+  }
+  if (off > r.sz) [[unlikely]] {
+    return r.Fail(Inval(absl::StrFormat(
+        "seek to offset %d past the end of a %d-byte checkpoint", off, r.sz)));
+  }
+  r.off = off;
+  r.lo = 0;
+  r.ready = 0;
+  return absl::OkStatus();
+}
+
+absl::StatusOr<uint64_t> Reader::Finish() {
+  if (!s_) [[unlikely]]
+    return BadState("moved-from reader");
+  ReaderState& r = *s_;
+  if (r.style == kFinished) return BadState("reader finished");
+  const bool failed = r.style == kFailed;
+  const bool open = in_frame();
+  r.style = kFinished;
+  r.sbuf.reset();
+  r.lo = r.ready = 0;
+  if (failed) return r.failure;
+  if (open) [[unlikely]] {
+    r.failure = BadState("finished inside a frame");
+    return r.failure;
+  }
+  return r.off;
+}
+
+bool Reader::can_open() const { return s_ && s_->style == kNotInFrame; }
+bool Reader::in_frame() const {
+  return s_ && (s_->style == kRaw || s_->style == kLz4);
+}
+bool Reader::failed() const { return s_ && s_->style == kFailed; }
+bool Reader::is_mmio() const { return s_ && s_->mmio; }
+bool Reader::seekable() const { return s_ && s_->seekable; }
+uint64_t Reader::size() const { return s_ ? s_->sz : 0; }
+uint64_t Reader::offset() const { return s_ ? s_->off : 0; }
+int Reader::fd() const { return s_ ? s_->fd : -1; }
+std::span<uint8_t> Reader::rbuf() const {
+  if (!s_ || s_->mmio) return {};
+  return {s_->rbuf, s_->rbuf_sz};
+}
+std::span<const uint8_t> Reader::region() const {
+  if (!s_ || !s_->mmio) return {};
+  return {s_->region, s_->sz};
+}
+
+}  // namespace wk::checkpt
