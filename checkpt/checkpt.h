@@ -31,6 +31,7 @@
 #define WKSPKIT_CHECKPT_CHECKPT_H_
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <span>
 
@@ -116,6 +117,15 @@ class Writer {
   // latest. `lz4_start`: see Lz4StreamState (default: a fresh stream).
   static absl::StatusOr<Writer> Stream(int fd, std::span<uint8_t> wbuf,
                                        Lz4StreamState lz4_start = {});
+  // Sink mode: as streaming mode, but every write(2) the writer would make
+  // becomes a call sink(bytes) instead, in order; a failed call fails the
+  // writer with its status. The span points into wbuf or, for a RAW buffer at
+  // least as large as wbuf, into the caller's Data() buffer; either way it
+  // is only valid during the call. Lets a caller route each frame's bytes
+  // (e.g. to put frames written by several threads in order).
+  using SinkFn = std::function<absl::Status(std::span<const uint8_t>)>;
+  static absl::StatusOr<Writer> Sink(SinkFn sink, std::span<uint8_t> wbuf,
+                                     Lz4StreamState lz4_start = {});
   // Mmio mode: writes into `region` from its first byte; a frame that does
   // not fit fails with kIo (ResourceExhausted).
   static absl::StatusOr<Writer> Mmio(std::span<uint8_t> region,

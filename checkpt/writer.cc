@@ -42,6 +42,13 @@ struct WriterState {
   std::unique_ptr<LZ4_stream_t, Lz4StreamDeleter> lz4;
   std::unique_ptr<uint8_t[]> gbuf;     // gather ring, kGbufSz
   std::unique_ptr<uint8_t[]> scratch;  // mmio: chunks near the region's end
+  Writer::SinkFn sink;                 // sink mode: replaces writes to fd
+
+  // Hands n bytes to the fd or the sink.
+  absl::Status Emit(const uint8_t* p, uint64_t n) {
+    return sink ? sink(std::span<const uint8_t>(p, n))
+                : io::WriteExact(fd, p, n);
+  }
 
   // Records the first error; the object refuses everything afterwards.
   absl::Status Fail(absl::Status s) {
@@ -52,7 +59,7 @@ struct WriterState {
 
   absl::Status Flush() {
     if (!used) return absl::OkStatus();
-    absl::Status s = io::WriteExact(fd, mem, used);
+    absl::Status s = Emit(mem, used);
     if (!s.ok()) [[unlikely]] {
       return Fail(internal::IoError(
           s, absl::StrFormat("write at checkpoint offset %d", off)));
@@ -97,7 +104,7 @@ absl::Status WriterState::Raw(const uint8_t* buf, uint64_t sz) {
     return absl::OkStatus();
   }
   // Large buffers go straight from the caller's memory to the fd.
-  absl::Status s = io::WriteExact(fd, buf, sz);
+  absl::Status s = Emit(buf, sz);
   if (!s.ok()) [[unlikely]] {
     return Fail(internal::IoError(
         s, absl::StrFormat("write at checkpoint offset %d", off)));
@@ -225,6 +232,23 @@ absl::StatusOr<Writer> Writer::Stream(int fd, std::span<uint8_t> wbuf,
   if (!s.ok()) [[unlikely]]
     return s.status();
   (*s)->fd = fd;
+  (*s)->mem = wbuf.data();
+  (*s)->mem_sz = wbuf.size();
+  return Writer(std::move(*s));
+}
+
+absl::StatusOr<Writer> Writer::Sink(SinkFn sink, std::span<uint8_t> wbuf,
+                                    Lz4StreamState lz4_start) {
+  if (!sink) [[unlikely]]
+    return Inval("empty sink");
+  if (wbuf.size() < kWbufMin) [[unlikely]] {
+    return Inval(absl::StrFormat("write buffer of %d bytes; at least %d needed",
+                                 wbuf.size(), kWbufMin));
+  }
+  auto s = NewState(lz4_start);
+  if (!s.ok()) [[unlikely]]
+    return s.status();
+  (*s)->sink = std::move(sink);
   (*s)->mem = wbuf.data();
   (*s)->mem_sz = wbuf.size();
   return Writer(std::move(*s));
