@@ -77,8 +77,12 @@ Model RunRandom(Wksp& w, uint64_t rng_seed, int steps, bool check,
       EXPECT_GE(p->lo, w.gaddr_lo());
       EXPECT_LE(p->hi, w.gaddr_hi());
       auto next = model.lower_bound(p->lo);
-      if (next != model.end()) EXPECT_LE(p->hi, next->first);
-      if (next != model.begin()) EXPECT_LE(std::prev(next)->second.hi, p->lo);
+      if (next != model.end()) {
+        EXPECT_LE(p->hi, next->first);
+      }
+      if (next != model.begin()) {
+        EXPECT_LE(std::prev(next)->second.hi, p->lo);
+      }
       memset(w.laddr(p->lo), Fill(p->lo, tag), sz);
       model[p->lo] = {p->hi, tag};
       ++st.allocs;
