@@ -32,13 +32,24 @@ bool IsAlnum(char c) {
 uint64_t ParseMountSize(std::string_view s) {
   uint64_t v = 0;
   size_t i = 0;
-  for (; i < s.size() && s[i] >= '0' && s[i] <= '9'; ++i) v = v * 10 + (s[i] - '0');
+  for (; i < s.size() && s[i] >= '0' && s[i] <= '9'; ++i)
+    v = v * 10 + (s[i] - '0');
   if (i < s.size()) {
     switch (s[i]) {
-      case 'k': case 'K': v <<= 10; break;
-      case 'm': case 'M': v <<= 20; break;
-      case 'g': case 'G': v <<= 30; break;
-      default: return 0;
+      case 'k':
+      case 'K':
+        v <<= 10;
+        break;
+      case 'm':
+      case 'M':
+        v <<= 20;
+        break;
+      case 'g':
+      case 'G':
+        v <<= 30;
+        break;
+      default:
+        return 0;
     }
   }
   return v;
@@ -66,7 +77,8 @@ std::string FindHugetlbfs(uint64_t bytes) {
   while (std::getline(in, line)) {
     std::istringstream fields(line);
     std::string dev, dir, type, opts;
-    if (!(fields >> dev >> dir >> type >> opts) || type != "hugetlbfs") continue;
+    if (!(fields >> dev >> dir >> type >> opts) || type != "hugetlbfs")
+      continue;
     uint64_t page = 0;
     size_t at = opts.find("pagesize=");
     if (at != std::string::npos) {
@@ -95,8 +107,8 @@ void PreferNodeOfCpu(void* p, uint64_t size, int cpu_idx) {
   if (!(online >> nodes) || nodes == "0") return;
   int node = -1;
   for (int n = 0; n < 1024 && node < 0; ++n) {
-    std::string path = absl::StrFormat("/sys/devices/system/cpu/cpu%d/node%d",
-                                       cpu_idx, n);
+    std::string path =
+        absl::StrFormat("/sys/devices/system/cpu/cpu%d/node%d", cpu_idx, n);
     if (access(path.c_str(), F_OK) == 0) node = n;
   }
   if (node < 0) return;
@@ -108,8 +120,8 @@ void PreferNodeOfCpu(void* p, uint64_t size, int cpu_idx) {
 
 absl::StatusOr<uint64_t> RoundToPage(uint64_t size, PageSize page_size) {
   uint64_t rounded;
-  if (size == 0 || !AlignUpChecked(size, static_cast<uint64_t>(page_size),
-                                   &rounded)) {
+  if (size == 0 ||
+      !AlignUpChecked(size, static_cast<uint64_t>(page_size), &rounded)) {
     return absl::InvalidArgumentError(
         absl::StrFormat("bad region size %u", size));
   }
@@ -120,7 +132,8 @@ absl::StatusOr<Mapping> MapFd(int fd, uint64_t size, bool read_only,
                               const std::string& path) {
   int prot = PROT_READ | (read_only ? 0 : PROT_WRITE);
   void* p = mmap(nullptr, size, prot, MAP_SHARED, fd, 0);
-  if (p == MAP_FAILED) [[unlikely]] return ErrnoError(errno, "mmap", path);
+  if (p == MAP_FAILED) [[unlikely]]
+    return ErrnoError(errno, "mmap", path);
   return Mapping(p, size);
 }
 
@@ -132,7 +145,8 @@ absl::Status ValidateName(std::string_view name) {
     char c = name[i];
     ok = IsAlnum(c) || c == '_' || c == '.' || c == '-';
   }
-  if (ok) [[likely]] return absl::OkStatus();
+  if (ok) [[likely]]
+    return absl::OkStatus();
   return absl::InvalidArgumentError(absl::StrFormat(
       "bad name \"%s\": a name is 1 to 39 characters, the first in "
       "[A-Za-z0-9], the rest in [A-Za-z0-9_.-]",
@@ -149,9 +163,12 @@ absl::StatusOr<PageSize> ParsePageSize(std::string_view text) {
 
 const char* PageSizeName(PageSize page_size) {
   switch (page_size) {
-    case PageSize::kNormal: return "normal";
-    case PageSize::kHuge: return "huge";
-    case PageSize::kGigantic: return "gigantic";
+    case PageSize::kNormal:
+      return "normal";
+    case PageSize::kHuge:
+      return "huge";
+    case PageSize::kGigantic:
+      return "gigantic";
   }
   return "unknown";
 }
@@ -211,7 +228,8 @@ absl::StatusOr<Mapping> ShmemCreate(std::string_view name, uint64_t size,
 absl::StatusOr<Mapping> ShmemJoin(std::string_view name, bool read_only,
                                   PageSize* page_size) {
   WK_RETURN_IF_ERROR(ValidateName(name));
-  for (PageSize ps : {PageSize::kNormal, PageSize::kHuge, PageSize::kGigantic}) {
+  for (PageSize ps :
+       {PageSize::kNormal, PageSize::kHuge, PageSize::kGigantic}) {
     absl::StatusOr<std::string> dir = ShmemDir(ps);
     if (!dir.ok()) continue;
     std::string path = absl::StrFormat("%s/%s", *dir, name);
@@ -236,7 +254,8 @@ absl::StatusOr<Mapping> ShmemJoin(std::string_view name, bool read_only,
 
 absl::Status ShmemUnlink(std::string_view name) {
   WK_RETURN_IF_ERROR(ValidateName(name));
-  for (PageSize ps : {PageSize::kNormal, PageSize::kHuge, PageSize::kGigantic}) {
+  for (PageSize ps :
+       {PageSize::kNormal, PageSize::kHuge, PageSize::kGigantic}) {
     absl::StatusOr<std::string> dir = ShmemDir(ps);
     if (!dir.ok()) continue;
     std::string path = absl::StrFormat("%s/%s", *dir, name);
@@ -258,15 +277,17 @@ absl::StatusOr<Mapping> MapAnonymous(uint64_t size, PageSize page_size,
   void* p = mmap(nullptr, bytes, PROT_READ | PROT_WRITE, flags, -1, 0);
   if (p == MAP_FAILED) [[unlikely]] {
     int err = errno;
-    absl::Status status = ErrnoError(
-        err, "mmap",
-        absl::StrFormat("anonymous %u bytes of %s pages", bytes,
-                        PageSizeName(page_size)));
+    absl::Status status =
+        ErrnoError(err, "mmap",
+                   absl::StrFormat("anonymous %u bytes of %s pages", bytes,
+                                   PageSizeName(page_size)));
     if (page_size != PageSize::kNormal) {
-      status = Annotate(status, absl::StrFormat(
-          "reserve %s pages in /sys/kernel/mm/hugepages/hugepages-%ukB/"
-          "nr_hugepages",
-          PageSizeName(page_size), static_cast<uint64_t>(page_size) >> 10));
+      status = Annotate(
+          status,
+          absl::StrFormat(
+              "reserve %s pages in /sys/kernel/mm/hugepages/hugepages-%ukB/"
+              "nr_hugepages",
+              PageSizeName(page_size), static_cast<uint64_t>(page_size) >> 10));
     }
     return status;
   }

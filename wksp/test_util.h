@@ -34,7 +34,9 @@ inline std::string UniqueName(const char* prefix) {
                          counter.fetch_add(1));
 }
 
-inline uint8_t* Base(const Wksp& w) { return w.laddr(w.gaddr_lo()) - w.gaddr_lo(); }
+inline uint8_t* Base(const Wksp& w) {
+  return w.laddr(w.gaddr_lo()) - w.gaddr_lo();
+}
 inline internal::Header* Hdr(const Wksp& w) {
   return reinterpret_cast<internal::Header*>(Base(w));
 }

@@ -103,16 +103,16 @@ std::string FormatGaddr(std::string_view name, uint64_t gaddr) {
   return absl::StrFormat("%s:%u", name, gaddr);
 }
 
-absl::StatusOr<uint64_t> Wksp::Footprint(uint64_t part_max,
-                                         uint64_t data_max) {
+absl::StatusOr<uint64_t> Wksp::Footprint(uint64_t part_max, uint64_t data_max) {
   if (part_max == 0 || part_max > internal::kPartMaxLimit) {
-    return absl::InvalidArgumentError(absl::StrFormat(
-        "bad part_max %u: must be in [1, 2^32-1]", part_max));
+    return absl::InvalidArgumentError(
+        absl::StrFormat("bad part_max %u: must be in [1, 2^32-1]", part_max));
   }
   uint64_t lo = internal::GaddrLoFor(part_max);
   uint64_t end, fp;
   if (data_max == 0 || !AddChecked(lo, data_max, &end) ||
-      !AddChecked(end, 1, &end) || !AlignUpChecked(end, internal::kAlign, &fp)) {
+      !AddChecked(end, 1, &end) ||
+      !AlignUpChecked(end, internal::kAlign, &fp)) {
     return absl::InvalidArgumentError(absl::StrFormat(
         "bad data_max %u: must be in [1, 2^64 - 129 - gaddr_lo] (gaddr_lo %u)",
         data_max, lo));
@@ -156,8 +156,12 @@ absl::StatusOr<Wksp> Wksp::Init(Mapping mapping, std::string_view name,
   h->gaddr_hi = h->gaddr_lo + data_max;
   memcpy(h->name, name.data(), name.size());
   h->name[name.size()] = '\0';
-  w.r_ = {base, h, reinterpret_cast<internal::PartInfo*>(base + internal::kHeaderSize),
-          part_max, h->gaddr_lo, h->gaddr_hi};
+  w.r_ = {base,
+          h,
+          reinterpret_cast<internal::PartInfo*>(base + internal::kHeaderSize),
+          part_max,
+          h->gaddr_lo,
+          h->gaddr_hi};
   w.mapping_ = std::move(mapping);
   internal::ResetLocked(w.r_, seed);
   __atomic_store_n(&h->lock, 0, __ATOMIC_RELAXED);
@@ -175,8 +179,9 @@ absl::StatusOr<Wksp> Wksp::Attach(Mapping mapping, bool read_only,
   if (mapping.size() < internal::kHeaderSize) return not_wksp("too small");
   auto* h = reinterpret_cast<Header*>(base);
   if (__atomic_load_n(&h->magic, __ATOMIC_ACQUIRE) != internal::kMagic) {
-    return not_wksp("bad magic (not created by this library, or creation "
-                    "still in progress)");
+    return not_wksp(
+        "bad magic (not created by this library, or creation "
+        "still in progress)");
   }
   uint64_t part_max = h->part_max, data_max = h->data_max;
   absl::StatusOr<uint64_t> fp = Footprint(part_max, data_max);
@@ -197,8 +202,12 @@ absl::StatusOr<Wksp> Wksp::Attach(Mapping mapping, bool read_only,
   Wksp w;
   w.page_size_ = page_size;
   w.read_only_ = read_only;
-  w.r_ = {base, h, reinterpret_cast<internal::PartInfo*>(base + internal::kHeaderSize),
-          part_max, lo, lo + data_max};
+  w.r_ = {base,
+          h,
+          reinterpret_cast<internal::PartInfo*>(base + internal::kHeaderSize),
+          part_max,
+          lo,
+          lo + data_max};
   w.mapping_ = std::move(mapping);
   return w;
 }
@@ -208,16 +217,15 @@ absl::StatusOr<Wksp> Wksp::Create(std::string_view name, uint64_t part_max,
                                   const CreateOptions& options) {
   WK_RETURN_IF_ERROR(ValidateName(name));
   WK_ASSIGN_OR_RETURN(uint64_t fp, Footprint(part_max, data_max));
-  WK_ASSIGN_OR_RETURN(
-      Mapping m, ShmemCreate(name, fp,
-                             {options.page_size, options.mode, options.cpu_idx}));
+  WK_ASSIGN_OR_RETURN(Mapping m, ShmemCreate(name, fp,
+                                             {options.page_size, options.mode,
+                                              options.cpu_idx}));
   return Init(std::move(m), name, part_max, data_max, options.seed,
               options.page_size);
 }
 
 absl::StatusOr<Wksp> Wksp::CreateAnonymous(std::string_view name,
-                                           uint64_t part_max,
-                                           uint64_t data_max,
+                                           uint64_t part_max, uint64_t data_max,
                                            const CreateOptions& options) {
   WK_RETURN_IF_ERROR(ValidateName(name));
   WK_ASSIGN_OR_RETURN(uint64_t fp, Footprint(part_max, data_max));
@@ -262,8 +270,7 @@ uint64_t Wksp::gaddr(const void* laddr) const {
 absl::Status Wksp::AcquireLock(bool for_admin, bool* recovered) {
   if (read_only_) [[unlikely]] {
     return absl::FailedPreconditionError(absl::StrFormat(
-        "workspace %s is joined read-only; this call needs the lock",
-        name()));
+        "workspace %s is joined read-only; this call needs the lock", name()));
   }
   Header* h = r_.hdr;
   internal::LockResult res;
@@ -357,7 +364,8 @@ absl::Status Wksp::Free(uint64_t gaddr) {
   WK_RETURN_IF_ERROR(CheckBadGaddr(gaddr));
   WK_RETURN_IF_ERROR(AcquireLock(false));
   Idx i = internal::FindUsedLocked(r_, gaddr);
-  if (i != kNull) [[likely]] internal::FreeLocked(r_, i);
+  if (i != kNull) [[likely]]
+    internal::FreeLocked(r_, i);
   ReleaseLock();
   if (i == kNull) [[unlikely]] {
     return absl::NotFoundError(absl::StrFormat(

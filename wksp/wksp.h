@@ -86,10 +86,9 @@ class Wksp {
                                      const CreateOptions& options = {});
   // Same, in anonymous shared memory (inherited by forked children). `name`
   // must still be valid: it is recorded in the header and in checkpoints.
-  static absl::StatusOr<Wksp> CreateAnonymous(std::string_view name,
-                                              uint64_t part_max,
-                                              uint64_t data_max,
-                                              const CreateOptions& options = {});
+  static absl::StatusOr<Wksp> CreateAnonymous(
+      std::string_view name, uint64_t part_max, uint64_t data_max,
+      const CreateOptions& options = {});
   // Joins an existing named workspace. A read-only join can read memory and
   // the immutable accessors; every call that takes the lock fails with
   // FailedPrecondition on it. DataLoss if the region is not a workspace.

@@ -12,8 +12,7 @@ struct AdminAccess {
   static const internal::Region& R(const Wksp& w) { return w.r_; }
 };
 
-absl::StatusOr<std::vector<PartitionInfo>> UsedPartitionsLocked(
-    const Wksp& w) {
+absl::StatusOr<std::vector<PartitionInfo>> UsedPartitionsLocked(const Wksp& w) {
   return internal::UsedPartitionsLocked(AdminAccess::R(w));
 }
 

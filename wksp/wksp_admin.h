@@ -56,8 +56,7 @@ class LockGuard {
 // address-ordered partition list from the region's start. DataLoss naming the
 // problem if the list has a bad index or a cycle, or does not tile
 // [gaddr_lo, gaddr_hi) exactly.
-absl::StatusOr<std::vector<PartitionInfo>> UsedPartitionsLocked(
-    const Wksp& w);
+absl::StatusOr<std::vector<PartitionInfo>> UsedPartitionsLocked(const Wksp& w);
 
 // Partition counts as Wksp::GetUsage, under the caller's lock.
 absl::StatusOr<Usage> UsageLocked(const Wksp& w,

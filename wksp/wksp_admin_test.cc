@@ -100,9 +100,9 @@ TEST(AdminTest, SetPartitionValidates) {
   const uint64_t lo = w->gaddr_lo(), hi = w->gaddr_hi();
   struct Case {
     uint64_t slot, lo, hi, tag;
-  } bad[] = {{4, lo, lo + 1, 1},      {0, lo, lo + 1, 0},
-             {0, lo - 1, lo + 1, 1},  {0, lo + 5, lo + 5, 1},
-             {0, lo + 6, lo + 5, 1},  {0, lo, hi + 1, 1},
+  } bad[] = {{4, lo, lo + 1, 1},           {0, lo, lo + 1, 0},
+             {0, lo - 1, lo + 1, 1},       {0, lo + 5, lo + 5, 1},
+             {0, lo + 6, lo + 5, 1},       {0, lo, hi + 1, 1},
              {~uint64_t{0}, lo, lo + 1, 1}};
   for (const Case& c : bad) {
     auto s = SetPartitionLocked(*w, c.slot, c.lo, c.hi, c.tag);

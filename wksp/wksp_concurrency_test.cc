@@ -130,7 +130,7 @@ TEST_F(ConcurrencyTest, ForkedProcesses) {
     pid_t pid = fork();
     ASSERT_GE(pid, 0);
     if (pid == 0) {
-      alarm(30);  // never outlive a broken test
+      alarm(30);                  // never outlive a broken test
       auto j = Wksp::Join(name);  // each child joins by name
       int failures = j.ok() ? Churn(*j, 20 + k, 4000, 200 + k) : 1;
       _exit(failures == 0 ? 0 : 1);
@@ -254,9 +254,10 @@ TEST_P(CrashTest, DeadLockOwnerIsRecoveredFrom) {
 
 INSTANTIATE_TEST_SUITE_P(
     Points, CrashTest,
-    ::testing::Values(CrashCase{"alloc: trimmed, not yet tagged", false},
-                      CrashCase{"alloc: tagged, not yet in the used treap", true},
-                      CrashCase{"free: untagged, still in the used treap", true}));
+    ::testing::Values(
+        CrashCase{"alloc: trimmed, not yet tagged", false},
+        CrashCase{"alloc: tagged, not yet in the used treap", true},
+        CrashCase{"free: untagged, still in the used treap", true}));
 
 TEST_F(ConcurrencyTest, WaiterBlockedOnDeadOwnerProceeds) {
   auto w = Wksp::CreateAnonymous("wait", 32, 1 << 16);
@@ -325,8 +326,8 @@ TEST_F(ConcurrencyTest, DeadRestorerTriggersRebuild) {
   EXPECT_TRUE(VerifyLocked(*w).ok());
   auto used = UsedPartitionsLocked(*w);
   ASSERT_TRUE(used.ok());
-  EXPECT_THAT(*used, ElementsAreArray({PartitionInfo{
-                         w->gaddr_lo() + 64, w->gaddr_lo() + 128, 6}}));
+  EXPECT_THAT(*used, ElementsAreArray({PartitionInfo{w->gaddr_lo() + 64,
+                                                     w->gaddr_lo() + 128, 6}}));
 }
 
 }  // namespace

@@ -178,7 +178,8 @@ TEST_F(WkspTest, AllocationsAreFullyTrimmedAndAligned) {
   auto used = w->TagQuery(std::vector<uint64_t>{1, 2, 3});
   ASSERT_TRUE(used.ok());
   EXPECT_EQ(used->size(), 3u);
-  for (const PartitionInfo& p : *used) EXPECT_TRUE(p == *a || p == *b || p == *c);
+  for (const PartitionInfo& p : *used)
+    EXPECT_TRUE(p == *a || p == *b || p == *c);
   auto u = w->GetUsage();
   ASSERT_TRUE(u.ok());
   EXPECT_EQ(u->used_sz, 407u);
@@ -299,14 +300,15 @@ TEST_F(WkspTest, BadInputRefusedAndChangesNothing) {
   EXPECT_EQ(code(w->Alloc(3, 8, 1).status()), StatusCode::kInvalidArgument);
   EXPECT_EQ(code(w->Alloc(0, 0, 1).status()), StatusCode::kInvalidArgument);
   EXPECT_EQ(code(w->Alloc(0, 8, 0).status()), StatusCode::kInvalidArgument);
-  EXPECT_EQ(code(w->Alloc(uint64_t{1} << 63, (uint64_t{1} << 63) + 1, 1).status()),
-            StatusCode::kInvalidArgument);
+  EXPECT_EQ(
+      code(w->Alloc(uint64_t{1} << 63, (uint64_t{1} << 63) + 1, 1).status()),
+      StatusCode::kInvalidArgument);
   EXPECT_EQ(code(w->AllocAtLeast(6, 8, 1).status()),
             StatusCode::kInvalidArgument);
   EXPECT_THAT(w->Alloc(0, 8, 0).status().message(), HasSubstr("tag 0"));
   EXPECT_THAT(w->Alloc(3, 8, 1).status().message(), HasSubstr("power of two"));
-  for (uint64_t bad : {uint64_t{0}, w->gaddr_lo() - 1, w->gaddr_hi(),
-                       ~uint64_t{0}}) {
+  for (uint64_t bad :
+       {uint64_t{0}, w->gaddr_lo() - 1, w->gaddr_hi(), ~uint64_t{0}}) {
     EXPECT_EQ(code(w->Free(bad)), StatusCode::kInvalidArgument) << bad;
     EXPECT_EQ(code(w->Tag(bad).status()), StatusCode::kInvalidArgument);
     EXPECT_EQ(code(w->Memset(bad, 1)), StatusCode::kInvalidArgument);
@@ -348,9 +350,8 @@ TEST_F(WkspTest, TextAddresses) {
   EXPECT_EQ(ParseGaddr("x:18446744073709551615")->gaddr, ~uint64_t{0});
   EXPECT_EQ(FormatGaddr("ref", 65664), "ref:65664");
   EXPECT_EQ(ParseGaddr(FormatGaddr("w", 12345))->gaddr, 12345u);
-  for (const char* bad : {"ref", "ref:", ":12", "ref:12x", "ref:0x",
-                          "ref:-1", "ref:18446744073709551616", "-r:1",
-                          "ref:0xG"}) {
+  for (const char* bad : {"ref", "ref:", ":12", "ref:12x", "ref:0x", "ref:-1",
+                          "ref:18446744073709551616", "-r:1", "ref:0xG"}) {
     EXPECT_EQ(ParseGaddr(bad).status().code(),
               absl::StatusCode::kInvalidArgument)
         << bad;

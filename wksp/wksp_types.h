@@ -14,7 +14,7 @@ struct PartitionInfo {
 };
 
 struct Usage {
-  uint64_t total_max = 0;  // part_max
+  uint64_t total_max = 0;                // part_max
   uint64_t total_cnt = 0, total_sz = 0;  // partitions (free + used)
   uint64_t free_cnt = 0, free_sz = 0;
   uint64_t used_cnt = 0, used_sz = 0;

@@ -32,7 +32,8 @@ Wksp Populated() {
   auto w = Wksp::CreateAnonymous("vrfy", 32, 1 << 16, {.seed = 4});
   EXPECT_TRUE(w.ok());
   std::vector<uint64_t> g;
-  for (int i = 0; i < 8; ++i) g.push_back(*w->Alloc(64, 100 + 10 * i, 1 + i % 3));
+  for (int i = 0; i < 8; ++i)
+    g.push_back(*w->Alloc(64, 100 + 10 * i, 1 + i % 3));
   EXPECT_TRUE(w->Free(g[2]).ok());
   EXPECT_TRUE(w->Free(g[5]).ok());
   EXPECT_TRUE(w->Verify().ok());
@@ -113,10 +114,9 @@ INSTANTIATE_TEST_SUITE_P(
                   [](Header* h, PartInfo* p, Wksp&) {
                     p[h->part_head].next = 31337;
                   }},
-        Injection{"wrong tail", "ends early",
-                  [](Header* h, PartInfo*, Wksp&) {
-                    h->part_tail = h->part_head;
-                  }},
+        Injection{
+            "wrong tail", "ends early",
+            [](Header* h, PartInfo*, Wksp&) { h->part_tail = h->part_head; }},
         Injection{"idle cycle", "idle stack has a cycle",
                   [](Header* h, PartInfo* p, Wksp&) {
                     p[h->idle_top].parent = h->idle_top;
@@ -138,9 +138,8 @@ INSTANTIATE_TEST_SUITE_P(
                   [](Header* h, PartInfo*, Wksp&) { h->free_root = kNull; }},
         Injection{"free range moved", "not contiguous",
                   [](Header*, PartInfo* p, Wksp& w) {
-                    Idx f = FindSlot(w, [](const PartInfo& q) {
-                      return q.tag == 0;
-                    });
+                    Idx f = FindSlot(
+                        w, [](const PartInfo& q) { return q.tag == 0; });
                     p[f].hi += 1;
                   }},
         Injection{"adjacent frees", "not coalesced",

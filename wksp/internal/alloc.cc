@@ -133,8 +133,9 @@ absl::StatusOr<PartitionInfo> AllocLocked(const Region& r, uint64_t align,
   const uint64_t r1 = r0 + sz;
   const int slots_needed = (r0 > lo) + (r1 < hi);
   Idx top = r.hdr->idle_top;
-  bool have_slots = slots_needed == 0 ||
-                    (top != kNull && (slots_needed == 1 || p[top].parent != kNull));
+  bool have_slots =
+      slots_needed == 0 ||
+      (top != kNull && (slots_needed == 1 || p[top].parent != kNull));
   if (!have_slots) [[unlikely]] {
     return absl::ResourceExhaustedError(absl::StrFormat(
         "workspace %s: all %u partition slots are in use, none left to trim "
@@ -196,8 +197,7 @@ absl::Status PartitionListError(const Region& r, const char* what, Idx i,
     return absl::DataLossError(absl::StrFormat(
         "workspace %s corrupt: partition list %s at slot %u [%u, %u) "
         "(expected a partition starting at %u; data region [%u, %u))",
-        r.hdr->name, what, i, q.lo, q.hi, expected_lo, r.gaddr_lo,
-        r.gaddr_hi));
+        r.hdr->name, what, i, q.lo, q.hi, expected_lo, r.gaddr_lo, r.gaddr_hi));
   }
   return absl::DataLossError(absl::StrFormat(
       "workspace %s corrupt: partition list %s at slot index %u (part_max "
@@ -227,7 +227,8 @@ absl::StatusOr<Usage> UsageLocked(const Region& r,
       }
     }
   });
-  if (!status.ok()) [[unlikely]] return status;
+  if (!status.ok()) [[unlikely]]
+    return status;
   u.total_cnt = u.free_cnt + u.used_cnt;
   u.total_sz = u.free_sz + u.used_sz;
   return u;
@@ -240,7 +241,8 @@ absl::StatusOr<std::vector<PartitionInfo>> UsedPartitionsLocked(
   absl::Status status = WalkPartitionsLocked(r, [&](Idx i) {
     if (p[i].tag != 0) out.push_back({p[i].lo, p[i].hi, p[i].tag});
   });
-  if (!status.ok()) [[unlikely]] return status;
+  if (!status.ok()) [[unlikely]]
+    return status;
   return out;
 }
 

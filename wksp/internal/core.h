@@ -65,8 +65,7 @@ absl::Status WalkPartitionsLocked(const Region& r, Visit&& visit) {
   Idx i = r.hdr->part_head;
   for (uint64_t steps = 0; i != kNull; ++steps) {
     if (i >= r.part_max || steps >= r.part_max) [[unlikely]] {
-      return PartitionListError(r, i >= r.part_max ? "bad slot index"
-                                                   : "cycle",
+      return PartitionListError(r, i >= r.part_max ? "bad slot index" : "cycle",
                                 i, g);
     }
     if (p[i].lo != g || p[i].hi <= p[i].lo || p[i].hi > r.gaddr_hi ||

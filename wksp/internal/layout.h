@@ -39,9 +39,9 @@ inline constexpr Idx kNull = 0xFFFFFFFFu;
 inline constexpr uint64_t kMagic = 0x31544B50534B5757ULL;  // "WWKSPKT1"
 inline constexpr uint64_t kHeaderSize = 128;
 inline constexpr uint64_t kPartInfoSize = 64;
-inline constexpr uint64_t kAlign = 128;  // footprint granularity
+inline constexpr uint64_t kAlign = 128;           // footprint granularity
 inline constexpr uint64_t kPartMaxLimit = kNull;  // 2^32 - 1
-inline constexpr size_t kNameCap = 40;  // 39 characters + NUL
+inline constexpr size_t kNameCap = 40;            // 39 characters + NUL
 
 // Values of Header::op: what metadata change is in progress (0 = none).
 // A lock taken over from a dead owner with op != 0 always triggers a rebuild.
@@ -55,11 +55,11 @@ enum Op : uint32_t {
 };
 
 struct Header {
-  uint64_t magic;     // 0: kMagic once initialized (written last at create)
-  uint64_t part_max;  // 8
-  uint64_t data_max;  // 16
-  uint64_t gaddr_lo;  // 24
-  uint64_t gaddr_hi;  // 32
+  uint64_t magic;       // 0: kMagic once initialized (written last at create)
+  uint64_t part_max;    // 8
+  uint64_t data_max;    // 16
+  uint64_t gaddr_lo;    // 24
+  uint64_t gaddr_hi;    // 32
   char name[kNameCap];  // 40: NUL terminated
   uint32_t seed;        // 80: treap priority seed
   Idx idle_top;         // 84
@@ -77,15 +77,15 @@ static_assert(offsetof(Header, seed) == 80);
 static_assert(offsetof(Header, lock) == 112);
 
 struct PartInfo {
-  uint64_t lo;   // 0: first byte (gaddr)
-  uint64_t hi;   // 8: one past the last byte
-  uint64_t tag;  // 16: 0 = free or idle, else the allocation's tag
-  Idx prev;      // 24: address-order neighbours
-  Idx next;      // 28
-  Idx left;      // 32: treap children
-  Idx right;     // 36
-  Idx parent;    // 40: treap parent; idle stack link; previous in same list
-  Idx same;      // 44: next partition of the same size (free treap only)
+  uint64_t lo;       // 0: first byte (gaddr)
+  uint64_t hi;       // 8: one past the last byte
+  uint64_t tag;      // 16: 0 = free or idle, else the allocation's tag
+  Idx prev;          // 24: address-order neighbours
+  Idx next;          // 28
+  Idx left;          // 32: treap children
+  Idx right;         // 36
+  Idx parent;        // 40: treap parent; idle stack link; previous in same list
+  Idx same;          // 44: next partition of the same size (free treap only)
   uint32_t prio;     // 48: treap priority, a function of (seed, slot)
   uint32_t in_same;  // 52: 1 if in a same-size list rather than the treap
   uint64_t reserved;  // 56

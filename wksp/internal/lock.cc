@@ -67,9 +67,8 @@ uint64_t LockOwner(const uint64_t* word) {
 absl::Status LockWord(uint64_t* word, LockResult* result) {
   const uint64_t me = SelfOwnerId();
   uint64_t expected = 0;
-  if (__atomic_compare_exchange_n(word, &expected, me, false,
-                                  __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
-      [[likely]] {
+  if (__atomic_compare_exchange_n(word, &expected, me, false, __ATOMIC_ACQUIRE,
+                                  __ATOMIC_RELAXED)) [[likely]] {
     *result = LockResult::kAcquired;
     return absl::OkStatus();
   }
@@ -124,7 +123,8 @@ void SetCriticalSectionHook(CriticalSectionHook hook) {
 
 void CriticalSectionPoint(const char* where) {
   CriticalSectionHook hook = g_hook.load(std::memory_order_relaxed);
-  if (hook != nullptr) [[unlikely]] hook(where);
+  if (hook != nullptr) [[unlikely]]
+    hook(where);
 }
 
 }  // namespace wk::wksp::internal

@@ -37,7 +37,8 @@ std::vector<Idx> CheckTreap(const std::vector<PartInfo>& p, Idx root, Key key) {
   }
   // TreapFirst/TreapNext give the same order.
   std::vector<Idx> iter;
-  for (Idx i = TreapFirst(p.data(), root); i != kNull; i = TreapNext(p.data(), i)) {
+  for (Idx i = TreapFirst(p.data(), root); i != kNull;
+       i = TreapNext(p.data(), i)) {
     iter.push_back(i);
   }
   EXPECT_EQ(iter, order);
@@ -141,8 +142,8 @@ TEST(FreeTreapTest, RandomWithDuplicateSizes) {
       }
       // Structure: treap nodes strictly ordered by size, lists consistent,
       // every inserted slot reachable exactly once.
-      std::vector<Idx> nodes = CheckTreap(
-          p, root, [](const PartInfo& q) { return q.hi - q.lo; });
+      std::vector<Idx> nodes =
+          CheckTreap(p, root, [](const PartInfo& q) { return q.hi - q.lo; });
       std::set<Idx> seen;
       for (Idx n : nodes) {
         ASSERT_TRUE(seen.insert(n).second);
@@ -172,9 +173,12 @@ TEST(FreeTreapTest, RandomWithDuplicateSizes) {
 TEST(FreeTreapTest, AlignedFitFindsLuckyAlignmentBestFitMisses) {
   std::vector<PartInfo> p = Slots(3, 9);
   // Size 64 at an aligned address, size 64 unaligned, size 100 unaligned.
-  p[0].lo = 1000;  p[0].hi = 1064;  // 1000 is not 64-aligned
-  p[1].lo = 2048;  p[1].hi = 2112;  // 2048 is 64-aligned
-  p[2].lo = 3001;  p[2].hi = 3101;
+  p[0].lo = 1000;
+  p[0].hi = 1064;  // 1000 is not 64-aligned
+  p[1].lo = 2048;
+  p[1].hi = 2112;  // 2048 is 64-aligned
+  p[2].lo = 3001;
+  p[2].hi = 3101;
   Idx root = kNull;
   TreapRef t{p.data(), &root};
   for (Idx i = 0; i < 3; ++i) FreeInsert(t, i);

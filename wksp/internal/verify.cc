@@ -38,24 +38,24 @@ absl::Status WalkTreap(const Region& r, Idx root, std::vector<uint8_t>& marks,
                                           which, cur, r.part_max));
       }
       if (marks[cur] != kInList) {
-        return Corrupt(r, absl::StrFormat(
-                              "%s treap reaches slot %u, which is %s", which,
-                              cur,
-                              marks[cur] == kInTreap
-                                  ? "already in a treap (cycle or shared node)"
-                                  : "not in the partition list"));
+        return Corrupt(
+            r,
+            absl::StrFormat("%s treap reaches slot %u, which is %s", which, cur,
+                            marks[cur] == kInTreap
+                                ? "already in a treap (cycle or shared node)"
+                                : "not in the partition list"));
       }
       const PartInfo& q = p[cur];
       if (q.parent != parent || q.in_same) {
-        return Corrupt(r, absl::StrFormat(
-                              "%s treap slot %u has parent %u (expected %u) "
-                              "and in_same %u",
-                              which, cur, q.parent, parent, q.in_same));
+        return Corrupt(
+            r, absl::StrFormat("%s treap slot %u has parent %u (expected %u) "
+                               "and in_same %u",
+                               which, cur, q.parent, parent, q.in_same));
       }
       if (parent != kNull && p[parent].prio < q.prio) {
-        return Corrupt(r, absl::StrFormat(
-                              "%s treap heap order broken at slot %u", which,
-                              cur));
+        return Corrupt(
+            r, absl::StrFormat("%s treap heap order broken at slot %u", which,
+                               cur));
       }
       marks[cur] = kInTreap;
       stack.push_back(cur);
@@ -77,10 +77,10 @@ absl::Status VerifyHeader(const Region& r) {
   if (h->part_max != r.part_max || h->gaddr_lo != r.gaddr_lo ||
       h->gaddr_hi != r.gaddr_hi || h->gaddr_lo != GaddrLoFor(h->part_max) ||
       h->data_max == 0 || h->gaddr_hi - h->gaddr_lo != h->data_max) {
-    return Corrupt(r, absl::StrFormat(
-                          "header limits changed or inconsistent (part_max "
-                          "%u, data_max %u, gaddr [%u, %u))",
-                          h->part_max, h->data_max, h->gaddr_lo, h->gaddr_hi));
+    return Corrupt(
+        r, absl::StrFormat("header limits changed or inconsistent (part_max "
+                           "%u, data_max %u, gaddr [%u, %u))",
+                           h->part_max, h->data_max, h->gaddr_lo, h->gaddr_hi));
   }
   size_t len = strnlen(h->name, kNameCap);
   if (len == kNameCap || !ValidateName(std::string_view(h->name, len)).ok()) {
@@ -104,11 +104,12 @@ absl::Status VerifyLocked(const Region& r) {
                                         i, r.part_max));
     }
     if (marks[i] != kUnseen) {
-      return Corrupt(r, absl::StrFormat("idle stack has a cycle at slot %u", i));
+      return Corrupt(r,
+                     absl::StrFormat("idle stack has a cycle at slot %u", i));
     }
     if (p[i].tag != 0) {
-      return Corrupt(r, absl::StrFormat("idle slot %u has tag %u", i,
-                                        p[i].tag));
+      return Corrupt(r,
+                     absl::StrFormat("idle slot %u has tag %u", i, p[i].tag));
     }
     marks[i] = kIdle;
     ++idle_cnt;
@@ -120,8 +121,8 @@ absl::Status VerifyLocked(const Region& r) {
   WK_RETURN_IF_ERROR(WalkPartitionsLocked(r, [&](Idx i) {
     if (!bad.ok()) return;
     if (marks[i] != kUnseen) {
-      bad = Corrupt(r, absl::StrFormat("slot %u is both idle and a partition",
-                                       i));
+      bad = Corrupt(r,
+                    absl::StrFormat("slot %u is both idle and a partition", i));
       return;
     }
     marks[i] = kInList;
@@ -136,25 +137,26 @@ absl::Status VerifyLocked(const Region& r) {
   }));
   WK_RETURN_IF_ERROR(bad);
   if (idle_cnt + free_cnt + used_cnt != r.part_max) {
-    return Corrupt(r, absl::StrFormat(
-                          "%u idle + %u free + %u used slots != part_max %u "
-                          "(slots lost)",
-                          idle_cnt, free_cnt, used_cnt, r.part_max));
+    return Corrupt(
+        r, absl::StrFormat("%u idle + %u free + %u used slots != part_max %u "
+                           "(slots lost)",
+                           idle_cnt, free_cnt, used_cnt, r.part_max));
   }
 
   uint64_t seen = 0, last_hi = r.gaddr_lo;
-  WK_RETURN_IF_ERROR(WalkTreap(r, r.hdr->used_root, marks, "used",
-                               [&](Idx i) -> absl::Status {
-    if (p[i].tag == 0 || p[i].same != kNull || p[i].lo < last_hi) {
-      return Corrupt(r, absl::StrFormat(
-                            "used treap slot %u [%u, %u) tag %u out of order "
-                            "or not an allocation",
-                            i, p[i].lo, p[i].hi, p[i].tag));
-    }
-    last_hi = p[i].hi;
-    ++seen;
-    return absl::OkStatus();
-  }));
+  WK_RETURN_IF_ERROR(
+      WalkTreap(r, r.hdr->used_root, marks, "used", [&](Idx i) -> absl::Status {
+        if (p[i].tag == 0 || p[i].same != kNull || p[i].lo < last_hi) {
+          return Corrupt(
+              r,
+              absl::StrFormat("used treap slot %u [%u, %u) tag %u out of order "
+                              "or not an allocation",
+                              i, p[i].lo, p[i].hi, p[i].tag));
+        }
+        last_hi = p[i].hi;
+        ++seen;
+        return absl::OkStatus();
+      }));
   if (seen != used_cnt) {
     return Corrupt(r, absl::StrFormat("used treap holds %u of %u allocations",
                                       seen, used_cnt));
@@ -162,40 +164,41 @@ absl::Status VerifyLocked(const Region& r) {
 
   seen = 0;
   uint64_t last_sz = 0;
-  WK_RETURN_IF_ERROR(WalkTreap(r, r.hdr->free_root, marks, "free",
-                               [&](Idx i) -> absl::Status {
-    uint64_t sz = p[i].hi - p[i].lo;
-    if (p[i].tag != 0 || sz <= last_sz) {
-      return Corrupt(r, absl::StrFormat(
-                            "free treap slot %u [%u, %u) tag %u out of order "
-                            "or not free",
-                            i, p[i].lo, p[i].hi, p[i].tag));
-    }
-    last_sz = sz;
-    ++seen;
-    for (Idx prev = i, m = p[i].same; m != kNull; prev = m, m = p[m].same) {
-      if (m >= r.part_max || marks[m] != kInList) {
-        return Corrupt(r, absl::StrFormat(
-                              "same-size list of slot %u reaches slot %u, "
-                              "which is out of range, repeated or not free",
-                              i, m));
-      }
-      const PartInfo& q = p[m];
-      if (!q.in_same || q.parent != prev || q.tag != 0 ||
-          q.hi - q.lo != sz || q.left != kNull || q.right != kNull) {
-        return Corrupt(r, absl::StrFormat(
-                              "same-size list of slot %u broken at slot %u",
-                              i, m));
-      }
-      marks[m] = kInTreap;
-      ++seen;
-    }
-    return absl::OkStatus();
-  }));
+  WK_RETURN_IF_ERROR(
+      WalkTreap(r, r.hdr->free_root, marks, "free", [&](Idx i) -> absl::Status {
+        uint64_t sz = p[i].hi - p[i].lo;
+        if (p[i].tag != 0 || sz <= last_sz) {
+          return Corrupt(
+              r,
+              absl::StrFormat("free treap slot %u [%u, %u) tag %u out of order "
+                              "or not free",
+                              i, p[i].lo, p[i].hi, p[i].tag));
+        }
+        last_sz = sz;
+        ++seen;
+        for (Idx prev = i, m = p[i].same; m != kNull; prev = m, m = p[m].same) {
+          if (m >= r.part_max || marks[m] != kInList) {
+            return Corrupt(r, absl::StrFormat(
+                                  "same-size list of slot %u reaches slot %u, "
+                                  "which is out of range, repeated or not free",
+                                  i, m));
+          }
+          const PartInfo& q = p[m];
+          if (!q.in_same || q.parent != prev || q.tag != 0 ||
+              q.hi - q.lo != sz || q.left != kNull || q.right != kNull) {
+            return Corrupt(
+                r, absl::StrFormat(
+                       "same-size list of slot %u broken at slot %u", i, m));
+          }
+          marks[m] = kInTreap;
+          ++seen;
+        }
+        return absl::OkStatus();
+      }));
   if (seen != free_cnt) {
-    return Corrupt(r, absl::StrFormat(
-                          "free treap holds %u of %u free partitions", seen,
-                          free_cnt));
+    return Corrupt(
+        r, absl::StrFormat("free treap holds %u of %u free partitions", seen,
+                           free_cnt));
   }
   return absl::OkStatus();
 }
