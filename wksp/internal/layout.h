@@ -1,0 +1,118 @@
+// Byte layout of a workspace in shared memory. Every process that joins maps
+// these same bytes, so the structs below are the wire format between
+// processes of one build: fixed sizes, no pointers, indices instead.
+//
+//   [0, 128)                    Header
+//   [128, 128 + 64*part_max)    PartInfo slot records
+//   [gaddr_lo, gaddr_hi)        data region, gaddr_lo = 128 + 64*part_max
+//   gaddr_hi                    one guard byte
+//   footprint = AlignUp(gaddr_hi + 1, 128)
+//
+// A slot is in exactly one of three states:
+//   idle  - not part of the partitioning; on the idle stack (linked through
+//           `parent`), tag 0.
+//   free  - a partition with tag 0; in the free treap (keyed by size; equal
+//           sizes hang off the treap node in a doubly linked `same` list).
+//   used  - a partition with tag != 0; in the used treap (keyed by lo).
+// Free and used partitions are linked in address order through prev/next and
+// tile [gaddr_lo, gaddr_hi) exactly; two free partitions are never adjacent.
+//
+// Crash safety rests on one rule: the tag word is the commit point. A used
+// slot's lo/hi are written before its tag becomes nonzero, and freeing clears
+// the tag before anything else. Everything else (links, treaps, idle stack)
+// can be rebuilt from the (lo, hi, tag) of the tagged slots alone.
+#ifndef WKSPKIT_WKSP_INTERNAL_LAYOUT_H_
+#define WKSPKIT_WKSP_INTERNAL_LAYOUT_H_
+
+#include <cstddef>
+#include <cstdint>
+
+#include "util/hash.h"
+
+namespace wk::wksp::internal {
+
+// Slot index; kNull marks "no slot". part_max <= kNull, so every real slot
+// index is < kNull.
+using Idx = uint32_t;
+inline constexpr Idx kNull = 0xFFFFFFFFu;
+
+inline constexpr uint64_t kMagic = 0x31544B50534B5757ULL;  // "WWKSPKT1"
+inline constexpr uint64_t kHeaderSize = 128;
+inline constexpr uint64_t kPartInfoSize = 64;
+inline constexpr uint64_t kAlign = 128;           // footprint granularity
+inline constexpr uint64_t kPartMaxLimit = kNull;  // 2^32 - 1
+inline constexpr size_t kNameCap = 40;            // 39 characters + NUL
+
+// Values of Header::op: what metadata change is in progress (0 = none).
+// A lock taken over from a dead owner with op != 0 always triggers a rebuild.
+enum Op : uint32_t {
+  kOpNone = 0,
+  kOpAlloc = 1,
+  kOpFree = 2,
+  kOpReset = 3,
+  kOpRebuild = 4,
+  kOpRestore = 5,  // between ClearForRestoreLocked and RebuildLocked
+};
+
+struct Header {
+  uint64_t magic;       // 0: kMagic once initialized (written last at create)
+  uint64_t part_max;    // 8
+  uint64_t data_max;    // 16
+  uint64_t gaddr_lo;    // 24
+  uint64_t gaddr_hi;    // 32
+  char name[kNameCap];  // 40: NUL terminated
+  uint32_t seed;        // 80: treap priority seed
+  Idx idle_top;         // 84
+  Idx part_head;        // 88: lowest-address partition
+  Idx part_tail;        // 92: highest-address partition
+  Idx used_root;        // 96
+  Idx free_root;        // 100
+  uint32_t op;          // 104: Op in progress (written under the lock)
+  uint32_t corrupt;     // 108: 1 after a recovery whose rebuild failed
+  uint64_t lock;        // 112: 0 = free, else (pid << 32) | tid of owner
+  uint64_t reserved;    // 120
+};
+static_assert(sizeof(Header) == kHeaderSize);
+static_assert(offsetof(Header, seed) == 80);
+static_assert(offsetof(Header, lock) == 112);
+
+struct PartInfo {
+  uint64_t lo;       // 0: first byte (gaddr)
+  uint64_t hi;       // 8: one past the last byte
+  uint64_t tag;      // 16: 0 = free or idle, else the allocation's tag
+  Idx prev;          // 24: address-order neighbours
+  Idx next;          // 28
+  Idx left;          // 32: treap children
+  Idx right;         // 36
+  Idx parent;        // 40: treap parent; idle stack link; previous in same list
+  Idx same;          // 44: next partition of the same size (free treap only)
+  uint32_t prio;     // 48: treap priority, a function of (seed, slot)
+  uint32_t in_same;  // 52: 1 if in a same-size list rather than the treap
+  uint64_t reserved;  // 56
+};
+static_assert(sizeof(PartInfo) == kPartInfoSize);
+
+// Views one joined workspace's metadata. Cheap to copy; does not own.
+struct Region {
+  uint8_t* base = nullptr;  // the workspace's first byte
+  Header* hdr = nullptr;
+  PartInfo* pinfo = nullptr;  // pinfo[0, part_max)
+  uint64_t part_max = 0;      // copies of immutable header fields
+  uint64_t gaddr_lo = 0;
+  uint64_t gaddr_hi = 0;
+};
+
+constexpr uint64_t GaddrLoFor(uint64_t part_max) {
+  return kHeaderSize + kPartInfoSize * part_max;
+}
+
+// Priority of `slot` under `seed`: deterministic, spread by a bijective hash.
+// The seed goes in the high half so different seeds never just permute the
+// same priorities among slots.
+inline uint32_t SlotPrio(uint32_t seed, uint64_t slot) {
+  return static_cast<uint32_t>(HashU64((uint64_t{seed} << 32) | slot) >> 32);
+}
+
+}  // namespace wk::wksp::internal
+
+#endif  // WKSPKIT_WKSP_INTERNAL_LAYOUT_H_

@@ -1,0 +1,311 @@
+// Integrity: the full metadata check, the rebuild from slot records, and
+// reset. The caller holds the lock (see core.h).
+#include <algorithm>
+#include <cstring>
+#include <vector>
+
+#include "absl/strings/str_format.h"
+#include "util/status.h"
+#include "wksp/internal/core.h"
+#include "wksp/internal/treap.h"
+#include "wksp/shmem.h"
+
+namespace wk::wksp::internal {
+namespace {
+
+// Where verify has seen each slot.
+enum Mark : uint8_t { kUnseen = 0, kIdle = 1, kInList = 2, kInTreap = 3 };
+
+absl::Status Corrupt(const Region& r, const std::string& what) {
+  return absl::DataLossError(
+      absl::StrFormat("workspace %s corrupt: %s", r.hdr->name, what));
+}
+
+// In-order walk of the treap at `root` without recursion. Checks index range,
+// that each node is in the partition list and met once, parent links and
+// heap order; calls visit(i) in key order.
+template <class Visit>
+absl::Status WalkTreap(const Region& r, Idx root, std::vector<uint8_t>& marks,
+                       const char* which, Visit&& visit) {
+  const PartInfo* p = r.pinfo;
+  std::vector<Idx> stack;
+  Idx cur = root, parent = kNull;
+  for (;;) {
+    while (cur != kNull) {
+      if (cur >= r.part_max) {
+        return Corrupt(r, absl::StrFormat("%s treap links to slot index %u "
+                                          "(part_max %u)",
+                                          which, cur, r.part_max));
+      }
+      if (marks[cur] != kInList) {
+        return Corrupt(
+            r,
+            absl::StrFormat("%s treap reaches slot %u, which is %s", which, cur,
+                            marks[cur] == kInTreap
+                                ? "already in a treap (cycle or shared node)"
+                                : "not in the partition list"));
+      }
+      const PartInfo& q = p[cur];
+      if (q.parent != parent || q.in_same) {
+        return Corrupt(
+            r, absl::StrFormat("%s treap slot %u has parent %u (expected %u) "
+                               "and in_same %u",
+                               which, cur, q.parent, parent, q.in_same));
+      }
+      if (parent != kNull && p[parent].prio < q.prio) {
+        return Corrupt(
+            r, absl::StrFormat("%s treap heap order broken at slot %u", which,
+                               cur));
+      }
+      marks[cur] = kInTreap;
+      stack.push_back(cur);
+      parent = cur;
+      cur = q.left;
+    }
+    if (stack.empty()) return absl::OkStatus();
+    Idx i = stack.back();
+    stack.pop_back();
+    WK_RETURN_IF_ERROR(visit(i));
+    parent = i;
+    cur = p[i].right;
+  }
+}
+
+absl::Status VerifyHeader(const Region& r) {
+  const Header* h = r.hdr;
+  if (h->magic != kMagic) return Corrupt(r, "bad magic");
+  if (h->part_max != r.part_max || h->gaddr_lo != r.gaddr_lo ||
+      h->gaddr_hi != r.gaddr_hi || h->gaddr_lo != GaddrLoFor(h->part_max) ||
+      h->data_max == 0 || h->gaddr_hi - h->gaddr_lo != h->data_max) {
+    return Corrupt(
+        r, absl::StrFormat("header limits changed or inconsistent (part_max "
+                           "%u, data_max %u, gaddr [%u, %u))",
+                           h->part_max, h->data_max, h->gaddr_lo, h->gaddr_hi));
+  }
+  size_t len = strnlen(h->name, kNameCap);
+  if (len == kNameCap || !ValidateName(std::string_view(h->name, len)).ok()) {
+    return absl::DataLossError("workspace corrupt: bad name in header");
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::Status VerifyLocked(const Region& r) {
+  WK_RETURN_IF_ERROR(VerifyHeader(r));
+  const PartInfo* p = r.pinfo;
+  std::vector<uint8_t> marks(r.part_max, kUnseen);
+
+  uint64_t idle_cnt = 0;
+  for (Idx i = r.hdr->idle_top; i != kNull; i = p[i].parent) {
+    if (i >= r.part_max) {
+      return Corrupt(r, absl::StrFormat("idle stack links to slot index %u "
+                                        "(part_max %u)",
+                                        i, r.part_max));
+    }
+    if (marks[i] != kUnseen) {
+      return Corrupt(r,
+                     absl::StrFormat("idle stack has a cycle at slot %u", i));
+    }
+    if (p[i].tag != 0) {
+      return Corrupt(r,
+                     absl::StrFormat("idle slot %u has tag %u", i, p[i].tag));
+    }
+    marks[i] = kIdle;
+    ++idle_cnt;
+  }
+
+  uint64_t free_cnt = 0, used_cnt = 0;
+  absl::Status bad;
+  bool last_free = false;
+  WK_RETURN_IF_ERROR(WalkPartitionsLocked(r, [&](Idx i) {
+    if (!bad.ok()) return;
+    if (marks[i] != kUnseen) {
+      bad = Corrupt(r,
+                    absl::StrFormat("slot %u is both idle and a partition", i));
+      return;
+    }
+    marks[i] = kInList;
+    bool is_free = p[i].tag == 0;
+    if (is_free && last_free) {
+      bad = Corrupt(r, absl::StrFormat(
+                           "free partitions not coalesced at slot %u [%u, %u)",
+                           i, p[i].lo, p[i].hi));
+    }
+    last_free = is_free;
+    (is_free ? free_cnt : used_cnt) += 1;
+  }));
+  WK_RETURN_IF_ERROR(bad);
+  if (idle_cnt + free_cnt + used_cnt != r.part_max) {
+    return Corrupt(
+        r, absl::StrFormat("%u idle + %u free + %u used slots != part_max %u "
+                           "(slots lost)",
+                           idle_cnt, free_cnt, used_cnt, r.part_max));
+  }
+
+  uint64_t seen = 0, last_hi = r.gaddr_lo;
+  WK_RETURN_IF_ERROR(
+      WalkTreap(r, r.hdr->used_root, marks, "used", [&](Idx i) -> absl::Status {
+        if (p[i].tag == 0 || p[i].same != kNull || p[i].lo < last_hi) {
+          return Corrupt(
+              r,
+              absl::StrFormat("used treap slot %u [%u, %u) tag %u out of order "
+                              "or not an allocation",
+                              i, p[i].lo, p[i].hi, p[i].tag));
+        }
+        last_hi = p[i].hi;
+        ++seen;
+        return absl::OkStatus();
+      }));
+  if (seen != used_cnt) {
+    return Corrupt(r, absl::StrFormat("used treap holds %u of %u allocations",
+                                      seen, used_cnt));
+  }
+
+  seen = 0;
+  uint64_t last_sz = 0;
+  WK_RETURN_IF_ERROR(
+      WalkTreap(r, r.hdr->free_root, marks, "free", [&](Idx i) -> absl::Status {
+        uint64_t sz = p[i].hi - p[i].lo;
+        if (p[i].tag != 0 || sz <= last_sz) {
+          return Corrupt(
+              r,
+              absl::StrFormat("free treap slot %u [%u, %u) tag %u out of order "
+                              "or not free",
+                              i, p[i].lo, p[i].hi, p[i].tag));
+        }
+        last_sz = sz;
+        ++seen;
+        for (Idx prev = i, m = p[i].same; m != kNull; prev = m, m = p[m].same) {
+          if (m >= r.part_max || marks[m] != kInList) {
+            return Corrupt(r, absl::StrFormat(
+                                  "same-size list of slot %u reaches slot %u, "
+                                  "which is out of range, repeated or not free",
+                                  i, m));
+          }
+          const PartInfo& q = p[m];
+          if (!q.in_same || q.parent != prev || q.tag != 0 ||
+              q.hi - q.lo != sz || q.left != kNull || q.right != kNull) {
+            return Corrupt(
+                r, absl::StrFormat(
+                       "same-size list of slot %u broken at slot %u", i, m));
+          }
+          marks[m] = kInTreap;
+          ++seen;
+        }
+        return absl::OkStatus();
+      }));
+  if (seen != free_cnt) {
+    return Corrupt(
+        r, absl::StrFormat("free treap holds %u of %u free partitions", seen,
+                           free_cnt));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status RebuildLocked(const Region& r, uint32_t seed) {
+  PartInfo* p = r.pinfo;
+  const uint64_t pm = r.part_max;
+
+  // Validate everything before the first write.
+  std::vector<Idx> used;
+  for (uint64_t i = 0; i < pm; ++i) {
+    const PartInfo& q = p[i];
+    if (q.tag == 0) continue;
+    if (q.lo < r.gaddr_lo || q.lo >= q.hi || q.hi > r.gaddr_hi) {
+      return absl::DataLossError(absl::StrFormat(
+          "workspace %s: cannot rebuild: slot %u holds allocation [%u, %u) "
+          "tag %u outside the data region [%u, %u)",
+          r.hdr->name, i, q.lo, q.hi, q.tag, r.gaddr_lo, r.gaddr_hi));
+    }
+    used.push_back(static_cast<Idx>(i));
+  }
+  std::sort(used.begin(), used.end(), [p](Idx a, Idx b) {
+    return p[a].lo != p[b].lo ? p[a].lo < p[b].lo : a < b;
+  });
+  uint64_t gaps = 0, g = r.gaddr_lo;
+  for (size_t k = 0; k < used.size(); ++k) {
+    const PartInfo& q = p[used[k]];
+    if (q.lo < g) {
+      const PartInfo& o = p[used[k - 1]];
+      return absl::DataLossError(absl::StrFormat(
+          "workspace %s: cannot rebuild: allocations overlap: slot %u "
+          "[%u, %u) tag %u and slot %u [%u, %u) tag %u",
+          r.hdr->name, used[k - 1], o.lo, o.hi, o.tag, used[k], q.lo, q.hi,
+          q.tag));
+    }
+    gaps += q.lo > g;
+    g = q.hi;
+  }
+  gaps += g < r.gaddr_hi;
+  if (used.size() + gaps > pm) {
+    return absl::ResourceExhaustedError(absl::StrFormat(
+        "workspace %s: cannot rebuild: %u allocations and %u free gaps need "
+        "%u partition slots but part_max is %u",
+        r.hdr->name, used.size(), gaps, used.size() + gaps, pm));
+  }
+
+  Header* h = r.hdr;
+  OrderedStore(&h->op, kOpRebuild);
+  std::vector<Idx> spare;
+  spare.reserve(pm - used.size());
+  for (uint64_t i = 0; i < pm; ++i) {
+    p[i].prio = SlotPrio(seed, i);
+    if (p[i].tag == 0) spare.push_back(static_cast<Idx>(i));
+  }
+  h->used_root = h->free_root = h->idle_top = kNull;
+  h->part_head = h->part_tail = kNull;
+  TreapRef ut{p, &h->used_root}, ft{p, &h->free_root};
+  size_t next_spare = 0;
+  Idx prev = kNull;
+  auto append = [&](Idx i, uint64_t lo, uint64_t hi) {
+    p[i].lo = lo;
+    p[i].hi = hi;
+    p[i].prev = prev;
+    p[i].next = kNull;
+    if (prev == kNull) {
+      h->part_head = i;
+    } else {
+      p[prev].next = i;
+    }
+    prev = i;
+  };
+  auto add_free = [&](uint64_t lo, uint64_t hi) {
+    Idx f = spare[next_spare++];
+    append(f, lo, hi);
+    FreeInsert(ft, f);
+  };
+  g = r.gaddr_lo;
+  for (Idx u : used) {
+    if (p[u].lo > g) add_free(g, p[u].lo);
+    append(u, p[u].lo, p[u].hi);
+    UsedInsert(ut, u);
+    g = p[u].hi;
+  }
+  if (g < r.gaddr_hi) add_free(g, r.gaddr_hi);
+  h->part_tail = prev;
+  // Idle slots: pushed high to low so the lowest index is popped first.
+  for (size_t k = spare.size(); k > next_spare; --k) {
+    PartInfo& q = p[spare[k - 1]];
+    q.lo = q.hi = 0;
+    q.prev = q.next = q.left = q.right = q.same = kNull;
+    q.in_same = 0;
+    q.parent = h->idle_top;
+    h->idle_top = spare[k - 1];
+  }
+  __atomic_store_n(&h->seed, seed, __ATOMIC_RELAXED);
+  h->corrupt = 0;
+  OrderedStore(&h->op, kOpNone);
+  return absl::OkStatus();
+}
+
+void ResetLocked(const Region& r, uint32_t seed) {
+  OrderedStore(&r.hdr->op, kOpReset);
+  for (uint64_t i = 0; i < r.part_max; ++i) r.pinfo[i].tag = 0;
+  // With no allocations the rebuild needs one slot and part_max >= 1, so it
+  // cannot fail.
+  absl::Status status = RebuildLocked(r, seed);
+  (void)status;
+}
+
+}  // namespace wk::wksp::internal

@@ -1,0 +1,298 @@
+// Shared-memory regions: name rules, where each page size lives, and the
+// create/join/unlink/map system calls (see shmem.h).
+#include "wksp/shmem.h"
+
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+#include <utility>
+
+#include "absl/strings/escaping.h"
+#include "absl/strings/str_format.h"
+#include "io/fd.h"
+#include "util/bits.h"
+#include "util/status.h"
+
+namespace wk::wksp {
+namespace {
+
+bool IsAlnum(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+         (c >= '0' && c <= '9');
+}
+
+// Parses a hugetlbfs size like "2M", "1024M", "1G", "2048k" into bytes.
+uint64_t ParseMountSize(std::string_view s) {
+  uint64_t v = 0;
+  size_t i = 0;
+  for (; i < s.size() && s[i] >= '0' && s[i] <= '9'; ++i)
+    v = v * 10 + (s[i] - '0');
+  if (i < s.size()) {
+    switch (s[i]) {
+      case 'k':
+      case 'K':
+        v <<= 10;
+        break;
+      case 'm':
+      case 'M':
+        v <<= 20;
+        break;
+      case 'g':
+      case 'G':
+        v <<= 30;
+        break;
+      default:
+        return 0;
+    }
+  }
+  return v;
+}
+
+// The kernel's default huge page size (used by mounts without pagesize=).
+uint64_t DefaultHugePageSize() {
+  std::ifstream in("/proc/meminfo");
+  std::string key;
+  while (in >> key) {
+    if (key == "Hugepagesize:") {
+      uint64_t kb = 0;
+      in >> kb;
+      return kb << 10;
+    }
+    in.ignore(1 << 20, '\n');
+  }
+  return 0;
+}
+
+// First hugetlbfs mount point whose page size is `bytes`, or "".
+std::string FindHugetlbfs(uint64_t bytes) {
+  std::ifstream in("/proc/mounts");
+  std::string line;
+  while (std::getline(in, line)) {
+    std::istringstream fields(line);
+    std::string dev, dir, type, opts;
+    if (!(fields >> dev >> dir >> type >> opts) || type != "hugetlbfs")
+      continue;
+    uint64_t page = 0;
+    size_t at = opts.find("pagesize=");
+    if (at != std::string::npos) {
+      size_t end = opts.find(',', at);
+      page = ParseMountSize(std::string_view(opts).substr(
+          at + 9, end == std::string::npos ? std::string::npos : end - at - 9));
+    } else {
+      page = DefaultHugePageSize();
+    }
+    if (page == bytes) return dir;
+  }
+  return "";
+}
+
+std::string NormalDir() {
+  const char* root = std::getenv("WKSP_SHMEM_ROOT");
+  return root != nullptr && root[0] != '\0' ? std::string(root) : "/dev/shm";
+}
+
+// Asks the kernel to prefer the NUMA node of `cpu_idx` for [p, p+size).
+// Best effort: silently does nothing on one node or on any failure.
+void PreferNodeOfCpu(void* p, uint64_t size, int cpu_idx) {
+  if (cpu_idx < 0) return;
+  std::ifstream online("/sys/devices/system/node/online");
+  std::string nodes;
+  if (!(online >> nodes) || nodes == "0") return;
+  int node = -1;
+  for (int n = 0; n < 1024 && node < 0; ++n) {
+    std::string path =
+        absl::StrFormat("/sys/devices/system/cpu/cpu%d/node%d", cpu_idx, n);
+    if (access(path.c_str(), F_OK) == 0) node = n;
+  }
+  if (node < 0) return;
+  constexpr int kMpolPreferred = 1;
+  unsigned long mask[1024 / 64] = {};
+  mask[node / 64] |= 1UL << (node % 64);
+  (void)syscall(SYS_mbind, p, size, kMpolPreferred, mask, 1024 + 1, 0);
+}
+
+absl::StatusOr<uint64_t> RoundToPage(uint64_t size, PageSize page_size) {
+  uint64_t rounded;
+  if (size == 0 ||
+      !AlignUpChecked(size, static_cast<uint64_t>(page_size), &rounded)) {
+    return absl::InvalidArgumentError(
+        absl::StrFormat("bad region size %u", size));
+  }
+  return rounded;
+}
+
+absl::StatusOr<Mapping> MapFd(int fd, uint64_t size, bool read_only,
+                              const std::string& path) {
+  int prot = PROT_READ | (read_only ? 0 : PROT_WRITE);
+  void* p = mmap(nullptr, size, prot, MAP_SHARED, fd, 0);
+  if (p == MAP_FAILED) [[unlikely]]
+    return ErrnoError(errno, "mmap", path);
+  return Mapping(p, size);
+}
+
+}  // namespace
+
+absl::Status ValidateName(std::string_view name) {
+  bool ok = !name.empty() && name.size() <= kNameMaxLen && IsAlnum(name[0]);
+  for (size_t i = 1; ok && i < name.size(); ++i) {
+    char c = name[i];
+    ok = IsAlnum(c) || c == '_' || c == '.' || c == '-';
+  }
+  if (ok) [[likely]]
+    return absl::OkStatus();
+  return absl::InvalidArgumentError(absl::StrFormat(
+      "bad name \"%s\": a name is 1 to 39 characters, the first in "
+      "[A-Za-z0-9], the rest in [A-Za-z0-9_.-]",
+      absl::CHexEscape(std::string(name.substr(0, 64)))));
+}
+
+absl::StatusOr<PageSize> ParsePageSize(std::string_view text) {
+  if (text == "normal") return PageSize::kNormal;
+  if (text == "huge") return PageSize::kHuge;
+  if (text == "gigantic") return PageSize::kGigantic;
+  return absl::InvalidArgumentError(absl::StrFormat(
+      "bad page size \"%s\": expected normal, huge or gigantic", text));
+}
+
+const char* PageSizeName(PageSize page_size) {
+  switch (page_size) {
+    case PageSize::kNormal:
+      return "normal";
+    case PageSize::kHuge:
+      return "huge";
+    case PageSize::kGigantic:
+      return "gigantic";
+  }
+  return "unknown";
+}
+
+absl::StatusOr<std::string> ShmemDir(PageSize page_size) {
+  if (page_size == PageSize::kNormal) return NormalDir();
+  std::string dir = FindHugetlbfs(static_cast<uint64_t>(page_size));
+  if (dir.empty()) {
+    const char* sz = page_size == PageSize::kHuge ? "2M" : "1G";
+    return absl::NotFoundError(absl::StrFormat(
+        "no hugetlbfs mount with pagesize=%s for %s pages; mount one, e.g. "
+        "`mount -t hugetlbfs -o pagesize=%s none /mnt/wksp/.%s`, and reserve "
+        "pages in /sys/kernel/mm/hugepages",
+        sz, PageSizeName(page_size), sz, PageSizeName(page_size)));
+  }
+  return dir;
+}
+
+Mapping& Mapping::operator=(Mapping&& o) noexcept {
+  if (this != &o) {
+    Reset();
+    base_ = std::exchange(o.base_, nullptr);
+    size_ = std::exchange(o.size_, 0);
+  }
+  return *this;
+}
+
+void Mapping::Reset() {
+  if (base_ != nullptr) munmap(base_, size_);
+  base_ = nullptr;
+  size_ = 0;
+}
+
+absl::StatusOr<Mapping> ShmemCreate(std::string_view name, uint64_t size,
+                                    const ShmemCreateOptions& options) {
+  WK_RETURN_IF_ERROR(ValidateName(name));
+  WK_ASSIGN_OR_RETURN(uint64_t bytes, RoundToPage(size, options.page_size));
+  WK_ASSIGN_OR_RETURN(std::string dir, ShmemDir(options.page_size));
+  std::string path = absl::StrFormat("%s/%s", dir, name);
+  WK_ASSIGN_OR_RETURN(io::Fd fd, io::CreateExclusive(path, options.mode));
+  absl::Status status;
+  if (ftruncate(fd.get(), static_cast<off_t>(bytes)) != 0) {
+    status = ErrnoError(errno, "ftruncate", path);
+  } else {
+    absl::StatusOr<Mapping> m = MapFd(fd.get(), bytes, false, path);
+    if (m.ok()) {
+      PreferNodeOfCpu(m->data(), bytes, options.cpu_idx);
+      return m;
+    }
+    status = m.status();
+  }
+  fd.reset();
+  unlink(path.c_str());
+  return status;
+}
+
+absl::StatusOr<Mapping> ShmemJoin(std::string_view name, bool read_only,
+                                  PageSize* page_size) {
+  WK_RETURN_IF_ERROR(ValidateName(name));
+  for (PageSize ps :
+       {PageSize::kNormal, PageSize::kHuge, PageSize::kGigantic}) {
+    absl::StatusOr<std::string> dir = ShmemDir(ps);
+    if (!dir.ok()) continue;
+    std::string path = absl::StrFormat("%s/%s", *dir, name);
+    int fd = open(path.c_str(), (read_only ? O_RDONLY : O_RDWR) | O_CLOEXEC);
+    if (fd < 0) {
+      if (errno == ENOENT) continue;
+      return ErrnoError(errno, "open", path);
+    }
+    io::Fd owner(fd);
+    WK_ASSIGN_OR_RETURN(uint64_t size, io::FileSize(fd));
+    if (size == 0) {
+      return absl::FailedPreconditionError(
+          absl::StrFormat("join %s: region is empty", path));
+    }
+    WK_ASSIGN_OR_RETURN(Mapping m, MapFd(fd, size, read_only, path));
+    if (page_size != nullptr) *page_size = ps;
+    return m;
+  }
+  return absl::NotFoundError(
+      absl::StrFormat("no shared memory region named \"%s\"", name));
+}
+
+absl::Status ShmemUnlink(std::string_view name) {
+  WK_RETURN_IF_ERROR(ValidateName(name));
+  for (PageSize ps :
+       {PageSize::kNormal, PageSize::kHuge, PageSize::kGigantic}) {
+    absl::StatusOr<std::string> dir = ShmemDir(ps);
+    if (!dir.ok()) continue;
+    std::string path = absl::StrFormat("%s/%s", *dir, name);
+    if (unlink(path.c_str()) == 0) return absl::OkStatus();
+    if (errno != ENOENT) return ErrnoError(errno, "unlink", path);
+  }
+  return absl::NotFoundError(
+      absl::StrFormat("no shared memory region named \"%s\"", name));
+}
+
+absl::StatusOr<Mapping> MapAnonymous(uint64_t size, PageSize page_size,
+                                     int cpu_idx) {
+  WK_ASSIGN_OR_RETURN(uint64_t bytes, RoundToPage(size, page_size));
+  int flags = MAP_SHARED | MAP_ANONYMOUS;
+  if (page_size != PageSize::kNormal) {
+    flags |= MAP_HUGETLB |
+             (Log2Floor(static_cast<uint64_t>(page_size)) << MAP_HUGE_SHIFT);
+  }
+  void* p = mmap(nullptr, bytes, PROT_READ | PROT_WRITE, flags, -1, 0);
+  if (p == MAP_FAILED) [[unlikely]] {
+    int err = errno;
+    absl::Status status =
+        ErrnoError(err, "mmap",
+                   absl::StrFormat("anonymous %u bytes of %s pages", bytes,
+                                   PageSizeName(page_size)));
+    if (page_size != PageSize::kNormal) {
+      status = Annotate(
+          status,
+          absl::StrFormat(
+              "reserve %s pages in /sys/kernel/mm/hugepages/hugepages-%ukB/"
+              "nr_hugepages",
+              PageSizeName(page_size), static_cast<uint64_t>(page_size) >> 10));
+    }
+    return status;
+  }
+  PreferNodeOfCpu(p, bytes, cpu_idx);
+  return Mapping(p, bytes);
+}
+
+}  // namespace wk::wksp

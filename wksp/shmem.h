@@ -1,0 +1,98 @@
+// Named shared-memory regions backed by files, and anonymous shared mappings.
+//
+// A named region is the file <dir>/<name>, where <dir> depends on the page
+// size: normal (4 KiB) pages live in $WKSP_SHMEM_ROOT if that is set (tests
+// point it into TEST_TMPDIR), else /dev/shm; huge (2 MiB) and gigantic
+// (1 GiB) pages live in a hugetlbfs mount with that page size, found in
+// /proc/mounts. Names: 1..39 characters, first [A-Za-z0-9], then
+// [A-Za-z0-9_.-].
+//
+// A Mapping owns its mapping and unmaps it on destruction. Unlinking a name
+// does not affect existing mappings (the memory lives until the last one
+// goes).
+#ifndef WKSPKIT_WKSP_SHMEM_H_
+#define WKSPKIT_WKSP_SHMEM_H_
+
+#include <sys/types.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+
+namespace wk::wksp {
+
+enum class PageSize : uint64_t {
+  kNormal = uint64_t{1} << 12,
+  kHuge = uint64_t{1} << 21,
+  kGigantic = uint64_t{1} << 30,
+};
+
+inline constexpr size_t kNameMaxLen = 39;
+
+// OK if `name` is a valid region name; otherwise InvalidArgument stating the
+// rule.
+absl::Status ValidateName(std::string_view name);
+
+// "normal" / "huge" / "gigantic" <-> PageSize.
+absl::StatusOr<PageSize> ParsePageSize(std::string_view text);
+const char* PageSizeName(PageSize page_size);
+
+// The directory holding regions of this page size. For huge and gigantic
+// pages: NotFound naming what to mount when no such hugetlbfs is mounted.
+absl::StatusOr<std::string> ShmemDir(PageSize page_size);
+
+class Mapping {
+ public:
+  Mapping() = default;
+  Mapping(void* base, size_t size) : base_(base), size_(size) {}
+  ~Mapping() { Reset(); }
+  Mapping(Mapping&& o) noexcept : base_(o.base_), size_(o.size_) {
+    o.base_ = nullptr;
+    o.size_ = 0;
+  }
+  Mapping& operator=(Mapping&& o) noexcept;
+  Mapping(const Mapping&) = delete;
+  Mapping& operator=(const Mapping&) = delete;
+
+  uint8_t* data() const { return static_cast<uint8_t*>(base_); }
+  size_t size() const { return size_; }
+  void Reset();  // unmaps now
+
+ private:
+  void* base_ = nullptr;
+  size_t size_ = 0;
+};
+
+struct ShmemCreateOptions {
+  PageSize page_size = PageSize::kNormal;
+  mode_t mode = 0600;  // exact permission bits, whatever the umask
+  int cpu_idx = -1;    // >= 0: prefer the NUMA node of this CPU (best effort)
+};
+
+// Creates region `name` of at least `size` bytes (rounded up to the page
+// size), zero filled, and maps it read-write shared. AlreadyExists if the
+// name is taken. On failure nothing is left behind.
+absl::StatusOr<Mapping> ShmemCreate(std::string_view name, uint64_t size,
+                                    const ShmemCreateOptions& options);
+
+// Maps existing region `name` (searched in the normal, huge, then gigantic
+// directories) read-write or read-only. NotFound if it does not exist.
+// *page_size, if given, receives the page size it was found under.
+absl::StatusOr<Mapping> ShmemJoin(std::string_view name, bool read_only,
+                                  PageSize* page_size = nullptr);
+
+// Removes region `name`. NotFound if it does not exist.
+absl::Status ShmemUnlink(std::string_view name);
+
+// Maps `size` bytes (rounded up to the page size) of anonymous shared
+// memory, zero filled; shared with children forked afterwards.
+absl::StatusOr<Mapping> MapAnonymous(uint64_t size, PageSize page_size,
+                                     int cpu_idx = -1);
+
+}  // namespace wk::wksp
+
+#endif  // WKSPKIT_WKSP_SHMEM_H_

@@ -1,0 +1,49 @@
+// Test helpers for the wksp package: a private shared-memory root under
+// TEST_TMPDIR (so tests never touch /dev/shm), unique names, and raw access
+// to a join's metadata for corruption tests.
+#ifndef WKSPKIT_WKSP_TEST_UTIL_H_
+#define WKSPKIT_WKSP_TEST_UTIL_H_
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cstdlib>
+#include <string>
+
+#include "absl/strings/str_format.h"
+#include "wksp/internal/layout.h"
+#include "wksp/wksp.h"
+
+namespace wk::wksp::testing {
+
+// Points WKSP_SHMEM_ROOT at $TEST_TMPDIR/shm (created if needed). Call from
+// SetUp, before any thread starts.
+inline std::string UseTestShmemRoot() {
+  const char* tmp = std::getenv("TEST_TMPDIR");
+  std::string root = absl::StrFormat("%s/shm", tmp != nullptr ? tmp : "/tmp");
+  mkdir(root.c_str(), 0700);
+  setenv("WKSP_SHMEM_ROOT", root.c_str(), 1);
+  return root;
+}
+
+// A valid workspace name unique within this process run.
+inline std::string UniqueName(const char* prefix) {
+  static std::atomic<int> counter{0};
+  return absl::StrFormat("%s-%d-%d", prefix, static_cast<int>(getpid()),
+                         counter.fetch_add(1));
+}
+
+inline uint8_t* Base(const Wksp& w) {
+  return w.laddr(w.gaddr_lo()) - w.gaddr_lo();
+}
+inline internal::Header* Hdr(const Wksp& w) {
+  return reinterpret_cast<internal::Header*>(Base(w));
+}
+inline internal::PartInfo* Slots(const Wksp& w) {
+  return reinterpret_cast<internal::PartInfo*>(Base(w) + internal::kHeaderSize);
+}
+
+}  // namespace wk::wksp::testing
+
+#endif  // WKSPKIT_WKSP_TEST_UTIL_H_

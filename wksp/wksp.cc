@@ -1,0 +1,475 @@
+// Wksp: lifecycle (create, join, validate), address helpers, the lock with
+// dead-owner recovery, and the public allocator calls, each of which
+// validates its input, takes the lock and defers to internal/core.h.
+#include "wksp/wksp.h"
+
+#include <cstring>
+#include <utility>
+
+#include "absl/strings/str_format.h"
+#include "util/bits.h"
+#include "util/status.h"
+#include "wksp/internal/core.h"
+#include "wksp/internal/lock.h"
+#include "wksp/wksp_admin.h"
+
+namespace wk::wksp {
+namespace {
+
+using internal::Header;
+using internal::Idx;
+using internal::kNull;
+
+absl::Status CheckAlignSzTag(uint64_t* align, uint64_t sz, uint64_t tag) {
+  if (*align == 0) *align = kDefaultAlign;
+  if (!IsPow2(*align)) [[unlikely]] {
+    return absl::InvalidArgumentError(
+        absl::StrFormat("bad align %u: must be 0 or a power of two", *align));
+  }
+  if (sz == 0) [[unlikely]] {
+    return absl::InvalidArgumentError("bad size 0: allocations need sz > 0");
+  }
+  uint64_t worst;
+  if (!AddChecked(sz, *align - 1, &worst)) [[unlikely]] {
+    return absl::InvalidArgumentError(absl::StrFormat(
+        "size %u with align %u overflows the address space", sz, *align));
+  }
+  if (tag == 0) [[unlikely]] {
+    return absl::InvalidArgumentError(
+        "bad tag 0: allocation tags must be nonzero (0 marks free space)");
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckTags(std::span<const uint64_t> tags) {
+  for (uint64_t t : tags) {
+    if (t == 0) [[unlikely]] {
+      return absl::InvalidArgumentError(
+          "bad tag 0 in query: allocation tags are nonzero");
+    }
+  }
+  return absl::OkStatus();
+}
+
+bool ParseU64(std::string_view s, uint64_t* out) {
+  int base = 10;
+  if (s.size() > 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
+    base = 16;
+    s.remove_prefix(2);
+  }
+  if (s.empty()) return false;
+  uint64_t v = 0;
+  for (char c : s) {
+    int d;
+    if (c >= '0' && c <= '9') {
+      d = c - '0';
+    } else if (base == 16 && c >= 'a' && c <= 'f') {
+      d = c - 'a' + 10;
+    } else if (base == 16 && c >= 'A' && c <= 'F') {
+      d = c - 'A' + 10;
+    } else {
+      return false;
+    }
+    if (!MulChecked(v, base, &v) || !AddChecked(v, d, &v)) return false;
+  }
+  *out = v;
+  return true;
+}
+
+}  // namespace
+
+// ---- text addresses and sizing --------------------------------------------
+
+absl::StatusOr<GaddrRef> ParseGaddr(std::string_view text) {
+  size_t colon = text.find(':');
+  if (colon == std::string_view::npos) {
+    return absl::InvalidArgumentError(absl::StrFormat(
+        "bad workspace address \"%s\": expected name:gaddr", text));
+  }
+  GaddrRef ref;
+  std::string_view name = text.substr(0, colon);
+  WK_RETURN_IF_ERROR(ValidateName(name));
+  if (!ParseU64(text.substr(colon + 1), &ref.gaddr)) {
+    return absl::InvalidArgumentError(absl::StrFormat(
+        "bad workspace address \"%s\": the gaddr after ':' must be a decimal "
+        "or 0x-prefixed hex number below 2^64",
+        text));
+  }
+  ref.name = std::string(name);
+  return ref;
+}
+
+std::string FormatGaddr(std::string_view name, uint64_t gaddr) {
+  return absl::StrFormat("%s:%u", name, gaddr);
+}
+
+absl::StatusOr<uint64_t> Wksp::Footprint(uint64_t part_max, uint64_t data_max) {
+  if (part_max == 0 || part_max > internal::kPartMaxLimit) {
+    return absl::InvalidArgumentError(
+        absl::StrFormat("bad part_max %u: must be in [1, 2^32-1]", part_max));
+  }
+  uint64_t lo = internal::GaddrLoFor(part_max);
+  uint64_t end, fp;
+  if (data_max == 0 || !AddChecked(lo, data_max, &end) ||
+      !AddChecked(end, 1, &end) ||
+      !AlignUpChecked(end, internal::kAlign, &fp)) {
+    return absl::InvalidArgumentError(absl::StrFormat(
+        "bad data_max %u: must be in [1, 2^64 - 129 - gaddr_lo] (gaddr_lo %u)",
+        data_max, lo));
+  }
+  return fp;
+}
+
+uint64_t Wksp::PartMaxEst(uint64_t footprint, uint64_t sz_typical) {
+  uint64_t fp = AlignDown(footprint, internal::kAlign);
+  uint64_t per;
+  if (sz_typical == 0 || fp < internal::kHeaderSize + 1 ||
+      !AddChecked(sz_typical, internal::kPartInfoSize, &per)) {
+    return 0;
+  }
+  // Largest n with 128 + n * (64 + sz_typical) + 1 <= fp.
+  uint64_t n = (fp - internal::kHeaderSize - 1) / per;
+  return n < internal::kPartMaxLimit ? n : internal::kPartMaxLimit;
+}
+
+uint64_t Wksp::DataMaxEst(uint64_t footprint, uint64_t part_max) {
+  if (part_max == 0 || part_max > internal::kPartMaxLimit) return 0;
+  uint64_t fp = AlignDown(footprint, internal::kAlign);
+  uint64_t lo = internal::GaddrLoFor(part_max);
+  if (fp < lo + 2) return 0;
+  return fp - 1 - lo;  // leaves the guard byte
+}
+
+// ---- lifecycle --------------------------------------------------------------
+
+absl::StatusOr<Wksp> Wksp::Init(Mapping mapping, std::string_view name,
+                                uint64_t part_max, uint64_t data_max,
+                                uint32_t seed, PageSize page_size) {
+  Wksp w;
+  w.page_size_ = page_size;
+  uint8_t* base = mapping.data();
+  auto* h = reinterpret_cast<Header*>(base);
+  // The mapping is freshly zeroed; nobody can join before magic is set.
+  h->part_max = part_max;
+  h->data_max = data_max;
+  h->gaddr_lo = internal::GaddrLoFor(part_max);
+  h->gaddr_hi = h->gaddr_lo + data_max;
+  memcpy(h->name, name.data(), name.size());
+  h->name[name.size()] = '\0';
+  w.r_ = {base,
+          h,
+          reinterpret_cast<internal::PartInfo*>(base + internal::kHeaderSize),
+          part_max,
+          h->gaddr_lo,
+          h->gaddr_hi};
+  w.mapping_ = std::move(mapping);
+  internal::ResetLocked(w.r_, seed);
+  __atomic_store_n(&h->lock, 0, __ATOMIC_RELAXED);
+  __atomic_store_n(&h->magic, internal::kMagic, __ATOMIC_RELEASE);
+  return w;
+}
+
+absl::StatusOr<Wksp> Wksp::Attach(Mapping mapping, bool read_only,
+                                  PageSize page_size) {
+  uint8_t* base = mapping.data();
+  auto not_wksp = [&](const std::string& why) {
+    return absl::DataLossError(
+        absl::StrFormat("shared memory region is not a workspace: %s", why));
+  };
+  if (mapping.size() < internal::kHeaderSize) return not_wksp("too small");
+  auto* h = reinterpret_cast<Header*>(base);
+  if (__atomic_load_n(&h->magic, __ATOMIC_ACQUIRE) != internal::kMagic) {
+    return not_wksp(
+        "bad magic (not created by this library, or creation "
+        "still in progress)");
+  }
+  uint64_t part_max = h->part_max, data_max = h->data_max;
+  absl::StatusOr<uint64_t> fp = Footprint(part_max, data_max);
+  if (!fp.ok()) return not_wksp(std::string(fp.status().message()));
+  if (*fp > mapping.size()) {
+    return not_wksp(absl::StrFormat("footprint %u exceeds the region size %u",
+                                    *fp, mapping.size()));
+  }
+  uint64_t lo = internal::GaddrLoFor(part_max);
+  if (h->gaddr_lo != lo || h->gaddr_hi != lo + data_max) {
+    return not_wksp("gaddr range does not match part_max and data_max");
+  }
+  size_t len = strnlen(h->name, internal::kNameCap);
+  if (len == internal::kNameCap ||
+      !ValidateName(std::string_view(h->name, len)).ok()) {
+    return not_wksp("bad name in header");
+  }
+  Wksp w;
+  w.page_size_ = page_size;
+  w.read_only_ = read_only;
+  w.r_ = {base,
+          h,
+          reinterpret_cast<internal::PartInfo*>(base + internal::kHeaderSize),
+          part_max,
+          lo,
+          lo + data_max};
+  w.mapping_ = std::move(mapping);
+  return w;
+}
+
+absl::StatusOr<Wksp> Wksp::Create(std::string_view name, uint64_t part_max,
+                                  uint64_t data_max,
+                                  const CreateOptions& options) {
+  WK_RETURN_IF_ERROR(ValidateName(name));
+  WK_ASSIGN_OR_RETURN(uint64_t fp, Footprint(part_max, data_max));
+  WK_ASSIGN_OR_RETURN(Mapping m, ShmemCreate(name, fp,
+                                             {options.page_size, options.mode,
+                                              options.cpu_idx}));
+  return Init(std::move(m), name, part_max, data_max, options.seed,
+              options.page_size);
+}
+
+absl::StatusOr<Wksp> Wksp::CreateAnonymous(std::string_view name,
+                                           uint64_t part_max, uint64_t data_max,
+                                           const CreateOptions& options) {
+  WK_RETURN_IF_ERROR(ValidateName(name));
+  WK_ASSIGN_OR_RETURN(uint64_t fp, Footprint(part_max, data_max));
+  WK_ASSIGN_OR_RETURN(Mapping m,
+                      MapAnonymous(fp, options.page_size, options.cpu_idx));
+  return Init(std::move(m), name, part_max, data_max, options.seed,
+              options.page_size);
+}
+
+absl::StatusOr<Wksp> Wksp::Join(std::string_view name, bool read_only) {
+  PageSize ps;
+  WK_ASSIGN_OR_RETURN(Mapping m, ShmemJoin(name, read_only, &ps));
+  absl::StatusOr<Wksp> w = Attach(std::move(m), read_only, ps);
+  if (!w.ok()) return Annotate(w.status(), absl::StrFormat("join %s", name));
+  return w;
+}
+
+absl::Status Wksp::Delete(std::string_view name) { return ShmemUnlink(name); }
+
+uint32_t Wksp::seed() const {
+  return __atomic_load_n(&r_.hdr->seed, __ATOMIC_RELAXED);
+}
+
+uint64_t Wksp::footprint() const {
+  return AlignUp(r_.gaddr_hi + 1, internal::kAlign);
+}
+
+uint8_t* Wksp::laddr(uint64_t gaddr) const {
+  if (gaddr < r_.gaddr_lo || gaddr > r_.gaddr_hi) return nullptr;
+  return r_.base + gaddr;
+}
+
+uint64_t Wksp::gaddr(const void* laddr) const {
+  uintptr_t a = reinterpret_cast<uintptr_t>(laddr);
+  uintptr_t b = reinterpret_cast<uintptr_t>(r_.base);
+  if (a < b + r_.gaddr_lo || a > b + r_.gaddr_hi) return 0;
+  return a - b;
+}
+
+// ---- locking ----------------------------------------------------------------
+
+absl::Status Wksp::AcquireLock(bool for_admin, bool* recovered) {
+  if (read_only_) [[unlikely]] {
+    return absl::FailedPreconditionError(absl::StrFormat(
+        "workspace %s is joined read-only; this call needs the lock", name()));
+  }
+  Header* h = r_.hdr;
+  internal::LockResult res;
+  WK_RETURN_IF_ERROR(internal::LockWord(&h->lock, &res));
+  if (recovered != nullptr) {
+    *recovered = res == internal::LockResult::kRecovered;
+  }
+  if (res == internal::LockResult::kRecovered) [[unlikely]] {
+    // The previous owner died holding the lock. Its operation may be half
+    // done: rebuild from the committed slot records unless it provably was
+    // not in the middle of one.
+    if (h->op != internal::kOpNone || !internal::VerifyLocked(r_).ok()) {
+      if (!internal::RebuildLocked(r_, h->seed).ok()) h->corrupt = 1;
+    }
+  }
+  if (!for_admin && h->corrupt != 0) [[unlikely]] {
+    internal::UnlockWord(&h->lock);
+    return absl::DataLossError(absl::StrFormat(
+        "workspace %s is corrupt: a lock owner died mid-operation and the "
+        "metadata could not be rebuilt; Reset() it or restore a checkpoint",
+        name()));
+  }
+  return absl::OkStatus();
+}
+
+void Wksp::ReleaseLock() { internal::UnlockWord(&r_.hdr->lock); }
+
+absl::StatusOr<LockGuard> Wksp::Lock() {
+  bool recovered = false;
+  WK_RETURN_IF_ERROR(AcquireLock(/*for_admin=*/true, &recovered));
+  LockGuard guard(this);
+  guard.recovered_ = recovered;
+  return guard;
+}
+
+LockGuard& LockGuard::operator=(LockGuard&& o) noexcept {
+  if (this != &o) {
+    Release();
+    w_ = std::exchange(o.w_, nullptr);
+    recovered_ = o.recovered_;
+  }
+  return *this;
+}
+
+void LockGuard::Release() {
+  if (w_ != nullptr) std::exchange(w_, nullptr)->ReleaseLock();
+}
+
+absl::Status Wksp::Check() {
+  uint64_t owner = internal::LockOwner(&r_.hdr->lock);
+  if (owner != 0 && internal::OwnerIsDead(owner)) {
+    WK_RETURN_IF_ERROR(AcquireLock(/*for_admin=*/false));
+    ReleaseLock();
+    return absl::OkStatus();
+  }
+  if (__atomic_load_n(&r_.hdr->corrupt, __ATOMIC_RELAXED) != 0) {
+    return absl::DataLossError(
+        absl::StrFormat("workspace %s is flagged corrupt", name()));
+  }
+  return absl::OkStatus();
+}
+
+// ---- allocator --------------------------------------------------------------
+
+absl::Status Wksp::CheckBadGaddr(uint64_t gaddr) const {
+  if (gaddr < r_.gaddr_lo || gaddr >= r_.gaddr_hi) [[unlikely]] {
+    return absl::InvalidArgumentError(absl::StrFormat(
+        "gaddr %u is outside the data region [%u, %u) of workspace %s", gaddr,
+        r_.gaddr_lo, r_.gaddr_hi, name()));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<uint64_t> Wksp::Alloc(uint64_t align, uint64_t sz,
+                                     uint64_t tag) {
+  WK_ASSIGN_OR_RETURN(PartitionInfo part, AllocAtLeast(align, sz, tag));
+  return part.lo;
+}
+
+absl::StatusOr<PartitionInfo> Wksp::AllocAtLeast(uint64_t align, uint64_t sz,
+                                                 uint64_t tag) {
+  WK_RETURN_IF_ERROR(CheckAlignSzTag(&align, sz, tag));
+  WK_RETURN_IF_ERROR(AcquireLock(false));
+  absl::StatusOr<PartitionInfo> part =
+      internal::AllocLocked(r_, align, sz, tag);
+  ReleaseLock();
+  return part;
+}
+
+absl::Status Wksp::Free(uint64_t gaddr) {
+  WK_RETURN_IF_ERROR(CheckBadGaddr(gaddr));
+  WK_RETURN_IF_ERROR(AcquireLock(false));
+  Idx i = internal::FindUsedLocked(r_, gaddr);
+  if (i != kNull) [[likely]]
+    internal::FreeLocked(r_, i);
+  ReleaseLock();
+  if (i == kNull) [[unlikely]] {
+    return absl::NotFoundError(absl::StrFormat(
+        "free: gaddr %u is not inside an allocation of workspace %s (already "
+        "freed?)",
+        gaddr, name()));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<uint64_t> Wksp::Tag(uint64_t gaddr) {
+  WK_RETURN_IF_ERROR(CheckBadGaddr(gaddr));
+  WK_RETURN_IF_ERROR(AcquireLock(false));
+  Idx i = internal::FindUsedLocked(r_, gaddr);
+  uint64_t tag = i == kNull ? 0 : r_.pinfo[i].tag;
+  ReleaseLock();
+  return tag;
+}
+
+absl::StatusOr<std::vector<PartitionInfo>> Wksp::TagQuery(
+    std::span<const uint64_t> tags) {
+  WK_RETURN_IF_ERROR(CheckTags(tags));
+  WK_RETURN_IF_ERROR(AcquireLock(false));
+  absl::StatusOr<std::vector<PartitionInfo>> used =
+      internal::UsedPartitionsLocked(r_);
+  ReleaseLock();
+  if (!used.ok()) return used.status();
+  std::vector<PartitionInfo> out;
+  for (const PartitionInfo& part : *used) {
+    for (uint64_t t : tags) {
+      if (part.tag == t) {
+        out.push_back(part);
+        break;
+      }
+    }
+  }
+  return out;
+}
+
+absl::StatusOr<uint64_t> Wksp::TagFree(std::span<const uint64_t> tags) {
+  WK_RETURN_IF_ERROR(CheckTags(tags));
+  WK_RETURN_IF_ERROR(AcquireLock(false));
+  absl::StatusOr<std::vector<PartitionInfo>> used =
+      internal::UsedPartitionsLocked(r_);
+  uint64_t freed = 0;
+  if (used.ok()) {
+    for (const PartitionInfo& part : *used) {
+      bool match = false;
+      for (uint64_t t : tags) match |= part.tag == t;
+      if (!match) continue;
+      // Used partitions never move when others are freed, so lo still
+      // finds the same slot.
+      internal::FreeLocked(r_, internal::FindUsedLocked(r_, part.lo));
+      ++freed;
+    }
+  }
+  ReleaseLock();
+  if (!used.ok()) return used.status();
+  return freed;
+}
+
+absl::Status Wksp::Memset(uint64_t gaddr, int c) {
+  WK_RETURN_IF_ERROR(CheckBadGaddr(gaddr));
+  WK_RETURN_IF_ERROR(AcquireLock(false));
+  Idx i = internal::FindUsedLocked(r_, gaddr);
+  if (i != kNull) {
+    memset(r_.base + r_.pinfo[i].lo, c, r_.pinfo[i].hi - r_.pinfo[i].lo);
+  }
+  ReleaseLock();
+  if (i == kNull) [[unlikely]] {
+    return absl::NotFoundError(absl::StrFormat(
+        "memset: gaddr %u is not inside an allocation of workspace %s", gaddr,
+        name()));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<Usage> Wksp::GetUsage(std::span<const uint64_t> tags) {
+  WK_RETURN_IF_ERROR(CheckTags(tags));
+  WK_RETURN_IF_ERROR(AcquireLock(false));
+  absl::StatusOr<Usage> u = internal::UsageLocked(r_, tags);
+  ReleaseLock();
+  return u;
+}
+
+absl::Status Wksp::Reset(uint32_t seed) {
+  WK_RETURN_IF_ERROR(AcquireLock(true));
+  internal::ResetLocked(r_, seed);
+  ReleaseLock();
+  return absl::OkStatus();
+}
+
+absl::Status Wksp::Verify() {
+  WK_RETURN_IF_ERROR(AcquireLock(true));
+  absl::Status status = internal::VerifyLocked(r_);
+  ReleaseLock();
+  return status;
+}
+
+absl::Status Wksp::Rebuild(uint32_t seed) {
+  WK_RETURN_IF_ERROR(AcquireLock(true));
+  absl::Status status = internal::RebuildLocked(r_, seed);
+  ReleaseLock();
+  return status;
+}
+
+}  // namespace wk::wksp

@@ -1,0 +1,185 @@
+// Workspaces: large shared-memory regions that many processes join at
+// different local addresses, with an allocator whose results are global
+// addresses (gaddr = byte offset from the workspace's first byte), so an
+// allocation means the same thing in every process and in a checkpoint.
+//
+// Layout (CHECKPOINT_FORMAT.md §2): a 128-byte header, 64 bytes per partition
+// slot, then the data region [gaddr_lo, gaddr_hi) with
+// gaddr_lo = 128 + 64*part_max, gaddr_hi = gaddr_lo + data_max, one guard
+// byte, footprint = AlignUp(gaddr_hi + 1, 128).
+//
+// Allocation: every allocation is a fully trimmed partition [gaddr, gaddr+sz)
+// with a nonzero tag; the leftovers on either side become free partitions.
+// That needs up to two spare partition slots; when none are left the
+// allocation fails (ResourceExhausted) instead of handing out a larger
+// partition. Errors never change the workspace.
+//
+// Concurrency: a Wksp object is a join handle. Its methods may be called from
+// any number of threads, and any number of processes may join the same
+// workspace; all metadata changes happen under one lock in the shared header
+// (see wksp_admin.h for holding it explicitly). If a lock owner dies, the next
+// caller takes the lock over, verifies the metadata and rebuilds it from the
+// partition records if an operation was cut short. If that rebuild fails the
+// workspace is flagged corrupt: allocator calls then fail with DataLoss until
+// Reset() (or a restore) clears it.
+//
+// A Wksp leaves (unmaps) on destruction; the shared memory itself lives until
+// Delete() and the last join are gone. Anonymous workspaces live until their
+// last mapping (in this process and forked children) goes.
+#ifndef WKSPKIT_WKSP_WKSP_H_
+#define WKSPKIT_WKSP_WKSP_H_
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "wksp/internal/layout.h"
+#include "wksp/shmem.h"
+#include "wksp/wksp_types.h"
+
+namespace wk::wksp {
+
+class LockGuard;  // wksp_admin.h
+
+struct CreateOptions {
+  PageSize page_size = PageSize::kNormal;
+  uint32_t seed = 0;
+  mode_t mode = 0600;
+  int cpu_idx = -1;  // >= 0: place memory near this CPU's NUMA node
+};
+
+// Default allocation alignment (align = 0).
+inline constexpr uint64_t kDefaultAlign = 4096;
+
+// "name:gaddr" text addresses; the gaddr is decimal or 0x-prefixed hex.
+struct GaddrRef {
+  std::string name;
+  uint64_t gaddr = 0;
+};
+absl::StatusOr<GaddrRef> ParseGaddr(std::string_view text);
+std::string FormatGaddr(std::string_view name, uint64_t gaddr);
+
+class Wksp {
+ public:
+  // Footprint of a workspace with these limits, or InvalidArgument when
+  // part_max is not in [1, 2^32-1], data_max is 0, or the sum overflows.
+  static absl::StatusOr<uint64_t> Footprint(uint64_t part_max,
+                                            uint64_t data_max);
+  // Largest part_max such that part_max allocations of sz_typical bytes (plus
+  // their slots) fit in `footprint`; 0 if none fits or an argument is 0.
+  static uint64_t PartMaxEst(uint64_t footprint, uint64_t sz_typical);
+  // Largest data_max that fits `footprint` with part_max slots; 0 if none.
+  static uint64_t DataMaxEst(uint64_t footprint, uint64_t part_max);
+
+  // Creates named workspace `name` (see shmem.h for names and where it
+  // lives) with one free partition covering the data region, and joins it
+  // read-write. AlreadyExists if the name is taken; nothing is left behind
+  // on failure.
+  static absl::StatusOr<Wksp> Create(std::string_view name, uint64_t part_max,
+                                     uint64_t data_max,
+                                     const CreateOptions& options = {});
+  // Same, in anonymous shared memory (inherited by forked children). `name`
+  // must still be valid: it is recorded in the header and in checkpoints.
+  static absl::StatusOr<Wksp> CreateAnonymous(
+      std::string_view name, uint64_t part_max, uint64_t data_max,
+      const CreateOptions& options = {});
+  // Joins an existing named workspace. A read-only join can read memory and
+  // the immutable accessors; every call that takes the lock fails with
+  // FailedPrecondition on it. DataLoss if the region is not a workspace.
+  static absl::StatusOr<Wksp> Join(std::string_view name,
+                                   bool read_only = false);
+  // Removes the name; existing joins keep working.
+  static absl::Status Delete(std::string_view name);
+
+  Wksp(Wksp&&) noexcept = default;
+  Wksp& operator=(Wksp&&) noexcept = default;
+  ~Wksp() = default;  // leaves: unmaps
+
+  std::string_view name() const { return r_.hdr->name; }
+  uint32_t seed() const;  // changes on Reset / Rebuild
+  uint64_t part_max() const { return r_.part_max; }
+  uint64_t data_max() const { return r_.gaddr_hi - r_.gaddr_lo; }
+  uint64_t gaddr_lo() const { return r_.gaddr_lo; }
+  uint64_t gaddr_hi() const { return r_.gaddr_hi; }
+  uint64_t footprint() const;
+  bool read_only() const { return read_only_; }
+  PageSize page_size() const { return page_size_; }
+
+  // Local address of `gaddr` in this join, or nullptr for gaddr 0 or
+  // outside [gaddr_lo, gaddr_hi] (hi included so [lo, hi) ranges map).
+  uint8_t* laddr(uint64_t gaddr) const;
+  // Inverse of laddr: 0 for nullptr or an address outside the data region.
+  uint64_t gaddr(const void* laddr) const;
+
+  // Allocates sz bytes aligned to `align` (0 = kDefaultAlign; else a power of
+  // two) with `tag` != 0; returns the gaddr. ResourceExhausted when no free
+  // partition fits or no slot is left for trimming.
+  absl::StatusOr<uint64_t> Alloc(uint64_t align, uint64_t sz, uint64_t tag);
+  // Same, also returning the partition [lo, hi) (always [gaddr, gaddr+sz),
+  // since partitions are fully trimmed).
+  absl::StatusOr<PartitionInfo> AllocAtLeast(uint64_t align, uint64_t sz,
+                                             uint64_t tag);
+  // Frees the allocation containing `gaddr` (any byte of it). NotFound if no
+  // allocation contains it (e.g. a double free).
+  absl::Status Free(uint64_t gaddr);
+  // The tag of the allocation containing `gaddr`, or 0 when none does.
+  absl::StatusOr<uint64_t> Tag(uint64_t gaddr);
+  // Allocations whose tag is in `tags`, ascending by address.
+  absl::StatusOr<std::vector<PartitionInfo>> TagQuery(
+      std::span<const uint64_t> tags);
+  // Frees every allocation whose tag is in `tags`; returns how many.
+  absl::StatusOr<uint64_t> TagFree(std::span<const uint64_t> tags);
+  // Fills the whole allocation containing `gaddr` with byte c.
+  absl::Status Memset(uint64_t gaddr, int c);
+  // Partition counts and sizes; tagged_* count used partitions with a tag in
+  // `tags`.
+  absl::StatusOr<Usage> GetUsage(std::span<const uint64_t> tags = {});
+
+  // Frees everything; the data region becomes one free partition, priorities
+  // come from `seed`, and a corrupt flag is cleared.
+  absl::Status Reset(uint32_t seed);
+  // Full metadata check; DataLoss saying what is wrong.
+  absl::Status Verify();
+  // Reconstructs all metadata from the tagged slot records (lo, hi, tag) and
+  // sets the seed. DataLoss for allocations out of range or overlapping,
+  // ResourceExhausted if the free gaps need more slots than are left; the
+  // metadata is then unchanged.
+  absl::Status Rebuild(uint32_t seed);
+  // OK at once unless the lock owner died; then takes the lock over, which
+  // verifies and rebuilds. DataLoss if the workspace is flagged corrupt.
+  absl::Status Check();
+
+  // Takes the workspace lock for a sequence of *Locked calls (wksp_admin.h).
+  absl::StatusOr<LockGuard> Lock();
+
+ private:
+  friend struct AdminAccess;
+  friend class LockGuard;
+  Wksp() = default;
+  static absl::StatusOr<Wksp> Init(Mapping mapping, std::string_view name,
+                                   uint64_t part_max, uint64_t data_max,
+                                   uint32_t seed, PageSize page_size);
+  static absl::StatusOr<Wksp> Attach(Mapping mapping, bool read_only,
+                                     PageSize page_size);
+  absl::Status CheckBadGaddr(uint64_t gaddr) const;
+  // Takes the lock (recovering from a dead owner); with `for_admin` the
+  // corrupt flag is not an error.
+  // *recovered (if given) says whether a dead owner's lock was taken over.
+  absl::Status AcquireLock(bool for_admin, bool* recovered = nullptr);
+  void ReleaseLock();
+
+  Mapping mapping_;
+  internal::Region r_;
+  bool read_only_ = false;
+  PageSize page_size_ = PageSize::kNormal;
+};
+
+}  // namespace wk::wksp
+
+#endif  // WKSPKIT_WKSP_WKSP_H_

@@ -1,0 +1,63 @@
+// Admin primitives (wksp_admin.h): thin checked wrappers over
+// internal/core.h for callers that hold the lock through a LockGuard.
+#include "wksp/wksp_admin.h"
+
+#include "absl/strings/str_format.h"
+#include "wksp/internal/core.h"
+
+namespace wk::wksp {
+
+// Friend of Wksp: hands the admin functions the metadata view.
+struct AdminAccess {
+  static const internal::Region& R(const Wksp& w) { return w.r_; }
+};
+
+absl::StatusOr<std::vector<PartitionInfo>> UsedPartitionsLocked(const Wksp& w) {
+  return internal::UsedPartitionsLocked(AdminAccess::R(w));
+}
+
+absl::StatusOr<Usage> UsageLocked(const Wksp& w,
+                                  std::span<const uint64_t> tags) {
+  return internal::UsageLocked(AdminAccess::R(w), tags);
+}
+
+absl::Status VerifyLocked(const Wksp& w) {
+  return internal::VerifyLocked(AdminAccess::R(w));
+}
+
+void ClearForRestoreLocked(Wksp& w) {
+  const internal::Region& r = AdminAccess::R(w);
+  internal::OrderedStore(&r.hdr->op, internal::kOpRestore);
+  for (uint64_t i = 0; i < r.part_max; ++i) {
+    internal::PartInfo& q = r.pinfo[i];
+    q.tag = 0;
+    q.lo = q.hi = 0;
+  }
+}
+
+absl::Status SetPartitionLocked(Wksp& w, uint64_t slot, uint64_t lo,
+                                uint64_t hi, uint64_t tag) {
+  const internal::Region& r = AdminAccess::R(w);
+  if (slot >= r.part_max || tag == 0 || lo < r.gaddr_lo || lo >= hi ||
+      hi > r.gaddr_hi) [[unlikely]] {
+    return absl::InvalidArgumentError(absl::StrFormat(
+        "workspace %s: bad partition for slot %u: [%u, %u) tag %u (need slot "
+        "< part_max %u, %u <= lo < hi <= %u, tag != 0)",
+        w.name(), slot, lo, hi, tag, r.part_max, r.gaddr_lo, r.gaddr_hi));
+  }
+  internal::PartInfo& q = r.pinfo[slot];
+  q.lo = lo;
+  q.hi = hi;
+  internal::OrderedStore(&q.tag, tag);
+  return absl::OkStatus();
+}
+
+absl::Status RebuildLocked(Wksp& w, uint32_t seed) {
+  return internal::RebuildLocked(AdminAccess::R(w), seed);
+}
+
+void ResetLocked(Wksp& w, uint32_t seed) {
+  internal::ResetLocked(AdminAccess::R(w), seed);
+}
+
+}  // namespace wk::wksp

@@ -1,0 +1,96 @@
+// Administrative primitives for checkpoint/restore and tools. Everything here
+// except Wksp::Lock() requires that the caller holds the workspace lock
+// through a LockGuard of the same workspace, and a read-write join.
+//
+// While a thread holds the lock it must not call the Wksp allocator methods
+// (Alloc, Free, Tag, ..., Verify, Rebuild, Reset): they take the lock
+// themselves and fail with FailedPrecondition instead of deadlocking. Use the
+// *Locked functions instead. Other threads calling allocator methods simply
+// wait, for as long as the guard lives.
+//
+// Thread safety under the lock: SetPartitionLocked touches only the record of
+// its own slot, so several threads of the lock holder's process may call it
+// concurrently on distinct slots, provided their work happens-before the
+// following RebuildLocked (e.g. they are joined first).
+#ifndef WKSPKIT_WKSP_WKSP_ADMIN_H_
+#define WKSPKIT_WKSP_WKSP_ADMIN_H_
+
+#include <cstdint>
+#include <span>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "wksp/wksp.h"
+
+namespace wk::wksp {
+
+// Holds the lock of one workspace; releases it on destruction (or Release()).
+// Move-only. The Wksp must outlive it.
+class LockGuard {
+ public:
+  LockGuard(LockGuard&& o) noexcept : w_(o.w_), recovered_(o.recovered_) {
+    o.w_ = nullptr;
+  }
+  LockGuard& operator=(LockGuard&& o) noexcept;
+  LockGuard(const LockGuard&) = delete;
+  LockGuard& operator=(const LockGuard&) = delete;
+  ~LockGuard() { Release(); }
+
+  // Releases now; idempotent.
+  void Release();
+  Wksp& wksp() const { return *w_; }
+  bool holds() const { return w_ != nullptr; }
+  // True if taking the lock meant taking it over from a dead owner (the
+  // metadata was then verified and, if needed, rebuilt).
+  bool recovered() const { return recovered_; }
+
+ private:
+  friend class Wksp;
+  explicit LockGuard(Wksp* w) : w_(w) {}
+  Wksp* w_;
+  bool recovered_ = false;
+};
+
+// The allocations (tag != 0) in ascending lo, found by walking the
+// address-ordered partition list from the region's start. DataLoss naming the
+// problem if the list has a bad index or a cycle, or does not tile
+// [gaddr_lo, gaddr_hi) exactly.
+absl::StatusOr<std::vector<PartitionInfo>> UsedPartitionsLocked(const Wksp& w);
+
+// Partition counts as Wksp::GetUsage, under the caller's lock.
+absl::StatusOr<Usage> UsageLocked(const Wksp& w,
+                                  std::span<const uint64_t> tags = {});
+
+// Full metadata check as Wksp::Verify.
+absl::Status VerifyLocked(const Wksp& w);
+
+// Marks every slot untagged and empty, so the data region holds no
+// allocations. The metadata is inconsistent until RebuildLocked or
+// ResetLocked; a lock holder that dies in between leaves an op marker, so the
+// next locker rebuilds.
+void ClearForRestoreLocked(Wksp& w);
+
+// Writes slot `slot` as the allocation [lo, hi) with `tag`. Checks only
+// slot < part_max, gaddr_lo <= lo < hi <= gaddr_hi and tag != 0
+// (InvalidArgument otherwise, nothing written); overlaps are RebuildLocked's
+// business.
+absl::Status SetPartitionLocked(Wksp& w, uint64_t slot, uint64_t lo,
+                                uint64_t hi, uint64_t tag);
+
+// Reconstructs all metadata from the slot records: every slot with tag != 0
+// is an allocation; the gaps before, between and after them become free
+// partitions taken from the other slots; the seed becomes `seed`. DataLoss
+// naming the partitions for an allocation out of range or overlapping
+// another; ResourceExhausted naming the counts when the gaps need more slots
+// than are left. Nothing is written on failure; the caller then normally
+// calls ResetLocked.
+absl::Status RebuildLocked(Wksp& w, uint32_t seed);
+
+// Empties the workspace: one free partition covering the data region, seed
+// `seed`, corrupt flag cleared. Always succeeds.
+void ResetLocked(Wksp& w, uint32_t seed);
+
+}  // namespace wk::wksp
+
+#endif  // WKSPKIT_WKSP_WKSP_ADMIN_H_
