@@ -107,7 +107,7 @@ absl::Status DecodeHeader(std::span<const uint8_t> in, Header* h) {
   h->data_max = LoadU64(p + 72);
   absl::Status geometry = ValidateGeometry(h->part_max, h->data_max);
   if (!geometry.ok()) [[unlikely]] {
-    return Bad(absl::StrFormat("header %s", geometry.message()));
+    return Bad(absl::StrFormat("header %s", std::string(geometry.message())));
   }
   return absl::OkStatus();
 }

@@ -93,7 +93,7 @@ absl::Status WriteV1(Wksp& wksp, std::span<const format::Alloc> allocs,
       info.group_id,   info.tid,
       info.user_id};
   for (uint64_t x : header) WK_RETURN_IF_ERROR(PutSvw(w, x));
-  WK_RETURN_IF_ERROR(PutString(w, wksp.name(), kV1LogStrMax));
+  WK_RETURN_IF_ERROR(PutString(w, std::string(wksp.name()), kV1LogStrMax));
   for (const std::string* s : {&info.app, &info.thread, &info.host, &info.cpu,
                                &info.group, &info.user}) {
     WK_RETURN_IF_ERROR(PutString(w, *s, kV1LogStrMax));
@@ -137,7 +137,7 @@ absl::Status ReadV1Header(io::BufferedReader& r, V1Header* h) {
   h->data_max = f[3];
   if (absl::Status g = format::ValidateGeometry(h->part_max, h->data_max);
       !g.ok()) [[unlikely]] {
-    return Bad(g.message());
+    return Bad(std::string(g.message()));
   }
   format::Info& info = h->info;
   info.wallclock = static_cast<int64_t>(f[4]);

@@ -5,11 +5,14 @@
 // single sequential writer would have at that point, so the bytes do not
 // depend on the thread count.
 #include <atomic>
+#include <cstring>
+#include <mutex>
 #include <memory>
 #include <vector>
 
 #include "absl/strings/str_format.h"
 #include "checkpt/checkpt.h"
+#include "io/fd.h"
 #include "util/status.h"
 #include "util/thread_pool.h"
 #include "wksp/checkpt_internal.h"
