@@ -114,14 +114,15 @@ class Writer {
  public:
   // Streaming mode: writes to `fd` at its current position through `wbuf`
   // (at least kWbufMin bytes). Bytes of a frame reach the fd by Close() at the
-  // latest. `lz4_start`: see Lz4StreamState (default: a fresh stream).
+  // latest; RAW buffers of 64 KiB or more are written from the caller's
+  // memory directly. `lz4_start`: see Lz4StreamState (default: a fresh stream).
   static absl::StatusOr<Writer> Stream(int fd, std::span<uint8_t> wbuf,
                                        Lz4StreamState lz4_start = {});
   // Sink mode: as streaming mode, but every write(2) the writer would make
   // becomes a call sink(bytes) instead, in order; a failed call fails the
-  // writer with its status. The span points into wbuf or, for a RAW buffer at
-  // least as large as wbuf, into the caller's Data() buffer; either way it
-  // is only valid during the call. Lets a caller route each frame's bytes
+  // writer with its status. The span points into wbuf or, for a RAW buffer
+  // of 64 KiB or more, into the caller's Data() buffer; either way it is
+  // only valid during the call. Lets a caller route each frame's bytes
   // (e.g. to put frames written by several threads in order).
   using SinkFn = std::function<absl::Status(std::span<const uint8_t>)>;
   static absl::StatusOr<Writer> Sink(SinkFn sink, std::span<uint8_t> wbuf,

@@ -31,6 +31,10 @@ inline absl::Status Truncated(std::string_view msg) {
   return Error(ErrorClass::kIo, absl::StatusCode::kDataLoss, msg);
 }
 
+// RAW buffers at least this large move between the caller's memory and the
+// descriptor directly, skipping the write/read buffer.
+inline constexpr uint64_t kDirectMin = 65536;
+
 // Upper bound of a valid compressed block size for u uncompressed bytes.
 constexpr uint64_t BlockCszMax(uint64_t u) { return ChunkCszMax(u) - 3; }
 

@@ -139,7 +139,8 @@ absl::Status ReaderState::Raw(uint8_t* dst, uint64_t n) {
   dst += take;
   n -= take;
   if (!n) return absl::OkStatus();
-  if (n < rbuf_sz / 2) {
+  // Reads of 64 KiB or more land in the caller's memory without a copy.
+  if (n < std::min(rbuf_sz / 2, internal::kDirectMin)) {
     if (absl::Status s = Fill(n); !s.ok()) [[unlikely]]
       return s;
     std::memcpy(dst, rbuf + lo, n);

@@ -91,14 +91,17 @@ absl::Status WriterState::Raw(const uint8_t* buf, uint64_t sz) {
     off += sz;
     return absl::OkStatus();
   }
-  if (sz <= mem_sz - used) {
+  // Buffers of 64 KiB or more skip the copy into wbuf: one more write(2)
+  // costs less than copying them.
+  const uint64_t direct_min = std::min(internal::kDirectMin, mem_sz);
+  if (sz < direct_min && sz <= mem_sz - used) {
     std::memcpy(mem + used, buf, sz);
     used += sz;
     return absl::OkStatus();
   }
   if (absl::Status s = Flush(); !s.ok()) [[unlikely]]
     return s;
-  if (sz < mem_sz) {
+  if (sz < direct_min) {
     std::memcpy(mem, buf, sz);
     used = sz;
     return absl::OkStatus();

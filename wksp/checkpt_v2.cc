@@ -4,6 +4,7 @@
 // Every segment gets its own checkpt::Writer primed with the LZ4 state that a
 // single sequential writer would have at that point, so the bytes do not
 // depend on the thread count.
+#include <algorithm>
 #include <atomic>
 #include <cstring>
 #include <mutex>
@@ -21,7 +22,22 @@
 namespace wk::wksp::internal {
 namespace {
 
-constexpr size_t kWbufSz = size_t{8} << 20;  // per thread
+// Per-thread write buffer. With several threads an LZ4 cgroup frame is
+// compressed into it while earlier frames are still going out, so it is
+// sized to hold a whole frame when it can, within a bound on the total.
+constexpr size_t kWbufMinSz = size_t{1} << 20;
+constexpr size_t kWbufMaxSz = size_t{64} << 20;
+constexpr size_t kWbufTotalMax = size_t{512} << 20;
+
+size_t WbufSize(const std::vector<uint64_t>& raw_sz, int fsc, size_t threads) {
+  if (fsc != format::kFrameLz4 || threads == 1) return kWbufMinSz;
+  uint64_t biggest = 0;
+  for (uint64_t s : raw_sz) biggest = std::max(biggest, s);
+  // LZ4's worst case grows a chunk by 1/255 plus its 3-byte header.
+  uint64_t want = biggest + biggest / 255 + (biggest / 65536 + 1) * 19;
+  size_t cap = std::max(kWbufMinSz, std::min(kWbufMaxSz, kWbufTotalMax / threads));
+  return static_cast<size_t>(std::clamp<uint64_t>(want, kWbufMinSz, cap));
+}
 
 struct Plan {
   int fsc;  // frame style of every frame but header and footer
@@ -207,10 +223,11 @@ absl::Status WriteV2(Wksp& wksp, std::span<const format::Alloc> allocs,
   const size_t threads = std::min(ResolveThreads(options.threads), segments);
   std::atomic<size_t> next{0};
   ThreadPool pool(threads);
+  const size_t wbuf_sz = WbufSize(plan.raw_sz, fsc, threads);
   pool.ExecAll([&](size_t) {
-    auto wbuf = std::make_unique<uint8_t[]>(kWbufSz);
+    auto wbuf = std::make_unique<uint8_t[]>(wbuf_sz);
     for (size_t k; (k = next.fetch_add(1)) < segments;) {
-      absl::Status st = write_segment(k, std::span(wbuf.get(), kWbufSz));
+      absl::Status st = write_segment(k, std::span(wbuf.get(), wbuf_sz));
       if (!st.ok()) [[unlikely]] out->Fail(st);
       out->Done(k);
     }

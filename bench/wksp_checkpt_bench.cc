@@ -1,0 +1,210 @@
+// Workspace checkpoint and restore throughput on the reference workload
+// (docs/PERFORMANCE.md): a 4 GiB data region with part_max 65536, filled
+// with allocations of log-uniform size between 4 KiB and 4 MiB until about
+// 3 GiB are allocated, every 4 KiB page half pseudo-random and half text (v3
+// files come out at about half of v2). Checkpoints go to /dev/shm and are
+// restored from there into the same workspace, styles 1/2/3 with 1 and 2
+// threads (more when the machine has them). Figures are GB/s of allocated
+// bytes; "x_memcpy" is the ratio to memcpy of the same amount with the same
+// thread count, measured in the same process.
+//
+// BENCH_QUICK=1 shrinks the workload to 256 MiB allocated in a 512 MiB
+// region, for CI-sized runs.
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cmath>
+#include <cstdlib>
+#include <memory>
+#include <random>
+#include <string>
+#include <thread>
+
+#include "absl/strings/str_format.h"
+#include "bench/ceiling.h"
+#include "bench/workload.h"
+#include "benchmark/benchmark.h"
+#include "util/clock.h"
+#include "util/thread_pool.h"
+#include "wksp/wksp.h"
+#include "wksp/wksp_checkpt.h"
+
+namespace wk::bench {
+namespace {
+
+struct Workload {
+  std::unique_ptr<wksp::Wksp> w;
+  uint64_t alloc_bytes = 0;
+  uint64_t alloc_cnt = 0;
+};
+
+bool Quick() {
+  const char* q = std::getenv("BENCH_QUICK");
+  return q && *q && *q != '0';
+}
+
+Workload& Get() {
+  static Workload* wl = [] {
+    auto* wl = new Workload;
+    const uint64_t data_max = Quick() ? (512ull << 20) : (4ull << 30);
+    const uint64_t target = Quick() ? (256ull << 20) : (3ull << 30);
+    auto w = wksp::Wksp::CreateAnonymous("bench", 65536, data_max);
+    if (!w.ok()) {
+      std::fprintf(stderr, "wksp_checkpt_bench: %s\n",
+                   std::string(w.status().message()).c_str());
+      std::exit(1);
+    }
+    wl->w = std::make_unique<wksp::Wksp>(std::move(*w));
+    std::mt19937_64 rng(1234);
+    const double lo = std::log(4096.0), hi = std::log(4194304.0);
+    std::vector<wksp::PartitionInfo> parts;
+    while (wl->alloc_bytes < target) {
+      double u = static_cast<double>(rng() >> 11) / 9007199254740992.0;
+      uint64_t sz = static_cast<uint64_t>(std::exp(lo + u * (hi - lo)));
+      auto p = wl->w->AllocAtLeast(0, sz, 1 + wl->alloc_cnt % 7);
+      if (!p.ok()) break;
+      parts.push_back(*p);
+      wl->alloc_bytes += sz;
+      ++wl->alloc_cnt;
+    }
+    // Fill in parallel: the generator is slow and this is setup, not timed.
+    ThreadPool pool(ThreadPool::HardwareConcurrency());
+    pool.ExecAll([&](size_t t) {
+      for (size_t i = t; i < parts.size(); i += pool.size()) {
+        const auto& p = parts[i];
+        FillHalfCompressible({wl->w->laddr(p.lo), p.hi - p.lo}, p.lo, 7);
+      }
+    });
+    return wl;
+  }();
+  return *wl;
+}
+
+std::string PathFor(int style) {
+  return absl::StrFormat("/dev/shm/wksp_checkpt_bench.%d.v%d", getpid(), style);
+}
+
+// `seconds`: the timed part of every iteration, summed.
+void Report(benchmark::State& state, uint64_t bytes, size_t threads,
+            double seconds) {
+  state.SetBytesProcessed(static_cast<int64_t>(bytes) * state.iterations());
+  state.counters["alloc_cnt"] = static_cast<double>(Get().alloc_cnt);
+  uint64_t ceiling_bytes = std::min<uint64_t>(bytes, 1ull << 30);
+  double memcpy_bps = MemcpyBytesPerSecond(ceiling_bytes, threads);
+  state.counters["memcpy_GBps"] = memcpy_bps * 1e-9;
+  if (seconds > 0) {
+    double bps = static_cast<double>(bytes) *
+                 static_cast<double>(state.iterations()) / seconds;
+    state.counters["GBps"] = bps * 1e-9;
+    state.counters["x_memcpy"] = bps / memcpy_bps;
+  }
+}
+
+void BM_Checkpt(benchmark::State& state) {
+  const int style = static_cast<int>(state.range(0));
+  const size_t threads = static_cast<size_t>(state.range(1));
+  Workload& wl = Get();
+  const std::string path = PathFor(style);
+  uint64_t file_sz = 0;
+  double seconds = 0;
+  for (auto _ : state) {
+    state.PauseTiming();
+    ::unlink(path.c_str());
+    state.ResumeTiming();
+    wksp::CheckptOptions o;
+    o.style = style;
+    o.threads = threads;
+    int64_t t0 = MonotonicNs();
+    absl::Status st = wksp::Checkpt(*wl.w, path, o);
+    seconds += static_cast<double>(MonotonicNs() - t0) * 1e-9;
+    if (!st.ok()) {
+      state.SkipWithError(std::string(st.message()).c_str());
+      break;
+    }
+    state.PauseTiming();
+    struct stat sb;
+    if (stat(path.c_str(), &sb) == 0) file_sz = static_cast<uint64_t>(sb.st_size);
+    state.ResumeTiming();
+  }
+  state.counters["file_ratio"] =
+      static_cast<double>(file_sz) / static_cast<double>(wl.alloc_bytes);
+  Report(state, wl.alloc_bytes, threads, seconds);
+}
+
+void BM_Restore(benchmark::State& state) {
+  const int style = static_cast<int>(state.range(0));
+  const size_t threads = static_cast<size_t>(state.range(1));
+  Workload& wl = Get();
+  const std::string path = PathFor(style);
+  if (access(path.c_str(), F_OK) != 0) {
+    wksp::CheckptOptions o;
+    o.style = style;
+    o.threads = 2;
+    absl::Status st = wksp::Checkpt(*wl.w, path, o);
+    if (!st.ok()) {
+      state.SkipWithError(std::string(st.message()).c_str());
+      return;
+    }
+  }
+  double seconds = 0;
+  for (auto _ : state) {
+    wksp::RestoreOptions o;
+    o.threads = threads;
+    int64_t t0 = MonotonicNs();
+    absl::Status st = wksp::Restore(*wl.w, path, o);
+    seconds += static_cast<double>(MonotonicNs() - t0) * 1e-9;
+    if (!st.ok()) {
+      state.SkipWithError(std::string(st.message()).c_str());
+      break;
+    }
+  }
+  Report(state, wl.alloc_bytes, threads, seconds);
+}
+
+// Removes the style's file once its benchmarks are done (files of a full
+// run are several GiB each).
+void BM_Cleanup(benchmark::State& state) {
+  for (auto _ : state) ::unlink(PathFor(static_cast<int>(state.range(0))).c_str());
+}
+
+void Register() {
+  size_t cores = ThreadPool::HardwareConcurrency();
+  std::vector<int64_t> threads = {1, 2};
+  for (int64_t t = 4; t <= static_cast<int64_t>(cores); t *= 2) threads.push_back(t);
+  for (int style : {1, 2, 3}) {
+    for (int64_t t : threads) {
+      if (style == 1 && t > 1) continue;  // v1 is serial
+      benchmark::RegisterBenchmark("BM_WkspCheckpt", BM_Checkpt)
+          ->Args({style, t})
+          ->ArgNames({"style", "threads"})
+          ->Unit(benchmark::kMillisecond)
+          ->UseRealTime()
+          ->Iterations(Quick() ? 2 : 3);
+    }
+    for (int64_t t : threads) {
+      if (style == 1 && t > 1) continue;
+      benchmark::RegisterBenchmark("BM_WkspRestore", BM_Restore)
+          ->Args({style, t})
+          ->ArgNames({"style", "threads"})
+          ->Unit(benchmark::kMillisecond)
+          ->UseRealTime()
+          ->Iterations(Quick() ? 2 : 3);
+    }
+    benchmark::RegisterBenchmark("BM_WkspCleanup", BM_Cleanup)
+        ->Arg(style)
+        ->Iterations(1);
+  }
+}
+
+}  // namespace
+}  // namespace wk::bench
+
+int main(int argc, char** argv) {
+  wk::bench::Register();
+  benchmark::Initialize(&argc, argv);
+  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  for (int style : {1, 2, 3}) ::unlink(wk::bench::PathFor(style).c_str());
+  return 0;
+}
