@@ -11,6 +11,7 @@
 // BENCH_QUICK=1 shrinks the workload to 256 MiB allocated in a 512 MiB
 // region, for CI-sized runs.
 #include <sys/stat.h>
+#include <fcntl.h>
 #include <unistd.h>
 
 #include <cmath>
@@ -24,6 +25,8 @@
 #include "bench/ceiling.h"
 #include "bench/workload.h"
 #include "benchmark/benchmark.h"
+#include "io/fd.h"
+#include "io/mmio.h"
 #include "util/clock.h"
 #include "util/thread_pool.h"
 #include "wksp/wksp.h"
@@ -161,6 +164,42 @@ void BM_Restore(benchmark::State& state) {
   Report(state, wl.alloc_bytes, threads, seconds);
 }
 
+// Restore from a pipe (single pass), fed by a thread that writes the file
+// into it as fast as it can: what `cat file | wksp_ctl restore` sees.
+void BM_RestorePipe(benchmark::State& state) {
+  const int style = static_cast<int>(state.range(0));
+  Workload& wl = Get();
+  const std::string path = PathFor(style);
+  auto file = io::MapFileReadOnly(path);
+  if (!file.ok()) {
+    state.SkipWithError("no checkpoint file (run BM_WkspCheckpt first)");
+    return;
+  }
+  double seconds = 0;
+  for (auto _ : state) {
+    int p[2];
+    if (pipe(p) != 0) {
+      state.SkipWithError("pipe");
+      break;
+    }
+    fcntl(p[1], F_SETPIPE_SZ, 1 << 20);
+    int64_t t0 = MonotonicNs();
+    std::thread feeder([&] {
+      (void)io::WriteExact(p[1], file->data(), file->size());
+      close(p[1]);
+    });
+    absl::Status st = wksp::RestoreFd(*wl.w, p[0], {});
+    close(p[0]);
+    feeder.join();
+    seconds += static_cast<double>(MonotonicNs() - t0) * 1e-9;
+    if (!st.ok()) {
+      state.SkipWithError(std::string(st.message()).c_str());
+      break;
+    }
+  }
+  Report(state, wl.alloc_bytes, 1, seconds);
+}
+
 // Removes the style's file once its benchmarks are done (files of a full
 // run are several GiB each).
 void BM_Cleanup(benchmark::State& state) {
@@ -190,6 +229,12 @@ void Register() {
           ->UseRealTime()
           ->Iterations(Quick() ? 2 : 3);
     }
+    benchmark::RegisterBenchmark("BM_WkspRestorePipe", BM_RestorePipe)
+        ->Arg(style)
+        ->ArgNames({"style"})
+        ->Unit(benchmark::kMillisecond)
+        ->UseRealTime()
+        ->Iterations(Quick() ? 2 : 3);
     benchmark::RegisterBenchmark("BM_WkspCleanup", BM_Cleanup)
         ->Arg(style)
         ->Iterations(1);

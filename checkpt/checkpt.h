@@ -175,6 +175,14 @@ class Reader {
   // one shared fd. On a pipe it reads sequentially, possibly past the end of
   // the checkpoint.
   static absl::StatusOr<Reader> Stream(int fd, std::span<uint8_t> rbuf);
+  // Source mode: as streaming mode over a pipe, but bytes come from
+  // source(dst, min, max), which has io::ReadAtLeast's contract (at least min
+  // bytes, at most max, IsEndOfFile error when the input ends first); e.g. a
+  // read-ahead thread (io/prefetch.h). Offsets count from 0.
+  using SourceFn =
+      std::function<absl::StatusOr<size_t>(uint8_t* dst, size_t min, size_t max)>;
+  static absl::StatusOr<Reader> Source(SourceFn source,
+                                       std::span<uint8_t> rbuf);
   // Mmio mode over `region`.
   static absl::StatusOr<Reader> Mmio(std::span<const uint8_t> region);
 

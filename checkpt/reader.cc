@@ -88,6 +88,11 @@ struct ReaderState {
   absl::Status NextBlock(uint64_t u, const uint8_t** src, uint64_t* c);
   absl::Status Lz4(uint8_t* dst, uint64_t n, bool meta);
   absl::Status Buf(void* buf, uint64_t n, uint64_t max, bool meta);
+
+  Reader::SourceFn source;  // source mode: replaces reads from fd
+  absl::StatusOr<size_t> ReadSome(uint8_t* p, uint64_t min, uint64_t max) {
+    return source ? source(p, min, max) : io::ReadAtLeast(fd, p, min, max);
+  }
 };
 
 // Makes n (<= rbuf_sz) bytes available at rbuf + lo.
@@ -115,7 +120,7 @@ absl::Status ReaderState::Fill(uint64_t n) {
     ready += want;
     return absl::OkStatus();
   }
-  absl::StatusOr<size_t> got = io::ReadAtLeast(fd, p, need, space);
+  absl::StatusOr<size_t> got = ReadSome(p, need, space);
   if (!got.ok()) [[unlikely]]
     return ReadFailed(got.status(), at);
   ready += *got;
@@ -157,7 +162,7 @@ absl::Status ReaderState::Raw(uint8_t* dst, uint64_t n) {
     }
     s = io::PReadExact(fd, dst, n, off);
   } else {
-    s = io::ReadExact(fd, dst, n);
+    s = ReadSome(dst, n, n).status();
   }
   if (!s.ok()) [[unlikely]]
     return ReadFailed(s, off);
@@ -308,6 +313,22 @@ absl::StatusOr<Reader> Reader::Stream(int fd, std::span<uint8_t> rbuf) {
       s->off = *at;
     }
   }
+  return Reader(std::move(s));
+}
+
+absl::StatusOr<Reader> Reader::Source(SourceFn source,
+                                      std::span<uint8_t> rbuf) {
+  if (!source) [[unlikely]]
+    return Inval("empty source");
+  if (rbuf.size() < kRbufMin) [[unlikely]] {
+    return Inval(absl::StrFormat("read buffer of %d bytes; at least %d needed",
+                                 rbuf.size(), kRbufMin));
+  }
+  auto s = std::make_unique<ReaderState>();
+  s->source = std::move(source);
+  s->rbuf = rbuf.data();
+  s->rbuf_sz = rbuf.size();
+  s->sz = kSizeUnknown;
   return Reader(std::move(s));
 }
 

@@ -1,5 +1,6 @@
 // Sink mode: the same bytes as streaming mode, in order, whatever the sink
 // does with them; a failing sink fails the writer.
+#include <algorithm>
 #include <cstring>
 #include <vector>
 
@@ -65,6 +66,40 @@ TEST(Sink, FailureFailsTheWriter) {
       Writer::Sink([](std::span<const uint8_t>) { return absl::OkStatus(); },
                    small)
           .ok());
+}
+
+// Source mode reads what any writer wrote, whatever sizes the source hands
+// back, and reports a source that ends early as a truncated checkpoint.
+TEST(Source, ReadsBackAPlan) {
+  testing::Plan plan = testing::RandomPlan(5, 10, 1 << 20);
+  std::vector<uint8_t> region(testing::PlanBound(plan));
+  auto w = Writer::Mmio(region);
+  ASSERT_TRUE(w.ok());
+  std::vector<uint64_t> offs;
+  ASSERT_TRUE(testing::WritePlan(*w, plan, &offs).ok());
+  auto end = w->Finish();
+  ASSERT_TRUE(end.ok());
+  for (uint64_t limit : {*end, *end / 2}) {
+    size_t pos = 0, call = 0;
+    std::vector<uint8_t> rbuf(kRbufMin);
+    auto r = Reader::Source(
+        [&](uint8_t* dst, size_t min, size_t max) -> absl::StatusOr<size_t> {
+          size_t want = std::max(min, std::min(max, 1 + (call++ * 7919) % 9000));
+          size_t n = std::min<size_t>(want, limit - pos);
+          std::memcpy(dst, region.data() + pos, n);
+          pos += n;
+          if (n < min) return absl::OutOfRangeError("short source");
+          return n;
+        },
+        rbuf);
+    ASSERT_TRUE(r.ok());
+    EXPECT_FALSE(r->seekable());
+    EXPECT_EQ(r->size(), kSizeUnknown);
+    absl::Status st = testing::CheckPlan(*r, plan, offs, 0, plan.size());
+    EXPECT_EQ(st.ok(), limit == *end) << st;
+  }
+  std::vector<uint8_t> rbuf(kRbufMin);
+  EXPECT_FALSE(Reader::Source(nullptr, rbuf).ok());
 }
 
 }  // namespace

@@ -11,6 +11,7 @@
 #include "checkpt/checkpt.h"
 #include "io/fd.h"
 #include "io/mmio.h"
+#include "io/prefetch.h"
 #include "util/status.h"
 #include "util/thread_pool.h"
 #include "wksp/checkpt_internal.h"
@@ -124,6 +125,12 @@ absl::Status ScanV2(std::span<const uint8_t> file, size_t thread_cnt,
   }
   if (ftr.alloc_cnt > h.part_max) [[unlikely]] {
     return Bad("more allocations than the checkpoint's partitions");
+  }
+  // Every allocation takes at least a 4-byte chunk (LZ4) or a 24-byte
+  // command (RAW): a count the file cannot hold is refused before anything
+  // is sized by it.
+  if (ftr.alloc_cnt > n / 4) [[unlikely]] {
+    return Bad("more allocations than the file can hold");
   }
 
   // Volumes, then each volume's appendix, newest first.
@@ -335,9 +342,16 @@ absl::Status RestoreV2Stream(Wksp& wksp, int fd, std::span<const uint8_t> header
   const uint64_t src_hi = src_lo + h.data_max;
   const uint64_t base = format::kHeaderSz;
 
+  // A read-ahead thread overlaps the read(2) copies with decoding.
+  io::Prefetcher prefetch(fd);
   auto rbuf = std::make_unique<uint8_t[]>(kRbufSz);
-  WK_ASSIGN_OR_RETURN(checkpt::Reader r,
-                      checkpt::Reader::Stream(fd, std::span(rbuf.get(), kRbufSz)));
+  WK_ASSIGN_OR_RETURN(
+      checkpt::Reader r,
+      checkpt::Reader::Source(
+          [&prefetch](uint8_t* dst, size_t min, size_t max) {
+            return prefetch.Read(dst, min, max);
+          },
+          std::span(rbuf.get(), kRbufSz)));
   const uint64_t r0 = r.offset();  // fd position of the info frame
   auto abs_off = [&](uint64_t reader_off) { return reader_off - r0 + base; };
 
