@@ -124,14 +124,14 @@ TEST_F(CheckptTest, RoundTripEveryStyleThreadCountAndTransport) {
   const Snapshot want = Snap(src);
   ASSERT_GT(want.parts.size(), 50u);
   for (int style : {1, 2, 3}) {
-    for (size_t wt : {1, 2, 4}) {
+    for (size_t wt : {1, 2, 3, 4}) {
       std::string path = File(absl::StrFormat("rt_%d_%u", style, wt));
       CheckptOptions co;
       co.style = style;
       co.threads = wt;
       co.uinfo = "round trip";
       ASSERT_TRUE(Checkpt(src, path, co).ok()) << style << " " << wt;
-      for (size_t rt : {1, 3}) {
+      for (size_t rt : {1, 2, 3, 4}) {
         for (bool pipe : {false, true}) {
           SCOPED_TRACE(absl::StrFormat("style %d wt %u rt %u pipe %d", style,
                                        wt, rt, pipe));
@@ -208,6 +208,38 @@ TEST_F(CheckptTest, EmptyWorkspaceAndOneHugeAllocation) {
   }
 }
 
+TEST_F(CheckptTest, ThousandsOfTinyAllocations) {
+  Wksp src = NewWksp(16384, 16 << 20, "tiny");
+  Populate(src, 6000, 16, 11);
+  const Snapshot want = Snap(src);
+  ASSERT_GT(want.parts.size(), 3000u);
+  for (int style : {1, 2, 3}) {
+    std::string path = File(absl::StrFormat("tiny_%d", style));
+    CheckptOptions co;
+    co.style = style;
+    co.threads = 2;
+    ASSERT_TRUE(Checkpt(src, path, co).ok());
+    for (bool pipe : {false, true}) {
+      Wksp dst = NewWksp(16384, 16 << 20);
+      RestoreOptions ro;
+      ro.threads = 3;
+      ASSERT_TRUE((pipe ? RestoreViaPipe(dst, path, ro) : Restore(dst, path, ro)).ok());
+      EXPECT_TRUE(Snap(dst) == want) << style << " " << pipe;
+    }
+  }
+}
+
+// Slots needed to restore `s` into a region starting at lo and ending at hi:
+// one per allocation and one per free gap.
+uint64_t SlotsNeeded(const Snapshot& s, uint64_t lo, uint64_t hi) {
+  uint64_t n = 0, prev = lo;
+  for (const auto& p : s.parts) {
+    n += 1 + (p.lo > prev);
+    prev = p.hi;
+  }
+  return n + (hi > prev);
+}
+
 TEST_F(CheckptTest, TargetsOfOtherShapes) {
   Wksp src = NewWksp(64, 1 << 20, "shape");
   Populate(src, 40, 10000, 4);
@@ -223,6 +255,32 @@ TEST_F(CheckptTest, TargetsOfOtherShapes) {
     Wksp larger = NewWksp(64, 4 << 20);
     ASSERT_TRUE(Restore(larger, path, {}).ok());
     EXPECT_TRUE(Snap(larger) == want);
+    // Exactly as small as fits: the data region ends at the last allocation
+    // and part_max is just enough (a smaller part_max also moves gaddr_lo
+    // down, so every allocation still lies inside).
+    {
+      uint64_t pm = 64;
+      for (;;) {  // shrink part_max while it still has enough slots
+        uint64_t lo = format::GaddrLo(pm - 1);
+        uint64_t need = SlotsNeeded(want, lo, max_hi);
+        if (pm - 1 < need) break;
+        --pm;
+      }
+      ASSERT_LT(pm, 64u);
+      Wksp exact = NewWksp(pm, max_hi - format::GaddrLo(pm));
+      absl::Status st = Restore(exact, path, {});
+      ASSERT_TRUE(st.ok()) << st << " part_max " << pm;
+      EXPECT_TRUE(Snap(exact) == want);
+      EXPECT_TRUE(exact.Verify().ok());
+      // One slot fewer: refused, untouched.
+      Wksp short_of_one = NewWksp(pm - 1, max_hi - format::GaddrLo(pm - 1));
+      Populate(short_of_one, 2, 100, 5);
+      Snapshot before = Snap(short_of_one);
+      st = Restore(short_of_one, path, {});
+      EXPECT_FALSE(st.ok());
+      EXPECT_FALSE(IsWorkspaceReset(st)) << st;
+      EXPECT_TRUE(Snap(short_of_one) == before);
+    }
     // Too few partitions: refused before anything changes.
     Wksp few = NewWksp(8, 4 << 20);
     Populate(few, 3, 100, 5);
