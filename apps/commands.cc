@@ -279,7 +279,7 @@ absl::Status Query(Settings& s, Args a) {
 absl::Status Checkpt(Settings& s, Args a) {
   std::string path = a[1];
   WK_ARG(mode_t mode, ParseMode(a[2]));
-  WK_ARG(uint64_t style, ParseRange(a[3], "style", 0, 3));
+  WK_ARG(uint64_t style, ParseRange(a[3], "style", 0, INT32_MAX));
   if (!wksp::StyleIsSupported(static_cast<int>(style))) {
     return UsageError(absl::InvalidArgumentError(absl::StrFormat(
         "style %u is not supported by this build (see supported-styles)",
