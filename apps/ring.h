@@ -34,7 +34,8 @@ class Ring {
     return sizeof(Header) + cap * sizeof(Slot);
   }
   // Initializes `mem` (Footprint(cap) bytes) as an empty ring; no other user
-  // may touch it until this returns.
+  // may touch it until this returns, and the caller publishes it to them
+  // (thread start, fork, or a release store of its address).
   static Ring Format(void* mem, uint64_t cap) {
     auto* h = static_cast<Header*>(mem);
     h->mask = cap - 1;
@@ -44,7 +45,6 @@ class Ring {
     for (uint64_t i = 0; i < cap; ++i) {
       std::atomic_ref<uint64_t>(s[i].seq).store(i, std::memory_order_relaxed);
     }
-    std::atomic_thread_fence(std::memory_order_release);
     return Ring(h);
   }
   static Ring Attach(void* mem) { return Ring(static_cast<Header*>(mem)); }
