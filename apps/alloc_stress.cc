@@ -62,8 +62,8 @@ constexpr char kUsage[] = R"USAGE(usage: alloc_stress [options]
   --wksp-size B     workspace data size (default 64M)
 )USAGE";
 
-constexpr uint64_t kCtlTag = 1;       // the control block and the queues
-constexpr uint64_t kTagBase = 1000;   // allocations: kTagBase + [0, kTags)
+constexpr uint64_t kCtlTag = 1;      // the control block and the queues
+constexpr uint64_t kTagBase = 1000;  // allocations: kTagBase + [0, kTags)
 constexpr uint64_t kTags = 8;
 constexpr uint64_t kRingCap = 256;
 constexpr int kMaxProcs = 64;
@@ -152,14 +152,16 @@ void Error(Control* ctl, const std::string& what) {
 void Produce(const Worker& k, int r) {
   RingStats& st = k.ctl->ring[r];
   Ring ring = Ring::Attach(k.w->laddr(st.ring_gaddr));
-  std::mt19937_64 rng(k.opt->seed * 0x9E3779B97F4A7C15ULL + static_cast<uint64_t>(r));
+  std::mt19937_64 rng(k.opt->seed * 0x9E3779B97F4A7C15ULL +
+                      static_cast<uint64_t>(r));
   std::uniform_int_distribution<uint64_t> size(k.opt->min_sz, k.opt->max_sz);
   int align_bits = std::countr_zero(k.opt->max_align);
   const int peer = k.lay.consumer_proc(r);
   for (uint64_t n = 0; k.opt->ops == 0 || n < k.opt->ops; ++n) {
     if (Load(k.ctl->stop) || Load(k.ctl->dead[peer])) break;
     uint64_t sz = size(rng);
-    uint64_t align = uint64_t{1} << (rng() % static_cast<uint64_t>(align_bits + 1));
+    uint64_t align = uint64_t{1}
+                     << (rng() % static_cast<uint64_t>(align_bits + 1));
     uint64_t tag = kTagBase + rng() % kTags;
     int64_t t0 = MonotonicNs();
     absl::StatusOr<uint64_t> g = k.w->Alloc(align, sz, tag);
@@ -176,7 +178,8 @@ void Produce(const Worker& k, int r) {
       break;
     }
     Bump(st.alloc_hist[Bucket(static_cast<uint64_t>(t1 - t0))]);
-    if (*g % align) Error(k.ctl, absl::StrFormat("gaddr %u not aligned to %u", *g, align));
+    if (*g % align)
+      Error(k.ctl, absl::StrFormat("gaddr %u not aligned to %u", *g, align));
     uint8_t* p = k.w->laddr(*g);
     uint64_t key = PatternKey(*g, sz, tag);
     for (uint64_t j = 0; j < sz; ++j) p[j] = PatternByte(key, j);
@@ -302,9 +305,10 @@ bool SameUsage(const wksp::Usage& a, const wksp::Usage& b) {
          a.free_sz == b.free_sz && a.largest_free == b.largest_free;
 }
 std::string UsageStr(const wksp::Usage& u) {
-  return absl::StrFormat("%u partitions (%u used, %u bytes; %u free, %u bytes, largest %u)",
-                         u.total_cnt, u.used_cnt, u.used_sz, u.free_cnt,
-                         u.free_sz, u.largest_free);
+  return absl::StrFormat(
+      "%u partitions (%u used, %u bytes; %u free, %u bytes, largest %u)",
+      u.total_cnt, u.used_cnt, u.used_sz, u.free_cnt, u.free_sz,
+      u.largest_free);
 }
 
 int Run(const Options& opt) {
@@ -313,7 +317,8 @@ int Run(const Options& opt) {
   uint64_t ring_fp = Ring::Footprint(kRingCap);
   // Slots: every queued and in-flight allocation needs up to two (its own
   // and a free gap), plus the control block and queues.
-  uint64_t part_max = 4 * static_cast<uint64_t>(lay.rings()) * (kRingCap + 4) + 64;
+  uint64_t part_max =
+      4 * static_cast<uint64_t>(lay.rings()) * (kRingCap + 4) + 64;
   absl::StatusOr<wksp::Wksp> created =
       wksp::Wksp::Create(name, part_max, opt.data_max);
   if (!created.ok()) {
@@ -386,9 +391,10 @@ int Run(const Options& opt) {
     }
   }
   if (opt.kill != Options::kNone && rc == 0) {
-    SleepUntil(start + static_cast<int64_t>(
-                           static_cast<double>(dur_ns) *
-                           std::uniform_real_distribution<double>(0.2, 0.4)(rng)));
+    SleepUntil(start +
+               static_cast<int64_t>(
+                   static_cast<double>(dur_ns) *
+                   std::uniform_real_distribution<double>(0.2, 0.4)(rng)));
     victim = static_cast<int>(rng() % static_cast<uint64_t>(opt.procs));
     bool in_lock = opt.kill == Options::kLock ||
                    (opt.kill == Options::kRandom && rng() % 2);
@@ -399,7 +405,8 @@ int Run(const Options& opt) {
         std::this_thread::sleep_for(std::chrono::microseconds(100));
       }
       victim_held_lock = Load(ctl->hold_lock[victim]) == 2;
-      if (!victim_held_lock) fail("the victim did not take the lock within 2 s");
+      if (!victim_held_lock)
+        fail("the victim did not take the lock within 2 s");
     }
     kill(pids[static_cast<size_t>(victim)], SIGKILL);
     waitpid(pids[static_cast<size_t>(victim)], nullptr, 0);
@@ -421,32 +428,43 @@ int Run(const Options& opt) {
     int status = 0;
     waitpid(pids[p], &status, 0);
     if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-      fail(absl::StrFormat("worker process %u (pid %d) ended badly (status 0x%x)",
-                           p, pids[p], status));
+      fail(absl::StrFormat(
+          "worker process %u (pid %d) ended badly (status 0x%x)", p, pids[p],
+          status));
     }
   }
   const double secs = static_cast<double>(MonotonicNs() - start) * 1e-9;
   if (victim >= 0) {
     uint64_t after = survivor_allocs();
     if (after <= survivors_at_kill) {
-      fail(absl::StrFormat("no progress after the kill (%u allocations before, %u after)",
-                           survivors_at_kill, after));
+      fail(absl::StrFormat(
+          "no progress after the kill (%u allocations before, %u after)",
+          survivors_at_kill, after));
     } else {
-      absl::FPrintF(stderr, "alloc_stress: the other pairs carried on: %u allocations after the kill\n",
+      absl::FPrintF(stderr,
+                    "alloc_stress: the other pairs carried on: %u allocations "
+                    "after the kill\n",
                     after - survivors_at_kill);
     }
   }
-  if (uint64_t e = Load(ctl->errors)) fail(absl::StrFormat("%u pattern/free errors", e));
+  if (uint64_t e = Load(ctl->errors))
+    fail(absl::StrFormat("%u pattern/free errors", e));
 
   // The end state: recover from a dead lock owner, reclaim what a killed
   // process held (only after a kill), then usage must be as before.
-  if (absl::Status s = w.Check(); !s.ok()) fail(absl::StrFormat("check: %s", s.message()));
+  if (absl::Status s = w.Check(); !s.ok())
+    fail(absl::StrFormat("check: %s", s.message()));
   std::vector<uint64_t> tags;
   for (uint64_t t = 0; t < kTags; ++t) tags.push_back(kTagBase + t);
   if (victim >= 0) {
     absl::StatusOr<uint64_t> n = w.TagFree(tags);
-    if (!n.ok()) fail(absl::StrFormat("tag-free: %s", n.status().message()));
-    else absl::FPrintF(stderr, "alloc_stress: reclaimed %u allocations the killed process left behind\n", *n);
+    if (!n.ok())
+      fail(absl::StrFormat("tag-free: %s", n.status().message()));
+    else
+      absl::FPrintF(stderr,
+                    "alloc_stress: reclaimed %u allocations the killed process "
+                    "left behind\n",
+                    *n);
   }
   absl::StatusOr<wksp::Usage> final_usage = w.GetUsage(tags);
   if (!final_usage.ok()) {
@@ -455,7 +473,8 @@ int Run(const Options& opt) {
     fail(absl::StrFormat("usage after the run: %s; before: %s",
                          UsageStr(*final_usage), UsageStr(*initial)));
   }
-  if (absl::Status s = w.Verify(); !s.ok()) fail(absl::StrFormat("verify: %s", s.message()));
+  if (absl::Status s = w.Verify(); !s.ok())
+    fail(absl::StrFormat("verify: %s", s.message()));
 
   uint64_t allocs = 0, frees = 0, full = 0;
   std::vector<uint64_t> ah(kBuckets), fh(kBuckets);
@@ -472,7 +491,8 @@ int Run(const Options& opt) {
   absl::PrintF(
       "alloc_stress: %s, %d pair(s), %.2f s: %u allocs, %u frees, %.0f ops/s "
       "(%u allocs retried on a full workspace)\n",
-      opt.procs ? absl::StrFormat("%d processes", opt.procs) : std::string("threads"),
+      opt.procs ? absl::StrFormat("%d processes", opt.procs)
+                : std::string("threads"),
       lay.rings(), secs, allocs, frees,
       static_cast<double>(allocs + frees) / secs, full);
   absl::PrintF("  alloc ns: p50 %u p99 %u p999 %u\n", Percentile(ah, 0.5),
@@ -496,10 +516,20 @@ int Main(int argc, char** argv) {
       std::fputs(kUsage, stdout);
       return 0;
     }
-    if (a == "--kill" || a == "--kill=random") { opt.kill = Options::kRandom; continue; }
-    if (a == "--kill=lock") { opt.kill = Options::kLock; continue; }
-    if (a == "--kill=any") { opt.kill = Options::kAny; continue; }
-    if (i + 1 >= argc) return usage(absl::StrFormat("unknown option or missing value: %s", a));
+    if (a == "--kill" || a == "--kill=random") {
+      opt.kill = Options::kRandom;
+      continue;
+    }
+    if (a == "--kill=lock") {
+      opt.kill = Options::kLock;
+      continue;
+    }
+    if (a == "--kill=any") {
+      opt.kill = Options::kAny;
+      continue;
+    }
+    if (i + 1 >= argc)
+      return usage(absl::StrFormat("unknown option or missing value: %s", a));
     std::string v = argv[++i];
     absl::StatusOr<uint64_t> n;
     if (a == "--duration") {
@@ -510,36 +540,57 @@ int Main(int argc, char** argv) {
       }
       continue;
     }
-    if (a == "--ops") n = ParseRange(v, "--ops", 1, UINT64_MAX);
-    else if (a == "--min-size") n = ParseSize(v, "--min-size");
-    else if (a == "--max-size") n = ParseSize(v, "--max-size");
-    else if (a == "--max-align") n = ParseSize(v, "--max-align");
-    else if (a == "--threads") n = ParseRange(v, "--threads", 1, 64);
-    else if (a == "--procs") n = ParseRange(v, "--procs", 0, kMaxProcs);
-    else if (a == "--seed") n = ParseU64(v, "--seed");
-    else if (a == "--wksp-size") n = ParseSize(v, "--wksp-size");
-    else return usage(absl::StrFormat("unknown option %s", a));
+    if (a == "--ops")
+      n = ParseRange(v, "--ops", 1, UINT64_MAX);
+    else if (a == "--min-size")
+      n = ParseSize(v, "--min-size");
+    else if (a == "--max-size")
+      n = ParseSize(v, "--max-size");
+    else if (a == "--max-align")
+      n = ParseSize(v, "--max-align");
+    else if (a == "--threads")
+      n = ParseRange(v, "--threads", 1, 64);
+    else if (a == "--procs")
+      n = ParseRange(v, "--procs", 0, kMaxProcs);
+    else if (a == "--seed")
+      n = ParseU64(v, "--seed");
+    else if (a == "--wksp-size")
+      n = ParseSize(v, "--wksp-size");
+    else
+      return usage(absl::StrFormat("unknown option %s", a));
     if (!n.ok()) return usage(std::string(n.status().message()));
-    if (a == "--ops") opt.ops = *n;
-    else if (a == "--min-size") opt.min_sz = *n;
-    else if (a == "--max-size") opt.max_sz = *n;
-    else if (a == "--max-align") opt.max_align = *n;
-    else if (a == "--threads") opt.threads = static_cast<int>(*n);
-    else if (a == "--procs") opt.procs = static_cast<int>(*n);
-    else if (a == "--seed") opt.seed = *n;
-    else opt.data_max = *n;
+    if (a == "--ops")
+      opt.ops = *n;
+    else if (a == "--min-size")
+      opt.min_sz = *n;
+    else if (a == "--max-size")
+      opt.max_sz = *n;
+    else if (a == "--max-align")
+      opt.max_align = *n;
+    else if (a == "--threads")
+      opt.threads = static_cast<int>(*n);
+    else if (a == "--procs")
+      opt.procs = static_cast<int>(*n);
+    else if (a == "--seed")
+      opt.seed = *n;
+    else
+      opt.data_max = *n;
   }
-  if (opt.min_sz == 0 || opt.min_sz > opt.max_sz || opt.max_sz >= (uint64_t{1} << 40)) {
+  if (opt.min_sz == 0 || opt.min_sz > opt.max_sz ||
+      opt.max_sz >= (uint64_t{1} << 40)) {
     return usage("need 1 <= --min-size <= --max-size < 1T");
   }
   if (opt.max_align == 0 || (opt.max_align & (opt.max_align - 1))) {
     return usage("--max-align must be a power of two");
   }
-  if (opt.procs * opt.threads > kMaxRings || opt.threads * std::max(opt.procs, 1) > kMaxRings) {
+  if (opt.procs * opt.threads > kMaxRings ||
+      opt.threads * std::max(opt.procs, 1) > kMaxRings) {
     return usage(absl::StrFormat("at most %d pairs in all", kMaxRings));
   }
   if (opt.kill != Options::kNone && opt.procs < 3) {
-    return usage("--kill needs --procs 3 or more (so some pairs do not involve the victim)");
+    return usage(
+        "--kill needs --procs 3 or more (so some pairs do not involve the "
+        "victim)");
   }
   if (opt.kill != Options::kNone && opt.ops) {
     return usage("--kill needs a --duration, not --ops");

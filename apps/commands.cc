@@ -49,12 +49,12 @@ bool IsUsageError(const absl::Status& st) {
 }
 
 // Argument parsing that yields usage errors.
-#define WK_ARG(lhs, expr)                                                  \
-  WK_ASSIGN_OR_RETURN_IMPL_(WK_STATUS_CONCAT_(arg_, __LINE__), lhs,        \
-                            ([&]() -> decltype(expr) {                     \
-                              auto r = (expr);                             \
-                              if (!r.ok()) return UsageError(r.status());  \
-                              return r;                                    \
+#define WK_ARG(lhs, expr)                                                 \
+  WK_ASSIGN_OR_RETURN_IMPL_(WK_STATUS_CONCAT_(arg_, __LINE__), lhs,       \
+                            ([&]() -> decltype(expr) {                    \
+                              auto r = (expr);                            \
+                              if (!r.ok()) return UsageError(r.status()); \
+                              return r;                                   \
                             }()))
 
 absl::StatusOr<std::string> Name(std::string_view text) {
@@ -86,7 +86,8 @@ absl::Status Print(const std::string& text) {
   return absl::OkStatus();
 }
 
-// ---- commands ----------------------------------------------------------------
+// ---- commands
+// ----------------------------------------------------------------
 
 absl::Status Help(Settings&, Args) { return Print(kHelpText); }
 
@@ -138,9 +139,9 @@ absl::Status New(Settings& s, Args a) {
   } else {
     WK_ARG(uint64_t pages, ParseU64(a[1], "page_cnt"));
     if (!MulChecked(pages, page, &bytes)) {
-      return UsageError(absl::InvalidArgumentError(absl::StrFormat(
-          "page_cnt %u of %s pages overflows", pages,
-          wksp::PageSizeName(page_size))));
+      return UsageError(absl::InvalidArgumentError(
+          absl::StrFormat("page_cnt %u of %s pages overflows", pages,
+                          wksp::PageSizeName(page_size))));
     }
   }
   uint64_t footprint;
@@ -193,7 +194,8 @@ absl::Status Info(Settings&, Args a) {
   uint64_t tags[] = {tag};
   WK_ASSIGN_OR_RETURN(std::vector<wksp::PartitionInfo> parts, w.TagQuery(tags));
   if (parts.empty()) return Print("- 0\n");
-  return Print(absl::StrFormat("%s %u\n", wksp::FormatGaddr(w.name(), parts[0].lo),
+  return Print(absl::StrFormat("%s %u\n",
+                               wksp::FormatGaddr(w.name(), parts[0].lo),
                                parts[0].hi - parts[0].lo));
 }
 
@@ -346,7 +348,8 @@ absl::Status Restore(Settings& s, Args a) {
   return absl::OkStatus();
 }
 
-// ---- the table ---------------------------------------------------------------
+// ---- the table
+// ---------------------------------------------------------------
 
 struct Command {
   const char* name;
@@ -408,9 +411,9 @@ absl::StatusOr<std::vector<Step>> Plan(Args args) {
     }
     size_t have = args.size() - 1;
     if (have < static_cast<size_t>(cmd->argc)) {
-      return absl::InvalidArgumentError(absl::StrFormat(
-          "%s: needs %d argument(s) (%s), got %u", cmd->name, cmd->argc,
-          cmd->args, have));
+      return absl::InvalidArgumentError(
+          absl::StrFormat("%s: needs %d argument(s) (%s), got %u", cmd->name,
+                          cmd->argc, cmd->args, have));
     }
     Args cargs = args.subspan(1, static_cast<size_t>(cmd->argc));
     bool to_stdout = cmd->run == Checkpt && std::string_view(cargs[1]) == "-";

@@ -17,10 +17,10 @@ namespace wk::apps {
 // Exit statuses of wksp_ctl.
 enum ExitStatus : int {
   kExitOk = 0,
-  kExitFailed = 1,        // a command failed (see its documented effect)
-  kExitUsage = 2,         // unknown command, missing or malformed argument
-  kExitWkspReset = 3,     // restore failed after it had modified the
-                          // workspace, which was then reset to empty
+  kExitFailed = 1,     // a command failed (see its documented effect)
+  kExitUsage = 2,      // unknown command, missing or malformed argument
+  kExitWkspReset = 3,  // restore failed after it had modified the
+                       // workspace, which was then reset to empty
 };
 
 // Runs the commands in `args` (argv without the program name); messages go

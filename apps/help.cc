@@ -3,7 +3,8 @@
 
 namespace wk::apps {
 
-const char kHelpText[] = R"HELP(usage: wksp_ctl CMD [ARGS...] [CMD [ARGS...]] ...
+const char kHelpText[] =
+    R"HELP(usage: wksp_ctl CMD [ARGS...] [CMD [ARGS...]] ...
 
 Runs the commands left to right and stops at the first one that fails.
 Workspace names (1-39 chars: [A-Za-z0-9] then [A-Za-z0-9_.-]) refer to named

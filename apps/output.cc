@@ -113,13 +113,13 @@ std::string QueryText(const WkspSummary& s) {
       "gaddr", s.gaddr_lo, s.gaddr_hi, "footprint", s.footprint, "page_size",
       s.page_size);
   const wksp::Usage& u = s.usage;
-  absl::StrAppendFormat(
-      &out,
-      "\t%-12s %u of %u partitions, %u bytes\n"
-      "\t%-12s %u allocations, %u bytes\n"
-      "\t%-12s %u partitions, %u bytes, largest %u\n",
-      "total", u.total_cnt, u.total_max, u.total_sz, "used", u.used_cnt,
-      u.used_sz, "free", u.free_cnt, u.free_sz, u.largest_free);
+  absl::StrAppendFormat(&out,
+                        "\t%-12s %u of %u partitions, %u bytes\n"
+                        "\t%-12s %u allocations, %u bytes\n"
+                        "\t%-12s %u partitions, %u bytes, largest %u\n",
+                        "total", u.total_cnt, u.total_max, u.total_sz, "used",
+                        u.used_cnt, u.used_sz, "free", u.free_cnt, u.free_sz,
+                        u.largest_free);
   for (const auto& p : s.partitions) {
     if (p.tag) {
       absl::StrAppendFormat(&out, "\tpartition [%u, %u) sz %u tag %u\n", p.lo,

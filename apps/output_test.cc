@@ -8,16 +8,20 @@ namespace {
 TEST(OutputTest, JsonStringEscapes) {
   EXPECT_EQ(JsonString("ab"), "\"ab\"");
   EXPECT_EQ(JsonString("a\"b\\c"), "\"a\\\"b\\\\c\"");
-  EXPECT_EQ(JsonString(std::string("\n\x01\xff", 3)), "\"\\u000a\\u0001\\u00ff\"");
+  EXPECT_EQ(JsonString(std::string("\n\x01\xff", 3)),
+            "\"\\u000a\\u0001\\u00ff\"");
 }
 
 TEST(OutputTest, FreeGapsTileTheRegion) {
-  std::vector<wksp::PartitionInfo> used = {{20, 30, 5}, {30, 40, 6}, {50, 60, 7}};
+  std::vector<wksp::PartitionInfo> used = {
+      {20, 30, 5}, {30, 40, 6}, {50, 60, 7}};
   auto all = WithFreeGaps(used, 10, 70);
-  std::vector<wksp::PartitionInfo> want = {
-      {10, 20, 0}, {20, 30, 5}, {30, 40, 6}, {40, 50, 0}, {50, 60, 7}, {60, 70, 0}};
+  std::vector<wksp::PartitionInfo> want = {{10, 20, 0}, {20, 30, 5},
+                                           {30, 40, 6}, {40, 50, 0},
+                                           {50, 60, 7}, {60, 70, 0}};
   EXPECT_EQ(all, want);
-  EXPECT_EQ(WithFreeGaps({}, 10, 70), (std::vector<wksp::PartitionInfo>{{10, 70, 0}}));
+  EXPECT_EQ(WithFreeGaps({}, 10, 70),
+            (std::vector<wksp::PartitionInfo>{{10, 70, 0}}));
   EXPECT_EQ(WithFreeGaps({{10, 70, 1}}, 10, 70),
             (std::vector<wksp::PartitionInfo>{{10, 70, 1}}));
 }

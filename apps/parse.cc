@@ -47,29 +47,42 @@ bool Number(std::string_view s, uint64_t* out) {
 
 int SuffixShift(char c) {
   switch (c) {
-    case 'k': case 'K': return 10;
-    case 'm': case 'M': return 20;
-    case 'g': case 'G': return 30;
-    case 't': case 'T': return 40;
-    default: return -1;
+    case 'k':
+    case 'K':
+      return 10;
+    case 'm':
+    case 'M':
+      return 20;
+    case 'g':
+    case 'G':
+      return 30;
+    case 't':
+    case 'T':
+      return 40;
+    default:
+      return -1;
   }
 }
 
 }  // namespace
 
-absl::StatusOr<uint64_t> ParseU64(std::string_view text, std::string_view what) {
+absl::StatusOr<uint64_t> ParseU64(std::string_view text,
+                                  std::string_view what) {
   uint64_t v;
   if (!Number(text, &v)) [[unlikely]] {
-    return Bad(what, text, "expected a decimal or 0x-prefixed hex number below 2^64");
+    return Bad(what, text,
+               "expected a decimal or 0x-prefixed hex number below 2^64");
   }
   return v;
 }
 
-absl::StatusOr<uint64_t> ParseRange(std::string_view text, std::string_view what,
-                                    uint64_t lo, uint64_t hi) {
+absl::StatusOr<uint64_t> ParseRange(std::string_view text,
+                                    std::string_view what, uint64_t lo,
+                                    uint64_t hi) {
   uint64_t v;
   if (!Number(text, &v) || v < lo || v > hi) [[unlikely]] {
-    return Bad(what, text, absl::StrFormat("expected a number in [%u, %u]", lo, hi));
+    return Bad(what, text,
+               absl::StrFormat("expected a number in [%u, %u]", lo, hi));
   }
   return v;
 }
@@ -78,7 +91,8 @@ bool HasSizeSuffix(std::string_view text) {
   return !text.empty() && SuffixShift(text.back()) >= 0;
 }
 
-absl::StatusOr<uint64_t> ParseSize(std::string_view text, std::string_view what) {
+absl::StatusOr<uint64_t> ParseSize(std::string_view text,
+                                   std::string_view what) {
   int shift = 0;
   std::string_view digits = text;
   if (HasSizeSuffix(text)) {
@@ -114,11 +128,13 @@ absl::StatusOr<std::optional<uint32_t>> ParseSeed(std::string_view text) {
 
 absl::StatusOr<wksp::PageSize> ParsePageSizeArg(std::string_view text) {
   std::string t;
-  for (char c : text) t += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  for (char c : text)
+    t += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   if (t == "normal" || t == "4k") return wksp::PageSize::kNormal;
   if (t == "huge" || t == "2m") return wksp::PageSize::kHuge;
   if (t == "gigantic" || t == "1g") return wksp::PageSize::kGigantic;
-  return Bad("page_sz", text, "expected normal, huge or gigantic (or 4K, 2M, 1G)");
+  return Bad("page_sz", text,
+             "expected normal, huge or gigantic (or 4K, 2M, 1G)");
 }
 
 absl::StatusOr<std::vector<int>> ParseCpuSeq(std::string_view text) {

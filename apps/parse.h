@@ -22,12 +22,14 @@ namespace wk::apps {
 absl::StatusOr<uint64_t> ParseU64(std::string_view text, std::string_view what);
 
 // ParseU64 restricted to [lo, hi].
-absl::StatusOr<uint64_t> ParseRange(std::string_view text, std::string_view what,
-                                    uint64_t lo, uint64_t hi);
+absl::StatusOr<uint64_t> ParseRange(std::string_view text,
+                                    std::string_view what, uint64_t lo,
+                                    uint64_t hi);
 
 // An integer byte count with an optional binary suffix K, M, G or T (powers
 // of 1024, upper or lower case), e.g. 4096, 64K, 4G. No fractions.
-absl::StatusOr<uint64_t> ParseSize(std::string_view text, std::string_view what);
+absl::StatusOr<uint64_t> ParseSize(std::string_view text,
+                                   std::string_view what);
 
 // True if `text` ends in a size suffix (so `new` reads it as bytes, not pages).
 bool HasSizeSuffix(std::string_view text);

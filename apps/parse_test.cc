@@ -57,7 +57,8 @@ TEST(ParseTest, CpuSeq) {
   EXPECT_EQ(*ParseCpuSeq("0"), std::vector<int>{0});
   EXPECT_EQ(*ParseCpuSeq("2-4,8"), (std::vector<int>{2, 3, 4, 8}));
   EXPECT_EQ(*ParseCpuSeq("5,1"), (std::vector<int>{5, 1}));
-  for (const char* bad : {"", ",", "1,", "3-1", "1-", "-1", "a", "65536", "1-2-3"}) {
+  for (const char* bad :
+       {"", ",", "1,", "3-1", "1-", "-1", "a", "65536", "1-2-3"}) {
     EXPECT_FALSE(ParseCpuSeq(bad).ok()) << bad;
   }
 }

@@ -62,17 +62,16 @@ void Progress::Draw(uint64_t done, uint64_t total, int64_t now) {
                            HumanBytes(static_cast<double>(done)),
                            HumanBytes(rate));
   } else {
-    double frac = std::min(1.0, static_cast<double>(done) /
-                                    static_cast<double>(total));
+    double frac =
+        std::min(1.0, static_cast<double>(done) / static_cast<double>(total));
     std::string bar(static_cast<size_t>(frac * kBarWidth), '#');
     bar.resize(kBarWidth, '.');
     std::string eta = "--";
     if (rate > 0 && total >= done) {
       eta = absl::StrFormat("%.0fs", static_cast<double>(total - done) / rate);
     }
-    line = absl::StrFormat("%s [%s] %3.0f%% %s / %s  %s/s  ETA %s", label_,
-                           bar, frac * 100,
-                           HumanBytes(static_cast<double>(done)),
+    line = absl::StrFormat("%s [%s] %3.0f%% %s / %s  %s/s  ETA %s", label_, bar,
+                           frac * 100, HumanBytes(static_cast<double>(done)),
                            HumanBytes(static_cast<double>(total)),
                            HumanBytes(rate), eta);
   }

@@ -57,12 +57,15 @@ class Ring {
     uint64_t pos = enq.load(std::memory_order_relaxed);
     for (;;) {
       Slot& s = slot(pos);
-      uint64_t seq = std::atomic_ref<uint64_t>(s.seq).load(std::memory_order_acquire);
+      uint64_t seq =
+          std::atomic_ref<uint64_t>(s.seq).load(std::memory_order_acquire);
       auto diff = static_cast<int64_t>(seq - pos);
       if (diff == 0) {
-        if (enq.compare_exchange_weak(pos, pos + 1, std::memory_order_relaxed)) {
+        if (enq.compare_exchange_weak(pos, pos + 1,
+                                      std::memory_order_relaxed)) {
           s.item = item;
-          std::atomic_ref<uint64_t>(s.seq).store(pos + 1, std::memory_order_release);
+          std::atomic_ref<uint64_t>(s.seq).store(pos + 1,
+                                                 std::memory_order_release);
           return true;
         }
       } else if (diff < 0) {
@@ -79,10 +82,12 @@ class Ring {
     uint64_t pos = deq.load(std::memory_order_relaxed);
     for (;;) {
       Slot& s = slot(pos);
-      uint64_t seq = std::atomic_ref<uint64_t>(s.seq).load(std::memory_order_acquire);
+      uint64_t seq =
+          std::atomic_ref<uint64_t>(s.seq).load(std::memory_order_acquire);
       auto diff = static_cast<int64_t>(seq - (pos + 1));
       if (diff == 0) {
-        if (deq.compare_exchange_weak(pos, pos + 1, std::memory_order_relaxed)) {
+        if (deq.compare_exchange_weak(pos, pos + 1,
+                                      std::memory_order_relaxed)) {
           *out = s.item;
           std::atomic_ref<uint64_t>(s.seq).store(pos + h_->mask + 1,
                                                  std::memory_order_release);

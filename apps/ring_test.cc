@@ -16,7 +16,8 @@ namespace {
 
 TEST(RingTest, FifoFullEmpty) {
   std::vector<uint64_t> mem(Ring::Footprint(4) / 8 + 8);
-  void* p = reinterpret_cast<void*>((reinterpret_cast<uintptr_t>(mem.data()) + 63) & ~uintptr_t{63});
+  void* p = reinterpret_cast<void*>(
+      (reinterpret_cast<uintptr_t>(mem.data()) + 63) & ~uintptr_t{63});
   Ring r = Ring::Format(p, 4);
   Ring::Item it;
   EXPECT_FALSE(r.Pop(&it));
@@ -43,7 +44,8 @@ TEST(RingTest, ManyProducersManyConsumers) {
   constexpr int kProducers = 3, kConsumers = 3;
   constexpr uint64_t kPer = 20000;
   auto mem = std::make_unique<uint64_t[]>(Ring::Footprint(64) / 8 + 8);
-  void* p = reinterpret_cast<void*>((reinterpret_cast<uintptr_t>(mem.get()) + 63) & ~uintptr_t{63});
+  void* p = reinterpret_cast<void*>(
+      (reinterpret_cast<uintptr_t>(mem.get()) + 63) & ~uintptr_t{63});
   Ring r = Ring::Format(p, 64);
   std::vector<std::vector<uint64_t>> got(kConsumers);
   std::atomic<uint64_t> popped{0};
@@ -51,7 +53,8 @@ TEST(RingTest, ManyProducersManyConsumers) {
   for (int i = 0; i < kProducers; ++i) {
     ts.emplace_back([&, i] {
       for (uint64_t n = 0; n < kPer; ++n) {
-        while (!r.Push({static_cast<uint64_t>(i), n})) std::this_thread::yield();
+        while (!r.Push({static_cast<uint64_t>(i), n}))
+          std::this_thread::yield();
       }
     });
   }
@@ -86,7 +89,8 @@ TEST(RingTest, ManyProducersManyConsumers) {
 // Across processes through shared memory.
 TEST(RingTest, AcrossProcesses) {
   size_t sz = Ring::Footprint(16);
-  void* p = mmap(nullptr, sz, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+  void* p = mmap(nullptr, sz, PROT_READ | PROT_WRITE,
+                 MAP_SHARED | MAP_ANONYMOUS, -1, 0);
   ASSERT_NE(p, MAP_FAILED);
   Ring r = Ring::Format(p, 16);
   pid_t pid = fork();
