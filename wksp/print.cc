@@ -121,6 +121,22 @@ void PrintAllocs(FILE* out, std::vector<format::Alloc> allocs,
   absl::FPrintF(out, "\t%20u bytes free\n", p.data_max - used);
 }
 
+// The allocation records after a v1 header, data skipped.
+absl::Status ReadV1Allocs(int fd, io::BufferedReader& r,
+                          const internal::V1Header& h,
+                          std::vector<format::Alloc>* allocs) {
+  WK_ASSIGN_OR_RETURN(uint64_t file_sz, io::FileSize(fd));
+  for (uint64_t prev_hi = 0;;) {
+    format::Alloc a;
+    WK_ASSIGN_OR_RETURN(bool more, internal::ReadV1Record(r, h, prev_hi, &a));
+    if (!more) break;
+    WK_RETURN_IF_ERROR(internal::SkipV1Data(r, a, file_sz));
+    allocs->push_back(a);
+    prev_hi = a.hi;
+  }
+  return absl::OkStatus();
+}
+
 absl::Status PrintV1(int fd, const Preview& p, int verbose, FILE* out) {
   constexpr size_t kBufSz = size_t{1} << 20;
   auto buf = std::make_unique<uint8_t[]>(kBufSz);
@@ -134,18 +150,20 @@ absl::Status PrintV1(int fd, const Preview& p, int verbose, FILE* out) {
     PrintText(out, "uinfo", h.info.uinfo);
   }
   if (verbose < 3) return absl::OkStatus();
-  WK_ASSIGN_OR_RETURN(uint64_t file_sz, io::FileSize(fd));
   std::vector<format::Alloc> allocs;
-  for (uint64_t prev_hi = 0;;) {
-    format::Alloc a;
-    WK_ASSIGN_OR_RETURN(bool more, internal::ReadV1Record(r, h, prev_hi, &a));
-    if (!more) break;
-    WK_RETURN_IF_ERROR(internal::SkipV1Data(r, a, file_sz));
-    allocs.push_back(a);
-    prev_hi = a.hi;
-  }
+  WK_RETURN_IF_ERROR(ReadV1Allocs(fd, r, h, &allocs));
   PrintAllocs(out, std::move(allocs), p, verbose);
   return absl::OkStatus();
+}
+
+absl::Status AllocsV1(int fd, std::vector<format::Alloc>* allocs) {
+  constexpr size_t kBufSz = size_t{1} << 20;
+  auto buf = std::make_unique<uint8_t[]>(kBufSz);
+  WK_RETURN_IF_ERROR(io::Seek(fd, svw::kMaxWidth, io::Whence::kSet).status());
+  io::BufferedReader r(fd, std::span(buf.get(), kBufSz), svw::kMaxWidth);
+  internal::V1Header h;
+  WK_RETURN_IF_ERROR(internal::ReadV1Header(r, &h));
+  return ReadV1Allocs(fd, r, h, allocs);
 }
 
 absl::Status PrintV2(int fd, const Preview& p, int verbose, FILE* out) {
@@ -213,6 +231,32 @@ absl::Status PrintCheckpt(const std::string& path, int verbose, FILE* out) {
   absl::Status st = p.style == 1 ? PrintV1(fd.get(), p, verbose, out)
                                  : PrintV2(fd.get(), p, verbose, out);
   return Annotate(st, absl::StrFormat("checkpt-query %s", path));
+}
+
+absl::StatusOr<std::vector<PartitionInfo>> CheckptAllocations(
+    const std::string& path) {
+  WK_ASSIGN_OR_RETURN(Preview p, PreviewCheckpt(path));
+  WK_ASSIGN_OR_RETURN(io::Fd fd, io::OpenRead(path));
+  std::vector<format::Alloc> allocs;
+  absl::Status st;
+  if (p.style == 1) {
+    st = AllocsV1(fd.get(), &allocs);
+  } else {
+    absl::StatusOr<io::Mapping> map = io::MapFileReadOnly(fd.get());
+    st = map.status();
+    if (st.ok()) {
+      internal::V2Scan scan;
+      st = internal::ScanV2(map->span(), 1, nullptr, false, &scan);
+      allocs = std::move(scan.allocs);
+    }
+  }
+  WK_RETURN_IF_ERROR(Annotate(st, absl::StrFormat("checkpt-query %s", path)));
+  std::sort(allocs.begin(), allocs.end(),
+            [](const auto& a, const auto& b) { return a.lo < b.lo; });
+  std::vector<PartitionInfo> out;
+  out.reserve(allocs.size());
+  for (const auto& a : allocs) out.push_back({a.lo, a.hi, a.tag});
+  return out;
 }
 
 }  // namespace wk::wksp

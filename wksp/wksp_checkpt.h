@@ -45,6 +45,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -104,6 +105,12 @@ absl::StatusOr<Preview> PreviewCheckpt(const std::string& path);
 // cgroups); 4 adds one line per allocation. Levels 3 and 4 read the whole
 // file and check its structure.
 absl::Status PrintCheckpt(const std::string& path, int verbose, FILE* out);
+
+// The allocations stored in the checkpoint at `path`, ascending by gaddr.
+// Reads the whole file and checks its structure, as PrintCheckpt does at
+// verbose 3 (for tools that want the list as data, e.g. JSON output).
+absl::StatusOr<std::vector<PartitionInfo>> CheckptAllocations(
+    const std::string& path);
 
 }  // namespace wk::wksp
 

@@ -1,0 +1,67 @@
+#include "apps/parse.h"
+
+#include "gtest/gtest.h"
+
+namespace wk::apps {
+namespace {
+
+TEST(ParseTest, Numbers) {
+  EXPECT_EQ(*ParseU64("0", "x"), 0u);
+  EXPECT_EQ(*ParseU64("0x1F", "x"), 31u);
+  EXPECT_EQ(*ParseU64("18446744073709551615", "x"), UINT64_MAX);
+  for (const char* bad : {"", "-1", "18446744073709551616", "1x", "0x", "1 "}) {
+    auto r = ParseU64(bad, "align");
+    ASSERT_FALSE(r.ok()) << bad;
+    EXPECT_NE(r.status().message().find("bad align"), std::string::npos);
+  }
+  EXPECT_EQ(*ParseRange("255", "c", 0, 255), 255u);
+  EXPECT_FALSE(ParseRange("256", "c", 0, 255).ok());
+  EXPECT_FALSE(ParseRange("0", "tag", 1, 9).ok());
+}
+
+TEST(ParseTest, Sizes) {
+  EXPECT_EQ(*ParseSize("4096", "sz"), 4096u);
+  EXPECT_EQ(*ParseSize("64K", "sz"), 65536u);
+  EXPECT_EQ(*ParseSize("3m", "sz"), 3u << 20);
+  EXPECT_EQ(*ParseSize("4G", "sz"), uint64_t{4} << 30);
+  EXPECT_EQ(*ParseSize("2T", "sz"), uint64_t{2} << 40);
+  EXPECT_EQ(*ParseSize("16777215T", "sz"), uint64_t{16777215} << 40);
+  for (const char* bad : {"", "K", "1.5G", "16777216T", "4X", "0x10", "-1K"}) {
+    EXPECT_FALSE(ParseSize(bad, "sz").ok()) << bad;
+  }
+  EXPECT_TRUE(HasSizeSuffix("80M"));
+  EXPECT_FALSE(HasSizeSuffix("80"));
+  EXPECT_FALSE(HasSizeSuffix(""));
+}
+
+TEST(ParseTest, ModesSeedsPages) {
+  EXPECT_EQ(*ParseMode("600"), 0600u);
+  EXPECT_EQ(*ParseMode("0644"), 0644u);
+  EXPECT_FALSE(ParseMode("8").ok());
+  EXPECT_FALSE(ParseMode("1000").ok());
+  EXPECT_FALSE(ParseMode("").ok());
+  EXPECT_FALSE(ParseSeed("-").value().has_value());
+  EXPECT_EQ(*ParseSeed("4294967295").value(), UINT32_MAX);
+  EXPECT_FALSE(ParseSeed("4294967296").ok());
+  EXPECT_FALSE(ParseSeed("--").ok());
+  EXPECT_EQ(*ParsePageSizeArg("normal"), wksp::PageSize::kNormal);
+  EXPECT_EQ(*ParsePageSizeArg("4K"), wksp::PageSize::kNormal);
+  EXPECT_EQ(*ParsePageSizeArg("Huge"), wksp::PageSize::kHuge);
+  EXPECT_EQ(*ParsePageSizeArg("2m"), wksp::PageSize::kHuge);
+  EXPECT_EQ(*ParsePageSizeArg("gigantic"), wksp::PageSize::kGigantic);
+  EXPECT_EQ(*ParsePageSizeArg("1G"), wksp::PageSize::kGigantic);
+  EXPECT_FALSE(ParsePageSizeArg("large").ok());
+}
+
+TEST(ParseTest, CpuSeq) {
+  EXPECT_EQ(*ParseCpuSeq("0"), std::vector<int>{0});
+  EXPECT_EQ(*ParseCpuSeq("2-4,8"), (std::vector<int>{2, 3, 4, 8}));
+  EXPECT_EQ(*ParseCpuSeq("5,1"), (std::vector<int>{5, 1}));
+  for (const char* bad :
+       {"", ",", "1,", "3-1", "1-", "-1", "a", "65536", "1-2-3"}) {
+    EXPECT_FALSE(ParseCpuSeq(bad).ok()) << bad;
+  }
+}
+
+}  // namespace
+}  // namespace wk::apps

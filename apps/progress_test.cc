@@ -1,0 +1,82 @@
+#include "apps/progress.h"
+
+#include <cstdio>
+#include <string>
+
+#include "gtest/gtest.h"
+
+namespace wk::apps {
+namespace {
+
+// Captures what a Progress writes.
+struct Capture {
+  char* buf = nullptr;
+  size_t len = 0;
+  FILE* f = open_memstream(&buf, &len);
+  ~Capture() {
+    if (f) std::fclose(f);
+    free(buf);
+  }
+  std::string Text() {
+    std::fflush(f);
+    return std::string(buf, len);
+  }
+};
+
+TEST(ProgressTest, NotATerminalPrintsOnlyTheSummary) {
+  Capture c;
+  int64_t now = 0;
+  Progress p("checkpt w", c.f, false, [&] { return now; });
+  auto fn = p.Callback();
+  for (int i = 1; i <= 10; ++i) {
+    now += 100'000'000;
+    fn(static_cast<uint64_t>(i) * 100, 1000);
+  }
+  EXPECT_EQ(c.Text(), "");
+  now = 2'000'000'000;
+  p.Finish(4'000'000'000);
+  EXPECT_EQ(c.Text(), "checkpt w: 4000000000 bytes in 2.000 s (2.00 GB/s)\n");
+}
+
+TEST(ProgressTest, TerminalRedrawsAtMostTenTimesASecond) {
+  Capture c;
+  int64_t now = 0;
+  Progress p("restore w", c.f, true, [&] { return now; });
+  // 1000 updates over 1 s: about 10 redraws, plus the final one.
+  for (int i = 1; i <= 1000; ++i) {
+    now += 1'000'000;
+    p.Update(static_cast<uint64_t>(i) << 20, uint64_t{1000} << 20);
+  }
+  p.Finish();
+  std::string t = c.Text();
+  size_t redraws = 0;
+  for (char ch : t) redraws += ch == '\r';
+  EXPECT_GE(redraws, 10u);
+  EXPECT_LE(redraws, 13u);
+  EXPECT_NE(t.find("100%"), std::string::npos);
+  EXPECT_NE(t.find("ETA"), std::string::npos);
+  EXPECT_NE(t.find("MiB/s"), std::string::npos);
+  EXPECT_NE(t.find("\nrestore w: 1048576000 bytes in 1.000 s (1.05 GB/s)\n"),
+            std::string::npos);
+}
+
+TEST(ProgressTest, UnknownTotalHasNoBar) {
+  Capture c;
+  int64_t now = 0;
+  Progress p("restore w", c.f, true, [&] { return now; });
+  now = 500'000'000;
+  p.Update(1 << 20, 0);
+  std::string t = c.Text();
+  EXPECT_EQ(t.find('['), std::string::npos);
+  EXPECT_NE(t.find("1.0 MiB"), std::string::npos);
+  EXPECT_NE(t.find("2.0 MiB/s"), std::string::npos);
+}
+
+TEST(ProgressTest, HumanBytes) {
+  EXPECT_EQ(HumanBytes(512), "512 B");
+  EXPECT_EQ(HumanBytes(1536), "1.5 KiB");
+  EXPECT_EQ(HumanBytes(3.0 * (1 << 30)), "3.0 GiB");
+}
+
+}  // namespace
+}  // namespace wk::apps
