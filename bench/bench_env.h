@@ -31,13 +31,12 @@ inline uint64_t SizeFromEnv(const char* var, uint64_t full, uint64_t quick) {
     errno = 0;
     char* end = nullptr;
     unsigned long long n = std::strtoull(v, &end, 10);
-    int shift = 0;
-    switch (*end) {
-      case 'K': case 'k': shift = 10; ++end; break;
-      case 'M': case 'm': shift = 20; ++end; break;
-      case 'G': case 'g': shift = 30; ++end; break;
-      default: break;
-    }
+    const char unit = static_cast<char>(*end | 0x20);  // lower case
+    const int shift = unit == 'k'   ? 10
+                      : unit == 'm' ? 20
+                      : unit == 'g' ? 30
+                                    : 0;
+    if (shift != 0) ++end;
     if (errno == 0 && *end == '\0' && n > 0 && n <= (~0ull >> shift)) {
       return static_cast<uint64_t>(n) << shift;
     }
