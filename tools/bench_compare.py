@@ -12,8 +12,16 @@ counter named x_* or "ratio", e.g. x_memcpy: its throughput over memcpy
 measured in the same process); for a byte throughput with none, "m1" is its
 ratio to ceilings_bench's 1-thread memcpy of the same run.
 
-Against a baseline, a benchmark regresses when new/baseline (of the medians
-of throughput, or of 1/time) falls below 1 - threshold, where
+Against a baseline, each benchmark is judged on a ratio that cancels the
+machine's speed and load as far as the run allows (--judge ratio, default):
+its own ceiling counter when it has one (the first x_* counter, else
+"ratio"); else, for a byte throughput, its throughput over the same run's
+1-thread memcpy ceiling (m1); else (a time-only benchmark) its raw
+throughput, 1/time. The ceilings themselves (ceilings_bench) measure the
+machine, not our code: they are shown but not judged. --judge throughput
+judges raw throughput everywhere. The judged quantity regresses when
+new/baseline (of the medians over the repetitions) falls below
+1 - threshold, where
   threshold = max(--min-threshold, --sigmas * (relMAD(base) + relMAD(new)))
 and relMAD is the repetitions' median absolute deviation over their median:
 noisier measurements get a wider band. A benchmark that reported an error is
@@ -70,6 +78,21 @@ class Bench:
         t = statistics.median(self.throughputs())
         return f"{1.0 / t:.4g} ns" if t > 0 else "-"
 
+    def judged(self, how, memcpy1):
+        """(label, per-repetition values) of the quantity to judge."""
+        if how == "ratio":
+            counters = [k for k in self.ceiling_counters() if k.startswith("x_")]
+            counters += [k for k in self.ceiling_counters() if k == "ratio"]
+            for k in counters:
+                # With interleaved repetitions a counter can be missing from
+                # the first ones (its reference had not run yet).
+                vals = self.values(k)
+                if vals:
+                    return k, vals
+            if memcpy1 and self.kind() == "bytes_per_second":
+                return "m1", [v / memcpy1 for v in self.throughputs()]
+        return "tput", self.throughputs()
+
     def ceiling_counters(self):
         keys = sorted({k for r in self.runs for k in r
                        if k.startswith("x_") or k == "ratio"})
@@ -116,6 +139,12 @@ def rel_mad(values):
     return statistics.median(abs(v - m) for v in values) / m
 
 
+def find_memcpy1(benches):
+    return next((statistics.median(b.values("bytes_per_second"))
+                 for n, b in benches.items()
+                 if MEMCPY_1.match(n) and b.values("bytes_per_second")), None)
+
+
 def describe(ctx):
     cores = ctx.get("nproc") or ctx.get("num_cpus", "?")
     parts = [f"{cores} cores", ctx.get("cpu_model", "cpu ?")]
@@ -153,6 +182,10 @@ def main():
                     help="smallest relative drop reported as a regression")
     ap.add_argument("--sigmas", type=float, default=3.0,
                     help="how many relative MADs of noise to tolerate")
+    ap.add_argument("--judge", choices=("ratio", "throughput"),
+                    default="ratio",
+                    help="judge ceiling-normalized figures (default) or raw "
+                         "throughput")
     args = ap.parse_args()
     if len(args.files) > 2:
         ap.error("give one file (a run) or two (baseline, run)")
@@ -174,10 +207,10 @@ def main():
         if (str(bc), base_ctx.get("cpu_model")) != (str(nc), new_ctx.get("cpu_model")):
             print("WARNING: baseline comes from another machine: ratios to it "
                   "mean little; compare the ceiling ratios instead")
-    memcpy1 = next((statistics.median(b.values("bytes_per_second"))
-                    for n, b in new.items()
-                    if MEMCPY_1.match(n) and b.values("bytes_per_second")),
-                   None)
+    memcpy1 = find_memcpy1(new)
+    base_memcpy1 = find_memcpy1(base) if base is not None else None
+    if base is not None and args.judge == "ratio" and not (memcpy1 and base_memcpy1):
+        memcpy1 = base_memcpy1 = None  # m1 needs the ceiling on both sides
 
     rows = []
     counts = {"compared": 0, "REGRESSION": 0, "faster": 0, "ERROR": 0}
@@ -191,14 +224,21 @@ def main():
             ob = base.get(name)
             if ob is None or not ob.runs:
                 row[5] = "new"
-            else:
+            elif args.judge == "ratio" and name.startswith("ceilings_bench/"):
                 bm = statistics.median(ob.throughputs())
-                nm = statistics.median(b.throughputs())
+                if bm > 0:
+                    row[3:] = [f"{statistics.median(b.throughputs()) / bm:.3f}",
+                               "", "machine (not judged)"]
+            else:
+                label, nv = b.judged(args.judge, memcpy1)
+                blabel, bv = ob.judged(args.judge, base_memcpy1)
+                if blabel != label:  # counters differ: fall back to raw
+                    label, nv, bv = "tput", b.throughputs(), ob.throughputs()
+                bm, nm = statistics.median(bv), statistics.median(nv)
                 if bm > 0:
                     ratio = nm / bm
                     thr = max(args.min_threshold,
-                              args.sigmas * (rel_mad(ob.throughputs()) +
-                                             rel_mad(b.throughputs())))
+                              args.sigmas * (rel_mad(bv) + rel_mad(nv)))
                     verdict = "ok"
                     if ratio < 1 - thr:
                         verdict = "REGRESSION"
@@ -207,7 +247,7 @@ def main():
                     counts["compared"] += 1
                     if verdict != "ok":
                         counts[verdict] += 1
-                    row[3:] = [f"{ratio:.3f}", f"{thr:.3f}", verdict]
+                    row[3:] = [f"{ratio:.3f} {label}", f"{thr:.3f}", verdict]
         rows.append(row)
     if base is not None:
         for name in base:
@@ -231,6 +271,9 @@ def main():
     print(", ".join(summary))
     if any(r[2].startswith("m1") for r in rows):
         print("m1 = figure / ceilings_bench memcpy (1 thread) of this run")
+    if base is not None:
+        print("vs base: new/baseline of the judged quantity (x_*/ratio: the "
+              "benchmark's ceiling counter; m1; tput: raw throughput)")
     return 1 if counts["REGRESSION"] or counts["ERROR"] else 0
 
 

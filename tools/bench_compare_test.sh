@@ -10,14 +10,16 @@ merge="$tools/bench_merge.py"
 dir="${TEST_TMPDIR}"
 fail() { echo "FAIL: $*"; exit 1; }
 
-mk() {  # mk FILE BPS... : one benchmark BM_X with these repetitions
+mk() {  # mk FILE BPS... : one benchmark BM_X with these repetitions; its
+  # x_memcpy counter follows the throughput (a 200e9 B/s ceiling) unless
+  # XM is set (a fixed ratio: the machine, not the code, changed speed).
   local f=$1; shift
   { echo '{"context":{"num_cpus":2},"benchmarks":['
     local first=1
     for v in "$@"; do
       [[ $first -eq 1 ]] || echo ','
       first=0
-      echo "{\"name\":\"BM_X/repeats:3\",\"run_name\":\"BM_X\",\"run_type\":\"iteration\",\"bytes_per_second\":$v,\"x_memcpy\":0.5,\"real_time\":1}"
+      echo "{\"name\":\"BM_X/repeats:3\",\"run_name\":\"BM_X\",\"run_type\":\"iteration\",\"bytes_per_second\":$v,\"x_memcpy\":${XM:-$(python3 -c "print($v / 200e9)")},\"real_time\":1}"
     done
     echo ',{"name":"BM_X_median","run_name":"BM_X","run_type":"aggregate","aggregate_name":"median","bytes_per_second":1}'
     echo ']}'; } > "$f"
@@ -56,6 +58,17 @@ grep -q "REGRESSION" "$dir/out2" || fail "no REGRESSION line"
 python3 "$compare" "$dir/noisy_base.json" "$dir/noisy_new.json" > "$dir/out3" || fail "noise flagged"
 grep -q "0 regressed" "$dir/out3" || fail "noise: $(cat "$dir/out3")"
 
+# The whole machine 30% slower, the ratio to its ceiling unchanged: judged on
+# the ratio (default) that is no regression; judged on raw throughput it is.
+XM=0.5 mk "$dir/ratio_base.json" 100e9 101e9 99e9
+XM=0.5 mk "$dir/ratio_slowmachine.json" 70e9 71e9 69e9
+python3 "$compare" "$dir/ratio_base.json" "$dir/ratio_slowmachine.json" > "$dir/out8" ||
+  fail "a slower machine was judged a regression: $(cat "$dir/out8")"
+grep -q "1.000 x_memcpy" "$dir/out8" || fail "not judged on x_memcpy: $(cat "$dir/out8")"
+if python3 "$compare" --judge throughput "$dir/ratio_base.json" "$dir/ratio_slowmachine.json" > /dev/null; then
+  fail "--judge throughput missed a 30% drop"
+fi
+
 # A time-only benchmark: 2x the time is a regression, 0.5x is faster.
 mk_time "$dir/t_base.json" 10 10 10
 mk_time "$dir/t_slow.json" 20 20 20
@@ -88,11 +101,22 @@ set -e
 mkdir -p "$dir/m1" "$dir/m2"
 cp "$dir/base.json" "$dir/m1/a_bench.json"; cp "$dir/t_base.json" "$dir/m1/b_bench.json"
 cp "$dir/slow.json" "$dir/m2/a_bench.json"; cp "$dir/t_base.json" "$dir/m2/b_bench.json"
+cat > "$dir/m1/ceilings_bench.json" <<'JSON'
+{"context":{},"benchmarks":[{"name":"BM_Memcpy/1/iterations:1/manual_time","run_name":"BM_Memcpy/1/iterations:1/manual_time","run_type":"iteration","bytes_per_second":10e9,"real_time":1}]}
+JSON
+sed 's/10e9/5e9/' "$dir/m1/ceilings_bench.json" > "$dir/m2/ceilings_bench.json"
+# c_bench has no ceiling counter: judged on m1, its ratio to the run's memcpy.
+cat > "$dir/m1/c_bench.json" <<'JSON'
+{"context":{},"benchmarks":[{"name":"BM_C","run_name":"BM_C","run_type":"iteration","bytes_per_second":4e9,"real_time":1}]}
+JSON
+sed 's/4e9/2e9/' "$dir/m1/c_bench.json" > "$dir/m2/c_bench.json"
 python3 "$merge" --out "$dir/m1.json" --set nproc=2 --set cpu_model=TestCPU \
-  "$dir/m1/a_bench.json" "$dir/m1/b_bench.json" "$dir/m1/gone_bench.json" 2> "$dir/merge_err"
+  "$dir/m1/ceilings_bench.json" "$dir/m1/a_bench.json" "$dir/m1/b_bench.json" \
+  "$dir/m1/c_bench.json" "$dir/m1/gone_bench.json" 2> "$dir/merge_err"
 grep -q "gone_bench" "$dir/merge_err" || fail "missing input not reported"
 python3 "$merge" --out "$dir/m2.json" --set nproc=2 --set cpu_model=TestCPU \
-  "$dir/m2/a_bench.json" "$dir/m2/b_bench.json"
+  "$dir/m2/ceilings_bench.json" "$dir/m2/a_bench.json" "$dir/m2/b_bench.json" \
+  "$dir/m2/c_bench.json"
 python3 - "$dir/m1.json" <<'PY' || fail "merged JSON is wrong"
 import json, sys
 d = json.load(open(sys.argv[1]))
@@ -100,7 +124,7 @@ names = {b["name"] for b in d["benchmarks"]}
 assert "a_bench/BM_X/repeats:3" in names and "b_bench/BM_T" in names, names
 assert d["context"]["nproc"] == "2" and d["context"]["cpu_model"] == "TestCPU"
 assert d["context"]["missing"] == ["gone_bench"]
-assert set(d["context"]["binaries"]) == {"a_bench", "b_bench"}
+assert set(d["context"]["binaries"]) == {"ceilings_bench", "a_bench", "b_bench", "c_bench"}
 PY
 if python3 "$compare" "$dir/m1.json" "$dir/m2.json" > "$dir/out7"; then
   fail "merged slowdown not flagged"
@@ -108,6 +132,9 @@ fi
 grep -q "a_bench/BM_X .*REGRESSION" "$dir/out7" || fail "merged: $(cat "$dir/out7")"
 grep -q "b_bench/BM_T .*ok" "$dir/out7" || fail "merged: $(cat "$dir/out7")"
 grep -q "2 cores, TestCPU" "$dir/out7" || fail "machine not described"
+# The ceiling halved: shown, not judged; c_bench halved with it: m1 unchanged.
+grep -q "ceilings_bench/BM_Memcpy/1 .*0.500 .*not judged" "$dir/out7" || fail "ceiling judged: $(cat "$dir/out7")"
+grep -q "c_bench/BM_C .*1.000 m1 .*ok" "$dir/out7" || fail "m1: $(cat "$dir/out7")"
 if python3 "$merge" --out "$dir/none.json" "$dir/nonexistent.json" 2> /dev/null; then
   fail "merging nothing succeeded"
 fi
