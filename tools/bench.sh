@@ -18,7 +18,8 @@
 #   --baseline FILE  compare against FILE (default bench/baseline/<mode>.json
 #                    when it exists); "none" prints the table only.
 #   --filter REGEX   passed as --benchmark_filter to every binary.
-#   --bins REGEX     run only the binaries whose name matches (e.g. checkpt).
+#   --bins REGEX     run only the binaries whose target matches (e.g. checkpt),
+#                    plus the ceilings.
 #   --benchmark_*    any other google-benchmark flag, passed to every binary
 #                    after ours, so it wins (e.g. --benchmark_repetitions=9).
 # Environment: BAZEL (default ./bazelw), BAZEL_FLAGS (extra build flags).
@@ -82,7 +83,9 @@ start=$(date +%s)
 mapfile -t targets < <("$bazel" query --noshow_progress \
   'filter("_bench$", kind("cc_binary", //...))' 2>/dev/null | sort)
 if [[ -n $bins ]]; then
-  mapfile -t targets < <(printf '%s\n' "${targets[@]}" | grep -E -- "$bins" || true)
+  # The ceilings always run: the other figures are judged against them.
+  mapfile -t targets < <(printf '%s\n' "${targets[@]}" |
+    grep -E -- "$bins|^//bench:ceilings_bench$" || true)
 fi
 if ((${#targets[@]} == 0)); then
   echo "bench.sh: no benchmark binary found (query or --bins matched none)" >&2

@@ -18,7 +18,8 @@ its own ceiling counter when it has one (the first x_* counter, else
 "ratio"); else, for a byte throughput, its throughput over the same run's
 1-thread memcpy ceiling (m1); else (a time-only benchmark) its raw
 throughput, 1/time. The ceilings themselves (ceilings_bench) measure the
-machine, not our code: they are shown but not judged. --judge throughput
+machine, not our code: they (and any benchmark labelled "ceiling" with
+state.SetLabel) are shown but not judged. --judge throughput
 judges raw throughput everywhere. The judged quantity regresses when
 new/baseline (of the medians over the repetitions) falls below
 1 - threshold, where
@@ -77,6 +78,11 @@ class Bench:
             return f"{statistics.median(self.values(k)) / 1e6:.3f} M/s"
         t = statistics.median(self.throughputs())
         return f"{1.0 / t:.4g} ns" if t > 0 else "-"
+
+    def is_ceiling(self):
+        """ceilings_bench, or a benchmark labelled "ceiling" (SetLabel)."""
+        return (self.name.startswith("ceilings_bench/") or
+                any(r.get("label") == "ceiling" for r in self.runs))
 
     def judged(self, how, memcpy1):
         """(label, per-repetition values) of the quantity to judge."""
@@ -162,7 +168,7 @@ def short(name):
 
 
 def ceiling_text(bench, memcpy1):
-    if bench.name.startswith("ceilings_bench/"):
+    if bench.is_ceiling():
         return "(ceiling)"
     counters = bench.ceiling_counters()
     if counters:
@@ -224,7 +230,7 @@ def main():
             ob = base.get(name)
             if ob is None or not ob.runs:
                 row[5] = "new"
-            elif args.judge == "ratio" and name.startswith("ceilings_bench/"):
+            elif args.judge == "ratio" and b.is_ceiling():
                 bm = statistics.median(ob.throughputs())
                 if bm > 0:
                     row[3:] = [f"{statistics.median(b.throughputs()) / bm:.3f}",

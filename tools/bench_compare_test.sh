@@ -132,6 +132,13 @@ fi
 grep -q "a_bench/BM_X .*REGRESSION" "$dir/out7" || fail "merged: $(cat "$dir/out7")"
 grep -q "b_bench/BM_T .*ok" "$dir/out7" || fail "merged: $(cat "$dir/out7")"
 grep -q "2 cores, TestCPU" "$dir/out7" || fail "machine not described"
+# A benchmark labelled "ceiling" is not judged either.
+cat > "$dir/lab_base.json" <<'JSON'
+{"context":{},"benchmarks":[{"name":"BM_L","run_name":"BM_L","run_type":"iteration","bytes_per_second":4e9,"real_time":1,"label":"ceiling"}]}
+JSON
+sed 's/4e9/1e9/' "$dir/lab_base.json" > "$dir/lab_new.json"
+python3 "$compare" "$dir/lab_base.json" "$dir/lab_new.json" > "$dir/out9" || fail "labelled ceiling judged"
+grep -q "not judged" "$dir/out9" || fail "label: $(cat "$dir/out9")"
 # The ceiling halved: shown, not judged; c_bench halved with it: m1 unchanged.
 grep -q "ceilings_bench/BM_Memcpy/1 .*0.500 .*not judged" "$dir/out7" || fail "ceiling judged: $(cat "$dir/out7")"
 grep -q "c_bench/BM_C .*1.000 m1 .*ok" "$dir/out7" || fail "m1: $(cat "$dir/out7")"
