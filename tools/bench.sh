@@ -54,11 +54,11 @@ done
 if [[ $mode == quick ]]; then
   flags=(--benchmark_repetitions=3 --benchmark_min_time=0.05)
   export BENCH_QUICK=1
-  : "${min_threshold:=0.20}"
+  : "${min_threshold:=0.30}"
 else
   flags=(--benchmark_repetitions=5)
   export BENCH_QUICK=0
-  : "${min_threshold:=0.10}"
+  : "${min_threshold:=0.15}"
 fi
 flags+=(--benchmark_display_aggregates_only=true --benchmark_enable_random_interleaving=true)
 [[ -n $filter ]] && flags+=("--benchmark_filter=$filter")
