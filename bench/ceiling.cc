@@ -61,6 +61,11 @@ std::vector<uint8_t> Workload(uint64_t bytes) {
 
 }  // namespace
 
+void ForgetCeilings() {
+  std::lock_guard<std::mutex> lock(mu);
+  cache.clear();
+}
+
 double MemcpyBytesPerSecond(uint64_t bytes, size_t threads) {
   return Cached(0, bytes, threads, [&] {
     std::vector<uint8_t> src(bytes, 1), dst(bytes, 2);
@@ -100,14 +105,15 @@ double Lz4DecompressBytesPerSecond(uint64_t bytes, size_t threads) {
     std::vector<std::vector<std::vector<char>>> blocks(threads);
     LZ4_stream_t* stream = LZ4_createStream();
     for (size_t t = 0; t < threads; ++t) {
-      uint64_t lo = std::min(bytes, t * share), hi = std::min(bytes, lo + share);
+      uint64_t lo = std::min(bytes, t * share),
+               hi = std::min(bytes, lo + share);
       LZ4_resetStream_fast(stream);
       for (uint64_t o = lo; o < hi; o += kChunk) {
         int n = static_cast<int>(std::min(kChunk, hi - o));
         std::vector<char> b(LZ4_compressBound(n));
         int c = LZ4_compress_fast_continue(
-            stream, reinterpret_cast<const char*>(src.data() + o), b.data(),
-            n, static_cast<int>(b.size()), 1);
+            stream, reinterpret_cast<const char*>(src.data() + o), b.data(), n,
+            static_cast<int>(b.size()), 1);
         b.resize(c);
         blocks[t].push_back(std::move(b));
       }
@@ -120,9 +126,9 @@ double Lz4DecompressBytesPerSecond(uint64_t bytes, size_t threads) {
       size_t k = 0;
       for (uint64_t o = lo; o < hi; o += kChunk, ++k) {
         int n = static_cast<int>(std::min(kChunk, hi - o));
-        LZ4_decompress_safe_continue(
-            &dec, blocks[t][k].data(), reinterpret_cast<char*>(dst.data() + o),
-            static_cast<int>(blocks[t][k].size()), n);
+        LZ4_decompress_safe_continue(&dec, blocks[t][k].data(),
+                                     reinterpret_cast<char*>(dst.data() + o),
+                                     static_cast<int>(blocks[t][k].size()), n);
       }
     });
   });

@@ -8,8 +8,8 @@
 // bytes; "x_memcpy" is the ratio to memcpy of the same amount with the same
 // thread count, measured in the same process.
 //
-// BENCH_QUICK=1 shrinks the workload to 256 MiB allocated in a 512 MiB
-// region, for CI-sized runs.
+// BENCH_QUICK=1 shrinks the workload to 256 MiB allocated, for CI-sized
+// runs; WKSP_BENCH_BYTES=<size> (e.g. 1G) sets it explicitly.
 #include <sys/stat.h>
 #include <fcntl.h>
 #include <unistd.h>
@@ -22,6 +22,7 @@
 #include <thread>
 
 #include "absl/strings/str_format.h"
+#include "bench/bench_env.h"
 #include "bench/ceiling.h"
 #include "bench/workload.h"
 #include "benchmark/benchmark.h"
@@ -41,16 +42,15 @@ struct Workload {
   uint64_t alloc_cnt = 0;
 };
 
-bool Quick() {
-  const char* q = std::getenv("BENCH_QUICK");
-  return q && *q && *q != '0';
-}
+bool Quick() { return QuickMode(); }
 
 Workload& Get() {
   static Workload* wl = [] {
     auto* wl = new Workload;
-    const uint64_t data_max = Quick() ? (512ull << 20) : (4ull << 30);
-    const uint64_t target = Quick() ? (256ull << 20) : (3ull << 30);
+    // Allocated bytes; the data region is 4/3 of it (4 GiB for 3 GiB).
+    const uint64_t target =
+        SizeFromEnv("WKSP_BENCH_BYTES", 3ull << 30, 256ull << 20);
+    const uint64_t data_max = target / 3 * 4 + (16ull << 20);
     auto w = wksp::Wksp::CreateAnonymous("bench", 65536, data_max);
     if (!w.ok()) {
       std::fprintf(stderr, "wksp_checkpt_bench: %s\n",
