@@ -285,18 +285,32 @@ absl::Status ReaderState::Buf(void* buf, uint64_t n, uint64_t max, bool meta) {
   return style == kRaw ? Raw(p, n) : Lz4(p, n, meta);
 }
 
-absl::StatusOr<Reader> Reader::Stream(int fd, std::span<uint8_t> rbuf) {
-  if (fd < 0) [[unlikely]]
-    return Inval(absl::StrFormat("bad fd %d", fd));
+namespace {
+
+// State for the two modes that read ahead into the caller's rbuf.
+absl::StatusOr<std::unique_ptr<ReaderState>> NewBufferedState(
+    std::span<uint8_t> rbuf) {
   if (rbuf.size() < kRbufMin) [[unlikely]] {
     return Inval(absl::StrFormat("read buffer of %d bytes; at least %d needed",
                                  rbuf.size(), kRbufMin));
   }
   auto s = std::make_unique<ReaderState>();
-  s->fd = fd;
   s->rbuf = rbuf.data();
   s->rbuf_sz = rbuf.size();
   s->sz = kSizeUnknown;
+  return s;
+}
+
+}  // namespace
+
+absl::StatusOr<Reader> Reader::Stream(int fd, std::span<uint8_t> rbuf) {
+  if (fd < 0) [[unlikely]]
+    return Inval(absl::StrFormat("bad fd %d", fd));
+  absl::StatusOr<std::unique_ptr<ReaderState>> st = NewBufferedState(rbuf);
+  if (!st.ok()) [[unlikely]]
+    return st.status();
+  std::unique_ptr<ReaderState> s = std::move(*st);
+  s->fd = fd;
   if (io::IsSeekable(fd)) {
     absl::StatusOr<uint64_t> size = io::FileSize(fd);
     absl::StatusOr<uint64_t> at = io::Seek(fd, 0, io::Whence::kCur);
@@ -320,16 +334,11 @@ absl::StatusOr<Reader> Reader::Source(SourceFn source,
                                       std::span<uint8_t> rbuf) {
   if (!source) [[unlikely]]
     return Inval("empty source");
-  if (rbuf.size() < kRbufMin) [[unlikely]] {
-    return Inval(absl::StrFormat("read buffer of %d bytes; at least %d needed",
-                                 rbuf.size(), kRbufMin));
-  }
-  auto s = std::make_unique<ReaderState>();
-  s->source = std::move(source);
-  s->rbuf = rbuf.data();
-  s->rbuf_sz = rbuf.size();
-  s->sz = kSizeUnknown;
-  return Reader(std::move(s));
+  absl::StatusOr<std::unique_ptr<ReaderState>> s = NewBufferedState(rbuf);
+  if (!s.ok()) [[unlikely]]
+    return s.status();
+  (*s)->source = std::move(source);
+  return Reader(std::move(*s));
 }
 
 absl::StatusOr<Reader> Reader::Mmio(std::span<const uint8_t> region) {

@@ -223,10 +223,11 @@ absl::StatusOr<std::unique_ptr<WriterState>> NewState(Lz4StreamState start) {
 
 }  // namespace
 
-absl::StatusOr<Writer> Writer::Stream(int fd, std::span<uint8_t> wbuf,
-                                      Lz4StreamState lz4_start) {
-  if (fd < 0) [[unlikely]]
-    return Inval(absl::StrFormat("bad fd %d", fd));
+namespace {
+
+// State for the two modes that stage bytes in the caller's wbuf.
+absl::StatusOr<std::unique_ptr<WriterState>> NewBufferedState(
+    std::span<uint8_t> wbuf, Lz4StreamState lz4_start) {
   if (wbuf.size() < kWbufMin) [[unlikely]] {
     return Inval(absl::StrFormat("write buffer of %d bytes; at least %d needed",
                                  wbuf.size(), kWbufMin));
@@ -234,9 +235,21 @@ absl::StatusOr<Writer> Writer::Stream(int fd, std::span<uint8_t> wbuf,
   auto s = NewState(lz4_start);
   if (!s.ok()) [[unlikely]]
     return s.status();
-  (*s)->fd = fd;
   (*s)->mem = wbuf.data();
   (*s)->mem_sz = wbuf.size();
+  return s;
+}
+
+}  // namespace
+
+absl::StatusOr<Writer> Writer::Stream(int fd, std::span<uint8_t> wbuf,
+                                      Lz4StreamState lz4_start) {
+  if (fd < 0) [[unlikely]]
+    return Inval(absl::StrFormat("bad fd %d", fd));
+  auto s = NewBufferedState(wbuf, lz4_start);
+  if (!s.ok()) [[unlikely]]
+    return s.status();
+  (*s)->fd = fd;
   return Writer(std::move(*s));
 }
 
@@ -244,16 +257,10 @@ absl::StatusOr<Writer> Writer::Sink(SinkFn sink, std::span<uint8_t> wbuf,
                                     Lz4StreamState lz4_start) {
   if (!sink) [[unlikely]]
     return Inval("empty sink");
-  if (wbuf.size() < kWbufMin) [[unlikely]] {
-    return Inval(absl::StrFormat("write buffer of %d bytes; at least %d needed",
-                                 wbuf.size(), kWbufMin));
-  }
-  auto s = NewState(lz4_start);
+  auto s = NewBufferedState(wbuf, lz4_start);
   if (!s.ok()) [[unlikely]]
     return s.status();
   (*s)->sink = std::move(sink);
-  (*s)->mem = wbuf.data();
-  (*s)->mem_sz = wbuf.size();
   return Writer(std::move(*s));
 }
 

@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_format.h"
 #include "util/hash.h"
+#include "wksp/shmem.h"
 
 namespace wk::wksp::format {
 namespace {
@@ -45,16 +46,7 @@ constexpr size_t kInfoSzOff = 72;  // sz_app; the others follow
 
 }  // namespace
 
-bool ValidName(std::string_view name) {
-  if (name.empty() || name.size() >= kNameMax) return false;
-  for (size_t i = 0; i < name.size(); ++i) {
-    char c = name[i];
-    bool alnum = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-                 (c >= '0' && c <= '9');
-    if (!alnum && (i == 0 || (c != '_' && c != '.' && c != '-'))) return false;
-  }
-  return true;
-}
+bool ValidName(std::string_view name) { return ValidateName(name).ok(); }
 
 uint64_t GaddrLo(uint64_t part_max) { return 128 + 64 * part_max; }
 

@@ -46,8 +46,8 @@ inline constexpr uint64_t kPathMax = 4096;
 inline constexpr uint64_t kInfoStrMax = 16384;
 inline constexpr uint64_t kInfoStrTotalMax = 65536;
 
-// True when name is a valid workspace name: 1..39 characters, the first
-// [A-Za-z0-9], the rest [A-Za-z0-9_.-].
+// True when name is a valid workspace name (wksp/shmem.h ValidateName: 1..39
+// characters, the first [A-Za-z0-9], the rest [A-Za-z0-9_.-]).
 bool ValidName(std::string_view name);
 
 // gaddr_lo = 128 + 64 * part_max; OK only when (part_max, data_max) is a
