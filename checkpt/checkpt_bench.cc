@@ -105,7 +105,11 @@ void Measure(benchmark::State& state, const char* name, const char* baseline,
   Rates()[name] = gbs;
   state.counters["GB/s"] = gbs;
   if (baseline && Rates().count(baseline)) {
-    state.counters["ratio"] = gbs / Rates()[baseline];
+    // x_<ceiling>: tools/bench_compare.py judges this ratio, which cancels
+    // out how busy the machine was.
+    state.counters[std::string("x_") + baseline] = gbs / Rates()[baseline];
+  } else if (!baseline) {
+    state.SetLabel("ceiling");  // measures the machine, not our code
   }
   state.SetBytesProcessed(static_cast<int64_t>(kTotal) * state.iterations());
 }
