@@ -31,10 +31,19 @@
 //   - Nothing is ever written outside the target's data region and no input
 //     can make the process crash or allocate without bound.
 // v2/v3 files are memory-mapped and restored by `threads` threads pulling
-// cgroups from a shared queue; descriptors are read in a single pass.
+// cgroups from a shared queue. Descriptors (pipes, stdin) are read in a
+// single pass, with a read-ahead thread; there only the header and info can
+// be checked before the first allocation is written, so most failures of a
+// stream restore reset the workspace. A v1 file (seekable) is pre-scanned.
 //
 // Thread counts: 0 means every CPU this process may use. Any count may
 // write a checkpoint that any other count restores.
+//
+// Memory: bounded whatever the workspace size. A v3 checkpoint with several
+// threads buffers up to one cgroup frame per thread so frames can be
+// compressed ahead of their turn (at most 64 MiB per thread, 512 MiB in
+// all); other paths use a few MiB. A restore holds one 24-byte record per
+// allocation in the checkpoint (at most the target's part_max).
 #ifndef WKSPKIT_WKSP_WKSP_CHECKPT_H_
 #define WKSPKIT_WKSP_WKSP_CHECKPT_H_
 
@@ -53,8 +62,10 @@
 
 namespace wk::wksp {
 
-// Reports progress: bytes of allocation data done so far, of `total`. Called
-// from the thread that called Checkpt/Restore, at most every few MiB.
+// Reports progress: bytes of allocation data done so far, of `total` (0 when
+// not known in advance: restores from a descriptor or of v1). Called
+// between units of work (a cgroup, 64 MiB of v1), from one thread at a time
+// but possibly a worker thread, never concurrently with itself.
 using ProgressFn = std::function<void(uint64_t done, uint64_t total)>;
 
 struct CheckptOptions {
