@@ -82,7 +82,7 @@ absl::StatusOr<std::string> GetString(io::BufferedReader& r, const char* field,
 absl::Status WriteV1(Wksp& wksp, std::span<const format::Alloc> allocs,
                      const format::Info& info, int fd,
                      const CheckptOptions& options) {
-  auto buf = std::make_unique<uint8_t[]>(kBufSz);
+  auto buf = std::make_unique_for_overwrite<uint8_t[]>(kBufSz);
   io::BufferedWriter w(fd, std::span(buf.get(), kBufSz));
   const uint64_t header[] = {
       format::kMagic,  1,
@@ -200,7 +200,7 @@ absl::Status SkipV1Data(io::BufferedReader& r, const format::Alloc& a,
 
 absl::Status RestoreV1(Wksp& wksp, int fd, bool seekable,
                        const RestoreOptions& options) {
-  auto buf = std::make_unique<uint8_t[]>(kBufSz);
+  auto buf = std::make_unique_for_overwrite<uint8_t[]>(kBufSz);
   uint64_t start = 0;
   if (seekable) {
     WK_ASSIGN_OR_RETURN(start, io::Seek(fd, 0, io::Whence::kCur));

@@ -235,7 +235,7 @@ absl::Status WriteV2(Wksp& wksp, std::span<const format::Alloc> allocs,
   ThreadPool pool(threads);
   const size_t wbuf_sz = WbufSize(plan.raw_sz, fsc, threads);
   pool.ExecAll([&](size_t) {
-    auto wbuf = std::make_unique<uint8_t[]>(wbuf_sz);
+    auto wbuf = std::make_unique_for_overwrite<uint8_t[]>(wbuf_sz);
     for (size_t k; (k = next.fetch_add(1)) < segments;) {
       absl::Status st = write_segment(k, std::span(wbuf.get(), wbuf_sz));
       if (!st.ok()) [[unlikely]] out->Fail(st);

@@ -139,7 +139,7 @@ absl::Status ReadV1Allocs(int fd, io::BufferedReader& r,
 
 absl::Status PrintV1(int fd, const Preview& p, int verbose, FILE* out) {
   constexpr size_t kBufSz = size_t{1} << 20;
-  auto buf = std::make_unique<uint8_t[]>(kBufSz);
+  auto buf = std::make_unique_for_overwrite<uint8_t[]>(kBufSz);
   WK_RETURN_IF_ERROR(io::Seek(fd, svw::kMaxWidth, io::Whence::kSet).status());
   io::BufferedReader r(fd, std::span(buf.get(), kBufSz), svw::kMaxWidth);
   internal::V1Header h;
@@ -158,7 +158,7 @@ absl::Status PrintV1(int fd, const Preview& p, int verbose, FILE* out) {
 
 absl::Status AllocsV1(int fd, std::vector<format::Alloc>* allocs) {
   constexpr size_t kBufSz = size_t{1} << 20;
-  auto buf = std::make_unique<uint8_t[]>(kBufSz);
+  auto buf = std::make_unique_for_overwrite<uint8_t[]>(kBufSz);
   WK_RETURN_IF_ERROR(io::Seek(fd, svw::kMaxWidth, io::Whence::kSet).status());
   io::BufferedReader r(fd, std::span(buf.get(), kBufSz), svw::kMaxWidth);
   internal::V1Header h;
