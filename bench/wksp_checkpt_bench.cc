@@ -10,8 +10,8 @@
 //
 // BENCH_QUICK=1 shrinks the workload to 256 MiB allocated, for CI-sized
 // runs; WKSP_BENCH_BYTES=<size> (e.g. 1G) sets it explicitly.
-#include <sys/stat.h>
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cmath>
@@ -19,9 +19,9 @@
 #include <memory>
 #include <random>
 #include <set>
-#include <utility>
 #include <string>
 #include <thread>
+#include <utility>
 
 #include "absl/strings/str_format.h"
 #include "bench/bench_env.h"
@@ -43,7 +43,6 @@ struct Workload {
   uint64_t alloc_bytes = 0;
   uint64_t alloc_cnt = 0;
 };
-
 
 Workload& Get() {
   static Workload* wl = [] {
@@ -137,7 +136,8 @@ void BM_Checkpt(benchmark::State& state) {
     }
     state.PauseTiming();
     struct stat sb;
-    if (stat(path.c_str(), &sb) == 0) file_sz = static_cast<uint64_t>(sb.st_size);
+    if (stat(path.c_str(), &sb) == 0)
+      file_sz = static_cast<uint64_t>(sb.st_size);
     state.ResumeTiming();
   }
   state.counters["file_ratio"] =
@@ -223,13 +223,15 @@ void BM_RestorePipe(benchmark::State& state) {
 // Removes the style's file once its benchmarks are done (files of a full
 // run are several GiB each).
 void BM_Cleanup(benchmark::State& state) {
-  for (auto _ : state) ::unlink(PathFor(static_cast<int>(state.range(0))).c_str());
+  for (auto _ : state)
+    ::unlink(PathFor(static_cast<int>(state.range(0))).c_str());
 }
 
 void Register() {
   size_t cores = ThreadPool::HardwareConcurrency();
   std::vector<int64_t> threads = {1, 2};
-  for (int64_t t = 4; t <= static_cast<int64_t>(cores); t *= 2) threads.push_back(t);
+  for (int64_t t = 4; t <= static_cast<int64_t>(cores); t *= 2)
+    threads.push_back(t);
   for (int style : {1, 2, 3}) {
     for (int64_t t : threads) {
       if (style == 1 && t > 1) continue;  // v1 is serial

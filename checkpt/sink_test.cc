@@ -84,7 +84,8 @@ TEST(Source, ReadsBackAPlan) {
     std::vector<uint8_t> rbuf(kRbufMin);
     auto r = Reader::Source(
         [&](uint8_t* dst, size_t min, size_t max) -> absl::StatusOr<size_t> {
-          size_t want = std::max(min, std::min(max, 1 + (call++ * 7919) % 9000));
+          size_t want =
+              std::max(min, std::min(max, 1 + (call++ * 7919) % 9000));
           size_t n = std::min<size_t>(want, limit - pos);
           std::memcpy(dst, region.data() + pos, n);
           pos += n;

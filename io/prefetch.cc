@@ -14,7 +14,8 @@ namespace wk::io {
 Prefetcher::Prefetcher(int fd, size_t block_size, size_t blocks)
     : fd_(fd), block_size_(std::max<size_t>(block_size, 1)) {
   ring_.resize(std::max<size_t>(blocks, 2));
-  for (auto& b : ring_) b.data = std::make_unique_for_overwrite<uint8_t[]>(block_size_);
+  for (auto& b : ring_)
+    b.data = std::make_unique_for_overwrite<uint8_t[]>(block_size_);
   if (fd < 0) [[unlikely]] {  // poll(2) would ignore it and wait forever
     error_ = ErrnoError(EBADF, "read", FdName(fd));
     done_ = true;

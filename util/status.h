@@ -27,10 +27,11 @@ absl::Status Annotate(const absl::Status& status, std::string_view context);
 }  // namespace wk
 
 // Returns from the enclosing function when `expr` (an absl::Status) failed.
-#define WK_RETURN_IF_ERROR(expr)                      \
-  do {                                                \
-    ::absl::Status wk_status_ = (expr);               \
-    if (!wk_status_.ok()) [[unlikely]] return wk_status_; \
+#define WK_RETURN_IF_ERROR(expr)        \
+  do {                                  \
+    ::absl::Status wk_status_ = (expr); \
+    if (!wk_status_.ok()) [[unlikely]]  \
+      return wk_status_;                \
   } while (0)
 
 #define WK_STATUS_CONCAT_INNER_(a, b) a##b
@@ -38,12 +39,14 @@ absl::Status Annotate(const absl::Status& status, std::string_view context);
 
 // `lhs = value of expr` where expr is an absl::StatusOr<T>; returns its status
 // from the enclosing function when it failed.
-#define WK_ASSIGN_OR_RETURN(lhs, expr) \
-  WK_ASSIGN_OR_RETURN_IMPL_(WK_STATUS_CONCAT_(wk_statusor_, __LINE__), lhs, expr)
+#define WK_ASSIGN_OR_RETURN(lhs, expr)                                      \
+  WK_ASSIGN_OR_RETURN_IMPL_(WK_STATUS_CONCAT_(wk_statusor_, __LINE__), lhs, \
+                            expr)
 
-#define WK_ASSIGN_OR_RETURN_IMPL_(tmp, lhs, expr)        \
-  auto tmp = (expr);                                     \
-  if (!tmp.ok()) [[unlikely]] return std::move(tmp).status(); \
+#define WK_ASSIGN_OR_RETURN_IMPL_(tmp, lhs, expr) \
+  auto tmp = (expr);                              \
+  if (!tmp.ok()) [[unlikely]]                     \
+    return std::move(tmp).status();               \
   lhs = std::move(tmp).value()
 
 #endif  // WKSPKIT_UTIL_STATUS_H_

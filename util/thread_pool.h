@@ -49,9 +49,9 @@ class ThreadPool {
   std::mutex mu_;
   std::condition_variable start_cv_;
   std::condition_variable done_cv_;
-  uint64_t generation_ = 0;   // bumped by each Exec; workers wait for a change
-  size_t t0_ = 0, t1_ = 0;    // range of the current generation
-  size_t pending_ = 0;        // workers of this generation not yet finished
+  uint64_t generation_ = 0;  // bumped by each Exec; workers wait for a change
+  size_t t0_ = 0, t1_ = 0;   // range of the current generation
+  size_t pending_ = 0;       // workers of this generation not yet finished
   bool stop_ = false;
   const absl::FunctionRef<void(size_t)>* fn_ = nullptr;
   std::vector<std::thread> threads_;  // threads_[k] is worker k+1

@@ -35,10 +35,10 @@ struct InfoString {
   uint64_t max;
 };
 constexpr InfoString kInfoStrings[] = {
-    {&Info::app, kLogStrMax},   {&Info::thread, kLogStrMax},
-    {&Info::host, kLogStrMax},  {&Info::cpu, kLogStrMax},
-    {&Info::group, kLogStrMax}, {&Info::user, kLogStrMax},
-    {&Info::path, kPathMax},    {&Info::binfo, kInfoStrMax},
+    {&Info::app, kLogStrMax},    {&Info::thread, kLogStrMax},
+    {&Info::host, kLogStrMax},   {&Info::cpu, kLogStrMax},
+    {&Info::group, kLogStrMax},  {&Info::user, kLogStrMax},
+    {&Info::path, kPathMax},     {&Info::binfo, kInfoStrMax},
     {&Info::uinfo, kInfoStrMax},
 };
 constexpr size_t kInfoStringCnt = std::size(kInfoStrings);
@@ -76,9 +76,11 @@ void EncodeHeader(const Header& h, uint8_t out[kHeaderSz]) {
 }
 
 absl::Status DecodeHeader(std::span<const uint8_t> in, Header* h) {
-  if (in.size() < kHeaderSz) [[unlikely]] return Bad("header truncated");
+  if (in.size() < kHeaderSz) [[unlikely]]
+    return Bad("header truncated");
   const uint8_t* p = in.data();
-  if (LoadU64(p) != kMagic) [[unlikely]] return Bad("bad magic");
+  if (LoadU64(p) != kMagic) [[unlikely]]
+    return Bad("bad magic");
   h->style = static_cast<int32_t>(LoadU32(p + 8));
   h->frame_style_compressed = static_cast<int32_t>(LoadU32(p + 12));
   h->reserved = LoadU32(p + 16);
@@ -87,10 +89,11 @@ absl::Status DecodeHeader(std::span<const uint8_t> in, Header* h) {
   }
   if (h->frame_style_compressed != kFrameRaw &&
       h->frame_style_compressed != kFrameLz4) [[unlikely]] {
-    return Bad(absl::StrFormat("unknown frame style %d",
-                               h->frame_style_compressed));
+    return Bad(
+        absl::StrFormat("unknown frame style %d", h->frame_style_compressed));
   }
-  if (h->reserved != 0) [[unlikely]] return Bad("header reserved field not 0");
+  if (h->reserved != 0) [[unlikely]]
+    return Bad("header reserved field not 0");
   if (!LoadName(p + 20, &h->name) || !ValidName(h->name)) [[unlikely]] {
     return Bad("header has an invalid workspace name");
   }
@@ -129,7 +132,8 @@ void EncodeInfo(const Info& info, uint8_t out[kInfoSz], std::string* strings) {
 
 absl::Status DecodeInfoStruct(std::span<const uint8_t> in, Info* info,
                               uint64_t* strings_sz) {
-  if (in.size() < kInfoSz) [[unlikely]] return Bad("info truncated");
+  if (in.size() < kInfoSz) [[unlikely]]
+    return Bad("info truncated");
   const uint8_t* p = in.data();
   info->mode = LoadU64(p + 0);
   info->wallclock = static_cast<int64_t>(LoadU64(p + 8));
@@ -144,12 +148,13 @@ absl::Status DecodeInfoStruct(std::span<const uint8_t> in, Info* info,
   for (size_t i = 0; i < kInfoStringCnt; ++i) {
     uint64_t sz = LoadU64(p + kInfoSzOff + 8 * i);
     if (sz == 0 || sz > kInfoStrings[i].max) [[unlikely]] {
-      return Bad(absl::StrFormat("info string %d size %u not in [1, %u]", i,
-                                 sz, kInfoStrings[i].max));
+      return Bad(absl::StrFormat("info string %d size %u not in [1, %u]", i, sz,
+                                 kInfoStrings[i].max));
     }
     total += sz;
   }
-  if (total > kInfoStrTotalMax) [[unlikely]] return Bad("info strings too large");
+  if (total > kInfoStrTotalMax) [[unlikely]]
+    return Bad("info strings too large");
   *strings_sz = total;
   return absl::OkStatus();
 }
@@ -160,13 +165,15 @@ absl::Status DecodeInfoStrings(std::span<const uint8_t> in, Info* info) {
   size_t off = 0;
   for (size_t i = 0; i < kInfoStringCnt; ++i) {
     const void* nul = std::memchr(in.data() + off, 0, in.size() - off);
-    if (!nul) [[unlikely]] return Bad("info string not NUL-terminated");
+    if (!nul) [[unlikely]]
+      return Bad("info string not NUL-terminated");
     size_t len = static_cast<const uint8_t*>(nul) - (in.data() + off);
     (info->*kInfoStrings[i].field)
         .assign(reinterpret_cast<const char*>(in.data() + off), len);
     off += len + 1;
   }
-  if (off != in.size()) [[unlikely]] return Bad("info string sizes disagree");
+  if (off != in.size()) [[unlikely]]
+    return Bad("info string sizes disagree");
   return absl::OkStatus();
 }
 
@@ -216,8 +223,10 @@ Footer DecodeFooter(const uint8_t in[kFooterSz]) {
 
 absl::Status CheckFooterMatchesHeader(const Footer& f, const Header& h,
                                       const uint8_t header_bytes[kHeaderSz]) {
-  if (f.unmagic != ~kMagic) [[unlikely]] return Bad("footer bad unmagic");
-  if (f.style != h.style || f.frame_style_compressed != h.frame_style_compressed ||
+  if (f.unmagic != ~kMagic) [[unlikely]]
+    return Bad("footer bad unmagic");
+  if (f.style != h.style ||
+      f.frame_style_compressed != h.frame_style_compressed ||
       f.reserved != h.reserved || f.seed != h.seed ||
       f.part_max != h.part_max || f.data_max != h.data_max ||
       std::memcmp(f.name, header_bytes + 20, kNameMax) != 0) [[unlikely]] {
@@ -226,7 +235,8 @@ absl::Status CheckFooterMatchesHeader(const Footer& f, const Header& h,
   return absl::OkStatus();
 }
 
-std::vector<std::vector<uint32_t>> AssignCgroups(std::span<const Alloc> allocs) {
+std::vector<std::vector<uint32_t>> AssignCgroups(
+    std::span<const Alloc> allocs) {
   uint64_t a = allocs.size();
   uint64_t g = std::min((a + kCgroupTarget - 1) / kCgroupTarget, kCgroupMax);
   std::vector<std::vector<uint32_t>> lists(g);

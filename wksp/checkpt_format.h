@@ -103,8 +103,7 @@ absl::Status DecodeHeader(std::span<const uint8_t> in, Header* h);
 // Info: the 144-byte struct, then the strings as one buffer. InfoStrings
 // returns that buffer (every string NUL-terminated; log strings truncated to
 // 39 characters, path to 4095, binfo/uinfo to 16383).
-void EncodeInfo(const Info& info, uint8_t out[kInfoSz],
-                std::string* strings);
+void EncodeInfo(const Info& info, uint8_t out[kInfoSz], std::string* strings);
 // Decodes the struct; *strings_sz is the size of the string buffer that
 // follows, validated against the limits (DataLoss otherwise).
 absl::Status DecodeInfoStruct(std::span<const uint8_t> in, Info* info,

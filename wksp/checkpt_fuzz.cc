@@ -58,7 +58,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string exact_path = absl::StrFormat("/proc/self/fd/%d", exact);
 
   (void)wk::wksp::PreviewCheckpt(exact_path);
-  for (int v = 0; v <= 4; ++v) (void)wk::wksp::PrintCheckpt(exact_path, v, null);
+  for (int v = 0; v <= 4; ++v)
+    (void)wk::wksp::PrintCheckpt(exact_path, v, null);
 
   wk::wksp::RestoreOptions o;
   o.threads = 2;

@@ -26,7 +26,8 @@ std::vector<uint8_t> Seed(int style) {
     if (!g.ok()) break;
     for (uint64_t j = 0; j < 100; ++j) w->laddr(*g)[j % 100] = uint8_t(rng());
   }
-  std::string path = absl::StrFormat("%s/seed_%d", std::getenv("TEST_TMPDIR"), style);
+  std::string path =
+      absl::StrFormat("%s/seed_%d", std::getenv("TEST_TMPDIR"), style);
   CheckptOptions o;
   o.style = style;
   EXPECT_TRUE(Checkpt(*w, path, o).ok());

@@ -17,7 +17,7 @@ namespace wk::wksp::internal {
 namespace {
 
 constexpr size_t kBufSz = size_t{1} << 20;
-constexpr uint64_t kV1LogStrMax = format::kLogStrMax - 1;   // no NUL in v1
+constexpr uint64_t kV1LogStrMax = format::kLogStrMax - 1;  // no NUL in v1
 constexpr uint64_t kV1InfoStrMax = format::kInfoStrMax - 1;
 constexpr uint64_t kProgressStep = uint64_t{64} << 20;
 
@@ -62,8 +62,8 @@ absl::StatusOr<std::string> GetString(io::BufferedReader& r, const char* field,
                                       uint64_t min, uint64_t max) {
   WK_ASSIGN_OR_RETURN(uint64_t len, GetSvw(r, field));
   if (len < min || len > max) [[unlikely]] {
-    return Bad(absl::StrFormat("%s length %u not in [%u, %u]", field, len, min,
-                               max));
+    return Bad(
+        absl::StrFormat("%s length %u not in [%u, %u]", field, len, min, max));
   }
   std::string s(len, '\0');
   absl::Status st = r.Read(s.data(), len);
@@ -122,16 +122,17 @@ absl::Status WriteV1(Wksp& wksp, std::span<const format::Alloc> allocs,
 
 absl::Status ReadV1Header(io::BufferedReader& r, V1Header* h) {
   // Fields 2-13 (the caller consumed the magic), the name, the strings.
-  const char* const names[] = {"style",    "seed",     "part_max",
-                               "data_max", "wallclock", "app_id",
-                               "thread_id", "host_id", "cpu_id",
-                               "group_id", "tid",      "user_id"};
+  const char* const names[] = {"style",     "seed",     "part_max",  "data_max",
+                               "wallclock", "app_id",   "thread_id", "host_id",
+                               "cpu_id",    "group_id", "tid",       "user_id"};
   uint64_t f[12];
   for (int i = 0; i < 12; ++i) {
     WK_ASSIGN_OR_RETURN(f[i], GetSvw(r, names[i]));
   }
-  if (f[0] != 1) [[unlikely]] return Bad(absl::StrFormat("style %u", f[0]));
-  if (f[1] > 0xFFFFFFFFULL) [[unlikely]] return Bad("seed over 32 bits");
+  if (f[0] != 1) [[unlikely]]
+    return Bad(absl::StrFormat("style %u", f[0]));
+  if (f[1] > 0xFFFFFFFFULL) [[unlikely]]
+    return Bad("seed over 32 bits");
   h->seed = static_cast<uint32_t>(f[1]);
   h->part_max = f[2];
   h->data_max = f[3];
@@ -149,7 +150,8 @@ absl::Status ReadV1Header(io::BufferedReader& r, V1Header* h) {
   info.tid = f[10];
   info.user_id = f[11];
   WK_ASSIGN_OR_RETURN(h->name, GetString(r, "name", 1, 39));
-  if (!format::ValidName(h->name)) [[unlikely]] return Bad("invalid name");
+  if (!format::ValidName(h->name)) [[unlikely]]
+    return Bad("invalid name");
   struct {
     std::string* s;
     const char* what;
@@ -192,7 +194,8 @@ absl::StatusOr<bool> ReadV1Record(io::BufferedReader& r, const V1Header& h,
 absl::Status SkipV1Data(io::BufferedReader& r, const format::Alloc& a,
                         uint64_t file_sz) {
   uint64_t end;
-  if (!AddChecked(r.offset(), a.hi - a.lo, &end) || end > file_sz) [[unlikely]] {
+  if (!AddChecked(r.offset(), a.hi - a.lo, &end) || end > file_sz)
+      [[unlikely]] {
     return Bad("truncated inside allocation data");
   }
   return r.Seek(end);
@@ -247,7 +250,8 @@ absl::Status RestoreV1(Wksp& wksp, int fd, bool seekable,
   for (;;) {
     format::Alloc a;
     absl::StatusOr<bool> more = next(count, prev_hi, &a);
-    if (!more.ok()) [[unlikely]] return target.Fail(more.status());
+    if (!more.ok()) [[unlikely]]
+      return target.Fail(more.status());
     if (!*more) break;
     target.Begin();
     if (absl::Status st = target.Place(count, a); !st.ok()) [[unlikely]] {
@@ -255,9 +259,8 @@ absl::Status RestoreV1(Wksp& wksp, int fd, bool seekable,
     }
     absl::Status st = r.Read(target.Dest(a.lo), a.hi - a.lo);
     if (!st.ok()) [[unlikely]] {
-      return target.Fail(io::IsEndOfFile(st)
-                             ? Bad("truncated inside allocation data")
-                             : st);
+      return target.Fail(
+          io::IsEndOfFile(st) ? Bad("truncated inside allocation data") : st);
     }
     ++count;
     prev_hi = a.hi;

@@ -7,11 +7,11 @@
 #include <fcntl.h>
 
 #include <algorithm>
-#include <cerrno>
 #include <atomic>
+#include <cerrno>
 #include <cstring>
-#include <mutex>
 #include <memory>
+#include <mutex>
 #include <vector>
 
 #include "absl/strings/str_format.h"
@@ -38,7 +38,8 @@ size_t WbufSize(const std::vector<uint64_t>& raw_sz, int fsc, size_t threads) {
   for (uint64_t s : raw_sz) biggest = std::max(biggest, s);
   // LZ4's worst case grows a chunk by 1/255 plus its 3-byte header.
   uint64_t want = biggest + biggest / 255 + (biggest / 65536 + 1) * 19;
-  size_t cap = std::max(kWbufMinSz, std::min(kWbufMaxSz, kWbufTotalMax / threads));
+  size_t cap =
+      std::max(kWbufMinSz, std::min(kWbufMaxSz, kWbufTotalMax / threads));
   return static_cast<size_t>(std::clamp<uint64_t>(want, kWbufMinSz, cap));
 }
 
@@ -106,10 +107,6 @@ absl::StatusOr<uint64_t> Frame(checkpt::Writer& w, int style, Body body) {
   return w.Close();
 }
 
-absl::Status Meta(checkpt::Writer& w, const void* p, uint64_t sz) {
-  return w.Meta(p, sz);
-}
-
 absl::Status Cmd(checkpt::Writer& w, uint64_t a, uint64_t b, uint64_t c) {
   uint8_t buf[format::kCmdSz];
   format::EncodeCmd({a, b, c}, buf);
@@ -133,7 +130,8 @@ absl::Status WriteV2(Wksp& wksp, std::span<const format::Alloc> allocs,
   if (fsc == format::kFrameRaw && seekable) {
     WK_ASSIGN_OR_RETURN(uint64_t base, io::Seek(fd, 0, io::Whence::kCur));
     std::vector<uint64_t> offs(segments + 1, 0);
-    for (size_t k = 0; k < segments; ++k) offs[k + 1] = offs[k] + plan.raw_sz[k];
+    for (size_t k = 0; k < segments; ++k)
+      offs[k + 1] = offs[k] + plan.raw_sz[k];
     // Reserving the whole file first fails early on a full disk, and on
     // tmpfs makes the writes that follow faster (3.4 vs 2.5 GB/s measured).
     if (::fallocate(fd, 0, static_cast<off_t>(base),
@@ -151,7 +149,6 @@ absl::Status WriteV2(Wksp& wksp, std::span<const format::Alloc> allocs,
   std::mutex progress_mu;
   uint64_t done = 0;
 
-
   auto write_segment = [&](size_t k, std::span<uint8_t> wbuf) -> absl::Status {
     if (k == segments - 1) WK_RETURN_IF_ERROR(out->WaitTurn(k));
     const uint64_t seg_off = out->SegmentOffset(k);
@@ -162,30 +159,28 @@ absl::Status WriteV2(Wksp& wksp, std::span<const format::Alloc> allocs,
             wbuf, plan.state[k]));
     if (k == 0) {
       WK_RETURN_IF_ERROR(Frame(w, format::kFrameRaw, [&] {
-                           return Meta(w, plan.header, sizeof(plan.header));
+                           return w.Meta(plan.header, sizeof(plan.header));
                          }).status());
-      WK_RETURN_IF_ERROR(Frame(w, fsc, [&] {
-                           WK_RETURN_IF_ERROR(
-                               Meta(w, plan.info, sizeof(plan.info)));
-                           return Meta(w, plan.strings.data(),
-                                       plan.strings.size());
-                         }).status());
+      WK_RETURN_IF_ERROR(
+          Frame(w, fsc, [&] {
+            WK_RETURN_IF_ERROR(w.Meta(plan.info, sizeof(plan.info)));
+            return w.Meta(plan.strings.data(), plan.strings.size());
+          }).status());
     } else if (k <= g) {
       const auto& list = plan.lists[k - 1];
-      WK_RETURN_IF_ERROR(Frame(w, fsc, [&]() -> absl::Status {
-                           for (uint32_t i : list) {
-                             const auto& a = allocs[i];
-                             WK_RETURN_IF_ERROR(Cmd(w, a.tag, a.lo, a.hi));
-                           }
-                           WK_RETURN_IF_ERROR(
-                               Cmd(w, 0, format::kMax, format::kMax));
-                           for (uint32_t i : list) {
-                             const auto& a = allocs[i];
-                             WK_RETURN_IF_ERROR(
-                                 w.Data(wksp.laddr(a.lo), a.hi - a.lo));
-                           }
-                           return absl::OkStatus();
-                         }).status());
+      WK_RETURN_IF_ERROR(
+          Frame(w, fsc, [&]() -> absl::Status {
+            for (uint32_t i : list) {
+              const auto& a = allocs[i];
+              WK_RETURN_IF_ERROR(Cmd(w, a.tag, a.lo, a.hi));
+            }
+            WK_RETURN_IF_ERROR(Cmd(w, 0, format::kMax, format::kMax));
+            for (uint32_t i : list) {
+              const auto& a = allocs[i];
+              WK_RETURN_IF_ERROR(w.Data(wksp.laddr(a.lo), a.hi - a.lo));
+            }
+            return absl::OkStatus();
+          }).status());
       if (options.progress) {
         uint64_t bytes = 0;
         for (uint32_t i : list) bytes += allocs[i].hi - allocs[i].lo;
@@ -201,11 +196,12 @@ absl::Status WriteV2(Wksp& wksp, std::span<const format::Alloc> allocs,
         format::StoreU64(offs.data() + 8 * i, out->SegmentOffset(i + 1));
         format::StoreU64(cnts.data() + 8 * i, plan.lists[i].size());
       }
-      WK_ASSIGN_OR_RETURN(uint64_t app_end, Frame(w, fsc, [&] {
-                            WK_RETURN_IF_ERROR(Cmd(w, 0, g, 0));
-                            WK_RETURN_IF_ERROR(Meta(w, offs.data(), offs.size()));
-                            return Meta(w, cnts.data(), cnts.size());
-                          }));
+      WK_ASSIGN_OR_RETURN(
+          uint64_t app_end, Frame(w, fsc, [&] {
+            WK_RETURN_IF_ERROR(Cmd(w, 0, g, 0));
+            WK_RETURN_IF_ERROR(w.Meta(offs.data(), offs.size()));
+            return w.Meta(cnts.data(), cnts.size());
+          }));
       const uint64_t vol_off = seg_off + app_end;
       WK_ASSIGN_OR_RETURN(uint64_t vol_end, Frame(w, fsc, [&] {
                             return Cmd(w, 0, format::kMax, seg_off);
@@ -224,7 +220,7 @@ absl::Status WriteV2(Wksp& wksp, std::span<const format::Alloc> allocs,
       uint8_t fb[format::kFooterSz];
       format::EncodeFooter(f, fb);
       WK_RETURN_IF_ERROR(Frame(w, format::kFrameRaw, [&] {
-                           return Meta(w, fb, sizeof(fb));
+                           return w.Meta(fb, sizeof(fb));
                          }).status());
     }
     return w.Finish().status();
@@ -238,7 +234,8 @@ absl::Status WriteV2(Wksp& wksp, std::span<const format::Alloc> allocs,
     auto wbuf = std::make_unique_for_overwrite<uint8_t[]>(wbuf_sz);
     for (size_t k; (k = next.fetch_add(1)) < segments;) {
       absl::Status st = write_segment(k, std::span(wbuf.get(), wbuf_sz));
-      if (!st.ok()) [[unlikely]] out->Fail(st);
+      if (!st.ok()) [[unlikely]]
+        out->Fail(st);
       out->Done(k);
     }
   });

@@ -25,7 +25,8 @@ absl::Status OrderedOutput::Write(size_t k, std::span<const uint8_t> bytes) {
       seg_written_[k] += bytes.size();  // only k's producer touches this slot
     }
     absl::Status st = io::PWriteExact(fd_, bytes.data(), bytes.size(), at);
-    if (!st.ok()) [[unlikely]] Fail(st);
+    if (!st.ok()) [[unlikely]]
+      Fail(st);
     return st;
   }
   {

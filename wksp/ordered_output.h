@@ -51,8 +51,8 @@ class OrderedOutput {
   std::mutex mu_;
   std::condition_variable cv_;
   size_t turn_ = 0;
-  uint64_t offset_ = 0;              // bytes written, sequential mode
-  std::vector<uint64_t> seg_off_;    // start of each segment
+  uint64_t offset_ = 0;                // bytes written, sequential mode
+  std::vector<uint64_t> seg_off_;      // start of each segment
   std::vector<uint64_t> seg_written_;  // positional mode: progress within k
   absl::Status status_;
 };

@@ -82,10 +82,11 @@ void PrintInfo(FILE* out, const format::Info& i, bool v2) {
     const char* label;
     uint64_t id;
     const std::string* text;
-  } rows[] = {{"app", i.app_id, &i.app},       {"thread", i.thread_id, &i.thread},
-              {"host", i.host_id, &i.host},    {"cpu", i.cpu_id, &i.cpu},
-              {"group", i.group_id, &i.group}, {"tid", i.tid, nullptr},
-              {"user", i.user_id, &i.user}};
+  } rows[] = {
+      {"app", i.app_id, &i.app},       {"thread", i.thread_id, &i.thread},
+      {"host", i.host_id, &i.host},    {"cpu", i.cpu_id, &i.cpu},
+      {"group", i.group_id, &i.group}, {"tid", i.tid, nullptr},
+      {"user", i.user_id, &i.user}};
   for (const auto& r : rows) {
     if (r.text) {
       absl::FPrintF(out, "\t%-22s %-20u (%s)\n", r.label, r.id, *r.text);
@@ -99,8 +100,8 @@ void PrintInfo(FILE* out, const format::Info& i, bool v2) {
   }
 }
 
-void PrintAllocs(FILE* out, std::vector<format::Alloc> allocs,
-                 const Preview& p, int verbose) {
+void PrintAllocs(FILE* out, std::vector<format::Alloc> allocs, const Preview& p,
+                 int verbose) {
   std::sort(allocs.begin(), allocs.end(),
             [](const auto& a, const auto& b) { return a.lo < b.lo; });
   uint64_t lo = format::GaddrLo(p.part_max), hi = lo + p.data_max;
@@ -190,8 +191,8 @@ absl::StatusOr<Preview> PreviewCheckpt(const std::string& path) {
   uint8_t b[kPreviewMax];
   size_t got = 0;
   while (got < kPreviewMax) {
-    WK_ASSIGN_OR_RETURN(size_t n,
-                        io::ReadAtLeast(fd.get(), b + got, 0, kPreviewMax - got));
+    WK_ASSIGN_OR_RETURN(
+        size_t n, io::ReadAtLeast(fd.get(), b + got, 0, kPreviewMax - got));
     if (n == 0) break;
     got += n;
   }

@@ -59,13 +59,13 @@ absl::Status ReadCgroupMeta(checkpt::Reader& r, int fsc, const CgroupTask& t,
   for (uint64_t j = 0; j < t.cnt; ++j) {
     WK_ASSIGN_OR_RETURN(format::Cmd c, ReadCmd(r));
     if (!c.IsMeta()) [[unlikely]] {
-      return Bad(absl::StrFormat("cgroup at %u: command %u is not an allocation",
-                                 t.off, j));
+      return Bad(absl::StrFormat(
+          "cgroup at %u: command %u is not an allocation", t.off, j));
     }
     format::Alloc a{c.b, c.c, c.a};
     if (a.lo >= a.hi) [[unlikely]] {
-      return Bad(absl::StrFormat("cgroup at %u: empty or inverted range [%u, %u)",
-                                 t.off, a.lo, a.hi));
+      return Bad(absl::StrFormat(
+          "cgroup at %u: empty or inverted range [%u, %u)", t.off, a.lo, a.hi));
     }
     WK_RETURN_IF_ERROR(CheckRange(a, src_lo, src_hi, target));
     allocs[j] = a;
@@ -82,7 +82,8 @@ absl::Status ReadCgroupMeta(checkpt::Reader& r, int fsc, const CgroupTask& t,
 absl::Status ScanV2(std::span<const uint8_t> file, size_t thread_cnt,
                     const Wksp* target, bool info_only, V2Scan* out) {
   const uint64_t n = file.size();
-  if (n <= kMinFileSz) [[unlikely]] return Bad("file too small");
+  if (n <= kMinFileSz) [[unlikely]]
+    return Bad("file too small");
   format::Header& h = out->header;
   WK_RETURN_IF_ERROR(format::DecodeHeader(file, &h));
   const int fsc = h.frame_style_compressed;
@@ -139,10 +140,13 @@ absl::Status ScanV2(std::span<const uint8_t> file, size_t thread_cnt,
   WK_RETURN_IF_ERROR(r.Seek(v));
   WK_RETURN_IF_ERROR(frame_err(r.Open(fsc).status(), "volumes"));
   absl::StatusOr<format::Cmd> vol = ReadCmd(r);
-  if (!vol.ok()) [[unlikely]] return frame_err(vol.status(), "volumes");
-  if (!vol->IsVolumes()) [[unlikely]] return Bad("volumes command missing");
+  if (!vol.ok()) [[unlikely]]
+    return frame_err(vol.status(), "volumes");
+  if (!vol->IsVolumes()) [[unlikely]]
+    return Bad("volumes command missing");
   absl::StatusOr<uint64_t> vol_end = r.Close();
-  if (!vol_end.ok()) [[unlikely]] return frame_err(vol_end.status(), "volumes");
+  if (!vol_end.ok()) [[unlikely]]
+    return frame_err(vol_end.status(), "volumes");
   if (*vol_end > n - format::kFooterSz) [[unlikely]] {
     return Bad("volumes frame overlaps the footer");
   }
@@ -154,11 +158,13 @@ absl::Status ScanV2(std::span<const uint8_t> file, size_t thread_cnt,
     if (volumes == ftr.volume_cnt) [[unlikely]] {
       return Bad("more volumes than the footer counts");
     }
-    if (app <= lo || app >= hi) [[unlikely]] return Bad("appendix offset out of range");
+    if (app <= lo || app >= hi) [[unlikely]]
+      return Bad("appendix offset out of range");
     WK_RETURN_IF_ERROR(r.Seek(app));
     WK_RETURN_IF_ERROR(frame_err(r.Open(fsc).status(), "appendix"));
     absl::StatusOr<format::Cmd> ac = ReadCmd(r);
-    if (!ac.ok()) [[unlikely]] return frame_err(ac.status(), "appendix");
+    if (!ac.ok()) [[unlikely]]
+      return frame_err(ac.status(), "appendix");
     if (!ac->IsAppendix() || ac->b > format::kCgroupMax) [[unlikely]] {
       return Bad("bad appendix command");
     }
@@ -167,8 +173,10 @@ absl::Status ScanV2(std::span<const uint8_t> file, size_t thread_cnt,
     WK_RETURN_IF_ERROR(frame_err(r.Meta(offs.data(), offs.size()), "appendix"));
     WK_RETURN_IF_ERROR(frame_err(r.Meta(cnts.data(), cnts.size()), "appendix"));
     absl::StatusOr<uint64_t> app_end = r.Close();
-    if (!app_end.ok()) [[unlikely]] return frame_err(app_end.status(), "appendix");
-    if (*app_end > hi) [[unlikely]] return Bad("appendix overruns the next frame");
+    if (!app_end.ok()) [[unlikely]]
+      return frame_err(app_end.status(), "appendix");
+    if (*app_end > hi) [[unlikely]]
+      return Bad("appendix overruns the next frame");
 
     std::vector<CgroupTask> vt(g);
     for (uint64_t i = 0; i < g; ++i) {
@@ -186,7 +194,8 @@ absl::Status ScanV2(std::span<const uint8_t> file, size_t thread_cnt,
     }
     // Counts are consumed from the last cgroup backwards.
     for (uint64_t i = g; i-- > 0;) {
-      if (vt[i].cnt > rem) [[unlikely]] return Bad("cgroup counts exceed the total");
+      if (vt[i].cnt > rem) [[unlikely]]
+        return Bad("cgroup counts exceed the total");
       rem -= vt[i].cnt;
       vt[i].slot = rem;
     }
@@ -282,8 +291,8 @@ absl::Status RestoreV2File(Wksp& wksp, int fd, const RestoreOptions& options) {
       // than pread into the workspace); best effort, Linux 5.14+.
       PopulateRead(file.subspan(task.off, task.next - task.off));
       scratch.resize(task.cnt);
-      errs[t] = ReadCgroupMeta(*tr, fsc, task, src_lo, src_hi, &wksp,
-                               scratch.data());
+      errs[t] =
+          ReadCgroupMeta(*tr, fsc, task, src_lo, src_hi, &wksp, scratch.data());
       uint64_t bytes = 0;
       for (uint64_t j = 0; errs[t].ok() && j < task.cnt; ++j) {
         const format::Alloc& a = allocs[task.slot + j];
@@ -313,13 +322,15 @@ absl::Status RestoreV2File(Wksp& wksp, int fd, const RestoreOptions& options) {
     }
   });
   for (const auto& e : errs) {
-    if (!e.ok()) [[unlikely]] return target.Fail(e);
+    if (!e.ok()) [[unlikely]]
+      return target.Fail(e);
   }
   if (options.progress) options.progress(total, total);
   return target.Finish();
 }
 
-absl::Status RestoreV2Stream(Wksp& wksp, int fd, std::span<const uint8_t> header,
+absl::Status RestoreV2Stream(Wksp& wksp, int fd,
+                             std::span<const uint8_t> header,
                              const RestoreOptions& options) {
   // The caller read the header frame already (to tell the style); the frame
   // reader's offsets therefore start at kHeaderSz.
@@ -334,13 +345,12 @@ absl::Status RestoreV2Stream(Wksp& wksp, int fd, std::span<const uint8_t> header
   // on a pipe: RAW 1.7 -> 2.1 GB/s, LZ4 4.4 -> 5.3 GB/s).
   io::Prefetcher prefetch(fd);
   auto rbuf = std::make_unique_for_overwrite<uint8_t[]>(kRbufSz);
-  WK_ASSIGN_OR_RETURN(
-      checkpt::Reader r,
-      checkpt::Reader::Source(
-          [&prefetch](uint8_t* dst, size_t min, size_t max) {
-            return prefetch.Read(dst, min, max);
-          },
-          std::span(rbuf.get(), kRbufSz)));
+  WK_ASSIGN_OR_RETURN(checkpt::Reader r,
+                      checkpt::Reader::Source(
+                          [&prefetch](uint8_t* dst, size_t min, size_t max) {
+                            return prefetch.Read(dst, min, max);
+                          },
+                          std::span(rbuf.get(), kRbufSz)));
   const uint64_t r0 = r.offset();  // fd position of the info frame
   auto abs_off = [&](uint64_t reader_off) { return reader_off - r0 + base; };
 
@@ -367,9 +377,11 @@ absl::Status RestoreV2Stream(Wksp& wksp, int fd, std::span<const uint8_t> header
   std::vector<format::Alloc> metas;
   for (;;) {
     absl::StatusOr<uint64_t> off = r.Open(fsc);
-    if (!off.ok()) [[unlikely]] return fail(off.status(), "frame open");
+    if (!off.ok()) [[unlikely]]
+      return fail(off.status(), "frame open");
     absl::StatusOr<format::Cmd> c = ReadCmd(r);
-    if (!c.ok()) [[unlikely]] return fail(c.status(), "frame command");
+    if (!c.ok()) [[unlikely]]
+      return fail(c.status(), "frame command");
     const uint64_t frame_off = abs_off(*off);
 
     if (c->IsAppendix()) {
@@ -380,7 +392,8 @@ absl::Status RestoreV2Stream(Wksp& wksp, int fd, std::span<const uint8_t> header
       std::vector<uint8_t> offs(8 * g), cnts(8 * g);
       absl::Status st = r.Meta(offs.data(), offs.size());
       if (st.ok()) st = r.Meta(cnts.data(), cnts.size());
-      if (!st.ok()) [[unlikely]] return fail(st, "appendix");
+      if (!st.ok()) [[unlikely]]
+        return fail(st, "appendix");
       for (uint64_t i = 0; i < g; ++i) {
         if (format::LoadU64(offs.data() + 8 * i) != vol_offs[i] ||
             format::LoadU64(cnts.data() + 8 * i) != vol_cnts[i]) [[unlikely]] {
@@ -401,14 +414,17 @@ absl::Status RestoreV2Stream(Wksp& wksp, int fd, std::span<const uint8_t> header
         return target.Fail(Bad("volumes frame disagrees with the appendices"));
       }
       absl::StatusOr<uint64_t> vend = r.Close();
-      if (!vend.ok()) [[unlikely]] return fail(vend.status(), "volumes");
+      if (!vend.ok()) [[unlikely]]
+        return fail(vend.status(), "volumes");
       uint8_t fb[format::kFooterSz];
       absl::Status st = r.Open(format::kFrameRaw).status();
       if (st.ok()) st = r.Meta(fb, sizeof(fb));
       if (st.ok()) st = r.Close().status();
-      if (!st.ok()) [[unlikely]] return fail(st, "footer");
+      if (!st.ok()) [[unlikely]]
+        return fail(st, "footer");
       format::Footer f = format::DecodeFooter(fb);
-      if (absl::Status fs = format::CheckFooterMatchesHeader(f, h, header.data());
+      if (absl::Status fs =
+              format::CheckFooterMatchesHeader(f, h, header.data());
           !fs.ok()) [[unlikely]] {
         return target.Fail(fs);
       }
@@ -427,7 +443,8 @@ absl::Status RestoreV2Stream(Wksp& wksp, int fd, std::span<const uint8_t> header
         return target.Fail(Bad("unexpected command in a cgroup frame"));
       }
       format::Alloc a{m.b, m.c, m.a};
-      if (a.lo >= a.hi) [[unlikely]] return target.Fail(Bad("inverted range"));
+      if (a.lo >= a.hi) [[unlikely]]
+        return target.Fail(Bad("inverted range"));
       if (slots + metas.size() >= wksp.part_max()) [[unlikely]] {
         return target.Fail(absl::FailedPreconditionError(absl::StrFormat(
             "checkpoint has more allocations than the target's %u partitions",
@@ -439,14 +456,16 @@ absl::Status RestoreV2Stream(Wksp& wksp, int fd, std::span<const uint8_t> header
       }
       metas.push_back(a);
       absl::StatusOr<format::Cmd> nc = ReadCmd(r);
-      if (!nc.ok()) [[unlikely]] return fail(nc.status(), "cgroup commands");
+      if (!nc.ok()) [[unlikely]]
+        return fail(nc.status(), "cgroup commands");
       m = *nc;
     }
     target.Begin();
     for (const auto& a : metas) {
       absl::Status st = target.Place(slots, a);
       if (st.ok()) st = r.Data(target.Dest(a.lo), a.hi - a.lo);
-      if (!st.ok()) [[unlikely]] return fail(st, "cgroup data");
+      if (!st.ok()) [[unlikely]]
+        return fail(st, "cgroup data");
       ++slots;
       done += a.hi - a.lo;
     }

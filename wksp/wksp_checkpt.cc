@@ -76,8 +76,8 @@ format::Info MakeInfo(const std::string& path, mode_t mode,
   info.group = program_invocation_short_name;
   info.user = UserName();
   info.path = path;
-  info.binfo = absl::StrFormat("wkspkit checkpoint writer\ncompiler %s\n",
-                               __VERSION__);
+  info.binfo =
+      absl::StrFormat("wkspkit checkpoint writer\ncompiler %s\n", __VERSION__);
   info.uinfo = uinfo;
   return info;
 }
@@ -87,9 +87,9 @@ size_t ResolveThreads(size_t threads) {
 }
 
 absl::Status WorkspaceReset(const absl::Status& cause) {
-  absl::Status st(cause.code(),
-                  absl::StrFormat("%s; the workspace was reset to empty",
-                                  cause.message()));
+  absl::Status st(
+      cause.code(),
+      absl::StrFormat("%s; the workspace was reset to empty", cause.message()));
   st.SetPayload(kResetPayload, absl::Cord("1"));
   return st;
 }
@@ -254,7 +254,8 @@ absl::Status Checkpt(Wksp& wksp, const std::string& path,
                      const CheckptOptions& options) {
   WK_RETURN_IF_ERROR(CheckOptions(options));
   absl::StatusOr<io::Fd> fd = io::CreateExclusive(path, options.mode);
-  if (!fd.ok()) [[unlikely]] return Annotate(fd.status(), "checkpt");
+  if (!fd.ok()) [[unlikely]]
+    return Annotate(fd.status(), "checkpt");
   absl::Status st = CheckptLocked(wksp, fd->get(), true, path, options);
   if (st.ok()) st = fd->Close();
   if (!st.ok()) [[unlikely]] {
@@ -275,10 +276,11 @@ absl::Status CheckptFd(Wksp& wksp, int fd, const CheckptOptions& options) {
 absl::Status Restore(Wksp& wksp, const std::string& path,
                      const RestoreOptions& options) {
   absl::StatusOr<io::Fd> fd = io::OpenRead(path);
-  if (!fd.ok()) [[unlikely]] return Annotate(fd.status(), "restore");
-  return Annotate(RestoreLocked(wksp, fd->get(), IsRegularFile(fd->get()),
-                                options),
-                  absl::StrFormat("restore %s", path));
+  if (!fd.ok()) [[unlikely]]
+    return Annotate(fd.status(), "restore");
+  return Annotate(
+      RestoreLocked(wksp, fd->get(), IsRegularFile(fd->get()), options),
+      absl::StrFormat("restore %s", path));
 }
 
 absl::Status RestoreFd(Wksp& wksp, int fd, const RestoreOptions& options) {

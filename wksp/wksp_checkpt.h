@@ -69,11 +69,11 @@ namespace wk::wksp {
 using ProgressFn = std::function<void(uint64_t done, uint64_t total)>;
 
 struct CheckptOptions {
-  int style = 0;              // 0 = v3 (the default), 1 = v1, 2 = v2, 3 = v3
-  mode_t mode = 0600;         // permission bits of a created file
-  std::string uinfo;          // free text stored in the checkpoint
-  size_t threads = 1;         // 0 = all CPUs
-  ProgressFn progress;        // optional
+  int style = 0;        // 0 = v3 (the default), 1 = v1, 2 = v2, 3 = v3
+  mode_t mode = 0600;   // permission bits of a created file
+  std::string uinfo;    // free text stored in the checkpoint
+  size_t threads = 1;   // 0 = all CPUs
+  ProgressFn progress;  // optional
 };
 
 struct RestoreOptions {

@@ -79,10 +79,12 @@ void Populate(Wksp& w, int n, uint64_t max_sz, uint64_t seed) {
     auto g = w.Alloc(align, sz, tag);
     if (!g.ok()) break;
     uint8_t* p = w.laddr(*g);
-    for (uint64_t j = 0; j < sz; ++j) p[j] = static_cast<uint8_t>(rng() >> (j & 31));
+    for (uint64_t j = 0; j < sz; ++j)
+      p[j] = static_cast<uint8_t>(rng() >> (j & 31));
     gaddrs.push_back(*g);
   }
-  for (size_t i = 1; i < gaddrs.size(); i += 3) ASSERT_TRUE(w.Free(gaddrs[i]).ok());
+  for (size_t i = 1; i < gaddrs.size(); i += 3)
+    ASSERT_TRUE(w.Free(gaddrs[i]).ok());
 }
 
 // Restores the style-independent content of a checkpoint through a pipe
@@ -140,8 +142,8 @@ TEST_F(CheckptTest, RoundTripEveryStyleThreadCountAndTransport) {
           RestoreOptions ro;
           ro.threads = rt;
           ro.seed = 77;
-          absl::Status st = pipe ? RestoreViaPipe(dst, path, ro)
-                                 : Restore(dst, path, ro);
+          absl::Status st =
+              pipe ? RestoreViaPipe(dst, path, ro) : Restore(dst, path, ro);
           ASSERT_TRUE(st.ok()) << st;
           EXPECT_TRUE(Snap(dst) == want);
           EXPECT_TRUE(dst.Verify().ok());
@@ -223,7 +225,8 @@ TEST_F(CheckptTest, ThousandsOfTinyAllocations) {
       Wksp dst = NewWksp(16384, 16 << 20);
       RestoreOptions ro;
       ro.threads = 3;
-      ASSERT_TRUE((pipe ? RestoreViaPipe(dst, path, ro) : Restore(dst, path, ro)).ok());
+      ASSERT_TRUE(
+          (pipe ? RestoreViaPipe(dst, path, ro) : Restore(dst, path, ro)).ok());
       EXPECT_TRUE(Snap(dst) == want) << style << " " << pipe;
     }
   }
@@ -385,8 +388,17 @@ TEST_F(CheckptTest, CorruptAndTruncatedFiles) {
     co.style = style;
     ASSERT_TRUE(Checkpt(src, path, co).ok());
     const std::vector<uint8_t> good = ReadFile(path);
-    std::vector<uint64_t> cuts = {0, 1, 8, 9, 12, 79, 80, 81, good.size() - 1,
-                                  good.size() - 120, good.size() - 121};
+    std::vector<uint64_t> cuts = {0,
+                                  1,
+                                  8,
+                                  9,
+                                  12,
+                                  79,
+                                  80,
+                                  81,
+                                  good.size() - 1,
+                                  good.size() - 120,
+                                  good.size() - 121};
     if (style != 1) {
       internal::V2Scan scan;
       ASSERT_TRUE(internal::ScanV2(good, 1, nullptr, false, &scan).ok());
