@@ -240,6 +240,13 @@ absl::Status WriteV2(Wksp& wksp, std::span<const format::Alloc> allocs,
     }
   });
   WK_RETURN_IF_ERROR(out->status());
+  if (out->positional()) {
+    // pwrite left the position alone: leave it after the checkpoint, as a
+    // sequential write would.
+    WK_RETURN_IF_ERROR(
+        io::Seek(fd, static_cast<int64_t>(out->End()), io::Whence::kSet)
+            .status());
+  }
   if (options.progress) options.progress(total, total);
   return absl::OkStatus();
 }

@@ -43,6 +43,9 @@ class OrderedOutput {
   // Total bytes written so far (sequential mode: all done segments).
   uint64_t Offset();
   absl::Status status();
+  bool positional() const { return positional_; }
+  // Positional mode: the file offset one past the last segment.
+  uint64_t End() const { return base_ + seg_off_.back(); }
 
  private:
   const int fd_;

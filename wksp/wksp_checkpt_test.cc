@@ -323,6 +323,34 @@ TEST_F(CheckptTest, BadArgumentsAndExistingFile) {
   EXPECT_FALSE(StyleIsSupported(-1));
 }
 
+// A checkpoint written to a descriptor mid-file starts at its position,
+// leaves the position at its end, and restores from there (stream path).
+TEST_F(CheckptTest, DescriptorAtAnOffset) {
+  Wksp src = NewWksp(64, 1 << 20, "off");
+  Populate(src, 30, 5000, 12);
+  const Snapshot want = Snap(src);
+  for (int style : {1, 2, 3}) {
+    std::string path = File(absl::StrFormat("off_%d", style));
+    int fd = open(path.c_str(), O_RDWR | O_CREAT | O_EXCL, 0600);
+    ASSERT_GE(fd, 0);
+    const std::string prefix(100, 'p');
+    ASSERT_TRUE(io::WriteExact(fd, prefix.data(), prefix.size()).ok());
+    CheckptOptions co;
+    co.style = style;
+    co.threads = 2;
+    ASSERT_TRUE(CheckptFd(src, fd, co).ok());
+    struct stat st;
+    ASSERT_EQ(fstat(fd, &st), 0);
+    EXPECT_EQ(lseek(fd, 0, SEEK_CUR), st.st_size) << style;
+    ASSERT_EQ(lseek(fd, 100, SEEK_SET), 100);
+    Wksp dst = NewWksp(64, 1 << 20);
+    absl::Status rs = RestoreFd(dst, fd, {});
+    ASSERT_TRUE(rs.ok()) << rs;
+    EXPECT_TRUE(Snap(dst) == want) << style;
+    close(fd);
+  }
+}
+
 TEST_F(CheckptTest, ModeIsExactWhateverTheUmask) {
   Wksp w = NewWksp(16, 1 << 20);
   mode_t old = umask(077);
