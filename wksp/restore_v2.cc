@@ -437,6 +437,11 @@ absl::Status RestoreV2Stream(Wksp& wksp, int fd,
     }
 
     // A cgroup: its allocation commands (if any), then the data command.
+    // An appendix lists at most kCgroupMax of them: more cannot be valid,
+    // and remembering them would let an endless stream grow memory.
+    if (vol_offs.size() == format::kCgroupMax) [[unlikely]] {
+      return target.Fail(Bad("more cgroups than an appendix can list"));
+    }
     metas.clear();
     for (format::Cmd m = *c; !m.IsData();) {
       if (!m.IsMeta()) [[unlikely]] {

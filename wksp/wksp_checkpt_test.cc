@@ -477,6 +477,36 @@ TEST_F(CheckptTest, CorruptAndTruncatedFiles) {
   }
 }
 
+// A stream of empty cgroup frames that never reaches an appendix is refused
+// once it has more cgroups than any appendix may list (bounded memory).
+TEST_F(CheckptTest, EndlessCgroupStreamIsRefused) {
+  format::Header h;
+  h.name = "endless";
+  h.part_max = 16;
+  h.data_max = 1 << 20;
+  std::vector<uint8_t> bytes(format::kHeaderSz);
+  format::EncodeHeader(h, bytes.data());
+  uint8_t info[format::kInfoSz];
+  std::string strings;
+  format::EncodeInfo(format::Info{}, info, &strings);
+  bytes.insert(bytes.end(), info, info + sizeof(info));
+  bytes.insert(bytes.end(), strings.begin(), strings.end());
+  uint8_t data_cmd[format::kCmdSz];
+  format::EncodeCmd({0, format::kMax, format::kMax}, data_cmd);
+  for (int i = 0; i < 5000; ++i) {
+    bytes.insert(bytes.end(), data_cmd, data_cmd + sizeof(data_cmd));
+  }
+  std::string path = File("endless");
+  WriteFile(path, bytes);
+  Wksp dst = NewWksp(16, 1 << 20);
+  absl::Status st = RestoreViaPipe(dst, path, {});
+  EXPECT_EQ(st.code(), absl::StatusCode::kDataLoss) << st;
+  EXPECT_NE(st.message().find("more cgroups than an appendix"),
+            std::string_view::npos)
+      << st;
+  EXPECT_TRUE(dst.Verify().ok());
+}
+
 // Firedancer's own files restore exactly, with any thread count; a v2 or v3
 // checkpoint of the result reproduces their cgroup frames byte for byte.
 TEST_F(CheckptTest, FiredancerReferenceFiles) {
