@@ -286,9 +286,10 @@ absl::Status RestoreV2File(Wksp& wksp, int fd, const RestoreOptions& options) {
     std::vector<format::Alloc> scratch;
     for (size_t k; errs[t].ok() && (k = next.fetch_add(1)) < tasks.size();) {
       const CgroupTask& task = tasks[k];
-      // Map the frame's pages with one call rather than one fault per page
-      // (the restore's main cost after the copy itself; measured faster
-      // than pread into the workspace); best effort, Linux 5.14+.
+      // Map the frame's pages in one call before reading them (best effort,
+      // Linux 5.14+). Reading through the mapping measured ~8% faster than
+      // pread into the workspace; populating first is about even with the
+      // kernel's own fault-around, and never slower.
       PopulateRead(file.subspan(task.off, task.next - task.off));
       scratch.resize(task.cnt);
       errs[t] =
