@@ -122,65 +122,45 @@ void PrintAllocs(FILE* out, std::vector<format::Alloc> allocs, const Preview& p,
   absl::FPrintF(out, "\t%20u bytes free\n", p.data_max - used);
 }
 
-// The allocation records after a v1 header, data skipped.
-absl::Status ReadV1Allocs(int fd, io::BufferedReader& r,
-                          const internal::V1Header& h,
-                          std::vector<format::Alloc>* allocs) {
+// What checkpt-query shows beyond the preview, read from either style.
+struct Contents {
+  format::Info info;
+  std::vector<format::Alloc> allocs;  // with_allocs only, file order
+  uint64_t file_sz = 0, cgroups = 0, volumes = 0;  // v2/v3, with_allocs
+};
+
+// Reads the metadata of the checkpoint behind fd and, with `with_allocs`,
+// every allocation record (data skipped), checking the file's structure.
+absl::Status ReadContents(int fd, int style, bool with_allocs, Contents* c) {
+  if (style != 1) {
+    WK_ASSIGN_OR_RETURN(io::Mapping map, io::MapFileReadOnly(fd));
+    internal::V2Scan scan;
+    WK_RETURN_IF_ERROR(
+        internal::ScanV2(map.span(), 1, nullptr, !with_allocs, &scan));
+    c->info = std::move(scan.info);
+    c->allocs = std::move(scan.allocs);
+    c->file_sz = map.size();
+    c->cgroups = scan.footer.cgroup_cnt;
+    c->volumes = scan.footer.volume_cnt;
+    return absl::OkStatus();
+  }
+  constexpr size_t kBufSz = size_t{1} << 20;
+  auto buf = std::make_unique_for_overwrite<uint8_t[]>(kBufSz);
+  WK_RETURN_IF_ERROR(io::Seek(fd, svw::kMaxWidth, io::Whence::kSet).status());
+  io::BufferedReader r(fd, std::span(buf.get(), kBufSz), svw::kMaxWidth);
+  internal::V1Header h;
+  WK_RETURN_IF_ERROR(internal::ReadV1Header(r, &h));
+  c->info = std::move(h.info);
+  if (!with_allocs) return absl::OkStatus();
   WK_ASSIGN_OR_RETURN(uint64_t file_sz, io::FileSize(fd));
   for (uint64_t prev_hi = 0;;) {
     format::Alloc a;
     WK_ASSIGN_OR_RETURN(bool more, internal::ReadV1Record(r, h, prev_hi, &a));
     if (!more) break;
     WK_RETURN_IF_ERROR(internal::SkipV1Data(r, a, file_sz));
-    allocs->push_back(a);
+    c->allocs.push_back(a);
     prev_hi = a.hi;
   }
-  return absl::OkStatus();
-}
-
-absl::Status PrintV1(int fd, const Preview& p, int verbose, FILE* out) {
-  constexpr size_t kBufSz = size_t{1} << 20;
-  auto buf = std::make_unique_for_overwrite<uint8_t[]>(kBufSz);
-  WK_RETURN_IF_ERROR(io::Seek(fd, svw::kMaxWidth, io::Whence::kSet).status());
-  io::BufferedReader r(fd, std::span(buf.get(), kBufSz), svw::kMaxWidth);
-  internal::V1Header h;
-  WK_RETURN_IF_ERROR(internal::ReadV1Header(r, &h));
-  PrintInfo(out, h.info, false);
-  if (verbose >= 2) {
-    PrintText(out, "binfo", h.info.binfo);
-    PrintText(out, "uinfo", h.info.uinfo);
-  }
-  if (verbose < 3) return absl::OkStatus();
-  std::vector<format::Alloc> allocs;
-  WK_RETURN_IF_ERROR(ReadV1Allocs(fd, r, h, &allocs));
-  PrintAllocs(out, std::move(allocs), p, verbose);
-  return absl::OkStatus();
-}
-
-absl::Status AllocsV1(int fd, std::vector<format::Alloc>* allocs) {
-  constexpr size_t kBufSz = size_t{1} << 20;
-  auto buf = std::make_unique_for_overwrite<uint8_t[]>(kBufSz);
-  WK_RETURN_IF_ERROR(io::Seek(fd, svw::kMaxWidth, io::Whence::kSet).status());
-  io::BufferedReader r(fd, std::span(buf.get(), kBufSz), svw::kMaxWidth);
-  internal::V1Header h;
-  WK_RETURN_IF_ERROR(internal::ReadV1Header(r, &h));
-  return ReadV1Allocs(fd, r, h, allocs);
-}
-
-absl::Status PrintV2(int fd, const Preview& p, int verbose, FILE* out) {
-  WK_ASSIGN_OR_RETURN(io::Mapping map, io::MapFileReadOnly(fd));
-  internal::V2Scan scan;
-  WK_RETURN_IF_ERROR(
-      internal::ScanV2(map.span(), 1, nullptr, verbose < 3, &scan));
-  PrintInfo(out, scan.info, true);
-  if (verbose >= 2) {
-    PrintText(out, "binfo", scan.info.binfo);
-    PrintText(out, "uinfo", scan.info.uinfo);
-  }
-  if (verbose < 3) return absl::OkStatus();
-  absl::FPrintF(out, "\t%-22s %u bytes, %u cgroups, %u volumes\n", "file",
-                map.size(), scan.footer.cgroup_cnt, scan.footer.volume_cnt);
-  PrintAllocs(out, std::move(scan.allocs), p, verbose);
   return absl::OkStatus();
 }
 
@@ -229,29 +209,31 @@ absl::Status PrintCheckpt(const std::string& path, int verbose, FILE* out) {
   }
   if (verbose < 1) return absl::OkStatus();
   WK_ASSIGN_OR_RETURN(io::Fd fd, io::OpenRead(path));
-  absl::Status st = p.style == 1 ? PrintV1(fd.get(), p, verbose, out)
-                                 : PrintV2(fd.get(), p, verbose, out);
-  return Annotate(st, absl::StrFormat("checkpt-query %s", path));
+  Contents c;
+  WK_RETURN_IF_ERROR(Annotate(ReadContents(fd.get(), p.style, verbose >= 3, &c),
+                              absl::StrFormat("checkpt-query %s", path)));
+  PrintInfo(out, c.info, p.style != 1);
+  if (verbose >= 2) {
+    PrintText(out, "binfo", c.info.binfo);
+    PrintText(out, "uinfo", c.info.uinfo);
+  }
+  if (verbose < 3) return absl::OkStatus();
+  if (p.style != 1) {
+    absl::FPrintF(out, "\t%-22s %u bytes, %u cgroups, %u volumes\n", "file",
+                  c.file_sz, c.cgroups, c.volumes);
+  }
+  PrintAllocs(out, std::move(c.allocs), p, verbose);
+  return absl::OkStatus();
 }
 
 absl::StatusOr<std::vector<PartitionInfo>> CheckptAllocations(
     const std::string& path) {
   WK_ASSIGN_OR_RETURN(Preview p, PreviewCheckpt(path));
   WK_ASSIGN_OR_RETURN(io::Fd fd, io::OpenRead(path));
-  std::vector<format::Alloc> allocs;
-  absl::Status st;
-  if (p.style == 1) {
-    st = AllocsV1(fd.get(), &allocs);
-  } else {
-    absl::StatusOr<io::Mapping> map = io::MapFileReadOnly(fd.get());
-    st = map.status();
-    if (st.ok()) {
-      internal::V2Scan scan;
-      st = internal::ScanV2(map->span(), 1, nullptr, false, &scan);
-      allocs = std::move(scan.allocs);
-    }
-  }
-  WK_RETURN_IF_ERROR(Annotate(st, absl::StrFormat("checkpt-query %s", path)));
+  Contents c;
+  WK_RETURN_IF_ERROR(Annotate(ReadContents(fd.get(), p.style, true, &c),
+                              absl::StrFormat("checkpt-query %s", path)));
+  std::vector<format::Alloc>& allocs = c.allocs;
   std::sort(allocs.begin(), allocs.end(),
             [](const auto& a, const auto& b) { return a.lo < b.lo; });
   std::vector<PartitionInfo> out;

@@ -588,6 +588,19 @@ TEST_F(CheckptTest, PrintEveryLevel) {
     }
   }
   EXPECT_FALSE(PrintCheckpt(TmpPath("nope"), 0, stdout).ok());
+  // A truncated file still previews, but the levels that read it all fail.
+  FILE* null = fopen("/dev/null", "w");
+  for (int style : {1, 2, 3}) {
+    std::vector<uint8_t> f = ReadFile(
+        testdata::RefPath(absl::StrFormat("ref_v%d.checkpt", style)));
+    f.resize(f.size() - 200);
+    std::string cut = File(absl::StrFormat("cut_%d", style));
+    WriteFile(cut, f);
+    EXPECT_TRUE(PrintCheckpt(cut, 0, null).ok()) << style;
+    EXPECT_FALSE(PrintCheckpt(cut, 3, null).ok()) << style;
+    EXPECT_FALSE(CheckptAllocations(cut).ok()) << style;
+  }
+  fclose(null);
 }
 
 TEST_F(CheckptTest, PreviewRejectsNonCheckpoints) {
