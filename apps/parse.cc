@@ -5,6 +5,7 @@
 #include <string>
 
 #include "absl/strings/str_format.h"
+#include "util/parse.h"
 
 namespace wk::apps {
 namespace {
@@ -15,115 +16,59 @@ absl::Status Bad(std::string_view what, std::string_view text,
       absl::StrFormat("bad %s \"%s\": %s", what, text, rule));
 }
 
-// Digits in `base` (10, 16 or 8) with overflow detection; false on anything
-// else, including an empty string.
-bool Digits(std::string_view s, unsigned base, uint64_t* out) {
-  if (s.empty()) return false;
-  uint64_t v = 0;
-  for (char c : s) {
-    unsigned d;
-    if (c >= '0' && c <= '9') {
-      d = static_cast<unsigned>(c - '0');
-    } else if (base == 16 && std::isxdigit(static_cast<unsigned char>(c))) {
-      d = static_cast<unsigned>(std::tolower(static_cast<unsigned char>(c)) -
-                                'a' + 10);
-    } else {
-      return false;
-    }
-    if (d >= base) return false;
-    if (v > (UINT64_MAX - d) / base) return false;
-    v = v * base + d;
-  }
-  *out = v;
-  return true;
-}
-
-bool Number(std::string_view s, uint64_t* out) {
-  if (s.size() > 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
-    return Digits(s.substr(2), 16, out);
-  }
-  return Digits(s, 10, out);
-}
-
-int SuffixShift(char c) {
-  switch (c) {
-    case 'k':
-    case 'K':
-      return 10;
-    case 'm':
-    case 'M':
-      return 20;
-    case 'g':
-    case 'G':
-      return 30;
-    case 't':
-    case 'T':
-      return 40;
-    default:
-      return -1;
-  }
-}
-
 }  // namespace
 
 absl::StatusOr<uint64_t> ParseU64(std::string_view text,
                                   std::string_view what) {
-  uint64_t v;
-  if (!Number(text, &v)) [[unlikely]] {
+  std::optional<uint64_t> v = ParseUint(text);
+  if (!v) [[unlikely]] {
     return Bad(what, text,
                "expected a decimal or 0x-prefixed hex number below 2^64");
   }
-  return v;
+  return *v;
 }
 
 absl::StatusOr<uint64_t> ParseRange(std::string_view text,
                                     std::string_view what, uint64_t lo,
                                     uint64_t hi) {
-  uint64_t v;
-  if (!Number(text, &v) || v < lo || v > hi) [[unlikely]] {
+  std::optional<uint64_t> v = ParseUint(text);
+  if (!v || *v < lo || *v > hi) [[unlikely]] {
     return Bad(what, text,
                absl::StrFormat("expected a number in [%u, %u]", lo, hi));
   }
-  return v;
+  return *v;
 }
 
 bool HasSizeSuffix(std::string_view text) {
-  return !text.empty() && SuffixShift(text.back()) >= 0;
+  return !text.empty() && ByteSuffixShift(text.back()) >= 0;
 }
 
 absl::StatusOr<uint64_t> ParseSize(std::string_view text,
                                    std::string_view what) {
-  int shift = 0;
-  std::string_view digits = text;
-  if (HasSizeSuffix(text)) {
-    shift = SuffixShift(text.back());
-    digits.remove_suffix(1);
-  }
-  uint64_t v;
-  if (!Digits(digits, 10, &v) || (shift && v > (UINT64_MAX >> shift)))
-      [[unlikely]] {
+  std::optional<uint64_t> v = ParseByteCount(text);
+  if (!v) [[unlikely]] {
     return Bad(what, text,
                "expected a whole number with an optional K, M, G or T suffix "
                "(powers of 1024), below 2^64");
   }
-  return v << shift;
+  return *v;
 }
 
 absl::StatusOr<mode_t> ParseMode(std::string_view text) {
-  uint64_t v;
-  if (!Digits(text, 8, &v) || v > 0777) [[unlikely]] {
+  std::optional<uint64_t> v = ParseUintBase(text, 8);
+  if (!v || *v > 0777) [[unlikely]] {
     return Bad("mode", text, "expected octal permission bits, at most 777");
   }
-  return static_cast<mode_t>(v);
+  return static_cast<mode_t>(*v);
 }
 
 absl::StatusOr<std::optional<uint32_t>> ParseSeed(std::string_view text) {
   if (text == "-") return std::optional<uint32_t>();
-  uint64_t v;
-  if (!Number(text, &v) || v > UINT32_MAX) [[unlikely]] {
+  std::optional<uint64_t> v = ParseUint(text);
+  if (!v || *v > UINT32_MAX) [[unlikely]] {
     return Bad("seed", text, "expected '-' or a number below 2^32");
   }
-  return std::optional<uint32_t>(static_cast<uint32_t>(v));
+  return std::optional<uint32_t>(static_cast<uint32_t>(*v));
 }
 
 absl::StatusOr<wksp::PageSize> ParsePageSizeArg(std::string_view text) {
@@ -145,17 +90,16 @@ absl::StatusOr<std::vector<int>> ParseCpuSeq(std::string_view text) {
     size_t comma = rest.find(',');
     std::string_view item = rest.substr(0, comma);
     size_t dash = item.find('-');
-    uint64_t a, b;
-    bool ok = dash == std::string_view::npos
-                  ? Digits(item, 10, &a) && (b = a, true)
-                  : Digits(item.substr(0, dash), 10, &a) &&
-                        Digits(item.substr(dash + 1), 10, &b);
-    if (!ok || a > b || b > kMax) [[unlikely]] {
+    std::optional<uint64_t> a = ParseUintBase(item.substr(0, dash), 10);
+    std::optional<uint64_t> b = dash == std::string_view::npos
+                                    ? a
+                                    : ParseUintBase(item.substr(dash + 1), 10);
+    if (!a || !b || *a > *b || *b > kMax) [[unlikely]] {
       return Bad("cpu_idx_seq", text,
                  "expected comma-separated CPU indices or ascending ranges "
                  "below 65536, e.g. 0 or 0-3,8");
     }
-    for (uint64_t c = a; c <= b; ++c) cpus.push_back(static_cast<int>(c));
+    for (uint64_t c = *a; c <= *b; ++c) cpus.push_back(static_cast<int>(c));
     if (comma == std::string_view::npos) break;
     rest = rest.substr(comma + 1);
   }

@@ -18,6 +18,7 @@
 #include "absl/strings/str_format.h"
 #include "io/fd.h"
 #include "util/bits.h"
+#include "util/parse.h"
 #include "util/status.h"
 
 namespace wk::wksp {
@@ -26,33 +27,6 @@ namespace {
 bool IsAlnum(char c) {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
          (c >= '0' && c <= '9');
-}
-
-// Parses a hugetlbfs size like "2M", "1024M", "1G", "2048k" into bytes.
-uint64_t ParseMountSize(std::string_view s) {
-  uint64_t v = 0;
-  size_t i = 0;
-  for (; i < s.size() && s[i] >= '0' && s[i] <= '9'; ++i)
-    v = v * 10 + (s[i] - '0');
-  if (i < s.size()) {
-    switch (s[i]) {
-      case 'k':
-      case 'K':
-        v <<= 10;
-        break;
-      case 'm':
-      case 'M':
-        v <<= 20;
-        break;
-      case 'g':
-      case 'G':
-        v <<= 30;
-        break;
-      default:
-        return 0;
-    }
-  }
-  return v;
 }
 
 // The kernel's default huge page size (used by mounts without pagesize=).
@@ -83,8 +57,12 @@ std::string FindHugetlbfs(uint64_t bytes) {
     size_t at = opts.find("pagesize=");
     if (at != std::string::npos) {
       size_t end = opts.find(',', at);
-      page = ParseMountSize(std::string_view(opts).substr(
-          at + 9, end == std::string::npos ? std::string::npos : end - at - 9));
+      // "2M", "1G", "2048k": 0 (matching nothing) if unreadable.
+      page = ParseByteCount(
+                 std::string_view(opts).substr(at + 9, end == std::string::npos
+                                                           ? std::string::npos
+                                                           : end - at - 9))
+                 .value_or(0);
     } else {
       page = DefaultHugePageSize();
     }

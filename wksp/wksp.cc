@@ -8,6 +8,7 @@
 
 #include "absl/strings/str_format.h"
 #include "util/bits.h"
+#include "util/parse.h"
 #include "util/status.h"
 #include "wksp/internal/core.h"
 #include "wksp/internal/lock.h"
@@ -51,31 +52,6 @@ absl::Status CheckTags(std::span<const uint64_t> tags) {
   return absl::OkStatus();
 }
 
-bool ParseU64(std::string_view s, uint64_t* out) {
-  int base = 10;
-  if (s.size() > 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
-    base = 16;
-    s.remove_prefix(2);
-  }
-  if (s.empty()) return false;
-  uint64_t v = 0;
-  for (char c : s) {
-    int d;
-    if (c >= '0' && c <= '9') {
-      d = c - '0';
-    } else if (base == 16 && c >= 'a' && c <= 'f') {
-      d = c - 'a' + 10;
-    } else if (base == 16 && c >= 'A' && c <= 'F') {
-      d = c - 'A' + 10;
-    } else {
-      return false;
-    }
-    if (!MulChecked(v, base, &v) || !AddChecked(v, d, &v)) return false;
-  }
-  *out = v;
-  return true;
-}
-
 }  // namespace
 
 // ---- text addresses and sizing --------------------------------------------
@@ -89,13 +65,15 @@ absl::StatusOr<GaddrRef> ParseGaddr(std::string_view text) {
   GaddrRef ref;
   std::string_view name = text.substr(0, colon);
   WK_RETURN_IF_ERROR(ValidateName(name));
-  if (!ParseU64(text.substr(colon + 1), &ref.gaddr)) {
+  std::optional<uint64_t> gaddr = ParseUint(text.substr(colon + 1));
+  if (!gaddr) {
     return absl::InvalidArgumentError(absl::StrFormat(
         "bad workspace address \"%s\": the gaddr after ':' must be a decimal "
         "or 0x-prefixed hex number below 2^64",
         text));
   }
   ref.name = std::string(name);
+  ref.gaddr = *gaddr;
   return ref;
 }
 
