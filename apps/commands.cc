@@ -19,6 +19,7 @@
 #include "apps/progress.h"
 #include "util/bits.h"
 #include "util/status.h"
+#include "wksp/name.h"
 #include "wksp/wksp.h"
 #include "wksp/wksp_admin.h"
 #include "wksp/wksp_checkpt.h"

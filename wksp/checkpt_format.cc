@@ -5,28 +5,12 @@
 
 #include "absl/strings/str_format.h"
 #include "util/hash.h"
-#include "wksp/shmem.h"
 
 namespace wk::wksp::format {
 namespace {
 
 absl::Status Bad(std::string_view what) {
   return absl::DataLossError(absl::StrFormat("corrupt checkpoint: %s", what));
-}
-
-// Copies name into a zero-padded 40-byte field.
-void StoreName(uint8_t* out, std::string_view name) {
-  std::memset(out, 0, kNameMax);
-  std::memcpy(out, name.data(), std::min(name.size(), kNameMax - 1));
-}
-
-// The name in a 40-byte field: up to the first NUL, which must exist.
-bool LoadName(const uint8_t* in, std::string* name) {
-  const void* nul = std::memchr(in, 0, kNameMax);
-  if (!nul) return false;
-  name->assign(reinterpret_cast<const char*>(in),
-               static_cast<const uint8_t*>(nul) - in);
-  return true;
 }
 
 // The info strings in file order with their size limits (NUL included).
@@ -45,8 +29,6 @@ constexpr size_t kInfoStringCnt = std::size(kInfoStrings);
 constexpr size_t kInfoSzOff = 72;  // sz_app; the others follow
 
 }  // namespace
-
-bool ValidName(std::string_view name) { return ValidateName(name).ok(); }
 
 uint64_t GaddrLo(uint64_t part_max) { return 128 + 64 * part_max; }
 
@@ -69,7 +51,7 @@ void EncodeHeader(const Header& h, uint8_t out[kHeaderSz]) {
   StoreU32(out + 8, static_cast<uint32_t>(h.style));
   StoreU32(out + 12, static_cast<uint32_t>(h.frame_style_compressed));
   StoreU32(out + 16, h.reserved);
-  StoreName(out + 20, h.name);
+  StoreNameField(reinterpret_cast<char*>(out + 20), h.name);
   StoreU32(out + 60, h.seed);
   StoreU64(out + 64, h.part_max);
   StoreU64(out + 72, h.data_max);
@@ -94,9 +76,11 @@ absl::Status DecodeHeader(std::span<const uint8_t> in, Header* h) {
   }
   if (h->reserved != 0) [[unlikely]]
     return Bad("header reserved field not 0");
-  if (!LoadName(p + 20, &h->name) || !ValidName(h->name)) [[unlikely]] {
+  std::optional<std::string_view> name =
+      NameInField(reinterpret_cast<const char*>(p + 20));
+  if (!name) [[unlikely]]
     return Bad("header has an invalid workspace name");
-  }
+  h->name = *name;
   h->seed = LoadU32(p + 60);
   h->part_max = LoadU64(p + 64);
   h->data_max = LoadU64(p + 72);
@@ -196,7 +180,7 @@ void EncodeFooter(const Footer& f, uint8_t out[kFooterSz]) {
   StoreU64(out + 40, f.data_max);
   StoreU64(out + 48, f.part_max);
   StoreU32(out + 56, f.seed);
-  std::memcpy(out + 60, f.name, kNameMax);
+  std::memcpy(out + 60, f.name, kNameFieldSz);
   StoreU32(out + 100, f.reserved);
   StoreU32(out + 104, static_cast<uint32_t>(f.frame_style_compressed));
   StoreU32(out + 108, static_cast<uint32_t>(f.style));
@@ -213,7 +197,7 @@ Footer DecodeFooter(const uint8_t in[kFooterSz]) {
   f.data_max = LoadU64(in + 40);
   f.part_max = LoadU64(in + 48);
   f.seed = LoadU32(in + 56);
-  std::memcpy(f.name, in + 60, kNameMax);
+  std::memcpy(f.name, in + 60, kNameFieldSz);
   f.reserved = LoadU32(in + 100);
   f.frame_style_compressed = static_cast<int32_t>(LoadU32(in + 104));
   f.style = static_cast<int32_t>(LoadU32(in + 108));
@@ -229,7 +213,7 @@ absl::Status CheckFooterMatchesHeader(const Footer& f, const Header& h,
       f.frame_style_compressed != h.frame_style_compressed ||
       f.reserved != h.reserved || f.seed != h.seed ||
       f.part_max != h.part_max || f.data_max != h.data_max ||
-      std::memcmp(f.name, header_bytes + 20, kNameMax) != 0) [[unlikely]] {
+      std::memcmp(f.name, header_bytes + 20, kNameFieldSz) != 0) [[unlikely]] {
     return Bad("footer does not match header");
   }
   return absl::OkStatus();

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "wksp/name.h"
 
 namespace wk::wksp::format {
 
@@ -34,7 +35,6 @@ inline constexpr size_t kHeaderSz = 80;
 inline constexpr size_t kInfoSz = 144;
 inline constexpr size_t kCmdSz = 24;
 inline constexpr size_t kFooterSz = 120;
-inline constexpr size_t kNameMax = 40;  // bytes, with the terminating NUL
 
 inline constexpr uint64_t kCgroupMax = 1024;   // G never exceeds this
 inline constexpr uint64_t kCgroupTarget = 32;  // allocations per cgroup
@@ -45,10 +45,6 @@ inline constexpr uint64_t kLogStrMax = 40;
 inline constexpr uint64_t kPathMax = 4096;
 inline constexpr uint64_t kInfoStrMax = 16384;
 inline constexpr uint64_t kInfoStrTotalMax = 65536;
-
-// True when name is a valid workspace name (wksp/shmem.h ValidateName: 1..39
-// characters, the first [A-Za-z0-9], the rest [A-Za-z0-9_.-]).
-bool ValidName(std::string_view name);
 
 // gaddr_lo = 128 + 64 * part_max; OK only when (part_max, data_max) is a
 // valid geometry (§2), else InvalidArgument naming the bad value.
@@ -88,7 +84,7 @@ struct Footer {
   uint64_t checkpt_sz = 0;  // footer offset + kFooterSz
   uint64_t data_max = 0, part_max = 0;
   uint32_t seed = 0;
-  char name[kNameMax] = {};  // all 40 bytes, as in the header
+  char name[kNameFieldSz] = {};  // all 40 bytes, as in the header
   uint32_t reserved = 0;
   int32_t frame_style_compressed = 0;
   int32_t style = 2;

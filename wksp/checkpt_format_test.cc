@@ -16,17 +16,6 @@ std::vector<uint8_t> ReadFile(const std::string& path) {
   return std::vector<uint8_t>((std::istreambuf_iterator<char>(in)), {});
 }
 
-TEST(Format, Names) {
-  EXPECT_TRUE(ValidName("ref"));
-  EXPECT_TRUE(ValidName("a_b.c-9"));
-  EXPECT_TRUE(ValidName(std::string(39, 'x')));
-  EXPECT_FALSE(ValidName(std::string(40, 'x')));
-  EXPECT_FALSE(ValidName(""));
-  EXPECT_FALSE(ValidName("_a"));
-  EXPECT_FALSE(ValidName("a/b"));
-  EXPECT_FALSE(ValidName("a b"));
-}
-
 TEST(Format, Geometry) {
   EXPECT_TRUE(ValidateGeometry(16, 65536).ok());
   EXPECT_FALSE(ValidateGeometry(0, 65536).ok());
@@ -129,11 +118,11 @@ TEST(Format, ReproducesFiredancerV2Layout) {
 
   Info info;
   uint64_t ssz = 0;
-  ASSERT_TRUE(DecodeInfoStruct(std::span(f).subspan(kHeaderSz), &info, &ssz)
-                  .ok());
-  ASSERT_TRUE(DecodeInfoStrings(
-                  std::span(f).subspan(kHeaderSz + kInfoSz, ssz), &info)
-                  .ok());
+  ASSERT_TRUE(
+      DecodeInfoStruct(std::span(f).subspan(kHeaderSz), &info, &ssz).ok());
+  ASSERT_TRUE(
+      DecodeInfoStrings(std::span(f).subspan(kHeaderSz + kInfoSz, ssz), &info)
+          .ok());
   EXPECT_EQ(info.uinfo, "fdref reference checkpt");
   EXPECT_EQ(info.path, "./ref_v2.checkpt");
   uint8_t ib[kInfoSz];

@@ -11,6 +11,7 @@
 #include "util/bits.h"
 #include "util/status.h"
 #include "wksp/checkpt_internal.h"
+#include "wksp/name.h"
 #include "wksp/svw.h"
 
 namespace wk::wksp::internal {
@@ -149,8 +150,8 @@ absl::Status ReadV1Header(io::BufferedReader& r, V1Header* h) {
   info.group_id = f[9];
   info.tid = f[10];
   info.user_id = f[11];
-  WK_ASSIGN_OR_RETURN(h->name, GetString(r, "name", 1, 39));
-  if (!format::ValidName(h->name)) [[unlikely]]
+  WK_ASSIGN_OR_RETURN(h->name, GetString(r, "name", 1, kNameMaxLen));
+  if (!IsValidName(h->name)) [[unlikely]]
     return Bad("invalid name");
   struct {
     std::string* s;

@@ -215,7 +215,7 @@ absl::Status WriteV2(Wksp& wksp, std::span<const format::Alloc> allocs,
       f.data_max = wksp.data_max();
       f.part_max = wksp.part_max();
       f.seed = wksp.seed();
-      std::memcpy(f.name, plan.header + 20, format::kNameMax);
+      std::memcpy(f.name, plan.header + 20, kNameFieldSz);
       f.frame_style_compressed = fsc;
       uint8_t fb[format::kFooterSz];
       format::EncodeFooter(f, fb);

@@ -11,6 +11,7 @@
 #include "io/stream.h"
 #include "util/status.h"
 #include "wksp/checkpt_internal.h"
+#include "wksp/name.h"
 #include "wksp/svw.h"
 #include "wksp/wksp_checkpt.h"
 
@@ -37,9 +38,9 @@ bool PreviewV1(std::span<const uint8_t> b, Preview* p) {
   if (f[0] != format::kMagic || f[1] != 1 || f[2] > 0xFFFFFFFFULL) return false;
   if (!format::ValidateGeometry(f[3], f[4]).ok()) return false;
   uint64_t len = f[13];
-  if (len < 1 || len > 39 || b.size() - off < len) return false;
+  if (len < 1 || len > kNameMaxLen || b.size() - off < len) return false;
   std::string name(reinterpret_cast<const char*>(b.data() + off), len);
-  if (!format::ValidName(name)) return false;
+  if (!IsValidName(name)) return false;
   p->style = 1;
   p->frame_style_compressed = 0;
   p->seed = static_cast<uint32_t>(f[2]);

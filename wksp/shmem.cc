@@ -14,20 +14,15 @@
 #include <sstream>
 #include <utility>
 
-#include "absl/strings/escaping.h"
 #include "absl/strings/str_format.h"
 #include "io/fd.h"
 #include "util/bits.h"
 #include "util/parse.h"
 #include "util/status.h"
+#include "wksp/name.h"
 
 namespace wk::wksp {
 namespace {
-
-bool IsAlnum(char c) {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-         (c >= '0' && c <= '9');
-}
 
 // The kernel's default huge page size (used by mounts without pagesize=).
 uint64_t DefaultHugePageSize() {
@@ -116,20 +111,6 @@ absl::StatusOr<Mapping> MapFd(int fd, uint64_t size, bool read_only,
 }
 
 }  // namespace
-
-absl::Status ValidateName(std::string_view name) {
-  bool ok = !name.empty() && name.size() <= kNameMaxLen && IsAlnum(name[0]);
-  for (size_t i = 1; ok && i < name.size(); ++i) {
-    char c = name[i];
-    ok = IsAlnum(c) || c == '_' || c == '.' || c == '-';
-  }
-  if (ok) [[likely]]
-    return absl::OkStatus();
-  return absl::InvalidArgumentError(absl::StrFormat(
-      "bad name \"%s\": a name is 1 to 39 characters, the first in "
-      "[A-Za-z0-9], the rest in [A-Za-z0-9_.-]",
-      absl::CHexEscape(std::string(name.substr(0, 64)))));
-}
 
 absl::StatusOr<PageSize> ParsePageSize(std::string_view text) {
   if (text == "normal") return PageSize::kNormal;

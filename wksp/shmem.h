@@ -4,8 +4,7 @@
 // size: normal (4 KiB) pages live in $WKSP_SHMEM_ROOT if that is set (tests
 // point it into TEST_TMPDIR), else /dev/shm; huge (2 MiB) and gigantic
 // (1 GiB) pages live in a hugetlbfs mount with that page size, found in
-// /proc/mounts. Names: 1..39 characters, first [A-Za-z0-9], then
-// [A-Za-z0-9_.-].
+// /proc/mounts. Names follow wksp/name.h.
 //
 // A Mapping owns its mapping and unmaps it on destruction. Unlinking a name
 // does not affect existing mappings (the memory lives until the last one
@@ -30,12 +29,6 @@ enum class PageSize : uint64_t {
   kHuge = uint64_t{1} << 21,
   kGigantic = uint64_t{1} << 30,
 };
-
-inline constexpr size_t kNameMaxLen = 39;
-
-// OK if `name` is a valid region name; otherwise InvalidArgument stating the
-// rule.
-absl::Status ValidateName(std::string_view name);
 
 // "normal" / "huge" / "gigantic" <-> PageSize.
 absl::StatusOr<PageSize> ParsePageSize(std::string_view text);

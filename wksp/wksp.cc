@@ -12,6 +12,7 @@
 #include "util/status.h"
 #include "wksp/internal/core.h"
 #include "wksp/internal/lock.h"
+#include "wksp/name.h"
 #include "wksp/wksp_admin.h"
 
 namespace wk::wksp {
@@ -132,8 +133,7 @@ absl::StatusOr<Wksp> Wksp::Init(Mapping mapping, std::string_view name,
   h->data_max = data_max;
   h->gaddr_lo = internal::GaddrLoFor(part_max);
   h->gaddr_hi = h->gaddr_lo + data_max;
-  memcpy(h->name, name.data(), name.size());
-  h->name[name.size()] = '\0';
+  StoreNameField(h->name, name);
   w.r_ = {base,
           h,
           reinterpret_cast<internal::PartInfo*>(base + internal::kHeaderSize),
@@ -172,11 +172,7 @@ absl::StatusOr<Wksp> Wksp::Attach(Mapping mapping, bool read_only,
   if (h->gaddr_lo != lo || h->gaddr_hi != lo + data_max) {
     return not_wksp("gaddr range does not match part_max and data_max");
   }
-  size_t len = strnlen(h->name, internal::kNameCap);
-  if (len == internal::kNameCap ||
-      !ValidateName(std::string_view(h->name, len)).ok()) {
-    return not_wksp("bad name in header");
-  }
+  if (!NameInField(h->name)) return not_wksp("bad name in header");
   Wksp w;
   w.page_size_ = page_size;
   w.read_only_ = read_only;

@@ -28,6 +28,7 @@
 #include <cstdint>
 
 #include "util/hash.h"
+#include "wksp/name.h"
 
 namespace wk::wksp::internal {
 
@@ -41,7 +42,6 @@ inline constexpr uint64_t kHeaderSize = 128;
 inline constexpr uint64_t kPartInfoSize = 64;
 inline constexpr uint64_t kAlign = 128;           // footprint granularity
 inline constexpr uint64_t kPartMaxLimit = kNull;  // 2^32 - 1
-inline constexpr size_t kNameCap = 40;            // 39 characters + NUL
 
 // Values of Header::op: what metadata change is in progress (0 = none).
 // A lock taken over from a dead owner with op != 0 always triggers a rebuild.
@@ -55,24 +55,25 @@ enum Op : uint32_t {
 };
 
 struct Header {
-  uint64_t magic;       // 0: kMagic once initialized (written last at create)
-  uint64_t part_max;    // 8
-  uint64_t data_max;    // 16
-  uint64_t gaddr_lo;    // 24
-  uint64_t gaddr_hi;    // 32
-  char name[kNameCap];  // 40: NUL terminated
-  uint32_t seed;        // 80: treap priority seed
-  Idx idle_top;         // 84
-  Idx part_head;        // 88: lowest-address partition
-  Idx part_tail;        // 92: highest-address partition
-  Idx used_root;        // 96
-  Idx free_root;        // 100
-  uint32_t op;          // 104: Op in progress (written under the lock)
-  uint32_t corrupt;     // 108: 1 after a recovery whose rebuild failed
-  uint64_t lock;        // 112: 0 = free, else (pid << 32) | tid of owner
-  uint64_t reserved;    // 120
+  uint64_t magic;     // 0: kMagic once initialized (written last at create)
+  uint64_t part_max;  // 8
+  uint64_t data_max;  // 16
+  uint64_t gaddr_lo;  // 24
+  uint64_t gaddr_hi;  // 32
+  char name[kNameFieldSz];  // 40: NUL terminated
+  uint32_t seed;            // 80: treap priority seed
+  Idx idle_top;             // 84
+  Idx part_head;            // 88: lowest-address partition
+  Idx part_tail;            // 92: highest-address partition
+  Idx used_root;            // 96
+  Idx free_root;            // 100
+  uint32_t op;              // 104: Op in progress (written under the lock)
+  uint32_t corrupt;         // 108: 1 after a recovery whose rebuild failed
+  uint64_t lock;            // 112: 0 = free, else (pid << 32) | tid of owner
+  uint64_t reserved;        // 120
 };
 static_assert(sizeof(Header) == kHeaderSize);
+static_assert(offsetof(Header, name) == 40);
 static_assert(offsetof(Header, seed) == 80);
 static_assert(offsetof(Header, lock) == 112);
 

@@ -8,7 +8,7 @@
 #include "util/status.h"
 #include "wksp/internal/core.h"
 #include "wksp/internal/treap.h"
-#include "wksp/shmem.h"
+#include "wksp/name.h"
 
 namespace wk::wksp::internal {
 namespace {
@@ -82,8 +82,7 @@ absl::Status VerifyHeader(const Region& r) {
                            "%u, data_max %u, gaddr [%u, %u))",
                            h->part_max, h->data_max, h->gaddr_lo, h->gaddr_hi));
   }
-  size_t len = strnlen(h->name, kNameCap);
-  if (len == kNameCap || !ValidateName(std::string_view(h->name, len)).ok()) {
+  if (!NameInField(h->name)) {
     return absl::DataLossError("workspace corrupt: bad name in header");
   }
   return absl::OkStatus();
