@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_format.h"
 #include "util/hash.h"
+#include "wksp/geometry.h"
 
 namespace wk::wksp::format {
 namespace {
@@ -29,22 +30,6 @@ constexpr size_t kInfoStringCnt = std::size(kInfoStrings);
 constexpr size_t kInfoSzOff = 72;  // sz_app; the others follow
 
 }  // namespace
-
-uint64_t GaddrLo(uint64_t part_max) { return 128 + 64 * part_max; }
-
-absl::Status ValidateGeometry(uint64_t part_max, uint64_t data_max) {
-  if (part_max == 0 || part_max > 0xFFFFFFFFULL) {
-    return absl::InvalidArgumentError(
-        absl::StrFormat("part_max %u not in [1, 2^32-1]", part_max));
-  }
-  uint64_t lo = GaddrLo(part_max);
-  if (data_max == 0 || data_max > kMax - 128 - lo) {
-    return absl::InvalidArgumentError(absl::StrFormat(
-        "data_max %u not in [1, 2^64-129-gaddr_lo] (part_max %u)", data_max,
-        part_max));
-  }
-  return absl::OkStatus();
-}
 
 void EncodeHeader(const Header& h, uint8_t out[kHeaderSz]) {
   StoreU64(out + 0, kMagic);
@@ -84,7 +69,7 @@ absl::Status DecodeHeader(std::span<const uint8_t> in, Header* h) {
   h->seed = LoadU32(p + 60);
   h->part_max = LoadU64(p + 64);
   h->data_max = LoadU64(p + 72);
-  absl::Status geometry = ValidateGeometry(h->part_max, h->data_max);
+  absl::Status geometry = Footprint(h->part_max, h->data_max).status();
   if (!geometry.ok()) [[unlikely]] {
     return Bad(absl::StrFormat("header %s", std::string(geometry.message())));
   }

@@ -46,11 +46,6 @@ inline constexpr uint64_t kPathMax = 4096;
 inline constexpr uint64_t kInfoStrMax = 16384;
 inline constexpr uint64_t kInfoStrTotalMax = 65536;
 
-// gaddr_lo = 128 + 64 * part_max; OK only when (part_max, data_max) is a
-// valid geometry (§2), else InvalidArgument naming the bad value.
-uint64_t GaddrLo(uint64_t part_max);
-absl::Status ValidateGeometry(uint64_t part_max, uint64_t data_max);
-
 struct Header {
   int32_t style = 2;
   int32_t frame_style_compressed = kFrameRaw;

@@ -16,16 +16,6 @@ std::vector<uint8_t> ReadFile(const std::string& path) {
   return std::vector<uint8_t>((std::istreambuf_iterator<char>(in)), {});
 }
 
-TEST(Format, Geometry) {
-  EXPECT_TRUE(ValidateGeometry(16, 65536).ok());
-  EXPECT_FALSE(ValidateGeometry(0, 65536).ok());
-  EXPECT_FALSE(ValidateGeometry(1ULL << 32, 65536).ok());
-  EXPECT_FALSE(ValidateGeometry(16, 0).ok());
-  EXPECT_TRUE(ValidateGeometry(16, kMax - 128 - GaddrLo(16)).ok());
-  EXPECT_FALSE(ValidateGeometry(16, kMax - 127 - GaddrLo(16)).ok());
-  EXPECT_EQ(GaddrLo(1024), 65664u);
-}
-
 // The worked example of CHECKPOINT_FORMAT.md §7.
 TEST(Format, HeaderBytes) {
   Header h;

@@ -11,6 +11,7 @@
 #include "util/bits.h"
 #include "util/status.h"
 #include "wksp/checkpt_internal.h"
+#include "wksp/geometry.h"
 #include "wksp/name.h"
 #include "wksp/svw.h"
 
@@ -137,8 +138,8 @@ absl::Status ReadV1Header(io::BufferedReader& r, V1Header* h) {
   h->seed = static_cast<uint32_t>(f[1]);
   h->part_max = f[2];
   h->data_max = f[3];
-  if (absl::Status g = format::ValidateGeometry(h->part_max, h->data_max);
-      !g.ok()) [[unlikely]] {
+  if (absl::Status g = Footprint(h->part_max, h->data_max).status(); !g.ok())
+      [[unlikely]] {
     return Bad(std::string(g.message()));
   }
   format::Info& info = h->info;
@@ -168,7 +169,7 @@ absl::Status ReadV1Header(io::BufferedReader& r, V1Header* h) {
   for (const auto& s : strings) {
     WK_ASSIGN_OR_RETURN(*s.s, GetString(r, s.what, 0, s.max));
   }
-  h->src_lo = format::GaddrLo(h->part_max);
+  h->src_lo = GaddrLo(h->part_max);
   h->src_hi = h->src_lo + h->data_max;
   return absl::OkStatus();
 }

@@ -11,6 +11,7 @@
 #include "io/stream.h"
 #include "util/status.h"
 #include "wksp/checkpt_internal.h"
+#include "wksp/geometry.h"
 #include "wksp/name.h"
 #include "wksp/svw.h"
 #include "wksp/wksp_checkpt.h"
@@ -36,7 +37,7 @@ bool PreviewV1(std::span<const uint8_t> b, Preview* p) {
     off += n;
   }
   if (f[0] != format::kMagic || f[1] != 1 || f[2] > 0xFFFFFFFFULL) return false;
-  if (!format::ValidateGeometry(f[3], f[4]).ok()) return false;
+  if (!Footprint(f[3], f[4]).ok()) return false;
   uint64_t len = f[13];
   if (len < 1 || len > kNameMaxLen || b.size() - off < len) return false;
   std::string name(reinterpret_cast<const char*>(b.data() + off), len);
@@ -105,7 +106,7 @@ void PrintAllocs(FILE* out, std::vector<format::Alloc> allocs, const Preview& p,
                  int verbose) {
   std::sort(allocs.begin(), allocs.end(),
             [](const auto& a, const auto& b) { return a.lo < b.lo; });
-  uint64_t lo = format::GaddrLo(p.part_max), hi = lo + p.data_max;
+  uint64_t lo = GaddrLo(p.part_max), hi = lo + p.data_max;
   uint64_t used = 0, largest = 0;
   for (const auto& a : allocs) {
     used += a.hi - a.lo;

@@ -15,6 +15,7 @@
 #include "util/status.h"
 #include "util/thread_pool.h"
 #include "wksp/checkpt_internal.h"
+#include "wksp/geometry.h"
 
 namespace wk::wksp::internal {
 namespace {
@@ -87,7 +88,7 @@ absl::Status ScanV2(std::span<const uint8_t> file, size_t thread_cnt,
   format::Header& h = out->header;
   WK_RETURN_IF_ERROR(format::DecodeHeader(file, &h));
   const int fsc = h.frame_style_compressed;
-  const uint64_t src_lo = format::GaddrLo(h.part_max);
+  const uint64_t src_lo = GaddrLo(h.part_max);
   const uint64_t src_hi = src_lo + h.data_max;
 
   WK_ASSIGN_OR_RETURN(checkpt::Reader r, checkpt::Reader::Mmio(file));
@@ -257,7 +258,7 @@ absl::Status RestoreV2File(Wksp& wksp, int fd, const RestoreOptions& options) {
   V2Scan scan;
   WK_RETURN_IF_ERROR(ScanV2(file, threads, &wksp, false, &scan));
   const int fsc = scan.header.frame_style_compressed;
-  const uint64_t src_lo = format::GaddrLo(scan.header.part_max);
+  const uint64_t src_lo = GaddrLo(scan.header.part_max);
   const uint64_t src_hi = src_lo + scan.header.data_max;
   const std::vector<CgroupTask>& tasks = scan.tasks;
   const std::vector<format::Alloc>& allocs = scan.allocs;
@@ -338,7 +339,7 @@ absl::Status RestoreV2Stream(Wksp& wksp, int fd,
   format::Header h;
   WK_RETURN_IF_ERROR(format::DecodeHeader(header, &h));
   const int fsc = h.frame_style_compressed;
-  const uint64_t src_lo = format::GaddrLo(h.part_max);
+  const uint64_t src_lo = GaddrLo(h.part_max);
   const uint64_t src_hi = src_lo + h.data_max;
   const uint64_t base = format::kHeaderSz;
 

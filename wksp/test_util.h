@@ -41,7 +41,7 @@ inline internal::Header* Hdr(const Wksp& w) {
   return reinterpret_cast<internal::Header*>(Base(w));
 }
 inline internal::PartInfo* Slots(const Wksp& w) {
-  return reinterpret_cast<internal::PartInfo*>(Base(w) + internal::kHeaderSize);
+  return reinterpret_cast<internal::PartInfo*>(Base(w) + kHeaderSize);
 }
 
 }  // namespace wk::wksp::testing

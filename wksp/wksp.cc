@@ -83,38 +83,25 @@ std::string FormatGaddr(std::string_view name, uint64_t gaddr) {
 }
 
 absl::StatusOr<uint64_t> Wksp::Footprint(uint64_t part_max, uint64_t data_max) {
-  if (part_max == 0 || part_max > internal::kPartMaxLimit) {
-    return absl::InvalidArgumentError(
-        absl::StrFormat("bad part_max %u: must be in [1, 2^32-1]", part_max));
-  }
-  uint64_t lo = internal::GaddrLoFor(part_max);
-  uint64_t end, fp;
-  if (data_max == 0 || !AddChecked(lo, data_max, &end) ||
-      !AddChecked(end, 1, &end) ||
-      !AlignUpChecked(end, internal::kAlign, &fp)) {
-    return absl::InvalidArgumentError(absl::StrFormat(
-        "bad data_max %u: must be in [1, 2^64 - 129 - gaddr_lo] (gaddr_lo %u)",
-        data_max, lo));
-  }
-  return fp;
+  return wksp::Footprint(part_max, data_max);
 }
 
 uint64_t Wksp::PartMaxEst(uint64_t footprint, uint64_t sz_typical) {
-  uint64_t fp = AlignDown(footprint, internal::kAlign);
+  uint64_t fp = AlignDown(footprint, kFootprintAlign);
   uint64_t per;
-  if (sz_typical == 0 || fp < internal::kHeaderSize + 1 ||
-      !AddChecked(sz_typical, internal::kPartInfoSize, &per)) {
+  if (sz_typical == 0 || fp < kHeaderSize + 1 ||
+      !AddChecked(sz_typical, kPartInfoSize, &per)) {
     return 0;
   }
   // Largest n with 128 + n * (64 + sz_typical) + 1 <= fp.
-  uint64_t n = (fp - internal::kHeaderSize - 1) / per;
-  return n < internal::kPartMaxLimit ? n : internal::kPartMaxLimit;
+  uint64_t n = (fp - kHeaderSize - 1) / per;
+  return n < kPartMaxLimit ? n : kPartMaxLimit;
 }
 
 uint64_t Wksp::DataMaxEst(uint64_t footprint, uint64_t part_max) {
-  if (part_max == 0 || part_max > internal::kPartMaxLimit) return 0;
-  uint64_t fp = AlignDown(footprint, internal::kAlign);
-  uint64_t lo = internal::GaddrLoFor(part_max);
+  if (part_max == 0 || part_max > kPartMaxLimit) return 0;
+  uint64_t fp = AlignDown(footprint, kFootprintAlign);
+  uint64_t lo = GaddrLo(part_max);
   if (fp < lo + 2) return 0;
   return fp - 1 - lo;  // leaves the guard byte
 }
@@ -131,12 +118,12 @@ absl::StatusOr<Wksp> Wksp::Init(Mapping mapping, std::string_view name,
   // The mapping is freshly zeroed; nobody can join before magic is set.
   h->part_max = part_max;
   h->data_max = data_max;
-  h->gaddr_lo = internal::GaddrLoFor(part_max);
+  h->gaddr_lo = GaddrLo(part_max);
   h->gaddr_hi = h->gaddr_lo + data_max;
   StoreNameField(h->name, name);
   w.r_ = {base,
           h,
-          reinterpret_cast<internal::PartInfo*>(base + internal::kHeaderSize),
+          reinterpret_cast<internal::PartInfo*>(base + kHeaderSize),
           part_max,
           h->gaddr_lo,
           h->gaddr_hi};
@@ -154,7 +141,7 @@ absl::StatusOr<Wksp> Wksp::Attach(Mapping mapping, bool read_only,
     return absl::DataLossError(
         absl::StrFormat("shared memory region is not a workspace: %s", why));
   };
-  if (mapping.size() < internal::kHeaderSize) return not_wksp("too small");
+  if (mapping.size() < kHeaderSize) return not_wksp("too small");
   auto* h = reinterpret_cast<Header*>(base);
   if (__atomic_load_n(&h->magic, __ATOMIC_ACQUIRE) != internal::kMagic) {
     return not_wksp(
@@ -168,7 +155,7 @@ absl::StatusOr<Wksp> Wksp::Attach(Mapping mapping, bool read_only,
     return not_wksp(absl::StrFormat("footprint %u exceeds the region size %u",
                                     *fp, mapping.size()));
   }
-  uint64_t lo = internal::GaddrLoFor(part_max);
+  uint64_t lo = GaddrLo(part_max);
   if (h->gaddr_lo != lo || h->gaddr_hi != lo + data_max) {
     return not_wksp("gaddr range does not match part_max and data_max");
   }
@@ -176,12 +163,9 @@ absl::StatusOr<Wksp> Wksp::Attach(Mapping mapping, bool read_only,
   Wksp w;
   w.page_size_ = page_size;
   w.read_only_ = read_only;
-  w.r_ = {base,
-          h,
-          reinterpret_cast<internal::PartInfo*>(base + internal::kHeaderSize),
-          part_max,
-          lo,
-          lo + data_max};
+  w.r_ = {
+      base,     h,  reinterpret_cast<internal::PartInfo*>(base + kHeaderSize),
+      part_max, lo, lo + data_max};
   w.mapping_ = std::move(mapping);
   return w;
 }
@@ -224,7 +208,7 @@ uint32_t Wksp::seed() const {
 }
 
 uint64_t Wksp::footprint() const {
-  return AlignUp(r_.gaddr_hi + 1, internal::kAlign);
+  return AlignUp(r_.gaddr_hi + 1, kFootprintAlign);
 }
 
 uint8_t* Wksp::laddr(uint64_t gaddr) const {

@@ -21,6 +21,8 @@
 #include "testdata/ref_workspace.h"
 #include "wksp/checkpt_format.h"
 #include "wksp/checkpt_internal.h"
+#include "wksp/geometry.h"
+#include "wksp/geometry.h"
 #include "wksp/wksp_admin.h"
 
 namespace wk::wksp {
@@ -264,19 +266,19 @@ TEST_F(CheckptTest, TargetsOfOtherShapes) {
     {
       uint64_t pm = 64;
       for (;;) {  // shrink part_max while it still has enough slots
-        uint64_t lo = format::GaddrLo(pm - 1);
+        uint64_t lo = GaddrLo(pm - 1);
         uint64_t need = SlotsNeeded(want, lo, max_hi);
         if (pm - 1 < need) break;
         --pm;
       }
       ASSERT_LT(pm, 64u);
-      Wksp exact = NewWksp(pm, max_hi - format::GaddrLo(pm));
+      Wksp exact = NewWksp(pm, max_hi - GaddrLo(pm));
       absl::Status st = Restore(exact, path, {});
       ASSERT_TRUE(st.ok()) << st << " part_max " << pm;
       EXPECT_TRUE(Snap(exact) == want);
       EXPECT_TRUE(exact.Verify().ok());
       // One slot fewer: refused, untouched.
-      Wksp short_of_one = NewWksp(pm - 1, max_hi - format::GaddrLo(pm - 1));
+      Wksp short_of_one = NewWksp(pm - 1, max_hi - GaddrLo(pm - 1));
       Populate(short_of_one, 2, 100, 5);
       Snapshot before = Snap(short_of_one);
       st = Restore(short_of_one, path, {});
@@ -293,7 +295,7 @@ TEST_F(CheckptTest, TargetsOfOtherShapes) {
     EXPECT_FALSE(IsWorkspaceReset(st)) << st;
     EXPECT_TRUE(Snap(few) == before);
     // A data region ending before the last allocation: refused likewise.
-    uint64_t small = max_hi - format::GaddrLo(64) - 1;
+    uint64_t small = max_hi - GaddrLo(64) - 1;
     Wksp tiny = NewWksp(64, small);
     Populate(tiny, 3, 100, 6);
     before = Snap(tiny);

@@ -3,10 +3,9 @@
 // processes of one build: fixed sizes, no pointers, indices instead.
 //
 //   [0, 128)                    Header
-//   [128, 128 + 64*part_max)    PartInfo slot records
-//   [gaddr_lo, gaddr_hi)        data region, gaddr_lo = 128 + 64*part_max
+//   [128, gaddr_lo)             PartInfo slot records
+//   [gaddr_lo, gaddr_hi)        data region (wksp/geometry.h)
 //   gaddr_hi                    one guard byte
-//   footprint = AlignUp(gaddr_hi + 1, 128)
 //
 // A slot is in exactly one of three states:
 //   idle  - not part of the partitioning; on the idle stack (linked through
@@ -28,6 +27,7 @@
 #include <cstdint>
 
 #include "util/hash.h"
+#include "wksp/geometry.h"
 #include "wksp/name.h"
 
 namespace wk::wksp::internal {
@@ -38,10 +38,7 @@ using Idx = uint32_t;
 inline constexpr Idx kNull = 0xFFFFFFFFu;
 
 inline constexpr uint64_t kMagic = 0x31544B50534B5757ULL;  // "WWKSPKT1"
-inline constexpr uint64_t kHeaderSize = 128;
-inline constexpr uint64_t kPartInfoSize = 64;
-inline constexpr uint64_t kAlign = 128;           // footprint granularity
-inline constexpr uint64_t kPartMaxLimit = kNull;  // 2^32 - 1
+static_assert(kPartMaxLimit == kNull);
 
 // Values of Header::op: what metadata change is in progress (0 = none).
 // A lock taken over from a dead owner with op != 0 always triggers a rebuild.
@@ -102,10 +99,6 @@ struct Region {
   uint64_t gaddr_lo = 0;
   uint64_t gaddr_hi = 0;
 };
-
-constexpr uint64_t GaddrLoFor(uint64_t part_max) {
-  return kHeaderSize + kPartInfoSize * part_max;
-}
 
 // Priority of `slot` under `seed`: deterministic, spread by a bijective hash.
 // The seed goes in the high half so different seeds never just permute the

@@ -75,7 +75,7 @@ absl::Status VerifyHeader(const Region& r) {
   const Header* h = r.hdr;
   if (h->magic != kMagic) return Corrupt(r, "bad magic");
   if (h->part_max != r.part_max || h->gaddr_lo != r.gaddr_lo ||
-      h->gaddr_hi != r.gaddr_hi || h->gaddr_lo != GaddrLoFor(h->part_max) ||
+      h->gaddr_hi != r.gaddr_hi || h->gaddr_lo != GaddrLo(h->part_max) ||
       h->data_max == 0 || h->gaddr_hi - h->gaddr_lo != h->data_max) {
     return Corrupt(
         r, absl::StrFormat("header limits changed or inconsistent (part_max "
