@@ -68,10 +68,6 @@ absl::StatusOr<wksp::Wksp> JoinArg(std::string_view text) {
   return wksp::Wksp::Join(name);
 }
 
-absl::StatusOr<wksp::GaddrRef> GaddrArg(std::string_view text) {
-  return wksp::ParseGaddr(text);
-}
-
 absl::StatusOr<uint64_t> TagArg(std::string_view text) {
   return ParseRange(text, "tag", 1, UINT64_MAX);
 }
@@ -186,7 +182,7 @@ absl::Status Alloc(Settings& s, Args a) {
   }
   WK_ASSIGN_OR_RETURN(wksp::Wksp w, JoinArg(a[0]));
   WK_ASSIGN_OR_RETURN(uint64_t gaddr, w.Alloc(align, sz, s.tag));
-  return Print(wksp::FormatGaddr(w.name(), gaddr) + "\n");
+  return Print(FormatGaddr(w.name(), gaddr) + "\n");
 }
 
 absl::Status Info(Settings&, Args a) {
@@ -195,19 +191,18 @@ absl::Status Info(Settings&, Args a) {
   uint64_t tags[] = {tag};
   WK_ASSIGN_OR_RETURN(std::vector<wksp::PartitionInfo> parts, w.TagQuery(tags));
   if (parts.empty()) return Print("- 0\n");
-  return Print(absl::StrFormat("%s %u\n",
-                               wksp::FormatGaddr(w.name(), parts[0].lo),
+  return Print(absl::StrFormat("%s %u\n", FormatGaddr(w.name(), parts[0].lo),
                                parts[0].hi - parts[0].lo));
 }
 
 absl::Status Free(Settings&, Args a) {
-  WK_ARG(wksp::GaddrRef ref, GaddrArg(a[0]));
+  WK_ARG(GaddrRef ref, ParseGaddr(a[0]));
   WK_ASSIGN_OR_RETURN(wksp::Wksp w, wksp::Wksp::Join(ref.name));
   return w.Free(ref.gaddr);
 }
 
 absl::Status TagQuery(Settings&, Args a) {
-  WK_ARG(wksp::GaddrRef ref, GaddrArg(a[0]));
+  WK_ARG(GaddrRef ref, ParseGaddr(a[0]));
   WK_ASSIGN_OR_RETURN(wksp::Wksp w, wksp::Wksp::Join(ref.name));
   WK_ASSIGN_OR_RETURN(uint64_t tag, w.Tag(ref.gaddr));
   return Print(absl::StrFormat("%u\n", tag));
@@ -221,7 +216,7 @@ absl::Status TagFree(Settings&, Args a) {
 }
 
 absl::Status Memset(Settings&, Args a) {
-  WK_ARG(wksp::GaddrRef ref, GaddrArg(a[0]));
+  WK_ARG(GaddrRef ref, ParseGaddr(a[0]));
   WK_ARG(uint64_t c, ParseRange(a[1], "byte", 0, 255));
   WK_ASSIGN_OR_RETURN(wksp::Wksp w, wksp::Wksp::Join(ref.name));
   return w.Memset(ref.gaddr, static_cast<int>(c));

@@ -6,6 +6,8 @@
 
 #include "absl/strings/str_format.h"
 #include "util/parse.h"
+#include "util/status.h"
+#include "wksp/name.h"
 
 namespace wk::apps {
 namespace {
@@ -75,11 +77,36 @@ absl::StatusOr<wksp::PageSize> ParsePageSizeArg(std::string_view text) {
   std::string t;
   for (char c : text)
     t += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  if (t == "normal" || t == "4k") return wksp::PageSize::kNormal;
-  if (t == "huge" || t == "2m") return wksp::PageSize::kHuge;
-  if (t == "gigantic" || t == "1g") return wksp::PageSize::kGigantic;
+  // The names wksp_ctl prints, or the page sizes themselves.
+  constexpr const char* kSizes[] = {"4k", "2m", "1g"};
+  for (size_t i = 0; i < std::size(wksp::kPageSizes); ++i) {
+    wksp::PageSize ps = wksp::kPageSizes[i];
+    if (t == wksp::PageSizeName(ps) || t == kSizes[i]) return ps;
+  }
   return Bad("page_sz", text,
              "expected normal, huge or gigantic (or 4K, 2M, 1G)");
+}
+
+absl::StatusOr<GaddrRef> ParseGaddr(std::string_view text) {
+  size_t colon = text.find(':');
+  if (colon == std::string_view::npos) {
+    return absl::InvalidArgumentError(absl::StrFormat(
+        "bad workspace address \"%s\": expected name:gaddr", text));
+  }
+  std::string_view name = text.substr(0, colon);
+  WK_RETURN_IF_ERROR(wksp::ValidateName(name));
+  std::optional<uint64_t> gaddr = ParseUint(text.substr(colon + 1));
+  if (!gaddr) {
+    return absl::InvalidArgumentError(absl::StrFormat(
+        "bad workspace address \"%s\": the gaddr after ':' must be a decimal "
+        "or 0x-prefixed hex number below 2^64",
+        text));
+  }
+  return GaddrRef{std::string(name), *gaddr};
+}
+
+std::string FormatGaddr(std::string_view name, uint64_t gaddr) {
+  return absl::StrFormat("%s:%u", name, gaddr);
 }
 
 absl::StatusOr<std::vector<int>> ParseCpuSeq(std::string_view text) {

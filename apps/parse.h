@@ -1,5 +1,6 @@
 // Argument parsing for wksp_ctl and alloc_stress: numbers, sizes with binary
-// suffixes, octal modes, seeds, page sizes and CPU index sequences. Every
+// suffixes, octal modes, seeds, page sizes, workspace addresses and CPU index
+// sequences. Every
 // parser either returns a value or InvalidArgument naming the text and the
 // rule it broke; none of them throws or reads past the string.
 #ifndef WKSPKIT_APPS_PARSE_H_
@@ -9,6 +10,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -42,6 +44,15 @@ absl::StatusOr<std::optional<uint32_t>> ParseSeed(std::string_view text);
 
 // normal|huge|gigantic, or the page sizes themselves: 4K|2M|1G.
 absl::StatusOr<wksp::PageSize> ParsePageSizeArg(std::string_view text);
+
+// "name:gaddr" text addresses: a valid workspace name, ':', and a decimal or
+// 0x-prefixed hex gaddr below 2^64.
+struct GaddrRef {
+  std::string name;
+  uint64_t gaddr = 0;
+};
+absl::StatusOr<GaddrRef> ParseGaddr(std::string_view text);
+std::string FormatGaddr(std::string_view name, uint64_t gaddr);
 
 // A CPU index sequence such as "0", "0-3" or "0-3,8,10-11": non-empty,
 // comma-separated indices or ascending ranges, each below 65536.

@@ -51,6 +51,28 @@ TEST(ParseTest, ModesSeedsPages) {
   EXPECT_EQ(*ParsePageSizeArg("gigantic"), wksp::PageSize::kGigantic);
   EXPECT_EQ(*ParsePageSizeArg("1G"), wksp::PageSize::kGigantic);
   EXPECT_FALSE(ParsePageSizeArg("large").ok());
+  for (wksp::PageSize ps : wksp::kPageSizes) {
+    EXPECT_EQ(*ParsePageSizeArg(wksp::PageSizeName(ps)), ps);
+  }
+}
+
+TEST(ParseTest, TextAddresses) {
+  auto r = ParseGaddr("ref:65664");
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->name, "ref");
+  EXPECT_EQ(r->gaddr, 65664u);
+  r = ParseGaddr("a.b-c:0x1F");
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->gaddr, 31u);
+  EXPECT_EQ(ParseGaddr("x:18446744073709551615")->gaddr, ~uint64_t{0});
+  EXPECT_EQ(FormatGaddr("ref", 65664), "ref:65664");
+  EXPECT_EQ(ParseGaddr(FormatGaddr("w", 12345))->gaddr, 12345u);
+  for (const char* bad : {"ref", "ref:", ":12", "ref:12x", "ref:0x", "ref:-1",
+                          "ref:18446744073709551616", "-r:1", "ref:0xG"}) {
+    EXPECT_EQ(ParseGaddr(bad).status().code(),
+              absl::StatusCode::kInvalidArgument)
+        << bad;
+  }
 }
 
 TEST(ParseTest, CpuSeq) {

@@ -112,14 +112,6 @@ absl::StatusOr<Mapping> MapFd(int fd, uint64_t size, bool read_only,
 
 }  // namespace
 
-absl::StatusOr<PageSize> ParsePageSize(std::string_view text) {
-  if (text == "normal") return PageSize::kNormal;
-  if (text == "huge") return PageSize::kHuge;
-  if (text == "gigantic") return PageSize::kGigantic;
-  return absl::InvalidArgumentError(absl::StrFormat(
-      "bad page size \"%s\": expected normal, huge or gigantic", text));
-}
-
 const char* PageSizeName(PageSize page_size) {
   switch (page_size) {
     case PageSize::kNormal:
@@ -187,8 +179,7 @@ absl::StatusOr<Mapping> ShmemCreate(std::string_view name, uint64_t size,
 absl::StatusOr<Mapping> ShmemJoin(std::string_view name, bool read_only,
                                   PageSize* page_size) {
   WK_RETURN_IF_ERROR(ValidateName(name));
-  for (PageSize ps :
-       {PageSize::kNormal, PageSize::kHuge, PageSize::kGigantic}) {
+  for (PageSize ps : kPageSizes) {
     absl::StatusOr<std::string> dir = ShmemDir(ps);
     if (!dir.ok()) continue;
     std::string path = absl::StrFormat("%s/%s", *dir, name);
@@ -213,8 +204,7 @@ absl::StatusOr<Mapping> ShmemJoin(std::string_view name, bool read_only,
 
 absl::Status ShmemUnlink(std::string_view name) {
   WK_RETURN_IF_ERROR(ValidateName(name));
-  for (PageSize ps :
-       {PageSize::kNormal, PageSize::kHuge, PageSize::kGigantic}) {
+  for (PageSize ps : kPageSizes) {
     absl::StatusOr<std::string> dir = ShmemDir(ps);
     if (!dir.ok()) continue;
     std::string path = absl::StrFormat("%s/%s", *dir, name);

@@ -30,8 +30,11 @@ enum class PageSize : uint64_t {
   kGigantic = uint64_t{1} << 30,
 };
 
-// "normal" / "huge" / "gigantic" <-> PageSize.
-absl::StatusOr<PageSize> ParsePageSize(std::string_view text);
+// Every page size, smallest first.
+inline constexpr PageSize kPageSizes[] = {PageSize::kNormal, PageSize::kHuge,
+                                          PageSize::kGigantic};
+
+// "normal", "huge" or "gigantic" (apps/parse.h reads them back).
 const char* PageSizeName(PageSize page_size);
 
 // The directory holding regions of this page size. For huge and gigantic

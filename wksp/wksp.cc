@@ -8,7 +8,6 @@
 
 #include "absl/strings/str_format.h"
 #include "util/bits.h"
-#include "util/parse.h"
 #include "util/status.h"
 #include "wksp/internal/core.h"
 #include "wksp/internal/lock.h"
@@ -55,32 +54,7 @@ absl::Status CheckTags(std::span<const uint64_t> tags) {
 
 }  // namespace
 
-// ---- text addresses and sizing --------------------------------------------
-
-absl::StatusOr<GaddrRef> ParseGaddr(std::string_view text) {
-  size_t colon = text.find(':');
-  if (colon == std::string_view::npos) {
-    return absl::InvalidArgumentError(absl::StrFormat(
-        "bad workspace address \"%s\": expected name:gaddr", text));
-  }
-  GaddrRef ref;
-  std::string_view name = text.substr(0, colon);
-  WK_RETURN_IF_ERROR(ValidateName(name));
-  std::optional<uint64_t> gaddr = ParseUint(text.substr(colon + 1));
-  if (!gaddr) {
-    return absl::InvalidArgumentError(absl::StrFormat(
-        "bad workspace address \"%s\": the gaddr after ':' must be a decimal "
-        "or 0x-prefixed hex number below 2^64",
-        text));
-  }
-  ref.name = std::string(name);
-  ref.gaddr = *gaddr;
-  return ref;
-}
-
-std::string FormatGaddr(std::string_view name, uint64_t gaddr) {
-  return absl::StrFormat("%s:%u", name, gaddr);
-}
+// ---- sizing -----------------------------------------------------------------
 
 absl::StatusOr<uint64_t> Wksp::Footprint(uint64_t part_max, uint64_t data_max) {
   return wksp::Footprint(part_max, data_max);

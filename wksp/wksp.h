@@ -57,14 +57,6 @@ struct CreateOptions {
 // Default allocation alignment (align = 0).
 inline constexpr uint64_t kDefaultAlign = 4096;
 
-// "name:gaddr" text addresses; the gaddr is decimal or 0x-prefixed hex.
-struct GaddrRef {
-  std::string name;
-  uint64_t gaddr = 0;
-};
-absl::StatusOr<GaddrRef> ParseGaddr(std::string_view text);
-std::string FormatGaddr(std::string_view name, uint64_t gaddr);
-
 class Wksp {
  public:
   // Footprint of a workspace with these limits, or InvalidArgument when

@@ -339,31 +339,7 @@ TEST_F(WkspTest, LocalGlobalAddressConversion) {
   EXPECT_EQ(w->gaddr(lo + w->data_max() + 1), 0u);
 }
 
-TEST_F(WkspTest, TextAddresses) {
-  auto r = ParseGaddr("ref:65664");
-  ASSERT_TRUE(r.ok());
-  EXPECT_EQ(r->name, "ref");
-  EXPECT_EQ(r->gaddr, 65664u);
-  r = ParseGaddr("a.b-c:0x1F");
-  ASSERT_TRUE(r.ok());
-  EXPECT_EQ(r->gaddr, 31u);
-  EXPECT_EQ(ParseGaddr("x:18446744073709551615")->gaddr, ~uint64_t{0});
-  EXPECT_EQ(FormatGaddr("ref", 65664), "ref:65664");
-  EXPECT_EQ(ParseGaddr(FormatGaddr("w", 12345))->gaddr, 12345u);
-  for (const char* bad : {"ref", "ref:", ":12", "ref:12x", "ref:0x", "ref:-1",
-                          "ref:18446744073709551616", "-r:1", "ref:0xG"}) {
-    EXPECT_EQ(ParseGaddr(bad).status().code(),
-              absl::StatusCode::kInvalidArgument)
-        << bad;
-  }
-}
-
 TEST_F(WkspTest, PageSizeNamesAndHugeRequiresMount) {
-  EXPECT_EQ(*ParsePageSize("normal"), PageSize::kNormal);
-  EXPECT_EQ(*ParsePageSize("huge"), PageSize::kHuge);
-  EXPECT_EQ(*ParsePageSize("gigantic"), PageSize::kGigantic);
-  EXPECT_EQ(ParsePageSize("big").status().code(),
-            absl::StatusCode::kInvalidArgument);
   EXPECT_STREQ(PageSizeName(PageSize::kHuge), "huge");
   auto dir = ShmemDir(PageSize::kHuge);
   if (!dir.ok()) {
