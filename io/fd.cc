@@ -23,7 +23,8 @@ absl::StatusOr<Fd> OpenFlags(const std::string& path, int flags,
   do {
     fd = ::open(path.c_str(), flags | O_CLOEXEC, mode);
   } while (fd < 0 && errno == EINTR);
-  if (fd < 0) [[unlikely]] return ErrnoError(errno, "open", path);
+  if (fd < 0) [[unlikely]]
+    return ErrnoError(errno, "open", path);
   return Fd(fd);
 }
 
@@ -100,7 +101,8 @@ absl::StatusOr<size_t> ReadAtLeast(int fd, void* buf, size_t min, size_t max) {
       continue;
     }
     if (r == 0) {
-      if (got < min) [[unlikely]] return EndOfFileError(FdName(fd), got, min);
+      if (got < min) [[unlikely]]
+        return EndOfFileError(FdName(fd), got, min);
       return got;
     }
     if (errno == EINTR) continue;
@@ -139,7 +141,8 @@ absl::Status PReadExact(int fd, void* buf, size_t n, uint64_t offset) {
       got += static_cast<size_t>(r);
       continue;
     }
-    if (r == 0) [[unlikely]] return EndOfFileError(FdName(fd), got, n);
+    if (r == 0) [[unlikely]]
+      return EndOfFileError(FdName(fd), got, n);
     if (errno == EINTR) continue;
     return ErrnoError(errno, "pread", FdName(fd));
   }
@@ -163,20 +166,31 @@ absl::Status PWriteExact(int fd, const void* buf, size_t n, uint64_t offset) {
 }
 
 absl::Status Fsync(int fd) {
-  if (::fsync(fd) != 0) [[unlikely]] return ErrnoError(errno, "fsync", FdName(fd));
+  if (::fsync(fd) != 0) [[unlikely]]
+    return ErrnoError(errno, "fsync", FdName(fd));
+  return absl::OkStatus();
+}
+
+absl::Status Fallocate(int fd, uint64_t offset, uint64_t len) {
+  int r;
+  do {
+    r = ::fallocate(fd, 0, static_cast<off_t>(offset), static_cast<off_t>(len));
+  } while (r != 0 && errno == EINTR);
+  if (r != 0 && errno != EOPNOTSUPP && errno != ENOSYS) [[unlikely]] {
+    return ErrnoError(errno, "fallocate", FdName(fd));
+  }
   return absl::OkStatus();
 }
 
 absl::StatusOr<uint64_t> Seek(int fd, int64_t offset, Whence whence) {
-  int w = whence == Whence::kSet ? SEEK_SET
+  int w = whence == Whence::kSet   ? SEEK_SET
           : whence == Whence::kCur ? SEEK_CUR
                                    : SEEK_END;
   off_t r = ::lseek(fd, static_cast<off_t>(offset), w);
   if (r < 0) [[unlikely]] {
     if (errno == ESPIPE) {
-      return absl::FailedPreconditionError(
-          absl::StrFormat("seek %s: not seekable (pipe, socket or terminal)",
-                          FdName(fd)));
+      return absl::FailedPreconditionError(absl::StrFormat(
+          "seek %s: not seekable (pipe, socket or terminal)", FdName(fd)));
     }
     return ErrnoError(errno, "seek", FdName(fd));
   }
@@ -187,12 +201,14 @@ bool IsSeekable(int fd) { return ::lseek(fd, 0, SEEK_CUR) >= 0; }
 
 absl::StatusOr<uint64_t> FileSize(int fd) {
   struct stat st;
-  if (::fstat(fd, &st) != 0) [[unlikely]] return ErrnoError(errno, "fstat", FdName(fd));
+  if (::fstat(fd, &st) != 0) [[unlikely]]
+    return ErrnoError(errno, "fstat", FdName(fd));
   if (S_ISREG(st.st_mode)) return static_cast<uint64_t>(st.st_size);
   if (S_ISBLK(st.st_mode)) {
     WK_ASSIGN_OR_RETURN(uint64_t cur, Seek(fd, 0, Whence::kCur));
     WK_ASSIGN_OR_RETURN(uint64_t end, Seek(fd, 0, Whence::kEnd));
-    WK_RETURN_IF_ERROR(Seek(fd, static_cast<int64_t>(cur), Whence::kSet).status());
+    WK_RETURN_IF_ERROR(
+        Seek(fd, static_cast<int64_t>(cur), Whence::kSet).status());
     return end;
   }
   return absl::FailedPreconditionError(absl::StrFormat(

@@ -79,6 +79,13 @@ absl::Status PWriteExact(int fd, const void* buf, size_t n, uint64_t offset);
 
 absl::Status Fsync(int fd);
 
+// Reserves disk blocks for [offset, offset + len) of the file behind fd
+// (fallocate mode 0: the file grows to cover the range, new bytes read as
+// zeros), so a full disk fails now (ResourceExhausted) rather than at a later
+// write. A file system that cannot reserve (EOPNOTSUPP, ENOSYS) is left alone
+// and OK is returned: writes work there all the same.
+absl::Status Fallocate(int fd, uint64_t offset, uint64_t len);
+
 enum class Whence { kSet, kCur, kEnd };
 
 // Moves the file position; returns the new absolute offset. An unseekable
@@ -93,8 +100,7 @@ bool IsSeekable(int fd);
 absl::StatusOr<uint64_t> FileSize(int fd);
 
 // Error for "end of file after got of want bytes" on `what` (e.g. "fd 3").
-absl::Status EndOfFileError(std::string_view what, uint64_t got,
-                            uint64_t want);
+absl::Status EndOfFileError(std::string_view what, uint64_t got, uint64_t want);
 bool IsEndOfFile(const absl::Status& status);
 
 // "fd N", used in error messages.

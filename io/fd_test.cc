@@ -347,6 +347,21 @@ mode_t ModeOf(const std::string& path) {
   return st.st_mode & 07777;
 }
 
+TEST(FdTest, FallocateReservesAndGrows) {
+  TempPath path("falloc");
+  auto fd = CreateExclusive(path.path(), 0600);
+  ASSERT_TRUE(fd.ok()) << fd.status();
+  ASSERT_TRUE(Fallocate(fd->get(), 100, 5000).ok());
+  EXPECT_EQ(*FileSize(fd->get()), 5100u);
+  char c = 1;
+  ASSERT_TRUE(PReadExact(fd->get(), &c, 1, 5099).ok());
+  EXPECT_EQ(c, 0);
+  Pipe pipe;  // not a file: a clear error
+  absl::Status st = Fallocate(pipe.write_end.get(), 0, 10);
+  EXPECT_FALSE(st.ok());
+  EXPECT_THAT(st.message(), HasSubstr("fallocate"));
+}
+
 TEST(FdTest, CreateExclusiveModeIgnoresUmask) {
   for (mode_t mask : {mode_t{077}, mode_t{0}, mode_t{022}}) {
     for (mode_t mode : {mode_t{0644}, mode_t{0600}, mode_t{0755}, mode_t{0}}) {

@@ -179,6 +179,37 @@ absl::StatusOr<Mapping> MapFileReadWrite(const std::string& path) {
   return internal::MapNamed(fd.get(), 0, kWholeFile, true, path);
 }
 
+absl::StatusOr<Mapping> MapAnonymousShared(uint64_t size,
+                                           uint64_t huge_page_size) {
+  const std::string name =
+      huge_page_size == 0
+          ? absl::StrFormat("anonymous %u bytes", size)
+          : absl::StrFormat("anonymous %u bytes of %u-byte pages", size,
+                            huge_page_size);
+  if (size == 0 || size > static_cast<uint64_t>(INT64_MAX) ||
+      (huge_page_size != 0 &&
+       (!IsPow2(huge_page_size) || !IsAligned(size, huge_page_size))))
+      [[unlikely]] {
+    return absl::InvalidArgumentError(
+        absl::StrFormat("map %s: bad size or page size", name));
+  }
+  int flags = MAP_SHARED | MAP_ANONYMOUS;
+  if (huge_page_size != 0) {
+    flags |= MAP_HUGETLB | (Log2Floor(huge_page_size) << MAP_HUGE_SHIFT);
+  }
+  void* base = ::mmap(nullptr, static_cast<size_t>(size),
+                      PROT_READ | PROT_WRITE, flags, -1, 0);
+  if (base == MAP_FAILED) [[unlikely]]
+    return ErrnoError(errno, "mmap", name);
+  Mapping m;
+  m.base_ = base;
+  m.length_ = static_cast<size_t>(size);
+  m.data_ = static_cast<uint8_t*>(base);
+  m.size_ = static_cast<size_t>(size);
+  m.writable_ = true;
+  return m;
+}
+
 absl::StatusOr<Mapping> CreateAndMap(const std::string& path, uint64_t size,
                                      mode_t mode, Reserve reserve) {
   if (size == 0 || size > static_cast<uint64_t>(INT64_MAX)) [[unlikely]] {

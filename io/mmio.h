@@ -1,7 +1,8 @@
-// Memory-mapped files. A Mapping owns one shared mapping (MAP_SHARED: stores
-// through a writable mapping reach the file and are seen by read(2)/pread) and
-// unmaps it on destruction. It does not keep the descriptor it came from; the
-// descriptor may be closed right after mapping.
+// Memory-mapped files, and anonymous shared memory. A Mapping owns one shared
+// mapping (MAP_SHARED: stores through a writable mapping reach the file and
+// are seen by read(2)/pread, and by forked children) and unmaps it on
+// destruction. It does not keep the descriptor it came from; the descriptor
+// may be closed right after mapping.
 //
 // Only non-empty ranges of regular files are mapped: empty files, pipes,
 // sockets and devices give a clear error instead of a mapping that faults.
@@ -67,6 +68,7 @@ class Mapping {
  private:
   friend absl::StatusOr<Mapping> internal::MapNamed(int, uint64_t, uint64_t,
                                                     bool, const std::string&);
+  friend absl::StatusOr<Mapping> MapAnonymousShared(uint64_t, uint64_t);
   void Reset();
 
   void* base_ = nullptr;  // page-aligned start handed to munmap
@@ -88,6 +90,14 @@ absl::StatusOr<Mapping> MapFileReadOnly(int fd);
 absl::StatusOr<Mapping> MapFileReadOnly(const std::string& path);
 // The whole existing file, read-write.
 absl::StatusOr<Mapping> MapFileReadWrite(const std::string& path);
+
+// Maps `size` bytes (> 0) of zero-filled anonymous memory read-write, shared
+// with children forked afterwards. huge_page_size 0 means normal pages;
+// otherwise it is a huge page size the kernel supports (2 MiB, 1 GiB), size
+// must be a multiple of it, and the pages must be reserved
+// (/sys/kernel/mm/hugepages): without them, ENOMEM (ResourceExhausted).
+absl::StatusOr<Mapping> MapAnonymousShared(uint64_t size,
+                                           uint64_t huge_page_size = 0);
 
 enum class Reserve {
   kSparse,    // ftruncate only: fast, blocks allocated as pages are written

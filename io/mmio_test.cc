@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cstring>
@@ -264,6 +265,30 @@ TEST(MmioTest, CreateAndMapFailures) {
   EXPECT_FALSE(m.ok());
   EXPECT_THAT(m.status().message(), HasSubstr(huge.path()));
   EXPECT_NE(::access(huge.path().c_str(), F_OK), 0);
+}
+
+TEST(MmioTest, AnonymousSharedWithForkedChild) {
+  auto m = MapAnonymousShared(8192);
+  ASSERT_TRUE(m.ok()) << m.status();
+  EXPECT_EQ(m->size(), 8192u);
+  EXPECT_TRUE(m->writable());
+  EXPECT_EQ(m->data()[8191], 0);  // zero filled
+  pid_t pid = ::fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    std::memcpy(m->mutable_span().data(), "child", 6);
+    ::_exit(0);
+  }
+  int status = 0;
+  ASSERT_EQ(::waitpid(pid, &status, 0), pid);
+  EXPECT_STREQ(reinterpret_cast<const char*>(m->data()), "child");
+  EXPECT_EQ(MapAnonymousShared(0).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  // Huge pages: the size must be a multiple of the page size.
+  EXPECT_EQ(MapAnonymousShared(4096, 2 << 20).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(MapAnonymousShared(3 << 20, 3 << 20).status().code(),
+            absl::StatusCode::kInvalidArgument);
 }
 
 TEST(MmioTest, MoveAndUnmap) {

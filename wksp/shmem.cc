@@ -1,10 +1,7 @@
-// Shared-memory regions: name rules, where each page size lives, and the
-// create/join/unlink/map system calls (see shmem.h).
+// Shared-memory regions: where each page size lives, and create, join,
+// unlink and anonymous mapping through io/ (see shmem.h).
 #include "wksp/shmem.h"
 
-#include <fcntl.h>
-#include <sys/mman.h>
-#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -12,10 +9,9 @@
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
-#include <utility>
 
 #include "absl/strings/str_format.h"
-#include "io/fd.h"
+#include "io/mmio.h"
 #include "util/bits.h"
 #include "util/parse.h"
 #include "util/status.h"
@@ -101,15 +97,6 @@ absl::StatusOr<uint64_t> RoundToPage(uint64_t size, PageSize page_size) {
   return rounded;
 }
 
-absl::StatusOr<Mapping> MapFd(int fd, uint64_t size, bool read_only,
-                              const std::string& path) {
-  int prot = PROT_READ | (read_only ? 0 : PROT_WRITE);
-  void* p = mmap(nullptr, size, prot, MAP_SHARED, fd, 0);
-  if (p == MAP_FAILED) [[unlikely]]
-    return ErrnoError(errno, "mmap", path);
-  return Mapping(p, size);
-}
-
 }  // namespace
 
 const char* PageSizeName(PageSize page_size) {
@@ -138,64 +125,31 @@ absl::StatusOr<std::string> ShmemDir(PageSize page_size) {
   return dir;
 }
 
-Mapping& Mapping::operator=(Mapping&& o) noexcept {
-  if (this != &o) {
-    Reset();
-    base_ = std::exchange(o.base_, nullptr);
-    size_ = std::exchange(o.size_, 0);
-  }
-  return *this;
-}
-
-void Mapping::Reset() {
-  if (base_ != nullptr) munmap(base_, size_);
-  base_ = nullptr;
-  size_ = 0;
-}
-
-absl::StatusOr<Mapping> ShmemCreate(std::string_view name, uint64_t size,
-                                    const ShmemCreateOptions& options) {
+absl::StatusOr<io::Mapping> ShmemCreate(std::string_view name, uint64_t size,
+                                        const ShmemCreateOptions& options) {
   WK_RETURN_IF_ERROR(ValidateName(name));
   WK_ASSIGN_OR_RETURN(uint64_t bytes, RoundToPage(size, options.page_size));
   WK_ASSIGN_OR_RETURN(std::string dir, ShmemDir(options.page_size));
   std::string path = absl::StrFormat("%s/%s", dir, name);
-  WK_ASSIGN_OR_RETURN(io::Fd fd, io::CreateExclusive(path, options.mode));
-  absl::Status status;
-  if (ftruncate(fd.get(), static_cast<off_t>(bytes)) != 0) {
-    status = ErrnoError(errno, "ftruncate", path);
-  } else {
-    absl::StatusOr<Mapping> m = MapFd(fd.get(), bytes, false, path);
-    if (m.ok()) {
-      PreferNodeOfCpu(m->data(), bytes, options.cpu_idx);
-      return m;
-    }
-    status = m.status();
-  }
-  fd.reset();
-  unlink(path.c_str());
-  return status;
+  // Sized with ftruncate (a hugetlbfs file cannot be written, only mapped);
+  // removed again on failure.
+  WK_ASSIGN_OR_RETURN(io::Mapping m,
+                      io::CreateAndMap(path, bytes, options.mode));
+  PreferNodeOfCpu(m.mutable_span().data(), bytes, options.cpu_idx);
+  return m;
 }
 
-absl::StatusOr<Mapping> ShmemJoin(std::string_view name, bool read_only,
-                                  PageSize* page_size) {
+absl::StatusOr<io::Mapping> ShmemJoin(std::string_view name, bool read_only,
+                                      PageSize* page_size) {
   WK_RETURN_IF_ERROR(ValidateName(name));
   for (PageSize ps : kPageSizes) {
     absl::StatusOr<std::string> dir = ShmemDir(ps);
     if (!dir.ok()) continue;
     std::string path = absl::StrFormat("%s/%s", *dir, name);
-    int fd = open(path.c_str(), (read_only ? O_RDONLY : O_RDWR) | O_CLOEXEC);
-    if (fd < 0) {
-      if (errno == ENOENT) continue;
-      return ErrnoError(errno, "open", path);
-    }
-    io::Fd owner(fd);
-    WK_ASSIGN_OR_RETURN(uint64_t size, io::FileSize(fd));
-    if (size == 0) {
-      return absl::FailedPreconditionError(
-          absl::StrFormat("join %s: region is empty", path));
-    }
-    WK_ASSIGN_OR_RETURN(Mapping m, MapFd(fd, size, read_only, path));
-    if (page_size != nullptr) *page_size = ps;
+    absl::StatusOr<io::Mapping> m =
+        read_only ? io::MapFileReadOnly(path) : io::MapFileReadWrite(path);
+    if (!m.ok() && StatusErrno(m.status()) == ENOENT) continue;
+    if (m.ok() && page_size != nullptr) *page_size = ps;
     return m;
   }
   return absl::NotFoundError(
@@ -215,33 +169,23 @@ absl::Status ShmemUnlink(std::string_view name) {
       absl::StrFormat("no shared memory region named \"%s\"", name));
 }
 
-absl::StatusOr<Mapping> MapAnonymous(uint64_t size, PageSize page_size,
-                                     int cpu_idx) {
+absl::StatusOr<io::Mapping> MapAnonymous(uint64_t size, PageSize page_size,
+                                         int cpu_idx) {
   WK_ASSIGN_OR_RETURN(uint64_t bytes, RoundToPage(size, page_size));
-  int flags = MAP_SHARED | MAP_ANONYMOUS;
-  if (page_size != PageSize::kNormal) {
-    flags |= MAP_HUGETLB |
-             (Log2Floor(static_cast<uint64_t>(page_size)) << MAP_HUGE_SHIFT);
+  const uint64_t huge =
+      page_size == PageSize::kNormal ? 0 : static_cast<uint64_t>(page_size);
+  absl::StatusOr<io::Mapping> m = io::MapAnonymousShared(bytes, huge);
+  if (!m.ok()) [[unlikely]] {
+    if (huge == 0) return m.status();
+    return Annotate(
+        m.status(),
+        absl::StrFormat(
+            "reserve %s pages in /sys/kernel/mm/hugepages/hugepages-%ukB/"
+            "nr_hugepages",
+            PageSizeName(page_size), huge >> 10));
   }
-  void* p = mmap(nullptr, bytes, PROT_READ | PROT_WRITE, flags, -1, 0);
-  if (p == MAP_FAILED) [[unlikely]] {
-    int err = errno;
-    absl::Status status =
-        ErrnoError(err, "mmap",
-                   absl::StrFormat("anonymous %u bytes of %s pages", bytes,
-                                   PageSizeName(page_size)));
-    if (page_size != PageSize::kNormal) {
-      status = Annotate(
-          status,
-          absl::StrFormat(
-              "reserve %s pages in /sys/kernel/mm/hugepages/hugepages-%ukB/"
-              "nr_hugepages",
-              PageSizeName(page_size), static_cast<uint64_t>(page_size) >> 10));
-    }
-    return status;
-  }
-  PreferNodeOfCpu(p, bytes, cpu_idx);
-  return Mapping(p, bytes);
+  PreferNodeOfCpu(m->mutable_span().data(), bytes, cpu_idx);
+  return m;
 }
 
 }  // namespace wk::wksp

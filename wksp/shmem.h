@@ -6,9 +6,9 @@
 // (1 GiB) pages live in a hugetlbfs mount with that page size, found in
 // /proc/mounts. Names follow wksp/name.h.
 //
-// A Mapping owns its mapping and unmaps it on destruction. Unlinking a name
-// does not affect existing mappings (the memory lives until the last one
-// goes).
+// Regions come back as io::Mapping (io/mmio.h), which unmaps on destruction.
+// Unlinking a name does not affect existing mappings (the memory lives until
+// the last one goes).
 #ifndef WKSPKIT_WKSP_SHMEM_H_
 #define WKSPKIT_WKSP_SHMEM_H_
 
@@ -21,6 +21,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "io/mmio.h"
 
 namespace wk::wksp {
 
@@ -41,28 +42,6 @@ const char* PageSizeName(PageSize page_size);
 // pages: NotFound naming what to mount when no such hugetlbfs is mounted.
 absl::StatusOr<std::string> ShmemDir(PageSize page_size);
 
-class Mapping {
- public:
-  Mapping() = default;
-  Mapping(void* base, size_t size) : base_(base), size_(size) {}
-  ~Mapping() { Reset(); }
-  Mapping(Mapping&& o) noexcept : base_(o.base_), size_(o.size_) {
-    o.base_ = nullptr;
-    o.size_ = 0;
-  }
-  Mapping& operator=(Mapping&& o) noexcept;
-  Mapping(const Mapping&) = delete;
-  Mapping& operator=(const Mapping&) = delete;
-
-  uint8_t* data() const { return static_cast<uint8_t*>(base_); }
-  size_t size() const { return size_; }
-  void Reset();  // unmaps now
-
- private:
-  void* base_ = nullptr;
-  size_t size_ = 0;
-};
-
 struct ShmemCreateOptions {
   PageSize page_size = PageSize::kNormal;
   mode_t mode = 0600;  // exact permission bits, whatever the umask
@@ -72,22 +51,22 @@ struct ShmemCreateOptions {
 // Creates region `name` of at least `size` bytes (rounded up to the page
 // size), zero filled, and maps it read-write shared. AlreadyExists if the
 // name is taken. On failure nothing is left behind.
-absl::StatusOr<Mapping> ShmemCreate(std::string_view name, uint64_t size,
-                                    const ShmemCreateOptions& options);
+absl::StatusOr<io::Mapping> ShmemCreate(std::string_view name, uint64_t size,
+                                        const ShmemCreateOptions& options);
 
 // Maps existing region `name` (searched in the normal, huge, then gigantic
 // directories) read-write or read-only. NotFound if it does not exist.
 // *page_size, if given, receives the page size it was found under.
-absl::StatusOr<Mapping> ShmemJoin(std::string_view name, bool read_only,
-                                  PageSize* page_size = nullptr);
+absl::StatusOr<io::Mapping> ShmemJoin(std::string_view name, bool read_only,
+                                      PageSize* page_size = nullptr);
 
 // Removes region `name`. NotFound if it does not exist.
 absl::Status ShmemUnlink(std::string_view name);
 
 // Maps `size` bytes (rounded up to the page size) of anonymous shared
 // memory, zero filled; shared with children forked afterwards.
-absl::StatusOr<Mapping> MapAnonymous(uint64_t size, PageSize page_size,
-                                     int cpu_idx = -1);
+absl::StatusOr<io::Mapping> MapAnonymous(uint64_t size, PageSize page_size,
+                                         int cpu_idx = -1);
 
 }  // namespace wk::wksp
 

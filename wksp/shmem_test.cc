@@ -30,7 +30,7 @@ TEST_F(ShmemTest, CreateJoinUnlink) {
     auto m = ShmemCreate(name, 5000, {.mode = 0604});
     ASSERT_TRUE(m.ok()) << m.status();
     EXPECT_EQ(m->size(), 8192u);  // rounded up to 4 KiB pages
-    memcpy(m->data(), "abc", 4);
+    memcpy(m->mutable_span().data(), "abc", 4);
     struct stat st;
     ASSERT_EQ(stat((root_ + "/" + name).c_str(), &st), 0);
     EXPECT_EQ(st.st_mode & 07777, 0604u);
@@ -40,7 +40,7 @@ TEST_F(ShmemTest, CreateJoinUnlink) {
     auto j = ShmemJoin(name, /*read_only=*/true, &ps);
     ASSERT_TRUE(j.ok());
     EXPECT_EQ(ps, PageSize::kNormal);
-    EXPECT_STREQ(reinterpret_cast<char*>(j->data()), "abc");
+    EXPECT_STREQ(reinterpret_cast<const char*>(j->data()), "abc");
     EXPECT_NE(j->data(), m->data());  // a second, distinct mapping
   }
   EXPECT_TRUE(ShmemUnlink(name).ok());
@@ -60,12 +60,12 @@ TEST_F(ShmemTest, AnonymousIsSharedWithForkedChild) {
   pid_t pid = fork();
   ASSERT_GE(pid, 0);
   if (pid == 0) {
-    memcpy(m->data(), "child", 6);
+    memcpy(m->mutable_span().data(), "child", 6);
     _exit(0);
   }
   int status;
   ASSERT_EQ(waitpid(pid, &status, 0), pid);
-  EXPECT_STREQ(reinterpret_cast<char*>(m->data()), "child");
+  EXPECT_STREQ(reinterpret_cast<const char*>(m->data()), "child");
 }
 
 TEST_F(ShmemTest, HugePagesNeedAMount) {

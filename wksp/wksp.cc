@@ -82,12 +82,12 @@ uint64_t Wksp::DataMaxEst(uint64_t footprint, uint64_t part_max) {
 
 // ---- lifecycle --------------------------------------------------------------
 
-absl::StatusOr<Wksp> Wksp::Init(Mapping mapping, std::string_view name,
+absl::StatusOr<Wksp> Wksp::Init(io::Mapping mapping, std::string_view name,
                                 uint64_t part_max, uint64_t data_max,
                                 uint32_t seed, PageSize page_size) {
   Wksp w;
   w.page_size_ = page_size;
-  uint8_t* base = mapping.data();
+  uint8_t* base = mapping.mutable_span().data();
   auto* h = reinterpret_cast<Header*>(base);
   // The mapping is freshly zeroed; nobody can join before magic is set.
   h->part_max = part_max;
@@ -108,9 +108,10 @@ absl::StatusOr<Wksp> Wksp::Init(Mapping mapping, std::string_view name,
   return w;
 }
 
-absl::StatusOr<Wksp> Wksp::Attach(Mapping mapping, bool read_only,
+absl::StatusOr<Wksp> Wksp::Attach(io::Mapping mapping, bool read_only,
                                   PageSize page_size) {
-  uint8_t* base = mapping.data();
+  // A read-only join hands out addresses too; stores through them fault.
+  uint8_t* base = const_cast<uint8_t*>(mapping.data());
   auto not_wksp = [&](const std::string& why) {
     return absl::DataLossError(
         absl::StrFormat("shared memory region is not a workspace: %s", why));
@@ -149,9 +150,10 @@ absl::StatusOr<Wksp> Wksp::Create(std::string_view name, uint64_t part_max,
                                   const CreateOptions& options) {
   WK_RETURN_IF_ERROR(ValidateName(name));
   WK_ASSIGN_OR_RETURN(uint64_t fp, Footprint(part_max, data_max));
-  WK_ASSIGN_OR_RETURN(Mapping m, ShmemCreate(name, fp,
-                                             {options.page_size, options.mode,
-                                              options.cpu_idx}));
+  WK_ASSIGN_OR_RETURN(
+      io::Mapping m,
+      ShmemCreate(name, fp,
+                  {options.page_size, options.mode, options.cpu_idx}));
   return Init(std::move(m), name, part_max, data_max, options.seed,
               options.page_size);
 }
@@ -161,7 +163,7 @@ absl::StatusOr<Wksp> Wksp::CreateAnonymous(std::string_view name,
                                            const CreateOptions& options) {
   WK_RETURN_IF_ERROR(ValidateName(name));
   WK_ASSIGN_OR_RETURN(uint64_t fp, Footprint(part_max, data_max));
-  WK_ASSIGN_OR_RETURN(Mapping m,
+  WK_ASSIGN_OR_RETURN(io::Mapping m,
                       MapAnonymous(fp, options.page_size, options.cpu_idx));
   return Init(std::move(m), name, part_max, data_max, options.seed,
               options.page_size);
@@ -169,7 +171,7 @@ absl::StatusOr<Wksp> Wksp::CreateAnonymous(std::string_view name,
 
 absl::StatusOr<Wksp> Wksp::Join(std::string_view name, bool read_only) {
   PageSize ps;
-  WK_ASSIGN_OR_RETURN(Mapping m, ShmemJoin(name, read_only, &ps));
+  WK_ASSIGN_OR_RETURN(io::Mapping m, ShmemJoin(name, read_only, &ps));
   absl::StatusOr<Wksp> w = Attach(std::move(m), read_only, ps);
   if (!w.ok()) return Annotate(w.status(), absl::StrFormat("join %s", name));
   return w;

@@ -154,10 +154,10 @@ class Wksp {
   friend struct AdminAccess;
   friend class LockGuard;
   Wksp() = default;
-  static absl::StatusOr<Wksp> Init(Mapping mapping, std::string_view name,
+  static absl::StatusOr<Wksp> Init(io::Mapping mapping, std::string_view name,
                                    uint64_t part_max, uint64_t data_max,
                                    uint32_t seed, PageSize page_size);
-  static absl::StatusOr<Wksp> Attach(Mapping mapping, bool read_only,
+  static absl::StatusOr<Wksp> Attach(io::Mapping mapping, bool read_only,
                                      PageSize page_size);
   absl::Status CheckBadGaddr(uint64_t gaddr) const;
   // Takes the lock (recovering from a dead owner); with `for_admin` the
@@ -166,7 +166,7 @@ class Wksp {
   absl::Status AcquireLock(bool for_admin, bool* recovered = nullptr);
   void ReleaseLock();
 
-  Mapping mapping_;
+  io::Mapping mapping_;
   internal::Region r_;
   bool read_only_ = false;
   PageSize page_size_ = PageSize::kNormal;

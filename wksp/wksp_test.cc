@@ -137,7 +137,7 @@ TEST_F(WkspTest, JoinRefusesNonWorkspace) {
   {
     auto m = ShmemCreate(name, 4096, {});
     ASSERT_TRUE(m.ok());
-    memset(m->data(), 0x5a, 4096);
+    memset(m->mutable_span().data(), 0x5a, 4096);
   }
   auto j = Wksp::Join(name);
   EXPECT_EQ(j.status().code(), absl::StatusCode::kDataLoss);
