@@ -5,6 +5,7 @@
 #include "absl/strings/str_format.h"
 #include "checkpt/checkpt.h"
 #include "checkpt/internal.h"
+#include "util/status.h"
 
 namespace wk::checkpt {
 namespace {
@@ -71,11 +72,7 @@ absl::Status Error(ErrorClass c, absl::StatusCode code, std::string_view msg) {
 }
 
 absl::Status IoError(const absl::Status& status, std::string_view context) {
-  absl::Status s(status.code(),
-                 absl::StrFormat("checkpt: %s: %s", context, status.message()));
-  status.ForEachPayload([&s](absl::string_view key, const absl::Cord& value) {
-    s.SetPayload(key, value);
-  });
+  absl::Status s = Annotate(status, absl::StrFormat("checkpt: %s", context));
   s.SetPayload(kClassPayload,
                absl::Cord(std::to_string(static_cast<int>(ErrorClass::kIo))));
   return s;

@@ -36,14 +36,20 @@ int StatusErrno(const absl::Status& status) {
   return err;
 }
 
-absl::Status Annotate(const absl::Status& status, std::string_view context) {
+absl::Status WithMessage(const absl::Status& status, std::string_view message) {
   if (status.ok()) return status;
   absl::Status out(status.code(),
-                   absl::StrFormat("%s: %s", context, status.message()));
+                   absl::string_view(message.data(), message.size()));
   status.ForEachPayload([&](absl::string_view url, const absl::Cord& payload) {
     out.SetPayload(url, payload);
   });
   return out;
+}
+
+absl::Status Annotate(const absl::Status& status, std::string_view context) {
+  if (status.ok()) return status;
+  return WithMessage(status,
+                     absl::StrFormat("%s: %s", context, status.message()));
 }
 
 }  // namespace wk

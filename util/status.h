@@ -20,8 +20,12 @@ absl::Status ErrnoError(int err, std::string_view op, std::string_view object);
 // Returns the errno carried by a status made by ErrnoError, or 0.
 int StatusErrno(const absl::Status& status);
 
-// Prefixes `context` to the message of a failed status, keeping its code and
-// payloads; OK stays OK.
+// The one way a failed status is re-worded: `status` with message `message`,
+// keeping its code and every payload (errno, error classes, markers); OK stays
+// OK.
+absl::Status WithMessage(const absl::Status& status, std::string_view message);
+
+// WithMessage(status, "<context>: <message>"): says where a failure happened.
 absl::Status Annotate(const absl::Status& status, std::string_view context);
 
 }  // namespace wk

@@ -2,6 +2,7 @@
 
 #include <cerrno>
 
+#include "absl/strings/cord.h"
 #include "gtest/gtest.h"
 
 namespace wk {
@@ -30,6 +31,17 @@ TEST(Status, AnnotateKeepsCodeAndErrno) {
   EXPECT_EQ(s.message().substr(0, 9), "checkpt: ");
   EXPECT_EQ(StatusErrno(s), ENOSPC);
   EXPECT_TRUE(Annotate(absl::OkStatus(), "x").ok());
+}
+
+TEST(Status, WithMessageKeepsCodeAndEveryPayload) {
+  absl::Status cause = ErrnoError(EIO, "read", "fd 4");
+  cause.SetPayload("test/marker", absl::Cord("x"));
+  absl::Status s = WithMessage(cause, "reworded");
+  EXPECT_EQ(s.code(), cause.code());
+  EXPECT_EQ(s.message(), "reworded");
+  EXPECT_EQ(StatusErrno(s), EIO);
+  EXPECT_EQ(s.GetPayload("test/marker"), absl::Cord("x"));
+  EXPECT_TRUE(WithMessage(absl::OkStatus(), "x").ok());
 }
 
 absl::StatusOr<int> Half(int x) {

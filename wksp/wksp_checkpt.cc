@@ -87,8 +87,8 @@ size_t ResolveThreads(size_t threads) {
 }
 
 absl::Status WorkspaceReset(const absl::Status& cause) {
-  absl::Status st(
-      cause.code(),
+  absl::Status st = WithMessage(
+      cause,
       absl::StrFormat("%s; the workspace was reset to empty", cause.message()));
   st.SetPayload(kResetPayload, absl::Cord("1"));
   return st;

@@ -17,7 +17,9 @@
 
 #include "absl/strings/str_format.h"
 #include "gtest/gtest.h"
+#include "checkpt/checkpt.h"
 #include "io/fd.h"
+#include "util/status.h"
 #include "testdata/ref_workspace.h"
 #include "wksp/checkpt_format.h"
 #include "wksp/checkpt_internal.h"
@@ -477,6 +479,39 @@ TEST_F(CheckptTest, CorruptAndTruncatedFiles) {
       check(f, "flipped", at, false);
     }
   }
+}
+
+// A restore that fails after it modified the workspace says so and keeps
+// what its cause said: the message, the errno, the checkpoint error class.
+TEST_F(CheckptTest, WorkspaceResetKeepsTheCause) {
+  absl::Status reset =
+      internal::WorkspaceReset(ErrnoError(EIO, "read", "fd 9"));
+  EXPECT_TRUE(IsWorkspaceReset(reset));
+  EXPECT_EQ(StatusErrno(reset), EIO);
+  EXPECT_NE(reset.message().find("read fd 9"), std::string_view::npos);
+  EXPECT_NE(reset.message().find("reset to empty"), std::string_view::npos);
+
+  // End to end: the second cgroup frame of a v3 stream has an impossible
+  // LZ4 chunk size, found only after the first cgroup was restored.
+  Wksp src = NewWksp(256, 8 << 20, "cause");
+  Populate(src, 150, 20000, 13);
+  std::string path = File("cause");
+  CheckptOptions co;
+  co.style = 3;
+  ASSERT_TRUE(Checkpt(src, path, co).ok());
+  std::vector<uint8_t> f = ReadFile(path);
+  internal::V2Scan scan;
+  ASSERT_TRUE(internal::ScanV2(f, 1, nullptr, false, &scan).ok());
+  ASSERT_GE(scan.tasks.size(), 2u);
+  const uint64_t second = scan.tasks[1].off;  // one volume: in file order
+  f[second] = f[second + 1] = f[second + 2] = 0xff;
+  WriteFile(path, f);
+  Wksp dst = NewWksp(256, 8 << 20);
+  absl::Status st = RestoreViaPipe(dst, path, {});
+  ASSERT_FALSE(st.ok());
+  EXPECT_TRUE(IsWorkspaceReset(st)) << st;
+  EXPECT_EQ(checkpt::ClassOf(st), checkpt::ErrorClass::kComp) << st;
+  EXPECT_TRUE(Snap(dst).parts.empty());
 }
 
 // A stream of empty cgroup frames that never reaches an appendix is refused
