@@ -82,27 +82,39 @@ uint64_t Wksp::DataMaxEst(uint64_t footprint, uint64_t part_max) {
 
 // ---- lifecycle --------------------------------------------------------------
 
+Wksp::Wksp(io::Mapping mapping, bool read_only, PageSize page_size)
+    : mapping_(std::move(mapping)),
+      // A read-only join hands out addresses too; stores through them fault.
+      base_(const_cast<uint8_t*>(mapping_.data())),
+      read_only_(read_only),
+      page_size_(page_size) {
+  const auto* h = reinterpret_cast<const Header*>(base_);
+  part_max_ = h->part_max;
+  gaddr_lo_ = h->gaddr_lo;
+  gaddr_hi_ = h->gaddr_hi;
+}
+
+internal::Region Wksp::region() const {
+  return {base_,
+          reinterpret_cast<Header*>(base_),
+          reinterpret_cast<internal::PartInfo*>(base_ + kHeaderSize),
+          part_max_,
+          gaddr_lo_,
+          gaddr_hi_};
+}
+
 absl::StatusOr<Wksp> Wksp::Init(io::Mapping mapping, std::string_view name,
                                 uint64_t part_max, uint64_t data_max,
                                 uint32_t seed, PageSize page_size) {
-  Wksp w;
-  w.page_size_ = page_size;
-  uint8_t* base = mapping.mutable_span().data();
-  auto* h = reinterpret_cast<Header*>(base);
+  auto* h = reinterpret_cast<Header*>(mapping.mutable_span().data());
   // The mapping is freshly zeroed; nobody can join before magic is set.
   h->part_max = part_max;
   h->data_max = data_max;
   h->gaddr_lo = GaddrLo(part_max);
   h->gaddr_hi = h->gaddr_lo + data_max;
   StoreNameField(h->name, name);
-  w.r_ = {base,
-          h,
-          reinterpret_cast<internal::PartInfo*>(base + kHeaderSize),
-          part_max,
-          h->gaddr_lo,
-          h->gaddr_hi};
-  w.mapping_ = std::move(mapping);
-  internal::ResetLocked(w.r_, seed);
+  Wksp w(std::move(mapping), /*read_only=*/false, page_size);
+  internal::ResetLocked(w.region(), seed);
   __atomic_store_n(&h->lock, 0, __ATOMIC_RELAXED);
   __atomic_store_n(&h->magic, internal::kMagic, __ATOMIC_RELEASE);
   return w;
@@ -110,14 +122,12 @@ absl::StatusOr<Wksp> Wksp::Init(io::Mapping mapping, std::string_view name,
 
 absl::StatusOr<Wksp> Wksp::Attach(io::Mapping mapping, bool read_only,
                                   PageSize page_size) {
-  // A read-only join hands out addresses too; stores through them fault.
-  uint8_t* base = const_cast<uint8_t*>(mapping.data());
   auto not_wksp = [&](const std::string& why) {
     return absl::DataLossError(
         absl::StrFormat("shared memory region is not a workspace: %s", why));
   };
   if (mapping.size() < kHeaderSize) return not_wksp("too small");
-  auto* h = reinterpret_cast<Header*>(base);
+  const auto* h = reinterpret_cast<const Header*>(mapping.data());
   if (__atomic_load_n(&h->magic, __ATOMIC_ACQUIRE) != internal::kMagic) {
     return not_wksp(
         "bad magic (not created by this library, or creation "
@@ -135,14 +145,7 @@ absl::StatusOr<Wksp> Wksp::Attach(io::Mapping mapping, bool read_only,
     return not_wksp("gaddr range does not match part_max and data_max");
   }
   if (!NameInField(h->name)) return not_wksp("bad name in header");
-  Wksp w;
-  w.page_size_ = page_size;
-  w.read_only_ = read_only;
-  w.r_ = {
-      base,     h,  reinterpret_cast<internal::PartInfo*>(base + kHeaderSize),
-      part_max, lo, lo + data_max};
-  w.mapping_ = std::move(mapping);
-  return w;
+  return Wksp(std::move(mapping), read_only, page_size);
 }
 
 absl::StatusOr<Wksp> Wksp::Create(std::string_view name, uint64_t part_max,
@@ -179,66 +182,66 @@ absl::StatusOr<Wksp> Wksp::Join(std::string_view name, bool read_only) {
 
 absl::Status Wksp::Delete(std::string_view name) { return ShmemUnlink(name); }
 
+std::string_view Wksp::name() const {
+  return reinterpret_cast<const Header*>(base_)->name;
+}
+
 uint32_t Wksp::seed() const {
-  return __atomic_load_n(&r_.hdr->seed, __ATOMIC_RELAXED);
+  return __atomic_load_n(&reinterpret_cast<const Header*>(base_)->seed,
+                         __ATOMIC_RELAXED);
 }
 
 uint64_t Wksp::footprint() const {
-  return AlignUp(r_.gaddr_hi + 1, kFootprintAlign);
+  return AlignUp(gaddr_hi_ + 1, kFootprintAlign);
 }
 
 uint8_t* Wksp::laddr(uint64_t gaddr) const {
-  if (gaddr < r_.gaddr_lo || gaddr > r_.gaddr_hi) return nullptr;
-  return r_.base + gaddr;
+  if (gaddr < gaddr_lo_ || gaddr > gaddr_hi_) return nullptr;
+  return base_ + gaddr;
 }
 
 uint64_t Wksp::gaddr(const void* laddr) const {
   uintptr_t a = reinterpret_cast<uintptr_t>(laddr);
-  uintptr_t b = reinterpret_cast<uintptr_t>(r_.base);
-  if (a < b + r_.gaddr_lo || a > b + r_.gaddr_hi) return 0;
+  uintptr_t b = reinterpret_cast<uintptr_t>(base_);
+  if (a < b + gaddr_lo_ || a > b + gaddr_hi_) return 0;
   return a - b;
 }
 
 // ---- locking ----------------------------------------------------------------
 
-absl::Status Wksp::AcquireLock(bool for_admin, bool* recovered) {
+absl::StatusOr<LockGuard> Wksp::Acquire(LockMode mode) {
   if (read_only_) [[unlikely]] {
     return absl::FailedPreconditionError(absl::StrFormat(
         "workspace %s is joined read-only; this call needs the lock", name()));
   }
-  Header* h = r_.hdr;
+  const internal::Region r = region();
+  Header* h = r.hdr;
   internal::LockResult res;
   WK_RETURN_IF_ERROR(internal::LockWord(&h->lock, &res));
-  if (recovered != nullptr) {
-    *recovered = res == internal::LockResult::kRecovered;
-  }
-  if (res == internal::LockResult::kRecovered) [[unlikely]] {
+  LockGuard guard(this);  // held from here: every return below releases
+  guard.recovered_ = res == internal::LockResult::kRecovered;
+  if (guard.recovered_) [[unlikely]] {
     // The previous owner died holding the lock. Its operation may be half
     // done: rebuild from the committed slot records unless it provably was
     // not in the middle of one.
-    if (h->op != internal::kOpNone || !internal::VerifyLocked(r_).ok()) {
-      if (!internal::RebuildLocked(r_, h->seed).ok()) h->corrupt = 1;
+    if (h->op != internal::kOpNone || !internal::VerifyLocked(r).ok()) {
+      if (!internal::RebuildLocked(r, h->seed).ok()) h->corrupt = 1;
     }
   }
-  if (!for_admin && h->corrupt != 0) [[unlikely]] {
-    internal::UnlockWord(&h->lock);
+  if (mode == LockMode::kAllocator && h->corrupt != 0) [[unlikely]] {
     return absl::DataLossError(absl::StrFormat(
         "workspace %s is corrupt: a lock owner died mid-operation and the "
         "metadata could not be rebuilt; Reset() it or restore a checkpoint",
         name()));
   }
-  return absl::OkStatus();
-}
-
-void Wksp::ReleaseLock() { internal::UnlockWord(&r_.hdr->lock); }
-
-absl::StatusOr<LockGuard> Wksp::Lock() {
-  bool recovered = false;
-  WK_RETURN_IF_ERROR(AcquireLock(/*for_admin=*/true, &recovered));
-  LockGuard guard(this);
-  guard.recovered_ = recovered;
   return guard;
 }
+
+void Wksp::ReleaseLock() {
+  internal::UnlockWord(&reinterpret_cast<Header*>(base_)->lock);
+}
+
+absl::StatusOr<LockGuard> Wksp::Lock() { return Acquire(LockMode::kAdmin); }
 
 LockGuard& LockGuard::operator=(LockGuard&& o) noexcept {
   if (this != &o) {
@@ -254,13 +257,13 @@ void LockGuard::Release() {
 }
 
 absl::Status Wksp::Check() {
-  uint64_t owner = internal::LockOwner(&r_.hdr->lock);
+  const Header* h = reinterpret_cast<const Header*>(base_);
+  uint64_t owner = internal::LockOwner(&h->lock);
   if (owner != 0 && internal::OwnerIsDead(owner)) {
-    WK_RETURN_IF_ERROR(AcquireLock(/*for_admin=*/false));
-    ReleaseLock();
-    return absl::OkStatus();
+    // Taking the lock over recovers; the guard gives it back at once.
+    return Acquire(LockMode::kAllocator).status();
   }
-  if (__atomic_load_n(&r_.hdr->corrupt, __ATOMIC_RELAXED) != 0) {
+  if (__atomic_load_n(&h->corrupt, __ATOMIC_RELAXED) != 0) {
     return absl::DataLossError(
         absl::StrFormat("workspace %s is flagged corrupt", name()));
   }
@@ -270,10 +273,10 @@ absl::Status Wksp::Check() {
 // ---- allocator --------------------------------------------------------------
 
 absl::Status Wksp::CheckBadGaddr(uint64_t gaddr) const {
-  if (gaddr < r_.gaddr_lo || gaddr >= r_.gaddr_hi) [[unlikely]] {
+  if (gaddr < gaddr_lo_ || gaddr >= gaddr_hi_) [[unlikely]] {
     return absl::InvalidArgumentError(absl::StrFormat(
         "gaddr %u is outside the data region [%u, %u) of workspace %s", gaddr,
-        r_.gaddr_lo, r_.gaddr_hi, name()));
+        gaddr_lo_, gaddr_hi_, name()));
   }
   return absl::OkStatus();
 }
@@ -287,20 +290,18 @@ absl::StatusOr<uint64_t> Wksp::Alloc(uint64_t align, uint64_t sz,
 absl::StatusOr<PartitionInfo> Wksp::AllocAtLeast(uint64_t align, uint64_t sz,
                                                  uint64_t tag) {
   WK_RETURN_IF_ERROR(CheckAlignSzTag(&align, sz, tag));
-  WK_RETURN_IF_ERROR(AcquireLock(false));
-  absl::StatusOr<PartitionInfo> part =
-      internal::AllocLocked(r_, align, sz, tag);
-  ReleaseLock();
-  return part;
+  WK_ASSIGN_OR_RETURN(LockGuard lock, Acquire(LockMode::kAllocator));
+  return internal::AllocLocked(region(), align, sz, tag);
 }
 
 absl::Status Wksp::Free(uint64_t gaddr) {
   WK_RETURN_IF_ERROR(CheckBadGaddr(gaddr));
-  WK_RETURN_IF_ERROR(AcquireLock(false));
-  Idx i = internal::FindUsedLocked(r_, gaddr);
+  WK_ASSIGN_OR_RETURN(LockGuard lock, Acquire(LockMode::kAllocator));
+  const internal::Region r = region();
+  Idx i = internal::FindUsedLocked(r, gaddr);
   if (i != kNull) [[likely]]
-    internal::FreeLocked(r_, i);
-  ReleaseLock();
+    internal::FreeLocked(r, i);
+  lock.Release();
   if (i == kNull) [[unlikely]] {
     return absl::NotFoundError(absl::StrFormat(
         "free: gaddr %u is not inside an allocation of workspace %s (already "
@@ -312,20 +313,20 @@ absl::Status Wksp::Free(uint64_t gaddr) {
 
 absl::StatusOr<uint64_t> Wksp::Tag(uint64_t gaddr) {
   WK_RETURN_IF_ERROR(CheckBadGaddr(gaddr));
-  WK_RETURN_IF_ERROR(AcquireLock(false));
-  Idx i = internal::FindUsedLocked(r_, gaddr);
-  uint64_t tag = i == kNull ? 0 : r_.pinfo[i].tag;
-  ReleaseLock();
-  return tag;
+  WK_ASSIGN_OR_RETURN(LockGuard lock, Acquire(LockMode::kAllocator));
+  const internal::Region r = region();
+  Idx i = internal::FindUsedLocked(r, gaddr);
+  return i == kNull ? 0 : r.pinfo[i].tag;
 }
 
 absl::StatusOr<std::vector<PartitionInfo>> Wksp::TagQuery(
     std::span<const uint64_t> tags) {
   WK_RETURN_IF_ERROR(CheckTags(tags));
-  WK_RETURN_IF_ERROR(AcquireLock(false));
-  absl::StatusOr<std::vector<PartitionInfo>> used =
-      internal::UsedPartitionsLocked(r_);
-  ReleaseLock();
+  absl::StatusOr<std::vector<PartitionInfo>> used;
+  {
+    WK_ASSIGN_OR_RETURN(LockGuard lock, Acquire(LockMode::kAllocator));
+    used = internal::UsedPartitionsLocked(region());
+  }
   if (!used.ok()) return used.status();
   std::vector<PartitionInfo> out;
   for (const PartitionInfo& part : *used) {
@@ -341,34 +342,32 @@ absl::StatusOr<std::vector<PartitionInfo>> Wksp::TagQuery(
 
 absl::StatusOr<uint64_t> Wksp::TagFree(std::span<const uint64_t> tags) {
   WK_RETURN_IF_ERROR(CheckTags(tags));
-  WK_RETURN_IF_ERROR(AcquireLock(false));
-  absl::StatusOr<std::vector<PartitionInfo>> used =
-      internal::UsedPartitionsLocked(r_);
+  WK_ASSIGN_OR_RETURN(LockGuard lock, Acquire(LockMode::kAllocator));
+  const internal::Region r = region();
+  WK_ASSIGN_OR_RETURN(std::vector<PartitionInfo> used,
+                      internal::UsedPartitionsLocked(r));
   uint64_t freed = 0;
-  if (used.ok()) {
-    for (const PartitionInfo& part : *used) {
-      bool match = false;
-      for (uint64_t t : tags) match |= part.tag == t;
-      if (!match) continue;
-      // Used partitions never move when others are freed, so lo still
-      // finds the same slot.
-      internal::FreeLocked(r_, internal::FindUsedLocked(r_, part.lo));
-      ++freed;
-    }
+  for (const PartitionInfo& part : used) {
+    bool match = false;
+    for (uint64_t t : tags) match |= part.tag == t;
+    if (!match) continue;
+    // Used partitions never move when others are freed, so lo still finds
+    // the same slot.
+    internal::FreeLocked(r, internal::FindUsedLocked(r, part.lo));
+    ++freed;
   }
-  ReleaseLock();
-  if (!used.ok()) return used.status();
   return freed;
 }
 
 absl::Status Wksp::Memset(uint64_t gaddr, int c) {
   WK_RETURN_IF_ERROR(CheckBadGaddr(gaddr));
-  WK_RETURN_IF_ERROR(AcquireLock(false));
-  Idx i = internal::FindUsedLocked(r_, gaddr);
+  WK_ASSIGN_OR_RETURN(LockGuard lock, Acquire(LockMode::kAllocator));
+  const internal::Region r = region();
+  Idx i = internal::FindUsedLocked(r, gaddr);
   if (i != kNull) {
-    memset(r_.base + r_.pinfo[i].lo, c, r_.pinfo[i].hi - r_.pinfo[i].lo);
+    memset(r.base + r.pinfo[i].lo, c, r.pinfo[i].hi - r.pinfo[i].lo);
   }
-  ReleaseLock();
+  lock.Release();
   if (i == kNull) [[unlikely]] {
     return absl::NotFoundError(absl::StrFormat(
         "memset: gaddr %u is not inside an allocation of workspace %s", gaddr,
@@ -379,31 +378,24 @@ absl::Status Wksp::Memset(uint64_t gaddr, int c) {
 
 absl::StatusOr<Usage> Wksp::GetUsage(std::span<const uint64_t> tags) {
   WK_RETURN_IF_ERROR(CheckTags(tags));
-  WK_RETURN_IF_ERROR(AcquireLock(false));
-  absl::StatusOr<Usage> u = internal::UsageLocked(r_, tags);
-  ReleaseLock();
-  return u;
+  WK_ASSIGN_OR_RETURN(LockGuard lock, Acquire(LockMode::kAllocator));
+  return internal::UsageLocked(region(), tags);
 }
 
 absl::Status Wksp::Reset(uint32_t seed) {
-  WK_RETURN_IF_ERROR(AcquireLock(true));
-  internal::ResetLocked(r_, seed);
-  ReleaseLock();
+  WK_ASSIGN_OR_RETURN(LockGuard lock, Acquire(LockMode::kAdmin));
+  internal::ResetLocked(region(), seed);
   return absl::OkStatus();
 }
 
 absl::Status Wksp::Verify() {
-  WK_RETURN_IF_ERROR(AcquireLock(true));
-  absl::Status status = internal::VerifyLocked(r_);
-  ReleaseLock();
-  return status;
+  WK_ASSIGN_OR_RETURN(LockGuard lock, Acquire(LockMode::kAdmin));
+  return internal::VerifyLocked(region());
 }
 
 absl::Status Wksp::Rebuild(uint32_t seed) {
-  WK_RETURN_IF_ERROR(AcquireLock(true));
-  absl::Status status = internal::RebuildLocked(r_, seed);
-  ReleaseLock();
-  return status;
+  WK_ASSIGN_OR_RETURN(LockGuard lock, Acquire(LockMode::kAdmin));
+  return internal::RebuildLocked(region(), seed);
 }
 
 }  // namespace wk::wksp

@@ -39,13 +39,16 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
-#include "wksp/internal/layout.h"
+#include "io/mmio.h"
 #include "wksp/shmem.h"
 #include "wksp/wksp_types.h"
 
 namespace wk::wksp {
 
 class LockGuard;  // wksp_admin.h
+namespace internal {
+struct Region;  // internal/layout.h: the metadata view the allocator works on
+}  // namespace internal
 
 struct CreateOptions {
   PageSize page_size = PageSize::kNormal;
@@ -93,12 +96,12 @@ class Wksp {
   Wksp& operator=(Wksp&&) noexcept = default;
   ~Wksp() = default;  // leaves: unmaps
 
-  std::string_view name() const { return r_.hdr->name; }
+  std::string_view name() const;
   uint32_t seed() const;  // changes on Reset / Rebuild
-  uint64_t part_max() const { return r_.part_max; }
-  uint64_t data_max() const { return r_.gaddr_hi - r_.gaddr_lo; }
-  uint64_t gaddr_lo() const { return r_.gaddr_lo; }
-  uint64_t gaddr_hi() const { return r_.gaddr_hi; }
+  uint64_t part_max() const { return part_max_; }
+  uint64_t data_max() const { return gaddr_hi_ - gaddr_lo_; }
+  uint64_t gaddr_lo() const { return gaddr_lo_; }
+  uint64_t gaddr_hi() const { return gaddr_hi_; }
   uint64_t footprint() const;
   bool read_only() const { return read_only_; }
   PageSize page_size() const { return page_size_; }
@@ -153,21 +156,30 @@ class Wksp {
  private:
   friend struct AdminAccess;
   friend class LockGuard;
+  // How the lock is taken: kAllocator refuses a workspace flagged corrupt;
+  // kAdmin (Lock(), Reset, Verify, Rebuild) takes it all the same.
+  enum class LockMode { kAllocator, kAdmin };
+
   Wksp() = default;
+  // Adopts a mapping holding a workspace header at its start.
+  Wksp(io::Mapping mapping, bool read_only, PageSize page_size);
   static absl::StatusOr<Wksp> Init(io::Mapping mapping, std::string_view name,
                                    uint64_t part_max, uint64_t data_max,
                                    uint32_t seed, PageSize page_size);
   static absl::StatusOr<Wksp> Attach(io::Mapping mapping, bool read_only,
                                      PageSize page_size);
+  internal::Region region() const;
   absl::Status CheckBadGaddr(uint64_t gaddr) const;
-  // Takes the lock (recovering from a dead owner); with `for_admin` the
-  // corrupt flag is not an error.
-  // *recovered (if given) says whether a dead owner's lock was taken over.
-  absl::Status AcquireLock(bool for_admin, bool* recovered = nullptr);
-  void ReleaseLock();
+  // Takes the lock, taking it over from a dead owner (then verifying and, if
+  // needed, rebuilding the metadata); the guard releases it.
+  absl::StatusOr<LockGuard> Acquire(LockMode mode);
+  void ReleaseLock();  // LockGuard's
 
   io::Mapping mapping_;
-  internal::Region r_;
+  // The workspace's first byte in this join, and copies of its immutable
+  // limits (checked when it was joined).
+  uint8_t* base_ = nullptr;
+  uint64_t part_max_ = 0, gaddr_lo_ = 0, gaddr_hi_ = 0;
   bool read_only_ = false;
   PageSize page_size_ = PageSize::kNormal;
 };

@@ -9,7 +9,7 @@ namespace wk::wksp {
 
 // Friend of Wksp: hands the admin functions the metadata view.
 struct AdminAccess {
-  static const internal::Region& R(const Wksp& w) { return w.r_; }
+  static internal::Region R(const Wksp& w) { return w.region(); }
 };
 
 absl::StatusOr<std::vector<PartitionInfo>> UsedPartitionsLocked(const Wksp& w) {
@@ -26,7 +26,7 @@ absl::Status VerifyLocked(const Wksp& w) {
 }
 
 void ClearForRestoreLocked(Wksp& w) {
-  const internal::Region& r = AdminAccess::R(w);
+  const internal::Region r = AdminAccess::R(w);
   internal::OrderedStore(&r.hdr->op, internal::kOpRestore);
   for (uint64_t i = 0; i < r.part_max; ++i) {
     internal::PartInfo& q = r.pinfo[i];
@@ -37,7 +37,7 @@ void ClearForRestoreLocked(Wksp& w) {
 
 absl::Status SetPartitionLocked(Wksp& w, uint64_t slot, uint64_t lo,
                                 uint64_t hi, uint64_t tag) {
-  const internal::Region& r = AdminAccess::R(w);
+  const internal::Region r = AdminAccess::R(w);
   if (slot >= r.part_max || tag == 0 || lo < r.gaddr_lo || lo >= hi ||
       hi > r.gaddr_hi) [[unlikely]] {
     return absl::InvalidArgumentError(absl::StrFormat(

@@ -180,9 +180,9 @@ absl::Status CheckOptions(const CheckptOptions& options) {
   return absl::OkStatus();
 }
 
-absl::Status CheckptLocked(Wksp& wksp, int fd, bool seekable,
-                           const std::string& path,
-                           const CheckptOptions& options) {
+absl::Status LockAndCheckpt(Wksp& wksp, int fd, bool seekable,
+                            const std::string& path,
+                            const CheckptOptions& options) {
   if (wksp.read_only()) [[unlikely]] {
     // Reading is all a checkpoint does, but the lock word needs a write.
     return absl::FailedPreconditionError(
@@ -206,8 +206,8 @@ bool IsRegularFile(int fd) {
   return fstat(fd, &st) == 0 && S_ISREG(st.st_mode);
 }
 
-absl::Status RestoreLocked(Wksp& wksp, int fd, bool mappable,
-                           const RestoreOptions& options) {
+absl::Status LockAndRestore(Wksp& wksp, int fd, bool mappable,
+                            const RestoreOptions& options) {
   if (wksp.read_only()) [[unlikely]] {
     return absl::FailedPreconditionError(
         "restore needs a read-write join of the workspace");
@@ -256,7 +256,7 @@ absl::Status Checkpt(Wksp& wksp, const std::string& path,
   absl::StatusOr<io::Fd> fd = io::CreateExclusive(path, options.mode);
   if (!fd.ok()) [[unlikely]]
     return Annotate(fd.status(), "checkpt");
-  absl::Status st = CheckptLocked(wksp, fd->get(), true, path, options);
+  absl::Status st = LockAndCheckpt(wksp, fd->get(), true, path, options);
   if (st.ok()) st = fd->Close();
   if (!st.ok()) [[unlikely]] {
     fd->reset();
@@ -268,8 +268,8 @@ absl::Status Checkpt(Wksp& wksp, const std::string& path,
 
 absl::Status CheckptFd(Wksp& wksp, int fd, const CheckptOptions& options) {
   WK_RETURN_IF_ERROR(CheckOptions(options));
-  absl::Status st = CheckptLocked(wksp, fd, IsRegularFile(fd),
-                                  absl::StrFormat("fd:%d", fd), options);
+  absl::Status st = LockAndCheckpt(wksp, fd, IsRegularFile(fd),
+                                   absl::StrFormat("fd:%d", fd), options);
   return Annotate(st, absl::StrFormat("checkpt to fd %d", fd));
 }
 
@@ -279,7 +279,7 @@ absl::Status Restore(Wksp& wksp, const std::string& path,
   if (!fd.ok()) [[unlikely]]
     return Annotate(fd.status(), "restore");
   return Annotate(
-      RestoreLocked(wksp, fd->get(), IsRegularFile(fd->get()), options),
+      LockAndRestore(wksp, fd->get(), IsRegularFile(fd->get()), options),
       absl::StrFormat("restore %s", path));
 }
 
@@ -287,7 +287,7 @@ absl::Status RestoreFd(Wksp& wksp, int fd, const RestoreOptions& options) {
   // A regular file read from its start can be mapped (parallel restore).
   absl::StatusOr<uint64_t> pos = io::Seek(fd, 0, io::Whence::kCur);
   bool mappable = IsRegularFile(fd) && pos.ok() && *pos == 0;
-  return Annotate(RestoreLocked(wksp, fd, mappable, options),
+  return Annotate(LockAndRestore(wksp, fd, mappable, options),
                   absl::StrFormat("restore from fd %d", fd));
 }
 
