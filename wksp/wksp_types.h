@@ -1,5 +1,5 @@
-// Plain value types of the workspace API (see wksp.h), in their own header
-// so the allocator internals can use them without the Wksp class.
+// Plain value types of the workspace API (see wksp.h), in their own public
+// target so the allocator internals can use them without the Wksp class.
 #ifndef WKSPKIT_WKSP_WKSP_TYPES_H_
 #define WKSPKIT_WKSP_WKSP_TYPES_H_
 
