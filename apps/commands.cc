@@ -19,10 +19,10 @@
 #include "apps/progress.h"
 #include "util/bits.h"
 #include "util/status.h"
+#include "wksp/checkpt/wksp_checkpt.h"
 #include "wksp/name.h"
 #include "wksp/wksp.h"
 #include "wksp/wksp_admin.h"
-#include "wksp/wksp_checkpt.h"
 
 namespace wk::apps {
 namespace {
@@ -117,7 +117,7 @@ absl::Status SetPartMax(Settings& s, Args a) {
 absl::Status SupportedStyles(Settings&, Args) {
   std::string out;
   for (int style = 0; style <= 3; ++style) {
-    if (wksp::StyleIsSupported(style)) {
+    if (wksp_checkpt::StyleIsSupported(style)) {
       absl::StrAppendFormat(&out, "%s%d", out.empty() ? "" : " ", style);
     }
   }
@@ -278,7 +278,7 @@ absl::Status Checkpt(Settings& s, Args a) {
   std::string path = a[1];
   WK_ARG(mode_t mode, ParseMode(a[2]));
   WK_ARG(uint64_t style, ParseRange(a[3], "style", 0, INT32_MAX));
-  if (!wksp::StyleIsSupported(static_cast<int>(style))) {
+  if (!wksp_checkpt::StyleIsSupported(static_cast<int>(style))) {
     return UsageError(absl::InvalidArgumentError(absl::StrFormat(
         "style %u is not supported by this build (see supported-styles)",
         style)));
@@ -290,14 +290,14 @@ absl::Status Checkpt(Settings& s, Args a) {
   WK_ASSIGN_OR_RETURN(wksp::Wksp w, JoinArg(a[0]));
   WK_ASSIGN_OR_RETURN(wksp::Usage u, w.GetUsage());
   Progress progress(absl::StrFormat("checkpt %s", w.name()), stderr);
-  wksp::CheckptOptions opt;
+  wksp_checkpt::CheckptOptions opt;
   opt.style = static_cast<int>(style);
   opt.mode = mode;
   opt.uinfo = a[4];
   opt.threads = s.threads;
   opt.progress = progress.Callback();
-  absl::Status st = path == "-" ? wksp::CheckptFd(w, STDOUT_FILENO, opt)
-                                : wksp::Checkpt(w, path, opt);
+  absl::Status st = path == "-" ? wksp_checkpt::CheckptFd(w, STDOUT_FILENO, opt)
+                                : wksp_checkpt::Checkpt(w, path, opt);
   WK_RETURN_IF_ERROR(st);
   progress.Finish(u.used_sz);
   return absl::OkStatus();
@@ -310,14 +310,15 @@ absl::Status CheckptQuery(Settings& s, Args a) {
     // PrintCheckpt writes as it reads; flush so a failure's partial report
     // comes out before the error message.
     absl::Status st =
-        wksp::PrintCheckpt(path, static_cast<int>(verbose), stdout);
+        wksp_checkpt::PrintCheckpt(path, static_cast<int>(verbose), stdout);
     WK_RETURN_IF_ERROR(Print(""));
     return st;
   }
-  WK_ASSIGN_OR_RETURN(wksp::Preview p, wksp::PreviewCheckpt(path));
+  WK_ASSIGN_OR_RETURN(wksp_checkpt::Preview p,
+                      wksp_checkpt::PreviewCheckpt(path));
   std::optional<std::vector<wksp::PartitionInfo>> allocs;
   if (verbose >= 3) {
-    WK_ASSIGN_OR_RETURN(allocs, wksp::CheckptAllocations(path));
+    WK_ASSIGN_OR_RETURN(allocs, wksp_checkpt::CheckptAllocations(path));
   }
   return Print(CheckptJson(path, static_cast<int>(verbose), p,
                            allocs ? &*allocs : nullptr, verbose >= 4));
@@ -332,12 +333,12 @@ absl::Status Restore(Settings& s, Args a) {
   }
   WK_ASSIGN_OR_RETURN(wksp::Wksp w, JoinArg(a[0]));
   Progress progress(absl::StrFormat("restore %s", w.name()), stderr);
-  wksp::RestoreOptions opt;
+  wksp_checkpt::RestoreOptions opt;
   opt.seed = seed;
   opt.threads = s.threads;
   opt.progress = progress.Callback();
-  absl::Status st = path == "-" ? wksp::RestoreFd(w, STDIN_FILENO, opt)
-                                : wksp::Restore(w, path, opt);
+  absl::Status st = path == "-" ? wksp_checkpt::RestoreFd(w, STDIN_FILENO, opt)
+                                : wksp_checkpt::Restore(w, path, opt);
   WK_RETURN_IF_ERROR(st);
   WK_ASSIGN_OR_RETURN(wksp::Usage u, w.GetUsage());
   progress.Finish(u.used_sz);
@@ -450,7 +451,7 @@ int RunCommands(Args args) {
     if (st.ok()) continue;
     absl::FPrintF(stderr, "wksp_ctl: %s: %s\n", Describe(step), st.message());
     if (IsUsageError(st)) return kExitUsage;
-    if (wksp::IsWorkspaceReset(st)) {
+    if (wksp_checkpt::IsWorkspaceReset(st)) {
       absl::FPrintF(stderr,
                     "wksp_ctl: the workspace was modified and then reset to "
                     "empty (exit status %d)\n",

@@ -149,7 +149,7 @@ std::string QueryJson(const WkspSummary& s) {
 }
 
 std::string CheckptJson(std::string_view path, int verbose,
-                        const wksp::Preview& p,
+                        const wksp_checkpt::Preview& p,
                         const std::vector<wksp::PartitionInfo>* allocs,
                         bool list_allocs) {
   Obj o;

@@ -11,7 +11,7 @@
 #include <string_view>
 #include <vector>
 
-#include "wksp/wksp_checkpt.h"
+#include "wksp/checkpt/wksp_checkpt.h"
 #include "wksp/wksp_types.h"
 
 namespace wk::apps {
@@ -48,7 +48,7 @@ std::vector<wksp::PartitionInfo> WithFreeGaps(
 // checkpt-query --json: the preview; with `allocs`, also alloc_cnt and
 // alloc_bytes, and with `list_allocs` every allocation.
 std::string CheckptJson(std::string_view path, int verbose,
-                        const wksp::Preview& p,
+                        const wksp_checkpt::Preview& p,
                         const std::vector<wksp::PartitionInfo>* allocs,
                         bool list_allocs);
 

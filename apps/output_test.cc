@@ -50,7 +50,7 @@ TEST(OutputTest, UsageFormats) {
 }
 
 TEST(OutputTest, CheckptJsonLevels) {
-  wksp::Preview p;
+  wksp_checkpt::Preview p;
   p.style = 2;
   p.frame_style_compressed = 2;
   p.seed = 7;

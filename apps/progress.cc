@@ -38,7 +38,7 @@ Progress::Progress(std::string label, FILE* out)
     : Progress(std::move(label), out, isatty(fileno(out)) == 1,
                [] { return MonotonicNs(); }) {}
 
-wksp::ProgressFn Progress::Callback() {
+wksp_checkpt::ProgressFn Progress::Callback() {
   return [this](uint64_t done, uint64_t total) { Update(done, total); };
 }
 

@@ -15,7 +15,7 @@
 #include <functional>
 #include <string>
 
-#include "wksp/wksp_checkpt.h"
+#include "wksp/checkpt/wksp_checkpt.h"
 
 namespace wk::apps {
 
@@ -29,7 +29,7 @@ class Progress {
   Progress(std::string label, FILE* out);
 
   // A ProgressFn that feeds Update.
-  wksp::ProgressFn Callback();
+  wksp_checkpt::ProgressFn Callback();
   void Update(uint64_t done, uint64_t total);
   // Ends the bar (terminal) or prints the summary line; `bytes` is what was
   // moved (the last Update's `done` if 0 is passed).

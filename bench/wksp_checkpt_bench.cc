@@ -32,8 +32,8 @@
 #include "io/mmio.h"
 #include "util/clock.h"
 #include "util/thread_pool.h"
+#include "wksp/checkpt/wksp_checkpt.h"
 #include "wksp/wksp.h"
-#include "wksp/wksp_checkpt.h"
 
 namespace wk::bench {
 namespace {
@@ -115,20 +115,20 @@ void BM_Checkpt(benchmark::State& state) {
     // Untimed warm-up, once: in a VM the first touch of guest memory by the
     // page cache costs several times a steady-state write.
     ::unlink(path.c_str());
-    wksp::CheckptOptions o;
+    wksp_checkpt::CheckptOptions o;
     o.style = style;
     o.threads = threads;
-    (void)wksp::Checkpt(*wl.w, path, o);
+    (void)wksp_checkpt::Checkpt(*wl.w, path, o);
   }
   for (auto _ : state) {
     state.PauseTiming();
     ::unlink(path.c_str());
     state.ResumeTiming();
-    wksp::CheckptOptions o;
+    wksp_checkpt::CheckptOptions o;
     o.style = style;
     o.threads = threads;
     int64_t t0 = MonotonicNs();
-    absl::Status st = wksp::Checkpt(*wl.w, path, o);
+    absl::Status st = wksp_checkpt::Checkpt(*wl.w, path, o);
     seconds += static_cast<double>(MonotonicNs() - t0) * 1e-9;
     if (!st.ok()) {
       state.SkipWithError(std::string(st.message()).c_str());
@@ -150,10 +150,10 @@ void BM_Checkpt(benchmark::State& state) {
 absl::Status EnsureCheckpt(int style) {
   const std::string path = PathFor(style);
   if (access(path.c_str(), F_OK) == 0) return absl::OkStatus();
-  wksp::CheckptOptions o;
+  wksp_checkpt::CheckptOptions o;
   o.style = style;
   o.threads = 2;
-  return wksp::Checkpt(*Get().w, path, o);
+  return wksp_checkpt::Checkpt(*Get().w, path, o);
 }
 
 void BM_Restore(benchmark::State& state) {
@@ -167,10 +167,10 @@ void BM_Restore(benchmark::State& state) {
   }
   double seconds = 0;
   for (auto _ : state) {
-    wksp::RestoreOptions o;
+    wksp_checkpt::RestoreOptions o;
     o.threads = threads;
     int64_t t0 = MonotonicNs();
-    absl::Status st = wksp::Restore(*wl.w, path, o);
+    absl::Status st = wksp_checkpt::Restore(*wl.w, path, o);
     seconds += static_cast<double>(MonotonicNs() - t0) * 1e-9;
     if (!st.ok()) {
       state.SkipWithError(std::string(st.message()).c_str());
@@ -208,7 +208,7 @@ void BM_RestorePipe(benchmark::State& state) {
       (void)io::WriteExact(p[1], file->data(), file->size());
       close(p[1]);
     });
-    absl::Status st = wksp::RestoreFd(*wl.w, p[0], {});
+    absl::Status st = wksp_checkpt::RestoreFd(*wl.w, p[0], {});
     close(p[0]);
     feeder.join();
     seconds += static_cast<double>(MonotonicNs() - t0) * 1e-9;

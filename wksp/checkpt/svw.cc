@@ -1,6 +1,6 @@
-#include "wksp/svw.h"
+#include "wksp/checkpt/svw.h"
 
-namespace wk::wksp::svw {
+namespace wk::wksp_checkpt::svw {
 namespace {
 
 // Little-endian store/load of the low n bytes of w (n <= 8).
@@ -76,4 +76,4 @@ size_t Decode(const uint8_t* in, size_t avail, uint64_t* x) {
   return n;
 }
 
-}  // namespace wk::wksp::svw
+}  // namespace wk::wksp_checkpt::svw

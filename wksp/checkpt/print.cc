@@ -10,13 +10,13 @@
 #include "io/mmio.h"
 #include "io/stream.h"
 #include "util/status.h"
-#include "wksp/checkpt_internal.h"
+#include "wksp/checkpt/internal.h"
+#include "wksp/checkpt/svw.h"
+#include "wksp/checkpt/wksp_checkpt.h"
 #include "wksp/geometry.h"
 #include "wksp/name.h"
-#include "wksp/svw.h"
-#include "wksp/wksp_checkpt.h"
 
-namespace wk::wksp {
+namespace wk::wksp_checkpt {
 namespace {
 
 constexpr size_t kPreviewMax = 165;  // 14 widest SVW values + 39 name bytes
@@ -37,11 +37,11 @@ bool PreviewV1(std::span<const uint8_t> b, Preview* p) {
     off += n;
   }
   if (f[0] != format::kMagic || f[1] != 1 || f[2] > 0xFFFFFFFFULL) return false;
-  if (!Footprint(f[3], f[4]).ok()) return false;
+  if (!wksp::Footprint(f[3], f[4]).ok()) return false;
   uint64_t len = f[13];
-  if (len < 1 || len > kNameMaxLen || b.size() - off < len) return false;
+  if (len < 1 || len > wksp::kNameMaxLen || b.size() - off < len) return false;
   std::string name(reinterpret_cast<const char*>(b.data() + off), len);
-  if (!IsValidName(name)) return false;
+  if (!wksp::IsValidName(name)) return false;
   p->style = 1;
   p->frame_style_compressed = 0;
   p->seed = static_cast<uint32_t>(f[2]);
@@ -106,7 +106,7 @@ void PrintAllocs(FILE* out, std::vector<format::Alloc> allocs, const Preview& p,
                  int verbose) {
   std::sort(allocs.begin(), allocs.end(),
             [](const auto& a, const auto& b) { return a.lo < b.lo; });
-  uint64_t lo = GaddrLo(p.part_max), hi = lo + p.data_max;
+  uint64_t lo = wksp::GaddrLo(p.part_max), hi = lo + p.data_max;
   uint64_t used = 0, largest = 0;
   for (const auto& a : allocs) {
     used += a.hi - a.lo;
@@ -228,7 +228,7 @@ absl::Status PrintCheckpt(const std::string& path, int verbose, FILE* out) {
   return absl::OkStatus();
 }
 
-absl::StatusOr<std::vector<PartitionInfo>> CheckptAllocations(
+absl::StatusOr<std::vector<wksp::PartitionInfo>> CheckptAllocations(
     const std::string& path) {
   WK_ASSIGN_OR_RETURN(Preview p, PreviewCheckpt(path));
   WK_ASSIGN_OR_RETURN(io::Fd fd, io::OpenRead(path));
@@ -238,10 +238,10 @@ absl::StatusOr<std::vector<PartitionInfo>> CheckptAllocations(
   std::vector<format::Alloc>& allocs = c.allocs;
   std::sort(allocs.begin(), allocs.end(),
             [](const auto& a, const auto& b) { return a.lo < b.lo; });
-  std::vector<PartitionInfo> out;
+  std::vector<wksp::PartitionInfo> out;
   out.reserve(allocs.size());
   for (const auto& a : allocs) out.push_back({a.lo, a.hi, a.tag});
   return out;
 }
 
-}  // namespace wk::wksp
+}  // namespace wk::wksp_checkpt

@@ -14,10 +14,10 @@
 #include "io/prefetch.h"
 #include "util/status.h"
 #include "util/thread_pool.h"
-#include "wksp/checkpt_internal.h"
+#include "wksp/checkpt/internal.h"
 #include "wksp/geometry.h"
 
-namespace wk::wksp::internal {
+namespace wk::wksp_checkpt::internal {
 namespace {
 
 constexpr uint64_t kMinFileSz = format::kHeaderSz + format::kFooterSz;
@@ -54,7 +54,7 @@ absl::StatusOr<format::Cmd> ReadCmd(checkpt::Reader& r) {
 // command, checking each range. Leaves the frame open.
 absl::Status ReadCgroupMeta(checkpt::Reader& r, int fsc, const CgroupTask& t,
                             uint64_t src_lo, uint64_t src_hi,
-                            const Wksp* target, format::Alloc* allocs) {
+                            const wksp::Wksp* target, format::Alloc* allocs) {
   WK_RETURN_IF_ERROR(r.Seek(t.off));
   WK_RETURN_IF_ERROR(r.Open(fsc).status());
   for (uint64_t j = 0; j < t.cnt; ++j) {
@@ -81,14 +81,14 @@ absl::Status ReadCgroupMeta(checkpt::Reader& r, int fsc, const CgroupTask& t,
 }  // namespace
 
 absl::Status ScanV2(std::span<const uint8_t> file, size_t thread_cnt,
-                    const Wksp* target, bool info_only, V2Scan* out) {
+                    const wksp::Wksp* target, bool info_only, V2Scan* out) {
   const uint64_t n = file.size();
   if (n <= kMinFileSz) [[unlikely]]
     return Bad("file too small");
   format::Header& h = out->header;
   WK_RETURN_IF_ERROR(format::DecodeHeader(file, &h));
   const int fsc = h.frame_style_compressed;
-  const uint64_t src_lo = GaddrLo(h.part_max);
+  const uint64_t src_lo = wksp::GaddrLo(h.part_max);
   const uint64_t src_hi = src_lo + h.data_max;
 
   WK_ASSIGN_OR_RETURN(checkpt::Reader r, checkpt::Reader::Mmio(file));
@@ -250,7 +250,8 @@ absl::Status ScanV2(std::span<const uint8_t> file, size_t thread_cnt,
   return absl::OkStatus();
 }
 
-absl::Status RestoreV2File(Wksp& wksp, int fd, const RestoreOptions& options) {
+absl::Status RestoreV2File(wksp::Wksp& wksp, int fd,
+                           const RestoreOptions& options) {
   WK_ASSIGN_OR_RETURN(io::Mapping map, io::MapFileReadOnly(fd));
   const std::span<const uint8_t> file = map.span();
   (void)map.Advise(io::Advice::kSequential);
@@ -258,7 +259,7 @@ absl::Status RestoreV2File(Wksp& wksp, int fd, const RestoreOptions& options) {
   V2Scan scan;
   WK_RETURN_IF_ERROR(ScanV2(file, threads, &wksp, false, &scan));
   const int fsc = scan.header.frame_style_compressed;
-  const uint64_t src_lo = GaddrLo(scan.header.part_max);
+  const uint64_t src_lo = wksp::GaddrLo(scan.header.part_max);
   const uint64_t src_hi = src_lo + scan.header.data_max;
   const std::vector<CgroupTask>& tasks = scan.tasks;
   const std::vector<format::Alloc>& allocs = scan.allocs;
@@ -331,7 +332,7 @@ absl::Status RestoreV2File(Wksp& wksp, int fd, const RestoreOptions& options) {
   return target.Finish();
 }
 
-absl::Status RestoreV2Stream(Wksp& wksp, int fd,
+absl::Status RestoreV2Stream(wksp::Wksp& wksp, int fd,
                              std::span<const uint8_t> header,
                              const RestoreOptions& options) {
   // The caller read the header frame already (to tell the style); the frame
@@ -339,7 +340,7 @@ absl::Status RestoreV2Stream(Wksp& wksp, int fd,
   format::Header h;
   WK_RETURN_IF_ERROR(format::DecodeHeader(header, &h));
   const int fsc = h.frame_style_compressed;
-  const uint64_t src_lo = GaddrLo(h.part_max);
+  const uint64_t src_lo = wksp::GaddrLo(h.part_max);
   const uint64_t src_hi = src_lo + h.data_max;
   const uint64_t base = format::kHeaderSz;
 
@@ -488,4 +489,4 @@ absl::Status RestoreV2Stream(Wksp& wksp, int fd,
   return target.Finish();
 }
 
-}  // namespace wk::wksp::internal
+}  // namespace wk::wksp_checkpt::internal

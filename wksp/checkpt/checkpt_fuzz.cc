@@ -16,8 +16,8 @@
 
 #include "absl/strings/str_format.h"
 #include "io/fd.h"
+#include "wksp/checkpt/wksp_checkpt.h"
 #include "wksp/wksp.h"
-#include "wksp/wksp_checkpt.h"
 
 namespace {
 
@@ -57,16 +57,16 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (exact < 0 || !wk::io::WriteExact(exact, data, size).ok()) std::abort();
   const std::string exact_path = absl::StrFormat("/proc/self/fd/%d", exact);
 
-  (void)wk::wksp::PreviewCheckpt(exact_path);
+  (void)wk::wksp_checkpt::PreviewCheckpt(exact_path);
   for (int v = 0; v <= 4; ++v)
-    (void)wk::wksp::PrintCheckpt(exact_path, v, null);
+    (void)wk::wksp_checkpt::PrintCheckpt(exact_path, v, null);
 
-  wk::wksp::RestoreOptions o;
+  wk::wksp_checkpt::RestoreOptions o;
   o.threads = 2;
-  (void)wk::wksp::Restore(Target(), exact_path, o);  // mapped, parallel
+  (void)wk::wksp_checkpt::Restore(Target(), exact_path, o);  // mapped, parallel
   CheckTarget();
   (void)lseek(fd, 1, SEEK_SET);
-  (void)wk::wksp::RestoreFd(Target(), fd, o);  // single-pass stream
+  (void)wk::wksp_checkpt::RestoreFd(Target(), fd, o);  // single-pass stream
   CheckTarget();
 
   std::fclose(null);

@@ -16,10 +16,10 @@
 #include "io/fd.h"
 #include "util/status.h"
 #include "util/thread_pool.h"
-#include "wksp/checkpt_internal.h"
-#include "wksp/ordered_output.h"
+#include "wksp/checkpt/internal.h"
+#include "wksp/checkpt/ordered_output.h"
 
-namespace wk::wksp::internal {
+namespace wk::wksp_checkpt::internal {
 namespace {
 
 // Per-thread write buffer. With several threads an LZ4 cgroup frame is
@@ -52,7 +52,7 @@ struct Plan {
   std::vector<uint64_t> raw_sz;
 };
 
-Plan MakePlan(Wksp& wksp, std::span<const format::Alloc> allocs,
+Plan MakePlan(wksp::Wksp& wksp, std::span<const format::Alloc> allocs,
               const format::Info& info, int fsc) {
   Plan p;
   p.fsc = fsc;
@@ -112,7 +112,7 @@ absl::Status Cmd(checkpt::Writer& w, uint64_t a, uint64_t b, uint64_t c) {
 
 }  // namespace
 
-absl::Status WriteV2(Wksp& wksp, std::span<const format::Alloc> allocs,
+absl::Status WriteV2(wksp::Wksp& wksp, std::span<const format::Alloc> allocs,
                      const format::Info& info, int fd, bool seekable,
                      const CheckptOptions& options) {
   const int fsc =
@@ -208,7 +208,7 @@ absl::Status WriteV2(Wksp& wksp, std::span<const format::Alloc> allocs,
       f.data_max = wksp.data_max();
       f.part_max = wksp.part_max();
       f.seed = wksp.seed();
-      std::memcpy(f.name, plan.header + 20, kNameFieldSz);
+      std::memcpy(f.name, plan.header + 20, wksp::kNameFieldSz);
       f.frame_style_compressed = fsc;
       uint8_t fb[format::kFooterSz];
       format::EncodeFooter(f, fb);
@@ -244,4 +244,4 @@ absl::Status WriteV2(Wksp& wksp, std::span<const format::Alloc> allocs,
   return absl::OkStatus();
 }
 
-}  // namespace wk::wksp::internal
+}  // namespace wk::wksp_checkpt::internal

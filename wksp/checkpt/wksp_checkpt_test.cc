@@ -1,4 +1,4 @@
-#include "wksp/wksp_checkpt.h"
+#include "wksp/checkpt/wksp_checkpt.h"
 
 #include <fcntl.h>
 #include <signal.h>
@@ -16,18 +16,17 @@
 #include <vector>
 
 #include "absl/strings/str_format.h"
-#include "gtest/gtest.h"
 #include "checkpt/checkpt.h"
+#include "gtest/gtest.h"
 #include "io/fd.h"
-#include "util/status.h"
 #include "testdata/ref_workspace.h"
-#include "wksp/checkpt_format.h"
-#include "wksp/checkpt_internal.h"
-#include "wksp/geometry.h"
+#include "util/status.h"
+#include "wksp/checkpt/format.h"
+#include "wksp/checkpt/internal.h"
 #include "wksp/geometry.h"
 #include "wksp/wksp_admin.h"
 
-namespace wk::wksp {
+namespace wk::wksp_checkpt {
 namespace {
 
 std::string TmpPath(const std::string& name) {
@@ -46,22 +45,23 @@ void WriteFile(const std::string& path, std::span<const uint8_t> bytes) {
   out.write(reinterpret_cast<const char*>(bytes.data()), bytes.size());
 }
 
-Wksp NewWksp(uint64_t part_max, uint64_t data_max, const char* name = "t") {
-  auto w = Wksp::CreateAnonymous(name, part_max, data_max);
+wksp::Wksp NewWksp(uint64_t part_max, uint64_t data_max,
+                   const char* name = "t") {
+  auto w = wksp::Wksp::CreateAnonymous(name, part_max, data_max);
   EXPECT_TRUE(w.ok()) << w.status();
   return std::move(*w);
 }
 
 struct Snapshot {
-  std::vector<PartitionInfo> parts;
+  std::vector<wksp::PartitionInfo> parts;
   std::vector<std::vector<uint8_t>> bytes;
   bool operator==(const Snapshot&) const = default;
 };
 
-Snapshot Snap(Wksp& w) {
+Snapshot Snap(wksp::Wksp& w) {
   auto lock = w.Lock();
   EXPECT_TRUE(lock.ok()) << lock.status();
-  auto parts = UsedPartitionsLocked(w);
+  auto parts = wksp::UsedPartitionsLocked(w);
   EXPECT_TRUE(parts.ok()) << parts.status();
   Snapshot s;
   s.parts = *parts;
@@ -73,7 +73,7 @@ Snapshot Snap(Wksp& w) {
 
 // Fills w with `n` allocations of random size (1 .. max_sz), alignment and
 // tag, and random bytes, then frees about a third of them.
-void Populate(Wksp& w, int n, uint64_t max_sz, uint64_t seed) {
+void Populate(wksp::Wksp& w, int n, uint64_t max_sz, uint64_t seed) {
   std::mt19937_64 rng(seed);
   std::vector<uint64_t> gaddrs;
   for (int i = 0; i < n; ++i) {
@@ -93,7 +93,7 @@ void Populate(Wksp& w, int n, uint64_t max_sz, uint64_t seed) {
 
 // Restores the style-independent content of a checkpoint through a pipe
 // fed by another thread.
-absl::Status RestoreViaPipe(Wksp& w, const std::string& path,
+absl::Status RestoreViaPipe(wksp::Wksp& w, const std::string& path,
                             const RestoreOptions& opt) {
   int p[2];
   if (pipe(p) != 0) return absl::InternalError("pipe");
@@ -125,7 +125,7 @@ class CheckptTest : public ::testing::Test {
 };
 
 TEST_F(CheckptTest, RoundTripEveryStyleThreadCountAndTransport) {
-  Wksp src = NewWksp(256, 8 << 20, "src");
+  wksp::Wksp src = NewWksp(256, 8 << 20, "src");
   Populate(src, 150, 100000, 1);
   const Snapshot want = Snap(src);
   ASSERT_GT(want.parts.size(), 50u);
@@ -141,7 +141,7 @@ TEST_F(CheckptTest, RoundTripEveryStyleThreadCountAndTransport) {
         for (bool pipe : {false, true}) {
           SCOPED_TRACE(absl::StrFormat("style %d wt %u rt %u pipe %d", style,
                                        wt, rt, pipe));
-          Wksp dst = NewWksp(256, 8 << 20, "dst");
+          wksp::Wksp dst = NewWksp(256, 8 << 20, "dst");
           Populate(dst, 20, 1000, 99);  // restore replaces all of this
           RestoreOptions ro;
           ro.threads = rt;
@@ -161,7 +161,7 @@ TEST_F(CheckptTest, RoundTripEveryStyleThreadCountAndTransport) {
 // The cgroup frames (everything from the first cgroup to the appendix) are
 // identical whatever the thread count; so is the rest modulo the info frame.
 TEST_F(CheckptTest, BytesIdenticalAcrossThreadCounts) {
-  Wksp src = NewWksp(4096, 32 << 20, "same");
+  wksp::Wksp src = NewWksp(4096, 32 << 20, "same");
   Populate(src, 3000, 20000, 2);
   for (int style : {2, 3}) {
     std::vector<uint8_t> first;
@@ -188,25 +188,25 @@ TEST_F(CheckptTest, BytesIdenticalAcrossThreadCounts) {
 
 TEST_F(CheckptTest, EmptyWorkspaceAndOneHugeAllocation) {
   for (int style : {1, 2, 3}) {
-    Wksp empty = NewWksp(16, 1 << 20);
+    wksp::Wksp empty = NewWksp(16, 1 << 20);
     std::string path = File(absl::StrFormat("empty_%d", style));
     CheckptOptions co;
     co.style = style;
     ASSERT_TRUE(Checkpt(empty, path, co).ok());
-    Wksp dst = NewWksp(16, 1 << 20);
+    wksp::Wksp dst = NewWksp(16, 1 << 20);
     Populate(dst, 5, 1000, 3);
     ASSERT_TRUE(Restore(dst, path, {}).ok());
     EXPECT_TRUE(Snap(dst).parts.empty());
     EXPECT_TRUE(dst.Verify().ok());
 
-    Wksp big = NewWksp(16, 24 << 20);
+    wksp::Wksp big = NewWksp(16, 24 << 20);
     auto g = big.Alloc(0, 20 << 20, 9);
     ASSERT_TRUE(g.ok());
     std::memset(big.laddr(*g), 0x5a, 20 << 20);
     std::string bpath = File(absl::StrFormat("big_%d", style));
     co.threads = 4;
     ASSERT_TRUE(Checkpt(big, bpath, co).ok());
-    Wksp bdst = NewWksp(16, 24 << 20);
+    wksp::Wksp bdst = NewWksp(16, 24 << 20);
     RestoreOptions ro;
     ro.threads = 4;
     ASSERT_TRUE(Restore(bdst, bpath, ro).ok());
@@ -215,7 +215,7 @@ TEST_F(CheckptTest, EmptyWorkspaceAndOneHugeAllocation) {
 }
 
 TEST_F(CheckptTest, ThousandsOfTinyAllocations) {
-  Wksp src = NewWksp(16384, 16 << 20, "tiny");
+  wksp::Wksp src = NewWksp(16384, 16 << 20, "tiny");
   Populate(src, 6000, 16, 11);
   const Snapshot want = Snap(src);
   ASSERT_GT(want.parts.size(), 3000u);
@@ -226,7 +226,7 @@ TEST_F(CheckptTest, ThousandsOfTinyAllocations) {
     co.threads = 2;
     ASSERT_TRUE(Checkpt(src, path, co).ok());
     for (bool pipe : {false, true}) {
-      Wksp dst = NewWksp(16384, 16 << 20);
+      wksp::Wksp dst = NewWksp(16384, 16 << 20);
       RestoreOptions ro;
       ro.threads = 3;
       ASSERT_TRUE(
@@ -248,7 +248,7 @@ uint64_t SlotsNeeded(const Snapshot& s, uint64_t lo, uint64_t hi) {
 }
 
 TEST_F(CheckptTest, TargetsOfOtherShapes) {
-  Wksp src = NewWksp(64, 1 << 20, "shape");
+  wksp::Wksp src = NewWksp(64, 1 << 20, "shape");
   Populate(src, 40, 10000, 4);
   const Snapshot want = Snap(src);
   uint64_t max_hi = 0;
@@ -259,7 +259,7 @@ TEST_F(CheckptTest, TargetsOfOtherShapes) {
     co.style = style;
     ASSERT_TRUE(Checkpt(src, path, co).ok());
     // Larger data region, same part_max: fits.
-    Wksp larger = NewWksp(64, 4 << 20);
+    wksp::Wksp larger = NewWksp(64, 4 << 20);
     ASSERT_TRUE(Restore(larger, path, {}).ok());
     EXPECT_TRUE(Snap(larger) == want);
     // Exactly as small as fits: the data region ends at the last allocation
@@ -268,19 +268,19 @@ TEST_F(CheckptTest, TargetsOfOtherShapes) {
     {
       uint64_t pm = 64;
       for (;;) {  // shrink part_max while it still has enough slots
-        uint64_t lo = GaddrLo(pm - 1);
+        uint64_t lo = wksp::GaddrLo(pm - 1);
         uint64_t need = SlotsNeeded(want, lo, max_hi);
         if (pm - 1 < need) break;
         --pm;
       }
       ASSERT_LT(pm, 64u);
-      Wksp exact = NewWksp(pm, max_hi - GaddrLo(pm));
+      wksp::Wksp exact = NewWksp(pm, max_hi - wksp::GaddrLo(pm));
       absl::Status st = Restore(exact, path, {});
       ASSERT_TRUE(st.ok()) << st << " part_max " << pm;
       EXPECT_TRUE(Snap(exact) == want);
       EXPECT_TRUE(exact.Verify().ok());
       // One slot fewer: refused, untouched.
-      Wksp short_of_one = NewWksp(pm - 1, max_hi - GaddrLo(pm - 1));
+      wksp::Wksp short_of_one = NewWksp(pm - 1, max_hi - wksp::GaddrLo(pm - 1));
       Populate(short_of_one, 2, 100, 5);
       Snapshot before = Snap(short_of_one);
       st = Restore(short_of_one, path, {});
@@ -289,7 +289,7 @@ TEST_F(CheckptTest, TargetsOfOtherShapes) {
       EXPECT_TRUE(Snap(short_of_one) == before);
     }
     // Too few partitions: refused before anything changes.
-    Wksp few = NewWksp(8, 4 << 20);
+    wksp::Wksp few = NewWksp(8, 4 << 20);
     Populate(few, 3, 100, 5);
     Snapshot before = Snap(few);
     absl::Status st = Restore(few, path, {});
@@ -297,8 +297,8 @@ TEST_F(CheckptTest, TargetsOfOtherShapes) {
     EXPECT_FALSE(IsWorkspaceReset(st)) << st;
     EXPECT_TRUE(Snap(few) == before);
     // A data region ending before the last allocation: refused likewise.
-    uint64_t small = max_hi - GaddrLo(64) - 1;
-    Wksp tiny = NewWksp(64, small);
+    uint64_t small = max_hi - wksp::GaddrLo(64) - 1;
+    wksp::Wksp tiny = NewWksp(64, small);
     Populate(tiny, 3, 100, 6);
     before = Snap(tiny);
     st = Restore(tiny, path, {});
@@ -308,7 +308,7 @@ TEST_F(CheckptTest, TargetsOfOtherShapes) {
 }
 
 TEST_F(CheckptTest, BadArgumentsAndExistingFile) {
-  Wksp w = NewWksp(16, 1 << 20);
+  wksp::Wksp w = NewWksp(16, 1 << 20);
   std::string path = File("exists");
   { std::ofstream(path) << "keep me"; }
   CheckptOptions co;
@@ -330,7 +330,7 @@ TEST_F(CheckptTest, BadArgumentsAndExistingFile) {
 // A checkpoint written to a descriptor mid-file starts at its position,
 // leaves the position at its end, and restores from there (stream path).
 TEST_F(CheckptTest, DescriptorAtAnOffset) {
-  Wksp src = NewWksp(64, 1 << 20, "off");
+  wksp::Wksp src = NewWksp(64, 1 << 20, "off");
   Populate(src, 30, 5000, 12);
   const Snapshot want = Snap(src);
   for (int style : {1, 2, 3}) {
@@ -347,7 +347,7 @@ TEST_F(CheckptTest, DescriptorAtAnOffset) {
     ASSERT_EQ(fstat(fd, &st), 0);
     EXPECT_EQ(lseek(fd, 0, SEEK_CUR), st.st_size) << style;
     ASSERT_EQ(lseek(fd, 100, SEEK_SET), 100);
-    Wksp dst = NewWksp(64, 1 << 20);
+    wksp::Wksp dst = NewWksp(64, 1 << 20);
     absl::Status rs = RestoreFd(dst, fd, {});
     ASSERT_TRUE(rs.ok()) << rs;
     EXPECT_TRUE(Snap(dst) == want) << style;
@@ -356,7 +356,7 @@ TEST_F(CheckptTest, DescriptorAtAnOffset) {
 }
 
 TEST_F(CheckptTest, ModeIsExactWhateverTheUmask) {
-  Wksp w = NewWksp(16, 1 << 20);
+  wksp::Wksp w = NewWksp(16, 1 << 20);
   mode_t old = umask(077);
   for (mode_t mode : {0644, 0600, 0444}) {
     std::string path = File(absl::StrFormat("mode_%o", mode));
@@ -373,7 +373,7 @@ TEST_F(CheckptTest, ModeIsExactWhateverTheUmask) {
 // A checkpoint cut short by a full disk leaves no file (RLIMIT_FSIZE stands
 // in for the full disk, in a child so the limit stays there).
 TEST_F(CheckptTest, FailedCheckpointLeavesNoFile) {
-  Wksp w = NewWksp(64, 8 << 20);
+  wksp::Wksp w = NewWksp(64, 8 << 20);
   Populate(w, 40, 200000, 7);
   for (int style : {1, 2, 3}) {
     std::string path = File(absl::StrFormat("full_%d", style));
@@ -411,7 +411,7 @@ TEST_F(CheckptTest, FailedCheckpointLeavesNoFile) {
 // Every truncation point near frame boundaries and random byte flips: never
 // a crash; the target is untouched or reset, and always verifies.
 TEST_F(CheckptTest, CorruptAndTruncatedFiles) {
-  Wksp src = NewWksp(128, 2 << 20, "bad");
+  wksp::Wksp src = NewWksp(128, 2 << 20, "bad");
   Populate(src, 60, 20000, 8);
   std::mt19937_64 rng(9);
   for (int style : {1, 2, 3}) {
@@ -441,7 +441,7 @@ TEST_F(CheckptTest, CorruptAndTruncatedFiles) {
     }
     for (int i = 0; i < 20; ++i) cuts.push_back(rng() % good.size());
     std::string bad = File(absl::StrFormat("bad_%d", style));
-    Wksp dst = NewWksp(128, 2 << 20);
+    wksp::Wksp dst = NewWksp(128, 2 << 20);
     auto check = [&](const std::vector<uint8_t>& bytes, const char* what,
                      uint64_t at, bool must_fail) {
       SCOPED_TRACE(absl::StrFormat("style %d %s at %u", style, what, at));
@@ -493,7 +493,7 @@ TEST_F(CheckptTest, WorkspaceResetKeepsTheCause) {
 
   // End to end: the second cgroup frame of a v3 stream has an impossible
   // LZ4 chunk size, found only after the first cgroup was restored.
-  Wksp src = NewWksp(256, 8 << 20, "cause");
+  wksp::Wksp src = NewWksp(256, 8 << 20, "cause");
   Populate(src, 150, 20000, 13);
   std::string path = File("cause");
   CheckptOptions co;
@@ -506,7 +506,7 @@ TEST_F(CheckptTest, WorkspaceResetKeepsTheCause) {
   const uint64_t second = scan.tasks[1].off;  // one volume: in file order
   f[second] = f[second + 1] = f[second + 2] = 0xff;
   WriteFile(path, f);
-  Wksp dst = NewWksp(256, 8 << 20);
+  wksp::Wksp dst = NewWksp(256, 8 << 20);
   absl::Status st = RestoreViaPipe(dst, path, {});
   ASSERT_FALSE(st.ok());
   EXPECT_TRUE(IsWorkspaceReset(st)) << st;
@@ -535,7 +535,7 @@ TEST_F(CheckptTest, EndlessCgroupStreamIsRefused) {
   }
   std::string path = File("endless");
   WriteFile(path, bytes);
-  Wksp dst = NewWksp(16, 1 << 20);
+  wksp::Wksp dst = NewWksp(16, 1 << 20);
   absl::Status st = RestoreViaPipe(dst, path, {});
   EXPECT_EQ(st.code(), absl::StatusCode::kDataLoss) << st;
   EXPECT_NE(st.message().find("more cgroups than an appendix"),
@@ -561,7 +561,7 @@ TEST_F(CheckptTest, FiredancerReferenceFiles) {
     EXPECT_EQ(pv->data_max, ref.data_max);
     for (size_t threads : {1, 2, 4}) {
       SCOPED_TRACE(absl::StrFormat("style %d threads %u", style, threads));
-      Wksp w = NewWksp(ref.part_max, ref.data_max, "ref");
+      wksp::Wksp w = NewWksp(ref.part_max, ref.data_max, "ref");
       RestoreOptions ro;
       ro.threads = threads;
       ro.seed = ref.seed;
@@ -628,8 +628,8 @@ TEST_F(CheckptTest, PrintEveryLevel) {
   // A truncated file still previews, but the levels that read it all fail.
   FILE* null = fopen("/dev/null", "w");
   for (int style : {1, 2, 3}) {
-    std::vector<uint8_t> f = ReadFile(
-        testdata::RefPath(absl::StrFormat("ref_v%d.checkpt", style)));
+    std::vector<uint8_t> f =
+        ReadFile(testdata::RefPath(absl::StrFormat("ref_v%d.checkpt", style)));
     f.resize(f.size() - 200);
     std::string cut = File(absl::StrFormat("cut_%d", style));
     WriteFile(cut, f);
@@ -650,4 +650,4 @@ TEST_F(CheckptTest, PreviewRejectsNonCheckpoints) {
 }
 
 }  // namespace
-}  // namespace wk::wksp
+}  // namespace wk::wksp_checkpt

@@ -1,4 +1,4 @@
-#include "wksp/svw.h"
+#include "wksp/checkpt/svw.h"
 
 #include <cstdint>
 #include <random>
@@ -6,7 +6,7 @@
 
 #include "gtest/gtest.h"
 
-namespace wk::wksp::svw {
+namespace wk::wksp_checkpt::svw {
 namespace {
 
 std::vector<uint8_t> Enc(uint64_t x) {
@@ -30,11 +30,20 @@ TEST(Svw, KnownEncodings) {
 }
 
 TEST(Svw, WidthBoundaries) {
-  const uint64_t edges[] = {0,        63,           64,
-                            1023,     1024,         (1 << 18) - 1,
-                            1 << 18,  (1 << 24) - 1, 1 << 24,
-                            0xFFFFFFFFULL, 0x100000000ULL,
-                            (1ULL << 56) - 1, 1ULL << 56, ~0ULL};
+  const uint64_t edges[] = {0,
+                            63,
+                            64,
+                            1023,
+                            1024,
+                            (1 << 18) - 1,
+                            1 << 18,
+                            (1 << 24) - 1,
+                            1 << 24,
+                            0xFFFFFFFFULL,
+                            0x100000000ULL,
+                            (1ULL << 56) - 1,
+                            1ULL << 56,
+                            ~0ULL};
   const size_t widths[] = {1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 8, 8, 9, 9};
   for (size_t i = 0; i < std::size(edges); ++i) {
     auto e = Enc(edges[i]);
@@ -65,4 +74,4 @@ TEST(Svw, RandomRoundTripAndShortInput) {
 }
 
 }  // namespace
-}  // namespace wk::wksp::svw
+}  // namespace wk::wksp_checkpt::svw

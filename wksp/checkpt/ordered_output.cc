@@ -1,8 +1,8 @@
-#include "wksp/ordered_output.h"
+#include "wksp/checkpt/ordered_output.h"
 
 #include "io/fd.h"
 
-namespace wk::wksp::internal {
+namespace wk::wksp_checkpt::internal {
 
 OrderedOutput::OrderedOutput(int fd, size_t segments)
     : fd_(fd), positional_(false), base_(0), seg_off_(segments + 1, 0) {}
@@ -87,4 +87,4 @@ absl::Status OrderedOutput::status() {
   return status_;
 }
 
-}  // namespace wk::wksp::internal
+}  // namespace wk::wksp_checkpt::internal

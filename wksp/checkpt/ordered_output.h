@@ -5,8 +5,8 @@
 // offset up front (positional mode, seekable files), in which case writes go
 // out at once with pwrite. Memory stays bounded by what each producer buffers
 // before it calls Write.
-#ifndef WKSPKIT_WKSP_ORDERED_OUTPUT_H_
-#define WKSPKIT_WKSP_ORDERED_OUTPUT_H_
+#ifndef WKSPKIT_WKSP_CHECKPT_ORDERED_OUTPUT_H_
+#define WKSPKIT_WKSP_CHECKPT_ORDERED_OUTPUT_H_
 
 #include <condition_variable>
 #include <cstdint>
@@ -16,7 +16,7 @@
 
 #include "absl/status/status.h"
 
-namespace wk::wksp::internal {
+namespace wk::wksp_checkpt::internal {
 
 class OrderedOutput {
  public:
@@ -60,6 +60,6 @@ class OrderedOutput {
   absl::Status status_;
 };
 
-}  // namespace wk::wksp::internal
+}  // namespace wk::wksp_checkpt::internal
 
-#endif  // WKSPKIT_WKSP_ORDERED_OUTPUT_H_
+#endif  // WKSPKIT_WKSP_CHECKPT_ORDERED_OUTPUT_H_

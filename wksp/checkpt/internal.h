@@ -11,11 +11,11 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "io/stream.h"
-#include "wksp/checkpt_format.h"
+#include "wksp/checkpt/format.h"
+#include "wksp/checkpt/wksp_checkpt.h"
 #include "wksp/wksp.h"
-#include "wksp/wksp_checkpt.h"
 
-namespace wk::wksp::internal {
+namespace wk::wksp_checkpt::internal {
 
 // Where, when and by whom a checkpoint is being made (the info record).
 format::Info MakeInfo(const std::string& path, mode_t mode,
@@ -31,12 +31,12 @@ absl::Status WorkspaceReset(const absl::Status& cause);
 // (src_lo/src_hi) and the target's, no overlaps, and enough partition slots
 // for the allocations plus the free gaps around them.
 absl::Status CheckFit(std::span<const format::Alloc> allocs, uint64_t src_lo,
-                      uint64_t src_hi, const Wksp& target);
+                      uint64_t src_hi, const wksp::Wksp& target);
 
 // The single-range check used while streaming (one allocation at a time);
 // target may be null (checkpoint's own region only).
 absl::Status CheckRange(const format::Alloc& a, uint64_t src_lo,
-                        uint64_t src_hi, const Wksp* target);
+                        uint64_t src_hi, const wksp::Wksp* target);
 
 // One cgroup frame as described by an appendix.
 struct CgroupTask {
@@ -60,7 +60,7 @@ struct V2Scan {
 // a target, also checks that everything fits it (CheckFit). info_only stops
 // after the info frame (header and info filled in).
 absl::Status ScanV2(std::span<const uint8_t> file, size_t threads,
-                    const Wksp* target, bool info_only, V2Scan* out);
+                    const wksp::Wksp* target, bool info_only, V2Scan* out);
 
 // Writing into a locked workspace during a restore. The first Begin() clears
 // every allocation; Place() records one allocation in slot `slot`; Finish()
@@ -68,7 +68,7 @@ absl::Status ScanV2(std::span<const uint8_t> file, size_t threads,
 // returns a WorkspaceReset status; before Begin() it returns cause as is.
 class RestoreTarget {
  public:
-  RestoreTarget(Wksp& wksp, uint32_t seed) : wksp_(wksp), seed_(seed) {}
+  RestoreTarget(wksp::Wksp& wksp, uint32_t seed) : wksp_(wksp), seed_(seed) {}
   void Begin();
   bool touched() const { return touched_; }
   // Thread safe for distinct slots once Begin() has run.
@@ -78,7 +78,7 @@ class RestoreTarget {
   absl::Status Fail(const absl::Status& cause);
 
  private:
-  Wksp& wksp_;
+  wksp::Wksp& wksp_;
   uint32_t seed_;
   bool touched_ = false;
 };
@@ -104,21 +104,22 @@ absl::Status SkipV1Data(io::BufferedReader& r, const format::Alloc& a,
                         uint64_t file_sz);
 
 // Style-specific entry points, called with the workspace locked.
-absl::Status WriteV1(Wksp& wksp, std::span<const format::Alloc> allocs,
+absl::Status WriteV1(wksp::Wksp& wksp, std::span<const format::Alloc> allocs,
                      const format::Info& info, int fd,
                      const CheckptOptions& options);
 // fd is positioned just past the 9-byte magic (already read and checked).
-absl::Status RestoreV1(Wksp& wksp, int fd, bool seekable,
+absl::Status RestoreV1(wksp::Wksp& wksp, int fd, bool seekable,
                        const RestoreOptions& options);
-absl::Status WriteV2(Wksp& wksp, std::span<const format::Alloc> allocs,
+absl::Status WriteV2(wksp::Wksp& wksp, std::span<const format::Alloc> allocs,
                      const format::Info& info, int fd, bool seekable,
                      const CheckptOptions& options);
-absl::Status RestoreV2File(Wksp& wksp, int fd, const RestoreOptions& options);
+absl::Status RestoreV2File(wksp::Wksp& wksp, int fd,
+                           const RestoreOptions& options);
 // `header` holds the first kHeaderSz bytes, already read from fd.
-absl::Status RestoreV2Stream(Wksp& wksp, int fd,
+absl::Status RestoreV2Stream(wksp::Wksp& wksp, int fd,
                              std::span<const uint8_t> header,
                              const RestoreOptions& options);
 
-}  // namespace wk::wksp::internal
+}  // namespace wk::wksp_checkpt::internal
 
 #endif  // WKSPKIT_WKSP_CHECKPT_INTERNAL_H_

@@ -44,8 +44,8 @@
 // compressed ahead of their turn (at most 64 MiB per thread, 512 MiB in
 // all); other paths use a few MiB. A restore holds one 24-byte record per
 // allocation in the checkpoint (at most the target's part_max).
-#ifndef WKSPKIT_WKSP_WKSP_CHECKPT_H_
-#define WKSPKIT_WKSP_WKSP_CHECKPT_H_
+#ifndef WKSPKIT_WKSP_CHECKPT_WKSP_CHECKPT_H_
+#define WKSPKIT_WKSP_CHECKPT_WKSP_CHECKPT_H_
 
 #include <sys/types.h>
 
@@ -60,7 +60,7 @@
 #include "absl/status/statusor.h"
 #include "wksp/wksp.h"
 
-namespace wk::wksp {
+namespace wk::wksp_checkpt {
 
 // Reports progress: bytes of allocation data done so far, of `total` (0 when
 // not known in advance: restores from a descriptor or of v1). Called
@@ -85,13 +85,13 @@ struct RestoreOptions {
 // Styles this build writes and reads: "0 1 2 3" (LZ4 is always built in).
 bool StyleIsSupported(int style);
 
-absl::Status Checkpt(Wksp& wksp, const std::string& path,
+absl::Status Checkpt(wksp::Wksp& wksp, const std::string& path,
                      const CheckptOptions& options);
-absl::Status CheckptFd(Wksp& wksp, int fd, const CheckptOptions& options);
+absl::Status CheckptFd(wksp::Wksp& wksp, int fd, const CheckptOptions& options);
 
-absl::Status Restore(Wksp& wksp, const std::string& path,
+absl::Status Restore(wksp::Wksp& wksp, const std::string& path,
                      const RestoreOptions& options);
-absl::Status RestoreFd(Wksp& wksp, int fd, const RestoreOptions& options);
+absl::Status RestoreFd(wksp::Wksp& wksp, int fd, const RestoreOptions& options);
 
 // True for a restore failure that happened after the workspace was modified:
 // the workspace was then reset to empty (no allocations).
@@ -120,9 +120,9 @@ absl::Status PrintCheckpt(const std::string& path, int verbose, FILE* out);
 // The allocations stored in the checkpoint at `path`, ascending by gaddr.
 // Reads the whole file and checks its structure, as PrintCheckpt does at
 // verbose 3 (for tools that want the list as data, e.g. JSON output).
-absl::StatusOr<std::vector<PartitionInfo>> CheckptAllocations(
+absl::StatusOr<std::vector<wksp::PartitionInfo>> CheckptAllocations(
     const std::string& path);
 
-}  // namespace wk::wksp
+}  // namespace wk::wksp_checkpt
 
-#endif  // WKSPKIT_WKSP_WKSP_CHECKPT_H_
+#endif  // WKSPKIT_WKSP_CHECKPT_WKSP_CHECKPT_H_

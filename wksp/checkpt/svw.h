@@ -2,13 +2,13 @@
 // a v1 workspace checkpoint (CHECKPOINT_FORMAT.md §3.1). A value takes 1, 2,
 // 3, 4, 5, 8 or 9 bytes; both its first and its last byte carry the width,
 // so a stream can be decoded forwards or backwards.
-#ifndef WKSPKIT_WKSP_SVW_H_
-#define WKSPKIT_WKSP_SVW_H_
+#ifndef WKSPKIT_WKSP_CHECKPT_SVW_H_
+#define WKSPKIT_WKSP_CHECKPT_SVW_H_
 
 #include <cstddef>
 #include <cstdint>
 
-namespace wk::wksp::svw {
+namespace wk::wksp_checkpt::svw {
 
 inline constexpr size_t kMaxWidth = 9;
 
@@ -38,6 +38,6 @@ size_t Encode(uint64_t x, uint8_t* out);
 // not checked.
 size_t Decode(const uint8_t* in, size_t avail, uint64_t* x);
 
-}  // namespace wk::wksp::svw
+}  // namespace wk::wksp_checkpt::svw
 
-#endif  // WKSPKIT_WKSP_SVW_H_
+#endif  // WKSPKIT_WKSP_CHECKPT_SVW_H_

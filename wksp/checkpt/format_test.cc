@@ -1,4 +1,4 @@
-#include "wksp/checkpt_format.h"
+#include "wksp/checkpt/format.h"
 
 #include <cstring>
 #include <fstream>
@@ -8,7 +8,7 @@
 #include "gtest/gtest.h"
 #include "testdata/ref_workspace.h"
 
-namespace wk::wksp::format {
+namespace wk::wksp_checkpt::format {
 namespace {
 
 std::vector<uint8_t> ReadFile(const std::string& path) {
@@ -176,4 +176,4 @@ TEST(Format, AssignCgroupsShape) {
 }
 
 }  // namespace
-}  // namespace wk::wksp::format
+}  // namespace wk::wksp_checkpt::format

@@ -1,4 +1,4 @@
-#include "wksp/checkpt_format.h"
+#include "wksp/checkpt/format.h"
 
 #include <algorithm>
 #include <cstring>
@@ -7,7 +7,7 @@
 #include "util/hash.h"
 #include "wksp/geometry.h"
 
-namespace wk::wksp::format {
+namespace wk::wksp_checkpt::format {
 namespace {
 
 absl::Status Bad(std::string_view what) {
@@ -36,7 +36,7 @@ void EncodeHeader(const Header& h, uint8_t out[kHeaderSz]) {
   StoreU32(out + 8, static_cast<uint32_t>(h.style));
   StoreU32(out + 12, static_cast<uint32_t>(h.frame_style_compressed));
   StoreU32(out + 16, h.reserved);
-  StoreNameField(reinterpret_cast<char*>(out + 20), h.name);
+  wksp::StoreNameField(reinterpret_cast<char*>(out + 20), h.name);
   StoreU32(out + 60, h.seed);
   StoreU64(out + 64, h.part_max);
   StoreU64(out + 72, h.data_max);
@@ -62,14 +62,14 @@ absl::Status DecodeHeader(std::span<const uint8_t> in, Header* h) {
   if (h->reserved != 0) [[unlikely]]
     return Bad("header reserved field not 0");
   std::optional<std::string_view> name =
-      NameInField(reinterpret_cast<const char*>(p + 20));
+      wksp::NameInField(reinterpret_cast<const char*>(p + 20));
   if (!name) [[unlikely]]
     return Bad("header has an invalid workspace name");
   h->name = *name;
   h->seed = LoadU32(p + 60);
   h->part_max = LoadU64(p + 64);
   h->data_max = LoadU64(p + 72);
-  absl::Status geometry = Footprint(h->part_max, h->data_max).status();
+  absl::Status geometry = wksp::Footprint(h->part_max, h->data_max).status();
   if (!geometry.ok()) [[unlikely]] {
     return Bad(absl::StrFormat("header %s", std::string(geometry.message())));
   }
@@ -165,7 +165,7 @@ void EncodeFooter(const Footer& f, uint8_t out[kFooterSz]) {
   StoreU64(out + 40, f.data_max);
   StoreU64(out + 48, f.part_max);
   StoreU32(out + 56, f.seed);
-  std::memcpy(out + 60, f.name, kNameFieldSz);
+  std::memcpy(out + 60, f.name, wksp::kNameFieldSz);
   StoreU32(out + 100, f.reserved);
   StoreU32(out + 104, static_cast<uint32_t>(f.frame_style_compressed));
   StoreU32(out + 108, static_cast<uint32_t>(f.style));
@@ -182,7 +182,7 @@ Footer DecodeFooter(const uint8_t in[kFooterSz]) {
   f.data_max = LoadU64(in + 40);
   f.part_max = LoadU64(in + 48);
   f.seed = LoadU32(in + 56);
-  std::memcpy(f.name, in + 60, kNameFieldSz);
+  std::memcpy(f.name, in + 60, wksp::kNameFieldSz);
   f.reserved = LoadU32(in + 100);
   f.frame_style_compressed = static_cast<int32_t>(LoadU32(in + 104));
   f.style = static_cast<int32_t>(LoadU32(in + 108));
@@ -198,7 +198,8 @@ absl::Status CheckFooterMatchesHeader(const Footer& f, const Header& h,
       f.frame_style_compressed != h.frame_style_compressed ||
       f.reserved != h.reserved || f.seed != h.seed ||
       f.part_max != h.part_max || f.data_max != h.data_max ||
-      std::memcmp(f.name, header_bytes + 20, kNameFieldSz) != 0) [[unlikely]] {
+      std::memcmp(f.name, header_bytes + 20, wksp::kNameFieldSz) != 0)
+      [[unlikely]] {
     return Bad("footer does not match header");
   }
   return absl::OkStatus();
@@ -230,4 +231,4 @@ std::vector<std::vector<uint32_t>> AssignCgroups(
   return lists;
 }
 
-}  // namespace wk::wksp::format
+}  // namespace wk::wksp_checkpt::format

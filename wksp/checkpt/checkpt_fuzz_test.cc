@@ -9,16 +9,16 @@
 
 #include "absl/strings/str_format.h"
 #include "gtest/gtest.h"
+#include "wksp/checkpt/wksp_checkpt.h"
 #include "wksp/wksp.h"
-#include "wksp/wksp_checkpt.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size);
 
-namespace wk::wksp {
+namespace wk::wksp_checkpt {
 namespace {
 
 std::vector<uint8_t> Seed(int style) {
-  auto w = Wksp::CreateAnonymous("seed", 32, 256 << 10);
+  auto w = wksp::Wksp::CreateAnonymous("seed", 32, 256 << 10);
   EXPECT_TRUE(w.ok());
   std::mt19937_64 rng(style);
   for (int i = 0; i < 12; ++i) {
@@ -58,4 +58,4 @@ TEST(CheckptFuzz, SeedsTruncationsAndMutations) {
 }
 
 }  // namespace
-}  // namespace wk::wksp
+}  // namespace wk::wksp_checkpt

@@ -10,12 +10,12 @@
 #include "io/stream.h"
 #include "util/bits.h"
 #include "util/status.h"
-#include "wksp/checkpt_internal.h"
+#include "wksp/checkpt/internal.h"
+#include "wksp/checkpt/svw.h"
 #include "wksp/geometry.h"
 #include "wksp/name.h"
-#include "wksp/svw.h"
 
-namespace wk::wksp::internal {
+namespace wk::wksp_checkpt::internal {
 namespace {
 
 constexpr size_t kBufSz = size_t{1} << 20;
@@ -81,7 +81,7 @@ absl::StatusOr<std::string> GetString(io::BufferedReader& r, const char* field,
 
 }  // namespace
 
-absl::Status WriteV1(Wksp& wksp, std::span<const format::Alloc> allocs,
+absl::Status WriteV1(wksp::Wksp& wksp, std::span<const format::Alloc> allocs,
                      const format::Info& info, int fd,
                      const CheckptOptions& options) {
   auto buf = std::make_unique_for_overwrite<uint8_t[]>(kBufSz);
@@ -138,8 +138,8 @@ absl::Status ReadV1Header(io::BufferedReader& r, V1Header* h) {
   h->seed = static_cast<uint32_t>(f[1]);
   h->part_max = f[2];
   h->data_max = f[3];
-  if (absl::Status g = Footprint(h->part_max, h->data_max).status(); !g.ok())
-      [[unlikely]] {
+  if (absl::Status g = wksp::Footprint(h->part_max, h->data_max).status();
+      !g.ok()) [[unlikely]] {
     return Bad(std::string(g.message()));
   }
   format::Info& info = h->info;
@@ -151,8 +151,8 @@ absl::Status ReadV1Header(io::BufferedReader& r, V1Header* h) {
   info.group_id = f[9];
   info.tid = f[10];
   info.user_id = f[11];
-  WK_ASSIGN_OR_RETURN(h->name, GetString(r, "name", 1, kNameMaxLen));
-  if (!IsValidName(h->name)) [[unlikely]]
+  WK_ASSIGN_OR_RETURN(h->name, GetString(r, "name", 1, wksp::kNameMaxLen));
+  if (!wksp::IsValidName(h->name)) [[unlikely]]
     return Bad("invalid name");
   struct {
     std::string* s;
@@ -169,7 +169,7 @@ absl::Status ReadV1Header(io::BufferedReader& r, V1Header* h) {
   for (const auto& s : strings) {
     WK_ASSIGN_OR_RETURN(*s.s, GetString(r, s.what, 0, s.max));
   }
-  h->src_lo = GaddrLo(h->part_max);
+  h->src_lo = wksp::GaddrLo(h->part_max);
   h->src_hi = h->src_lo + h->data_max;
   return absl::OkStatus();
 }
@@ -203,7 +203,7 @@ absl::Status SkipV1Data(io::BufferedReader& r, const format::Alloc& a,
   return r.Seek(end);
 }
 
-absl::Status RestoreV1(Wksp& wksp, int fd, bool seekable,
+absl::Status RestoreV1(wksp::Wksp& wksp, int fd, bool seekable,
                        const RestoreOptions& options) {
   auto buf = std::make_unique_for_overwrite<uint8_t[]>(kBufSz);
   uint64_t start = 0;
@@ -276,4 +276,4 @@ absl::Status RestoreV1(Wksp& wksp, int fd, bool seekable,
   return target.Finish();
 }
 
-}  // namespace wk::wksp::internal
+}  // namespace wk::wksp_checkpt::internal

@@ -1,7 +1,5 @@
 // Checkpoint/restore entry points: argument checks, file handling, locking,
 // style detection; plus the pieces every style shares.
-#include "wksp/wksp_checkpt.h"
-
 #include <fcntl.h>
 #include <pwd.h>
 #include <sched.h>
@@ -19,11 +17,12 @@
 #include "util/clock.h"
 #include "util/status.h"
 #include "util/thread_pool.h"
-#include "wksp/checkpt_internal.h"
-#include "wksp/svw.h"
+#include "wksp/checkpt/internal.h"
+#include "wksp/checkpt/svw.h"
+#include "wksp/checkpt/wksp_checkpt.h"
 #include "wksp/wksp_admin.h"
 
-namespace wk::wksp {
+namespace wk::wksp_checkpt {
 namespace internal {
 namespace {
 
@@ -95,7 +94,7 @@ absl::Status WorkspaceReset(const absl::Status& cause) {
 }
 
 absl::Status CheckRange(const format::Alloc& a, uint64_t src_lo,
-                        uint64_t src_hi, const Wksp* target) {
+                        uint64_t src_hi, const wksp::Wksp* target) {
   if (a.tag == 0 || a.lo >= a.hi || a.lo < src_lo || a.hi > src_hi)
       [[unlikely]] {
     return absl::DataLossError(absl::StrFormat(
@@ -114,7 +113,7 @@ absl::Status CheckRange(const format::Alloc& a, uint64_t src_lo,
 }
 
 absl::Status CheckFit(std::span<const format::Alloc> allocs, uint64_t src_lo,
-                      uint64_t src_hi, const Wksp& target) {
+                      uint64_t src_hi, const wksp::Wksp& target) {
   uint64_t gaps = 0, prev = target.gaddr_lo();
   for (size_t i = 0; i < allocs.size(); ++i) {
     const format::Alloc& a = allocs[i];
@@ -139,18 +138,18 @@ absl::Status CheckFit(std::span<const format::Alloc> allocs, uint64_t src_lo,
 
 void RestoreTarget::Begin() {
   if (touched_) return;
-  ClearForRestoreLocked(wksp_);
+  wksp::ClearForRestoreLocked(wksp_);
   touched_ = true;
 }
 
 absl::Status RestoreTarget::Place(uint64_t slot, const format::Alloc& a) {
-  return SetPartitionLocked(wksp_, slot, a.lo, a.hi, a.tag);
+  return wksp::SetPartitionLocked(wksp_, slot, a.lo, a.hi, a.tag);
 }
 
 absl::Status RestoreTarget::Finish() {
-  absl::Status st = RebuildLocked(wksp_, seed_);
+  absl::Status st = wksp::RebuildLocked(wksp_, seed_);
   if (!st.ok()) [[unlikely]] {
-    ResetLocked(wksp_, seed_);
+    wksp::ResetLocked(wksp_, seed_);
     return WorkspaceReset(
         Annotate(st, "restored allocations do not form a valid workspace"));
   }
@@ -159,7 +158,7 @@ absl::Status RestoreTarget::Finish() {
 
 absl::Status RestoreTarget::Fail(const absl::Status& cause) {
   if (!touched_) return cause;
-  ResetLocked(wksp_, seed_);
+  wksp::ResetLocked(wksp_, seed_);
   return WorkspaceReset(cause);
 }
 
@@ -180,7 +179,7 @@ absl::Status CheckOptions(const CheckptOptions& options) {
   return absl::OkStatus();
 }
 
-absl::Status LockAndCheckpt(Wksp& wksp, int fd, bool seekable,
+absl::Status LockAndCheckpt(wksp::Wksp& wksp, int fd, bool seekable,
                             const std::string& path,
                             const CheckptOptions& options) {
   if (wksp.read_only()) [[unlikely]] {
@@ -188,9 +187,9 @@ absl::Status LockAndCheckpt(Wksp& wksp, int fd, bool seekable,
     return absl::FailedPreconditionError(
         "checkpoint needs a read-write join of the workspace");
   }
-  WK_ASSIGN_OR_RETURN(LockGuard lock, wksp.Lock());
-  WK_ASSIGN_OR_RETURN(std::vector<PartitionInfo> parts,
-                      UsedPartitionsLocked(wksp));
+  WK_ASSIGN_OR_RETURN(wksp::LockGuard lock, wksp.Lock());
+  WK_ASSIGN_OR_RETURN(std::vector<wksp::PartitionInfo> parts,
+                      wksp::UsedPartitionsLocked(wksp));
   std::vector<format::Alloc> allocs;
   allocs.reserve(parts.size());
   for (const auto& p : parts) allocs.push_back({p.lo, p.hi, p.tag});
@@ -206,13 +205,13 @@ bool IsRegularFile(int fd) {
   return fstat(fd, &st) == 0 && S_ISREG(st.st_mode);
 }
 
-absl::Status LockAndRestore(Wksp& wksp, int fd, bool mappable,
+absl::Status LockAndRestore(wksp::Wksp& wksp, int fd, bool mappable,
                             const RestoreOptions& options) {
   if (wksp.read_only()) [[unlikely]] {
     return absl::FailedPreconditionError(
         "restore needs a read-write join of the workspace");
   }
-  WK_ASSIGN_OR_RETURN(LockGuard lock, wksp.Lock());
+  WK_ASSIGN_OR_RETURN(wksp::LockGuard lock, wksp.Lock());
   const bool seekable = IsRegularFile(fd);
   // The first byte tells the styles apart (v1's magic starts 1f, v2's 91).
   uint8_t head[format::kHeaderSz];
@@ -250,7 +249,7 @@ bool IsWorkspaceReset(const absl::Status& status) {
   return status.GetPayload(internal::kResetPayload).has_value();
 }
 
-absl::Status Checkpt(Wksp& wksp, const std::string& path,
+absl::Status Checkpt(wksp::Wksp& wksp, const std::string& path,
                      const CheckptOptions& options) {
   WK_RETURN_IF_ERROR(CheckOptions(options));
   absl::StatusOr<io::Fd> fd = io::CreateExclusive(path, options.mode);
@@ -266,14 +265,15 @@ absl::Status Checkpt(Wksp& wksp, const std::string& path,
   return absl::OkStatus();
 }
 
-absl::Status CheckptFd(Wksp& wksp, int fd, const CheckptOptions& options) {
+absl::Status CheckptFd(wksp::Wksp& wksp, int fd,
+                       const CheckptOptions& options) {
   WK_RETURN_IF_ERROR(CheckOptions(options));
   absl::Status st = LockAndCheckpt(wksp, fd, IsRegularFile(fd),
                                    absl::StrFormat("fd:%d", fd), options);
   return Annotate(st, absl::StrFormat("checkpt to fd %d", fd));
 }
 
-absl::Status Restore(Wksp& wksp, const std::string& path,
+absl::Status Restore(wksp::Wksp& wksp, const std::string& path,
                      const RestoreOptions& options) {
   absl::StatusOr<io::Fd> fd = io::OpenRead(path);
   if (!fd.ok()) [[unlikely]]
@@ -283,7 +283,8 @@ absl::Status Restore(Wksp& wksp, const std::string& path,
       absl::StrFormat("restore %s", path));
 }
 
-absl::Status RestoreFd(Wksp& wksp, int fd, const RestoreOptions& options) {
+absl::Status RestoreFd(wksp::Wksp& wksp, int fd,
+                       const RestoreOptions& options) {
   // A regular file read from its start can be mapped (parallel restore).
   absl::StatusOr<uint64_t> pos = io::Seek(fd, 0, io::Whence::kCur);
   bool mappable = IsRegularFile(fd) && pos.ok() && *pos == 0;
@@ -291,4 +292,4 @@ absl::Status RestoreFd(Wksp& wksp, int fd, const RestoreOptions& options) {
                   absl::StrFormat("restore from fd %d", fd));
 }
 
-}  // namespace wk::wksp
+}  // namespace wk::wksp_checkpt

@@ -16,7 +16,7 @@
 #include "absl/status/status.h"
 #include "wksp/name.h"
 
-namespace wk::wksp::format {
+namespace wk::wksp_checkpt::format {
 
 inline constexpr uint64_t kMagic = 0xF17EDA2C3731C591ULL;
 inline constexpr uint64_t kMax = ~uint64_t{0};
@@ -79,7 +79,7 @@ struct Footer {
   uint64_t checkpt_sz = 0;  // footer offset + kFooterSz
   uint64_t data_max = 0, part_max = 0;
   uint32_t seed = 0;
-  char name[kNameFieldSz] = {};  // all 40 bytes, as in the header
+  char name[wksp::kNameFieldSz] = {};  // all 40 bytes, as in the header
   uint32_t reserved = 0;
   int32_t frame_style_compressed = 0;
   int32_t style = 2;
@@ -139,6 +139,6 @@ inline uint32_t LoadU32(const uint8_t* p) {
   return v;
 }
 
-}  // namespace wk::wksp::format
+}  // namespace wk::wksp_checkpt::format
 
 #endif  // WKSPKIT_WKSP_CHECKPT_FORMAT_H_
