@@ -40,6 +40,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "io/mmio.h"
+#include "wksp/geometry.h"
 #include "wksp/shmem.h"
 #include "wksp/wksp_types.h"
 
@@ -103,6 +104,7 @@ class Wksp {
   uint64_t gaddr_lo() const { return gaddr_lo_; }
   uint64_t gaddr_hi() const { return gaddr_hi_; }
   uint64_t footprint() const;
+  Limits limits() const { return {part_max_, gaddr_lo_, gaddr_hi_}; }
   bool read_only() const { return read_only_; }
   PageSize page_size() const { return page_size_; }
 
@@ -142,9 +144,10 @@ class Wksp {
   // Full metadata check; DataLoss saying what is wrong.
   absl::Status Verify();
   // Reconstructs all metadata from the tagged slot records (lo, hi, tag) and
-  // sets the seed. DataLoss for allocations out of range or overlapping,
-  // ResourceExhausted if the free gaps need more slots than are left; the
-  // metadata is then unchanged.
+  // sets the seed. The records must fit (CheckFit, wksp/geometry.h):
+  // FailedPrecondition for an allocation outside the data region, DataLoss
+  // for overlapping ones, ResourceExhausted if the free gaps need more slots
+  // than are left; the metadata is then unchanged.
   absl::Status Rebuild(uint32_t seed);
   // OK at once unless the lock owner died; then takes the lock over, which
   // verifies and rebuilds. DataLoss if the workspace is flagged corrupt.

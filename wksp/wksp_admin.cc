@@ -3,6 +3,7 @@
 #include "wksp/wksp_admin.h"
 
 #include "absl/strings/str_format.h"
+#include "util/status.h"
 #include "wksp/internal/core.h"
 
 namespace wk::wksp {
@@ -50,6 +51,11 @@ absl::Status SetPartitionLocked(Wksp& w, uint64_t slot, uint64_t lo,
   q.hi = hi;
   internal::OrderedStore(&q.tag, tag);
   return absl::OkStatus();
+}
+
+absl::Status CheckFit(const Wksp& w, std::span<const PartitionInfo> sorted) {
+  return Annotate(CheckFit(sorted, w.limits()),
+                  absl::StrFormat("workspace %s", w.name()));
 }
 
 absl::Status RebuildLocked(Wksp& w, uint32_t seed) {

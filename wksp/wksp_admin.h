@@ -78,13 +78,20 @@ void ClearForRestoreLocked(Wksp& w);
 absl::Status SetPartitionLocked(Wksp& w, uint64_t slot, uint64_t lo,
                                 uint64_t hi, uint64_t tag);
 
+// Whether allocations `sorted` (ascending lo) can be placed in w and rebuilt:
+// CheckFit (wksp/geometry.h) against w's limits, the error naming the
+// workspace. The check RebuildLocked makes, for a caller that wants it before
+// it changes anything (a restore). Reads only w's immutable limits, so it
+// needs no lock.
+absl::Status CheckFit(const Wksp& w, std::span<const PartitionInfo> sorted);
+
 // Reconstructs all metadata from the slot records: every slot with tag != 0
 // is an allocation; the gaps before, between and after them become free
-// partitions taken from the other slots; the seed becomes `seed`. DataLoss
-// naming the partitions for an allocation out of range or overlapping
-// another; ResourceExhausted naming the counts when the gaps need more slots
-// than are left. Nothing is written on failure; the caller then normally
-// calls ResetLocked.
+// partitions taken from the other slots; the seed becomes `seed`. The records
+// must fit (CheckFit, naming slots: FailedPrecondition for an allocation
+// outside the data region, DataLoss for overlapping ones, ResourceExhausted
+// with the counts when the gaps need more slots than are left). Nothing is
+// written on failure; the caller then normally calls ResetLocked.
 absl::Status RebuildLocked(Wksp& w, uint32_t seed);
 
 // Empties the workspace: one free partition covering the data region, seed

@@ -159,6 +159,20 @@ TEST(AdminTest, RebuildNeedsASlotPerGap) {
   EXPECT_EQ(u->free_cnt, 1u);
 }
 
+TEST(AdminTest, CheckFitAgainstTheWorkspace) {
+  auto w = Wksp::CreateAnonymous("fit", 4, 4096);
+  ASSERT_TRUE(w.ok());
+  const uint64_t lo = w->gaddr_lo();
+  std::vector<PartitionInfo> a = {{lo, lo + 10, 1}, {lo + 20, lo + 30, 2}};
+  EXPECT_TRUE(CheckFit(*w, a).ok());
+  a.push_back({lo + 40, lo + 50, 3});
+  auto s = CheckFit(*w, a);
+  EXPECT_EQ(s.code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_THAT(s.message(), HasSubstr("workspace fit: "));
+  a = {{lo, w->gaddr_hi() + 1, 1}};
+  EXPECT_EQ(CheckFit(*w, a).code(), absl::StatusCode::kFailedPrecondition);
+}
+
 TEST(AdminTest, ConcurrentSetPartitionOnDistinctSlots) {
   constexpr int kThreads = 4, kPer = 200;
   auto w = Wksp::CreateAnonymous("par", kThreads * kPer * 2 + 1,

@@ -182,7 +182,7 @@ TEST(UnrepairableTest, OutOfRangeRefused) {
   Idx u = FindSlot(w, [](const PartInfo& q) { return q.tag != 0; });
   p[u].lo = 5;  // inside the metadata
   absl::Status s = w.Rebuild(1);
-  EXPECT_EQ(s.code(), absl::StatusCode::kDataLoss);
+  EXPECT_EQ(s.code(), absl::StatusCode::kFailedPrecondition);
   EXPECT_THAT(s.message(), HasSubstr("outside the data region"));
 }
 

@@ -93,49 +93,6 @@ absl::Status WorkspaceReset(const absl::Status& cause) {
   return st;
 }
 
-absl::Status CheckRange(const format::Alloc& a, uint64_t src_lo,
-                        uint64_t src_hi, const wksp::Wksp* target) {
-  if (a.tag == 0 || a.lo >= a.hi || a.lo < src_lo || a.hi > src_hi)
-      [[unlikely]] {
-    return absl::DataLossError(absl::StrFormat(
-        "corrupt checkpoint: allocation [%u, %u) tag %u outside the "
-        "checkpoint's data region [%u, %u)",
-        a.lo, a.hi, a.tag, src_lo, src_hi));
-  }
-  if (target && (a.lo < target->gaddr_lo() || a.hi > target->gaddr_hi()))
-      [[unlikely]] {
-    return absl::FailedPreconditionError(absl::StrFormat(
-        "allocation [%u, %u) does not fit the target workspace's data region "
-        "[%u, %u)",
-        a.lo, a.hi, target->gaddr_lo(), target->gaddr_hi()));
-  }
-  return absl::OkStatus();
-}
-
-absl::Status CheckFit(std::span<const format::Alloc> allocs, uint64_t src_lo,
-                      uint64_t src_hi, const wksp::Wksp& target) {
-  uint64_t gaps = 0, prev = target.gaddr_lo();
-  for (size_t i = 0; i < allocs.size(); ++i) {
-    const format::Alloc& a = allocs[i];
-    WK_RETURN_IF_ERROR(CheckRange(a, src_lo, src_hi, &target));
-    if (i && a.lo < allocs[i - 1].hi) [[unlikely]] {
-      return absl::DataLossError(absl::StrFormat(
-          "corrupt checkpoint: allocations [%u, %u) and [%u, %u) overlap",
-          allocs[i - 1].lo, allocs[i - 1].hi, a.lo, a.hi));
-    }
-    gaps += a.lo > prev;
-    prev = a.hi;
-  }
-  gaps += target.gaddr_hi() > prev;
-  if (allocs.size() + gaps > target.part_max()) [[unlikely]] {
-    return absl::FailedPreconditionError(absl::StrFormat(
-        "the target workspace has %u partitions; the checkpoint's %u "
-        "allocations and the %u free gaps between them need %u",
-        target.part_max(), allocs.size(), gaps, allocs.size() + gaps));
-  }
-  return absl::OkStatus();
-}
-
 void RestoreTarget::Begin() {
   if (touched_) return;
   wksp::ClearForRestoreLocked(wksp_);

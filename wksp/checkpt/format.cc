@@ -205,6 +205,17 @@ absl::Status CheckFooterMatchesHeader(const Footer& f, const Header& h,
   return absl::OkStatus();
 }
 
+absl::Status CheckInSource(const Alloc& a, const wksp::Limits& src) {
+  if (a.tag == 0 || a.lo >= a.hi || a.lo < src.gaddr_lo || a.hi > src.gaddr_hi)
+      [[unlikely]] {
+    return Bad(absl::StrFormat(
+        "allocation [%u, %u) tag %u outside the checkpoint's data region "
+        "[%u, %u)",
+        a.lo, a.hi, a.tag, src.gaddr_lo, src.gaddr_hi));
+  }
+  return absl::OkStatus();
+}
+
 std::vector<std::vector<uint32_t>> AssignCgroups(
     std::span<const Alloc> allocs) {
   uint64_t a = allocs.size();

@@ -14,7 +14,9 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "wksp/geometry.h"
 #include "wksp/name.h"
+#include "wksp/wksp_types.h"
 
 namespace wk::wksp_checkpt::format {
 
@@ -111,10 +113,15 @@ Footer DecodeFooter(const uint8_t in[kFooterSz]);
 absl::Status CheckFooterMatchesHeader(const Footer& f, const Header& h,
                                       const uint8_t header_bytes[kHeaderSz]);
 
-// A tagged partition (an allocation) [lo, hi).
-struct Alloc {
-  uint64_t lo = 0, hi = 0, tag = 0;
-};
+// An allocation record: [lo, hi) with its tag, as the workspace API has it.
+using Alloc = wksp::PartitionInfo;
+
+// A checkpoint's own rule for its allocation records: each a non-empty range
+// with a nonzero tag inside the data region of the workspace it was taken
+// from (`src`, from its header). DataLoss "corrupt checkpoint" naming the
+// record otherwise. Whether the records also fit a target is wksp::CheckFit's
+// business.
+absl::Status CheckInSource(const Alloc& a, const wksp::Limits& src);
 
 // The writer's cgroup assignment (§4.7). `allocs` must be in ascending lo.
 // Returns G lists of indices into allocs, each in ascending lo; G =

@@ -26,18 +26,6 @@ size_t ResolveThreads(size_t threads);
 // Marks a status as "the workspace was reset" (see IsWorkspaceReset).
 absl::Status WorkspaceReset(const absl::Status& cause);
 
-// Checks a checkpoint's allocations, sorted by lo, against the target before
-// anything is modified: each inside the checkpoint's own data region
-// (src_lo/src_hi) and the target's, no overlaps, and enough partition slots
-// for the allocations plus the free gaps around them.
-absl::Status CheckFit(std::span<const format::Alloc> allocs, uint64_t src_lo,
-                      uint64_t src_hi, const wksp::Wksp& target);
-
-// The single-range check used while streaming (one allocation at a time);
-// target may be null (checkpoint's own region only).
-absl::Status CheckRange(const format::Alloc& a, uint64_t src_lo,
-                        uint64_t src_hi, const wksp::Wksp* target);
-
 // One cgroup frame as described by an appendix.
 struct CgroupTask {
   uint64_t off = 0;   // frame offset
@@ -87,7 +75,7 @@ class RestoreTarget {
 struct V1Header {
   uint32_t seed = 0;
   uint64_t part_max = 0, data_max = 0;
-  uint64_t src_lo = 0, src_hi = 0;  // the source's data region
+  wksp::Limits src;  // the source workspace's
   std::string name;
   format::Info info;  // mode and path are not stored in v1
 };

@@ -14,6 +14,7 @@
 #include "wksp/checkpt/svw.h"
 #include "wksp/geometry.h"
 #include "wksp/name.h"
+#include "wksp/wksp_admin.h"
 
 namespace wk::wksp_checkpt::internal {
 namespace {
@@ -169,8 +170,7 @@ absl::Status ReadV1Header(io::BufferedReader& r, V1Header* h) {
   for (const auto& s : strings) {
     WK_ASSIGN_OR_RETURN(*s.s, GetString(r, s.what, 0, s.max));
   }
-  h->src_lo = wksp::GaddrLo(h->part_max);
-  h->src_hi = h->src_lo + h->data_max;
+  h->src = wksp::LimitsOf(h->part_max, h->data_max);
   return absl::OkStatus();
 }
 
@@ -180,12 +180,10 @@ absl::StatusOr<bool> ReadV1Record(io::BufferedReader& r, const V1Header& h,
   if (a->tag == 0) return false;
   WK_ASSIGN_OR_RETURN(a->lo, GetSvw(r, "allocation gaddr"));
   WK_ASSIGN_OR_RETURN(uint64_t sz, GetSvw(r, "allocation size"));
-  if (sz == 0 || sz > h.src_hi || a->lo > h.src_hi - sz || a->lo < h.src_lo)
-      [[unlikely]] {
-    return Bad(absl::StrFormat("allocation [%u, +%u) outside the data region",
-                               a->lo, sz));
+  if (!AddChecked(a->lo, sz, &a->hi)) [[unlikely]] {
+    return Bad(absl::StrFormat("allocation [%u, +%u) past 2^64", a->lo, sz));
   }
-  a->hi = a->lo + sz;
+  WK_RETURN_IF_ERROR(format::CheckInSource(*a, h.src));
   if (a->lo < prev_hi) [[unlikely]] {
     return Bad(absl::StrFormat(
         "allocation at %u overlaps or precedes the previous one", a->lo));
@@ -226,7 +224,7 @@ absl::Status RestoreV1(wksp::Wksp& wksp, int fd, bool seekable,
           "count",
           wksp.part_max()));
     }
-    WK_RETURN_IF_ERROR(CheckRange(*a, h.src_lo, h.src_hi, &wksp));
+    WK_RETURN_IF_ERROR(wksp::CheckFit(wksp, std::span(a, 1)));
     return true;
   };
 
@@ -243,7 +241,7 @@ absl::Status RestoreV1(wksp::Wksp& wksp, int fd, bool seekable,
       allocs.push_back(a);
       prev_hi = a.hi;
     }
-    WK_RETURN_IF_ERROR(CheckFit(allocs, h.src_lo, h.src_hi, wksp));
+    WK_RETURN_IF_ERROR(wksp::CheckFit(wksp, allocs));
     WK_RETURN_IF_ERROR(r.Seek(records));
   }
 

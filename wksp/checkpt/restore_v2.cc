@@ -16,6 +16,7 @@
 #include "util/thread_pool.h"
 #include "wksp/checkpt/internal.h"
 #include "wksp/geometry.h"
+#include "wksp/wksp_admin.h"
 
 namespace wk::wksp_checkpt::internal {
 namespace {
@@ -53,8 +54,7 @@ absl::StatusOr<format::Cmd> ReadCmd(checkpt::Reader& r) {
 // Reads a cgroup frame's meta commands into allocs[0, cnt) and its data
 // command, checking each range. Leaves the frame open.
 absl::Status ReadCgroupMeta(checkpt::Reader& r, int fsc, const CgroupTask& t,
-                            uint64_t src_lo, uint64_t src_hi,
-                            const wksp::Wksp* target, format::Alloc* allocs) {
+                            const wksp::Limits& src, format::Alloc* allocs) {
   WK_RETURN_IF_ERROR(r.Seek(t.off));
   WK_RETURN_IF_ERROR(r.Open(fsc).status());
   for (uint64_t j = 0; j < t.cnt; ++j) {
@@ -64,11 +64,7 @@ absl::Status ReadCgroupMeta(checkpt::Reader& r, int fsc, const CgroupTask& t,
           "cgroup at %u: command %u is not an allocation", t.off, j));
     }
     format::Alloc a{c.b, c.c, c.a};
-    if (a.lo >= a.hi) [[unlikely]] {
-      return Bad(absl::StrFormat(
-          "cgroup at %u: empty or inverted range [%u, %u)", t.off, a.lo, a.hi));
-    }
-    WK_RETURN_IF_ERROR(CheckRange(a, src_lo, src_hi, target));
+    WK_RETURN_IF_ERROR(format::CheckInSource(a, src));
     allocs[j] = a;
   }
   WK_ASSIGN_OR_RETURN(format::Cmd d, ReadCmd(r));
@@ -88,8 +84,7 @@ absl::Status ScanV2(std::span<const uint8_t> file, size_t thread_cnt,
   format::Header& h = out->header;
   WK_RETURN_IF_ERROR(format::DecodeHeader(file, &h));
   const int fsc = h.frame_style_compressed;
-  const uint64_t src_lo = wksp::GaddrLo(h.part_max);
-  const uint64_t src_hi = src_lo + h.data_max;
+  const wksp::Limits src = wksp::LimitsOf(h.part_max, h.data_max);
 
   WK_ASSIGN_OR_RETURN(checkpt::Reader r, checkpt::Reader::Mmio(file));
   // Info frame: only its structure matters for a restore.
@@ -226,8 +221,7 @@ absl::Status ScanV2(std::span<const uint8_t> file, size_t thread_cnt,
     }
     for (size_t k; errs[t].ok() && (k = next.fetch_add(1)) < tasks.size();) {
       const CgroupTask& task = tasks[k];
-      errs[t] = ReadCgroupMeta(*tr, fsc, task, src_lo, src_hi, target,
-                               allocs.data() + task.slot);
+      errs[t] = ReadCgroupMeta(*tr, fsc, task, src, allocs.data() + task.slot);
       if (!errs[t].ok()) errs[t] = At(errs[t], "cgroup commands");
       // The frame is abandoned half-read: a fresh reader for the next one.
       tr = checkpt::Reader::Mmio(file);
@@ -238,14 +232,10 @@ absl::Status ScanV2(std::span<const uint8_t> file, size_t thread_cnt,
     std::vector<format::Alloc> sorted = allocs;
     std::sort(sorted.begin(), sorted.end(),
               [](const auto& a, const auto& b) { return a.lo < b.lo; });
-    for (size_t i = 1; i < sorted.size(); ++i) {
-      if (sorted[i].lo < sorted[i - 1].hi) [[unlikely]] {
-        return Bad(absl::StrFormat("allocations [%u, %u) and [%u, %u) overlap",
-                                   sorted[i - 1].lo, sorted[i - 1].hi,
-                                   sorted[i].lo, sorted[i].hi));
-      }
-    }
-    if (target) WK_RETURN_IF_ERROR(CheckFit(sorted, src_lo, src_hi, *target));
+    // In a target, or else in the workspace they came from.
+    WK_RETURN_IF_ERROR(target ? wksp::CheckFit(*target, sorted)
+                              : Annotate(wksp::CheckFit(sorted, src),
+                                         "corrupt v2/v3 checkpoint"));
   }
   return absl::OkStatus();
 }
@@ -259,8 +249,8 @@ absl::Status RestoreV2File(wksp::Wksp& wksp, int fd,
   V2Scan scan;
   WK_RETURN_IF_ERROR(ScanV2(file, threads, &wksp, false, &scan));
   const int fsc = scan.header.frame_style_compressed;
-  const uint64_t src_lo = wksp::GaddrLo(scan.header.part_max);
-  const uint64_t src_hi = src_lo + scan.header.data_max;
+  const wksp::Limits src =
+      wksp::LimitsOf(scan.header.part_max, scan.header.data_max);
   const std::vector<CgroupTask>& tasks = scan.tasks;
   const std::vector<format::Alloc>& allocs = scan.allocs;
   ThreadPool pool(std::max<size_t>(1, std::min(threads, tasks.size())));
@@ -294,8 +284,7 @@ absl::Status RestoreV2File(wksp::Wksp& wksp, int fd,
       // kernel's own fault-around, and never slower.
       PopulateRead(file.subspan(task.off, task.next - task.off));
       scratch.resize(task.cnt);
-      errs[t] =
-          ReadCgroupMeta(*tr, fsc, task, src_lo, src_hi, &wksp, scratch.data());
+      errs[t] = ReadCgroupMeta(*tr, fsc, task, src, scratch.data());
       uint64_t bytes = 0;
       for (uint64_t j = 0; errs[t].ok() && j < task.cnt; ++j) {
         const format::Alloc& a = allocs[task.slot + j];
@@ -340,8 +329,7 @@ absl::Status RestoreV2Stream(wksp::Wksp& wksp, int fd,
   format::Header h;
   WK_RETURN_IF_ERROR(format::DecodeHeader(header, &h));
   const int fsc = h.frame_style_compressed;
-  const uint64_t src_lo = wksp::GaddrLo(h.part_max);
-  const uint64_t src_hi = src_lo + h.data_max;
+  const wksp::Limits src = wksp::LimitsOf(h.part_max, h.data_max);
   const uint64_t base = format::kHeaderSz;
 
   // A read-ahead thread overlaps the read(2) copies with decoding (measured
@@ -451,14 +439,16 @@ absl::Status RestoreV2Stream(wksp::Wksp& wksp, int fd,
         return target.Fail(Bad("unexpected command in a cgroup frame"));
       }
       format::Alloc a{m.b, m.c, m.a};
-      if (a.lo >= a.hi) [[unlikely]]
-        return target.Fail(Bad("inverted range"));
+      if (absl::Status rs = format::CheckInSource(a, src); !rs.ok())
+          [[unlikely]] {
+        return target.Fail(rs);
+      }
       if (slots + metas.size() >= wksp.part_max()) [[unlikely]] {
         return target.Fail(absl::FailedPreconditionError(absl::StrFormat(
             "checkpoint has more allocations than the target's %u partitions",
             wksp.part_max())));
       }
-      if (absl::Status rs = CheckRange(a, src_lo, src_hi, &wksp); !rs.ok())
+      if (absl::Status rs = wksp::CheckFit(wksp, std::span(&a, 1)); !rs.ok())
           [[unlikely]] {
         return target.Fail(rs);
       }

@@ -206,42 +206,24 @@ absl::Status RebuildLocked(const Region& r, uint32_t seed) {
   PartInfo* p = r.pinfo;
   const uint64_t pm = r.part_max;
 
-  // Validate everything before the first write.
+  // Validate everything before the first write: the tagged slots, in
+  // address order, must fit the workspace (wksp/geometry.h).
   std::vector<Idx> used;
   for (uint64_t i = 0; i < pm; ++i) {
-    const PartInfo& q = p[i];
-    if (q.tag == 0) continue;
-    if (q.lo < r.gaddr_lo || q.lo >= q.hi || q.hi > r.gaddr_hi) {
-      return absl::DataLossError(absl::StrFormat(
-          "workspace %s: cannot rebuild: slot %u holds allocation [%u, %u) "
-          "tag %u outside the data region [%u, %u)",
-          r.hdr->name, i, q.lo, q.hi, q.tag, r.gaddr_lo, r.gaddr_hi));
-    }
-    used.push_back(static_cast<Idx>(i));
+    if (p[i].tag != 0) used.push_back(static_cast<Idx>(i));
   }
   std::sort(used.begin(), used.end(), [p](Idx a, Idx b) {
     return p[a].lo != p[b].lo ? p[a].lo < p[b].lo : a < b;
   });
-  uint64_t gaps = 0, g = r.gaddr_lo;
-  for (size_t k = 0; k < used.size(); ++k) {
-    const PartInfo& q = p[used[k]];
-    if (q.lo < g) {
-      const PartInfo& o = p[used[k - 1]];
-      return absl::DataLossError(absl::StrFormat(
-          "workspace %s: cannot rebuild: allocations overlap: slot %u "
-          "[%u, %u) tag %u and slot %u [%u, %u) tag %u",
-          r.hdr->name, used[k - 1], o.lo, o.hi, o.tag, used[k], q.lo, q.hi,
-          q.tag));
+  {
+    std::vector<PartitionInfo> parts;
+    parts.reserve(used.size());
+    for (Idx u : used) parts.push_back({p[u].lo, p[u].hi, p[u].tag});
+    absl::Status fit = CheckFit(parts, {pm, r.gaddr_lo, r.gaddr_hi}, used);
+    if (!fit.ok()) [[unlikely]] {
+      return Annotate(
+          fit, absl::StrFormat("workspace %s: cannot rebuild", r.hdr->name));
     }
-    gaps += q.lo > g;
-    g = q.hi;
-  }
-  gaps += g < r.gaddr_hi;
-  if (used.size() + gaps > pm) {
-    return absl::ResourceExhaustedError(absl::StrFormat(
-        "workspace %s: cannot rebuild: %u allocations and %u free gaps need "
-        "%u partition slots but part_max is %u",
-        r.hdr->name, used.size(), gaps, used.size() + gaps, pm));
   }
 
   Header* h = r.hdr;
@@ -274,7 +256,7 @@ absl::Status RebuildLocked(const Region& r, uint32_t seed) {
     append(f, lo, hi);
     FreeInsert(ft, f);
   };
-  g = r.gaddr_lo;
+  uint64_t g = r.gaddr_lo;
   for (Idx u : used) {
     if (p[u].lo > g) add_free(g, p[u].lo);
     append(u, p[u].lo, p[u].hi);
