@@ -116,10 +116,9 @@ absl::Status SetPartMax(Settings& s, Args a) {
 
 absl::Status SupportedStyles(Settings&, Args) {
   std::string out;
-  for (int style = 0; style <= 3; ++style) {
-    if (wksp_checkpt::StyleIsSupported(style)) {
-      absl::StrAppendFormat(&out, "%s%d", out.empty() ? "" : " ", style);
-    }
+  for (wksp_checkpt::Style style : wksp_checkpt::kStyles) {
+    absl::StrAppendFormat(&out, "%s%d", out.empty() ? "" : " ",
+                          wksp_checkpt::StyleNumber(style));
   }
   return Print(out + "\n");
 }
@@ -277,11 +276,13 @@ absl::Status Query(Settings& s, Args a) {
 absl::Status Checkpt(Settings& s, Args a) {
   std::string path = a[1];
   WK_ARG(mode_t mode, ParseMode(a[2]));
-  WK_ARG(uint64_t style, ParseRange(a[3], "style", 0, INT32_MAX));
-  if (!wksp_checkpt::StyleIsSupported(static_cast<int>(style))) {
+  WK_ARG(uint64_t number, ParseRange(a[3], "style", 0, INT32_MAX));
+  std::optional<wksp_checkpt::Style> style =
+      wksp_checkpt::StyleFromNumber(number);
+  if (!style) {
     return UsageError(absl::InvalidArgumentError(absl::StrFormat(
         "style %u is not supported by this build (see supported-styles)",
-        style)));
+        number)));
   }
   if (path == "-" && isatty(STDOUT_FILENO) == 1) {
     return absl::FailedPreconditionError(
@@ -291,7 +292,7 @@ absl::Status Checkpt(Settings& s, Args a) {
   WK_ASSIGN_OR_RETURN(wksp::Usage u, w.GetUsage());
   Progress progress(absl::StrFormat("checkpt %s", w.name()), stderr);
   wksp_checkpt::CheckptOptions opt;
-  opt.style = static_cast<int>(style);
+  opt.style = *style;
   opt.mode = mode;
   opt.uinfo = a[4];
   opt.threads = s.threads;

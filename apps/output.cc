@@ -155,9 +155,9 @@ std::string CheckptJson(std::string_view path, int verbose,
   Obj o;
   o.S("path", path)
       .U("verbose", static_cast<uint64_t>(verbose))
-      .U("style", static_cast<uint64_t>(p.style))
+      .U("style", static_cast<uint64_t>(wksp_checkpt::StoredStyle(p.style)))
       .U("frame_style_compressed",
-         static_cast<uint64_t>(p.frame_style_compressed))
+         static_cast<uint64_t>(wksp_checkpt::StoredFrameStyle(p.style)))
       .S("name", p.name)
       .U("seed", p.seed)
       .U("part_max", p.part_max)

@@ -51,8 +51,7 @@ TEST(OutputTest, UsageFormats) {
 
 TEST(OutputTest, CheckptJsonLevels) {
   wksp_checkpt::Preview p;
-  p.style = 2;
-  p.frame_style_compressed = 2;
+  p.style = wksp_checkpt::Style::kV3;  // stored as style 2, LZ4 frames
   p.seed = 7;
   p.part_max = 8;
   p.data_max = 100;

@@ -83,8 +83,9 @@ Workload& Get() {
   return *wl;
 }
 
-std::string PathFor(int style) {
-  return absl::StrFormat("/dev/shm/wksp_checkpt_bench.%d.v%d", getpid(), style);
+std::string PathFor(wksp_checkpt::Style style) {
+  return absl::StrFormat("/dev/shm/wksp_checkpt_bench.%d.v%d", getpid(),
+                         wksp_checkpt::StyleNumber(style));
 }
 
 // `seconds`: the timed part of every iteration, summed.
@@ -104,13 +105,15 @@ void Report(benchmark::State& state, uint64_t bytes, size_t threads,
 }
 
 void BM_Checkpt(benchmark::State& state) {
-  const int style = static_cast<int>(state.range(0));
+  // The argument is the style's number (the name says "style:N").
+  const wksp_checkpt::Style style =
+      wksp_checkpt::StyleFromNumber(state.range(0)).value();
   const size_t threads = static_cast<size_t>(state.range(1));
   Workload& wl = Get();
   const std::string path = PathFor(style);
   uint64_t file_sz = 0;
   double seconds = 0;
-  static std::set<std::pair<int, size_t>> warm;
+  static std::set<std::pair<wksp_checkpt::Style, size_t>> warm;
   if (warm.insert({style, threads}).second) {
     // Untimed warm-up, once: in a VM the first touch of guest memory by the
     // page cache costs several times a steady-state write.
@@ -147,7 +150,7 @@ void BM_Checkpt(benchmark::State& state) {
 
 // The style's checkpoint file, written now unless a checkpoint benchmark
 // left it behind.
-absl::Status EnsureCheckpt(int style) {
+absl::Status EnsureCheckpt(wksp_checkpt::Style style) {
   const std::string path = PathFor(style);
   if (access(path.c_str(), F_OK) == 0) return absl::OkStatus();
   wksp_checkpt::CheckptOptions o;
@@ -157,7 +160,9 @@ absl::Status EnsureCheckpt(int style) {
 }
 
 void BM_Restore(benchmark::State& state) {
-  const int style = static_cast<int>(state.range(0));
+  // The argument is the style's number (the name says "style:N").
+  const wksp_checkpt::Style style =
+      wksp_checkpt::StyleFromNumber(state.range(0)).value();
   const size_t threads = static_cast<size_t>(state.range(1));
   Workload& wl = Get();
   const std::string path = PathFor(style);
@@ -183,7 +188,9 @@ void BM_Restore(benchmark::State& state) {
 // Restore from a pipe (single pass), fed by a thread that writes the file
 // into it as fast as it can: what `cat file | wksp_ctl restore` sees.
 void BM_RestorePipe(benchmark::State& state) {
-  const int style = static_cast<int>(state.range(0));
+  // The argument is the style's number (the name says "style:N").
+  const wksp_checkpt::Style style =
+      wksp_checkpt::StyleFromNumber(state.range(0)).value();
   Workload& wl = Get();
   const std::string path = PathFor(style);
   if (absl::Status st = EnsureCheckpt(style); !st.ok()) {
@@ -223,8 +230,10 @@ void BM_RestorePipe(benchmark::State& state) {
 // Removes the style's file once its benchmarks are done (files of a full
 // run are several GiB each).
 void BM_Cleanup(benchmark::State& state) {
-  for (auto _ : state)
-    ::unlink(PathFor(static_cast<int>(state.range(0))).c_str());
+  for (auto _ : state) {
+    ::unlink(
+        PathFor(wksp_checkpt::StyleFromNumber(state.range(0)).value()).c_str());
+  }
 }
 
 void Register() {
@@ -232,9 +241,11 @@ void Register() {
   std::vector<int64_t> threads = {1, 2};
   for (int64_t t = 4; t <= static_cast<int64_t>(cores); t *= 2)
     threads.push_back(t);
-  for (int style : {1, 2, 3}) {
+  using wksp_checkpt::Style;
+  for (Style s : {Style::kV1, Style::kV2, Style::kV3}) {
+    const int64_t style = wksp_checkpt::StyleNumber(s);
     for (int64_t t : threads) {
-      if (style == 1 && t > 1) continue;  // v1 is serial
+      if (s == Style::kV1 && t > 1) continue;  // v1 is serial
       benchmark::RegisterBenchmark("BM_WkspCheckpt", BM_Checkpt)
           ->Args({style, t})
           ->ArgNames({"style", "threads"})
@@ -243,7 +254,7 @@ void Register() {
           ->Iterations(1);
     }
     for (int64_t t : threads) {
-      if (style == 1 && t > 1) continue;
+      if (s == Style::kV1 && t > 1) continue;
       benchmark::RegisterBenchmark("BM_WkspRestore", BM_Restore)
           ->Args({style, t})
           ->ArgNames({"style", "threads"})
@@ -272,6 +283,9 @@ int main(int argc, char** argv) {
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
   benchmark::RunSpecifiedBenchmarks();
   benchmark::Shutdown();
-  for (int style : {1, 2, 3}) ::unlink(wk::bench::PathFor(style).c_str());
+  using wk::wksp_checkpt::Style;
+  for (Style style : {Style::kV1, Style::kV2, Style::kV3}) {
+    ::unlink(wk::bench::PathFor(style).c_str());
+  }
   return 0;
 }

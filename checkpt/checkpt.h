@@ -2,8 +2,8 @@
 // fd_restore (spec: CHECKPOINT_FORMAT.md section 1).
 //
 // A checkpoint is a sequence of frames laid back to back. A frame holds a
-// sequence of buffers encoded in the frame's style: kRaw stores them verbatim,
-// kLz4 cuts them into chunks of at most 64 KiB, each a 3-byte little-endian
+// sequence of buffers encoded in the frame's style: RAW stores them verbatim,
+// LZ4 cuts them into chunks of at most 64 KiB, each a 3-byte little-endian
 // compressed size followed by one LZ4 block, with LZ4 history running across
 // the whole frame. Frames carry no header, length or style: the reader must
 // know each frame's style and the exact sequence of buffer sizes. Frames are
@@ -54,12 +54,13 @@ inline constexpr uint64_t kGbufSz = 196608;
 // Reader::size() of a reader over a pipe.
 inline constexpr uint64_t kSizeUnknown = UINT64_MAX;
 
-// Frame styles. kDefault (0) means kRaw.
-enum FrameStyle : int { kDefault = 0, kRaw = 1, kLz4 = 2 };
+// Frame styles, with the numbers files store (e.g. a workspace checkpoint's
+// frame_style_compressed). kDefault means kRaw.
+enum class FrameStyle : int { kDefault = 0, kRaw = 1, kLz4 = 2 };
 
-// True for the styles this build can write and read (kRaw, kLz4; 0 counts as
-// kRaw).
-bool FrameStyleIsSupported(int style);
+// True for the styles this build can write and read (kRaw, kLz4; kDefault
+// counts as kRaw). Any other value (a number read from a file) is not.
+bool FrameStyleIsSupported(FrameStyle style);
 
 // Firedancer's error classes, with its numeric codes.
 enum class ErrorClass : int {
@@ -136,8 +137,8 @@ class Writer {
   Writer& operator=(Writer&&) noexcept;
   ~Writer();
 
-  // Opens a frame of `style` (0 = kRaw); returns its offset.
-  absl::StatusOr<uint64_t> Open(int style = kDefault);
+  // Opens a frame of `style` (kDefault = kRaw); returns its offset.
+  absl::StatusOr<uint64_t> Open(FrameStyle style = FrameStyle::kDefault);
   // Closes the frame (flushing it in streaming mode); returns the offset one
   // past its end, which is the next frame's offset.
   absl::StatusOr<uint64_t> Close();
@@ -179,8 +180,8 @@ class Reader {
   // source(dst, min, max), which has io::ReadAtLeast's contract (at least min
   // bytes, at most max, IsEndOfFile error when the input ends first); e.g. a
   // read-ahead thread (io/prefetch.h). Offsets count from 0.
-  using SourceFn =
-      std::function<absl::StatusOr<size_t>(uint8_t* dst, size_t min, size_t max)>;
+  using SourceFn = std::function<absl::StatusOr<size_t>(
+      uint8_t* dst, size_t min, size_t max)>;
   static absl::StatusOr<Reader> Source(SourceFn source,
                                        std::span<uint8_t> rbuf);
   // Mmio mode over `region`.
@@ -191,7 +192,7 @@ class Reader {
   ~Reader();
 
   // Opens a frame of `style` at the current offset; returns that offset.
-  absl::StatusOr<uint64_t> Open(int style = kDefault);
+  absl::StatusOr<uint64_t> Open(FrameStyle style = FrameStyle::kDefault);
   // Closes the frame; returns the offset one past the bytes it consumed.
   absl::StatusOr<uint64_t> Close();
   // Reads back a buffer written with size sz (Meta: sz <= kMetaMax, buf free

@@ -25,6 +25,9 @@
 namespace wk::checkpt {
 namespace {
 
+constexpr FrameStyle kRaw = FrameStyle::kRaw;
+constexpr FrameStyle kLz4 = FrameStyle::kLz4;
+
 constexpr uint64_t kTotal = 256ull << 20;
 constexpr uint64_t kFrameTarget = 16ull << 20;
 constexpr uint64_t kGap = 4096;  // restore destinations are not back to back
@@ -66,7 +69,7 @@ struct Setup {
     memfd = memfd_create("checkpt_bench", 0);
   }
 
-  std::vector<uint8_t> Write(int style) {
+  std::vector<uint8_t> Write(FrameStyle style) {
     auto w = Writer::Mmio(region);
     for (const auto& f : frames) {
       (void)w->Open(style);
@@ -239,8 +242,7 @@ void BM_Lz4PlainCompress(benchmark::State& state) {
 void BM_Lz4PlainDecompress(benchmark::State& state) {
   Setup& s = S();
   LZ4_streamDecode_t* lz4 = LZ4_createStreamDecode();
-  Measure(state, "lz4_decompress", nullptr,
-          [&] { WorkLz4Decompress(s, lz4); });
+  Measure(state, "lz4_decompress", nullptr, [&] { WorkLz4Decompress(s, lz4); });
   LZ4_freeStreamDecode(lz4);
 }
 
@@ -291,7 +293,7 @@ void BM_FdRead(benchmark::State& state) {
   });
 }
 
-void Checkpt(benchmark::State& state, int style, bool mmio) {
+void Checkpt(benchmark::State& state, FrameStyle style, bool mmio) {
   Setup& s = S();
   const char* base =
       style == kRaw ? (mmio ? "memcpy" : "fd_write") : "lz4_compress";
@@ -313,7 +315,7 @@ void Checkpt(benchmark::State& state, int style, bool mmio) {
   });
 }
 
-void Restore(benchmark::State& state, int style, bool mmio) {
+void Restore(benchmark::State& state, FrameStyle style, bool mmio) {
   Setup& s = S();
   const std::vector<uint8_t>& ckpt = style == kRaw ? s.raw_ckpt : s.lz4_ckpt;
   if (!mmio) {

@@ -234,7 +234,8 @@ TEST(CheckptTest, StreamReaderOffsetsAreFileOffsets) {
 }
 
 TEST(CheckptTest, ZeroSizeBuffersAndEmptyFrames) {
-  for (int style : {kDefault, kRaw, kLz4}) {
+  for (FrameStyle style :
+       {FrameStyle::kDefault, FrameStyle::kRaw, FrameStyle::kLz4}) {
     std::vector<uint8_t> region(1024);
     auto w = Writer::Mmio(region);
     ASSERT_TRUE(w.ok());
@@ -272,7 +273,7 @@ TEST(CheckptTest, RawFrameIsTheConcatenation) {
   std::vector<uint8_t> region(80000);
   auto w = Writer::Mmio(region);
   ASSERT_TRUE(w.ok());
-  ASSERT_TRUE(w->Open(kRaw).ok());
+  ASSERT_TRUE(w->Open(FrameStyle::kRaw).ok());
   ASSERT_TRUE(w->Meta(a.data(), a.size()).ok());
   ASSERT_TRUE(w->Data(b.data(), b.size()).ok());
   EXPECT_EQ(*w->Close(), 71000u);
@@ -281,7 +282,7 @@ TEST(CheckptTest, RawFrameIsTheConcatenation) {
   // RAW readers may split reads anyhow.
   auto r = Reader::Mmio(std::span<const uint8_t>(region.data(), 71000));
   std::vector<uint8_t> got(71000);
-  ASSERT_TRUE(r->Open(kRaw).ok());
+  ASSERT_TRUE(r->Open(FrameStyle::kRaw).ok());
   ASSERT_TRUE(r->Data(got.data(), 5).ok());
   ASSERT_TRUE(r->Data(got.data() + 5, 70995).ok());
   EXPECT_EQ(*r->Close(), 71000u);
@@ -295,7 +296,7 @@ TEST(CheckptTest, Lz4FrameLayout) {
                        b = HalfCompressible(150000, 4);
   std::vector<uint8_t> region(200000);
   auto w = Writer::Mmio(region);
-  ASSERT_TRUE(w->Open(kLz4).ok());
+  ASSERT_TRUE(w->Open(FrameStyle::kLz4).ok());
   ASSERT_TRUE(w->Meta(a.data(), a.size()).ok());
   ASSERT_TRUE(w->Data(b.data(), b.size()).ok());
   uint64_t end = *w->Close();

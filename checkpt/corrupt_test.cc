@@ -32,8 +32,8 @@ struct Sample {
 Sample MakeSample(uint64_t seed) {
   Sample s;
   s.plan = RandomPlan(seed, 4, 300 << 10);
-  for (auto& f : s.plan) f.style = kLz4;
-  s.plan[1].style = kRaw;
+  for (auto& f : s.plan) f.style = FrameStyle::kLz4;
+  s.plan[1].style = FrameStyle::kRaw;
   s.bytes.resize(PlanBound(s.plan));
   auto w = Writer::Mmio(s.bytes);
   EXPECT_TRUE(WritePlan(*w, s.plan, &s.offsets).ok());
@@ -109,7 +109,7 @@ TEST(CorruptTest, ByteFlipsNeverCrash) {
 // Rewrites the first chunk header of the first LZ4 frame.
 TEST(CorruptTest, BadChunkHeaders) {
   Sample s = MakeSample(3);
-  ASSERT_EQ(s.plan[0].style, kLz4);
+  ASSERT_EQ(s.plan[0].style, FrameStyle::kLz4);
   // Find the first non-empty buffer of frame 0 to know its chunk size.
   uint64_t u = 0;
   for (const auto& b : s.plan[0].bufs) {
@@ -145,7 +145,7 @@ TEST(CorruptTest, BlockOfWrongSize) {
                                   static_cast<uint8_t>(c >> 8), 0};
     frame.insert(frame.end(), block.begin(), block.begin() + c);
     auto r = Reader::Mmio(frame);
-    ASSERT_TRUE(r->Open(kLz4).ok());
+    ASSERT_TRUE(r->Open(FrameStyle::kLz4).ok());
     std::vector<uint8_t> out(1000);
     absl::Status st = r->Data(out.data(), out.size());
     EXPECT_EQ(ClassOf(st), ErrorClass::kComp) << delta << ": " << st;

@@ -15,8 +15,9 @@ constexpr char kClassPayload[] = "wkspkit/checkpt-error-class";
 
 }  // namespace
 
-bool FrameStyleIsSupported(int style) {
-  return style == kDefault || style == kRaw || style == kLz4;
+bool FrameStyleIsSupported(FrameStyle style) {
+  return style == FrameStyle::kDefault || style == FrameStyle::kRaw ||
+         style == FrameStyle::kLz4;
 }
 
 const char* ErrorClassName(ErrorClass c) {

@@ -32,7 +32,7 @@ std::vector<uint8_t> WriteAlone(const PlanFrame& f, Lz4StreamState start) {
 }
 
 void ModelAdd(Lz4StateModel& m, const PlanFrame& f) {
-  if (f.style != kLz4) return;
+  if (f.style != FrameStyle::kLz4) return;
   m.OpenLz4Frame();
   for (const auto& b : f.bufs) m.AddBuffer(b.bytes.size());
 }
@@ -68,8 +68,8 @@ TEST(Lz4StateTest, ModelTracksLiveStreamAndPrimedWritersMatch) {
   for (uint64_t seed = 1; seed <= 5; ++seed) {
     Plan plan = RandomPlan(seed, 12, 600 << 10);
     // Empty LZ4 frames also move the state (64 KiB skip once non-zero).
-    plan.insert(plan.begin() + 3, PlanFrame{kLz4, {}});
-    plan.insert(plan.begin(), PlanFrame{kLz4, {}});
+    plan.insert(plan.begin() + 3, PlanFrame{FrameStyle::kLz4, {}});
+    plan.insert(plan.begin(), PlanFrame{FrameStyle::kLz4, {}});
     CheckSplitWriting(plan, {});
   }
 }
@@ -95,7 +95,7 @@ TEST(Lz4StateTest, StateIgnoresContentsAndRawFrames) {
 // the middle of the sequence; after it a frame compresses like a fresh one.
 TEST(Lz4StateTest, CrossingTableClearThreshold) {
   Plan plan = RandomPlan(42, 10, 700 << 10);
-  for (auto& f : plan) f.style = kLz4;
+  for (auto& f : plan) f.style = FrameStyle::kLz4;
   const Lz4StreamState start{(1u << 30) - (1u << 20)};
   CheckSplitWriting(plan, start);
 
@@ -134,7 +134,7 @@ TEST(Lz4StateTest, GigabytesThroughOneStream) {
   std::vector<uint64_t> starts;
   for (int i = 0; i < kFrames; ++i) {
     before.push_back(model.state());
-    starts.push_back(*w->Open(kLz4));
+    starts.push_back(*w->Open(FrameStyle::kLz4));
     model.OpenLz4Frame();
     for (int k = 0; k < kMiBPerFrame; ++k) {
       ASSERT_TRUE(w->Data(chunk.data(), chunk.size()).ok());
@@ -156,7 +156,7 @@ TEST(Lz4StateTest, GigabytesThroughOneStream) {
     if (i >= kFrames) continue;
     std::vector<uint8_t> out(8 << 20);
     auto p = Writer::Mmio(out, before[i]);
-    ASSERT_TRUE(p->Open(kLz4).ok());
+    ASSERT_TRUE(p->Open(FrameStyle::kLz4).ok());
     for (int k = 0; k < kMiBPerFrame; ++k) {
       ASSERT_TRUE(p->Data(chunk.data(), chunk.size()).ok());
     }
@@ -172,7 +172,7 @@ TEST(Lz4StateTest, GigabytesThroughOneStream) {
   const Lz4StreamState edge{1u << 30};
   auto b = Writer::Mmio(big, edge);
   Lz4StateModel bm(edge);
-  ASSERT_TRUE(b->Open(kLz4).ok());
+  ASSERT_TRUE(b->Open(FrameStyle::kLz4).ok());
   bm.OpenLz4Frame();
   for (int k = 0; k < 1040; ++k) {
     ASSERT_TRUE(b->Data(chunk.data(), chunk.size()).ok());
@@ -181,11 +181,11 @@ TEST(Lz4StateTest, GigabytesThroughOneStream) {
   uint64_t first_end = *b->Close();
   ASSERT_EQ(b->lz4_state(), bm.state());
   EXPECT_LT(bm.state().current_offset, 1u << 30);  // rebased to small
-  ASSERT_TRUE(b->Open(kLz4).ok());
+  ASSERT_TRUE(b->Open(FrameStyle::kLz4).ok());
   ASSERT_TRUE(b->Data(tail.data(), tail.size()).ok());
   uint64_t second_end = *b->Close();
   std::vector<uint8_t> again =
-      WriteAlone(PlanFrame{kLz4, {{false, tail}}}, bm.state());
+      WriteAlone(PlanFrame{FrameStyle::kLz4, {{false, tail}}}, bm.state());
   ASSERT_EQ(again.size(), second_end - first_end);
   EXPECT_EQ(0, std::memcmp(again.data(), big.data() + first_end, again.size()));
 }

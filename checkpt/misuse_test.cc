@@ -22,11 +22,11 @@ TEST(MisuseTest, ErrorClassNamesAndStyles) {
   EXPECT_STRNE(Describe(ErrorClass::kIo), Describe(ErrorClass::kUnsup));
   EXPECT_EQ(ClassOf(absl::OkStatus()), ErrorClass::kOk);
   EXPECT_EQ(ClassOf(absl::InternalError("x")), ErrorClass::kIo);
-  EXPECT_TRUE(FrameStyleIsSupported(0));
-  EXPECT_TRUE(FrameStyleIsSupported(kRaw));
-  EXPECT_TRUE(FrameStyleIsSupported(kLz4));
-  EXPECT_FALSE(FrameStyleIsSupported(3));
-  EXPECT_FALSE(FrameStyleIsSupported(-1));
+  EXPECT_TRUE(FrameStyleIsSupported(FrameStyle::kDefault));
+  EXPECT_TRUE(FrameStyleIsSupported(FrameStyle::kRaw));
+  EXPECT_TRUE(FrameStyleIsSupported(FrameStyle::kLz4));
+  EXPECT_FALSE(FrameStyleIsSupported(static_cast<FrameStyle>(3)));
+  EXPECT_FALSE(FrameStyleIsSupported(static_cast<FrameStyle>(-1)));
 }
 
 TEST(MisuseTest, BadFactoryArguments) {
@@ -43,7 +43,7 @@ TEST(MisuseTest, BadFactoryArguments) {
 
 TEST(MisuseTest, MetaOverLimitFailsWriter) {
   std::vector<uint8_t> big(kMetaMax + 1), region(1 << 20);
-  for (int style : {kRaw, kLz4}) {
+  for (FrameStyle style : {FrameStyle::kRaw, FrameStyle::kLz4}) {
     auto w = Writer::Mmio(region);
     ASSERT_TRUE(w->Open(style).ok());
     EXPECT_TRUE(w->Meta(big.data(), kMetaMax).ok());
@@ -54,7 +54,7 @@ TEST(MisuseTest, MetaOverLimitFailsWriter) {
     EXPECT_FALSE(w->can_open());
     EXPECT_FALSE(w->in_frame());
     EXPECT_EQ(ClassOf(w->Close().status()), ErrorClass::kInval);
-    EXPECT_EQ(ClassOf(w->Open(kRaw).status()), ErrorClass::kInval);
+    EXPECT_EQ(ClassOf(w->Open(FrameStyle::kRaw).status()), ErrorClass::kInval);
     EXPECT_EQ(ClassOf(w->Data(big.data(), 1)), ErrorClass::kInval);
     // Finish reports the original failure.
     absl::Status fin = w->Finish().status();
@@ -63,7 +63,7 @@ TEST(MisuseTest, MetaOverLimitFailsWriter) {
   }
   // The reader side too.
   auto r = Reader::Mmio(region);
-  ASSERT_TRUE(r->Open(kRaw).ok());
+  ASSERT_TRUE(r->Open(FrameStyle::kRaw).ok());
   EXPECT_EQ(ClassOf(r->Meta(big.data(), kMetaMax + 1)), ErrorClass::kInval);
   EXPECT_TRUE(r->failed());
   EXPECT_FALSE(r->Finish().ok());
@@ -85,18 +85,18 @@ TEST(MisuseTest, StateErrors) {
   }
   {
     auto w = Writer::Mmio(region);
-    ASSERT_TRUE(w->Open(kLz4).ok());
-    EXPECT_EQ(ClassOf(w->Open(kLz4).status()), ErrorClass::kInval);
+    ASSERT_TRUE(w->Open(FrameStyle::kLz4).ok());
+    EXPECT_EQ(ClassOf(w->Open(FrameStyle::kLz4).status()), ErrorClass::kInval);
     EXPECT_TRUE(w->failed());
   }
   {
     auto w = Writer::Mmio(region);
-    ASSERT_TRUE(w->Open(kRaw).ok());
+    ASSERT_TRUE(w->Open(FrameStyle::kRaw).ok());
     EXPECT_EQ(ClassOf(w->Data(nullptr, 5)), ErrorClass::kInval);
   }
   {
     auto w = Writer::Mmio(region);
-    absl::Status s = w->Open(3).status();
+    absl::Status s = w->Open(static_cast<FrameStyle>(3)).status();
     EXPECT_EQ(s.code(), absl::StatusCode::kUnimplemented);
     EXPECT_EQ(ClassOf(s), ErrorClass::kUnsup);
     EXPECT_TRUE(w->failed());
@@ -104,10 +104,10 @@ TEST(MisuseTest, StateErrors) {
   {
     // Finishing inside a frame is an error; afterwards everything is refused.
     auto w = Writer::Mmio(region);
-    ASSERT_TRUE(w->Open(kRaw).ok());
+    ASSERT_TRUE(w->Open(FrameStyle::kRaw).ok());
     EXPECT_EQ(ClassOf(w->Finish().status()), ErrorClass::kInval);
     EXPECT_FALSE(w->can_open());
-    EXPECT_FALSE(w->Open(kRaw).ok());
+    EXPECT_FALSE(w->Open(FrameStyle::kRaw).ok());
   }
   {
     auto r = Reader::Mmio(region);
@@ -116,14 +116,15 @@ TEST(MisuseTest, StateErrors) {
   }
   {
     auto r = Reader::Mmio(region);
-    EXPECT_EQ(ClassOf(r->Open(7).status()), ErrorClass::kUnsup);
+    EXPECT_EQ(ClassOf(r->Open(static_cast<FrameStyle>(7)).status()),
+              ErrorClass::kUnsup);
   }
   {
     // Seek inside a frame, past the end.
     auto r = Reader::Mmio(region);
     EXPECT_TRUE(r->Seek(region.size()).ok());
     EXPECT_TRUE(r->Seek(10).ok());
-    ASSERT_TRUE(r->Open(kRaw).ok());
+    ASSERT_TRUE(r->Open(FrameStyle::kRaw).ok());
     absl::Status s = r->Seek(0);
     EXPECT_EQ(ClassOf(s), ErrorClass::kInval);
     EXPECT_TRUE(r->failed());
@@ -134,7 +135,7 @@ TEST(MisuseTest, StateErrors) {
 
 TEST(MisuseTest, MmioRegionTooSmall) {
   std::vector<uint8_t> data = HalfCompressible(100000, 9);
-  for (int style : {kRaw, kLz4}) {
+  for (FrameStyle style : {FrameStyle::kRaw, FrameStyle::kLz4}) {
     for (size_t sz : {size_t{0}, size_t{10}, size_t{40000}}) {
       std::vector<uint8_t> region(sz);
       auto w = Writer::Mmio(region);
@@ -149,13 +150,13 @@ TEST(MisuseTest, MmioRegionTooSmall) {
   std::vector<uint8_t> zeros(65536);
   std::vector<uint8_t> region(1000);
   auto w = Writer::Mmio(region);
-  ASSERT_TRUE(w->Open(kLz4).ok());
+  ASSERT_TRUE(w->Open(FrameStyle::kLz4).ok());
   ASSERT_TRUE(w->Data(zeros.data(), zeros.size()).ok());
   uint64_t end = *w->Close();
   EXPECT_LT(end, 1000u);
   std::vector<uint8_t> region2(1 << 17);
   auto w2 = Writer::Mmio(region2);
-  ASSERT_TRUE(w2->Open(kLz4).ok());
+  ASSERT_TRUE(w2->Open(FrameStyle::kLz4).ok());
   ASSERT_TRUE(w2->Data(zeros.data(), zeros.size()).ok());
   EXPECT_EQ(*w2->Close(), end);
   EXPECT_EQ(0, std::memcmp(region.data(), region2.data(), end));
@@ -168,7 +169,7 @@ TEST(MisuseTest, WriteErrorIsIo) {
   std::vector<uint8_t> wbuf(kWbufMin), data(200000, 7);
   auto w = Writer::Stream(ro.get(), wbuf);
   ASSERT_TRUE(w.ok());
-  ASSERT_TRUE(w->Open(kRaw).ok());
+  ASSERT_TRUE(w->Open(FrameStyle::kRaw).ok());
   absl::Status s = w->Data(data.data(), data.size());
   EXPECT_FALSE(s.ok());
   EXPECT_EQ(ClassOf(s), ErrorClass::kIo);
@@ -180,7 +181,7 @@ TEST(MisuseTest, WriteErrorIsIo) {
 
 TEST(MisuseTest, ShortFileIsIo) {
   std::vector<uint8_t> data = HalfCompressible(300000, 1);
-  for (int style : {kRaw, kLz4}) {
+  for (FrameStyle style : {FrameStyle::kRaw, FrameStyle::kLz4}) {
     std::vector<uint8_t> region(400000);
     auto w = Writer::Mmio(region);
     ASSERT_TRUE(w->Open(style).ok());

@@ -35,9 +35,13 @@ using internal::Truncated;
 
 namespace {
 
+// The object's state: outside a frame, failed, finished, or inside a frame
+// of the style with that number.
 constexpr int kNotInFrame = 0;
 constexpr int kFailed = -1;
 constexpr int kFinished = -2;
+constexpr int kInRaw = static_cast<int>(FrameStyle::kRaw);
+constexpr int kInLz4 = static_cast<int>(FrameStyle::kLz4);
 
 }  // namespace
 
@@ -269,7 +273,7 @@ absl::Status ReaderState::Lz4(uint8_t* dst, uint64_t n, bool meta) {
 
 absl::Status ReaderState::Buf(void* buf, uint64_t n, uint64_t max, bool meta) {
   const char* what = meta ? "meta" : "data";
-  if (style != kRaw && style != kLz4) [[unlikely]] {
+  if (style != kInRaw && style != kInLz4) [[unlikely]] {
     if (style == kFailed) return BadState("reader failed earlier");
     return Fail(BadState(absl::StrFormat("%s outside a frame", what)));
   }
@@ -282,7 +286,7 @@ absl::Status ReaderState::Buf(void* buf, uint64_t n, uint64_t max, bool meta) {
     return Fail(Inval(absl::StrFormat("%s: null buffer of %d bytes", what, n)));
   }
   uint8_t* p = static_cast<uint8_t*>(buf);
-  return style == kRaw ? Raw(p, n) : Lz4(p, n, meta);
+  return style == kInRaw ? Raw(p, n) : Lz4(p, n, meta);
 }
 
 namespace {
@@ -361,7 +365,7 @@ Reader::Reader(Reader&&) noexcept = default;
 Reader& Reader::operator=(Reader&&) noexcept = default;
 Reader::~Reader() = default;
 
-absl::StatusOr<uint64_t> Reader::Open(int style) {
+absl::StatusOr<uint64_t> Reader::Open(FrameStyle style) {
   if (!s_) [[unlikely]]
     return BadState("moved-from reader");
   ReaderState& r = *s_;
@@ -370,19 +374,20 @@ absl::StatusOr<uint64_t> Reader::Open(int style) {
     if (r.style == kFinished) return BadState("reader finished");
     return r.Fail(BadState("open inside a frame"));
   }
-  if (style == kDefault) style = kRaw;
-  if (style == kLz4) {
+  if (style == FrameStyle::kDefault) style = FrameStyle::kRaw;
+  if (style == FrameStyle::kLz4) {
     if (!r.sbuf) r.sbuf.reset(new uint8_t[kGbufSz]);
     r.scursor = 0;
     r.hist_end = nullptr;
     r.hist_len = 0;
     r.pos = 0;
-  } else if (style != kRaw) [[unlikely]] {
-    return r.Fail(internal::Error(
-        ErrorClass::kUnsup, absl::StatusCode::kUnimplemented,
-        absl::StrFormat("frame style %d not supported", style)));
+  } else if (style != FrameStyle::kRaw) [[unlikely]] {
+    return r.Fail(
+        internal::Error(ErrorClass::kUnsup, absl::StatusCode::kUnimplemented,
+                        absl::StrFormat("frame style %d not supported",
+                                        static_cast<int>(style))));
   }
-  r.style = style;
+  r.style = static_cast<int>(style);
   return r.off;
 }
 
@@ -454,7 +459,7 @@ absl::StatusOr<uint64_t> Reader::Finish() {
 
 bool Reader::can_open() const { return s_ && s_->style == kNotInFrame; }
 bool Reader::in_frame() const {
-  return s_ && (s_->style == kRaw || s_->style == kLz4);
+  return s_ && (s_->style == kInRaw || s_->style == kInLz4);
 }
 bool Reader::failed() const { return s_ && s_->style == kFailed; }
 bool Reader::is_mmio() const { return s_ && s_->mmio; }

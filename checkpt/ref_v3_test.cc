@@ -56,7 +56,7 @@ void Decode(Reader& r, uint64_t file_sz, Decoded* d) {
   // Footer (RAW) at the end.
   d->footer.resize(kFooterSz);
   ASSERT_TRUE(r.Seek(file_sz - kFooterSz).ok());
-  ASSERT_EQ(*r.Open(kRaw), file_sz - kFooterSz);
+  ASSERT_EQ(*r.Open(FrameStyle::kRaw), file_sz - kFooterSz);
   ASSERT_TRUE(r.Meta(d->footer.data(), kFooterSz).ok());
   ASSERT_EQ(*r.Close(), file_sz);
   const uint8_t* f = d->footer.data();
@@ -69,7 +69,7 @@ void Decode(Reader& r, uint64_t file_sz, Decoded* d) {
   // Volumes frame (LZ4): (0, MAX, appendix offset).
   uint8_t cmd[kCmdSz];
   ASSERT_TRUE(r.Seek(d->vol_off).ok());
-  ASSERT_EQ(*r.Open(kLz4), d->vol_off);
+  ASSERT_EQ(*r.Open(FrameStyle::kLz4), d->vol_off);
   ASSERT_TRUE(r.Meta(cmd, kCmdSz).ok());
   ASSERT_EQ(*r.Close(), file_sz - kFooterSz);
   d->volumes = ParseCmd(cmd);
@@ -79,7 +79,7 @@ void Decode(Reader& r, uint64_t file_sz, Decoded* d) {
 
   // Appendix (LZ4): (0, G, 0), G offsets, G counts.
   ASSERT_TRUE(r.Seek(d->app_off).ok());
-  ASSERT_EQ(*r.Open(kLz4), d->app_off);
+  ASSERT_EQ(*r.Open(FrameStyle::kLz4), d->app_off);
   ASSERT_TRUE(r.Meta(cmd, kCmdSz).ok());
   d->appendix = ParseCmd(cmd);
   const uint64_t g = d->appendix.b;
@@ -94,11 +94,11 @@ void Decode(Reader& r, uint64_t file_sz, Decoded* d) {
   // Header (RAW) and info (LZ4): struct, then all strings as one buffer.
   ASSERT_TRUE(r.Seek(0).ok());
   d->header.resize(kHeaderSz);
-  ASSERT_EQ(*r.Open(kRaw), 0u);
+  ASSERT_EQ(*r.Open(FrameStyle::kRaw), 0u);
   ASSERT_TRUE(r.Meta(d->header.data(), kHeaderSz).ok());
   ASSERT_EQ(*r.Close(), kHeaderSz);
   d->info.resize(kInfoSz);
-  ASSERT_EQ(*r.Open(kLz4), kHeaderSz);
+  ASSERT_EQ(*r.Open(FrameStyle::kLz4), kHeaderSz);
   ASSERT_TRUE(r.Meta(d->info.data(), kInfoSz).ok());
   uint64_t strings_sz = 0;
   for (int i = 0; i < 9; ++i) strings_sz += U64(d->info.data() + 72 + 8 * i);
@@ -112,7 +112,7 @@ void Decode(Reader& r, uint64_t file_sz, Decoded* d) {
   d->cgroups.assign(g, {});
   for (uint64_t k = g; k-- > 0;) {
     ASSERT_TRUE(r.Seek(d->cg_off[k]).ok());
-    ASSERT_EQ(*r.Open(kLz4), d->cg_off[k]);
+    ASSERT_EQ(*r.Open(FrameStyle::kLz4), d->cg_off[k]);
     std::vector<Alloc>& allocs = d->cgroups[k];
     for (uint64_t i = 0; i < d->cg_cnt[k]; ++i) {
       ASSERT_TRUE(r.Meta(cmd, kCmdSz).ok());
@@ -185,15 +185,15 @@ std::vector<uint8_t> Reencode(const Decoded& d, uint64_t file_sz) {
   auto meta = [&](const void* p, uint64_t n) {
     EXPECT_TRUE(w->Meta(p, n).ok());
   };
-  EXPECT_EQ(*w->Open(kRaw), 0u);
+  EXPECT_EQ(*w->Open(FrameStyle::kRaw), 0u);
   meta(d.header.data(), d.header.size());
   EXPECT_TRUE(w->Close().ok());
-  EXPECT_EQ(*w->Open(kLz4), kHeaderSz);
+  EXPECT_EQ(*w->Open(FrameStyle::kLz4), kHeaderSz);
   meta(d.info.data(), d.info.size());
   meta(d.strings.data(), d.strings.size());
   EXPECT_TRUE(w->Close().ok());
   for (size_t k = 0; k < d.cgroups.size(); ++k) {
-    EXPECT_EQ(*w->Open(kLz4), d.cg_off[k]);
+    EXPECT_EQ(*w->Open(FrameStyle::kLz4), d.cg_off[k]);
     for (const Alloc& a : d.cgroups[k]) {
       Cmd m{a.tag, a.lo, a.hi};
       meta(&m, kCmdSz);
@@ -205,15 +205,15 @@ std::vector<uint8_t> Reencode(const Decoded& d, uint64_t file_sz) {
     }
     EXPECT_TRUE(w->Close().ok());
   }
-  EXPECT_EQ(*w->Open(kLz4), d.app_off);
+  EXPECT_EQ(*w->Open(FrameStyle::kLz4), d.app_off);
   meta(&d.appendix, kCmdSz);
   EXPECT_TRUE(w->Data(d.cg_off.data(), 8 * d.cg_off.size()).ok());
   EXPECT_TRUE(w->Data(d.cg_cnt.data(), 8 * d.cg_cnt.size()).ok());
   EXPECT_TRUE(w->Close().ok());
-  EXPECT_EQ(*w->Open(kLz4), d.vol_off);
+  EXPECT_EQ(*w->Open(FrameStyle::kLz4), d.vol_off);
   meta(&d.volumes, kCmdSz);
   EXPECT_TRUE(w->Close().ok());
-  EXPECT_TRUE(w->Open(kRaw).ok());
+  EXPECT_TRUE(w->Open(FrameStyle::kRaw).ok());
   meta(d.footer.data(), d.footer.size());
   EXPECT_TRUE(w->Close().ok());
   absl::StatusOr<uint64_t> end = w->Finish();

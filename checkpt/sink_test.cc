@@ -53,7 +53,7 @@ TEST(Sink, FailureFailsTheWriter) {
       },
       wbuf);
   ASSERT_TRUE(w.ok());
-  ASSERT_TRUE(w->Open(kRaw).ok());
+  ASSERT_TRUE(w->Open(FrameStyle::kRaw).ok());
   std::vector<uint8_t> big(kWbufMin * 2, 7);
   absl::Status st = w->Data(big.data(), big.size());
   EXPECT_FALSE(st.ok());

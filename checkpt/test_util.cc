@@ -48,7 +48,7 @@ Plan RandomPlan(uint64_t seed, int frames, uint64_t max_frame_bytes) {
   auto pick = [&rng](uint64_t n) { return rng() % n; };
   Plan plan(frames);
   for (PlanFrame& f : plan) {
-    f.style = static_cast<int>(pick(3));  // 0 (default RAW), RAW or LZ4
+    f.style = static_cast<FrameStyle>(pick(3));  // default (RAW), RAW or LZ4
     uint64_t total = 0;
     const int nbufs = static_cast<int>(pick(40));
     for (int i = 0; i < nbufs && total < max_frame_bytes; ++i) {
@@ -102,7 +102,7 @@ uint64_t PlanBound(const Plan& plan) {
   uint64_t total = 0;
   for (const PlanFrame& f : plan) {
     for (const PlanBuf& b : f.bufs) {
-      if (f.style != kLz4) {
+      if (f.style != FrameStyle::kLz4) {
         total += b.bytes.size();
         continue;
       }

@@ -22,7 +22,7 @@ struct PlanBuf {
   std::vector<uint8_t> bytes;
 };
 struct PlanFrame {
-  int style = kRaw;  // as passed to Open (0 allowed)
+  FrameStyle style = FrameStyle::kRaw;  // as passed to Open (kDefault too)
   std::vector<PlanBuf> bufs;
 };
 using Plan = std::vector<PlanFrame>;

@@ -18,9 +18,13 @@ using internal::Inval;
 
 namespace {
 
+// The object's state: outside a frame, failed, finished, or inside a frame
+// of the style with that number.
 constexpr int kNotInFrame = 0;
 constexpr int kFailed = -1;
 constexpr int kFinished = -2;
+constexpr int kInRaw = static_cast<int>(FrameStyle::kRaw);
+constexpr int kInLz4 = static_cast<int>(FrameStyle::kLz4);
 constexpr uint64_t kBlockCapMax = (uint64_t{1} << 24) - 1;  // fits the header
 
 struct Lz4StreamDeleter {
@@ -186,7 +190,7 @@ absl::Status WriterState::Lz4(const uint8_t* buf, uint64_t sz) {
 
 absl::Status WriterState::Buf(const void* buf, uint64_t sz, uint64_t max,
                               const char* what) {
-  if (style != kRaw && style != kLz4) [[unlikely]] {
+  if (style != kInRaw && style != kInLz4) [[unlikely]] {
     if (style == kFailed) return BadState("writer failed earlier");
     return Fail(BadState(absl::StrFormat("%s outside a frame", what)));
   }
@@ -200,7 +204,7 @@ absl::Status WriterState::Buf(const void* buf, uint64_t sz, uint64_t max,
         Inval(absl::StrFormat("%s: null buffer of %d bytes", what, sz)));
   }
   const uint8_t* p = static_cast<const uint8_t*>(buf);
-  return style == kRaw ? Raw(p, sz) : Lz4(p, sz);
+  return style == kInRaw ? Raw(p, sz) : Lz4(p, sz);
 }
 
 namespace {
@@ -283,7 +287,7 @@ Writer::Writer(Writer&&) noexcept = default;
 Writer& Writer::operator=(Writer&&) noexcept = default;
 Writer::~Writer() = default;
 
-absl::StatusOr<uint64_t> Writer::Open(int style) {
+absl::StatusOr<uint64_t> Writer::Open(FrameStyle style) {
   if (!s_) [[unlikely]]
     return BadState("moved-from writer");
   WriterState& w = *s_;
@@ -292,17 +296,18 @@ absl::StatusOr<uint64_t> Writer::Open(int style) {
     if (w.style == kFinished) return BadState("writer finished");
     return w.Fail(BadState("open inside a frame"));
   }
-  if (style == kDefault) style = kRaw;
-  if (style == kLz4) {
+  if (style == FrameStyle::kDefault) style = FrameStyle::kRaw;
+  if (style == FrameStyle::kLz4) {
     LZ4_resetStream_fast(w.lz4.get());
     if (!w.gbuf) w.gbuf.reset(new uint8_t[kGbufSz]);
     w.gcursor = 0;
-  } else if (style != kRaw) [[unlikely]] {
-    return w.Fail(internal::Error(
-        ErrorClass::kUnsup, absl::StatusCode::kUnimplemented,
-        absl::StrFormat("frame style %d not supported", style)));
+  } else if (style != FrameStyle::kRaw) [[unlikely]] {
+    return w.Fail(
+        internal::Error(ErrorClass::kUnsup, absl::StatusCode::kUnimplemented,
+                        absl::StrFormat("frame style %d not supported",
+                                        static_cast<int>(style))));
   }
-  w.style = style;
+  w.style = static_cast<int>(style);
   return w.off;
 }
 
@@ -359,7 +364,7 @@ absl::StatusOr<uint64_t> Writer::Finish() {
 
 bool Writer::can_open() const { return s_ && s_->style == kNotInFrame; }
 bool Writer::in_frame() const {
-  return s_ && (s_->style == kRaw || s_->style == kLz4);
+  return s_ && (s_->style == kInRaw || s_->style == kInLz4);
 }
 bool Writer::failed() const { return s_ && s_->style == kFailed; }
 bool Writer::is_mmio() const { return s_ && s_->mmio; }

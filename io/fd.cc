@@ -199,6 +199,11 @@ absl::StatusOr<uint64_t> Seek(int fd, int64_t offset, Whence whence) {
 
 bool IsSeekable(int fd) { return ::lseek(fd, 0, SEEK_CUR) >= 0; }
 
+bool IsRegularFile(int fd) {
+  struct stat st;
+  return ::fstat(fd, &st) == 0 && S_ISREG(st.st_mode);
+}
+
 absl::StatusOr<uint64_t> FileSize(int fd) {
   struct stat st;
   if (::fstat(fd, &st) != 0) [[unlikely]]

@@ -95,6 +95,9 @@ absl::StatusOr<uint64_t> Seek(int fd, int64_t offset, Whence whence);
 // True when lseek works on fd (regular files, block devices).
 bool IsSeekable(int fd);
 
+// True when fd is a regular file (not a pipe, socket, terminal or device).
+bool IsRegularFile(int fd);
+
 // Size of the file behind fd (fstat). Not a regular file or block device:
 // FailedPrecondition.
 absl::StatusOr<uint64_t> FileSize(int fd);

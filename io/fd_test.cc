@@ -266,6 +266,7 @@ TEST(FdTest, ReadAtLeastWaitsForMinAcrossWrites) {
 TEST(FdTest, PipesAreNotSeekable) {
   Pipe pipe;
   EXPECT_FALSE(IsSeekable(pipe.read_end.get()));
+  EXPECT_FALSE(IsRegularFile(pipe.read_end.get()));
   auto pos = Seek(pipe.read_end.get(), 0, Whence::kSet);
   EXPECT_EQ(pos.status().code(), absl::StatusCode::kFailedPrecondition);
   EXPECT_THAT(pos.status().message(), HasSubstr("not seekable"));
@@ -283,6 +284,7 @@ TEST(FdTest, SeekAndSizeOnFiles) {
   auto fd = OpenRead(path.path());
   ASSERT_TRUE(fd.ok());
   EXPECT_TRUE(IsSeekable(fd->get()));
+  EXPECT_TRUE(IsRegularFile(fd->get()));
   EXPECT_EQ(*FileSize(fd->get()), 10u);
   EXPECT_EQ(*Seek(fd->get(), 4, Whence::kSet), 4u);
   EXPECT_EQ(*Seek(fd->get(), 2, Whence::kCur), 6u);

@@ -17,10 +17,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size);
 namespace wk::wksp_checkpt {
 namespace {
 
-std::vector<uint8_t> Seed(int style) {
+std::vector<uint8_t> Seed(Style style) {
   auto w = wksp::Wksp::CreateAnonymous("seed", 32, 256 << 10);
   EXPECT_TRUE(w.ok());
-  std::mt19937_64 rng(style);
+  std::mt19937_64 rng(StyleNumber(style));
   for (int i = 0; i < 12; ++i) {
     auto g = w->Alloc(uint64_t{1} << (rng() % 8), 1 + rng() % 3000, 1 + i % 3);
     if (!g.ok()) break;
@@ -39,7 +39,7 @@ std::vector<uint8_t> Seed(int style) {
 
 TEST(CheckptFuzz, SeedsTruncationsAndMutations) {
   std::mt19937_64 rng(42);
-  for (int style : {1, 2, 3}) {
+  for (Style style : {Style::kV1, Style::kV2, Style::kV3}) {
     const std::vector<uint8_t> seed = Seed(style);
     ASSERT_GT(seed.size(), 200u);
     LLVMFuzzerTestOneInput(seed.data(), seed.size());

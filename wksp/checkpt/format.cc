@@ -49,15 +49,17 @@ absl::Status DecodeHeader(std::span<const uint8_t> in, Header* h) {
   if (LoadU64(p) != kMagic) [[unlikely]]
     return Bad("bad magic");
   h->style = static_cast<int32_t>(LoadU32(p + 8));
-  h->frame_style_compressed = static_cast<int32_t>(LoadU32(p + 12));
+  h->frame_style_compressed =
+      static_cast<checkpt::FrameStyle>(static_cast<int32_t>(LoadU32(p + 12)));
   h->reserved = LoadU32(p + 16);
-  if (h->style != 2) [[unlikely]] {
-    return Bad(absl::StrFormat("header style %d (want 2)", h->style));
-  }
-  if (h->frame_style_compressed != kFrameRaw &&
-      h->frame_style_compressed != kFrameLz4) [[unlikely]] {
+  if (h->style != kFileStyleV2) [[unlikely]] {
     return Bad(
-        absl::StrFormat("unknown frame style %d", h->frame_style_compressed));
+        absl::StrFormat("header style %d (want %d)", h->style, kFileStyleV2));
+  }
+  if (h->frame_style_compressed != checkpt::FrameStyle::kRaw &&
+      h->frame_style_compressed != checkpt::FrameStyle::kLz4) [[unlikely]] {
+    return Bad(absl::StrFormat("unknown frame style %d",
+                               static_cast<int>(h->frame_style_compressed)));
   }
   if (h->reserved != 0) [[unlikely]]
     return Bad("header reserved field not 0");
@@ -184,7 +186,8 @@ Footer DecodeFooter(const uint8_t in[kFooterSz]) {
   f.seed = LoadU32(in + 56);
   std::memcpy(f.name, in + 60, wksp::kNameFieldSz);
   f.reserved = LoadU32(in + 100);
-  f.frame_style_compressed = static_cast<int32_t>(LoadU32(in + 104));
+  f.frame_style_compressed =
+      static_cast<checkpt::FrameStyle>(static_cast<int32_t>(LoadU32(in + 104)));
   f.style = static_cast<int32_t>(LoadU32(in + 108));
   f.unmagic = LoadU64(in + 112);
   return f;

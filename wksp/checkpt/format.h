@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "checkpt/checkpt.h"
 #include "wksp/geometry.h"
 #include "wksp/name.h"
 #include "wksp/wksp_types.h"
@@ -23,15 +24,10 @@ namespace wk::wksp_checkpt::format {
 inline constexpr uint64_t kMagic = 0xF17EDA2C3731C591ULL;
 inline constexpr uint64_t kMax = ~uint64_t{0};
 
-// Styles as requested by callers; v3 is stored as style 2 with LZ4 frames.
-inline constexpr int kStyleDefault = 0;
-inline constexpr int kStyleV1 = 1;
-inline constexpr int kStyleV2 = 2;
-inline constexpr int kStyleV3 = 3;
-
-// Frame styles (checkpt layer): RAW = 1, LZ4 = 2.
-inline constexpr int kFrameRaw = 1;
-inline constexpr int kFrameLz4 = 2;
+// The style numbers files store: a v1 file says 1; v2 and v3 files say 2
+// (v3 is told apart by frame_style_compressed, checkpt::FrameStyle::kLz4).
+inline constexpr int32_t kFileStyleV1 = 1;
+inline constexpr int32_t kFileStyleV2 = 2;
 
 inline constexpr size_t kHeaderSz = 80;
 inline constexpr size_t kInfoSz = 144;
@@ -49,8 +45,8 @@ inline constexpr uint64_t kInfoStrMax = 16384;
 inline constexpr uint64_t kInfoStrTotalMax = 65536;
 
 struct Header {
-  int32_t style = 2;
-  int32_t frame_style_compressed = kFrameRaw;
+  int32_t style = kFileStyleV2;
+  checkpt::FrameStyle frame_style_compressed = checkpt::FrameStyle::kRaw;
   uint32_t reserved = 0;
   std::string name;
   uint32_t seed = 0;
@@ -83,8 +79,8 @@ struct Footer {
   uint32_t seed = 0;
   char name[wksp::kNameFieldSz] = {};  // all 40 bytes, as in the header
   uint32_t reserved = 0;
-  int32_t frame_style_compressed = 0;
-  int32_t style = 2;
+  checkpt::FrameStyle frame_style_compressed = checkpt::FrameStyle::kDefault;
+  int32_t style = kFileStyleV2;
   uint64_t unmagic = ~kMagic;
 };
 

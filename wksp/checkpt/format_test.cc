@@ -101,7 +101,7 @@ TEST(Format, ReproducesFiredancerV2Layout) {
   ASSERT_TRUE(DecodeHeader(f, &h).ok());
   EXPECT_EQ(h.name, ref.name);
   EXPECT_EQ(h.seed, ref.seed);
-  EXPECT_EQ(h.frame_style_compressed, kFrameRaw);
+  EXPECT_EQ(h.frame_style_compressed, checkpt::FrameStyle::kRaw);
   uint8_t hb[kHeaderSz];
   EncodeHeader(h, hb);
   EXPECT_EQ(std::memcmp(hb, f.data(), kHeaderSz), 0);

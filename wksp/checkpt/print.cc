@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cstring>
 #include <memory>
+#include <vector>
 
 #include "absl/strings/str_format.h"
 #include "io/fd.h"
@@ -11,10 +12,11 @@
 #include "io/stream.h"
 #include "util/status.h"
 #include "wksp/checkpt/internal.h"
+#include "wksp/checkpt/read_v1.h"
+#include "wksp/checkpt/scan_v2.h"
 #include "wksp/checkpt/svw.h"
 #include "wksp/checkpt/wksp_checkpt.h"
 #include "wksp/geometry.h"
-#include "wksp/name.h"
 
 namespace wk::wksp_checkpt {
 namespace {
@@ -25,30 +27,6 @@ constexpr size_t kPreviewMin = 12;
 absl::Status NotCheckpt(std::string_view why) {
   return absl::DataLossError(
       absl::StrFormat("not a workspace checkpoint: %s", why));
-}
-
-// §5 v1 test on the first bytes.
-bool PreviewV1(std::span<const uint8_t> b, Preview* p) {
-  uint64_t f[14];
-  size_t off = 0;
-  for (uint64_t& x : f) {
-    size_t n = svw::Decode(b.data() + off, b.size() - off, &x);
-    if (!n) return false;
-    off += n;
-  }
-  if (f[0] != format::kMagic || f[1] != 1 || f[2] > 0xFFFFFFFFULL) return false;
-  if (!wksp::Footprint(f[3], f[4]).ok()) return false;
-  uint64_t len = f[13];
-  if (len < 1 || len > wksp::kNameMaxLen || b.size() - off < len) return false;
-  std::string name(reinterpret_cast<const char*>(b.data() + off), len);
-  if (!wksp::IsValidName(name)) return false;
-  p->style = 1;
-  p->frame_style_compressed = 0;
-  p->seed = static_cast<uint32_t>(f[2]);
-  p->part_max = f[3];
-  p->data_max = f[4];
-  p->name = std::move(name);
-  return true;
 }
 
 std::string Wallclock(int64_t ns) {
@@ -131,21 +109,20 @@ struct Contents {
   uint64_t file_sz = 0, cgroups = 0, volumes = 0;  // v2/v3, with_allocs
 };
 
-// Reads the metadata of the checkpoint behind fd and, with `with_allocs`,
-// every allocation record (data skipped), checking the file's structure.
-absl::Status ReadContents(int fd, int style, bool with_allocs, Contents* c) {
-  if (style != 1) {
-    WK_ASSIGN_OR_RETURN(io::Mapping map, io::MapFileReadOnly(fd));
-    internal::V2Scan scan;
-    WK_RETURN_IF_ERROR(
-        internal::ScanV2(map.span(), 1, nullptr, !with_allocs, &scan));
-    c->info = std::move(scan.info);
-    c->allocs = std::move(scan.allocs);
-    c->file_sz = map.size();
-    c->cgroups = scan.footer.cgroup_cnt;
-    c->volumes = scan.footer.volume_cnt;
-    return absl::OkStatus();
-  }
+absl::Status ReadV2Contents(int fd, bool with_allocs, Contents* c) {
+  WK_ASSIGN_OR_RETURN(io::Mapping map, io::MapFileReadOnly(fd));
+  internal::V2Scan scan;
+  WK_RETURN_IF_ERROR(
+      internal::ScanV2(map.span(), 1, nullptr, !with_allocs, &scan));
+  c->info = std::move(scan.info);
+  c->allocs = std::move(scan.allocs);
+  c->file_sz = map.size();
+  c->cgroups = scan.footer.cgroup_cnt;
+  c->volumes = scan.footer.volume_cnt;
+  return absl::OkStatus();
+}
+
+absl::Status ReadV1Contents(int fd, bool with_allocs, Contents* c) {
   constexpr size_t kBufSz = size_t{1} << 20;
   auto buf = std::make_unique_for_overwrite<uint8_t[]>(kBufSz);
   WK_RETURN_IF_ERROR(io::Seek(fd, svw::kMaxWidth, io::Whence::kSet).status());
@@ -166,6 +143,13 @@ absl::Status ReadContents(int fd, int style, bool with_allocs, Contents* c) {
   return absl::OkStatus();
 }
 
+// Reads the metadata of the checkpoint behind fd and, with `with_allocs`,
+// every allocation record (data skipped), checking the file's structure.
+absl::Status ReadContents(int fd, Style style, bool with_allocs, Contents* c) {
+  return style == Style::kV1 ? ReadV1Contents(fd, with_allocs, c)
+                             : ReadV2Contents(fd, with_allocs, c);
+}
+
 }  // namespace
 
 absl::StatusOr<Preview> PreviewCheckpt(const std::string& path) {
@@ -183,44 +167,53 @@ absl::StatusOr<Preview> PreviewCheckpt(const std::string& path) {
   }
   Preview p;
   format::Header h;
+  internal::V1Header h1;
   if (got >= format::kHeaderSz &&
       format::DecodeHeader(std::span(b, got), &h).ok()) {
-    p.style = 2;
-    p.frame_style_compressed = h.frame_style_compressed;
+    p.style = h.frame_style_compressed == internal::FrameStyleOf(Style::kV2)
+                  ? Style::kV2
+                  : Style::kV3;
     p.seed = h.seed;
     p.part_max = h.part_max;
     p.data_max = h.data_max;
     p.name = h.name;
     return p;
   }
-  if (PreviewV1(std::span(b, got), &p)) return p;
+  if (internal::PreviewV1(std::span(b, got), &h1)) {
+    p.style = Style::kV1;
+    p.seed = h1.seed;
+    p.part_max = h1.part_max;
+    p.data_max = h1.data_max;
+    p.name = std::move(h1.name);
+    return p;
+  }
   return NotCheckpt(absl::StrFormat("%s has no valid v1 or v2 header", path));
 }
 
 absl::Status PrintCheckpt(const std::string& path, int verbose, FILE* out) {
   WK_ASSIGN_OR_RETURN(Preview p, PreviewCheckpt(path));
   absl::FPrintF(out, "checkpt %s (verbose %d)\n", path, verbose);
-  absl::FPrintF(out, "\t%-22s %d\n", "style", p.style);
+  absl::FPrintF(out, "\t%-22s %d\n", "style", StoredStyle(p.style));
   absl::FPrintF(out, "\t%-22s %s\n", "name", p.name);
   absl::FPrintF(out, "\t%-22s %u\n", "seed", p.seed);
   absl::FPrintF(out, "\t%-22s %u\n", "part_max", p.part_max);
   absl::FPrintF(out, "\t%-22s %u\n", "data_max", p.data_max);
-  if (p.style == 2) {
+  if (p.style != Style::kV1) {
     absl::FPrintF(out, "\t%-22s %d\n", "frame_style_compressed",
-                  p.frame_style_compressed);
+                  StoredFrameStyle(p.style));
   }
   if (verbose < 1) return absl::OkStatus();
   WK_ASSIGN_OR_RETURN(io::Fd fd, io::OpenRead(path));
   Contents c;
   WK_RETURN_IF_ERROR(Annotate(ReadContents(fd.get(), p.style, verbose >= 3, &c),
                               absl::StrFormat("checkpt-query %s", path)));
-  PrintInfo(out, c.info, p.style != 1);
+  PrintInfo(out, c.info, p.style != Style::kV1);
   if (verbose >= 2) {
     PrintText(out, "binfo", c.info.binfo);
     PrintText(out, "uinfo", c.info.uinfo);
   }
   if (verbose < 3) return absl::OkStatus();
-  if (p.style != 1) {
+  if (p.style != Style::kV1) {
     absl::FPrintF(out, "\t%-22s %u bytes, %u cgroups, %u volumes\n", "file",
                   c.file_sz, c.cgroups, c.volumes);
   }
@@ -235,13 +228,9 @@ absl::StatusOr<std::vector<wksp::PartitionInfo>> CheckptAllocations(
   Contents c;
   WK_RETURN_IF_ERROR(Annotate(ReadContents(fd.get(), p.style, true, &c),
                               absl::StrFormat("checkpt-query %s", path)));
-  std::vector<format::Alloc>& allocs = c.allocs;
-  std::sort(allocs.begin(), allocs.end(),
+  std::sort(c.allocs.begin(), c.allocs.end(),
             [](const auto& a, const auto& b) { return a.lo < b.lo; });
-  std::vector<wksp::PartitionInfo> out;
-  out.reserve(allocs.size());
-  for (const auto& a : allocs) out.push_back({a.lo, a.hi, a.tag});
-  return out;
+  return std::move(c.allocs);
 }
 
 }  // namespace wk::wksp_checkpt

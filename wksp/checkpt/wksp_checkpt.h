@@ -68,8 +68,33 @@ namespace wk::wksp_checkpt {
 // but possibly a worker thread, never concurrently with itself.
 using ProgressFn = std::function<void(uint64_t done, uint64_t total)>;
 
+// Checkpoint styles as callers ask for them, numbered as on the command line
+// (wksp_ctl checkpt). A file stores v3 as style 2 with LZ4 frames; v1 and v2
+// as themselves (StoredStyle, StoredFrameStyle).
+enum class Style : int { kDefault = 0, kV1 = 1, kV2 = 2, kV3 = 3 };
+
+// What kDefault writes.
+inline constexpr Style kDefaultStyle = Style::kV3;
+
+// Every style this build writes and reads, in number order (LZ4 is always
+// built in).
+inline constexpr Style kStyles[] = {Style::kDefault, Style::kV1, Style::kV2,
+                                    Style::kV3};
+bool StyleIsSupported(Style style);
+
+// The style numbered `number`, or nullopt when none is.
+std::optional<Style> StyleFromNumber(uint64_t number);
+int StyleNumber(Style style);
+
+// The numbers a file of this style stores (and checkpt-query prints): its
+// style (1 or 2) and its frame_style_compressed (0 for v1, which has no
+// frames; the checkpt::FrameStyle of its frames otherwise). kDefault counts
+// as kDefaultStyle.
+int StoredStyle(Style style);
+int StoredFrameStyle(Style style);
+
 struct CheckptOptions {
-  int style = 0;        // 0 = v3 (the default), 1 = v1, 2 = v2, 3 = v3
+  Style style = Style::kDefault;
   mode_t mode = 0600;   // permission bits of a created file
   std::string uinfo;    // free text stored in the checkpoint
   size_t threads = 1;   // 0 = all CPUs
@@ -81,9 +106,6 @@ struct RestoreOptions {
   size_t threads = 1;            // 0 = all CPUs
   ProgressFn progress;           // optional
 };
-
-// Styles this build writes and reads: "0 1 2 3" (LZ4 is always built in).
-bool StyleIsSupported(int style);
 
 absl::Status Checkpt(wksp::Wksp& wksp, const std::string& path,
                      const CheckptOptions& options);
@@ -99,8 +121,7 @@ bool IsWorkspaceReset(const absl::Status& status);
 
 // What the first bytes of a checkpoint say (CHECKPOINT_FORMAT.md §5).
 struct Preview {
-  int style = 0;                   // 1 or 2 (v3 files report 2 ...)
-  int frame_style_compressed = 0;  // ... and 2 here (1 for v2, 0 for v1)
+  Style style = Style::kV1;  // kV1, kV2 or kV3, as the file says
   uint32_t seed = 0;
   uint64_t part_max = 0;
   uint64_t data_max = 0;

@@ -23,11 +23,22 @@
 #include "util/status.h"
 #include "wksp/checkpt/format.h"
 #include "wksp/checkpt/internal.h"
+#include "wksp/checkpt/restore_target.h"
+#include "wksp/checkpt/scan_v2.h"
 #include "wksp/geometry.h"
 #include "wksp/wksp_admin.h"
 
 namespace wk::wksp_checkpt {
+
+// For test messages.
+std::ostream& operator<<(std::ostream& os, Style s) {
+  return os << "style " << StyleNumber(s);
+}
+
 namespace {
+
+// The styles a checkpoint is written in.
+constexpr Style kWritten[] = {Style::kV1, Style::kV2, Style::kV3};
 
 std::string TmpPath(const std::string& name) {
   const char* dir = std::getenv("TEST_TMPDIR");
@@ -129,7 +140,7 @@ TEST_F(CheckptTest, RoundTripEveryStyleThreadCountAndTransport) {
   Populate(src, 150, 100000, 1);
   const Snapshot want = Snap(src);
   ASSERT_GT(want.parts.size(), 50u);
-  for (int style : {1, 2, 3}) {
+  for (Style style : kWritten) {
     for (size_t wt : {1, 2, 3, 4}) {
       std::string path = File(absl::StrFormat("rt_%d_%u", style, wt));
       CheckptOptions co;
@@ -163,7 +174,7 @@ TEST_F(CheckptTest, RoundTripEveryStyleThreadCountAndTransport) {
 TEST_F(CheckptTest, BytesIdenticalAcrossThreadCounts) {
   wksp::Wksp src = NewWksp(4096, 32 << 20, "same");
   Populate(src, 3000, 20000, 2);
-  for (int style : {2, 3}) {
+  for (Style style : {Style::kV2, Style::kV3}) {
     std::vector<uint8_t> first;
     for (size_t t : {1, 2, 3, 8}) {
       std::string path = File(absl::StrFormat("same_%d_%u", style, t));
@@ -187,7 +198,7 @@ TEST_F(CheckptTest, BytesIdenticalAcrossThreadCounts) {
 }
 
 TEST_F(CheckptTest, EmptyWorkspaceAndOneHugeAllocation) {
-  for (int style : {1, 2, 3}) {
+  for (Style style : kWritten) {
     wksp::Wksp empty = NewWksp(16, 1 << 20);
     std::string path = File(absl::StrFormat("empty_%d", style));
     CheckptOptions co;
@@ -219,7 +230,7 @@ TEST_F(CheckptTest, ThousandsOfTinyAllocations) {
   Populate(src, 6000, 16, 11);
   const Snapshot want = Snap(src);
   ASSERT_GT(want.parts.size(), 3000u);
-  for (int style : {1, 2, 3}) {
+  for (Style style : kWritten) {
     std::string path = File(absl::StrFormat("tiny_%d", style));
     CheckptOptions co;
     co.style = style;
@@ -253,7 +264,7 @@ TEST_F(CheckptTest, TargetsOfOtherShapes) {
   const Snapshot want = Snap(src);
   uint64_t max_hi = 0;
   for (const auto& p : want.parts) max_hi = std::max(max_hi, p.hi);
-  for (int style : {1, 2, 3}) {
+  for (Style style : kWritten) {
     std::string path = File(absl::StrFormat("shape_%d", style));
     CheckptOptions co;
     co.style = style;
@@ -315,16 +326,26 @@ TEST_F(CheckptTest, BadArgumentsAndExistingFile) {
   absl::Status st = Checkpt(w, path, co);
   EXPECT_EQ(st.code(), absl::StatusCode::kAlreadyExists) << st;
   EXPECT_EQ(ReadFile(path).size(), 7u);  // untouched
-  co.style = 4;
+  co.style = static_cast<Style>(4);
   EXPECT_EQ(Checkpt(w, File("bad_style"), co).code(),
             absl::StatusCode::kInvalidArgument);
-  co.style = 2;
+  co.style = Style::kV2;
   co.mode = 010000;
   EXPECT_EQ(Checkpt(w, File("bad_mode"), co).code(),
             absl::StatusCode::kInvalidArgument);
   EXPECT_FALSE(Restore(w, File("missing"), {}).ok());
-  for (int s = 0; s <= 3; ++s) EXPECT_TRUE(StyleIsSupported(s));
-  EXPECT_FALSE(StyleIsSupported(-1));
+  for (Style s : kStyles) {
+    EXPECT_TRUE(StyleIsSupported(s));
+    EXPECT_EQ(StyleFromNumber(StyleNumber(s)), s);
+  }
+  EXPECT_FALSE(StyleIsSupported(static_cast<Style>(-1)));
+  EXPECT_FALSE(StyleFromNumber(4).has_value());
+  EXPECT_EQ(StoredStyle(Style::kV3), 2);  // v3 is stored as v2 with LZ4
+  EXPECT_EQ(StoredFrameStyle(Style::kV3),
+            static_cast<int>(checkpt::FrameStyle::kLz4));
+  EXPECT_EQ(StoredFrameStyle(Style::kV2),
+            static_cast<int>(checkpt::FrameStyle::kRaw));
+  EXPECT_EQ(StoredFrameStyle(Style::kV1), 0);
 }
 
 // A checkpoint written to a descriptor mid-file starts at its position,
@@ -333,7 +354,7 @@ TEST_F(CheckptTest, DescriptorAtAnOffset) {
   wksp::Wksp src = NewWksp(64, 1 << 20, "off");
   Populate(src, 30, 5000, 12);
   const Snapshot want = Snap(src);
-  for (int style : {1, 2, 3}) {
+  for (Style style : kWritten) {
     std::string path = File(absl::StrFormat("off_%d", style));
     int fd = open(path.c_str(), O_RDWR | O_CREAT | O_EXCL, 0600);
     ASSERT_GE(fd, 0);
@@ -375,7 +396,7 @@ TEST_F(CheckptTest, ModeIsExactWhateverTheUmask) {
 TEST_F(CheckptTest, FailedCheckpointLeavesNoFile) {
   wksp::Wksp w = NewWksp(64, 8 << 20);
   Populate(w, 40, 200000, 7);
-  for (int style : {1, 2, 3}) {
+  for (Style style : kWritten) {
     std::string path = File(absl::StrFormat("full_%d", style));
     pid_t pid = fork();
     ASSERT_GE(pid, 0);
@@ -398,7 +419,7 @@ TEST_F(CheckptTest, FailedCheckpointLeavesNoFile) {
   // Writing to a descriptor that fails: a clear error.
   int full = open("/dev/full", O_WRONLY);
   ASSERT_GE(full, 0);
-  for (int style : {1, 2, 3}) {
+  for (Style style : kWritten) {
     CheckptOptions co;
     co.style = style;
     absl::Status st = CheckptFd(w, full, co);
@@ -414,7 +435,7 @@ TEST_F(CheckptTest, CorruptAndTruncatedFiles) {
   wksp::Wksp src = NewWksp(128, 2 << 20, "bad");
   Populate(src, 60, 20000, 8);
   std::mt19937_64 rng(9);
-  for (int style : {1, 2, 3}) {
+  for (Style style : kWritten) {
     std::string path = File(absl::StrFormat("good_%d", style));
     CheckptOptions co;
     co.style = style;
@@ -431,7 +452,7 @@ TEST_F(CheckptTest, CorruptAndTruncatedFiles) {
                                   good.size() - 1,
                                   good.size() - 120,
                                   good.size() - 121};
-    if (style != 1) {
+    if (style != Style::kV1) {
       internal::V2Scan scan;
       ASSERT_TRUE(internal::ScanV2(good, 1, nullptr, false, &scan).ok());
       for (const auto& t : scan.tasks) {
@@ -497,7 +518,7 @@ TEST_F(CheckptTest, WorkspaceResetKeepsTheCause) {
   Populate(src, 150, 20000, 13);
   std::string path = File("cause");
   CheckptOptions co;
-  co.style = 3;
+  co.style = Style::kV3;
   ASSERT_TRUE(Checkpt(src, path, co).ok());
   std::vector<uint8_t> f = ReadFile(path);
   internal::V2Scan scan;
@@ -547,14 +568,13 @@ TEST_F(CheckptTest, EndlessCgroupStreamIsRefused) {
 // Firedancer's own files restore exactly, with any thread count; a v2 or v3
 // checkpoint of the result reproduces their cgroup frames byte for byte.
 TEST_F(CheckptTest, FiredancerReferenceFiles) {
-  for (int style : {1, 2, 3}) {
-    testdata::RefWorkspace ref = testdata::LoadRef(style);
+  for (Style style : kWritten) {
+    testdata::RefWorkspace ref = testdata::LoadRef(StyleNumber(style));
     std::string path =
         testdata::RefPath(absl::StrFormat("ref_v%d.checkpt", style));
     auto pv = PreviewCheckpt(path);
     ASSERT_TRUE(pv.ok()) << pv.status();
-    EXPECT_EQ(pv->style, style == 1 ? 1 : 2);
-    EXPECT_EQ(pv->frame_style_compressed, style == 1 ? 0 : style - 1);
+    EXPECT_EQ(pv->style, style);
     EXPECT_EQ(pv->name, ref.name);
     EXPECT_EQ(pv->seed, ref.seed);
     EXPECT_EQ(pv->part_max, ref.part_max);
@@ -578,7 +598,7 @@ TEST_F(CheckptTest, FiredancerReferenceFiles) {
         EXPECT_TRUE(s.bytes[i] == want) << i;
       }
       EXPECT_TRUE(w.Verify().ok());
-      if (style == 1 || threads != 2) continue;
+      if (style == Style::kV1 || threads != 2) continue;
       // Re-checkpoint in the same style: the cgroup frames must match.
       std::string again = File(absl::StrFormat("again_%d", style));
       CheckptOptions co;
@@ -603,7 +623,7 @@ TEST_F(CheckptTest, FiredancerReferenceFiles) {
 }
 
 TEST_F(CheckptTest, PrintEveryLevel) {
-  for (int style : {1, 2, 3}) {
+  for (Style style : kWritten) {
     std::string path =
         testdata::RefPath(absl::StrFormat("ref_v%d.checkpt", style));
     for (int v = 0; v <= 4; ++v) {
@@ -627,7 +647,7 @@ TEST_F(CheckptTest, PrintEveryLevel) {
   EXPECT_FALSE(PrintCheckpt(TmpPath("nope"), 0, stdout).ok());
   // A truncated file still previews, but the levels that read it all fail.
   FILE* null = fopen("/dev/null", "w");
-  for (int style : {1, 2, 3}) {
+  for (Style style : kWritten) {
     std::vector<uint8_t> f =
         ReadFile(testdata::RefPath(absl::StrFormat("ref_v%d.checkpt", style)));
     f.resize(f.size() - 200);

@@ -29,8 +29,9 @@ constexpr size_t kWbufMinSz = size_t{1} << 20;
 constexpr size_t kWbufMaxSz = size_t{64} << 20;
 constexpr size_t kWbufTotalMax = size_t{512} << 20;
 
-size_t WbufSize(const std::vector<uint64_t>& raw_sz, int fsc, size_t threads) {
-  if (fsc != format::kFrameLz4 || threads == 1) return kWbufMinSz;
+size_t WbufSize(const std::vector<uint64_t>& raw_sz, checkpt::FrameStyle fs,
+                size_t threads) {
+  if (fs != checkpt::FrameStyle::kLz4 || threads == 1) return kWbufMinSz;
   uint64_t biggest = 0;
   for (uint64_t s : raw_sz) biggest = std::max(biggest, s);
   // LZ4's worst case grows a chunk by 1/255 plus its 3-byte header.
@@ -41,7 +42,7 @@ size_t WbufSize(const std::vector<uint64_t>& raw_sz, int fsc, size_t threads) {
 }
 
 struct Plan {
-  int fsc;  // frame style of every frame but header and footer
+  checkpt::FrameStyle fs;  // of every frame but header and footer
   uint8_t header[format::kHeaderSz];
   uint8_t info[format::kInfoSz];
   std::string strings;
@@ -52,12 +53,13 @@ struct Plan {
   std::vector<uint64_t> raw_sz;
 };
 
-Plan MakePlan(wksp::Wksp& wksp, std::span<const format::Alloc> allocs,
-              const format::Info& info, int fsc) {
+Plan MakePlan(const wksp::Wksp& wksp, std::span<const format::Alloc> allocs,
+              const format::Info& info, checkpt::FrameStyle fs) {
   Plan p;
-  p.fsc = fsc;
+  p.fs = fs;
+  const bool lz4 = fs == checkpt::FrameStyle::kLz4;
   format::Header h;
-  h.frame_style_compressed = fsc;
+  h.frame_style_compressed = fs;
   h.name = wksp.name();
   h.seed = wksp.seed();
   h.part_max = wksp.part_max();
@@ -75,18 +77,18 @@ Plan MakePlan(wksp::Wksp& wksp, std::span<const format::Alloc> allocs,
   };
   p.state.push_back(model.state());
   p.raw_sz.push_back(format::kHeaderSz + format::kInfoSz + p.strings.size());
-  if (fsc == format::kFrameLz4) frame({format::kInfoSz, p.strings.size()});
+  if (lz4) frame({format::kInfoSz, p.strings.size()});
   for (const auto& list : p.lists) {
     p.state.push_back(model.state());
     uint64_t raw = format::kCmdSz * (list.size() + 1);
-    if (fsc == format::kFrameLz4) {
+    if (lz4) {
       model.OpenLz4Frame();
       for (size_t i = 0; i <= list.size(); ++i) model.AddBuffer(format::kCmdSz);
     }
     for (uint32_t i : list) {
       uint64_t sz = allocs[i].hi - allocs[i].lo;
       raw += sz;
-      if (fsc == format::kFrameLz4) model.AddBuffer(sz);
+      if (lz4) model.AddBuffer(sz);
     }
     p.raw_sz.push_back(raw);
   }
@@ -98,7 +100,8 @@ Plan MakePlan(wksp::Wksp& wksp, std::span<const format::Alloc> allocs,
 
 // Runs the open/buffers/close of one frame on w.
 template <typename Body>
-absl::StatusOr<uint64_t> Frame(checkpt::Writer& w, int style, Body body) {
+absl::StatusOr<uint64_t> Frame(checkpt::Writer& w, checkpt::FrameStyle style,
+                               Body body) {
   WK_RETURN_IF_ERROR(w.Open(style).status());
   WK_RETURN_IF_ERROR(body());
   return w.Close();
@@ -110,123 +113,161 @@ absl::Status Cmd(checkpt::Writer& w, uint64_t a, uint64_t b, uint64_t c) {
   return w.Meta(buf, sizeof(buf));
 }
 
-}  // namespace
-
-absl::Status WriteV2(wksp::Wksp& wksp, std::span<const format::Alloc> allocs,
-                     const format::Info& info, int fd, bool seekable,
-                     const CheckptOptions& options) {
-  const int fsc =
-      options.style == format::kStyleV2 ? format::kFrameRaw : format::kFrameLz4;
-  const Plan plan = MakePlan(wksp, allocs, info, fsc);
-  const size_t g = plan.lists.size();
-  const size_t segments = g + 2;
-
-  // RAW frames to a seekable file: every offset is known now, so segments
-  // go out in parallel at their final place.
-  std::unique_ptr<OrderedOutput> out;
-  if (fsc == format::kFrameRaw && seekable) {
-    WK_ASSIGN_OR_RETURN(uint64_t base, io::Seek(fd, 0, io::Whence::kCur));
-    std::vector<uint64_t> offs(segments + 1, 0);
-    for (size_t k = 0; k < segments; ++k)
-      offs[k + 1] = offs[k] + plan.raw_sz[k];
-    // Reserving the whole file first fails early on a full disk, and on
-    // tmpfs makes the writes that follow faster (3.4 vs 2.5 GB/s measured).
-    WK_RETURN_IF_ERROR(io::Fallocate(fd, base, offs[segments]));
-    out = std::make_unique<OrderedOutput>(fd, base, offs);
-  } else {
-    out = std::make_unique<OrderedOutput>(fd, segments);
+// Writes the segments of one checkpoint: segment 0 holds the header and
+// info frames, 1..g the cgroup frames, g+1 the trailer (appendix, volumes,
+// footer). Segment() may run on several threads at once.
+class V2Writer {
+ public:
+  V2Writer(const wksp::Wksp& wksp, std::span<const format::Alloc> allocs,
+           const Plan& plan, OrderedOutput& out, const CheckptOptions& options)
+      : wksp_(wksp),
+        allocs_(allocs),
+        plan_(plan),
+        out_(out),
+        options_(options),
+        g_(plan.lists.size()) {
+    for (const auto& a : allocs) total_ += a.hi - a.lo;
   }
 
-  uint64_t total = 0;
-  for (const auto& a : allocs) total += a.hi - a.lo;
-  std::mutex progress_mu;
-  uint64_t done = 0;
+  size_t segments() const { return g_ + 2; }
+  uint64_t total() const { return total_; }
 
-  auto write_segment = [&](size_t k, std::span<uint8_t> wbuf) -> absl::Status {
-    if (k == segments - 1) WK_RETURN_IF_ERROR(out->WaitTurn(k));
-    const uint64_t seg_off = out->SegmentOffset(k);
+  absl::Status Segment(size_t k, std::span<uint8_t> wbuf) {
+    // The trailer points at every cgroup, so it waits for their offsets.
+    if (k == segments() - 1) WK_RETURN_IF_ERROR(out_.WaitTurn(k));
     WK_ASSIGN_OR_RETURN(
         checkpt::Writer w,
         checkpt::Writer::Sink(
-            [&out, k](std::span<const uint8_t> b) { return out->Write(k, b); },
-            wbuf, plan.state[k]));
+            [this, k](std::span<const uint8_t> b) { return out_.Write(k, b); },
+            wbuf, plan_.state[k]));
     if (k == 0) {
-      WK_RETURN_IF_ERROR(Frame(w, format::kFrameRaw, [&] {
-                           return w.Meta(plan.header, sizeof(plan.header));
-                         }).status());
-      WK_RETURN_IF_ERROR(
-          Frame(w, fsc, [&] {
-            WK_RETURN_IF_ERROR(w.Meta(plan.info, sizeof(plan.info)));
-            return w.Meta(plan.strings.data(), plan.strings.size());
-          }).status());
-    } else if (k <= g) {
-      const auto& list = plan.lists[k - 1];
-      WK_RETURN_IF_ERROR(
-          Frame(w, fsc, [&]() -> absl::Status {
-            for (uint32_t i : list) {
-              const auto& a = allocs[i];
-              WK_RETURN_IF_ERROR(Cmd(w, a.tag, a.lo, a.hi));
-            }
-            WK_RETURN_IF_ERROR(Cmd(w, 0, format::kMax, format::kMax));
-            for (uint32_t i : list) {
-              const auto& a = allocs[i];
-              WK_RETURN_IF_ERROR(w.Data(wksp.laddr(a.lo), a.hi - a.lo));
-            }
-            return absl::OkStatus();
-          }).status());
-      if (options.progress) {
-        uint64_t bytes = 0;
-        for (uint32_t i : list) bytes += allocs[i].hi - allocs[i].lo;
-        std::lock_guard<std::mutex> lock(progress_mu);
-        done += bytes;
-        options.progress(done, total);
-      }
+      WK_RETURN_IF_ERROR(Head(w));
+    } else if (k <= g_) {
+      WK_RETURN_IF_ERROR(Cgroup(w, plan_.lists[k - 1]));
     } else {
-      // Every cgroup's offset is known by now: their turns have passed
-      // (sequential) or they were planned (positional).
-      std::vector<uint8_t> offs(8 * g), cnts(8 * g);
-      for (size_t i = 0; i < g; ++i) {
-        format::StoreU64(offs.data() + 8 * i, out->SegmentOffset(i + 1));
-        format::StoreU64(cnts.data() + 8 * i, plan.lists[i].size());
-      }
-      WK_ASSIGN_OR_RETURN(
-          uint64_t app_end, Frame(w, fsc, [&] {
-            WK_RETURN_IF_ERROR(Cmd(w, 0, g, 0));
-            WK_RETURN_IF_ERROR(w.Meta(offs.data(), offs.size()));
-            return w.Meta(cnts.data(), cnts.size());
-          }));
-      const uint64_t vol_off = seg_off + app_end;
-      WK_ASSIGN_OR_RETURN(uint64_t vol_end, Frame(w, fsc, [&] {
-                            return Cmd(w, 0, format::kMax, seg_off);
-                          }));
-      format::Footer f;
-      f.alloc_cnt = allocs.size();
-      f.cgroup_cnt = g;
-      f.volume_cnt = 1;
-      f.frame_off = vol_off;
-      f.checkpt_sz = seg_off + vol_end + format::kFooterSz;
-      f.data_max = wksp.data_max();
-      f.part_max = wksp.part_max();
-      f.seed = wksp.seed();
-      std::memcpy(f.name, plan.header + 20, wksp::kNameFieldSz);
-      f.frame_style_compressed = fsc;
-      uint8_t fb[format::kFooterSz];
-      format::EncodeFooter(f, fb);
-      WK_RETURN_IF_ERROR(Frame(w, format::kFrameRaw, [&] {
-                           return w.Meta(fb, sizeof(fb));
-                         }).status());
+      WK_RETURN_IF_ERROR(Trailer(w, out_.SegmentOffset(k)));
     }
     return w.Finish().status();
-  };
+  }
 
+ private:
+  absl::Status Head(checkpt::Writer& w) {
+    WK_RETURN_IF_ERROR(Frame(w, checkpt::FrameStyle::kRaw, [&] {
+                         return w.Meta(plan_.header, sizeof(plan_.header));
+                       }).status());
+    return Frame(w, plan_.fs,
+                 [&] {
+                   WK_RETURN_IF_ERROR(w.Meta(plan_.info, sizeof(plan_.info)));
+                   return w.Meta(plan_.strings.data(), plan_.strings.size());
+                 })
+        .status();
+  }
+
+  absl::Status Cgroup(checkpt::Writer& w, const std::vector<uint32_t>& list) {
+    WK_RETURN_IF_ERROR(
+        Frame(w, plan_.fs, [&]() -> absl::Status {
+          for (uint32_t i : list) {
+            const auto& a = allocs_[i];
+            WK_RETURN_IF_ERROR(Cmd(w, a.tag, a.lo, a.hi));
+          }
+          WK_RETURN_IF_ERROR(Cmd(w, 0, format::kMax, format::kMax));
+          for (uint32_t i : list) {
+            const auto& a = allocs_[i];
+            WK_RETURN_IF_ERROR(w.Data(wksp_.laddr(a.lo), a.hi - a.lo));
+          }
+          return absl::OkStatus();
+        }).status());
+    if (options_.progress) {
+      uint64_t bytes = 0;
+      for (uint32_t i : list) bytes += allocs_[i].hi - allocs_[i].lo;
+      std::lock_guard<std::mutex> lock(progress_mu_);
+      done_ += bytes;
+      options_.progress(done_, total_);
+    }
+    return absl::OkStatus();
+  }
+
+  // The trailer starts at seg_off. Every cgroup's offset is known by now:
+  // their turns have passed (sequential) or they were planned (positional).
+  absl::Status Trailer(checkpt::Writer& w, uint64_t seg_off) {
+    std::vector<uint8_t> offs(8 * g_), cnts(8 * g_);
+    for (size_t i = 0; i < g_; ++i) {
+      format::StoreU64(offs.data() + 8 * i, out_.SegmentOffset(i + 1));
+      format::StoreU64(cnts.data() + 8 * i, plan_.lists[i].size());
+    }
+    WK_ASSIGN_OR_RETURN(uint64_t app_end, Frame(w, plan_.fs, [&] {
+                          WK_RETURN_IF_ERROR(Cmd(w, 0, g_, 0));
+                          WK_RETURN_IF_ERROR(w.Meta(offs.data(), offs.size()));
+                          return w.Meta(cnts.data(), cnts.size());
+                        }));
+    WK_ASSIGN_OR_RETURN(uint64_t vol_end, Frame(w, plan_.fs, [&] {
+                          return Cmd(w, 0, format::kMax, seg_off);
+                        }));
+    format::Footer f;
+    f.alloc_cnt = allocs_.size();
+    f.cgroup_cnt = g_;
+    f.volume_cnt = 1;
+    f.frame_off = seg_off + app_end;
+    f.checkpt_sz = seg_off + vol_end + format::kFooterSz;
+    f.data_max = wksp_.data_max();
+    f.part_max = wksp_.part_max();
+    f.seed = wksp_.seed();
+    std::memcpy(f.name, plan_.header + 20, wksp::kNameFieldSz);
+    f.frame_style_compressed = plan_.fs;
+    uint8_t fb[format::kFooterSz];
+    format::EncodeFooter(f, fb);
+    return Frame(w, checkpt::FrameStyle::kRaw,
+                 [&] { return w.Meta(fb, sizeof(fb)); })
+        .status();
+  }
+
+  const wksp::Wksp& wksp_;
+  const std::span<const format::Alloc> allocs_;
+  const Plan& plan_;
+  OrderedOutput& out_;
+  const CheckptOptions& options_;
+  const size_t g_;
+  uint64_t total_ = 0;
+  std::mutex progress_mu_;
+  uint64_t done_ = 0;  // guarded by progress_mu_
+};
+
+// RAW frames to a seekable file: every offset is known now, so segments go
+// out in parallel at their final place. Otherwise in order.
+absl::StatusOr<std::unique_ptr<OrderedOutput>> MakeOutput(int fd, bool seekable,
+                                                          const Plan& plan) {
+  const size_t segments = plan.raw_sz.size();
+  if (plan.fs != checkpt::FrameStyle::kRaw || !seekable) {
+    return std::make_unique<OrderedOutput>(fd, segments);
+  }
+  WK_ASSIGN_OR_RETURN(uint64_t base, io::Seek(fd, 0, io::Whence::kCur));
+  std::vector<uint64_t> offs(segments + 1, 0);
+  for (size_t k = 0; k < segments; ++k) offs[k + 1] = offs[k] + plan.raw_sz[k];
+  // Reserving the whole file first fails early on a full disk, and on tmpfs
+  // makes the writes that follow faster (3.4 vs 2.5 GB/s measured).
+  WK_RETURN_IF_ERROR(io::Fallocate(fd, base, offs[segments]));
+  return std::make_unique<OrderedOutput>(fd, base, offs);
+}
+
+}  // namespace
+
+absl::Status WriteV2(const wksp::Wksp& wksp,
+                     std::span<const format::Alloc> allocs,
+                     const format::Info& info, int fd, bool seekable,
+                     const CheckptOptions& options) {
+  const Plan plan = MakePlan(wksp, allocs, info, FrameStyleOf(options.style));
+  WK_ASSIGN_OR_RETURN(std::unique_ptr<OrderedOutput> out,
+                      MakeOutput(fd, seekable, plan));
+  V2Writer writer(wksp, allocs, plan, *out, options);
+  const size_t segments = writer.segments();
   const size_t threads = std::min(ResolveThreads(options.threads), segments);
   std::atomic<size_t> next{0};
   ThreadPool pool(threads);
-  const size_t wbuf_sz = WbufSize(plan.raw_sz, fsc, threads);
+  const size_t wbuf_sz = WbufSize(plan.raw_sz, plan.fs, threads);
   pool.ExecAll([&](size_t) {
     auto wbuf = std::make_unique_for_overwrite<uint8_t[]>(wbuf_sz);
     for (size_t k; (k = next.fetch_add(1)) < segments;) {
-      absl::Status st = write_segment(k, std::span(wbuf.get(), wbuf_sz));
+      absl::Status st = writer.Segment(k, std::span(wbuf.get(), wbuf_sz));
       if (!st.ok()) [[unlikely]]
         out->Fail(st);
       out->Done(k);
@@ -240,7 +281,7 @@ absl::Status WriteV2(wksp::Wksp& wksp, std::span<const format::Alloc> allocs,
         io::Seek(fd, static_cast<int64_t>(out->End()), io::Whence::kSet)
             .status());
   }
-  if (options.progress) options.progress(total, total);
+  if (options.progress) options.progress(writer.total(), writer.total());
   return absl::OkStatus();
 }
 

@@ -1,0 +1,67 @@
+// The info record of a new checkpoint: where, when and by whom it is made.
+#include <pthread.h>
+#include <pwd.h>
+#include <sched.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <string>
+
+#include "absl/strings/str_format.h"
+#include "util/clock.h"
+#include "wksp/checkpt/internal.h"
+
+namespace wk::wksp_checkpt::internal {
+namespace {
+
+std::string Hostname() {
+  char buf[256] = {};
+  if (gethostname(buf, sizeof(buf) - 1) != 0) return "?";
+  return buf;
+}
+
+std::string UserName() {
+  struct passwd pw, *result = nullptr;
+  char buf[1024];
+  if (getpwuid_r(getuid(), &pw, buf, sizeof(buf), &result) == 0 && result) {
+    return result->pw_name;
+  }
+  return absl::StrFormat("%d", getuid());
+}
+
+std::string ThreadName() {
+  char buf[32] = {};
+  if (pthread_getname_np(pthread_self(), buf, sizeof(buf)) != 0) return "?";
+  return buf;
+}
+
+}  // namespace
+
+format::Info MakeInfo(const std::string& path, mode_t mode,
+                      const std::string& uinfo) {
+  format::Info info;
+  int cpu = sched_getcpu();
+  info.mode = mode;
+  info.wallclock = WallclockNs();
+  info.app_id = 0;
+  info.thread_id = 0;
+  info.host_id = static_cast<uint64_t>(gethostid()) & 0xFFFFFFFFULL;
+  info.cpu_id = cpu < 0 ? 0 : static_cast<uint64_t>(cpu);
+  info.group_id = static_cast<uint64_t>(getpid());
+  info.tid = static_cast<uint64_t>(syscall(SYS_gettid));
+  info.user_id = getuid();
+  info.app = program_invocation_short_name;
+  info.thread = ThreadName();
+  info.host = Hostname();
+  info.cpu = absl::StrFormat("%d", cpu);
+  info.group = program_invocation_short_name;
+  info.user = UserName();
+  info.path = path;
+  info.binfo =
+      absl::StrFormat("wkspkit checkpoint writer\ncompiler %s\n", __VERSION__);
+  info.uinfo = uinfo;
+  return info;
+}
+
+}  // namespace wk::wksp_checkpt::internal
