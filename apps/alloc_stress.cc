@@ -28,6 +28,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstring>
+#include <optional>
 #include <random>
 #include <string>
 #include <thread>
@@ -38,6 +39,7 @@
 #include "apps/ring.h"
 #include "util/clock.h"
 #include "util/hash.h"
+#include "util/status.h"
 #include "wksp/wksp.h"
 #include "wksp/wksp_admin.h"
 
@@ -311,175 +313,132 @@ std::string UsageStr(const wksp::Usage& u) {
       u.largest_free);
 }
 
-int Run(const Options& opt) {
-  Layout lay{std::max(opt.procs, 1), opt.threads};
-  std::string name = absl::StrFormat("alloc_stress.%d", getpid());
-  uint64_t ring_fp = Ring::Footprint(kRingCap);
+// Records failed checks; the run's exit status is 1 after any.
+struct Verdict {
+  int rc = 0;
+  void Fail(const std::string& what) {
+    absl::FPrintF(stderr, "alloc_stress: FAIL: %s\n", what);
+    rc = 1;
+  }
+};
+
+// The run's workspace, with its control block and queues; deleted when the
+// run ends.
+struct Arena {
+  std::string name;
+  std::optional<wksp::Wksp> w;
+  uint64_t ctl_gaddr = 0;
+  Control* ctl = nullptr;
+  wksp::Usage initial;  // before any worker ran
+  ~Arena() {
+    if (w) (void)wksp::Wksp::Delete(name);
+  }
+};
+
+absl::Status MakeArena(const Options& opt, const Layout& lay, Arena& a) {
+  a.name = absl::StrFormat("alloc_stress.%d", getpid());
   // Slots: every queued and in-flight allocation needs up to two (its own
   // and a free gap), plus the control block and queues.
   uint64_t part_max =
       4 * static_cast<uint64_t>(lay.rings()) * (kRingCap + 4) + 64;
   absl::StatusOr<wksp::Wksp> created =
-      wksp::Wksp::Create(name, part_max, opt.data_max);
+      wksp::Wksp::Create(a.name, part_max, opt.data_max);
   if (!created.ok()) {
-    absl::FPrintF(stderr, "alloc_stress: create %s: %s\n", name,
-                  created.status().message());
-    return 1;
+    return Annotate(created.status(), absl::StrFormat("create %s", a.name));
   }
-  wksp::Wksp& w = *created;
-  int rc = 0;
-  auto fail = [&](const std::string& what) {
-    absl::FPrintF(stderr, "alloc_stress: FAIL: %s\n", what);
-    rc = 1;
-  };
-  absl::StatusOr<uint64_t> ctl_g = w.Alloc(64, sizeof(Control), kCtlTag);
-  if (!ctl_g.ok()) {
-    absl::FPrintF(stderr, "alloc_stress: %s\n", ctl_g.status().message());
-    (void)wksp::Wksp::Delete(name);
-    return 1;
-  }
-  auto* ctl = reinterpret_cast<Control*>(w.laddr(*ctl_g));
-  std::memset(ctl, 0, sizeof(Control));
+  a.w = std::move(*created);
+  WK_ASSIGN_OR_RETURN(a.ctl_gaddr, a.w->Alloc(64, sizeof(Control), kCtlTag));
+  a.ctl = reinterpret_cast<Control*>(a.w->laddr(a.ctl_gaddr));
+  std::memset(a.ctl, 0, sizeof(Control));
   for (int r = 0; r < lay.rings(); ++r) {
-    absl::StatusOr<uint64_t> g = w.Alloc(64, ring_fp, kCtlTag);
-    if (!g.ok()) {
-      absl::FPrintF(stderr, "alloc_stress: %s\n", g.status().message());
-      (void)wksp::Wksp::Delete(name);
-      return 1;
-    }
-    Ring::Format(w.laddr(*g), kRingCap);
-    ctl->ring[r].ring_gaddr = *g;
+    WK_ASSIGN_OR_RETURN(uint64_t g,
+                        a.w->Alloc(64, Ring::Footprint(kRingCap), kCtlTag));
+    Ring::Format(a.w->laddr(g), kRingCap);
+    a.ctl->ring[r].ring_gaddr = g;
   }
-  absl::StatusOr<wksp::Usage> initial = w.GetUsage();
-  if (!initial.ok()) {
-    fail(std::string(initial.status().message()));
-    (void)wksp::Wksp::Delete(name);
-    return 1;
-  }
+  WK_ASSIGN_OR_RETURN(a.initial, a.w->GetUsage());
+  return absl::OkStatus();
+}
 
-  std::mt19937_64 rng(opt.seed);
-  const int64_t start = MonotonicNs();
-  const int64_t dur_ns = static_cast<int64_t>(opt.duration * 1e9);
-  std::vector<pid_t> pids;
-  int victim = -1;
-  bool victim_held_lock = false;
-  uint64_t survivors_at_kill = 0;
-  auto survivor_allocs = [&] {
-    uint64_t n = 0;
-    for (int r = 0; r < lay.rings(); ++r) {
-      if (lay.producer_proc(r) != victim && lay.consumer_proc(r) != victim) {
-        n += Load(ctl->ring[r].allocs);
-      }
-    }
-    return n;
-  };
-  Worker k{&w, ctl, &opt, lay};
-  std::thread local;  // threads mode
-  if (opt.procs == 0) {
-    local = std::thread(RunWorkers, k, 0);
-  } else {
-    for (int p = 0; p < opt.procs; ++p) {
-      std::fflush(nullptr);
-      pid_t pid = fork();
-      if (pid < 0) {
-        fail(absl::StrFormat("fork: %s", std::strerror(errno)));
-        Store(ctl->stop, 1);
-        break;
-      }
-      if (pid == 0) ChildMain(name, *ctl_g, opt, lay, p);
-      pids.push_back(pid);
+// Allocations made so far by the pairs that do not involve `victim`.
+uint64_t SurvivorAllocs(const Control& ctl, const Layout& lay, int victim) {
+  uint64_t n = 0;
+  for (int r = 0; r < lay.rings(); ++r) {
+    if (lay.producer_proc(r) != victim && lay.consumer_proc(r) != victim) {
+      n += Load(ctl.ring[r].allocs);
     }
   }
-  if (opt.kill != Options::kNone && rc == 0) {
-    SleepUntil(start +
-               static_cast<int64_t>(
-                   static_cast<double>(dur_ns) *
-                   std::uniform_real_distribution<double>(0.2, 0.4)(rng)));
-    victim = static_cast<int>(rng() % static_cast<uint64_t>(opt.procs));
-    bool in_lock = opt.kill == Options::kLock ||
-                   (opt.kill == Options::kRandom && rng() % 2);
-    if (in_lock) {
-      Store(ctl->hold_lock[victim], 1);
-      int64_t give_up = MonotonicNs() + 2'000'000'000;
-      while (Load(ctl->hold_lock[victim]) != 2 && MonotonicNs() < give_up) {
-        std::this_thread::sleep_for(std::chrono::microseconds(100));
-      }
-      victim_held_lock = Load(ctl->hold_lock[victim]) == 2;
-      if (!victim_held_lock)
-        fail("the victim did not take the lock within 2 s");
-    }
-    kill(pids[static_cast<size_t>(victim)], SIGKILL);
-    waitpid(pids[static_cast<size_t>(victim)], nullptr, 0);
-    Store(ctl->dead[victim], 1);
-    survivors_at_kill = survivor_allocs();
-    absl::FPrintF(stderr, "alloc_stress: killed worker process %d (pid %d)%s\n",
-                  victim, pids[static_cast<size_t>(victim)],
-                  victim_held_lock ? " while it held the workspace lock" : "");
-  }
-  if (opt.ops == 0) {
-    int64_t end = start + dur_ns;
-    if (victim >= 0) end = std::max(end, MonotonicNs() + 300'000'000);
-    SleepUntil(end);
-    Store(ctl->stop, 1);
-  }
-  if (local.joinable()) local.join();
-  for (size_t p = 0; p < pids.size(); ++p) {
-    if (static_cast<int>(p) == victim) continue;
-    int status = 0;
-    waitpid(pids[p], &status, 0);
-    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-      fail(absl::StrFormat(
-          "worker process %u (pid %d) ended badly (status 0x%x)", p, pids[p],
-          status));
-    }
-  }
-  const double secs = static_cast<double>(MonotonicNs() - start) * 1e-9;
-  if (victim >= 0) {
-    uint64_t after = survivor_allocs();
-    if (after <= survivors_at_kill) {
-      fail(absl::StrFormat(
-          "no progress after the kill (%u allocations before, %u after)",
-          survivors_at_kill, after));
-    } else {
-      absl::FPrintF(stderr,
-                    "alloc_stress: the other pairs carried on: %u allocations "
-                    "after the kill\n",
-                    after - survivors_at_kill);
-    }
-  }
-  if (uint64_t e = Load(ctl->errors))
-    fail(absl::StrFormat("%u pattern/free errors", e));
+  return n;
+}
 
-  // The end state: recover from a dead lock owner, reclaim what a killed
-  // process held (only after a kill), then usage must be as before.
+// SIGKILLs one worker process between 20% and 40% into the run, if asked
+// for, inside the workspace lock with --kill=lock. Returns its index (-1:
+// none).
+int KillOne(const Options& opt, Arena& a, const std::vector<pid_t>& pids,
+            int64_t start, int64_t dur_ns, std::mt19937_64& rng, Verdict& v) {
+  SleepUntil(start +
+             static_cast<int64_t>(
+                 static_cast<double>(dur_ns) *
+                 std::uniform_real_distribution<double>(0.2, 0.4)(rng)));
+  int victim = static_cast<int>(rng() % static_cast<uint64_t>(opt.procs));
+  bool in_lock =
+      opt.kill == Options::kLock || (opt.kill == Options::kRandom && rng() % 2);
+  bool held = false;
+  if (in_lock) {
+    Store(a.ctl->hold_lock[victim], 1);
+    int64_t give_up = MonotonicNs() + 2'000'000'000;
+    while (Load(a.ctl->hold_lock[victim]) != 2 && MonotonicNs() < give_up) {
+      std::this_thread::sleep_for(std::chrono::microseconds(100));
+    }
+    held = Load(a.ctl->hold_lock[victim]) == 2;
+    if (!held) v.Fail("the victim did not take the lock within 2 s");
+  }
+  pid_t pid = pids[static_cast<size_t>(victim)];
+  kill(pid, SIGKILL);
+  waitpid(pid, nullptr, 0);
+  Store(a.ctl->dead[victim], 1);
+  absl::FPrintF(stderr, "alloc_stress: killed worker process %d (pid %d)%s\n",
+                victim, pid, held ? " while it held the workspace lock" : "");
+  return victim;
+}
+
+// The end state: recover from a dead lock owner, reclaim what a killed
+// process held (only after a kill), then the workspace must verify and its
+// usage must be as before.
+void CheckEndState(Arena& a, bool after_kill, Verdict& v) {
+  wksp::Wksp& w = *a.w;
   if (absl::Status s = w.Check(); !s.ok())
-    fail(absl::StrFormat("check: %s", s.message()));
+    v.Fail(absl::StrFormat("check: %s", s.message()));
   std::vector<uint64_t> tags;
   for (uint64_t t = 0; t < kTags; ++t) tags.push_back(kTagBase + t);
-  if (victim >= 0) {
+  if (after_kill) {
     absl::StatusOr<uint64_t> n = w.TagFree(tags);
-    if (!n.ok())
-      fail(absl::StrFormat("tag-free: %s", n.status().message()));
-    else
+    if (!n.ok()) {
+      v.Fail(absl::StrFormat("tag-free: %s", n.status().message()));
+    } else {
       absl::FPrintF(stderr,
-                    "alloc_stress: reclaimed %u allocations the killed process "
-                    "left behind\n",
+                    "alloc_stress: reclaimed %u allocations the killed "
+                    "process left behind\n",
                     *n);
+    }
   }
   absl::StatusOr<wksp::Usage> final_usage = w.GetUsage(tags);
   if (!final_usage.ok()) {
-    fail(std::string(final_usage.status().message()));
-  } else if (!SameUsage(*final_usage, *initial)) {
-    fail(absl::StrFormat("usage after the run: %s; before: %s",
-                         UsageStr(*final_usage), UsageStr(*initial)));
+    v.Fail(std::string(final_usage.status().message()));
+  } else if (!SameUsage(*final_usage, a.initial)) {
+    v.Fail(absl::StrFormat("usage after the run: %s; before: %s",
+                           UsageStr(*final_usage), UsageStr(a.initial)));
   }
   if (absl::Status s = w.Verify(); !s.ok())
-    fail(absl::StrFormat("verify: %s", s.message()));
+    v.Fail(absl::StrFormat("verify: %s", s.message()));
+}
 
+void PrintReport(const Options& opt, const Layout& lay, const Control& ctl,
+                 double secs, int rc) {
   uint64_t allocs = 0, frees = 0, full = 0;
   std::vector<uint64_t> ah(kBuckets), fh(kBuckets);
   for (int r = 0; r < lay.rings(); ++r) {
-    const RingStats& st = ctl->ring[r];
+    const RingStats& st = ctl.ring[r];
     allocs += Load(st.allocs);
     frees += Load(st.frees);
     full += Load(st.alloc_full);
@@ -500,8 +459,79 @@ int Run(const Options& opt) {
   absl::PrintF("  free  ns: p50 %u p99 %u p999 %u\n", Percentile(fh, 0.5),
                Percentile(fh, 0.99), Percentile(fh, 0.999));
   absl::PrintF("%s\n", rc == 0 ? "PASS" : "FAIL");
-  (void)wksp::Wksp::Delete(name);
-  return rc;
+}
+
+int Run(const Options& opt) {
+  Layout lay{std::max(opt.procs, 1), opt.threads};
+  Arena a;
+  if (absl::Status st = MakeArena(opt, lay, a); !st.ok()) {
+    absl::FPrintF(stderr, "alloc_stress: %s\n", st.message());
+    return 1;
+  }
+  Verdict v;
+  std::mt19937_64 rng(opt.seed);
+  const int64_t start = MonotonicNs();
+  const int64_t dur_ns = static_cast<int64_t>(opt.duration * 1e9);
+  Worker k{&*a.w, a.ctl, &opt, lay};
+  std::vector<pid_t> pids;
+  std::thread local;  // threads mode
+  if (opt.procs == 0) {
+    local = std::thread(RunWorkers, k, 0);
+  } else {
+    for (int p = 0; p < opt.procs; ++p) {
+      std::fflush(nullptr);
+      pid_t pid = fork();
+      if (pid < 0) {
+        v.Fail(absl::StrFormat("fork: %s", std::strerror(errno)));
+        Store(a.ctl->stop, 1);
+        break;
+      }
+      if (pid == 0) ChildMain(a.name, a.ctl_gaddr, opt, lay, p);
+      pids.push_back(pid);
+    }
+  }
+  int victim = -1;
+  uint64_t survivors_at_kill = 0;
+  if (opt.kill != Options::kNone && v.rc == 0) {
+    victim = KillOne(opt, a, pids, start, dur_ns, rng, v);
+    survivors_at_kill = SurvivorAllocs(*a.ctl, lay, victim);
+  }
+  if (opt.ops == 0) {
+    int64_t end = start + dur_ns;
+    if (victim >= 0) end = std::max(end, MonotonicNs() + 300'000'000);
+    SleepUntil(end);
+    Store(a.ctl->stop, 1);
+  }
+  if (local.joinable()) local.join();
+  for (size_t p = 0; p < pids.size(); ++p) {
+    if (static_cast<int>(p) == victim) continue;
+    int status = 0;
+    waitpid(pids[p], &status, 0);
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+      v.Fail(absl::StrFormat(
+          "worker process %u (pid %d) ended badly (status 0x%x)", p, pids[p],
+          status));
+    }
+  }
+  const double secs = static_cast<double>(MonotonicNs() - start) * 1e-9;
+  if (victim >= 0) {
+    uint64_t after = SurvivorAllocs(*a.ctl, lay, victim);
+    if (after <= survivors_at_kill) {
+      v.Fail(absl::StrFormat(
+          "no progress after the kill (%u allocations before, %u after)",
+          survivors_at_kill, after));
+    } else {
+      absl::FPrintF(stderr,
+                    "alloc_stress: the other pairs carried on: %u allocations "
+                    "after the kill\n",
+                    after - survivors_at_kill);
+    }
+  }
+  if (uint64_t e = Load(a.ctl->errors))
+    v.Fail(absl::StrFormat("%u pattern/free errors", e));
+  CheckEndState(a, victim >= 0, v);
+  PrintReport(opt, lay, *a.ctl, secs, v.rc);
+  return v.rc;
 }
 
 int Main(int argc, char** argv) {
