@@ -88,14 +88,14 @@ absl::Status VerifyHeader(const Region& r) {
   return absl::OkStatus();
 }
 
-}  // namespace
+// Slots seen in each state.
+struct Counts {
+  uint64_t idle = 0, free = 0, used = 0;
+};
 
-absl::Status VerifyLocked(const Region& r) {
-  WK_RETURN_IF_ERROR(VerifyHeader(r));
+absl::Status VerifyIdleStack(const Region& r, std::vector<uint8_t>& marks,
+                             Counts& n) {
   const PartInfo* p = r.pinfo;
-  std::vector<uint8_t> marks(r.part_max, kUnseen);
-
-  uint64_t idle_cnt = 0;
   for (Idx i = r.hdr->idle_top; i != kNull; i = p[i].parent) {
     if (i >= r.part_max) {
       return Corrupt(r, absl::StrFormat("idle stack links to slot index %u "
@@ -111,10 +111,16 @@ absl::Status VerifyLocked(const Region& r) {
                      absl::StrFormat("idle slot %u has tag %u", i, p[i].tag));
     }
     marks[i] = kIdle;
-    ++idle_cnt;
+    ++n.idle;
   }
+  return absl::OkStatus();
+}
 
-  uint64_t free_cnt = 0, used_cnt = 0;
+// The address-ordered list: tiles the region, no slot also idle, free
+// partitions coalesced.
+absl::Status VerifyPartitionList(const Region& r, std::vector<uint8_t>& marks,
+                                 Counts& n) {
+  const PartInfo* p = r.pinfo;
   absl::Status bad;
   bool last_free = false;
   WK_RETURN_IF_ERROR(WalkPartitionsLocked(r, [&](Idx i) {
@@ -132,16 +138,15 @@ absl::Status VerifyLocked(const Region& r) {
                            i, p[i].lo, p[i].hi));
     }
     last_free = is_free;
-    (is_free ? free_cnt : used_cnt) += 1;
+    (is_free ? n.free : n.used) += 1;
   }));
-  WK_RETURN_IF_ERROR(bad);
-  if (idle_cnt + free_cnt + used_cnt != r.part_max) {
-    return Corrupt(
-        r, absl::StrFormat("%u idle + %u free + %u used slots != part_max %u "
-                           "(slots lost)",
-                           idle_cnt, free_cnt, used_cnt, r.part_max));
-  }
+  return bad;
+}
 
+// The used treap: every allocation, in address order.
+absl::Status VerifyUsedTreap(const Region& r, std::vector<uint8_t>& marks,
+                             uint64_t used_cnt) {
+  const PartInfo* p = r.pinfo;
   uint64_t seen = 0, last_hi = r.gaddr_lo;
   WK_RETURN_IF_ERROR(
       WalkTreap(r, r.hdr->used_root, marks, "used", [&](Idx i) -> absl::Status {
@@ -160,9 +165,39 @@ absl::Status VerifyLocked(const Region& r) {
     return Corrupt(r, absl::StrFormat("used treap holds %u of %u allocations",
                                       seen, used_cnt));
   }
+  return absl::OkStatus();
+}
 
-  seen = 0;
-  uint64_t last_sz = 0;
+// The same-size list hanging off free treap node i (size sz); counts its
+// members into *seen.
+absl::Status VerifySameList(const Region& r, std::vector<uint8_t>& marks, Idx i,
+                            uint64_t sz, uint64_t* seen) {
+  const PartInfo* p = r.pinfo;
+  for (Idx prev = i, m = p[i].same; m != kNull; prev = m, m = p[m].same) {
+    if (m >= r.part_max || marks[m] != kInList) {
+      return Corrupt(
+          r, absl::StrFormat("same-size list of slot %u reaches slot %u, "
+                             "which is out of range, repeated or not free",
+                             i, m));
+    }
+    const PartInfo& q = p[m];
+    if (!q.in_same || q.parent != prev || q.tag != 0 || q.hi - q.lo != sz ||
+        q.left != kNull || q.right != kNull) {
+      return Corrupt(
+          r,
+          absl::StrFormat("same-size list of slot %u broken at slot %u", i, m));
+    }
+    marks[m] = kInTreap;
+    ++*seen;
+  }
+  return absl::OkStatus();
+}
+
+// The free treap: every free partition, by size, equal sizes in lists.
+absl::Status VerifyFreeTreap(const Region& r, std::vector<uint8_t>& marks,
+                             uint64_t free_cnt) {
+  const PartInfo* p = r.pinfo;
+  uint64_t seen = 0, last_sz = 0;
   WK_RETURN_IF_ERROR(
       WalkTreap(r, r.hdr->free_root, marks, "free", [&](Idx i) -> absl::Status {
         uint64_t sz = p[i].hi - p[i].lo;
@@ -175,24 +210,7 @@ absl::Status VerifyLocked(const Region& r) {
         }
         last_sz = sz;
         ++seen;
-        for (Idx prev = i, m = p[i].same; m != kNull; prev = m, m = p[m].same) {
-          if (m >= r.part_max || marks[m] != kInList) {
-            return Corrupt(r, absl::StrFormat(
-                                  "same-size list of slot %u reaches slot %u, "
-                                  "which is out of range, repeated or not free",
-                                  i, m));
-          }
-          const PartInfo& q = p[m];
-          if (!q.in_same || q.parent != prev || q.tag != 0 ||
-              q.hi - q.lo != sz || q.left != kNull || q.right != kNull) {
-            return Corrupt(
-                r, absl::StrFormat(
-                       "same-size list of slot %u broken at slot %u", i, m));
-          }
-          marks[m] = kInTreap;
-          ++seen;
-        }
-        return absl::OkStatus();
+        return VerifySameList(r, marks, i, sz, &seen);
       }));
   if (seen != free_cnt) {
     return Corrupt(
@@ -200,6 +218,24 @@ absl::Status VerifyLocked(const Region& r) {
                            free_cnt));
   }
   return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::Status VerifyLocked(const Region& r) {
+  WK_RETURN_IF_ERROR(VerifyHeader(r));
+  std::vector<uint8_t> marks(r.part_max, kUnseen);
+  Counts n;
+  WK_RETURN_IF_ERROR(VerifyIdleStack(r, marks, n));
+  WK_RETURN_IF_ERROR(VerifyPartitionList(r, marks, n));
+  if (n.idle + n.free + n.used != r.part_max) {
+    return Corrupt(
+        r, absl::StrFormat("%u idle + %u free + %u used slots != part_max %u "
+                           "(slots lost)",
+                           n.idle, n.free, n.used, r.part_max));
+  }
+  WK_RETURN_IF_ERROR(VerifyUsedTreap(r, marks, n.used));
+  return VerifyFreeTreap(r, marks, n.free);
 }
 
 absl::Status RebuildLocked(const Region& r, uint32_t seed) {
