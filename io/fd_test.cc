@@ -10,7 +10,6 @@
 #include <atomic>
 #include <cerrno>
 #include <chrono>
-#include <fstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -27,6 +26,7 @@ using ::testing::HasSubstr;
 using testing::Pattern;
 using testing::Pipe;
 using testing::TempPath;
+using testing::WaitBlockedIn;
 using testing::WriteFile;
 
 using testing::kOddPieces;
@@ -102,27 +102,6 @@ class ScopedSigusr1 {
   struct sigaction old_;
 };
 
-// The syscall number thread `tid` is blocked in, or -1 when it is running.
-long BlockedSyscall(pid_t tid) {
-  std::ifstream in("/proc/self/task/" + std::to_string(tid) + "/syscall");
-  std::string first;
-  if (!(in >> first) || first == "running") return -1;
-  try {
-    return std::stol(first);
-  } catch (...) {
-    return -1;
-  }
-}
-
-// Waits (bounded) until thread `tid` sits in syscall `nr`.
-bool WaitBlockedIn(pid_t tid, long nr) {
-  for (int i = 0; i < 20'000; ++i) {
-    if (BlockedSyscall(tid) == nr) return true;
-    std::this_thread::sleep_for(std::chrono::microseconds(500));
-  }
-  return false;
-}
-
 // Runs `body` on a thread; once that thread is blocked in syscall `nr`,
 // interrupts it with SIGUSR1 and checks that it goes back into the same
 // syscall (the function retried instead of failing), then calls `unblock`.
@@ -140,7 +119,7 @@ void InterruptWhileBlocked(long nr, Body body, Unblock unblock) {
   });
   while (tid.load() == 0 || !have_handle.load()) std::this_thread::yield();
   for (int round = 0; round < 3; ++round) {
-    ASSERT_TRUE(WaitBlockedIn(tid.load(), nr)) << "thread never blocked";
+    ASSERT_TRUE(WaitBlockedIn(tid.load(), {nr})) << "thread never blocked";
     int before = g_signals.load();
     ASSERT_EQ(::pthread_kill(thread_handle, SIGUSR1), 0);
     for (int i = 0; i < 20'000 && g_signals.load() == before; ++i) {
@@ -149,7 +128,7 @@ void InterruptWhileBlocked(long nr, Body body, Unblock unblock) {
     ASSERT_GT(g_signals.load(), before) << "signal not delivered";
   }
   // Back in the syscall after the last interruption: the EINTR was retried.
-  ASSERT_TRUE(WaitBlockedIn(tid.load(), nr));
+  ASSERT_TRUE(WaitBlockedIn(tid.load(), {nr}));
   unblock();
   t.join();
 }

@@ -8,12 +8,34 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <fstream>
 #include <iterator>
+#include <string>
 #include <thread>
 
 #include "absl/strings/str_format.h"
 
 namespace wk::io::testing {
+
+long BlockedSyscall(pid_t tid) {
+  std::ifstream in("/proc/self/task/" + std::to_string(tid) + "/syscall");
+  std::string first;
+  if (!(in >> first) || first == "running") return -1;
+  try {
+    return std::stol(first);
+  } catch (...) {
+    return -1;
+  }
+}
+
+bool WaitBlockedIn(pid_t tid, std::initializer_list<long> nrs) {
+  for (int i = 0; i < 20'000; ++i) {
+    long nr = BlockedSyscall(tid);
+    if (std::find(nrs.begin(), nrs.end(), nr) != nrs.end()) return true;
+    std::this_thread::sleep_for(std::chrono::microseconds(500));
+  }
+  return false;
+}
 
 TempPath::TempPath(std::string_view stem) {
   static std::atomic<int> counter{0};

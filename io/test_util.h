@@ -1,9 +1,13 @@
 // Test helpers for io and its users (testonly): unique paths under
-// TEST_TMPDIR that are removed when the guard goes away, and pipes owned as
-// two Fds. Nothing here is meant for production code.
+// TEST_TMPDIR that are removed when the guard goes away, pipes owned as two
+// Fds, and waiting until a thread is blocked in a system call. Nothing here
+// is meant for production code.
 #ifndef WKSPKIT_IO_TEST_UTIL_H_
 #define WKSPKIT_IO_TEST_UTIL_H_
 
+#include <sys/types.h>
+
+#include <initializer_list>
 #include <string>
 #include <string_view>
 
@@ -51,6 +55,15 @@ inline constexpr size_t kOddPieces[] = {1, 7, 333, 4093, 2, 65537, 13, 1021};
 // reader sees partial data, then closes fd. Returns the first error (the
 // caller compares what arrived anyway). Meant to run on its own thread.
 absl::Status WriteSlowly(Fd fd, const std::string& data);
+
+// The system call thread `tid` of this process is blocked in, from
+// /proc/self/task/<tid>/syscall, or -1 when it is running.
+long BlockedSyscall(pid_t tid);
+
+// Waits (10 s at most) until thread `tid` of this process sits in one of the
+// system calls `nrs`; false if it never did. The observable way for a test
+// to know a thread is blocked, instead of sleeping and hoping.
+bool WaitBlockedIn(pid_t tid, std::initializer_list<long> nrs);
 
 }  // namespace wk::io::testing
 

@@ -61,17 +61,23 @@ TEST(ThreadPool, SizeOneSpawnsNothing) {
 }
 
 TEST(ThreadPool, WorkersRunConcurrently) {
-  // Each worker waits until all have arrived: only true parallelism ends it.
-  ThreadPool pool(3);
+  // Each worker arrives, then waits until all have: only workers running at
+  // the same time all see everyone arrive. A pool that ran them one after
+  // another would leave all but the last waiting in vain until the deadline
+  // (which only bounds a broken pool's test time), and fail below.
+  constexpr int kWorkers = 3;
+  ThreadPool pool(kWorkers);
   std::atomic<int> arrived{0};
-  pool.ExecAll([&](size_t) {
+  std::vector<int> saw_all(kWorkers, 0);  // each index writes its own slot
+  pool.ExecAll([&](size_t i) {
     arrived++;
     int64_t deadline = MonotonicNs() + 10'000'000'000;
-    while (arrived.load() < 3 && MonotonicNs() < deadline) {
+    while (arrived.load() < kWorkers && MonotonicNs() < deadline) {
       std::this_thread::yield();
     }
+    saw_all[i] = arrived.load() == kWorkers;
   });
-  EXPECT_EQ(arrived.load(), 3);
+  for (int i = 0; i < kWorkers; ++i) EXPECT_TRUE(saw_all[i]) << "worker " << i;
 }
 
 }  // namespace

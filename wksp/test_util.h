@@ -1,10 +1,12 @@
 // Test helpers for the wksp package: a private shared-memory root under
-// TEST_TMPDIR (so tests never touch /dev/shm), unique names, and raw access
-// to a join's metadata for corruption tests.
+// TEST_TMPDIR (so tests never touch /dev/shm), unique names, waiting until a
+// thread waits for the lock, and raw access to a join's metadata for
+// corruption tests.
 #ifndef WKSPKIT_WKSP_TEST_UTIL_H_
 #define WKSPKIT_WKSP_TEST_UTIL_H_
 
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -12,7 +14,9 @@
 #include <string>
 
 #include "absl/strings/str_format.h"
+#include "io/test_util.h"
 #include "wksp/internal/layout.h"
+#include "wksp/internal/lock.h"
 #include "wksp/wksp.h"
 
 namespace wk::wksp::testing {
@@ -33,6 +37,17 @@ inline std::string UniqueName(const char* prefix) {
   return absl::StrFormat("%s-%d-%d", prefix, static_cast<int>(getpid()),
                          counter.fetch_add(1));
 }
+
+// Waits (bounded) until thread `tid` of this process is asleep waiting for a
+// workspace lock held by someone else: internal::LockWord sleeps in
+// nanosleep once spinning and yielding did not get the lock, and that is
+// the only sleep of a thread blocked in an allocator call.
+inline bool WaitSleepingForLock(pid_t tid) {
+  return io::testing::WaitBlockedIn(tid, {SYS_nanosleep, SYS_clock_nanosleep});
+}
+
+// This thread's id, for WaitSleepingForLock.
+inline pid_t ThisTid() { return static_cast<pid_t>(syscall(SYS_gettid)); }
 
 inline uint8_t* Base(const Wksp& w) {
   return w.laddr(w.gaddr_lo()) - w.gaddr_lo();

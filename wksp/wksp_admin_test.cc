@@ -52,12 +52,18 @@ TEST(AdminTest, GuardExcludesOtherThreads) {
   auto guard = w->Lock();
   ASSERT_TRUE(guard.ok());
   std::atomic<bool> done{false};
+  std::atomic<pid_t> tid{0};
   std::thread t([&] {
+    tid = testing::ThisTid();
     EXPECT_TRUE(w->Alloc(0, 8, 1).ok());
     done = true;
   });
-  std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  EXPECT_FALSE(done.load());  // still waiting for the lock
+  while (tid.load() == 0) std::this_thread::yield();
+  // It went to sleep waiting for the lock this thread holds, not done.
+  ASSERT_TRUE(testing::WaitSleepingForLock(tid.load()));
+  EXPECT_FALSE(done.load());
+  EXPECT_EQ(internal::LockOwner(&testing::Hdr(*w)->lock),
+            internal::SelfOwnerId());
   guard->Release();
   t.join();
   EXPECT_TRUE(done.load());

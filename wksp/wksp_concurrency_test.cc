@@ -285,12 +285,18 @@ TEST_F(ConcurrencyTest, WaiterBlockedOnDeadOwnerProceeds) {
   ASSERT_EQ(read(fds[0], &c, 1), 1);
   close(fds[0]);
   std::atomic<bool> done{false};
+  std::atomic<pid_t> tid{0};
   std::thread waiter([&] {
+    tid = testing::ThisTid();
     EXPECT_TRUE(w->Alloc(0, 200, 3).ok());
     done = true;
   });
-  usleep(20000);
+  while (tid.load() == 0) std::this_thread::yield();
+  // Asleep waiting for the lock the live child owns.
+  ASSERT_TRUE(testing::WaitSleepingForLock(tid.load()));
   EXPECT_FALSE(done.load());
+  EXPECT_EQ(internal::LockOwner(&testing::Hdr(*w)->lock) >> 32,
+            static_cast<uint64_t>(pid));
   kill(pid, SIGKILL);
   EXPECT_NE(WaitWithTimeout(pid, 20000), -1);
   waiter.join();
