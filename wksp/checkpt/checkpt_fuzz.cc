@@ -1,15 +1,9 @@
-// Fuzz target for everything that reads a checkpoint file: preview, print
-// at every verbosity, and restore through each reader (memory-mapped file,
-// single-pass stream). Whatever the bytes, none of them may crash, and the
-// target workspace must verify afterwards (restored, untouched or reset).
-//
-// Built two ways: with --config=fuzz (clang, libFuzzer, ASan) it is a
-// fuzzer; in normal builds fuzz_main.cc drives it over the files given on
-// the command line, which checkpt_fuzz_test uses to replay a seed corpus.
+// The fuzz target (checkpt_fuzz.h).
+#include "wksp/checkpt/checkpt_fuzz.h"
+
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <string>
@@ -19,58 +13,72 @@
 #include "wksp/checkpt/wksp_checkpt.h"
 #include "wksp/wksp.h"
 
+namespace wk::wksp_checkpt::fuzz {
 namespace {
 
-wk::wksp::Wksp& Target() {
-  // Small, so hostile geometry is refused quickly; reused across inputs.
-  static wk::wksp::Wksp* w = [] {
-    auto made = wk::wksp::Wksp::CreateAnonymous("fuzz", 64, 1 << 20);
+wksp::Wksp& Target() {
+  // Reused across inputs.
+  static wksp::Wksp* w = [] {
+    auto made =
+        wksp::Wksp::CreateAnonymous("fuzz", kTargetPartMax, kTargetDataMax);
     if (!made.ok()) std::abort();
-    return new wk::wksp::Wksp(std::move(*made));
+    return new wksp::Wksp(std::move(*made));
   }();
   return *w;
 }
 
-void CheckTarget() {
-  if (!Target().Verify().ok()) {
-    std::fprintf(stderr, "workspace failed verify after a restore\n");
+// A memfd holding `pad` zero bytes, then the input; aborts if that fails
+// (the machine, not the input, is broken then).
+io::Fd MemFile(std::span<const uint8_t> input, size_t pad) {
+  io::Fd fd(memfd_create("checkpt_fuzz", MFD_CLOEXEC));
+  const uint8_t zeros[1] = {};
+  if (!fd.valid() || (pad && !io::WriteExact(fd.get(), zeros, pad).ok()) ||
+      !io::WriteExact(fd.get(), input.data(), input.size()).ok()) {
     std::abort();
   }
+  return fd;
+}
+
+void Keep(absl::Status* first, const absl::Status& st) {
+  if (first->ok() && !st.ok()) *first = st;
 }
 
 }  // namespace
 
+Outcome ReadEveryWay(std::span<const uint8_t> input) {
+  Outcome o;
+  // Path-based readers see the exact bytes; the stream restore reads a copy
+  // from offset 1, which makes it take the single-pass path.
+  io::Fd exact = MemFile(input, 0);
+  io::Fd padded = MemFile(input, 1);
+  const std::string path = absl::StrFormat("/proc/self/fd/%d", exact.get());
+  o.previewed = PreviewCheckpt(path).ok();
+  FILE* null = std::fopen("/dev/null", "w");
+  for (int v = 0; v <= 4; ++v) o.printed += PrintCheckpt(path, v, null).ok();
+  std::fclose(null);
+
+  RestoreOptions opt;
+  opt.threads = 2;
+  o.mapped = Restore(Target(), path, opt);  // mapped, parallel
+  Keep(&o.verified, Target().Verify());
+  (void)lseek(padded.get(), 1, SEEK_SET);
+  o.stream = RestoreFd(Target(), padded.get(), opt);  // single-pass stream
+  Keep(&o.verified, Target().Verify());
+  absl::StatusOr<wksp::Usage> u = Target().GetUsage();
+  Keep(&o.verified, u.status());
+  if (u.ok()) o.allocations = u->used_cnt;
+  return o;
+}
+
+}  // namespace wk::wksp_checkpt::fuzz
+
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  int fd = memfd_create("checkpt_fuzz", MFD_CLOEXEC);
-  if (fd < 0) std::abort();
-  // One byte of padding first: reading from offset 1 takes the stream path.
-  uint8_t pad = 0;
-  if (!wk::io::WriteExact(fd, &pad, 1).ok() ||
-      !wk::io::WriteExact(fd, data, size).ok()) {
+  wk::wksp_checkpt::fuzz::Outcome o =
+      wk::wksp_checkpt::fuzz::ReadEveryWay({data, size});
+  if (!o.verified.ok()) {
+    std::fprintf(stderr, "workspace failed verify after a restore: %s\n",
+                 std::string(o.verified.message()).c_str());
     std::abort();
   }
-  const std::string path = absl::StrFormat("/proc/self/fd/%d", fd);
-  FILE* null = std::fopen("/dev/null", "w");
-
-  // Path-based readers see the padded file; give them the exact bytes too.
-  int exact = memfd_create("checkpt_fuzz_exact", MFD_CLOEXEC);
-  if (exact < 0 || !wk::io::WriteExact(exact, data, size).ok()) std::abort();
-  const std::string exact_path = absl::StrFormat("/proc/self/fd/%d", exact);
-
-  (void)wk::wksp_checkpt::PreviewCheckpt(exact_path);
-  for (int v = 0; v <= 4; ++v)
-    (void)wk::wksp_checkpt::PrintCheckpt(exact_path, v, null);
-
-  wk::wksp_checkpt::RestoreOptions o;
-  o.threads = 2;
-  (void)wk::wksp_checkpt::Restore(Target(), exact_path, o);  // mapped, parallel
-  CheckTarget();
-  (void)lseek(fd, 1, SEEK_SET);
-  (void)wk::wksp_checkpt::RestoreFd(Target(), fd, o);  // single-pass stream
-  CheckTarget();
-
-  std::fclose(null);
-  close(exact);
-  close(fd);
   return 0;
 }
