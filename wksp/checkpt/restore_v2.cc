@@ -44,24 +44,15 @@ absl::StatusOr<uint64_t> RestoreCgroup(checkpt::Reader& r,
                                        const CgroupTask& task,
                                        const RestoreTarget& target) {
   PopulateRead(file.subspan(task.off, task.next - task.off));
-  const format::Header& h = scan.header;
   const format::Alloc* want = scan.allocs.data() + task.slot;
-  WK_RETURN_IF_ERROR(r.Seek(task.off));
-  WK_ASSIGN_OR_RETURN(
-      CommandFrame f,
-      OpenCommandFrame(r, h.frame_style_compressed, "cgroup commands"));
-  uint64_t j = 0;
-  WK_RETURN_IF_ERROR(ReadCgroupCommands(
-      r, f.first, wksp::LimitsOf(h.part_max, h.data_max),
-      [&](const format::Alloc& a) {
-        if (j == task.cnt || !(a == want[j++])) [[unlikely]]
+  WK_RETURN_IF_ERROR(ReadCgroupOf(
+      r, scan.header, task, [want](uint64_t j, const format::Alloc& a) {
+        if (!(a == want[j])) [[unlikely]]
           return Bad("checkpoint changed during the restore");
         return absl::OkStatus();
       }));
-  if (j != task.cnt) [[unlikely]]
-    return Bad("checkpoint changed during the restore");
   uint64_t bytes = 0;
-  for (j = 0; j < task.cnt; ++j) {
+  for (uint64_t j = 0; j < task.cnt; ++j) {
     WK_RETURN_IF_ERROR(
         r.Data(target.Dest(want[j].lo), want[j].hi - want[j].lo));
     bytes += want[j].hi - want[j].lo;

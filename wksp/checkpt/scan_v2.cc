@@ -122,34 +122,6 @@ absl::Status ScanVolumes(checkpt::Reader& r, uint64_t file_sz,
   return absl::OkStatus();
 }
 
-// The commands of one cgroup into allocs[task.slot, + task.cnt).
-absl::Status ScanCgroup(checkpt::Reader& r, const format::Header& h,
-                        const CgroupTask& task, format::Alloc* allocs) {
-  WK_RETURN_IF_ERROR(r.Seek(task.off));
-  WK_ASSIGN_OR_RETURN(
-      CommandFrame f,
-      OpenCommandFrame(r, h.frame_style_compressed, "cgroup commands"));
-  uint64_t j = 0;
-  WK_RETURN_IF_ERROR(ReadCgroupCommands(
-      r, f.first, wksp::LimitsOf(h.part_max, h.data_max),
-      [&](const format::Alloc& a) {
-        if (j == task.cnt) [[unlikely]] {
-          return Bad(absl::StrFormat(
-              "cgroup at %u holds more than the %u allocations its appendix "
-              "counts",
-              task.off, task.cnt));
-        }
-        allocs[j++] = a;
-        return absl::OkStatus();
-      }));
-  if (j != task.cnt) [[unlikely]] {
-    return Bad(absl::StrFormat(
-        "cgroup at %u holds %u allocations, its appendix counts %u", task.off,
-        j, task.cnt));
-  }
-  return absl::OkStatus();
-}
-
 // Every cgroup's commands, by up to `threads` threads pulling cgroups from a
 // shared counter, into out->allocs.
 absl::Status ScanCgroups(std::span<const uint8_t> file, size_t thread_cnt,
@@ -165,9 +137,14 @@ absl::Status ScanCgroups(std::span<const uint8_t> file, size_t thread_cnt,
     for (size_t k; errs[t].ok() && (k = next.fetch_add(1)) < tasks.size();) {
       // A fresh reader per cgroup: a failed one is abandoned half-read.
       absl::StatusOr<checkpt::Reader> r = checkpt::Reader::Mmio(file);
-      errs[t] = r.ok() ? ScanCgroup(*r, out->header, tasks[k],
-                                    out->allocs.data() + tasks[k].slot)
-                       : r.status();
+      format::Alloc* allocs = out->allocs.data() + tasks[k].slot;
+      errs[t] =
+          r.ok() ? ReadCgroupOf(*r, out->header, tasks[k],
+                                [allocs](uint64_t j, const format::Alloc& a) {
+                                  allocs[j] = a;
+                                  return absl::OkStatus();
+                                })
+                 : r.status();
     }
   });
   for (const auto& e : errs) WK_RETURN_IF_ERROR(e);
@@ -188,6 +165,33 @@ absl::Status CheckAllocationsFit(const V2Scan& scan, const wksp::Wksp* target) {
 }
 
 }  // namespace
+
+absl::Status ReadCgroupOf(
+    checkpt::Reader& r, const format::Header& h, const CgroupTask& task,
+    absl::FunctionRef<absl::Status(uint64_t j, const format::Alloc&)> each) {
+  WK_RETURN_IF_ERROR(r.Seek(task.off));
+  WK_ASSIGN_OR_RETURN(
+      CommandFrame f,
+      OpenCommandFrame(r, h.frame_style_compressed, "cgroup commands"));
+  uint64_t j = 0;
+  WK_RETURN_IF_ERROR(ReadCgroupCommands(
+      r, f.first, wksp::LimitsOf(h.part_max, h.data_max),
+      [&](const format::Alloc& a) {
+        if (j == task.cnt) [[unlikely]] {
+          return Bad(absl::StrFormat(
+              "cgroup at %u holds more than the %u allocations its appendix "
+              "counts",
+              task.off, task.cnt));
+        }
+        return each(j++, a);
+      }));
+  if (j != task.cnt) [[unlikely]] {
+    return Bad(absl::StrFormat(
+        "cgroup at %u holds %u allocations, its appendix counts %u", task.off,
+        j, task.cnt));
+  }
+  return absl::OkStatus();
+}
 
 absl::Status ScanV2(std::span<const uint8_t> file, size_t threads,
                     const wksp::Wksp* target, bool info_only, V2Scan* out) {

@@ -10,7 +10,9 @@
 #include <span>
 #include <vector>
 
+#include "absl/functional/function_ref.h"
 #include "absl/status/status.h"
+#include "checkpt/checkpt.h"
 #include "wksp/checkpt/format.h"
 #include "wksp/wksp.h"
 
@@ -33,6 +35,13 @@ struct V2Scan {
   std::vector<CgroupTask> tasks;      // every cgroup of every volume
   std::vector<format::Alloc> allocs;  // in slot order (file order)
 };
+
+// Reads the commands of the cgroup `task` describes from its frame and
+// leaves the frame open before the allocations' data: allocation j goes to
+// each(j, a); a count other than task.cnt is an error.
+absl::Status ReadCgroupOf(
+    checkpt::Reader& r, const format::Header& h, const CgroupTask& task,
+    absl::FunctionRef<absl::Status(uint64_t j, const format::Alloc&)> each);
 
 // Scans a whole v2/v3 checkpoint held in memory with `threads` threads: the
 // frames and how they point at each other, every cgroup's commands, and that
