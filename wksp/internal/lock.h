@@ -5,7 +5,7 @@
 // Dead-owner detection asks the kernel whether the owner thread still exists
 // in the owner process (tgkill(pid, tid, 0)); when it does not, the next
 // waiter takes the lock over with a compare-and-swap and is told so, and must
-// then check the metadata (see Wksp::AcquireLock). In practice this detects a
+// then check the metadata (see Wksp::Acquire). In practice this detects a
 // dead process; a thread that exits while holding the lock is treated the
 // same way. Pids are only meaningful within one pid namespace, so all users
 // of a workspace must share one, and a dead owner whose pid and tid were both
