@@ -3,10 +3,9 @@
 // addresses (gaddr = byte offset from the workspace's first byte), so an
 // allocation means the same thing in every process and in a checkpoint.
 //
-// Layout (CHECKPOINT_FORMAT.md §2): a 128-byte header, 64 bytes per partition
-// slot, then the data region [gaddr_lo, gaddr_hi) with
-// gaddr_lo = 128 + 64*part_max, gaddr_hi = gaddr_lo + data_max, one guard
-// byte, footprint = AlignUp(gaddr_hi + 1, 128).
+// Layout (CHECKPOINT_FORMAT.md §2, wksp/geometry.h): a header, a record per
+// partition slot, then the data region [gaddr_lo, gaddr_hi) of data_max
+// bytes and a guard byte.
 //
 // Allocation: every allocation is a fully trimmed partition [gaddr, gaddr+sz)
 // with a nonzero tag; the leftovers on either side become free partitions.

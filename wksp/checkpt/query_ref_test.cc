@@ -26,6 +26,7 @@
 #include "testdata/checkpt_query.h"
 #include "testdata/ref_workspace.h"
 #include "wksp/checkpt/wksp_checkpt.h"
+#include "wksp/geometry.h"
 
 namespace wk::wksp_checkpt {
 namespace {
@@ -62,8 +63,9 @@ void ExpectAllocationsMatchRef(const QueryReport& ours,
   EXPECT_EQ(ours.used_cnt, ref.allocs.size());
   EXPECT_EQ(ours.largest, largest);
   EXPECT_EQ(ours.free_bytes, ref.data_max - used);
-  EXPECT_EQ(ours.gaddr_lo, 128 + 64 * ref.part_max);
-  EXPECT_EQ(ours.gaddr_hi, 128 + 64 * ref.part_max + ref.data_max);
+  const wksp::Limits l = wksp::LimitsOf(ref.part_max, ref.data_max);
+  EXPECT_EQ(ours.gaddr_lo, l.gaddr_lo);
+  EXPECT_EQ(ours.gaddr_hi, l.gaddr_hi);
   if (verbose < 4) return;
   ASSERT_EQ(ours.partitions.size(), ref.allocs.size());
   for (size_t i = 0; i < ref.allocs.size(); ++i) {
