@@ -36,7 +36,7 @@ void EncodeHeader(const Header& h, uint8_t out[kHeaderSz]) {
   StoreU32(out + 8, static_cast<uint32_t>(h.style));
   StoreU32(out + 12, static_cast<uint32_t>(h.frame_style_compressed));
   StoreU32(out + 16, h.reserved);
-  wksp::StoreNameField(reinterpret_cast<char*>(out + 20), h.name);
+  wksp::StoreNameField(reinterpret_cast<char*>(out + kHeaderNameOff), h.name);
   StoreU32(out + 60, h.seed);
   StoreU64(out + 64, h.part_max);
   StoreU64(out + 72, h.data_max);
@@ -64,7 +64,7 @@ absl::Status DecodeHeader(std::span<const uint8_t> in, Header* h) {
   if (h->reserved != 0) [[unlikely]]
     return Bad("header reserved field not 0");
   std::optional<std::string_view> name =
-      wksp::NameInField(reinterpret_cast<const char*>(p + 20));
+      wksp::NameInField(reinterpret_cast<const char*>(p + kHeaderNameOff));
   if (!name) [[unlikely]]
     return Bad("header has an invalid workspace name");
   h->name = *name;
@@ -201,8 +201,8 @@ absl::Status CheckFooterMatchesHeader(const Footer& f, const Header& h,
       f.frame_style_compressed != h.frame_style_compressed ||
       f.reserved != h.reserved || f.seed != h.seed ||
       f.part_max != h.part_max || f.data_max != h.data_max ||
-      std::memcmp(f.name, header_bytes + 20, wksp::kNameFieldSz) != 0)
-      [[unlikely]] {
+      std::memcmp(f.name, header_bytes + kHeaderNameOff, wksp::kNameFieldSz) !=
+          0) [[unlikely]] {
     return Bad("footer does not match header");
   }
   return absl::OkStatus();

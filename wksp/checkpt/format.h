@@ -33,6 +33,9 @@ inline constexpr size_t kHeaderSz = 80;
 inline constexpr size_t kInfoSz = 144;
 inline constexpr size_t kCmdSz = 24;
 inline constexpr size_t kFooterSz = 120;
+// Where the header holds its kNameFieldSz-byte name field (the footer holds
+// the same 40 bytes).
+inline constexpr size_t kHeaderNameOff = 20;
 
 inline constexpr uint64_t kCgroupMax = 1024;   // G never exceeds this
 inline constexpr uint64_t kCgroupTarget = 32;  // allocations per cgroup

@@ -21,7 +21,9 @@
 namespace wk::wksp_checkpt {
 namespace {
 
-constexpr size_t kPreviewMax = 165;  // 14 widest SVW values + 39 name bytes
+// The §5 tests read at most this much: 14 SVW values at their widest, then
+// the longest name.
+constexpr size_t kPreviewMax = 14 * svw::kMaxWidth + wksp::kNameMaxLen;
 constexpr size_t kPreviewMin = 12;
 
 absl::Status NotCheckpt(std::string_view why) {

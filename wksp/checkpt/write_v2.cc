@@ -212,7 +212,8 @@ class V2Writer {
     f.data_max = wksp_.data_max();
     f.part_max = wksp_.part_max();
     f.seed = wksp_.seed();
-    std::memcpy(f.name, plan_.header + 20, wksp::kNameFieldSz);
+    std::memcpy(f.name, plan_.header + format::kHeaderNameOff,
+                wksp::kNameFieldSz);
     f.frame_style_compressed = plan_.fs;
     uint8_t fb[format::kFooterSz];
     format::EncodeFooter(f, fb);
