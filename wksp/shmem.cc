@@ -2,6 +2,7 @@
 // unlink and anonymous mapping through io/ (see shmem.h).
 #include "wksp/shmem.h"
 
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -162,6 +163,10 @@ absl::Status ShmemUnlink(std::string_view name) {
     absl::StatusOr<std::string> dir = ShmemDir(ps);
     if (!dir.ok()) continue;
     std::string path = absl::StrFormat("%s/%s", *dir, name);
+    // Look first: unlink in a read-only mount fails with EROFS even for a
+    // name that is not there, and that name may well live in the next one.
+    struct stat st;
+    if (lstat(path.c_str(), &st) != 0 && errno == ENOENT) continue;
     if (unlink(path.c_str()) == 0) return absl::OkStatus();
     if (errno != ENOENT) return ErrnoError(errno, "unlink", path);
   }
