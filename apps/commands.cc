@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <csignal>
 #include <cstdio>
 #include <cstring>
 #include <optional>
@@ -18,6 +19,7 @@
 #include "apps/parse.h"
 #include "apps/progress.h"
 #include "util/bits.h"
+#include "util/cancel.h"
 #include "util/status.h"
 #include "wksp/checkpt/wksp_checkpt.h"
 #include "wksp/name.h"
@@ -37,6 +39,7 @@ struct Settings {
   size_t threads = 0;
   bool json = false;
   uint64_t part_max = 0;  // 0: estimate from the footprint
+  bool durable = true;
 };
 
 // Marks a status as a usage error (exit status 2).
@@ -111,6 +114,16 @@ absl::Status SetText(Settings& s, Args) {
 
 absl::Status SetPartMax(Settings& s, Args a) {
   WK_ARG(s.part_max, ParseRange(a[0], "part_max", 0, UINT32_MAX));
+  return absl::OkStatus();
+}
+
+absl::Status SetDurable(Settings& s, Args a) {
+  std::string_view v = a[0];
+  if (v != "yes" && v != "no") {
+    return UsageError(absl::InvalidArgumentError(
+        absl::StrFormat("bad --durable \"%s\": must be yes or no", v)));
+  }
+  s.durable = v == "yes";
   return absl::OkStatus();
 }
 
@@ -296,6 +309,7 @@ absl::Status Checkpt(Settings& s, Args a) {
   opt.mode = mode;
   opt.uinfo = a[4];
   opt.threads = s.threads;
+  opt.durable = s.durable;
   opt.progress = progress.Callback();
   absl::Status st = path == "-" ? wksp_checkpt::CheckptFd(w, STDOUT_FILENO, opt)
                                 : wksp_checkpt::Checkpt(w, path, opt);
@@ -364,6 +378,7 @@ constexpr Command kCommands[] = {
     {"--json", "", 0, false, SetJson},
     {"--text", "", 0, false, SetText},
     {"--part-max", "n", 1, false, SetPartMax},
+    {"--durable", "yes|no", 1, false, SetDurable},
     {"supported-styles", "", 0, true, SupportedStyles},
     {"new", "wksp page_cnt page_sz cpu_idx_seq mode", 5, false, New},
     {"delete", "wksp", 1, false, Delete},
@@ -434,7 +449,43 @@ std::string Describe(const Step& s) {
   return d;
 }
 
+// The exit status of a run stopped by a signal (util/cancel.h); says what
+// became of the command in progress.
+int Interrupted(const Step& step, const absl::Status& st) {
+  const int signo = CancelSignal();
+  if (!st.ok()) {
+    absl::FPrintF(stderr, "wksp_ctl: %s: %s\n", Describe(step), st.message());
+  }
+  if (wksp_checkpt::IsWorkspaceReset(st)) {
+    absl::FPrintF(stderr,
+                  "wksp_ctl: interrupted by %s: the workspace was modified and "
+                  "then reset to empty (exit status %d)\n",
+                  SignalName(signo), int{kExitWkspReset});
+    return kExitWkspReset;
+  }
+  const char* what = st.ok() ? "after it completed"
+                     : step.cmd->run == Restore
+                         ? "before the restore modified the workspace"
+                         : "and undone";
+  absl::FPrintF(stderr,
+                "wksp_ctl: interrupted by %s %s (%s); no later command ran "
+                "(exit status %d)\n",
+                SignalName(signo), what, Describe(step),
+                kExitSignalBase + signo);
+  return kExitSignalBase + signo;
+}
+
+void OnCancelSignal(int signo) { RequestCancel(signo); }
+
 }  // namespace
+
+void InstallCancelHandlers() {
+  struct sigaction sa = {};
+  sa.sa_handler = OnCancelSignal;
+  sa.sa_flags = SA_RESETHAND;  // no SA_RESTART: blocking calls return EINTR
+  sigemptyset(&sa.sa_mask);
+  for (int signo : {SIGINT, SIGTERM, SIGHUP}) sigaction(signo, &sa, nullptr);
+}
 
 int RunCommands(Args args) {
   if (args.empty()) {
@@ -449,6 +500,8 @@ int RunCommands(Args args) {
   Settings settings;
   for (const Step& step : *plan) {
     absl::Status st = step.cmd->run(settings, step.args);
+    if (CancelRequested()) [[unlikely]]
+      return Interrupted(step, st);
     if (st.ok()) continue;
     absl::FPrintF(stderr, "wksp_ctl: %s: %s\n", Describe(step), st.message());
     if (IsUsageError(st)) return kExitUsage;

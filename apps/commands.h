@@ -17,11 +17,18 @@ namespace wk::apps {
 // Exit statuses of wksp_ctl.
 enum ExitStatus : int {
   kExitOk = 0,
-  kExitFailed = 1,     // a command failed (see its documented effect)
-  kExitUsage = 2,      // unknown command, missing or malformed argument
-  kExitWkspReset = 3,  // restore failed after it had modified the
-                       // workspace, which was then reset to empty
+  kExitFailed = 1,        // a command failed (see its documented effect)
+  kExitUsage = 2,         // unknown command, missing or malformed argument
+  kExitWkspReset = 3,     // restore failed after it had modified the
+                          // workspace, which was then reset to empty
+  kExitSignalBase = 128,  // + N: interrupted by signal N (SIGINT: 130)
 };
+
+// Makes SIGINT, SIGTERM and SIGHUP request cancellation (util/cancel.h)
+// instead of killing: the command in progress fails with Cancelled and
+// RunCommands exits 128+N. The handlers are one-shot (SA_RESETHAND), so a
+// second signal kills as usual; no SA_RESTART, so a blocking read returns.
+void InstallCancelHandlers();
 
 // Runs the commands in `args` (argv without the program name); messages go
 // to stderr, reports to stdout. Returns the exit status.

@@ -17,6 +17,8 @@ Settings (apply to the commands after them):
   --threads N        threads for later checkpt/restore (default 0 = all CPUs)
   --json | --text    output of later query, usage, checkpt-query (default text)
   --part-max N       partition slots for later `new` (default 0 = estimate)
+  --durable yes|no   fsync later checkpoints to a path (and their directory)
+                     before they appear there (default yes)
 
 Commands:
   help               print this text
@@ -50,7 +52,9 @@ Commands:
   query WKSP         print the geometry, usage and every partition
   checkpt WKSP PATH MODE STYLE INFO
                      write a checkpoint of WKSP to PATH (must not exist;
-                     created with octal MODE; "-" = stdout). STYLE: 0 default
+                     created with octal MODE; "-" = stdout). PATH appears
+                     only complete: a failed, interrupted or killed checkpt
+                     leaves nothing there. STYLE: 0 default
                      (= 3), 1 v1 serial, 2 v2 parallel, 3 v3 parallel + LZ4.
                      INFO: free text stored in the file.
   checkpt-query PATH VERBOSE
@@ -66,7 +70,10 @@ With PATH "-" for checkpt, no other command of that run may print to stdout.
 
 Exit status: 0 all commands succeeded; 1 a command failed; 2 usage error
 (unknown command, missing or malformed argument; nothing after it ran);
-3 restore failed after modifying the workspace, which is now empty.
+3 restore failed (or was interrupted) after modifying the workspace, which
+is now empty; 128+N interrupted by signal N (SIGHUP 129, SIGINT 130, SIGTERM
+143): the command in progress was undone (no checkpoint file left, or the
+workspace not modified) and nothing after it ran. A second signal kills.
 )HELP";
 
 }  // namespace wk::apps

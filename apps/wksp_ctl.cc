@@ -11,6 +11,7 @@ int main(int argc, char** argv) {
   // A reader that goes away (`wksp_ctl checkpt w - ... | head -c1`) must give
   // an EPIPE error message and status 1, not a silent death by SIGPIPE.
   std::signal(SIGPIPE, SIG_IGN);
+  wk::apps::InstallCancelHandlers();
   return wk::apps::RunCommands(std::span<char* const>(
       argv + 1, static_cast<size_t>(argc > 0 ? argc - 1 : 0)));
 }

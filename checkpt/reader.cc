@@ -25,6 +25,9 @@
 #include "checkpt/checkpt.h"
 #include "checkpt/internal.h"
 #include "io/fd.h"
+#include "util/cancel.h"
+#include "util/fault.h"
+#include "util/status.h"
 
 namespace wk::checkpt {
 
@@ -374,6 +377,12 @@ absl::StatusOr<uint64_t> Reader::Open(FrameStyle style) {
     if (r.style == kFinished) return BadState("reader finished");
     return r.Fail(BadState("open inside a frame"));
   }
+  // Between frames: where a reader over memory, which makes no system call,
+  // sees a test fault and a cancellation (util/cancel.h).
+  if (int err = FaultPoint(FaultEvent::kFrame); err != 0) [[unlikely]]
+    return r.Fail(ErrnoError(err, "read", "checkpoint frame"));
+  if (absl::Status st = CheckCancel(); !st.ok()) [[unlikely]]
+    return r.Fail(st);
   if (style == FrameStyle::kDefault) style = FrameStyle::kRaw;
   if (style == FrameStyle::kLz4) {
     if (!r.sbuf) r.sbuf.reset(new uint8_t[kGbufSz]);

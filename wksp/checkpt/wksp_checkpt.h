@@ -9,8 +9,14 @@
 //       that any number of threads can write and restore them; RAW frames.
 //   v3: v2 with LZ4 frames (stored as style 2, frame_style_compressed 2).
 // The cgroup frames of v2 and v3 are identical whatever thread count wrote
-// them. To a path, the file is created O_CREAT|O_EXCL with exactly `mode`;
-// on any failure it is removed, so no file that looks valid is left behind.
+// them. To a path, the file is written unnamed in the path's directory
+// (O_TMPFILE; where unsupported, a temporary named
+// ".<base>.wkspckpt-tmp.<pid>.<n>") and appears at the path, with exactly
+// `mode`, only once complete (io/pending_file.h): an existing file is never
+// replaced (AlreadyExists, checked first and again at the end), a failure,
+// a cancellation (util/cancel.h) or a kill at any instant leaves nothing at
+// the path. With `durable` the file and its directory are fsynced before
+// Checkpt returns OK, so the checkpoint survives a crash of the machine.
 // To a descriptor (pipe, socket, stdout, or a file at its current position)
 // the checkpoint is written in a single pass; on failure what was written
 // stays written (the caller owns the descriptor) but it is never a complete
@@ -99,7 +105,15 @@ struct CheckptOptions {
   std::string uinfo;    // free text stored in the checkpoint
   size_t threads = 1;   // 0 = all CPUs
   ProgressFn progress;  // optional
+  // Checkpt to a path: fsync the file and its directory before publishing
+  // it (docs/wksp_ctl.md, --durable). Descriptors are the caller's to sync.
+  bool durable = true;
 };
+
+// What names the temporary of a checkpoint to a path where O_TMPFILE is not
+// available: ".<base>.wkspckpt-tmp.<pid>.<n>" beside it. Such a file is
+// the leftover of a killed checkpoint, safe to delete.
+inline constexpr char kCheckptTempTag[] = "wkspckpt-tmp";
 
 struct RestoreOptions {
   std::optional<uint32_t> seed;  // none: keep the target's current seed

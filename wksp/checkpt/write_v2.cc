@@ -133,7 +133,9 @@ class V2Writer {
   uint64_t total() const { return total_; }
 
   absl::Status Segment(size_t k, std::span<uint8_t> wbuf) {
-    // The trailer points at every cgroup, so it waits for their offsets.
+    // The trailer points at every cgroup and its footer tells a reader the
+    // file is complete: it waits until every cgroup is written (positional
+    // mode too), so no footer ever precedes the frames it describes.
     if (k == segments() - 1) WK_RETURN_IF_ERROR(out_.WaitTurn(k));
     WK_ASSIGN_OR_RETURN(
         checkpt::Writer w,
