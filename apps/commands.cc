@@ -404,6 +404,8 @@ absl::StatusOr<Action> Checkpt(Settings& s, Args a) {
     opt.uinfo = uinfo;
     opt.threads = set.threads;
     opt.progress = progress.Callback();
+    // Known before the first allocation is written, which may be large.
+    progress.SetFallbackTotal(u.used_sz, /*estimate=*/false);
     const std::optional<uint64_t> start =
         path == "-" ? RegularFileSize(path, STDOUT_FILENO) : std::nullopt;
     WK_RETURN_IF_ERROR(path == "-"
@@ -635,9 +637,18 @@ struct PlanResult {
   std::vector<std::unique_ptr<std::string>> values;
 };
 
+// The command as messages name it; a long argument (an info text) is cut.
 std::string Describe(const Command& c, std::span<char* const> args) {
+  constexpr size_t kShown = 40;
   std::string d = c.name;
-  for (char* a : args) absl::StrAppend(&d, " ", a);
+  for (std::string_view a : args) {
+    if (a.size() <= kShown) {
+      absl::StrAppendFormat(&d, " %s", a);
+    } else {
+      absl::StrAppendFormat(&d, " %s...(%u bytes)", a.substr(0, kShown),
+                            a.size());
+    }
+  }
   return d;
 }
 

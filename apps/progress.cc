@@ -106,9 +106,10 @@ wksp_checkpt::ProgressFn Progress::Callback() {
   return [this](uint64_t done, uint64_t total) { Update(done, total); };
 }
 
-void Progress::SetFallbackTotal(uint64_t total) {
+void Progress::SetFallbackTotal(uint64_t total, bool estimate) {
   std::lock_guard<std::mutex> lock(mu_);
   fallback_total_ = total;
+  fallback_estimate_ = estimate;
 }
 
 void Progress::Update(uint64_t done, uint64_t total) {
@@ -128,7 +129,8 @@ void Progress::DrawLocked(int64_t now) {
   last_draw_ns_ = now;
   const uint64_t done = done_;
   // A fallback total (a file size) is an estimate: never past 99%.
-  const bool estimated = total_ == 0 && fallback_total_ != 0;
+  const bool estimated =
+      total_ == 0 && fallback_total_ != 0 && fallback_estimate_;
   const uint64_t total = total_ ? total_ : fallback_total_;
   double secs = static_cast<double>(now - start_ns_) * 1e-9;
   double rate = secs > 0 ? static_cast<double>(done) / secs : 0;
@@ -168,7 +170,7 @@ void Progress::Finish(uint64_t bytes, const std::string& suffix) {
   if (bytes == 0) bytes = done_;
   int64_t now = clock_();
   if (drawn_) {
-    if (total_ == 0) total_ = fallback_total_ = bytes;  // the real total
+    total_ = bytes;  // the real total
     done_ = bytes;
     DrawLocked(now);
     absl::FPrintF(out_, "\n");

@@ -65,8 +65,10 @@ class Progress {
   wksp_checkpt::ProgressFn Callback();
   // `total` 0: unknown, unless a fallback total was set.
   void Update(uint64_t done, uint64_t total);
-  // A total to show when the work reports 0 (e.g. from the file size).
-  void SetFallbackTotal(uint64_t total);
+  // A total to show when the work reports 0: `estimate` (e.g. a file's
+  // size) shows as "~" and keeps the bar below 100% until Finish; an exact
+  // one (the bytes a checkpoint will write) does not.
+  void SetFallbackTotal(uint64_t total, bool estimate = true);
   // Ends the bar (terminal) and prints the summary line; `bytes` is what was
   // moved (the last Update's `done` if 0 is passed); `suffix` is appended
   // to the summary line.
@@ -91,6 +93,7 @@ class Progress {
   bool finished_ = false;
   int64_t last_draw_ns_ = -1;
   uint64_t done_ = 0, total_ = 0, fallback_total_ = 0;
+  bool fallback_estimate_ = true;
   bool drawn_ = false;
   std::thread ticker_;
 };
