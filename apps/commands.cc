@@ -637,12 +637,13 @@ struct PlanResult {
   std::vector<std::unique_ptr<std::string>> values;
 };
 
-// The command as messages name it; a long argument (an info text) is cut.
+// The command as messages name it; a very long argument (an info text) is
+// cut.
 std::string Describe(const Command& c, std::span<char* const> args) {
-  constexpr size_t kShown = 40;
+  constexpr size_t kLong = 1024, kShown = 64;  // paths stay whole
   std::string d = c.name;
   for (std::string_view a : args) {
-    if (a.size() <= kShown) {
+    if (a.size() <= kLong) {
       absl::StrAppendFormat(&d, " %s", a);
     } else {
       absl::StrAppendFormat(&d, " %s...(%u bytes)", a.substr(0, kShown),
