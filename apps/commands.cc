@@ -738,8 +738,8 @@ int RunCommands(Args argv) {
     // A reader of stdout that went away (`query w | head -1`): stop quietly,
     // as a program killed by SIGPIPE would.
     if (step.to_stdout && StatusErrno(st) == EPIPE) return kExitBrokenPipe;
-    absl::FPrintF(stderr, "wksp_ctl: %s: %s\n", Describe(*step.cmd, step.args),
-                  st.message());
+    absl::FPrintF(stderr, "%swksp_ctl: %s: %s\n", LineStart(stderr),
+                  Describe(*step.cmd, step.args), st.message());
     if (wksp_checkpt::IsWorkspaceReset(st)) {
       absl::FPrintF(stderr,
                     "wksp_ctl: the workspace was modified and then reset to "

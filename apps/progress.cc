@@ -45,6 +45,10 @@ absl::StatusOr<ProgressMode> ParseProgressMode(std::string_view text) {
       "bad --progress \"%s\": expected auto, always or never", text));
 }
 
+const char* LineStart(FILE* out) {
+  return isatty(fileno(out)) == 1 ? "\r\033[K" : "";
+}
+
 std::string HumanBytes(double bytes) {
   static constexpr const char* kUnits[] = {"B", "kB", "MB", "GB", "TB", "PB"};
   int u = 0;
@@ -89,6 +93,12 @@ Progress::~Progress() {
   }
   cv_.notify_all();
   if (ticker_.joinable()) ticker_.join();
+  // A run that failed before Finish leaves its bar's line ended, so the
+  // error message starts on a line of its own.
+  if (line_open_) {
+    absl::FPrintF(out_, "\n");
+    std::fflush(out_);
+  }
   if (tty_lock_fd_ >= 0) close(tty_lock_fd_);
 }
 
@@ -157,6 +167,7 @@ void Progress::DrawLocked(int64_t now) {
   absl::FPrintF(out_, "%s%s%s", kCr, line, kEraseLine);
   std::fflush(out_);
   drawn_ = true;
+  line_open_ = true;
 }
 
 void Progress::Finish(uint64_t bytes, const std::string& suffix) {
@@ -174,6 +185,7 @@ void Progress::Finish(uint64_t bytes, const std::string& suffix) {
     done_ = bytes;
     DrawLocked(now);
     absl::FPrintF(out_, "\n");
+    line_open_ = false;
   }
   if (quiet_) return;
   double secs = static_cast<double>(now - start_ns_) * 1e-9;

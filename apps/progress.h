@@ -95,8 +95,14 @@ class Progress {
   uint64_t done_ = 0, total_ = 0, fallback_total_ = 0;
   bool fallback_estimate_ = true;
   bool drawn_ = false;
+  bool line_open_ = false;  // a bar is drawn and its line not yet ended
   std::thread ticker_;
 };
+
+// What a message to `out` starts with so that it never lands on the line of
+// a bar another process is drawing there: "\r" and erase-to-end-of-line on
+// a terminal, nothing otherwise.
+const char* LineStart(FILE* out);
 
 // "8.7 MB" style size text (decimal units), for the bar and summaries.
 std::string HumanBytes(double bytes);
