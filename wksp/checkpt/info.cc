@@ -10,10 +10,14 @@
 
 #include "absl/strings/str_format.h"
 #include "util/clock.h"
+#include "util/version.h"
 #include "wksp/checkpt/internal.h"
 
 namespace wk::wksp_checkpt::internal {
 namespace {
+
+static_assert(kUinfoMaxLen == format::kInfoStrMax - 1,
+              "the public limit is the format's, less its NUL");
 
 std::string Hostname() {
   char buf[256] = {};
@@ -58,8 +62,8 @@ format::Info MakeInfo(const std::string& path, mode_t mode,
   info.group = program_invocation_short_name;
   info.user = UserName();
   info.path = path;
-  info.binfo =
-      absl::StrFormat("wkspkit checkpoint writer\ncompiler %s\n", __VERSION__);
+  info.binfo = absl::StrFormat("wkspkit %s checkpoint writer\ncompiler %s\n",
+                               kVersion, __VERSION__);
   info.uinfo = uinfo;
   return info;
 }
