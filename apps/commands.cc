@@ -14,6 +14,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/str_format.h"
+#include "apps/distrib_commands.h"
 #include "apps/output.h"
 #include "apps/parse.h"
 #include "apps/progress.h"
@@ -37,6 +38,8 @@ struct Settings {
   size_t threads = 0;
   bool json = false;
   uint64_t part_max = 0;  // 0: estimate from the footprint
+  bool deterministic = false;
+  DistribSettings distrib;
 };
 
 // Marks a status as a usage error (exit status 2).
@@ -47,6 +50,9 @@ absl::Status UsageError(absl::Status st) {
 }
 bool IsUsageError(const absl::Status& st) {
   return st.GetPayload(kUsagePayload).has_value();
+}
+absl::Status UsageIfBad(absl::Status st) {
+  return st.ok() ? st : UsageError(std::move(st));
 }
 
 // Argument parsing that yields usage errors.
@@ -111,6 +117,11 @@ absl::Status SetText(Settings& s, Args) {
 
 absl::Status SetPartMax(Settings& s, Args a) {
   WK_ARG(s.part_max, ParseRange(a[0], "part_max", 0, UINT32_MAX));
+  return absl::OkStatus();
+}
+
+absl::Status SetDeterministic(Settings& s, Args) {
+  s.deterministic = true;
   return absl::OkStatus();
 }
 
@@ -297,6 +308,7 @@ absl::Status Checkpt(Settings& s, Args a) {
   opt.uinfo = a[4];
   opt.threads = s.threads;
   opt.progress = progress.Callback();
+  opt.deterministic = s.deterministic;
   absl::Status st = path == "-" ? wksp_checkpt::CheckptFd(w, STDOUT_FILENO, opt)
                                 : wksp_checkpt::Checkpt(w, path, opt);
   WK_RETURN_IF_ERROR(st);
@@ -382,6 +394,30 @@ constexpr Command kCommands[] = {
     {"checkpt", "wksp path mode style info", 5, false, Checkpt},
     {"checkpt-query", "path verbose", 2, true, CheckptQuery},
     {"restore", "wksp path seed|-", 3, false, Restore},
+    {"--deterministic", "", 0, false, SetDeterministic},
+    // Distribution (distrib_commands.h).
+    {"--listen", "ip:port", 1, false,
+     [](Settings& s, Args a) { return UsageIfBad(SetListen(s.distrib, a)); }},
+    {"--seconds", "s", 1, false,
+     [](Settings& s, Args a) { return UsageIfBad(SetSeconds(s.distrib, a)); }},
+    {"--peer", "ip:port", 1, false,
+     [](Settings& s, Args a) { return UsageIfBad(AddPeer(s.distrib, a)); }},
+    {"--keep", "file", 1, false,
+     [](Settings& s, Args a) { return UsageIfBad(SetKeep(s.distrib, a)); }},
+    {"--seed-after", "", 0, false,
+     [](Settings& s, Args a) {
+       return UsageIfBad(SetSeedAfter(s.distrib, a));
+     }},
+    {"--timeout", "s", 1, false,
+     [](Settings& s, Args a) { return UsageIfBad(SetTimeout(s.distrib, a)); }},
+    {"--mem-max", "size", 1, false,
+     [](Settings& s, Args a) { return UsageIfBad(SetMemMax(s.distrib, a)); }},
+    {"torrent-create", "file torrent", 2, true,
+     [](Settings& s, Args a) { return TorrentCreate(s.threads, a); }},
+    {"seed", "torrent file", 2, true,
+     [](Settings& s, Args a) { return SeedCommand(s.distrib, s.threads, a); }},
+    {"fetch", "wksp torrent seed|-", 3, true,
+     [](Settings& s, Args a) { return FetchCommand(s.distrib, s.threads, a); }},
 };
 
 const Command* Find(std::string_view name) {

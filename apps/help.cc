@@ -17,6 +17,19 @@ Settings (apply to the commands after them):
   --threads N        threads for later checkpt/restore (default 0 = all CPUs)
   --json | --text    output of later query, usage, checkpt-query (default text)
   --part-max N       partition slots for later `new` (default 0 = estimate)
+  --deterministic    later checkpts are a function of the workspace state
+                     and options only (fixed info fields), so hosts holding
+                     the same state write byte-identical files
+  --listen IP:PORT   address later seed/fetch listen on (port 0 = any;
+                     default seed 0.0.0.0:6881, fetch 0.0.0.0:0)
+  --peer IP:PORT     add a peer for later fetches (repeat for each peer)
+  --timeout S        later fetches fail after S seconds (default 60)
+  --keep FILE        later fetches also keep the downloaded file at FILE
+  --seed-after       later fetches (with --keep) go on seeding afterwards
+  --seconds S        seed / --seed-after for S seconds (default 0 = until
+                     SIGINT or SIGTERM)
+  --mem-max SIZE     bytes a later fetch without --keep holds at once
+                     (default 256M; at least one cgroup frame is allowed)
 
 Commands:
   help               print this text
@@ -59,6 +72,16 @@ Commands:
   restore WKSP PATH SEED|-
                      replace WKSP's allocations with the checkpoint's ("-" =
                      stdin); SEED "-" keeps WKSP's seed
+  torrent-create FILE TORRENT
+                     write the BitTorrent v2 torrent of FILE (deterministic:
+                     identical files give identical torrents); prints the
+                     info-hash
+  seed TORRENT FILE  check FILE against TORRENT, then serve it; prints
+                     "seeding IP:PORT INFO_HASH" once serving
+  fetch WKSP TORRENT SEED|-
+                     download TORRENT's checkpoint from the --peer peers and
+                     restore it into WKSP while it downloads (see
+                     docs/DISTRIBUTION.md)
 
 checkpt and restore report progress on stderr: a bar on a terminal, and a
 summary line "checkpt WKSP: BYTES bytes in S s (R GB/s)".
