@@ -34,6 +34,7 @@ struct SeedOptions {
   std::string listen = "0.0.0.0:6881";  // IP:PORT; port 0 picks one
   double seconds = 0;                   // 0: until RequestStop
   size_t threads = 0;                   // hashing threads; 0 = all CPUs
+  uint64_t upload_rate = 0;             // bytes/s to all peers; 0 = no limit
   // Called once the file is checked in full against the torrent and the
   // listen socket is up, with the address peers can use ("IP:PORT").
   std::function<void(const std::string& endpoint)> ready;

@@ -1,6 +1,8 @@
 // Seed (distrib.h): a session serving one file from a read-only mapping,
 // after hashing all of it against the torrent.
+#include <algorithm>
 #include <chrono>
+#include <cstdint>
 
 #include "absl/strings/str_format.h"
 #include "distrib/distrib.h"
@@ -86,7 +88,13 @@ absl::Status Seed(const std::string& torrent, const std::string& file,
       std::span<uint8_t>(const_cast<uint8_t*>(map.data()), map.size()), false,
       true};
   try {
-    lt::session_params sp(internal::Settings(o.listen, ti->num_pieces()));
+    lt::settings_pack settings = internal::Settings(o.listen, ti->num_pieces());
+    if (o.upload_rate > 0) {
+      settings.set_int(
+          lt::settings_pack::upload_rate_limit,
+          static_cast<int>(std::min<uint64_t>(o.upload_rate, INT32_MAX)));
+    }
+    lt::session_params sp(std::move(settings));
     sp.disk_io_constructor = RegionDiskConstructor(region, threads);
     lt::session ses(std::move(sp));
     lt::add_torrent_params atp;
