@@ -20,6 +20,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/str_format.h"
 #include "apps/boot_flags.h"
+#include "apps/distrib_commands.h"
 #include "apps/list.h"
 #include "apps/output.h"
 #include "apps/parse.h"
@@ -50,7 +51,9 @@ struct Settings {
   bool json = false;
   uint64_t part_max = 0;  // 0: estimate from the footprint
   bool durable = true;    // fsync a checkpoint before publishing it
+  bool deterministic = false;
   ProgressOptions progress;
+  DistribSettings distrib;
 };
 
 // A parsed command, ready to run: every argument was checked when it was
@@ -113,6 +116,18 @@ absl::StatusOr<Action> SetDurable(Settings& s, Args a) {
         absl::StrFormat("bad --durable \"%s\": must be yes or no", v));
   }
   s.durable = v == "yes";
+  return Action();
+}
+
+absl::StatusOr<Action> SetDeterministic(Settings& s, Args) {
+  s.deterministic = true;
+  return Action();
+}
+
+// A distribution setting (distrib_commands.h): checked now, nothing to run.
+template <absl::Status (*kSet)(DistribSettings&, DistribArgs)>
+absl::StatusOr<Action> Distrib(Settings& s, Args a) {
+  WK_RETURN_IF_ERROR(kSet(s.distrib, a));
   return Action();
 }
 
@@ -417,6 +432,7 @@ absl::StatusOr<Action> Checkpt(Settings& s, Args a) {
     opt.uinfo = uinfo;
     opt.threads = set.threads;
     opt.durable = set.durable;
+    opt.deterministic = set.deterministic;
     opt.progress = progress.Callback();
     // Known before the first allocation is written, which may be large.
     progress.SetFallbackTotal(u.used_sz, /*estimate=*/false);
@@ -575,6 +591,31 @@ absl::StatusOr<Action> RestoreNew(Settings& s, Args a) {
   });
 }
 
+// ---- distribution (distrib_commands.h): the arguments the library parses
+// itself are checked here too, so a bad one stops the line before it runs.
+
+absl::StatusOr<Action> TorrentCreateCmd(Settings& s, Args a) {
+  const size_t threads = s.threads;
+  std::vector<char*> args(a.begin(), a.end());
+  return Action([=] { return TorrentCreate(threads, args); });
+}
+
+absl::StatusOr<Action> SeedCmd(Settings& s, Args a) {
+  const Settings set = s;
+  std::vector<char*> args(a.begin(), a.end());
+  return Action([=] { return SeedCommand(set.distrib, set.threads, args); });
+}
+
+absl::StatusOr<Action> FetchCmd(Settings& s, Args a) {
+  WK_RETURN_IF_ERROR(Name(a[0]).status());
+  WK_RETURN_IF_ERROR(ParseSeed(a[2]).status());
+  const Settings set = s;
+  std::vector<char*> args(a.begin(), a.end());
+  return Action([=] {
+    return FetchCommand(set.distrib, set.threads, set.progress, args);
+  });
+}
+
 // ---- the table
 // ----------------------------------------------------------------
 
@@ -624,6 +665,18 @@ constexpr Command kCommands[] = {
     {"restore", "wksp path seed|-", 3, false, -1, 1, Restore},
     {"restore-new", "wksp path seed|- page_sz cpu_idx_seq mode", 6, false, -1,
      -1, RestoreNew},
+    {"--deterministic", "", 0, false, -1, -1, SetDeterministic},
+    // Distribution (distrib_commands.h).
+    {"--listen", "ip:port", 1, false, -1, -1, Distrib<SetListen>},
+    {"--seconds", "s", 1, false, -1, -1, Distrib<SetSeconds>},
+    {"--peer", "ip:port", 1, false, -1, -1, Distrib<AddPeer>},
+    {"--keep", "file", 1, false, -1, -1, Distrib<SetKeep>},
+    {"--seed-after", "", 0, false, -1, -1, Distrib<SetSeedAfter>},
+    {"--timeout", "s", 1, false, -1, -1, Distrib<SetTimeout>},
+    {"--mem-max", "size", 1, false, -1, -1, Distrib<SetMemMax>},
+    {"torrent-create", "file torrent", 2, true, -1, -1, TorrentCreateCmd},
+    {"seed", "torrent file", 2, true, -1, -1, SeedCmd},
+    {"fetch", "wksp torrent seed|-", 3, true, -1, -1, FetchCmd},
 };
 
 // The command `word` names; "--opt=value" names "--opt" with its value.
@@ -744,8 +797,15 @@ int Interrupted(const Step& step, const absl::Status& st) {
                   SignalName(signo), int{kExitWkspReset});
     return kExitWkspReset;
   }
-  const bool is_restore =
-      step.cmd->parse == Restore || step.cmd->parse == RestoreNew;
+  const bool is_restore = step.cmd->parse == Restore ||
+                          step.cmd->parse == RestoreNew ||
+                          step.cmd->parse == FetchCmd;
+  if (st.ok() && step.cmd->parse == SeedCmd) {
+    // A seed serves until stopped: the signal is its normal end.
+    absl::FPrintF(stderr, "wksp_ctl: seed stopped by %s (exit status %d)\n",
+                  SignalName(signo), kExitSignalBase + signo);
+    return kExitSignalBase + signo;
+  }
   const char* what = st.ok()      ? "after it completed"
                      : is_restore ? "before the restore modified the workspace"
                                   : "and undone";

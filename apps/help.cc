@@ -27,6 +27,19 @@ Settings (apply to the commands after them):
   --progress=WHEN    progress bar: auto (stderr is a terminal), always, never
 Firedancer's boot flags (--shmem-path DIR, --log-path X, --log-level-* N,
 ...) are accepted anywhere; see docs/wksp_ctl.md.
+  --deterministic    later checkpts are a function of the workspace state
+                     and options only (fixed info fields), so hosts holding
+                     the same state write byte-identical files
+  --listen IP:PORT   address later seed/fetch listen on (port 0 = any;
+                     default seed 0.0.0.0:6881, fetch 0.0.0.0:0)
+  --peer IP:PORT     add a peer for later fetches (repeat for each peer)
+  --timeout S        later fetches fail after S seconds (default 60)
+  --keep FILE        later fetches also keep the downloaded file at FILE
+  --seed-after       later fetches (with --keep) go on seeding afterwards
+  --seconds S        seed / --seed-after for S seconds (default 0 = until
+                     SIGINT or SIGTERM)
+  --mem-max SIZE     bytes a later fetch without --keep holds at once
+                     (default 256M; at least one cgroup frame is allowed)
 
 Commands:
   help | --help | -h print this text
@@ -81,6 +94,16 @@ Commands:
                      create WKSP with the checkpoint's own geometry on
                      PAGE_SZ pages and restore into it; SEED "-" = the
                      checkpoint's seed
+  torrent-create FILE TORRENT
+                     write the BitTorrent v2 torrent of FILE (deterministic:
+                     identical files give identical torrents); prints the
+                     info-hash
+  seed TORRENT FILE  check FILE against TORRENT, then serve it; prints
+                     "seeding IP:PORT INFO_HASH" once serving
+  fetch WKSP TORRENT SEED|-
+                     download TORRENT's checkpoint from the --peer peers and
+                     restore it into WKSP while it downloads (see
+                     docs/DISTRIBUTION.md)
 
 checkpt and restore report progress on stderr: a bar on a terminal (one bar
 per terminal: in `checkpt - | restore -` one side draws), and a summary line

@@ -112,7 +112,22 @@ struct CheckptOptions {
   // Checkpt to a path: fsync the file and its directory before publishing
   // it (docs/wksp_ctl.md, --durable). Descriptors are the caller's to sync.
   bool durable = true;
+  // The whole file becomes a function of the workspace's state (name, seed,
+  // part_max, data_max, allocations) and of style, mode and uinfo, so that
+  // hosts holding the same state write byte-identical files (to share them,
+  // docs/DISTRIBUTION.md). The run-dependent info fields take the fixed
+  // values kDeterministic* below: wallclock and every id 0, the strings as
+  // listed, path kDeterministicPath whatever path is written; binfo names the
+  // LZ4 library version for v3 (its compressed bytes depend on it) and
+  // nothing build-dependent otherwise.
+  bool deterministic = false;
 };
+
+// The info fields of a deterministic checkpoint (CheckptOptions).
+inline constexpr char kDeterministicApp[] = "wkspkit";
+inline constexpr char kDeterministicLogStr[] =
+    "-";  // thread host cpu group user
+inline constexpr char kDeterministicPath[] = "-";
 
 // What names the temporary of a checkpoint to a path where O_TMPFILE is not
 // available: ".<base>.wkspckpt-tmp.<pid>.<n>" beside it. Such a file is
