@@ -63,9 +63,37 @@ absl::StatusOr<std::string> Name(std::string_view text) {
   return std::string(text);
 }
 
+// Joining a workspace with a restore mark succeeds (it can then be reset or
+// restored again), so the user is told here, whatever the command.
+void WarnRestoreMark(const wksp::Wksp& w) {
+  std::optional<wksp::RestoreMark> mark = w.CurrentRestoreMark();
+  if (!mark) return;
+  std::fprintf(stderr, "wksp_ctl: workspace %s: %s; %s\n",
+               std::string(w.name()).c_str(),
+               wksp::DescribeRestoreMark(*mark).c_str(),
+               mark->in_progress
+                   ? "its contents are not valid until it finishes"
+                   : "it is (or is about to be) empty: restore it again, or "
+                     "`reset` it to use it empty");
+}
+
 absl::StatusOr<wksp::Wksp> JoinArg(std::string_view text) {
   WK_ARG(std::string name, Name(text));
-  return wksp::Wksp::Join(name);
+  WK_ASSIGN_OR_RETURN(wksp::Wksp w, wksp::Wksp::Join(name));
+  WarnRestoreMark(w);
+  return w;
+}
+
+// Tells the user whom a command waits for (after about a second, then every
+// ten) and keeps waiting.
+bool ReportLockWait(const wksp::LockWait& wait) {
+  std::fprintf(stderr,
+               "wksp_ctl: waiting for the workspace lock of %s held by %s "
+               "(waited %.0f s so far)\n",
+               std::string(wait.wksp_name).c_str(),
+               wksp::DescribeLockHolder(wait.holder).c_str(),
+               static_cast<double>(wait.waited_ns) * 1e-9);
+  return true;
 }
 
 absl::StatusOr<uint64_t> TagArg(std::string_view text) {
@@ -437,6 +465,7 @@ std::string Describe(const Step& s) {
 }  // namespace
 
 int RunCommands(Args args) {
+  wksp::SetLockWaitHook(&ReportLockWait);
   if (args.empty()) {
     std::fputs(kHelpText, stderr);
     return kExitUsage;
