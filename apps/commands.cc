@@ -76,6 +76,37 @@ absl::StatusOr<std::string> Name(std::string_view text) {
   return std::string(text);
 }
 
+// Joining a workspace with a restore mark succeeds (it can then be reset or
+// restored again), so the user is told here, whatever the command.
+void WarnRestoreMark(const wksp::Wksp& w) {
+  std::optional<wksp::RestoreMark> mark = w.CurrentRestoreMark();
+  if (!mark) return;
+  absl::FPrintF(stderr, "%swksp_ctl: workspace %s: %s; %s\n", LineStart(stderr),
+                w.name(), wksp::DescribeRestoreMark(*mark),
+                mark->in_progress
+                    ? "its contents are not valid until it finishes"
+                    : "it is (or is about to be) empty: restore it again, or "
+                      "`reset` it to use it empty");
+}
+
+absl::StatusOr<wksp::Wksp> JoinWarn(const std::string& name) {
+  WK_ASSIGN_OR_RETURN(wksp::Wksp w, wksp::Wksp::Join(name));
+  WarnRestoreMark(w);
+  return w;
+}
+
+// Tells the user whom a command waits for (after about a second, then every
+// ten) and keeps waiting.
+bool ReportLockWait(const wksp::LockWait& wait) {
+  absl::FPrintF(stderr,
+                "%swksp_ctl: waiting for the workspace lock of %s held by %s "
+                "(waited %.0f s so far)\n",
+                LineStart(stderr), wait.wksp_name,
+                wksp::DescribeLockHolder(wait.holder),
+                static_cast<double>(wait.waited_ns) * 1e-9);
+  return true;
+}
+
 absl::StatusOr<uint64_t> TagArg(std::string_view text) {
   return ParseRange(text, "tag", 1, UINT64_MAX);
 }
@@ -273,7 +304,7 @@ absl::StatusOr<Action> Alloc(Settings& s, Args a) {
   if (sz == 0) return absl::InvalidArgumentError("bad sz \"0\": must be >= 1");
   const uint64_t tag = s.tag;
   return Action([=]() -> absl::Status {
-    WK_ASSIGN_OR_RETURN(wksp::Wksp w, wksp::Wksp::Join(name));
+    WK_ASSIGN_OR_RETURN(wksp::Wksp w, JoinWarn(name));
     WK_ASSIGN_OR_RETURN(uint64_t gaddr, w.Alloc(align, sz, tag));
     return Print(FormatGaddr(w.name(), gaddr) + "\n");
   });
@@ -283,7 +314,7 @@ absl::StatusOr<Action> Info(Settings&, Args a) {
   WK_ASSIGN_OR_RETURN(std::string name, Name(a[0]));
   WK_ASSIGN_OR_RETURN(uint64_t tag, TagArg(a[1]));
   return Action([=]() -> absl::Status {
-    WK_ASSIGN_OR_RETURN(wksp::Wksp w, wksp::Wksp::Join(name));
+    WK_ASSIGN_OR_RETURN(wksp::Wksp w, JoinWarn(name));
     uint64_t tags[] = {tag};
     WK_ASSIGN_OR_RETURN(std::vector<wksp::PartitionInfo> parts,
                         w.TagQuery(tags));
@@ -296,7 +327,7 @@ absl::StatusOr<Action> Info(Settings&, Args a) {
 absl::StatusOr<Action> Free(Settings&, Args a) {
   WK_ASSIGN_OR_RETURN(GaddrRef ref, ParseGaddr(a[0]));
   return Action([=]() -> absl::Status {
-    WK_ASSIGN_OR_RETURN(wksp::Wksp w, wksp::Wksp::Join(ref.name));
+    WK_ASSIGN_OR_RETURN(wksp::Wksp w, JoinWarn(ref.name));
     return w.Free(ref.gaddr);
   });
 }
@@ -304,7 +335,7 @@ absl::StatusOr<Action> Free(Settings&, Args a) {
 absl::StatusOr<Action> TagQuery(Settings&, Args a) {
   WK_ASSIGN_OR_RETURN(GaddrRef ref, ParseGaddr(a[0]));
   return Action([=]() -> absl::Status {
-    WK_ASSIGN_OR_RETURN(wksp::Wksp w, wksp::Wksp::Join(ref.name));
+    WK_ASSIGN_OR_RETURN(wksp::Wksp w, JoinWarn(ref.name));
     WK_ASSIGN_OR_RETURN(uint64_t tag, w.Tag(ref.gaddr));
     return Print(absl::StrFormat("%u\n", tag));
   });
@@ -314,7 +345,7 @@ absl::StatusOr<Action> TagFree(Settings&, Args a) {
   WK_ASSIGN_OR_RETURN(std::string name, Name(a[0]));
   WK_ASSIGN_OR_RETURN(uint64_t tag, TagArg(a[1]));
   return Action([=]() -> absl::Status {
-    WK_ASSIGN_OR_RETURN(wksp::Wksp w, wksp::Wksp::Join(name));
+    WK_ASSIGN_OR_RETURN(wksp::Wksp w, JoinWarn(name));
     uint64_t tags[] = {tag};
     return w.TagFree(tags).status();
   });
@@ -324,7 +355,7 @@ absl::StatusOr<Action> Memset(Settings&, Args a) {
   WK_ASSIGN_OR_RETURN(GaddrRef ref, ParseGaddr(a[0]));
   WK_ASSIGN_OR_RETURN(uint64_t c, ParseRange(a[1], "byte", 0, 255));
   return Action([=]() -> absl::Status {
-    WK_ASSIGN_OR_RETURN(wksp::Wksp w, wksp::Wksp::Join(ref.name));
+    WK_ASSIGN_OR_RETURN(wksp::Wksp w, JoinWarn(ref.name));
     return w.Memset(ref.gaddr, static_cast<int>(c));
   });
 }
@@ -334,7 +365,7 @@ template <absl::Status (*kOp)(wksp::Wksp&)>
 absl::StatusOr<Action> OnWksp(Settings&, Args a) {
   WK_ASSIGN_OR_RETURN(std::string name, Name(a[0]));
   return Action([name]() -> absl::Status {
-    WK_ASSIGN_OR_RETURN(wksp::Wksp w, wksp::Wksp::Join(name));
+    WK_ASSIGN_OR_RETURN(wksp::Wksp w, JoinWarn(name));
     return kOp(w);
   });
 }
@@ -346,7 +377,7 @@ absl::StatusOr<Action> Rebuild(Settings&, Args a) {
   WK_ASSIGN_OR_RETURN(std::string name, Name(a[0]));
   WK_ASSIGN_OR_RETURN(std::optional<uint32_t> seed, ParseSeed(a[1]));
   return Action([=]() -> absl::Status {
-    WK_ASSIGN_OR_RETURN(wksp::Wksp w, wksp::Wksp::Join(name));
+    WK_ASSIGN_OR_RETURN(wksp::Wksp w, JoinWarn(name));
     return w.Rebuild(seed.value_or(w.seed()));
   });
 }
@@ -356,7 +387,7 @@ absl::StatusOr<Action> UsageCmd(Settings& s, Args a) {
   WK_ASSIGN_OR_RETURN(uint64_t tag, TagArg(a[1]));
   const bool json = s.json;
   return Action([=]() -> absl::Status {
-    WK_ASSIGN_OR_RETURN(wksp::Wksp w, wksp::Wksp::Join(name));
+    WK_ASSIGN_OR_RETURN(wksp::Wksp w, JoinWarn(name));
     uint64_t tags[] = {tag};
     WK_ASSIGN_OR_RETURN(wksp::Usage u, w.GetUsage(tags));
     return Print(json ? UsageJson(w.name(), tag, u)
@@ -368,7 +399,7 @@ absl::StatusOr<Action> Query(Settings& s, Args a) {
   WK_ASSIGN_OR_RETURN(std::string name, Name(a[0]));
   const bool json = s.json;
   return Action([=]() -> absl::Status {
-    WK_ASSIGN_OR_RETURN(wksp::Wksp w, wksp::Wksp::Join(name));
+    WK_ASSIGN_OR_RETURN(wksp::Wksp w, JoinWarn(name));
     WkspSummary sum;
     {
       // One lock for both, so the list and the counts agree.
@@ -422,7 +453,7 @@ absl::StatusOr<Action> Checkpt(Settings& s, Args a) {
       return absl::FailedPreconditionError(
           "refusing to write a checkpoint to a terminal (redirect stdout)");
     }
-    WK_ASSIGN_OR_RETURN(wksp::Wksp w, wksp::Wksp::Join(name));
+    WK_ASSIGN_OR_RETURN(wksp::Wksp w, JoinWarn(name));
     WK_ASSIGN_OR_RETURN(wksp::Usage u, w.GetUsage());
     Progress progress(absl::StrFormat("checkpt %s", w.name()), stderr,
                       set.progress);
@@ -549,7 +580,7 @@ absl::StatusOr<Action> Restore(Settings& s, Args a) {
       return absl::FailedPreconditionError(
           "refusing to read a checkpoint from a terminal (redirect stdin)");
     }
-    WK_ASSIGN_OR_RETURN(wksp::Wksp w, wksp::Wksp::Join(name));
+    WK_ASSIGN_OR_RETURN(wksp::Wksp w, JoinWarn(name));
     return RestoreInto(w, path, seed, set);
   });
 }
@@ -829,6 +860,7 @@ void InstallCancelHandlers() {
 }
 
 int RunCommands(Args argv) {
+  wksp::SetLockWaitHook(&ReportLockWait);
   std::vector<char*> words(argv.begin(), argv.end());
   BootFlags boot;
   if (absl::Status st = StripBootFlags(words, &boot); !st.ok()) {

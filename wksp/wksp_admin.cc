@@ -64,6 +64,7 @@ absl::Status SetPartitionLocked(Wksp& w, uint64_t slot, uint64_t lo,
   q.lo = lo;
   q.hi = hi;
   internal::OrderedStore(&q.tag, tag);
+  internal::CriticalSectionPoint(internal::kRestoreSlotPlacedPoint);
   return absl::OkStatus();
 }
 

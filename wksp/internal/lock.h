@@ -85,6 +85,9 @@ uint64_t LockOwner(const uint64_t* word);
 // test can park a child process there and SIGKILL it. Null by default.
 using CriticalSectionHook = void (*)(const char* where);
 void SetCriticalSectionHook(CriticalSectionHook hook);
+// The point SetPartitionLocked reports after writing a slot record (so a
+// test can kill a restore that has written some).
+inline constexpr char kRestoreSlotPlacedPoint[] = "restore: slot placed";
 // Calls the hook if one is set (one relaxed load otherwise).
 void CriticalSectionPoint(const char* where);
 
