@@ -109,6 +109,7 @@ struct Contents {
   format::Info info;
   std::vector<format::Alloc> allocs;  // with_allocs only, file order
   uint64_t file_sz = 0, cgroups = 0, volumes = 0;  // v2/v3, with_allocs
+  bool sealed = false;                             // v2/v3
 };
 
 absl::Status ReadV2Contents(int fd, bool with_allocs, Contents* c) {
@@ -116,6 +117,13 @@ absl::Status ReadV2Contents(int fd, bool with_allocs, Contents* c) {
   internal::V2Scan scan;
   WK_RETURN_IF_ERROR(
       internal::ScanV2(map.span(), 1, nullptr, !with_allocs, &scan));
+  // Everything a restore checks, so that "query OK" means "restore works":
+  // every allocation's bytes are read (LZ4 decoded) and every seal checked.
+  if (with_allocs) {
+    WK_RETURN_IF_ERROR(internal::ReadAllCgroups(
+        map.span(), internal::ResolveThreads(0), scan));
+  }
+  c->sealed = scan.sealed;
   c->info = std::move(scan.info);
   c->allocs = std::move(scan.allocs);
   c->file_sz = map.size();
@@ -141,6 +149,13 @@ absl::Status ReadV1Contents(int fd, bool with_allocs, Contents* c) {
     WK_RETURN_IF_ERROR(internal::SkipV1Data(r, a, file_sz));
     c->allocs.push_back(a);
     prev_hi = a.hi;
+  }
+  // As a restore from a file: nothing may follow the end record (a tag
+  // turned 0 would otherwise cut the checkpoint short silently).
+  if (r.offset() != file_sz) [[unlikely]] {
+    return absl::DataLossError(absl::StrFormat(
+        "corrupt v1 checkpoint: %u bytes after its end record at offset %u",
+        file_sz - r.offset(), r.offset()));
   }
   return absl::OkStatus();
 }
@@ -216,8 +231,9 @@ absl::Status PrintCheckpt(const std::string& path, int verbose, FILE* out) {
   }
   if (verbose < 3) return absl::OkStatus();
   if (p.style != Style::kV1) {
-    absl::FPrintF(out, "\t%-22s %u bytes, %u cgroups, %u volumes\n", "file",
-                  c.file_sz, c.cgroups, c.volumes);
+    absl::FPrintF(out, "\t%-22s %u bytes, %u cgroups, %u volumes, %s\n", "file",
+                  c.file_sz, c.cgroups, c.volumes,
+                  c.sealed ? "sealed (XXH3-128 on every frame)" : "unsealed");
   }
   PrintAllocs(out, std::move(c.allocs), p, verbose);
   return absl::OkStatus();

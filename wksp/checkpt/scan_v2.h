@@ -14,6 +14,7 @@
 #include "absl/status/status.h"
 #include "checkpt/checkpt.h"
 #include "wksp/checkpt/format.h"
+#include "wksp/checkpt/seal.h"
 #include "wksp/wksp.h"
 
 namespace wk::wksp_checkpt::internal {
@@ -22,13 +23,19 @@ namespace wk::wksp_checkpt::internal {
 struct CgroupTask {
   uint64_t off = 0;   // frame offset
   uint64_t next = 0;  // where the next frame (or the appendix) starts
+  uint64_t end = 0;   // where the frame must end: next, less its seal
   uint64_t cnt = 0;   // allocations
   uint64_t slot = 0;  // index of its first allocation in V2Scan::allocs
+  seal::Seal seal;    // sealed files: its seal, whose range was checked
 };
 
 // Everything a v2/v3 file says, checked (§4.8 steps 1-4 and every cgroup's
 // commands; no allocation data is read).
 struct V2Scan {
+  // Sealed (§4.10): every frame but the cgroups' was verified against its
+  // seal, and each cgroup's seal is in its task. Either way frames lie back
+  // to back (with their seals between them when sealed).
+  bool sealed = false;
   format::Header header;
   format::Info info;
   format::Footer footer;
@@ -42,6 +49,18 @@ struct V2Scan {
 absl::Status ReadCgroupOf(
     checkpt::Reader& r, const format::Header& h, const CgroupTask& task,
     absl::FunctionRef<absl::Status(uint64_t j, const format::Alloc&)> each);
+
+// Verifies the cgroup frame `task` describes against its seal (unsealed:
+// nothing) by hashing its bytes as they lie in `file`, without decoding.
+absl::Status VerifyCgroupSeal(std::span<const uint8_t> file,
+                              const CgroupTask& task);
+
+// Reads every allocation's bytes too (LZ4 blocks decoded into a scratch
+// buffer, never into a workspace), with `threads` threads, checking each
+// cgroup frame's end and, sealed, its seal: after a scan, everything a
+// restore checks.
+absl::Status ReadAllCgroups(std::span<const uint8_t> file, size_t threads,
+                            const V2Scan& scan);
 
 // Scans a whole v2/v3 checkpoint held in memory with `threads` threads: the
 // frames and how they point at each other, every cgroup's commands, and that

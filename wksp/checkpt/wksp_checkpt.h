@@ -99,6 +99,12 @@ struct CheckptOptions {
   std::string uinfo;    // free text stored in the checkpoint
   size_t threads = 1;   // 0 = all CPUs
   ProgressFn progress;  // optional
+  // v2/v3: a seal record (range + XXH3-128 checksum) after every frame, in
+  // the gaps Firedancer's restore from a path skips (CHECKPOINT_FORMAT.md
+  // §4.10). false writes Firedancer's exact compact layout, e.g. for a
+  // stream piped into Firedancer, whose stream restore takes no gaps. v1
+  // ignores it.
+  bool sealed = true;
 };
 
 struct RestoreOptions {
@@ -143,6 +149,32 @@ absl::Status PrintCheckpt(const std::string& path, int verbose, FILE* out);
 // verbose 3 (for tools that want the list as data, e.g. JSON output).
 absl::StatusOr<std::vector<wksp::PartitionInfo>> CheckptAllocations(
     const std::string& path);
+
+// Verification without a workspace (checkpt-verify). Reads the whole
+// checkpoint and checks everything a restore would check before and while
+// writing allocations, short of fitting a target: the structure, every
+// command's range, and, in a sealed v2/v3 file, every frame's seal
+// (CHECKPOINT_FORMAT.md §4.10). A sealed file from a path is verified by
+// hashing its frames as stored, with `threads` threads (no decoding: the
+// seals were computed over exactly those bytes); an unsealed one, and any
+// stream, has its LZ4 blocks decoded too. OK means a restore into a large
+// enough workspace succeeds, unless the file changes meanwhile.
+struct VerifyOptions {
+  size_t threads = 1;  // 0 = all CPUs
+};
+struct VerifyReport {
+  Style style = Style::kV1;
+  bool sealed = false;      // every frame carried a matching seal
+  uint64_t allocs = 0;      // allocations
+  uint64_t data_bytes = 0;  // their bytes
+  uint64_t file_bytes = 0;  // checkpoint bytes verified
+};
+absl::StatusOr<VerifyReport> VerifyCheckpt(const std::string& path,
+                                           const VerifyOptions& options);
+// From a descriptor: a regular file at offset 0 as a path; anything else
+// (a pipe, stdin) as a stream, read once.
+absl::StatusOr<VerifyReport> VerifyCheckptFd(int fd,
+                                             const VerifyOptions& options);
 
 }  // namespace wk::wksp_checkpt
 
