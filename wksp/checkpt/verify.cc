@@ -1,5 +1,7 @@
 // checkpt-verify (wksp_checkpt.h VerifyCheckpt): every style, from a file or
 // a stream, without a workspace.
+#include <sys/mman.h>
+
 #include <algorithm>
 #include <atomic>
 #include <cstring>
@@ -31,6 +33,18 @@ uint64_t DataBytes(std::span<const format::Alloc> allocs) {
   return n;
 }
 
+// Maps the pages of `range` in one call before they are hashed (best
+// effort, Linux 5.14+): fewer page faults than touching them one by one.
+void PopulateRead(std::span<const uint8_t> range) {
+#ifdef MADV_POPULATE_READ
+  uintptr_t lo = reinterpret_cast<uintptr_t>(range.data()) & ~uintptr_t{4095};
+  uintptr_t hi = reinterpret_cast<uintptr_t>(range.data() + range.size());
+  (void)madvise(reinterpret_cast<void*>(lo), hi - lo, MADV_POPULATE_READ);
+#else
+  (void)range;
+#endif
+}
+
 // A sealed file's cgroups: each frame hashed where it lies, by `threads`
 // threads pulling cgroups from a shared counter.
 absl::Status VerifySeals(std::span<const uint8_t> file, size_t thread_cnt,
@@ -43,7 +57,9 @@ absl::Status VerifySeals(std::span<const uint8_t> file, size_t thread_cnt,
   std::vector<absl::Status> errs(threads);
   pool.ExecAll([&](size_t t) {
     for (size_t k; errs[t].ok() && (k = next.fetch_add(1)) < tasks.size();) {
-      errs[t] = internal::VerifyCgroupSeal(file, tasks[k]);
+      const internal::CgroupTask& task = tasks[k];
+      PopulateRead(file.subspan(task.off, task.next - task.off));
+      errs[t] = internal::VerifyCgroupSeal(file, task);
     }
   });
   for (const auto& e : errs) WK_RETURN_IF_ERROR(e);
