@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <csignal>
 #include <cstdio>
@@ -27,6 +28,7 @@
 #include "apps/progress.h"
 #include "util/bits.h"
 #include "util/cancel.h"
+#include "util/clock.h"
 #include "util/status.h"
 #include "util/version.h"
 #include "wksp/checkpt/wksp_checkpt.h"
@@ -51,6 +53,7 @@ struct Settings {
   bool json = false;
   uint64_t part_max = 0;  // 0: estimate from the footprint
   bool durable = true;    // fsync a checkpoint before publishing it
+  bool sealed = true;     // v2/v3 checkpoints carry seal records
   bool deterministic = false;
   ProgressOptions progress;
   DistribSettings distrib;
@@ -147,6 +150,16 @@ absl::StatusOr<Action> SetDurable(Settings& s, Args a) {
         absl::StrFormat("bad --durable \"%s\": must be yes or no", v));
   }
   s.durable = v == "yes";
+  return Action();
+}
+
+absl::StatusOr<Action> SetSeal(Settings& s, Args a) {
+  const std::string_view v = a[0];
+  if (v != "yes" && v != "no") {
+    return absl::InvalidArgumentError(absl::StrFormat(
+        "--seal takes yes or no, not '%s' (no: Firedancer's exact layout)", v));
+  }
+  s.sealed = v == "yes";
   return Action();
 }
 
@@ -464,6 +477,7 @@ absl::StatusOr<Action> Checkpt(Settings& s, Args a) {
     opt.threads = set.threads;
     opt.durable = set.durable;
     opt.deterministic = set.deterministic;
+    opt.sealed = set.sealed;
     opt.progress = progress.Callback();
     // Known before the first allocation is written, which may be large.
     progress.SetFallbackTotal(u.used_sz, /*estimate=*/false);
@@ -509,6 +523,36 @@ absl::StatusOr<Action> CheckptQuery(Settings& s, Args a) {
                      : wksp_checkpt::CheckptText(path, verbose, d)));
     }
     return st;
+  });
+}
+
+absl::StatusOr<Action> CheckptVerify(Settings& s, Args a) {
+  const std::string path = a[0];
+  const Settings set = s;
+  return Action([=]() -> absl::Status {
+    if (path == "-" && isatty(STDIN_FILENO) == 1) {
+      return absl::FailedPreconditionError(
+          "refusing to read a checkpoint from a terminal (redirect stdin)");
+    }
+    wksp_checkpt::VerifyOptions opt;
+    opt.threads = set.threads;
+    const int64_t t0 = MonotonicNs();
+    WK_ASSIGN_OR_RETURN(wksp_checkpt::VerifyReport r,
+                        path == "-"
+                            ? wksp_checkpt::VerifyCheckptFd(STDIN_FILENO, opt)
+                            : wksp_checkpt::VerifyCheckpt(path, opt));
+    const double dt =
+        std::max(static_cast<double>(MonotonicNs() - t0) / 1e9, 1e-9);
+    if (set.json) return Print(VerifyJson(path, r, dt));
+    const char* what = r.style == wksp_checkpt::Style::kV1
+                           ? "structure only (v1 has no checksums)"
+                       : r.sealed ? "sealed, every frame's checksum matches"
+                                  : "unsealed, structure and data decoded";
+    return Print(absl::StrFormat(
+        "checkpt-verify %s: OK: v%d, %s; %u allocations, %u data bytes, %u "
+        "file bytes in %.3f s (%s/s)\n",
+        path, wksp_checkpt::StyleNumber(r.style), what, r.allocs, r.data_bytes,
+        r.file_bytes, dt, HumanBytes(static_cast<double>(r.file_bytes) / dt)));
   });
 }
 
@@ -672,6 +716,7 @@ constexpr Command kCommands[] = {
     {"--text", "", 0, false, -1, -1, SetText},
     {"--part-max", "n", 1, false, -1, -1, SetPartMax},
     {"--durable", "yes|no", 1, false, -1, -1, SetDurable},
+    {"--seal", "yes|no", 1, false, -1, -1, SetSeal},
     {"-q", "", 0, false, -1, -1, SetQuiet},
     {"--quiet", "", 0, false, -1, -1, SetQuiet},
     {"--progress", "auto|always|never", 1, false, -1, -1, SetProgress},
@@ -693,6 +738,7 @@ constexpr Command kCommands[] = {
     {"query", "wksp", 1, true, -1, -1, Query},
     {"checkpt", "wksp path mode style info", 5, false, 1, -1, Checkpt},
     {"checkpt-query", "path verbose", 2, true, -1, 0, CheckptQuery},
+    {"checkpt-verify", "path|-", 1, true, -1, 0, CheckptVerify},
     {"restore", "wksp path seed|-", 3, false, -1, 1, Restore},
     {"restore-new", "wksp path seed|- page_sz cpu_idx_seq mode", 6, false, -1,
      -1, RestoreNew},

@@ -180,6 +180,7 @@ std::string CheckptJson(std::string_view path, int verbose,
       j["file_sz"] = U64(d.file_sz);
       j["cgroup_cnt"] = d.cgroups;
       j["volume_cnt"] = d.volumes;
+      j["sealed"] = d.sealed;
     }
     j["alloc_cnt"] = d.allocs.size();
     j["alloc_bytes"] = U64(bytes);
@@ -234,6 +235,20 @@ std::string ListJson(const std::vector<ListEntry>& entries) {
     a.push_back(std::move(o));
   }
   j["workspaces"] = std::move(a);
+  return Line(j);
+}
+
+std::string VerifyJson(std::string_view path,
+                       const wksp_checkpt::VerifyReport& r, double seconds) {
+  Json j = Object();
+  j["path"] = std::string(path);
+  j["ok"] = true;
+  j["style"] = wksp_checkpt::StyleNumber(r.style);
+  j["sealed"] = r.sealed;
+  j["allocs"] = U64(r.allocs);
+  j["data_bytes"] = U64(r.data_bytes);
+  j["file_bytes"] = U64(r.file_bytes);
+  j["seconds"] = seconds;
   return Line(j);
 }
 

@@ -74,6 +74,10 @@ struct ListEntry {
   std::vector<std::string> attached;  // "PID(COMM)" of each process mapping it
 };
 std::string ListText(const std::vector<ListEntry>& entries);
+// checkpt-verify path: what was verified and how fast.
+std::string VerifyJson(std::string_view path,
+                       const wksp_checkpt::VerifyReport& r, double seconds);
+
 std::string ListJson(const std::vector<ListEntry>& entries);
 
 }  // namespace wk::apps

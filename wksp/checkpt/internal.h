@@ -53,6 +53,18 @@ absl::Status RestoreV2Stream(wksp::Wksp& wksp, int fd, const format::Header& h,
                              std::span<const uint8_t> header_bytes,
                              const RestoreOptions& options);
 
+// What a walk of a v2/v3 stream found.
+struct StreamSummary {
+  bool sealed = false;
+  uint64_t allocs = 0, data_bytes = 0, file_bytes = 0;
+};
+// RestoreV2Stream's walk; with wksp null it only reads and checks the
+// stream (checkpt-verify), decoding allocation data into a scratch buffer.
+absl::Status WalkV2Stream(wksp::Wksp* wksp, int fd, const format::Header& h,
+                          std::span<const uint8_t> header_bytes,
+                          const RestoreOptions& options,
+                          StreamSummary* summary);
+
 }  // namespace wk::wksp_checkpt::internal
 
 #endif  // WKSPKIT_WKSP_CHECKPT_INTERNAL_H_

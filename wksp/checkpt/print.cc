@@ -99,8 +99,10 @@ std::string AllocsText(const CheckptDescription& d, int verbose) {
   std::string out;
   const Preview& p = d.preview;
   if (p.style != Style::kV1) {
-    absl::StrAppendFormat(&out, "\t%-22s %u bytes, %u cgroups, %u volumes\n",
-                          "file", d.file_sz, d.cgroups, d.volumes);
+    absl::StrAppendFormat(
+        &out, "\t%-22s %u bytes, %u cgroups, %u volumes, %s\n", "file",
+        d.file_sz, d.cgroups, d.volumes,
+        d.sealed ? "sealed (XXH3-128 on every frame)" : "unsealed");
   }
   uint64_t lo = wksp::GaddrLo(p.part_max), hi = lo + p.data_max;
   uint64_t used = 0, largest = 0;
@@ -128,6 +130,7 @@ struct Contents {
   format::Info info;
   std::vector<format::Alloc> allocs;  // with_allocs only, file order
   uint64_t file_sz = 0, cgroups = 0, volumes = 0;  // v2/v3, with_allocs
+  bool sealed = false;                             // v2/v3
 };
 
 absl::Status ReadV2Contents(int fd, bool with_allocs, Contents* c) {
@@ -135,6 +138,13 @@ absl::Status ReadV2Contents(int fd, bool with_allocs, Contents* c) {
   internal::V2Scan scan;
   WK_RETURN_IF_ERROR(
       internal::ScanV2(map.span(), 1, nullptr, !with_allocs, &scan));
+  // Everything a restore checks, so that "query OK" means "restore works":
+  // every allocation's bytes are read (LZ4 decoded) and every seal checked.
+  if (with_allocs) {
+    WK_RETURN_IF_ERROR(internal::ReadAllCgroups(
+        map.span(), internal::ResolveThreads(0), scan));
+  }
+  c->sealed = scan.sealed;
   c->info = std::move(scan.info);
   c->allocs = std::move(scan.allocs);
   c->file_sz = map.size();
@@ -160,6 +170,13 @@ absl::Status ReadV1Contents(int fd, bool with_allocs, Contents* c) {
     WK_RETURN_IF_ERROR(internal::SkipV1Data(r, a, file_sz));
     c->allocs.push_back(a);
     prev_hi = a.hi;
+  }
+  // As a restore from a file: nothing may follow the end record (a tag
+  // turned 0 would otherwise cut the checkpoint short silently).
+  if (r.offset() != file_sz) [[unlikely]] {
+    return absl::DataLossError(absl::StrFormat(
+        "corrupt v1 checkpoint: %u bytes after its end record at offset %u",
+        file_sz - r.offset(), r.offset()));
   }
   return absl::OkStatus();
 }
@@ -293,6 +310,7 @@ absl::Status DescribeCheckpt(const std::string& path, int verbose,
   d->file_sz = c.file_sz;
   d->cgroups = c.cgroups;
   d->volumes = c.volumes;
+  d->sealed = c.sealed;
   return absl::OkStatus();
 }
 

@@ -12,6 +12,7 @@
 #include "wksp/checkpt/frames.h"
 #include "wksp/checkpt/restore_target.h"
 #include "wksp/checkpt/scan_v2.h"
+#include "wksp/checkpt/seal.h"
 #include "wksp/wksp_admin.h"
 
 namespace wk::wksp_checkpt {
@@ -84,11 +85,20 @@ absl::Status RangeRestore::RestoreFrame(size_t k) {
   State& s = *s_;
   if (k >= s.scan.tasks.size()) [[unlikely]]
     return absl::InvalidArgumentError("no such cgroup frame");
-  const internal::CgroupTask& task = s.scan.tasks[k];
+  // A copy: the seal decoded here belongs to this call (frames may be
+  // restored concurrently, each once).
+  internal::CgroupTask task = s.scan.tasks[k];
+  if (s.scan.sealed) {
+    WK_RETURN_IF_ERROR(internal::CheckCgroupSealRange(s.file, task));
+  }
   // The reader sees no byte past the frame's end: a frame that claims more
   // fails cleanly instead of reading bytes that may not have arrived.
   WK_ASSIGN_OR_RETURN(checkpt::Reader r,
-                      checkpt::Reader::Mmio(s.file.first(task.next)));
+                      checkpt::Reader::Mmio(s.file.first(task.end)));
+  seal::Hasher hasher;
+  if (s.scan.sealed) {
+    r.SetTap([&hasher](std::span<const uint8_t> b) { hasher.Update(b); });
+  }
   std::vector<format::Alloc> metas;
   metas.reserve(task.cnt);
   WK_RETURN_IF_ERROR(internal::ReadCgroupOf(
@@ -107,8 +117,18 @@ absl::Status RangeRestore::RestoreFrame(size_t k) {
                      absl::StrFormat("cgroup at offset %u", task.off)));
     bytes += a.hi - a.lo;
   }
+  absl::StatusOr<uint64_t> end = r.Close();
   WK_RETURN_IF_ERROR(internal::At(
-      r.Close().status(), absl::StrFormat("cgroup at offset %u", task.off)));
+      end.status(), absl::StrFormat("cgroup at offset %u", task.off)));
+  if (*end != task.end) [[unlikely]] {
+    return internal::Bad(absl::StrFormat(
+        "cgroup at offset %u does not end where the next frame starts",
+        task.off));
+  }
+  if (s.scan.sealed) {
+    WK_RETURN_IF_ERROR(
+        seal::Check(task.seal, hasher.Finish(task.off), "cgroup"));
+  }
   if (s.options.progress) {
     std::lock_guard<std::mutex> g(s.progress_mu);
     s.done += bytes;

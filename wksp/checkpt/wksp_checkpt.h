@@ -121,6 +121,12 @@ struct CheckptOptions {
   // LZ4 library version for v3 (its compressed bytes depend on it) and
   // nothing build-dependent otherwise.
   bool deterministic = false;
+  // v2/v3: a seal record (range + XXH3-128 checksum) after every frame, in
+  // the gaps Firedancer's restore from a path skips (CHECKPOINT_FORMAT.md
+  // §4.10). false writes Firedancer's exact compact layout, e.g. for a
+  // stream piped into Firedancer, whose stream restore takes no gaps. v1
+  // ignores it.
+  bool sealed = true;
 };
 
 // The info fields of a deterministic checkpoint (CheckptOptions).
@@ -188,6 +194,7 @@ struct CheckptDescription {
   bool has_allocs = false;
   std::vector<wksp::PartitionInfo> allocs;
   uint64_t file_sz = 0, cgroups = 0, volumes = 0;
+  bool sealed = false;  // v2/v3: every frame carries a seal record
 };
 
 // Fills *d with what `verbose` (0..4) shows: 0 the preview; 1 adds the info
@@ -213,6 +220,32 @@ absl::Status PrintCheckpt(const std::string& path, int verbose, FILE* out);
 // verbose 3 (for tools that want the list as data, e.g. JSON output).
 absl::StatusOr<std::vector<wksp::PartitionInfo>> CheckptAllocations(
     const std::string& path);
+
+// Verification without a workspace (checkpt-verify). Reads the whole
+// checkpoint and checks everything a restore would check before and while
+// writing allocations, short of fitting a target: the structure, every
+// command's range, and, in a sealed v2/v3 file, every frame's seal
+// (CHECKPOINT_FORMAT.md §4.10). A sealed file from a path is verified by
+// hashing its frames as stored, with `threads` threads (no decoding: the
+// seals were computed over exactly those bytes); an unsealed one, and any
+// stream, has its LZ4 blocks decoded too. OK means a restore into a large
+// enough workspace succeeds, unless the file changes meanwhile.
+struct VerifyOptions {
+  size_t threads = 1;  // 0 = all CPUs
+};
+struct VerifyReport {
+  Style style = Style::kV1;
+  bool sealed = false;      // every frame carried a matching seal
+  uint64_t allocs = 0;      // allocations
+  uint64_t data_bytes = 0;  // their bytes
+  uint64_t file_bytes = 0;  // checkpoint bytes verified
+};
+absl::StatusOr<VerifyReport> VerifyCheckpt(const std::string& path,
+                                           const VerifyOptions& options);
+// From a descriptor: a regular file at offset 0 as a path; anything else
+// (a pipe, stdin) as a stream, read once.
+absl::StatusOr<VerifyReport> VerifyCheckptFd(int fd,
+                                             const VerifyOptions& options);
 
 }  // namespace wk::wksp_checkpt
 
