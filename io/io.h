@@ -7,6 +7,7 @@
 
 #include "io/fd.h"
 #include "io/mmio.h"
+#include "io/populate.h"
 #include "io/prefetch.h"
 #include "io/stream.h"
 
