@@ -1,6 +1,7 @@
 #include "bench/ceiling.h"
 
 #include <lz4.h>
+#include <xxhash.h>
 
 #include <algorithm>
 #include <cstring>
@@ -130,6 +131,20 @@ double Lz4DecompressBytesPerSecond(uint64_t bytes, size_t threads) {
                                      reinterpret_cast<char*>(dst.data() + o),
                                      static_cast<int>(blocks[t][k].size()), n);
       }
+    });
+  });
+}
+
+}  // namespace wk::bench
+
+namespace wk::bench {
+
+double Xxh3BytesPerSecond(uint64_t bytes, size_t threads) {
+  return Cached(3, bytes, threads, [&] {
+    std::vector<uint8_t> src = Workload(bytes);
+    std::vector<XXH128_hash_t> out(threads);
+    return Measure(bytes, threads, [&](size_t t, uint64_t lo, uint64_t hi) {
+      out[t] = XXH3_128bits(src.data() + lo, hi - lo);
     });
   });
 }

@@ -21,6 +21,11 @@ double MemcpyBytesPerSecond(uint64_t bytes, size_t threads);
 double Lz4CompressBytesPerSecond(uint64_t bytes, size_t threads);
 double Lz4DecompressBytesPerSecond(uint64_t bytes, size_t threads);
 
+// Bytes per second of XXH3-128 (the seals' checksum, libxxhash) over
+// `bytes` bytes of FillHalfCompressible data in memory, one thread per
+// `threads`, each hashing its share in one call.
+double Xxh3BytesPerSecond(uint64_t bytes, size_t threads);
+
 // Drops the cached figures so the next call measures again. ceilings_bench
 // calls it before each run, so its repetitions are independent samples (the
 // noise threshold of tools/bench_compare.py is derived from their spread).

@@ -44,5 +44,10 @@ void BM_Lz4Decompress(benchmark::State& state) {
 }
 BENCHMARK(BM_Lz4Decompress)->Arg(1)->Arg(2)->UseManualTime()->Iterations(1);
 
+void BM_Xxh3(benchmark::State& state) {
+  Ceiling(state, Bytes(), Xxh3BytesPerSecond);
+}
+BENCHMARK(BM_Xxh3)->Arg(1)->Arg(2)->UseManualTime()->Iterations(1);
+
 }  // namespace
 }  // namespace wk::bench

@@ -8,6 +8,11 @@
 // bytes; "x_memcpy" is the ratio to memcpy of the same amount with the same
 // thread count, measured in the same process.
 //
+// Checkpoints are sealed (the default); the *Unsealed benchmarks write and
+// restore Firedancer's exact layout in the same run, so the seals' cost is
+// their ratio. BM_WkspVerify times checkpt-verify of the sealed files
+// against XXH3-128 over the same number of bytes in memory ("x_xxh3").
+//
 // BENCH_QUICK=1 shrinks the workload to 256 MiB allocated, for CI-sized
 // runs; WKSP_BENCH_BYTES=<size> (e.g. 1G) sets it explicitly.
 #include <fcntl.h>
@@ -23,6 +28,7 @@
 #include <thread>
 #include <utility>
 
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "bench/bench_env.h"
 #include "bench/ceiling.h"
@@ -83,9 +89,9 @@ Workload& Get() {
   return *wl;
 }
 
-std::string PathFor(wksp_checkpt::Style style) {
-  return absl::StrFormat("/dev/shm/wksp_checkpt_bench.%d.v%d", getpid(),
-                         wksp_checkpt::StyleNumber(style));
+std::string PathFor(wksp_checkpt::Style style, bool sealed = true) {
+  return absl::StrFormat("/dev/shm/wksp_checkpt_bench.%d.v%d%s", getpid(),
+                         wksp_checkpt::StyleNumber(style), sealed ? "" : "u");
 }
 
 // `seconds`: the timed part of every iteration, summed.
@@ -104,13 +110,13 @@ void Report(benchmark::State& state, uint64_t bytes, size_t threads,
   }
 }
 
-void BM_Checkpt(benchmark::State& state) {
+void BM_Checkpt(benchmark::State& state, bool sealed) {
   // The argument is the style's number (the name says "style:N").
   const wksp_checkpt::Style style =
       wksp_checkpt::StyleFromNumber(state.range(0)).value();
   const size_t threads = static_cast<size_t>(state.range(1));
   Workload& wl = Get();
-  const std::string path = PathFor(style);
+  const std::string path = PathFor(style, sealed);
   uint64_t file_sz = 0;
   double seconds = 0;
   static std::set<std::pair<wksp_checkpt::Style, size_t>> warm;
@@ -121,6 +127,7 @@ void BM_Checkpt(benchmark::State& state) {
     wksp_checkpt::CheckptOptions o;
     o.style = style;
     o.threads = threads;
+    o.sealed = sealed;
     (void)wksp_checkpt::Checkpt(*wl.w, path, o);
   }
   for (auto _ : state) {
@@ -130,6 +137,7 @@ void BM_Checkpt(benchmark::State& state) {
     wksp_checkpt::CheckptOptions o;
     o.style = style;
     o.threads = threads;
+    o.sealed = sealed;
     int64_t t0 = MonotonicNs();
     absl::Status st = wksp_checkpt::Checkpt(*wl.w, path, o);
     seconds += static_cast<double>(MonotonicNs() - t0) * 1e-9;
@@ -150,23 +158,24 @@ void BM_Checkpt(benchmark::State& state) {
 
 // The style's checkpoint file, written now unless a checkpoint benchmark
 // left it behind.
-absl::Status EnsureCheckpt(wksp_checkpt::Style style) {
-  const std::string path = PathFor(style);
+absl::Status EnsureCheckpt(wksp_checkpt::Style style, bool sealed = true) {
+  const std::string path = PathFor(style, sealed);
   if (access(path.c_str(), F_OK) == 0) return absl::OkStatus();
   wksp_checkpt::CheckptOptions o;
   o.style = style;
   o.threads = 2;
+  o.sealed = sealed;
   return wksp_checkpt::Checkpt(*Get().w, path, o);
 }
 
-void BM_Restore(benchmark::State& state) {
+void BM_Restore(benchmark::State& state, bool sealed) {
   // The argument is the style's number (the name says "style:N").
   const wksp_checkpt::Style style =
       wksp_checkpt::StyleFromNumber(state.range(0)).value();
   const size_t threads = static_cast<size_t>(state.range(1));
   Workload& wl = Get();
-  const std::string path = PathFor(style);
-  if (absl::Status st = EnsureCheckpt(style); !st.ok()) {
+  const std::string path = PathFor(style, sealed);
+  if (absl::Status st = EnsureCheckpt(style, sealed); !st.ok()) {
     state.SkipWithError(std::string(st.message()).c_str());
     return;
   }
@@ -227,12 +236,50 @@ void BM_RestorePipe(benchmark::State& state) {
   Report(state, wl.alloc_bytes, 1, seconds);
 }
 
-// Removes the style's file once its benchmarks are done (files of a full
+// checkpt-verify of the sealed file (hashing every frame as stored, no
+// decoding), judged against XXH3-128 over as many bytes in memory with the
+// same thread count.
+void BM_Verify(benchmark::State& state) {
+  const wksp_checkpt::Style style =
+      wksp_checkpt::StyleFromNumber(state.range(0)).value();
+  const size_t threads = static_cast<size_t>(state.range(1));
+  const std::string path = PathFor(style);
+  if (absl::Status st = EnsureCheckpt(style); !st.ok()) {
+    state.SkipWithError(std::string(st.message()).c_str());
+    return;
+  }
+  double seconds = 0;
+  uint64_t file_bytes = 0;
+  for (auto _ : state) {
+    int64_t t0 = MonotonicNs();
+    auto rep = wksp_checkpt::VerifyCheckpt(path, {.threads = threads});
+    seconds += static_cast<double>(MonotonicNs() - t0) * 1e-9;
+    if (!rep.ok()) {
+      state.SkipWithError(std::string(rep.status().message()).c_str());
+      break;
+    }
+    file_bytes = rep->file_bytes;
+  }
+  state.SetBytesProcessed(static_cast<int64_t>(file_bytes) *
+                          state.iterations());
+  const double xxh3 =
+      Xxh3BytesPerSecond(std::min<uint64_t>(file_bytes, 1ull << 30), threads);
+  state.counters["xxh3_GBps"] = xxh3 * 1e-9;
+  if (seconds > 0) {
+    const double bps = static_cast<double>(file_bytes) *
+                       static_cast<double>(state.iterations()) / seconds;
+    state.counters["GBps"] = bps * 1e-9;
+    state.counters["x_xxh3"] = bps / xxh3;
+  }
+}
+
+// Removes the style's files once its benchmarks are done (files of a full
 // run are several GiB each).
 void BM_Cleanup(benchmark::State& state) {
   for (auto _ : state) {
-    ::unlink(
-        PathFor(wksp_checkpt::StyleFromNumber(state.range(0)).value()).c_str());
+    const auto style = wksp_checkpt::StyleFromNumber(state.range(0)).value();
+    ::unlink(PathFor(style, true).c_str());
+    ::unlink(PathFor(style, false).c_str());
   }
 }
 
@@ -244,23 +291,43 @@ void Register() {
   using wksp_checkpt::Style;
   for (Style s : {Style::kV1, Style::kV2, Style::kV3}) {
     const int64_t style = wksp_checkpt::StyleNumber(s);
-    for (int64_t t : threads) {
-      if (s == Style::kV1 && t > 1) continue;  // v1 is serial
-      benchmark::RegisterBenchmark("BM_WkspCheckpt", BM_Checkpt)
-          ->Args({style, t})
-          ->ArgNames({"style", "threads"})
-          ->Unit(benchmark::kMillisecond)
-          ->UseRealTime()
-          ->Iterations(1);
+    // Sealed (the default: the names of earlier runs) and, for v2/v3,
+    // unsealed, one after the other so their ratio is the seals' cost.
+    for (bool sealed : {true, false}) {
+      if (!sealed && s == Style::kV1) continue;  // v1 has no seals
+      const char* suffix = sealed ? "" : "Unsealed";
+      for (int64_t t : threads) {
+        if (s == Style::kV1 && t > 1) continue;  // v1 is serial
+        benchmark::RegisterBenchmark(
+            absl::StrCat("BM_WkspCheckpt", suffix).c_str(),
+            [sealed](benchmark::State& st) { BM_Checkpt(st, sealed); })
+            ->Args({style, t})
+            ->ArgNames({"style", "threads"})
+            ->Unit(benchmark::kMillisecond)
+            ->UseRealTime()
+            ->Iterations(1);
+      }
+      for (int64_t t : threads) {
+        if (s == Style::kV1 && t > 1) continue;
+        benchmark::RegisterBenchmark(
+            absl::StrCat("BM_WkspRestore", suffix).c_str(),
+            [sealed](benchmark::State& st) { BM_Restore(st, sealed); })
+            ->Args({style, t})
+            ->ArgNames({"style", "threads"})
+            ->Unit(benchmark::kMillisecond)
+            ->UseRealTime()
+            ->Iterations(1);
+      }
     }
-    for (int64_t t : threads) {
-      if (s == Style::kV1 && t > 1) continue;
-      benchmark::RegisterBenchmark("BM_WkspRestore", BM_Restore)
-          ->Args({style, t})
-          ->ArgNames({"style", "threads"})
-          ->Unit(benchmark::kMillisecond)
-          ->UseRealTime()
-          ->Iterations(1);
+    if (s != Style::kV1) {
+      for (int64_t t : threads) {
+        benchmark::RegisterBenchmark("BM_WkspVerify", BM_Verify)
+            ->Args({style, t})
+            ->ArgNames({"style", "threads"})
+            ->Unit(benchmark::kMillisecond)
+            ->UseRealTime()
+            ->Iterations(1);
+      }
     }
     benchmark::RegisterBenchmark("BM_WkspRestorePipe", BM_RestorePipe)
         ->Arg(style)
@@ -285,7 +352,8 @@ int main(int argc, char** argv) {
   benchmark::Shutdown();
   using wk::wksp_checkpt::Style;
   for (Style style : {Style::kV1, Style::kV2, Style::kV3}) {
-    ::unlink(wk::bench::PathFor(style).c_str());
+    ::unlink(wk::bench::PathFor(style, true).c_str());
+    ::unlink(wk::bench::PathFor(style, false).c_str());
   }
   return 0;
 }

@@ -206,6 +206,18 @@ class Reader {
   // (also when called inside a frame).
   absl::StatusOr<uint64_t> Finish();
 
+  // From now on every input byte the reader consumes (chunk headers and
+  // blocks, RAW bytes: exactly the frames' bytes, in order, each once) is
+  // also passed to tap, e.g. to hash frames as they are read; an empty
+  // function removes it. The span is valid only during the call. Bytes the
+  // reader buffers ahead are tapped only when consumed.
+  using TapFn = std::function<void(std::span<const uint8_t>)>;
+  void SetTap(TapFn tap);
+  // Outside a frame: the next n bytes without consuming them (streaming
+  // modes: n at most the read buffer's size). Fewer than n bytes left fails
+  // the reader, as a read would. Valid until the next call on the reader.
+  absl::StatusOr<std::span<const uint8_t>> Peek(uint64_t n);
+
   bool can_open() const;
   bool in_frame() const;
   bool failed() const;

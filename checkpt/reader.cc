@@ -25,6 +25,9 @@
 #include "checkpt/checkpt.h"
 #include "checkpt/internal.h"
 #include "io/fd.h"
+#include "util/cancel.h"
+#include "util/fault.h"
+#include "util/status.h"
 
 namespace wk::checkpt {
 
@@ -42,6 +45,8 @@ constexpr int kFailed = -1;
 constexpr int kFinished = -2;
 constexpr int kInRaw = static_cast<int>(FrameStyle::kRaw);
 constexpr int kInLz4 = static_cast<int>(FrameStyle::kLz4);
+// Large RAW copies are tapped in pieces of this size, which stay in cache.
+constexpr uint64_t kTapPiece = uint64_t{256} << 10;
 
 }  // namespace
 
@@ -94,6 +99,10 @@ struct ReaderState {
   absl::Status Buf(void* buf, uint64_t n, uint64_t max, bool meta);
 
   Reader::SourceFn source;  // source mode: replaces reads from fd
+  Reader::TapFn tap;        // sees every consumed input byte (SetTap)
+  void Tap(const uint8_t* p, uint64_t n) {
+    if (tap && n) tap(std::span<const uint8_t>(p, n));
+  }
   absl::StatusOr<size_t> ReadSome(uint8_t* p, uint64_t min, uint64_t max) {
     return source ? source(p, min, max) : io::ReadAtLeast(fd, p, min, max);
   }
@@ -138,12 +147,19 @@ absl::Status ReaderState::Raw(uint8_t* dst, uint64_t n) {
           "checkpoint ends early: %d bytes needed at offset %d of %d", n, off,
           sz)));
     }
-    std::memcpy(dst, region + off, n);
-    off += n;
+    // With a tap, piece by piece, so each piece is tapped while in cache.
+    for (uint64_t done = 0; done < n;) {
+      const uint64_t piece = tap ? std::min(n - done, kTapPiece) : n - done;
+      std::memcpy(dst + done, region + off, piece);
+      Tap(region + off, piece);
+      off += piece;
+      done += piece;
+    }
     return absl::OkStatus();
   }
   const uint64_t take = std::min(ready, n);
   std::memcpy(dst, rbuf + lo, take);
+  Tap(rbuf + lo, take);
   Consume(take);
   dst += take;
   n -= take;
@@ -153,24 +169,27 @@ absl::Status ReaderState::Raw(uint8_t* dst, uint64_t n) {
     if (absl::Status s = Fill(n); !s.ok()) [[unlikely]]
       return s;
     std::memcpy(dst, rbuf + lo, n);
+    Tap(rbuf + lo, n);
     Consume(n);
     return absl::OkStatus();
   }
   // Large reads go straight into the caller's memory (the buffer is empty).
-  absl::Status s;
-  if (seekable) {
-    if (off > sz || n > sz - off) [[unlikely]] {
-      return Fail(Truncated(absl::StrFormat(
-          "checkpoint ends early: %d bytes needed at offset %d of %d", n, off,
-          sz)));
-    }
-    s = io::PReadExact(fd, dst, n, off);
-  } else {
-    s = ReadSome(dst, n, n).status();
+  if (seekable && (off > sz || n > sz - off)) [[unlikely]] {
+    return Fail(Truncated(absl::StrFormat(
+        "checkpoint ends early: %d bytes needed at offset %d of %d", n, off,
+        sz)));
   }
-  if (!s.ok()) [[unlikely]]
-    return ReadFailed(s, off);
-  off += n;
+  // With a tap, piece by piece, so each piece is tapped while in cache.
+  for (uint64_t done = 0; done < n;) {
+    const uint64_t piece = tap ? std::min(n - done, kTapPiece) : n - done;
+    absl::Status s = seekable ? io::PReadExact(fd, dst + done, piece, off)
+                              : ReadSome(dst + done, piece, piece).status();
+    if (!s.ok()) [[unlikely]]
+      return ReadFailed(s, off);
+    Tap(dst + done, piece);
+    off += piece;
+    done += piece;
+  }
   return absl::OkStatus();
 }
 
@@ -260,6 +279,7 @@ absl::Status ReaderState::Lz4(uint8_t* dst, uint64_t n, bool meta) {
       std::memcpy(dst, out, u);
       scursor = static_cast<uint64_t>(out + u - ring);
     }
+    Tap(src - 3, 3 + c);
     if (mmio) {
       off += 3 + c;
     } else {
@@ -374,6 +394,12 @@ absl::StatusOr<uint64_t> Reader::Open(FrameStyle style) {
     if (r.style == kFinished) return BadState("reader finished");
     return r.Fail(BadState("open inside a frame"));
   }
+  // Between frames: where a reader over memory, which makes no system call,
+  // sees a test fault and a cancellation (util/cancel.h).
+  if (int err = FaultPoint(FaultEvent::kFrame); err != 0) [[unlikely]]
+    return r.Fail(ErrnoError(err, "read", "checkpoint frame"));
+  if (absl::Status st = CheckCancel(); !st.ok()) [[unlikely]]
+    return r.Fail(st);
   if (style == FrameStyle::kDefault) style = FrameStyle::kRaw;
   if (style == FrameStyle::kLz4) {
     if (!r.sbuf) r.sbuf.reset(new uint8_t[kGbufSz]);
@@ -437,6 +463,36 @@ absl::Status Reader::Seek(uint64_t off) {
   r.lo = 0;
   r.ready = 0;
   return absl::OkStatus();
+}
+
+void Reader::SetTap(TapFn tap) {
+  if (s_) s_->tap = std::move(tap);
+}
+
+absl::StatusOr<std::span<const uint8_t>> Reader::Peek(uint64_t n) {
+  if (!s_) [[unlikely]]
+    return BadState("moved-from reader");
+  ReaderState& r = *s_;
+  if (r.style != kNotInFrame) [[unlikely]] {
+    if (r.style == kFailed) return BadState("reader failed earlier");
+    if (r.style == kFinished) return BadState("reader finished");
+    return r.Fail(BadState("peek inside a frame"));
+  }
+  if (r.mmio) {
+    if (r.off > r.sz || n > r.sz - r.off) [[unlikely]] {
+      return r.Fail(Truncated(absl::StrFormat(
+          "checkpoint ends early: %d bytes needed at offset %d of %d", n, r.off,
+          r.sz)));
+    }
+    return std::span<const uint8_t>(r.region + r.off, n);
+  }
+  if (n > r.rbuf_sz) [[unlikely]] {
+    return r.Fail(Inval(absl::StrFormat(
+        "peek of %d bytes exceeds the %d-byte read buffer", n, r.rbuf_sz)));
+  }
+  if (absl::Status st = r.Fill(n); !st.ok()) [[unlikely]]
+    return st;
+  return std::span<const uint8_t>(r.rbuf + r.lo, n);
 }
 
 absl::StatusOr<uint64_t> Reader::Finish() {

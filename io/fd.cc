@@ -7,6 +7,8 @@
 #include <cerrno>
 
 #include "absl/strings/str_format.h"
+#include "util/cancel.h"
+#include "util/fault.h"
 #include "util/status.h"
 
 namespace wk::io {
@@ -26,6 +28,15 @@ absl::StatusOr<Fd> OpenFlags(const std::string& path, int flags,
   if (fd < 0) [[unlikely]]
     return ErrnoError(errno, "open", path);
   return Fd(fd);
+}
+
+// What every read/write/sync system call of this file is preceded by: a
+// fault injected by a test (WKSP_FAULT_AT), then a pending cancellation
+// (util/cancel.h), so a signal handler's request fails the next call.
+absl::Status BeforeCall(FaultEvent event, const char* op, int fd) {
+  if (int err = FaultPoint(event); err != 0) [[unlikely]]
+    return ErrnoError(err, op, FdName(fd));
+  return CheckCancel();
 }
 
 }  // namespace
@@ -94,6 +105,7 @@ absl::StatusOr<size_t> ReadAtLeast(int fd, void* buf, size_t min, size_t max) {
   // read even when min == 0 (a do/while would test got < min and return 0,
   // which the caller would take for end of file).
   for (;;) {
+    WK_RETURN_IF_ERROR(BeforeCall(FaultEvent::kRead, "read", fd));
     ssize_t r = ::read(fd, p + got, max - got);
     if (r > 0) {
       got += static_cast<size_t>(r);
@@ -119,6 +131,7 @@ absl::Status ReadExact(int fd, void* buf, size_t n) {
 absl::Status WriteExact(int fd, const void* buf, size_t n) {
   const auto* p = static_cast<const char*>(buf);
   while (n) {
+    WK_RETURN_IF_ERROR(BeforeCall(FaultEvent::kWrite, "write", fd));
     ssize_t w = ::write(fd, p, n);
     if (w > 0) {
       p += w;
@@ -136,6 +149,7 @@ absl::Status PReadExact(int fd, void* buf, size_t n, uint64_t offset) {
   auto* p = static_cast<char*>(buf);
   size_t got = 0;
   while (got < n) {
+    WK_RETURN_IF_ERROR(BeforeCall(FaultEvent::kRead, "pread", fd));
     ssize_t r = ::pread(fd, p + got, n - got, static_cast<off_t>(offset + got));
     if (r > 0) {
       got += static_cast<size_t>(r);
@@ -153,6 +167,7 @@ absl::Status PWriteExact(int fd, const void* buf, size_t n, uint64_t offset) {
   const auto* p = static_cast<const char*>(buf);
   size_t done = 0;
   while (done < n) {
+    WK_RETURN_IF_ERROR(BeforeCall(FaultEvent::kWrite, "pwrite", fd));
     ssize_t w =
         ::pwrite(fd, p + done, n - done, static_cast<off_t>(offset + done));
     if (w > 0) {
@@ -166,6 +181,7 @@ absl::Status PWriteExact(int fd, const void* buf, size_t n, uint64_t offset) {
 }
 
 absl::Status Fsync(int fd) {
+  WK_RETURN_IF_ERROR(BeforeCall(FaultEvent::kSync, "fsync", fd));
   if (::fsync(fd) != 0) [[unlikely]]
     return ErrnoError(errno, "fsync", FdName(fd));
   return absl::OkStatus();

@@ -4,6 +4,11 @@
 // byte count is its own error class: IsEndOfFile(status) is true for it and
 // for nothing else this package returns.
 //
+// Cancellation (util/cancel.h): once a signal handler requested it, every
+// read, write and fsync here fails with Cancelled before its system call, and
+// a call that EINTR interrupted does not resume. Test faults (util/fault.h)
+// are injected at the same points.
+//
 // Functions taking `int fd` do not own it. On failure, a read or write may
 // have transferred part of the data (the file position moved accordingly);
 // callers that need all-or-nothing must handle it themselves.

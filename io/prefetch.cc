@@ -7,6 +7,7 @@
 #include <cstring>
 
 #include "io/fd.h"
+#include "util/cancel.h"
 #include "util/status.h"
 
 namespace wk::io {
@@ -53,6 +54,8 @@ void Prefetcher::Run() {
       struct pollfd p = {fd_, POLLIN, 0};
       int r = ::poll(&p, 1, 100);
       if (r == 0 || (r < 0 && errno == EINTR)) {
+        // A silent pipe must not hold off a cancellation (util/cancel.h).
+        if (err = CheckCancel(); !err.ok()) break;
         std::lock_guard<std::mutex> lock(mu_);
         if (stop_) return;
         if (got) break;  // publish what arrived rather than wait for more

@@ -7,7 +7,9 @@
 // Prefetcher is destroyed. Memory is blocks * block_size, allocated by the
 // constructor. The thread reads until end of file, an error, or destruction;
 // it polls so that destruction completes within ~100 ms even while the
-// writer end of a pipe stays open and silent. Bytes read ahead but never
+// writer end of a pipe stays open and silent, and a cancellation
+// (util/cancel.h) ends the stream with Cancelled within ~100 ms even then,
+// after the bytes already read. Bytes read ahead but never
 // consumed are discarded. One consumer thread at a time.
 #ifndef WKSPKIT_IO_PREFETCH_H_
 #define WKSPKIT_IO_PREFETCH_H_

@@ -10,6 +10,7 @@
 
 #include "absl/strings/str_format.h"
 #include "io/fd.h"
+#include "io/pending_file.h"
 #include "util/status.h"
 #include "util/thread_pool.h"
 #include "wksp/checkpt/internal.h"
@@ -57,7 +58,7 @@ absl::Status LockAndCheckpt(wksp::Wksp& wksp, int fd, bool seekable,
   WK_ASSIGN_OR_RETURN(wksp::LockGuard lock, wksp.Lock());
   WK_ASSIGN_OR_RETURN(std::vector<format::Alloc> allocs,
                       wksp::UsedPartitionsLocked(wksp));
-  format::Info info = internal::MakeInfo(path, options.mode, options.uinfo);
+  format::Info info = internal::MakeInfo(path, options);
   if (options.style == Style::kV1) {
     return internal::WriteV1(wksp, allocs, info, fd, options);
   }
@@ -134,15 +135,21 @@ int StoredFrameStyle(Style style) {
 absl::Status Checkpt(wksp::Wksp& wksp, const std::string& path,
                      const CheckptOptions& options) {
   WK_RETURN_IF_ERROR(CheckOptions(options));
-  absl::StatusOr<io::Fd> fd = io::CreateExclusive(path, options.mode);
-  if (!fd.ok()) [[unlikely]]
-    return Annotate(fd.status(), "checkpt");
-  absl::Status st = LockAndCheckpt(wksp, fd->get(), true, path, options);
-  if (st.ok()) st = fd->Close();
+  absl::StatusOr<io::PendingFile> file =
+      io::PendingFile::Create(path, options.mode, kCheckptTempTag);
+  if (!file.ok()) [[unlikely]]
+    return Annotate(file.status(), "checkpt");
+  absl::Status st = LockAndCheckpt(wksp, file->fd(), true, path, options);
+  // After the lock is released: syncing need not hold up the workspace.
+  if (st.ok()) {
+    st = file->Publish(options.durable ? io::Durability::kSync
+                                       : io::Durability::kNone);
+  }
   if (!st.ok()) [[unlikely]] {
-    fd->reset();
-    ::unlink(path.c_str());  // never leave a partial file behind
-    return Annotate(st, absl::StrFormat("checkpt %s", path));
+    // The temporary goes with `file`: nothing was created at path.
+    return WithMessage(st, absl::StrFormat("checkpt %s: %s; no file was "
+                                           "created at %s",
+                                           path, st.message(), path));
   }
   return absl::OkStatus();
 }

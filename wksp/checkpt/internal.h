@@ -22,9 +22,8 @@ namespace wk::wksp_checkpt::internal {
 inline constexpr uint64_t kProgressStep = uint64_t{64} << 20;
 
 // Where, when and by whom a checkpoint is being made (the info record;
-// info.cc).
-format::Info MakeInfo(const std::string& path, mode_t mode,
-                      const std::string& uinfo);
+// info.cc), or the fixed values of a deterministic checkpoint.
+format::Info MakeInfo(const std::string& path, const CheckptOptions& options);
 
 // A thread count option: 0 means every CPU this process may use.
 size_t ResolveThreads(size_t threads);
@@ -53,6 +52,18 @@ absl::Status RestoreV2File(wksp::Wksp& wksp, int fd,
 absl::Status RestoreV2Stream(wksp::Wksp& wksp, int fd, const format::Header& h,
                              std::span<const uint8_t> header_bytes,
                              const RestoreOptions& options);
+
+// What a walk of a v2/v3 stream found.
+struct StreamSummary {
+  bool sealed = false;
+  uint64_t allocs = 0, data_bytes = 0, file_bytes = 0;
+};
+// RestoreV2Stream's walk; with wksp null it only reads and checks the
+// stream (checkpt-verify), decoding allocation data into a scratch buffer.
+absl::Status WalkV2Stream(wksp::Wksp* wksp, int fd, const format::Header& h,
+                          std::span<const uint8_t> header_bytes,
+                          const RestoreOptions& options,
+                          StreamSummary* summary);
 
 }  // namespace wk::wksp_checkpt::internal
 

@@ -13,7 +13,8 @@ OrderedOutput::OrderedOutput(int fd, uint64_t base,
       positional_(true),
       base_(base),
       seg_off_(std::move(offsets)),
-      seg_written_(seg_off_.size(), 0) {}
+      seg_written_(seg_off_.size(), 0),
+      done_(seg_off_.size(), false) {}
 
 absl::Status OrderedOutput::Write(size_t k, std::span<const uint8_t> bytes) {
   if (positional_) {
@@ -48,8 +49,14 @@ absl::Status OrderedOutput::Write(size_t k, std::span<const uint8_t> bytes) {
 }
 
 void OrderedOutput::Done(size_t k) {
-  if (positional_) return;
   std::unique_lock<std::mutex> lock(mu_);
+  if (positional_) {
+    // Segments finish in any order; the turn is the first one not done.
+    done_[k] = true;
+    while (turn_ < done_.size() && done_[turn_]) ++turn_;
+    cv_.notify_all();
+    return;
+  }
   // A segment may finish before its turn (it wrote nothing); wait so the turn
   // passes in order.
   cv_.wait(lock, [&] { return turn_ == k || !status_.ok(); });
@@ -60,9 +67,8 @@ void OrderedOutput::Done(size_t k) {
 }
 
 absl::Status OrderedOutput::WaitTurn(size_t k) {
-  if (positional_) return status();
   std::unique_lock<std::mutex> lock(mu_);
-  cv_.wait(lock, [&] { return turn_ == k || !status_.ok(); });
+  cv_.wait(lock, [&] { return turn_ >= k || !status_.ok(); });
   return status_;
 }
 

@@ -3,8 +3,10 @@
 // segment order. Segment k may write only once segments 0..k-1 are done
 // (Write blocks until then), unless the caller knows every segment's final
 // offset up front (positional mode, seekable files), in which case writes go
-// out at once with pwrite. Memory stays bounded by what each producer buffers
-// before it calls Write.
+// out at once with pwrite. In both modes WaitTurn(k) returns only once every
+// earlier segment is done, so a segment that describes the others (the
+// trailer and its footer) is never written before what it describes. Memory
+// stays bounded by what each producer buffers before it calls Write.
 #ifndef WKSPKIT_WKSP_CHECKPT_ORDERED_OUTPUT_H_
 #define WKSPKIT_WKSP_CHECKPT_ORDERED_OUTPUT_H_
 
@@ -29,10 +31,12 @@ class OrderedOutput {
   // Appends bytes to segment k. Sequential mode: waits for k's turn. Returns
   // the first failure of any segment (the output is failed for all).
   absl::Status Write(size_t k, std::span<const uint8_t> bytes);
-  // Ends segment k (sequential mode: passes the turn on). Safe to call for a
-  // segment that failed or wrote nothing.
+  // Ends segment k (passes the turn on once every earlier segment is done).
+  // Safe to call for a segment that failed or wrote nothing; call it exactly
+  // once per segment.
   void Done(size_t k);
-  // Waits for k's turn (sequential mode); returns the output's failure if any.
+  // Waits until segments 0..k-1 are all done (in both modes), or the output
+  // failed; returns the output's failure if any.
   absl::Status WaitTurn(size_t k);
   // Fails the output: every waiting and later Write returns `status`.
   void Fail(const absl::Status& status);
@@ -53,10 +57,11 @@ class OrderedOutput {
   const uint64_t base_;
   std::mutex mu_;
   std::condition_variable cv_;
-  size_t turn_ = 0;
+  size_t turn_ = 0;                    // segments 0..turn_-1 are done
   uint64_t offset_ = 0;                // bytes written, sequential mode
   std::vector<uint64_t> seg_off_;      // start of each segment
   std::vector<uint64_t> seg_written_;  // positional mode: progress within k
+  std::vector<bool> done_;             // positional mode: Done(k) was called
   absl::Status status_;
 };
 

@@ -62,6 +62,13 @@ absl::Status RestoreV1(wksp::Wksp& wksp, int fd, bool seekable,
       allocs.push_back(a);
       prev_hi = a.hi;
     }
+    // Nothing may follow the end record: a tag turned 0 would otherwise cut
+    // the checkpoint short silently.
+    if (r.offset() != file_sz) [[unlikely]] {
+      return absl::DataLossError(absl::StrFormat(
+          "corrupt v1 checkpoint: %u bytes after its end record at offset %u",
+          file_sz - r.offset(), r.offset()));
+    }
     WK_RETURN_IF_ERROR(wksp::CheckFit(wksp, allocs));
     WK_RETURN_IF_ERROR(r.Seek(records));
   }
@@ -93,6 +100,12 @@ absl::Status RestoreV1(wksp::Wksp& wksp, int fd, bool seekable,
       options.progress(done, 0);
       next_report = done + kProgressStep;
     }
+  }
+  // As from a file (checked in the pre-scan): a stream must end with the
+  // end record, so a path and a pipe of the same bytes agree.
+  if (!seekable && r.Peek(1).ok()) [[unlikely]] {
+    return target.Fail(absl::DataLossError(
+        "corrupt v1 checkpoint: bytes after its end record"));
   }
   target.Begin();  // an empty checkpoint still replaces every allocation
   return target.Finish();

@@ -17,6 +17,7 @@
 #include "wksp/checkpt/internal.h"
 #include "wksp/checkpt/restore_target.h"
 #include "wksp/checkpt/scan_v2.h"
+#include "wksp/checkpt/seal.h"
 
 namespace wk::wksp_checkpt::internal {
 namespace {
@@ -37,13 +38,16 @@ void PopulateRead(std::span<const uint8_t> range) {
 
 // Restores one cgroup whose allocations the scan found and the target holds
 // already; returns its bytes. The file may have changed since the scan: its
-// commands must say the same again.
-absl::StatusOr<uint64_t> RestoreCgroup(checkpt::Reader& r,
+// commands must say the same again. Sealed, the frame's bytes are hashed as
+// they are read (r's tap feeds `hasher`) and must match its seal: a
+// mismatch fails the restore, which resets the workspace.
+absl::StatusOr<uint64_t> RestoreCgroup(checkpt::Reader& r, seal::Hasher& hasher,
                                        std::span<const uint8_t> file,
                                        const V2Scan& scan,
                                        const CgroupTask& task,
                                        const RestoreTarget& target) {
   PopulateRead(file.subspan(task.off, task.next - task.off));
+  hasher.Reset();
   const format::Alloc* want = scan.allocs.data() + task.slot;
   WK_RETURN_IF_ERROR(ReadCgroupOf(
       r, scan.header, task, [want](uint64_t j, const format::Alloc& a) {
@@ -58,8 +62,12 @@ absl::StatusOr<uint64_t> RestoreCgroup(checkpt::Reader& r,
     bytes += want[j].hi - want[j].lo;
   }
   WK_ASSIGN_OR_RETURN(uint64_t end, r.Close());
-  if (end > task.next) [[unlikely]]
-    return Bad("cgroup frame overruns the next frame");
+  if (end != task.end) [[unlikely]]
+    return Bad("cgroup frame does not end where the next frame starts");
+  if (scan.sealed) {
+    WK_RETURN_IF_ERROR(
+        seal::Check(task.seal, hasher.Finish(task.off), "cgroup"));
+  }
   return bytes;
 }
 
@@ -96,9 +104,13 @@ absl::Status RestoreV2File(wksp::Wksp& wksp, int fd,
       errs[t] = r.status();
       return;
     }
+    seal::Hasher hasher;
+    if (scan.sealed) {
+      r->SetTap([&hasher](std::span<const uint8_t> b) { hasher.Update(b); });
+    }
     for (size_t k; (k = next.fetch_add(1)) < tasks.size();) {
       absl::StatusOr<uint64_t> bytes =
-          RestoreCgroup(*r, file, scan, tasks[k], target);
+          RestoreCgroup(*r, hasher, file, scan, tasks[k], target);
       if (!bytes.ok()) [[unlikely]] {
         errs[t] = At(bytes.status(),
                      absl::StrFormat("cgroup at offset %u", tasks[k].off));

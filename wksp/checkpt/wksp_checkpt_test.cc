@@ -187,8 +187,16 @@ TEST_F(CheckptTest, BytesIdenticalAcrossThreadCounts) {
       internal::V2Scan scan;
       ASSERT_TRUE(internal::ScanV2(f, 1, nullptr, false, &scan).ok());
       ASSERT_GT(scan.tasks.size(), 10u);
-      std::vector<uint8_t> body(f.begin() + scan.tasks.front().off,
-                                f.begin() + scan.tasks.back().next);
+      ASSERT_TRUE(scan.sealed);
+      // Each cgroup frame and its seal's digest (the seals' offsets move
+      // with the v3 info frame's size, which varies with the wallclock).
+      std::vector<uint8_t> body;
+      for (const internal::CgroupTask& task : scan.tasks) {
+        body.insert(body.end(), f.begin() + task.off, f.begin() + task.end);
+        for (uint64_t d : {task.seal.digest.lo, task.seal.digest.hi}) {
+          for (int i = 0; i < 8; ++i) body.push_back(uint8_t(d >> (8 * i)));
+        }
+      }
       if (first.empty()) {
         first = body;
       } else {
@@ -600,25 +608,41 @@ TEST_F(CheckptTest, FiredancerReferenceFiles) {
       }
       EXPECT_TRUE(w.Verify().ok());
       if (style == Style::kV1 || threads != 2) continue;
-      // Re-checkpoint in the same style: the cgroup frames must match.
-      std::string again = File(absl::StrFormat("again_%d", style));
-      CheckptOptions co;
-      co.style = style;
-      co.threads = 3;
-      ASSERT_TRUE(Checkpt(w, again, co).ok());
-      std::vector<uint8_t> theirs = ReadFile(path), ours = ReadFile(again);
-      internal::V2Scan ts, os;
-      ASSERT_TRUE(internal::ScanV2(theirs, 1, nullptr, false, &ts).ok());
-      ASSERT_TRUE(internal::ScanV2(ours, 1, nullptr, false, &os).ok());
-      ASSERT_EQ(ts.tasks.size(), os.tasks.size());
-      EXPECT_TRUE(std::equal(theirs.begin() + ts.tasks.front().off,
-                             theirs.begin() + ts.tasks.back().next,
-                             ours.begin() + os.tasks.front().off,
-                             ours.begin() + os.tasks.back().next));
-      int64_t shift = static_cast<int64_t>(os.tasks.front().off) -
-                      static_cast<int64_t>(ts.tasks.front().off);
-      EXPECT_EQ(static_cast<int64_t>(ours.size()) - shift,
-                static_cast<int64_t>(theirs.size()));
+      // Re-checkpoint in the same style, sealed and not: the cgroup frames
+      // must match theirs byte for byte; unsealed, so must the layout (the
+      // whole file, but for the run-varying info frame's size).
+      for (bool sealed : {false, true}) {
+        SCOPED_TRACE(sealed ? "sealed" : "unsealed");
+        std::string again = File(absl::StrFormat("again_%d_%d", style, sealed));
+        CheckptOptions co;
+        co.style = style;
+        co.threads = 3;
+        co.sealed = sealed;
+        ASSERT_TRUE(Checkpt(w, again, co).ok());
+        std::vector<uint8_t> theirs = ReadFile(path), ours = ReadFile(again);
+        internal::V2Scan ts, os;
+        ASSERT_TRUE(internal::ScanV2(theirs, 1, nullptr, false, &ts).ok());
+        ASSERT_TRUE(internal::ScanV2(ours, 1, nullptr, false, &os).ok());
+        EXPECT_FALSE(ts.sealed);
+        EXPECT_EQ(os.sealed, sealed);
+        ASSERT_EQ(ts.tasks.size(), os.tasks.size());
+        for (size_t i = 0; i < ts.tasks.size(); ++i) {
+          const auto &t = ts.tasks[i], &o = os.tasks[i];
+          EXPECT_TRUE(std::equal(theirs.begin() + t.off, theirs.begin() + t.end,
+                                 ours.begin() + o.off, ours.begin() + o.end))
+              << i;
+        }
+        if (sealed) continue;
+        int64_t shift = static_cast<int64_t>(os.tasks.front().off) -
+                        static_cast<int64_t>(ts.tasks.front().off);
+        EXPECT_EQ(static_cast<int64_t>(ours.size()) - shift,
+                  static_cast<int64_t>(theirs.size()));
+        // Past the info frame, only offsets may differ: by the shift.
+        EXPECT_TRUE(std::equal(theirs.begin() + ts.tasks.front().off,
+                               theirs.begin() + ts.tasks.back().next,
+                               ours.begin() + os.tasks.front().off,
+                               ours.begin() + os.tasks.back().next));
+      }
     }
   }
 }

@@ -18,6 +18,7 @@
 #include "util/thread_pool.h"
 #include "wksp/checkpt/internal.h"
 #include "wksp/checkpt/ordered_output.h"
+#include "wksp/checkpt/seal.h"
 
 namespace wk::wksp_checkpt::internal {
 namespace {
@@ -43,6 +44,7 @@ size_t WbufSize(const std::vector<uint64_t>& raw_sz, checkpt::FrameStyle fs,
 
 struct Plan {
   checkpt::FrameStyle fs;  // of every frame but header and footer
+  bool sealed = true;      // a seal record after each frame (§4.10)
   uint8_t header[format::kHeaderSz];
   uint8_t info[format::kInfoSz];
   std::string strings;
@@ -54,9 +56,13 @@ struct Plan {
 };
 
 Plan MakePlan(const wksp::Wksp& wksp, std::span<const format::Alloc> allocs,
-              const format::Info& info, checkpt::FrameStyle fs) {
+              const format::Info& info, checkpt::FrameStyle fs, bool sealed) {
   Plan p;
   p.fs = fs;
+  p.sealed = sealed;
+  // Seals: one after the info frame, one after each cgroup, three in the
+  // trailer (appendix, volumes, footer).
+  const uint64_t seal_sz = sealed ? seal::kSealSz : 0;
   const bool lz4 = fs == checkpt::FrameStyle::kLz4;
   format::Header h;
   h.frame_style_compressed = fs;
@@ -76,11 +82,12 @@ Plan MakePlan(const wksp::Wksp& wksp, std::span<const format::Alloc> allocs,
     for (uint64_t s : sizes) model.AddBuffer(s);
   };
   p.state.push_back(model.state());
-  p.raw_sz.push_back(format::kHeaderSz + format::kInfoSz + p.strings.size());
+  p.raw_sz.push_back(format::kHeaderSz + format::kInfoSz + p.strings.size() +
+                     seal_sz);
   if (lz4) frame({format::kInfoSz, p.strings.size()});
   for (const auto& list : p.lists) {
     p.state.push_back(model.state());
-    uint64_t raw = format::kCmdSz * (list.size() + 1);
+    uint64_t raw = format::kCmdSz * (list.size() + 1) + seal_sz;
     if (lz4) {
       model.OpenLz4Frame();
       for (size_t i = 0; i <= list.size(); ++i) model.AddBuffer(format::kCmdSz);
@@ -94,7 +101,7 @@ Plan MakePlan(const wksp::Wksp& wksp, std::span<const format::Alloc> allocs,
   }
   p.state.push_back(model.state());
   p.raw_sz.push_back(format::kCmdSz + 16 * g + format::kCmdSz +
-                     format::kFooterSz);
+                     format::kFooterSz + 3 * seal_sz);
   return p;
 }
 
@@ -106,6 +113,41 @@ absl::StatusOr<uint64_t> Frame(checkpt::Writer& w, checkpt::FrameStyle style,
   WK_RETURN_IF_ERROR(body());
   return w.Close();
 }
+
+// The seal records of one segment: hashes the bytes its frames emit between
+// Start and Write (fed by the segment's sink), then writes their seal as a
+// RAW frame of its own, which is not hashed. Does nothing when unsealed.
+class SegmentSeal {
+ public:
+  explicit SegmentSeal(bool sealed) : sealed_(sealed) {}
+  bool sealed() const { return sealed_; }
+  void Start() {
+    if (!sealed_) return;
+    hasher_.Reset();
+    on_ = true;
+  }
+  void Feed(std::span<const uint8_t> b) {
+    if (on_) hasher_.Update(b);
+  }
+  // The bytes fed since Start began at checkpoint offset `off`.
+  absl::Status Write(checkpt::Writer& w, uint64_t off) {
+    if (!sealed_) return absl::OkStatus();
+    on_ = false;
+    return WriteSeal(w, hasher_.Finish(off));
+  }
+  static absl::Status WriteSeal(checkpt::Writer& w, const seal::Seal& s) {
+    uint8_t b[seal::kSealSz];
+    seal::Encode(s, b);
+    WK_RETURN_IF_ERROR(w.Open(checkpt::FrameStyle::kRaw).status());
+    WK_RETURN_IF_ERROR(w.Meta(b, sizeof(b)));
+    return w.Close().status();
+  }
+
+ private:
+  const bool sealed_;
+  bool on_ = false;
+  seal::Hasher hasher_;
+};
 
 absl::Status Cmd(checkpt::Writer& w, uint64_t a, uint64_t b, uint64_t c) {
   uint8_t buf[format::kCmdSz];
@@ -133,37 +175,46 @@ class V2Writer {
   uint64_t total() const { return total_; }
 
   absl::Status Segment(size_t k, std::span<uint8_t> wbuf) {
-    // The trailer points at every cgroup, so it waits for their offsets.
+    // The trailer points at every cgroup and its footer tells a reader the
+    // file is complete: it waits until every cgroup is written (positional
+    // mode too), so no footer ever precedes the frames it describes.
     if (k == segments() - 1) WK_RETURN_IF_ERROR(out_.WaitTurn(k));
-    WK_ASSIGN_OR_RETURN(
-        checkpt::Writer w,
-        checkpt::Writer::Sink(
-            [this, k](std::span<const uint8_t> b) { return out_.Write(k, b); },
-            wbuf, plan_.state[k]));
+    SegmentSeal sealer(plan_.sealed);
+    WK_ASSIGN_OR_RETURN(checkpt::Writer w,
+                        checkpt::Writer::Sink(
+                            [this, k, &sealer](std::span<const uint8_t> b) {
+                              sealer.Feed(b);
+                              return out_.Write(k, b);
+                            },
+                            wbuf, plan_.state[k]));
     if (k == 0) {
-      WK_RETURN_IF_ERROR(Head(w));
+      WK_RETURN_IF_ERROR(Head(w, sealer));
     } else if (k <= g_) {
-      WK_RETURN_IF_ERROR(Cgroup(w, plan_.lists[k - 1]));
+      WK_RETURN_IF_ERROR(Cgroup(w, sealer, k));
     } else {
-      WK_RETURN_IF_ERROR(Trailer(w, out_.SegmentOffset(k)));
+      WK_RETURN_IF_ERROR(Trailer(w, sealer, out_.SegmentOffset(k)));
     }
     return w.Finish().status();
   }
 
  private:
-  absl::Status Head(checkpt::Writer& w) {
+  // The header and info frames, under one seal.
+  absl::Status Head(checkpt::Writer& w, SegmentSeal& sealer) {
+    sealer.Start();
     WK_RETURN_IF_ERROR(Frame(w, checkpt::FrameStyle::kRaw, [&] {
                          return w.Meta(plan_.header, sizeof(plan_.header));
                        }).status());
-    return Frame(w, plan_.fs,
-                 [&] {
-                   WK_RETURN_IF_ERROR(w.Meta(plan_.info, sizeof(plan_.info)));
-                   return w.Meta(plan_.strings.data(), plan_.strings.size());
-                 })
-        .status();
+    WK_RETURN_IF_ERROR(
+        Frame(w, plan_.fs, [&] {
+          WK_RETURN_IF_ERROR(w.Meta(plan_.info, sizeof(plan_.info)));
+          return w.Meta(plan_.strings.data(), plan_.strings.size());
+        }).status());
+    return sealer.Write(w, 0);
   }
 
-  absl::Status Cgroup(checkpt::Writer& w, const std::vector<uint32_t>& list) {
+  absl::Status Cgroup(checkpt::Writer& w, SegmentSeal& sealer, size_t k) {
+    const std::vector<uint32_t>& list = plan_.lists[k - 1];
+    sealer.Start();
     WK_RETURN_IF_ERROR(
         Frame(w, plan_.fs, [&]() -> absl::Status {
           for (uint32_t i : list) {
@@ -177,6 +228,9 @@ class V2Writer {
           }
           return absl::OkStatus();
         }).status());
+    // The frame's bytes went out (Close flushes them), so its turn came and
+    // its offset is known in either mode.
+    WK_RETURN_IF_ERROR(sealer.Write(w, out_.SegmentOffset(k)));
     if (options_.progress) {
       uint64_t bytes = 0;
       for (uint32_t i : list) bytes += allocs_[i].hi - allocs_[i].lo;
@@ -189,26 +243,36 @@ class V2Writer {
 
   // The trailer starts at seg_off. Every cgroup's offset is known by now:
   // their turns have passed (sequential) or they were planned (positional).
-  absl::Status Trailer(checkpt::Writer& w, uint64_t seg_off) {
+  // Sealed, each of its frames is followed by its seal, and the footer is
+  // preceded by its own (nothing may follow the footer).
+  absl::Status Trailer(checkpt::Writer& w, SegmentSeal& sealer,
+                       uint64_t seg_off) {
     std::vector<uint8_t> offs(8 * g_), cnts(8 * g_);
     for (size_t i = 0; i < g_; ++i) {
       format::StoreU64(offs.data() + 8 * i, out_.SegmentOffset(i + 1));
       format::StoreU64(cnts.data() + 8 * i, plan_.lists[i].size());
     }
-    WK_ASSIGN_OR_RETURN(uint64_t app_end, Frame(w, plan_.fs, [&] {
-                          WK_RETURN_IF_ERROR(Cmd(w, 0, g_, 0));
-                          WK_RETURN_IF_ERROR(w.Meta(offs.data(), offs.size()));
-                          return w.Meta(cnts.data(), cnts.size());
-                        }));
-    WK_ASSIGN_OR_RETURN(uint64_t vol_end, Frame(w, plan_.fs, [&] {
-                          return Cmd(w, 0, format::kMax, seg_off);
-                        }));
+    sealer.Start();
+    WK_RETURN_IF_ERROR(Frame(w, plan_.fs, [&] {
+                         WK_RETURN_IF_ERROR(Cmd(w, 0, g_, 0));
+                         WK_RETURN_IF_ERROR(w.Meta(offs.data(), offs.size()));
+                         return w.Meta(cnts.data(), cnts.size());
+                       }).status());
+    WK_RETURN_IF_ERROR(sealer.Write(w, seg_off));
+    const uint64_t vol_off = seg_off + w.offset();
+    sealer.Start();
+    WK_RETURN_IF_ERROR(Frame(w, plan_.fs, [&] {
+                         return Cmd(w, 0, format::kMax, seg_off);
+                       }).status());
+    WK_RETURN_IF_ERROR(sealer.Write(w, vol_off));
+    const uint64_t ftr_off =
+        seg_off + w.offset() + (sealer.sealed() ? seal::kSealSz : 0);
     format::Footer f;
     f.alloc_cnt = allocs_.size();
     f.cgroup_cnt = g_;
     f.volume_cnt = 1;
-    f.frame_off = seg_off + app_end;
-    f.checkpt_sz = seg_off + vol_end + format::kFooterSz;
+    f.frame_off = vol_off;
+    f.checkpt_sz = ftr_off + format::kFooterSz;
     f.data_max = wksp_.data_max();
     f.part_max = wksp_.part_max();
     f.seed = wksp_.seed();
@@ -217,6 +281,10 @@ class V2Writer {
     f.frame_style_compressed = plan_.fs;
     uint8_t fb[format::kFooterSz];
     format::EncodeFooter(f, fb);
+    if (sealer.sealed()) {
+      WK_RETURN_IF_ERROR(
+          SegmentSeal::WriteSeal(w, seal::Of(std::span(fb), ftr_off)));
+    }
     return Frame(w, checkpt::FrameStyle::kRaw,
                  [&] { return w.Meta(fb, sizeof(fb)); })
         .status();
@@ -256,7 +324,8 @@ absl::Status WriteV2(const wksp::Wksp& wksp,
                      std::span<const format::Alloc> allocs,
                      const format::Info& info, int fd, bool seekable,
                      const CheckptOptions& options) {
-  const Plan plan = MakePlan(wksp, allocs, info, FrameStyleOf(options.style));
+  const Plan plan =
+      MakePlan(wksp, allocs, info, FrameStyleOf(options.style), options.sealed);
   WK_ASSIGN_OR_RETURN(std::unique_ptr<OrderedOutput> out,
                       MakeOutput(fd, seekable, plan));
   V2Writer writer(wksp, allocs, plan, *out, options);

@@ -1,0 +1,197 @@
+// checkpt-verify (wksp_checkpt.h VerifyCheckpt): every style, from a file or
+// a stream, without a workspace.
+#include <sys/mman.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cstring>
+#include <memory>
+#include <vector>
+
+#include "absl/strings/str_format.h"
+#include "io/fd.h"
+#include "io/mmio.h"
+#include "io/stream.h"
+#include "util/status.h"
+#include "util/thread_pool.h"
+#include "wksp/checkpt/internal.h"
+#include "wksp/checkpt/read_v1.h"
+#include "wksp/checkpt/scan_v2.h"
+#include "wksp/checkpt/wksp_checkpt.h"
+
+namespace wk::wksp_checkpt {
+namespace {
+
+absl::Status NotCheckpt(std::string_view why) {
+  return absl::DataLossError(
+      absl::StrFormat("not a workspace checkpoint (%s)", why));
+}
+
+uint64_t DataBytes(std::span<const format::Alloc> allocs) {
+  uint64_t n = 0;
+  for (const auto& a : allocs) n += a.hi - a.lo;
+  return n;
+}
+
+// Maps the pages of `range` in one call before they are hashed (best
+// effort, Linux 5.14+): fewer page faults than touching them one by one.
+void PopulateRead(std::span<const uint8_t> range) {
+#ifdef MADV_POPULATE_READ
+  uintptr_t lo = reinterpret_cast<uintptr_t>(range.data()) & ~uintptr_t{4095};
+  uintptr_t hi = reinterpret_cast<uintptr_t>(range.data() + range.size());
+  (void)madvise(reinterpret_cast<void*>(lo), hi - lo, MADV_POPULATE_READ);
+#else
+  (void)range;
+#endif
+}
+
+// A sealed file's cgroups: each frame hashed where it lies, by `threads`
+// threads pulling cgroups from a shared counter.
+absl::Status VerifySeals(std::span<const uint8_t> file, size_t thread_cnt,
+                         const internal::V2Scan& scan) {
+  const std::vector<internal::CgroupTask>& tasks = scan.tasks;
+  const size_t threads =
+      std::max<size_t>(1, std::min(thread_cnt, tasks.size()));
+  ThreadPool pool(threads);
+  std::atomic<size_t> next{0};
+  std::vector<absl::Status> errs(threads);
+  pool.ExecAll([&](size_t t) {
+    for (size_t k; errs[t].ok() && (k = next.fetch_add(1)) < tasks.size();) {
+      const internal::CgroupTask& task = tasks[k];
+      PopulateRead(file.subspan(task.off, task.next - task.off));
+      errs[t] = internal::VerifyCgroupSeal(file, task);
+    }
+  });
+  for (const auto& e : errs) WK_RETURN_IF_ERROR(e);
+  return absl::OkStatus();
+}
+
+absl::StatusOr<VerifyReport> VerifyV2File(int fd, size_t threads) {
+  WK_ASSIGN_OR_RETURN(io::Mapping map, io::MapFileReadOnly(fd));
+  const std::span<const uint8_t> file = map.span();
+  (void)map.Advise(io::Advice::kSequential);
+  internal::V2Scan scan;
+  WK_RETURN_IF_ERROR(internal::ScanV2(file, threads, nullptr, false, &scan));
+  if (scan.sealed) {
+    WK_RETURN_IF_ERROR(VerifySeals(file, threads, scan));
+  } else {
+    WK_RETURN_IF_ERROR(internal::ReadAllCgroups(file, threads, scan));
+  }
+  VerifyReport rep;
+  rep.style = scan.header.frame_style_compressed == checkpt::FrameStyle::kLz4
+                  ? Style::kV3
+                  : Style::kV2;
+  rep.sealed = scan.sealed;
+  rep.allocs = scan.allocs.size();
+  rep.data_bytes = DataBytes(scan.allocs);
+  rep.file_bytes = file.size();
+  return rep;
+}
+
+// v1 has no frames to seal: its structure is checked and every record's
+// data read; a file must end right after the end record.
+absl::StatusOr<VerifyReport> VerifyV1(int fd, bool seekable) {
+  constexpr size_t kBufSz = size_t{1} << 20;
+  auto buf = std::make_unique_for_overwrite<uint8_t[]>(kBufSz);
+  io::BufferedReader r(fd, std::span(buf.get(), kBufSz), svw::kMaxWidth);
+  internal::V1Header h;
+  WK_RETURN_IF_ERROR(internal::ReadV1Header(r, &h));
+  uint64_t file_sz = 0;
+  if (seekable) {
+    WK_ASSIGN_OR_RETURN(file_sz, io::FileSize(fd));
+  }
+  VerifyReport rep;
+  rep.style = Style::kV1;
+  for (uint64_t prev_hi = 0;;) {
+    format::Alloc a;
+    WK_ASSIGN_OR_RETURN(bool more, internal::ReadV1Record(r, h, prev_hi, &a));
+    if (!more) break;
+    if (++rep.allocs > h.part_max) [[unlikely]]
+      return absl::DataLossError(
+          "corrupt v1 checkpoint: more allocations than its partitions");
+    if (seekable) {
+      WK_RETURN_IF_ERROR(internal::SkipV1Data(r, a, file_sz));
+    } else {
+      WK_RETURN_IF_ERROR(r.Skip(a.hi - a.lo));
+    }
+    rep.data_bytes += a.hi - a.lo;
+    prev_hi = a.hi;
+  }
+  rep.file_bytes = r.offset();
+  if (!seekable && r.Peek(1).ok()) [[unlikely]] {
+    return absl::DataLossError(
+        "corrupt v1 checkpoint: bytes after its end record");
+  }
+  if (seekable && r.offset() != file_sz) [[unlikely]] {
+    return absl::DataLossError(absl::StrFormat(
+        "corrupt v1 checkpoint: %u bytes after its end record at offset %u",
+        file_sz - r.offset(), r.offset()));
+  }
+  return rep;
+}
+
+absl::StatusOr<VerifyReport> Verify(int fd, bool mappable,
+                                    const VerifyOptions& options) {
+  const size_t threads = internal::ResolveThreads(options.threads);
+  const auto v1_magic = internal::V1Magic();
+  uint8_t head[format::kHeaderSz];
+  absl::Status st = io::ReadExact(fd, head, 1);
+  if (io::IsEndOfFile(st)) return NotCheckpt("empty");
+  WK_RETURN_IF_ERROR(st);
+  if (head[0] == v1_magic[0]) {
+    st = io::ReadExact(fd, head + 1, v1_magic.size() - 1);
+    if (io::IsEndOfFile(st)) return NotCheckpt("too short for a header");
+    WK_RETURN_IF_ERROR(st);
+    if (std::memcmp(head, v1_magic.data(), v1_magic.size()) != 0) {
+      return NotCheckpt("bad v1 magic");
+    }
+    return VerifyV1(fd, mappable);
+  }
+  if (head[0] != static_cast<uint8_t>(format::kMagic)) {
+    return NotCheckpt("unknown first byte");
+  }
+  st = io::ReadExact(fd, head + 1, format::kHeaderSz - 1);
+  if (io::IsEndOfFile(st)) return NotCheckpt("too short for a header");
+  WK_RETURN_IF_ERROR(st);
+  format::Header h;
+  WK_RETURN_IF_ERROR(format::DecodeHeader(head, &h));
+  if (mappable) return VerifyV2File(fd, threads);
+  internal::StreamSummary sum;
+  WK_RETURN_IF_ERROR(
+      internal::WalkV2Stream(nullptr, fd, h, head, RestoreOptions{}, &sum));
+  VerifyReport rep;
+  rep.style = h.frame_style_compressed == checkpt::FrameStyle::kLz4
+                  ? Style::kV3
+                  : Style::kV2;
+  rep.sealed = sum.sealed;
+  rep.allocs = sum.allocs;
+  rep.data_bytes = sum.data_bytes;
+  rep.file_bytes = sum.file_bytes;
+  return rep;
+}
+
+}  // namespace
+
+absl::StatusOr<VerifyReport> VerifyCheckpt(const std::string& path,
+                                           const VerifyOptions& options) {
+  absl::StatusOr<io::Fd> fd = io::OpenRead(path);
+  if (!fd.ok()) [[unlikely]]
+    return Annotate(fd.status(), "checkpt-verify");
+  absl::StatusOr<VerifyReport> r =
+      Verify(fd->get(), io::IsRegularFile(fd->get()), options);
+  if (!r.ok()) return Annotate(r.status(), absl::StrFormat("verify %s", path));
+  return r;
+}
+
+absl::StatusOr<VerifyReport> VerifyCheckptFd(int fd,
+                                             const VerifyOptions& options) {
+  absl::StatusOr<uint64_t> pos = io::Seek(fd, 0, io::Whence::kCur);
+  const bool mappable = io::IsRegularFile(fd) && pos.ok() && *pos == 0;
+  absl::StatusOr<VerifyReport> r = Verify(fd, mappable, options);
+  if (!r.ok()) {
+    return Annotate(r.status(), absl::StrFormat("verify from fd %d", fd));
+  }
+  return r;
+}
+
+}  // namespace wk::wksp_checkpt
