@@ -9,6 +9,7 @@
 #include "io/fd.h"
 #include "io/mmio.h"
 #include "io/pending_file.h"
+#include "io/populate.h"
 #include "io/prefetch.h"
 #include "io/stream.h"
 

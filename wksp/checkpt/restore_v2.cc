@@ -11,6 +11,7 @@
 #include "absl/strings/str_format.h"
 #include "checkpt/checkpt.h"
 #include "io/mmio.h"
+#include "io/shrink_guard.h"
 #include "util/status.h"
 #include "util/thread_pool.h"
 #include "wksp/checkpt/frames.h"
@@ -71,16 +72,27 @@ absl::StatusOr<uint64_t> RestoreCgroup(checkpt::Reader& r, seal::Hasher& hasher,
   return bytes;
 }
 
+absl::Status FileShrank() {
+  return absl::DataLossError(
+      "the checkpoint file shrank while it was being read (truncated or "
+      "rewritten by another process?); restore from a file nobody changes");
+}
+
 }  // namespace
 
 absl::Status RestoreV2File(wksp::Wksp& wksp, int fd,
                            const RestoreOptions& options) {
   WK_ASSIGN_OR_RETURN(io::Mapping map, io::MapFileReadOnly(fd));
   const std::span<const uint8_t> file = map.span();
+  // A file cut short under us reads as zeros past its new end instead of
+  // killing the process; checked after the scan and before finishing.
+  io::ShrinkGuard shrink(file);
   (void)map.Advise(io::Advice::kSequential);
   const size_t threads = ResolveThreads(options.threads);
   V2Scan scan;
   WK_RETURN_IF_ERROR(ScanV2(file, threads, &wksp, false, &scan));
+  if (shrink.shrank()) [[unlikely]]
+    return FileShrank();
 
   // Everything checkable was checked: restore.
   const std::vector<CgroupTask>& tasks = scan.tasks;
@@ -120,6 +132,9 @@ absl::Status RestoreV2File(wksp::Wksp& wksp, int fd,
       if (options.progress && t == 0) options.progress(d, total);
     }
   });
+  // Whatever a worker said, zeros read from a shrunk file explain it.
+  if (shrink.shrank()) [[unlikely]]
+    return target.Fail(FileShrank());
   for (const auto& e : errs) {
     if (!e.ok()) [[unlikely]]
       return target.Fail(e);
