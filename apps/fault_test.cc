@@ -25,6 +25,7 @@
 #include <cstring>
 #include <fstream>
 #include <functional>
+#include <iterator>
 #include <memory>
 #include <set>
 #include <sstream>
@@ -129,7 +130,8 @@ struct Result {
 // from `stdin_file` (fed through a pipe, so the restore reads a stream) or
 // /dev/null.
 Result RunCtl(const std::vector<std::string>& args, const std::string& fault,
-              const std::string& stdin_file = "") {
+              const std::string& stdin_file = "",
+              const std::string& stdout_file = "") {
   std::vector<std::string> env;
   for (char** e = environ; *e; ++e) {
     if (std::strncmp(*e, "WKSP_FAULT_AT=", 14) != 0) env.emplace_back(*e);
@@ -146,12 +148,17 @@ Result RunCtl(const std::vector<std::string>& args, const std::string& fault,
   int out =
       ::open(out_path.c_str(), O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
   int in_pipe[2] = {-1, -1};
-  if (!stdin_file.empty()) EXPECT_EQ(::pipe2(in_pipe, O_CLOEXEC), 0);
+  if (!stdin_file.empty()) {
+    EXPECT_EQ(::pipe2(in_pipe, O_CLOEXEC), 0);
+  }
   pid_t pid = ::fork();
   if (pid == 0) {
     int in = in_pipe[0] >= 0 ? in_pipe[0] : ::open("/dev/null", O_RDONLY);
+    int so = stdout_file.empty() ? out
+                                 : ::open(stdout_file.c_str(),
+                                          O_WRONLY | O_CREAT | O_TRUNC, 0600);
     ::dup2(in, 0);
-    ::dup2(out, 1);
+    ::dup2(so, 1);
     ::dup2(out, 2);
     ::execve(kCtl, argv.data(), envp.data());
     ::_exit(127);
@@ -441,6 +448,99 @@ TEST_F(FaultTest, KillRestoreV2Path) { KillRestore(2, false); }
 TEST_F(FaultTest, KillRestoreV2Pipe) { KillRestore(2, true); }
 TEST_F(FaultTest, KillRestoreV3Path) { KillRestore(3, false); }
 TEST_F(FaultTest, KillRestoreV3Pipe) { KillRestore(3, true); }
+
+// A checkpoint to a descriptor (stdout redirected to a regular file, so the
+// parallel v2 writer writes at final offsets) killed at any write is never
+// a file a restore accepts: the footer goes last, after every cgroup.
+TEST_F(FaultTest, KillCheckptToARegularFileDescriptor) {
+  const std::string path = TmpDir() + "/kill_fd.ckpt";
+  const std::vector<std::string> args = {"--threads", "2",   "checkpt", "fsrc",
+                                         "-",         "600", "2",       "fd"};
+  auto run = [&](const std::string& fault) {
+    return RunCtl(args, fault, "", path);
+  };
+  uint64_t lo = 0, hi = kMaxEvents;
+  while (hi - lo > 1) {
+    uint64_t mid = (lo + hi) / 2;
+    (run(absl::StrFormat("write:%u", mid)).Killed() ? lo : hi) = mid;
+  }
+  const int n = static_cast<int>(lo);
+  ASSERT_GE(n, kMinPoints);
+  absl::StatusOr<wksp::Wksp> c = wksp::Wksp::Join("fchk");
+  ASSERT_TRUE(c.ok()) << c.status();
+  for (int p : Points(n)) {
+    SCOPED_TRACE(absl::StrFormat("write:%d of %d", p, n));
+    Result r = run(absl::StrFormat("write:%d", p));
+    ASSERT_TRUE(r.Killed()) << r.Describe();
+    absl::Status st = wksp_checkpt::Restore(*c, path, {});
+    EXPECT_FALSE(st.ok()) << "a cut checkpoint restored";
+  }
+  Result r = run("");
+  ASSERT_EQ(r.Exit(), 0) << r.Describe();
+  ExpectCompleteCheckpoint(path);
+  ::unlink(path.c_str());
+}
+
+// A real, asynchronous SIGTERM while the restore waits on a silent pipe
+// (half the checkpoint sent, the writer still open): the blocked read gives
+// way, the workspace is reset, exit 3.
+TEST_F(FaultTest, SigtermWhileRestoreWaitsOnAPipe) {
+  const std::string file = SourceCheckpt(3);
+  std::ifstream f(file, std::ios::binary);
+  std::string bytes((std::istreambuf_iterator<char>(f)),
+                    std::istreambuf_iterator<char>());
+  ResetTarget();
+  int p[2];
+  ASSERT_EQ(::pipe2(p, O_CLOEXEC), 0);
+  std::string out_path = TmpDir() + "/sigterm_out";
+  int out =
+      ::open(out_path.c_str(), O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  pid_t pid = ::fork();
+  if (pid == 0) {
+    ::dup2(p[0], 0);
+    ::dup2(out, 1);
+    ::dup2(out, 2);
+    ::execl(kCtl, kCtl, "restore", "fdst", "-", "-", nullptr);
+    ::_exit(127);
+  }
+  ::close(p[0]);
+  const size_t half = bytes.size() / 2;
+  std::thread feeder([&] {
+    for (size_t done = 0; done < half;) {
+      ssize_t w = ::write(p[1], bytes.data() + done, half - done);
+      if (w <= 0) return;
+      done += static_cast<size_t>(w);
+    }
+  });
+  feeder.join();
+  // Observable progress: the child has read all that was sent (its rchar),
+  // bounded at 10 s.
+  const std::string io_path = absl::StrFormat("/proc/%d/io", pid);
+  bool caught_up = false;
+  for (int i = 0; i < 10000 && !caught_up; ++i) {
+    std::ifstream io(io_path);
+    std::string key;
+    uint64_t v = 0;
+    while (io >> key >> v) {
+      if (key == "rchar:" && v >= half) caught_up = true;
+    }
+    if (!caught_up) ::usleep(1000);
+  }
+  EXPECT_TRUE(caught_up) << "the restore never read what was sent";
+  ASSERT_EQ(::kill(pid, SIGTERM), 0);
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  ::close(p[1]);
+  std::ifstream o(out_path);
+  std::string msg((std::istreambuf_iterator<char>(o)),
+                  std::istreambuf_iterator<char>());
+  ::close(out);
+  ::unlink(out_path.c_str());
+  ASSERT_TRUE(WIFEXITED(status)) << "killed by signal " << WTERMSIG(status);
+  EXPECT_EQ(WEXITSTATUS(status), 3) << msg;
+  EXPECT_NE(msg.find("interrupted by SIGTERM"), std::string::npos) << msg;
+  EXPECT_EQ(TargetOutcome(), Outcome::kEmpty);
+}
 
 struct Sig {
   const char* action;
