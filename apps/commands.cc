@@ -466,7 +466,7 @@ int Interrupted(const Step& step, const absl::Status& st) {
   const char* what = st.ok() ? "after it completed"
                      : step.cmd->run == Restore
                          ? "before the restore modified the workspace"
-                         : "and undone";
+                         : "and stopped";
   absl::FPrintF(stderr,
                 "wksp_ctl: interrupted by %s %s (%s); no later command ran "
                 "(exit status %d)\n",
