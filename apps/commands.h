@@ -1,12 +1,13 @@
 // wksp_ctl's command language: a list of commands, each with a fixed number
 // of arguments, run left to right; the first failure stops the run.
 //
-// RunCommands first checks the whole line's shape (every command known,
-// enough arguments, at most one user of stdout when a checkpoint goes to
-// stdout) and runs nothing if that fails. Argument values are parsed when
-// their command runs, so commands before a bad value have already run.
-// Settings (tag, --threads, --json, --text, --part-max) change how the
-// commands after them behave. See docs/wksp_ctl.md.
+// RunCommands first strips Firedancer's boot flags (boot_flags.h), then
+// parses the whole line: every command known with enough arguments, every
+// argument value valid, at most one user of stdout when a checkpoint goes to
+// stdout and one reader of stdin. If any of that fails nothing runs (exit
+// status 2). Settings (tag, --threads, --json, --text, --part-max, -q,
+// --progress) change how the commands after them behave. See
+// docs/wksp_ctl.md.
 #ifndef WKSPKIT_APPS_COMMANDS_H_
 #define WKSPKIT_APPS_COMMANDS_H_
 
@@ -22,6 +23,9 @@ enum ExitStatus : int {
   kExitWkspReset = 3,     // restore failed after it had modified the
                           // workspace, which was then reset to empty
   kExitSignalBase = 128,  // + N: interrupted by signal N (SIGINT: 130)
+  kExitBrokenPipe = 141,  // stdout's reader went away (128 + SIGPIPE, what a
+                          // shell reports for a program SIGPIPE killed);
+                          // nothing is printed
 };
 
 // Makes SIGINT, SIGTERM and SIGHUP request cancellation (util/cancel.h)

@@ -6,8 +6,8 @@
 //     source's allocations (bytes included);
 //   - no temporary left beside PATH;
 //   - the source workspace is unchanged;
-//   - a restore's target is untouched, fully restored, or empty (or, once
-//     the restore-in-progress mark exists, marked), never silently wrong.
+//   - a restore's target is untouched, fully restored, empty, or marked
+//     "being restored" by the killed process, never silently wrong.
 // Kill points are event counts, found by bisection (a run with n past the
 // last event completes), not timings.
 #include <dirent.h>
@@ -27,6 +27,7 @@
 #include <functional>
 #include <iterator>
 #include <memory>
+#include <optional>
 #include <set>
 #include <sstream>
 #include <string>
@@ -51,12 +52,15 @@ constexpr int kAllocs = 600;    // ~19 cgroups: enough frames to cut
 constexpr int kMinPoints = 20;  // kill points per case (the issue's bar)
 constexpr uint64_t kMaxEvents = 4096;
 
-// TODO(lockmark, issue 11 item 3): once a killed restore leaves the
-// "being restored by pid P" mark, set this and fill in IsMarked: a kill in
-// the middle of a restore must then leave a marked (or empty) workspace,
-// never the half-written one that recovery rebuilds today.
-constexpr bool kRestoreMarkExists = false;
-bool IsMarked(const std::string& /*name*/) { return false; }
+// A restore killed after its first write leaves the workspace marked
+// "being restored by pid P" (wksp.h): later users are refused, and the lock
+// taker empties it, instead of seeing the half-written allocations.
+bool IsMarked(const std::string& name) {
+  absl::StatusOr<wksp::Wksp> w = wksp::Wksp::Join(name);
+  if (!w.ok()) return false;
+  std::optional<wksp::RestoreMark> mark = w->CurrentRestoreMark();
+  return mark.has_value() && !mark->in_progress;
+}
 
 struct Alloc {
   uint64_t lo, hi, tag;
@@ -410,7 +414,7 @@ void FaultTest::KillRestore(int style, bool pipe) {
   ASSERT_GE(n, kMinPoints) << "too few events to cut the restore at";
   std::printf("restore v%d from a %s: %d %s events\n", style,
               pipe ? "pipe" : "path", n, event.c_str());
-  int gaps = 0;
+  int marked = 0;
   for (int p : Points(n)) {
     SCOPED_TRACE(absl::StrFormat("style %d %s, %s:%d", style,
                                  pipe ? "pipe" : "path", event, p));
@@ -418,18 +422,13 @@ void FaultTest::KillRestore(int style, bool pipe) {
     Result r = RunCtl(args, absl::StrFormat("%s:%d", event, p), in);
     ASSERT_TRUE(r.Killed()) << r.Describe();
     Outcome o = TargetOutcome();
-    if (o == Outcome::kWrong && !kRestoreMarkExists) {
-      ++gaps;  // the known gap the mark closes (see kRestoreMarkExists)
-      continue;
-    }
+    marked += o == Outcome::kMarked;
     EXPECT_NE(o, Outcome::kWrong) << "a killed restore left a wrong workspace";
   }
-  if (gaps) {
-    std::printf(
-        "style %d %s: %d kill point(s) left a half-restored workspace "
-        "that recovery accepts: needs the restore-in-progress mark\n",
-        style, pipe ? "pipe" : "path", gaps);
-  }
+  // Points past the scan kill the restore while it writes: marked.
+  EXPECT_GT(marked, 0);
+  std::printf("restore v%d from a %s: %d of %zu kill points left the mark\n",
+              style, pipe ? "pipe" : "path", marked, Points(n).size());
   // The first event comes before the workspace is touched: untouched.
   ResetTarget();
   Result r = RunCtl(args, absl::StrFormat("%s:1", event), in);

@@ -6,31 +6,57 @@ namespace wk::apps {
 const char kHelpText[] =
     R"HELP(usage: wksp_ctl CMD [ARGS...] [CMD [ARGS...]] ...
 
-Runs the commands left to right and stops at the first one that fails.
+Runs the commands left to right and stops at the first one that fails. The
+whole line is parsed first: an unknown command or a bad argument anywhere
+runs nothing (exit status 2).
 Workspace names (1-39 chars: [A-Za-z0-9] then [A-Za-z0-9_.-]) refer to named
 workspaces in $WKSP_SHMEM_ROOT (default /dev/shm) or in a hugetlbfs mount.
-An address is written NAME:GADDR (GADDR decimal or 0x hex). Numbers are
-decimal or 0x hex; sizes may end in K, M, G or T (powers of 1024).
+An address is written NAME:GADDR. Numbers are read as C (and fd_wksp_ctl)
+read them: decimal, 0x hex or 0-prefixed octal (010 is 8); sizes may end in
+K, M, G or T (powers of 1024). Relative paths are relative to the directory
+wksp_ctl was started from (under `bazel run`, the directory bazel ran in).
 
 Settings (apply to the commands after them):
   tag VAL            tag for later allocations (default 1, must be nonzero)
   --threads N        threads for later checkpt/restore (default 0 = all CPUs)
-  --json | --text    output of later query, usage, checkpt-query (default text)
+  --json | --text    output of later list, query, usage, checkpt-query
   --part-max N       partition slots for later `new` (default 0 = estimate)
   --durable yes|no   fsync later checkpoints to a path (and their directory)
                      before they appear there (default yes)
+  -q | --quiet       no progress bar or summary line from checkpt/restore
+  --progress=WHEN    progress bar: auto (stderr is a terminal), always, never
+Firedancer's boot flags (--shmem-path DIR, --log-path X, --log-level-* N,
+...) are accepted anywhere; see docs/wksp_ctl.md.
+  --deterministic    later checkpts are a function of the workspace state
+                     and options only (fixed info fields), so hosts holding
+                     the same state write byte-identical files
+  --listen IP:PORT   address later seed/fetch listen on (port 0 = any;
+                     default seed 0.0.0.0:6881, fetch 0.0.0.0:0)
+  --peer IP:PORT     add a peer for later fetches (repeat for each peer)
+  --timeout S        later fetches fail after S seconds (default 60)
+  --keep FILE        later fetches also keep the downloaded file at FILE
+  --seed-after       later fetches (with --keep) go on seeding afterwards
+  --seconds S        seed / --seed-after for S seconds (default 0 = until
+                     SIGINT or SIGTERM)
+  --mem-max SIZE     bytes a later fetch without --keep holds at once
+                     (default 256M; at least one cgroup frame is allowed)
 
 Commands:
-  help               print this text
+  help | --help | -h print this text
+  --version          print the version
   supported-styles   print the checkpoint styles this build supports
+  list               every workspace: name, page size, size, used, lock
+                     holder, restore mark, attached processes
   new WKSP PAGE_CNT PAGE_SZ CPU_IDX_SEQ MODE
                      create WKSP. PAGE_CNT: a page count, or a byte size with
                      a suffix (64M), rounded up to whole pages. PAGE_SZ:
-                     normal|huge|gigantic (or 4K|2M|1G). CPU_IDX_SEQ: e.g.
-                     0 or 0-3,8; memory goes near the first CPU's NUMA node.
-                     MODE: octal permissions. Slots are sized for 64 KiB
-                     allocations unless --part-max says otherwise.
-  delete WKSP        remove WKSP's name (joined processes keep it)
+                     normal|huge|gigantic (or 4K|2M|1G, or 4096|2097152|
+                     1073741824). CPU_IDX_SEQ: e.g. 0, 0-3,8 or 0-6/2;
+                     memory goes near the first CPU's NUMA node. MODE: octal
+                     permissions. Slots are sized for 64 KiB allocations
+                     unless --part-max says otherwise.
+  delete WKSP        remove WKSP's name (joined processes keep it); refuses
+                     a file that is not a workspace
   alloc WKSP ALIGN SZ
                      allocate SZ bytes (ALIGN 0 = 4096, else a power of two)
                      with the current tag; prints WKSP:GADDR
@@ -56,24 +82,42 @@ Commands:
                      only complete: a failed, interrupted or killed checkpt
                      leaves nothing there. STYLE: 0 default
                      (= 3), 1 v1 serial, 2 v2 parallel, 3 v3 parallel + LZ4.
-                     INFO: free text stored in the file.
+                     INFO: free text stored in the file (at most 16383 bytes).
   checkpt-query PATH VERBOSE
-                     describe a checkpoint; VERBOSE 0..4 (3 adds the usage
-                     summary, 4 one line per allocation)
+                     describe a checkpoint ("-" = stdin); VERBOSE 0..4 (0-2
+                     as fd_wksp_ctl prints them, 3 adds the usage summary,
+                     4 one line per allocation)
   restore WKSP PATH SEED|-
                      replace WKSP's allocations with the checkpoint's ("-" =
                      stdin); SEED "-" keeps WKSP's seed
+  restore-new WKSP PATH SEED|- PAGE_SZ CPU_IDX_SEQ MODE
+                     create WKSP with the checkpoint's own geometry on
+                     PAGE_SZ pages and restore into it; SEED "-" = the
+                     checkpoint's seed
+  torrent-create FILE TORRENT
+                     write the BitTorrent v2 torrent of FILE (deterministic:
+                     identical files give identical torrents); prints the
+                     info-hash
+  seed TORRENT FILE  check FILE against TORRENT, then serve it; prints
+                     "seeding IP:PORT INFO_HASH" once serving
+  fetch WKSP TORRENT SEED|-
+                     download TORRENT's checkpoint from the --peer peers and
+                     restore it into WKSP while it downloads (see
+                     docs/DISTRIBUTION.md)
 
-checkpt and restore report progress on stderr: a bar on a terminal, and a
-summary line "checkpt WKSP: BYTES bytes in S s (R GB/s)".
+checkpt and restore report progress on stderr: a bar on a terminal (one bar
+per terminal: in `checkpt - | restore -` one side draws), and a summary line
+"checkpt WKSP: BYTES bytes in S s (R GB/s)", with the file size (and for v3
+its share of the data) after a checkpt to a file.
 With PATH "-" for checkpt, no other command of that run may print to stdout.
 
 Exit status: 0 all commands succeeded; 1 a command failed; 2 usage error
-(unknown command, missing or malformed argument; nothing after it ran);
+(unknown command, missing or malformed argument; nothing ran);
 3 restore failed (or was interrupted) after modifying the workspace, which
 is now empty; 128+N interrupted by signal N (SIGHUP 129, SIGINT 130, SIGTERM
 143): the command in progress was undone (no checkpoint file left, or the
-workspace not modified) and nothing after it ran. A second signal kills.
+workspace not modified) and nothing after it ran; a second signal kills.
+141 stdout was closed by its reader (nothing printed, as for SIGPIPE).
 )HELP";
 
 }  // namespace wk::apps

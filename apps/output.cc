@@ -2,70 +2,56 @@
 #include "apps/output.h"
 
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "nlohmann/json.hpp"
 
 namespace wk::apps {
 namespace {
 
-// Builds one JSON object, keys in insertion order.
-class Obj {
- public:
-  Obj& U(std::string_view key, uint64_t v) {
-    return Raw(key, absl::StrFormat("%u", v));
-  }
-  Obj& S(std::string_view key, std::string_view v) {
-    return Raw(key, JsonString(v));
-  }
-  Obj& Raw(std::string_view key, std::string_view raw) {
-    absl::StrAppendFormat(&s_, "%s%s:%s", s_.empty() ? "{" : ",",
-                          JsonString(key), raw);
-    return *this;
-  }
-  std::string Done() const { return s_.empty() ? "{}" : s_ + "}"; }
+using Json = nlohmann::ordered_json;
 
- private:
-  std::string s_;
-};
+// A 64-bit quantity, exact for every JSON reader (see output.h).
+std::string U64(uint64_t v) { return absl::StrFormat("%u", v); }
 
-std::string UsageObj(const wksp::Usage& u) {
-  return Obj()
-      .U("total_max", u.total_max)
-      .U("total_cnt", u.total_cnt)
-      .U("total_sz", u.total_sz)
-      .U("free_cnt", u.free_cnt)
-      .U("free_sz", u.free_sz)
-      .U("used_cnt", u.used_cnt)
-      .U("used_sz", u.used_sz)
-      .U("largest_free", u.largest_free)
-      .Done();
+Json Object() {
+  Json j = Json::object();
+  j["schema_version"] = kJsonSchemaVersion;
+  return j;
 }
 
-std::string PartsArray(const std::vector<wksp::PartitionInfo>& parts) {
-  std::string s = "[";
-  for (size_t i = 0; i < parts.size(); ++i) {
-    const auto& p = parts[i];
-    absl::StrAppendFormat(&s, "%s{\"lo\":%u,\"hi\":%u,\"sz\":%u,\"tag\":%u}",
-                          i ? "," : "", p.lo, p.hi, p.hi - p.lo, p.tag);
+std::string Line(const Json& j) {
+  // Invalid UTF-8 (a name or info text is bytes) becomes U+FFFD rather than
+  // an exception or invalid output.
+  return j.dump(-1, ' ', false, Json::error_handler_t::replace) + "\n";
+}
+
+Json UsageObj(const wksp::Usage& u) {
+  Json j;
+  j["total_max"] = u.total_max;
+  j["total_cnt"] = u.total_cnt;
+  j["total_sz"] = U64(u.total_sz);
+  j["free_cnt"] = u.free_cnt;
+  j["free_sz"] = U64(u.free_sz);
+  j["used_cnt"] = u.used_cnt;
+  j["used_sz"] = U64(u.used_sz);
+  j["largest_free"] = U64(u.largest_free);
+  return j;
+}
+
+Json PartsArray(const std::vector<wksp::PartitionInfo>& parts) {
+  Json a = Json::array();
+  for (const auto& p : parts) {
+    Json e;
+    e["lo"] = U64(p.lo);
+    e["hi"] = U64(p.hi);
+    e["sz"] = U64(p.hi - p.lo);
+    e["tag"] = U64(p.tag);
+    a.push_back(std::move(e));
   }
-  return s + "]";
+  return a;
 }
 
 }  // namespace
-
-std::string JsonString(std::string_view text) {
-  std::string s = "\"";
-  for (char ch : text) {
-    auto c = static_cast<unsigned char>(ch);
-    if (c == '"' || c == '\\') {
-      s += '\\';
-      s += ch;
-    } else if (c < 0x20 || c >= 0x7f) {
-      absl::StrAppendFormat(&s, "\\u%04x", c);
-    } else {
-      s += ch;
-    }
-  }
-  return s + "\"";
-}
 
 std::string UsageText(std::string_view name, uint64_t tag,
                       const wksp::Usage& u) {
@@ -81,14 +67,13 @@ std::string UsageText(std::string_view name, uint64_t tag,
 
 std::string UsageJson(std::string_view name, uint64_t tag,
                       const wksp::Usage& u) {
-  return Obj()
-             .S("wksp", name)
-             .Raw("usage", UsageObj(u))
-             .U("tag", tag)
-             .U("tagged_cnt", u.tagged_cnt)
-             .U("tagged_sz", u.tagged_sz)
-             .Done() +
-         "\n";
+  Json j = Object();
+  j["wksp"] = name;
+  j["usage"] = UsageObj(u);
+  j["tag"] = U64(tag);
+  j["tagged_cnt"] = u.tagged_cnt;
+  j["tagged_sz"] = U64(u.tagged_sz);
+  return Line(j);
 }
 
 std::vector<wksp::PartitionInfo> WithFreeGaps(
@@ -133,42 +118,123 @@ std::string QueryText(const WkspSummary& s) {
 }
 
 std::string QueryJson(const WkspSummary& s) {
-  return Obj()
-             .S("wksp", s.name)
-             .U("seed", s.seed)
-             .U("part_max", s.part_max)
-             .U("data_max", s.data_max)
-             .U("gaddr_lo", s.gaddr_lo)
-             .U("gaddr_hi", s.gaddr_hi)
-             .U("footprint", s.footprint)
-             .S("page_size", s.page_size)
-             .Raw("usage", UsageObj(s.usage))
-             .Raw("partitions", PartsArray(s.partitions))
-             .Done() +
-         "\n";
+  Json j = Object();
+  j["wksp"] = s.name;
+  j["seed"] = s.seed;
+  j["part_max"] = s.part_max;
+  j["data_max"] = U64(s.data_max);
+  j["gaddr_lo"] = U64(s.gaddr_lo);
+  j["gaddr_hi"] = U64(s.gaddr_hi);
+  j["footprint"] = U64(s.footprint);
+  j["page_size"] = s.page_size;
+  j["usage"] = UsageObj(s.usage);
+  j["partitions"] = PartsArray(s.partitions);
+  return Line(j);
 }
 
 std::string CheckptJson(std::string_view path, int verbose,
-                        const wksp_checkpt::Preview& p,
-                        const std::vector<wksp::PartitionInfo>* allocs,
-                        bool list_allocs) {
-  Obj o;
-  o.S("path", path)
-      .U("verbose", static_cast<uint64_t>(verbose))
-      .U("style", static_cast<uint64_t>(wksp_checkpt::StoredStyle(p.style)))
-      .U("frame_style_compressed",
-         static_cast<uint64_t>(wksp_checkpt::StoredFrameStyle(p.style)))
-      .S("name", p.name)
-      .U("seed", p.seed)
-      .U("part_max", p.part_max)
-      .U("data_max", p.data_max);
-  if (allocs) {
-    uint64_t bytes = 0;
-    for (const auto& a : *allocs) bytes += a.hi - a.lo;
-    o.U("alloc_cnt", allocs->size()).U("alloc_bytes", bytes);
-    if (list_allocs) o.Raw("allocations", PartsArray(*allocs));
+                        const wksp_checkpt::CheckptDescription& d) {
+  const wksp_checkpt::Preview& p = d.preview;
+  const bool v2 = p.style != wksp_checkpt::Style::kV1;
+  Json j = Object();
+  j["path"] = path;
+  j["verbose"] = verbose;
+  j["style"] = wksp_checkpt::StoredStyle(p.style);
+  j["name"] = p.name;
+  j["seed"] = p.seed;
+  j["part_max"] = p.part_max;
+  j["data_max"] = U64(p.data_max);
+  if (v2) j["frame_style_compressed"] = wksp_checkpt::StoredFrameStyle(p.style);
+  if (verbose >= 1 && d.has_info) {
+    j["magic"] = absl::StrFormat("%016x", d.magic);
+    j["wallclock"] = absl::StrFormat("%d", d.wallclock);
+    const struct {
+      const char* key;
+      uint64_t id;
+      const std::string* text;
+    } rows[] = {
+        {"app", d.app_id, &d.app},       {"thread", d.thread_id, &d.thread},
+        {"host", d.host_id, &d.host},    {"cpu", d.cpu_id, &d.cpu},
+        {"group", d.group_id, &d.group}, {"tid", d.tid, nullptr},
+        {"user", d.user_id, &d.user}};
+    for (const auto& r : rows) {
+      j[absl::StrCat(r.key, "_id")] = U64(r.id);
+      if (r.text) j[r.key] = *r.text;
+    }
   }
-  return o.Done() + "\n";
+  if (verbose >= 2 && d.has_info) {
+    if (v2) {
+      j["mode"] = absl::StrFormat("%03o", d.mode);
+      j["info_path"] = d.path;
+    }
+    j["binfo"] = d.binfo;
+    j["uinfo"] = d.uinfo;
+  }
+  if (verbose >= 3 && d.has_allocs) {
+    uint64_t bytes = 0, largest = 0;
+    for (const auto& a : d.allocs) {
+      bytes += a.hi - a.lo;
+      largest = std::max(largest, a.hi - a.lo);
+    }
+    if (v2) {
+      j["file_sz"] = U64(d.file_sz);
+      j["cgroup_cnt"] = d.cgroups;
+      j["volume_cnt"] = d.volumes;
+    }
+    j["alloc_cnt"] = d.allocs.size();
+    j["alloc_bytes"] = U64(bytes);
+    j["largest_alloc"] = U64(largest);
+    j["free_bytes"] = U64(p.data_max - bytes);
+    if (verbose >= 4) j["allocations"] = PartsArray(d.allocs);
+  }
+  return Line(j);
+}
+
+std::string ListText(const std::vector<ListEntry>& entries) {
+  std::string out =
+      absl::StrFormat("%-20s %-8s %14s %14s %-14s %-10s %s\n", "NAME", "PAGES",
+                      "SIZE", "USED", "LOCK", "RESTORING", "ATTACHED");
+  for (const ListEntry& e : entries) {
+    if (!e.is_wksp) {
+      absl::StrAppendFormat(&out, "%-20s %-8s %14u %14s not a workspace: %s\n",
+                            e.name, e.page_size, e.file_sz, "-", e.error);
+      continue;
+    }
+    std::string used = e.used_sz ? U64(*e.used_sz) : "?";
+    absl::StrAppendFormat(
+        &out, "%-20s %-8s %14u %14s %-14s %-10s %s\n", e.name, e.page_size,
+        e.footprint, used, e.lock, e.mark,
+        e.attached.empty() ? "-" : absl::StrJoin(e.attached, ","));
+  }
+  return out;
+}
+
+std::string ListJson(const std::vector<ListEntry>& entries) {
+  Json j = Object();
+  Json a = Json::array();
+  for (const ListEntry& e : entries) {
+    Json o;
+    o["name"] = e.name;
+    o["page_size"] = e.page_size;
+    o["path"] = e.path;
+    o["file_sz"] = U64(e.file_sz);
+    o["is_wksp"] = e.is_wksp;
+    if (!e.is_wksp) {
+      o["error"] = e.error;
+    } else {
+      o["footprint"] = U64(e.footprint);
+      o["part_max"] = e.part_max;
+      o["data_max"] = U64(e.data_max);
+      if (e.used_sz) o["used_sz"] = U64(*e.used_sz);
+      if (e.used_cnt) o["used_cnt"] = *e.used_cnt;
+      o["lock"] = e.lock;
+      o["restore_mark"] = e.mark;
+      o["attached"] = e.attached;
+    }
+    a.push_back(std::move(o));
+  }
+  j["workspaces"] = std::move(a);
+  return Line(j);
 }
 
 }  // namespace wk::apps

@@ -2,6 +2,14 @@
 // single-line JSON objects for programs (see docs/wksp_ctl.md). Pure
 // functions from values to strings, so the formats are tested without a
 // workspace.
+//
+// JSON (built with nlohmann::json, so strings are valid UTF-8: bytes that
+// are not are replaced by U+FFFD): every object starts with
+// "schema_version" (kJsonSchemaVersion). Every 64-bit quantity (sizes,
+// gaddrs, tags, ids, wallclock) is a JSON string of its decimal digits, so
+// that readers whose numbers are doubles keep it exact; the magic is a hex
+// string. 32-bit values and small counts (seed, verbose, style, mode,
+// partition counts, which are below 2^32) are JSON numbers.
 #ifndef WKSPKIT_APPS_OUTPUT_H_
 #define WKSPKIT_APPS_OUTPUT_H_
 
@@ -16,9 +24,8 @@
 
 namespace wk::apps {
 
-// `text` as a JSON string literal (quotes included); control characters and
-// bytes >= 0x80 are escaped as \u00XX so the output is always ASCII.
-std::string JsonString(std::string_view text);
+// Bumped when a field changes meaning or type (adding fields does not).
+inline constexpr int kJsonSchemaVersion = 1;
 
 // usage wksp tag
 std::string UsageText(std::string_view name, uint64_t tag,
@@ -45,12 +52,29 @@ std::string QueryJson(const WkspSummary& s);
 std::vector<wksp::PartitionInfo> WithFreeGaps(
     const std::vector<wksp::PartitionInfo>& used, uint64_t lo, uint64_t hi);
 
-// checkpt-query --json: the preview; with `allocs`, also alloc_cnt and
-// alloc_bytes, and with `list_allocs` every allocation.
+// checkpt-query --json: every field the text shows at `verbose`.
 std::string CheckptJson(std::string_view path, int verbose,
-                        const wksp_checkpt::Preview& p,
-                        const std::vector<wksp::PartitionInfo>* allocs,
-                        bool list_allocs);
+                        const wksp_checkpt::CheckptDescription& d);
+
+// list: one entry per region found under the shared-memory directories.
+struct ListEntry {
+  std::string name;
+  std::string page_size;  // "normal", "huge", "gigantic"
+  std::string path;       // the region's file
+  uint64_t file_sz = 0;
+  bool is_wksp = false;  // false: `error` says what was found instead
+  std::string error;
+  uint64_t footprint = 0, part_max = 0, data_max = 0;
+  std::optional<uint64_t> used_sz, used_cnt;  // none: not readable
+  // The lock holder ("-" when free or not known) and the restore-in-progress
+  // mark ("-" when none): filled in by the workspace API's lock and mark
+  // queries.
+  std::string lock = "-";
+  std::string mark = "-";
+  std::vector<std::string> attached;  // "PID(COMM)" of each process mapping it
+};
+std::string ListText(const std::vector<ListEntry>& entries);
+std::string ListJson(const std::vector<ListEntry>& entries);
 
 }  // namespace wk::apps
 

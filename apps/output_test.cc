@@ -1,15 +1,35 @@
 #include "apps/output.h"
 
 #include "gtest/gtest.h"
+#include "nlohmann/json.hpp"
 
 namespace wk::apps {
 namespace {
 
-TEST(OutputTest, JsonStringEscapes) {
-  EXPECT_EQ(JsonString("ab"), "\"ab\"");
-  EXPECT_EQ(JsonString("a\"b\\c"), "\"a\\\"b\\\\c\"");
-  EXPECT_EQ(JsonString(std::string("\n\x01\xff", 3)),
-            "\"\\u000a\\u0001\\u00ff\"");
+// Parsed back with the same library a reader would use.
+nlohmann::json Parse(const std::string& line) {
+  EXPECT_EQ(line.back(), '\n');
+  EXPECT_EQ(line.find('\n'), line.size() - 1);  // one line
+  return nlohmann::json::parse(line);
+}
+
+TEST(OutputTest, JsonIsUtf8AndExact) {
+  wksp_checkpt::CheckptDescription d;
+  d.preview.name = "n";
+  std::string j = CheckptJson("caf\xc3\xa9/\"x\"", 0, d);
+  // Raw UTF-8, not "\u00c3\u00a9" (which would read back as two letters).
+  EXPECT_NE(j.find("caf\xc3\xa9"), std::string::npos) << j;
+  EXPECT_EQ(Parse(j)["path"], "caf\xc3\xa9/\"x\"");
+  // Bytes that are not UTF-8 become U+FFFD, never invalid output.
+  std::string bad = CheckptJson("a\xff", 0, d);
+  EXPECT_EQ(Parse(bad)["path"], "a\xef\xbf\xbd");
+  // 64-bit values survive readers whose numbers are doubles.
+  wksp::Usage u;
+  u.tagged_sz = (uint64_t{1} << 53) + 1;
+  nlohmann::json uj = Parse(UsageJson("w", UINT64_MAX, u));
+  EXPECT_EQ(uj["tag"], "18446744073709551615");
+  EXPECT_EQ(uj["tagged_sz"], "9007199254740993");
+  EXPECT_EQ(uj["schema_version"], kJsonSchemaVersion);
 }
 
 TEST(OutputTest, FreeGapsTileTheRegion) {
@@ -42,31 +62,84 @@ TEST(OutputTest, UsageFormats) {
   EXPECT_NE(t.find("wksp w\n"), std::string::npos);
   EXPECT_NE(t.find("300 bytes used  (2 allocations)"), std::string::npos);
   EXPECT_NE(t.find("100 bytes tag 4 (1 allocations)"), std::string::npos);
-  EXPECT_EQ(UsageJson("w", 4, u),
-            "{\"wksp\":\"w\",\"usage\":{\"total_max\":9,\"total_cnt\":3,"
-            "\"total_sz\":1000,\"free_cnt\":1,\"free_sz\":700,\"used_cnt\":2,"
-            "\"used_sz\":300,\"largest_free\":700},\"tag\":4,\"tagged_cnt\":1,"
-            "\"tagged_sz\":100}\n");
+  EXPECT_EQ(
+      UsageJson("w", 4, u),
+      "{\"schema_version\":1,\"wksp\":\"w\",\"usage\":{\"total_max\":9,"
+      "\"total_cnt\":3,\"total_sz\":\"1000\",\"free_cnt\":1,\"free_sz\":"
+      "\"700\",\"used_cnt\":2,\"used_sz\":\"300\",\"largest_free\":\"700\"},"
+      "\"tag\":\"4\",\"tagged_cnt\":1,\"tagged_sz\":\"100\"}\n");
 }
 
+// Each level has every field the text shows at it, and no more.
 TEST(OutputTest, CheckptJsonLevels) {
-  wksp_checkpt::Preview p;
+  wksp_checkpt::CheckptDescription d;
+  wksp_checkpt::Preview& p = d.preview;
   p.style = wksp_checkpt::Style::kV3;  // stored as style 2, LZ4 frames
   p.seed = 7;
   p.part_max = 8;
   p.data_max = 100;
   p.name = "n";
-  std::string base =
-      "{\"path\":\"f\",\"verbose\":0,\"style\":2,\"frame_style_compressed\":2,"
-      "\"name\":\"n\",\"seed\":7,\"part_max\":8,\"data_max\":100";
-  EXPECT_EQ(CheckptJson("f", 0, p, nullptr, false), base + "}\n");
-  std::vector<wksp::PartitionInfo> a = {{1, 3, 9}, {5, 10, 2}};
-  std::string v3 = CheckptJson("f", 3, p, &a, false);
-  EXPECT_NE(v3.find("\"alloc_cnt\":2,\"alloc_bytes\":7}"), std::string::npos);
-  std::string v4 = CheckptJson("f", 4, p, &a, true);
-  EXPECT_NE(v4.find("\"allocations\":[{\"lo\":1,\"hi\":3,\"sz\":2,\"tag\":9},"
-                    "{\"lo\":5,\"hi\":10,\"sz\":5,\"tag\":2}]"),
-            std::string::npos);
+  d.has_info = true;
+  d.magic = 0xf17eda2c3731c591;
+  d.wallclock = 1795607959158101045;
+  d.tid = 5;
+  d.user = "u";
+  d.mode = 0644;
+  d.path = "./f";
+  d.binfo = "b";
+  d.uinfo = "i";
+  d.has_allocs = true;
+  d.allocs = {{1, 3, 9}, {5, 10, 2}};
+  nlohmann::json j0 = Parse(CheckptJson("f", 0, d));
+  EXPECT_EQ(j0["style"], 2);
+  EXPECT_EQ(j0["frame_style_compressed"], 2);
+  EXPECT_EQ(j0["data_max"], "100");
+  EXPECT_FALSE(j0.contains("wallclock"));
+  nlohmann::json j1 = Parse(CheckptJson("f", 1, d));
+  EXPECT_EQ(j1["magic"], "f17eda2c3731c591");
+  EXPECT_EQ(j1["wallclock"], "1795607959158101045");
+  EXPECT_EQ(j1["tid_id"], "5");
+  EXPECT_EQ(j1["user"], "u");
+  EXPECT_FALSE(j1.contains("uinfo"));
+  nlohmann::json j2 = Parse(CheckptJson("f", 2, d));
+  EXPECT_EQ(j2["mode"], "644");
+  EXPECT_EQ(j2["info_path"], "./f");
+  EXPECT_EQ(j2["binfo"], "b");
+  EXPECT_EQ(j2["uinfo"], "i");
+  EXPECT_FALSE(j2.contains("alloc_cnt"));
+  nlohmann::json j3 = Parse(CheckptJson("f", 3, d));
+  EXPECT_EQ(j3["alloc_cnt"], 2);
+  EXPECT_EQ(j3["alloc_bytes"], "7");
+  EXPECT_EQ(j3["free_bytes"], "93");
+  EXPECT_FALSE(j3.contains("allocations"));
+  nlohmann::json j4 = Parse(CheckptJson("f", 4, d));
+  ASSERT_EQ(j4["allocations"].size(), 2u);
+  EXPECT_EQ(j4["allocations"][1]["lo"], "5");
+  EXPECT_EQ(j4["allocations"][1]["sz"], "5");
+  EXPECT_EQ(j4["allocations"][1]["tag"], "2");
+}
+
+TEST(OutputTest, ListFormats) {
+  ListEntry w;
+  w.name = "w";
+  w.page_size = "normal";
+  w.is_wksp = true;
+  w.footprint = 4096;
+  w.used_sz = 100;
+  w.attached = {"12(a)", "13(b)"};
+  ListEntry junk;
+  junk.name = "junk";
+  junk.page_size = "normal";
+  junk.file_sz = 7;
+  junk.error = "no magic";
+  std::string t = ListText({w, junk});
+  EXPECT_NE(t.find("12(a),13(b)"), std::string::npos) << t;
+  EXPECT_NE(t.find("not a workspace: no magic"), std::string::npos) << t;
+  nlohmann::json j = Parse(ListJson({w, junk}));
+  EXPECT_EQ(j["workspaces"][0]["used_sz"], "100");
+  EXPECT_EQ(j["workspaces"][0]["lock"], "-");
+  EXPECT_EQ(j["workspaces"][0]["restore_mark"], "-");
+  EXPECT_EQ(j["workspaces"][1]["is_wksp"], false);
 }
 
 TEST(OutputTest, QueryListsPartitions) {
@@ -79,9 +152,11 @@ TEST(OutputTest, QueryListsPartitions) {
   EXPECT_NE(t.find("partition [10, 20) sz 10 tag 3\n"), std::string::npos);
   EXPECT_NE(t.find("partition [20, 40) sz 20 free\n"), std::string::npos);
   std::string j = QueryJson(s);
-  EXPECT_NE(j.find("\"partitions\":[{\"lo\":10,\"hi\":20,\"sz\":10,\"tag\":3},"
-                   "{\"lo\":20,\"hi\":40,\"sz\":20,\"tag\":0}]"),
-            std::string::npos);
+  EXPECT_NE(j.find("\"partitions\":[{\"lo\":\"10\",\"hi\":\"20\",\"sz\":\"10\","
+                   "\"tag\":\"3\"},{\"lo\":\"20\",\"hi\":\"40\",\"sz\":\"20\","
+                   "\"tag\":\"0\"}]"),
+            std::string::npos)
+      << j;
 }
 
 }  // namespace

@@ -18,14 +18,27 @@ absl::Status Bad(std::string_view what, std::string_view text,
       absl::StrFormat("bad %s \"%s\": %s", what, text, rule));
 }
 
+constexpr char kNumberRule[] =
+    "expected a number below 2^64: decimal, 0x-prefixed hex or 0-prefixed "
+    "octal";
+
 }  // namespace
+
+std::optional<uint64_t> ParseCNumber(std::string_view text) {
+  if (text.size() > 2 && text[0] == '0' && (text[1] == 'x' || text[1] == 'X')) {
+    return ParseUintBase(text.substr(2), 16);
+  }
+  if (text.size() > 1 && text[0] == '0') {
+    return ParseUintBase(text.substr(1), 8);
+  }
+  return ParseUintBase(text, 10);
+}
 
 absl::StatusOr<uint64_t> ParseU64(std::string_view text,
                                   std::string_view what) {
-  std::optional<uint64_t> v = ParseUint(text);
+  std::optional<uint64_t> v = ParseCNumber(text);
   if (!v) [[unlikely]] {
-    return Bad(what, text,
-               "expected a decimal or 0x-prefixed hex number below 2^64");
+    return Bad(what, text, kNumberRule);
   }
   return *v;
 }
@@ -33,7 +46,7 @@ absl::StatusOr<uint64_t> ParseU64(std::string_view text,
 absl::StatusOr<uint64_t> ParseRange(std::string_view text,
                                     std::string_view what, uint64_t lo,
                                     uint64_t hi) {
-  std::optional<uint64_t> v = ParseUint(text);
+  std::optional<uint64_t> v = ParseCNumber(text);
   if (!v || *v < lo || *v > hi) [[unlikely]] {
     return Bad(what, text,
                absl::StrFormat("expected a number in [%u, %u]", lo, hi));
@@ -47,13 +60,15 @@ bool HasSizeSuffix(std::string_view text) {
 
 absl::StatusOr<uint64_t> ParseSize(std::string_view text,
                                    std::string_view what) {
-  std::optional<uint64_t> v = ParseByteCount(text);
-  if (!v) [[unlikely]] {
+  int shift = HasSizeSuffix(text) ? ByteSuffixShift(text.back()) : 0;
+  std::optional<uint64_t> v =
+      ParseCNumber(shift ? text.substr(0, text.size() - 1) : text);
+  if (!v || (shift && *v > (UINT64_MAX >> shift))) [[unlikely]] {
     return Bad(what, text,
-               "expected a whole number with an optional K, M, G or T suffix "
-               "(powers of 1024), below 2^64");
+               "expected a whole number (decimal, 0x hex or 0 octal) with an "
+               "optional K, M, G or T suffix (powers of 1024), below 2^64");
   }
-  return *v;
+  return *v << shift;
 }
 
 absl::StatusOr<mode_t> ParseMode(std::string_view text) {
@@ -66,7 +81,7 @@ absl::StatusOr<mode_t> ParseMode(std::string_view text) {
 
 absl::StatusOr<std::optional<uint32_t>> ParseSeed(std::string_view text) {
   if (text == "-") return std::optional<uint32_t>();
-  std::optional<uint64_t> v = ParseUint(text);
+  std::optional<uint64_t> v = ParseCNumber(text);
   if (!v || *v > UINT32_MAX) [[unlikely]] {
     return Bad("seed", text, "expected '-' or a number below 2^32");
   }
@@ -82,9 +97,12 @@ absl::StatusOr<wksp::PageSize> ParsePageSizeArg(std::string_view text) {
   for (size_t i = 0; i < std::size(wksp::kPageSizes); ++i) {
     wksp::PageSize ps = wksp::kPageSizes[i];
     if (t == wksp::PageSizeName(ps) || t == kSizes[i]) return ps;
+    // Firedancer's form: the page size in bytes.
+    if (ParseCNumber(t) == static_cast<uint64_t>(ps)) return ps;
   }
   return Bad("page_sz", text,
-             "expected normal, huge or gigantic (or 4K, 2M, 1G)");
+             "expected normal, huge or gigantic (or 4K, 2M, 1G, or the size "
+             "in bytes: 4096, 2097152, 1073741824)");
 }
 
 absl::StatusOr<GaddrRef> ParseGaddr(std::string_view text) {
@@ -95,11 +113,11 @@ absl::StatusOr<GaddrRef> ParseGaddr(std::string_view text) {
   }
   std::string_view name = text.substr(0, colon);
   WK_RETURN_IF_ERROR(wksp::ValidateName(name));
-  std::optional<uint64_t> gaddr = ParseUint(text.substr(colon + 1));
+  std::optional<uint64_t> gaddr = ParseCNumber(text.substr(colon + 1));
   if (!gaddr) {
     return absl::InvalidArgumentError(absl::StrFormat(
-        "bad workspace address \"%s\": the gaddr after ':' must be a decimal "
-        "or 0x-prefixed hex number below 2^64",
+        "bad workspace address \"%s\": the gaddr after ':' must be a number "
+        "below 2^64 (decimal, 0x hex or 0 octal)",
         text));
   }
   return GaddrRef{std::string(name), *gaddr};
@@ -116,17 +134,29 @@ absl::StatusOr<std::vector<int>> ParseCpuSeq(std::string_view text) {
   while (true) {
     size_t comma = rest.find(',');
     std::string_view item = rest.substr(0, comma);
+    // Firedancer's stride form: lo-hi/stride.
+    size_t slash = item.find('/');
+    std::optional<uint64_t> stride = uint64_t{1};
+    if (slash != std::string_view::npos) {
+      stride = ParseUintBase(item.substr(slash + 1), 10);
+      item = item.substr(0, slash);
+    }
     size_t dash = item.find('-');
     std::optional<uint64_t> a = ParseUintBase(item.substr(0, dash), 10);
     std::optional<uint64_t> b = dash == std::string_view::npos
                                     ? a
                                     : ParseUintBase(item.substr(dash + 1), 10);
-    if (!a || !b || *a > *b || *b > kMax) [[unlikely]] {
+    if (!a || !b || !stride || *stride == 0 || *a > *b || *b > kMax ||
+        (slash != std::string_view::npos && dash == std::string_view::npos))
+        [[unlikely]] {
       return Bad("cpu_idx_seq", text,
                  "expected comma-separated CPU indices or ascending ranges "
-                 "below 65536, e.g. 0 or 0-3,8");
+                 "below 65536, optionally with a stride, e.g. 0, 0-3,8 or "
+                 "0-6/2");
     }
-    for (uint64_t c = *a; c <= *b; ++c) cpus.push_back(static_cast<int>(c));
+    for (uint64_t c = *a; c <= *b; c += *stride) {
+      cpus.push_back(static_cast<int>(c));
+    }
     if (comma == std::string_view::npos) break;
     rest = rest.substr(comma + 1);
   }

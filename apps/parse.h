@@ -19,8 +19,12 @@
 
 namespace wk::apps {
 
-// Decimal or 0x-prefixed hex, below 2^64. `what` names the argument in
-// errors ("align", "tag", ...).
+// A number as C's strtoul(text, 0) and so Firedancer's fd_wksp_ctl reads
+// it: decimal, 0x-prefixed hex, or 0-prefixed octal ("010" is 8); below
+// 2^64, nothing else in `text` (no sign or space).
+std::optional<uint64_t> ParseCNumber(std::string_view text);
+
+// ParseCNumber, or InvalidArgument naming `what` ("align", "tag", ...).
 absl::StatusOr<uint64_t> ParseU64(std::string_view text, std::string_view what);
 
 // ParseU64 restricted to [lo, hi].
@@ -28,8 +32,9 @@ absl::StatusOr<uint64_t> ParseRange(std::string_view text,
                                     std::string_view what, uint64_t lo,
                                     uint64_t hi);
 
-// An integer byte count with an optional binary suffix K, M, G or T (powers
-// of 1024, upper or lower case), e.g. 4096, 64K, 4G. No fractions.
+// A byte count: a ParseCNumber number with an optional binary suffix K, M,
+// G or T (powers of 1024, upper or lower case), e.g. 4096, 0x1000, 64K, 4G.
+// No fractions.
 absl::StatusOr<uint64_t> ParseSize(std::string_view text,
                                    std::string_view what);
 
@@ -40,9 +45,11 @@ bool HasSizeSuffix(std::string_view text);
 absl::StatusOr<mode_t> ParseMode(std::string_view text);
 
 // "-" means "no seed given" (nullopt); otherwise a number below 2^32.
+// (Numbers below: ParseCNumber forms.)
 absl::StatusOr<std::optional<uint32_t>> ParseSeed(std::string_view text);
 
-// normal|huge|gigantic, or the page sizes themselves: 4K|2M|1G.
+// normal|huge|gigantic, the page sizes 4K|2M|1G, or (as Firedancer takes
+// them) the size in bytes: 4096|2097152|1073741824.
 absl::StatusOr<wksp::PageSize> ParsePageSizeArg(std::string_view text);
 
 // "name:gaddr" text addresses: a valid workspace name, ':', and a decimal or
@@ -54,8 +61,9 @@ struct GaddrRef {
 absl::StatusOr<GaddrRef> ParseGaddr(std::string_view text);
 std::string FormatGaddr(std::string_view name, uint64_t gaddr);
 
-// A CPU index sequence such as "0", "0-3" or "0-3,8,10-11": non-empty,
-// comma-separated indices or ascending ranges, each below 65536.
+// A CPU index sequence such as "0", "0-3", "0-3,8,10-11" or "0-6/2" (every
+// second CPU of 0..6, Firedancer's stride form): non-empty, comma-separated
+// indices or ascending ranges with an optional stride, each below 65536.
 absl::StatusOr<std::vector<int>> ParseCpuSeq(std::string_view text);
 
 }  // namespace wk::apps

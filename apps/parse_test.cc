@@ -9,7 +9,11 @@ TEST(ParseTest, Numbers) {
   EXPECT_EQ(*ParseU64("0", "x"), 0u);
   EXPECT_EQ(*ParseU64("0x1F", "x"), 31u);
   EXPECT_EQ(*ParseU64("18446744073709551615", "x"), UINT64_MAX);
-  for (const char* bad : {"", "-1", "18446744073709551616", "1x", "0x", "1 "}) {
+  // Firedancer's (strtoul base 0) forms: a leading 0 is octal.
+  EXPECT_EQ(*ParseU64("010", "x"), 8u);
+  EXPECT_EQ(*ParseU64("0777", "x"), 511u);
+  for (const char* bad :
+       {"", "-1", "18446744073709551616", "1x", "0x", "1 ", "08", "0x-1"}) {
     auto r = ParseU64(bad, "align");
     ASSERT_FALSE(r.ok()) << bad;
     EXPECT_NE(r.status().message().find("bad align"), std::string::npos);
@@ -26,7 +30,11 @@ TEST(ParseTest, Sizes) {
   EXPECT_EQ(*ParseSize("4G", "sz"), uint64_t{4} << 30);
   EXPECT_EQ(*ParseSize("2T", "sz"), uint64_t{2} << 40);
   EXPECT_EQ(*ParseSize("16777215T", "sz"), uint64_t{16777215} << 40);
-  for (const char* bad : {"", "K", "1.5G", "16777216T", "4X", "0x10", "-1K"}) {
+  EXPECT_EQ(*ParseSize("0x100000", "sz"), 1u << 20);
+  EXPECT_EQ(*ParseSize("0x10M", "sz"), 16u << 20);
+  EXPECT_EQ(*ParseSize("010K", "sz"), 8u << 10);
+  for (const char* bad : {"", "K", "1.5G", "16777216T", "4X", "0x", "-1K",
+                          "0xK", "0x1000000000000000K"}) {
     EXPECT_FALSE(ParseSize(bad, "sz").ok()) << bad;
   }
   EXPECT_TRUE(HasSizeSuffix("80M"));
@@ -50,7 +58,12 @@ TEST(ParseTest, ModesSeedsPages) {
   EXPECT_EQ(*ParsePageSizeArg("2m"), wksp::PageSize::kHuge);
   EXPECT_EQ(*ParsePageSizeArg("gigantic"), wksp::PageSize::kGigantic);
   EXPECT_EQ(*ParsePageSizeArg("1G"), wksp::PageSize::kGigantic);
+  EXPECT_EQ(*ParsePageSizeArg("4096"), wksp::PageSize::kNormal);
+  EXPECT_EQ(*ParsePageSizeArg("2097152"), wksp::PageSize::kHuge);
+  EXPECT_EQ(*ParsePageSizeArg("1073741824"), wksp::PageSize::kGigantic);
+  EXPECT_EQ(*ParsePageSizeArg("0x200000"), wksp::PageSize::kHuge);
   EXPECT_FALSE(ParsePageSizeArg("large").ok());
+  EXPECT_FALSE(ParsePageSizeArg("8192").ok());
   for (wksp::PageSize ps : wksp::kPageSizes) {
     EXPECT_EQ(*ParsePageSizeArg(wksp::PageSizeName(ps)), ps);
   }
@@ -79,8 +92,10 @@ TEST(ParseTest, CpuSeq) {
   EXPECT_EQ(*ParseCpuSeq("0"), std::vector<int>{0});
   EXPECT_EQ(*ParseCpuSeq("2-4,8"), (std::vector<int>{2, 3, 4, 8}));
   EXPECT_EQ(*ParseCpuSeq("5,1"), (std::vector<int>{5, 1}));
-  for (const char* bad :
-       {"", ",", "1,", "3-1", "1-", "-1", "a", "65536", "1-2-3"}) {
+  EXPECT_EQ(*ParseCpuSeq("0-6/2"), (std::vector<int>{0, 2, 4, 6}));
+  EXPECT_EQ(*ParseCpuSeq("1-7/3,9"), (std::vector<int>{1, 4, 7, 9}));
+  for (const char* bad : {"", ",", "1,", "3-1", "1-", "-1", "a", "65536",
+                          "1-2-3", "0-6/0", "0-6/", "4/2", "0-6/x"}) {
     EXPECT_FALSE(ParseCpuSeq(bad).ok()) << bad;
   }
 }

@@ -1,9 +1,12 @@
 // Progress bar and summary line (see progress.h).
 #include "apps/progress.h"
 
+#include <fcntl.h>
+#include <sys/file.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
 #include <utility>
 
 #include "absl/strings/str_format.h"
@@ -13,82 +16,183 @@ namespace wk::apps {
 namespace {
 constexpr int64_t kRedrawNs = 100'000'000;  // at most 10 redraws a second
 constexpr int kBarWidth = 24;
+// Return to the line's start / erase from the cursor to the line's end.
+constexpr char kCr[] = "\r";
+constexpr char kEraseLine[] = "\033[K";
+
+// Takes the terminal behind `fd` for drawing: an exclusive flock on a
+// descriptor of its own (flocks of descriptors inherited from the shell
+// would be shared by every process of a pipeline). -1 if another process
+// holds it or the device cannot be opened.
+int LockTerminal(int fd) {
+  char name[256];
+  if (ttyname_r(fd, name, sizeof(name)) != 0) return -1;
+  int t = open(name, O_RDONLY | O_NOCTTY | O_CLOEXEC);
+  if (t < 0) return -1;
+  if (flock(t, LOCK_EX | LOCK_NB) != 0) {
+    close(t);
+    return -1;
+  }
+  return t;
+}
 }  // namespace
 
+absl::StatusOr<ProgressMode> ParseProgressMode(std::string_view text) {
+  if (text == "auto") return ProgressMode::kAuto;
+  if (text == "always") return ProgressMode::kAlways;
+  if (text == "never") return ProgressMode::kNever;
+  return absl::InvalidArgumentError(absl::StrFormat(
+      "bad --progress \"%s\": expected auto, always or never", text));
+}
+
+const char* LineStart(FILE* out) {
+  return isatty(fileno(out)) == 1 ? "\r\033[K" : "";
+}
+
 std::string HumanBytes(double bytes) {
-  static constexpr const char* kUnits[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+  static constexpr const char* kUnits[] = {"B", "kB", "MB", "GB", "TB", "PB"};
   int u = 0;
-  while (bytes >= 1024 && u < 4) {
-    bytes /= 1024;
+  while (bytes >= 1000 && u < 5) {
+    bytes /= 1000;
     ++u;
   }
   return u == 0 ? absl::StrFormat("%.0f %s", bytes, kUnits[u])
                 : absl::StrFormat("%.1f %s", bytes, kUnits[u]);
 }
 
-Progress::Progress(std::string label, FILE* out, bool interactive,
+Progress::Progress(std::string label, FILE* out, bool draw,
                    std::function<int64_t()> clock)
     : label_(std::move(label)),
       out_(out),
-      interactive_(interactive),
+      draw_(draw),
       clock_(std::move(clock)),
       start_ns_(clock_()) {}
 
-Progress::Progress(std::string label, FILE* out)
-    : Progress(std::move(label), out, isatty(fileno(out)) == 1,
-               [] { return MonotonicNs(); }) {}
+Progress::Progress(std::string label, FILE* out, const ProgressOptions& options)
+    : label_(std::move(label)),
+      out_(out),
+      quiet_(options.quiet),
+      clock_([] { return MonotonicNs(); }),
+      start_ns_(clock_()) {
+  const bool tty = isatty(fileno(out)) == 1;
+  bool want = !quiet_ && (options.mode == ProgressMode::kAlways ||
+                          (options.mode == ProgressMode::kAuto && tty));
+  if (want && tty) {
+    tty_lock_fd_ = LockTerminal(fileno(out));
+    want = tty_lock_fd_ >= 0;
+    erase_first_ = !want;
+  }
+  draw_ = want;
+  if (draw_) ticker_ = std::thread([this] { Tick(); });
+}
+
+Progress::~Progress() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    finished_ = true;
+  }
+  cv_.notify_all();
+  if (ticker_.joinable()) ticker_.join();
+  // A run that failed before Finish leaves its bar's line ended, so the
+  // error message starts on a line of its own.
+  if (line_open_) {
+    absl::FPrintF(out_, "\n");
+    std::fflush(out_);
+  }
+  if (tty_lock_fd_ >= 0) close(tty_lock_fd_);
+}
+
+void Progress::Tick() {
+  std::unique_lock<std::mutex> lock(mu_);
+  while (!finished_) {
+    cv_.wait_for(lock, std::chrono::nanoseconds(kRedrawNs));
+    if (finished_) break;
+    int64_t now = clock_();
+    if (now - last_draw_ns_ >= kRedrawNs) DrawLocked(now);
+  }
+}
 
 wksp_checkpt::ProgressFn Progress::Callback() {
   return [this](uint64_t done, uint64_t total) { Update(done, total); };
 }
 
-void Progress::Update(uint64_t done, uint64_t total) {
-  last_done_ = done;
-  if (!interactive_) return;
-  int64_t now = clock_();
-  if (last_draw_ns_ >= 0 && now - last_draw_ns_ < kRedrawNs && done < total) {
-    return;
-  }
-  last_draw_ns_ = now;
-  Draw(done, total, now);
+void Progress::SetFallbackTotal(uint64_t total, bool estimate) {
+  std::lock_guard<std::mutex> lock(mu_);
+  fallback_total_ = total;
+  fallback_estimate_ = estimate;
 }
 
-void Progress::Draw(uint64_t done, uint64_t total, int64_t now) {
+void Progress::Update(uint64_t done, uint64_t total) {
+  std::lock_guard<std::mutex> lock(mu_);
+  done_ = done;
+  total_ = total;
+  if (!draw_) return;
+  int64_t now = clock_();
+  if (last_draw_ns_ >= 0 && now - last_draw_ns_ < kRedrawNs &&
+      (total == 0 || done < total)) {
+    return;
+  }
+  DrawLocked(now);
+}
+
+void Progress::DrawLocked(int64_t now) {
+  last_draw_ns_ = now;
+  const uint64_t done = done_;
+  // A fallback total (a file size) is an estimate: never past 99%.
+  const bool estimated =
+      total_ == 0 && fallback_total_ != 0 && fallback_estimate_;
+  const uint64_t total = total_ ? total_ : fallback_total_;
   double secs = static_cast<double>(now - start_ns_) * 1e-9;
   double rate = secs > 0 ? static_cast<double>(done) / secs : 0;
   std::string line;
   if (total == 0) {  // unknown (reading a stream): no bar, no ETA
-    line = absl::StrFormat("%s %s  %s/s", label_,
+    line = absl::StrFormat("%s %s  %s/s  %.1fs", label_,
                            HumanBytes(static_cast<double>(done)),
-                           HumanBytes(rate));
+                           HumanBytes(rate), secs);
   } else {
     double frac =
-        std::min(1.0, static_cast<double>(done) / static_cast<double>(total));
+        std::min(estimated ? 0.99 : 1.0,
+                 static_cast<double>(done) / static_cast<double>(total));
     std::string bar(static_cast<size_t>(frac * kBarWidth), '#');
     bar.resize(kBarWidth, '.');
     std::string eta = "--";
     if (rate > 0 && total >= done) {
       eta = absl::StrFormat("%.0fs", static_cast<double>(total - done) / rate);
     }
-    line = absl::StrFormat("%s [%s] %3.0f%% %s / %s  %s/s  ETA %s", label_, bar,
-                           frac * 100, HumanBytes(static_cast<double>(done)),
-                           HumanBytes(static_cast<double>(total)),
-                           HumanBytes(rate), eta);
+    line = absl::StrFormat(
+        "%s [%s] %3.0f%% %s / %s%s  %s/s  ETA %s", label_, bar, frac * 100,
+        HumanBytes(static_cast<double>(done)), estimated ? "~" : "",
+        HumanBytes(static_cast<double>(total)), HumanBytes(rate), eta);
   }
-  // Trailing spaces wipe what a longer previous line left behind.
-  absl::FPrintF(out_, "\r%-79s", line);
+  absl::FPrintF(out_, "%s%s%s", kCr, line, kEraseLine);
   std::fflush(out_);
   drawn_ = true;
+  line_open_ = true;
 }
 
-void Progress::Finish(uint64_t bytes) {
-  if (bytes == 0) bytes = last_done_;
+void Progress::Finish(uint64_t bytes, const std::string& suffix) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    finished_ = true;
+  }
+  cv_.notify_all();
+  if (ticker_.joinable()) ticker_.join();
+  std::lock_guard<std::mutex> lock(mu_);
+  if (bytes == 0) bytes = done_;
   int64_t now = clock_();
-  if (drawn_) absl::FPrintF(out_, "\n");
+  if (drawn_) {
+    total_ = bytes;  // the real total
+    done_ = bytes;
+    DrawLocked(now);
+    absl::FPrintF(out_, "\n");
+    line_open_ = false;
+  }
+  if (quiet_) return;
   double secs = static_cast<double>(now - start_ns_) * 1e-9;
   double gbps = secs > 0 ? static_cast<double>(bytes) / secs * 1e-9 : 0;
-  absl::FPrintF(out_, "%s: %u bytes in %.3f s (%.2f GB/s)\n", label_, bytes,
-                secs, gbps);
+  absl::FPrintF(out_, "%s%s: %u bytes in %.3f s (%.2f GB/s)%s\n",
+                erase_first_ ? std::string(kCr) + kEraseLine : "", label_,
+                bytes, secs, gbps, suffix);
   std::fflush(out_);
 }
 

@@ -55,7 +55,8 @@ TEST(ProgressTest, TerminalRedrawsAtMostTenTimesASecond) {
   EXPECT_LE(redraws, 13u);
   EXPECT_NE(t.find("100%"), std::string::npos);
   EXPECT_NE(t.find("ETA"), std::string::npos);
-  EXPECT_NE(t.find("MiB/s"), std::string::npos);
+  EXPECT_NE(t.find(" GB/s  ETA"), std::string::npos);
+  EXPECT_EQ(t.find("MiB"), std::string::npos);  // one unit system
   EXPECT_NE(t.find("\nrestore w: 1048576000 bytes in 1.000 s (1.05 GB/s)\n"),
             std::string::npos);
 }
@@ -65,17 +66,69 @@ TEST(ProgressTest, UnknownTotalHasNoBar) {
   int64_t now = 0;
   Progress p("restore w", c.f, true, [&] { return now; });
   now = 500'000'000;
-  p.Update(1 << 20, 0);
+  p.Update(1'000'000, 0);
   std::string t = c.Text();
-  EXPECT_EQ(t.find('['), std::string::npos);
-  EXPECT_NE(t.find("1.0 MiB"), std::string::npos);
-  EXPECT_NE(t.find("2.0 MiB/s"), std::string::npos);
+  EXPECT_EQ(t.find(" ["), std::string::npos);
+  EXPECT_EQ(t.find("ETA"), std::string::npos);
+  EXPECT_NE(t.find("1.0 MB"), std::string::npos);
+  EXPECT_NE(t.find("2.0 MB/s"), std::string::npos);
+}
+
+// A total known only from the file size is shown as an estimate and the bar
+// stops short of 100% until Finish.
+TEST(ProgressTest, FallbackTotalIsAnEstimate) {
+  Capture c;
+  int64_t now = 0;
+  Progress p("restore w", c.f, true, [&] { return now; });
+  p.SetFallbackTotal(1000);
+  now = 100'000'000;
+  p.Update(1000, 0);
+  std::string t = c.Text();
+  EXPECT_NE(t.find(" 99% "), std::string::npos) << t;
+  EXPECT_NE(t.find("/ ~1.0 kB"), std::string::npos) << t;
+  now = 200'000'000;
+  p.Finish(1000);
+  t = c.Text();
+  EXPECT_NE(t.find("100% "), std::string::npos) << t;
+}
+
+TEST(ProgressTest, SummarySuffixAndLineErase) {
+  Capture c;
+  int64_t now = 0;
+  Progress p("checkpt w", c.f, true, [&] { return now; });
+  now = 100'000'000;
+  p.Update(500, 1000);
+  p.Finish(1000, "; file 510 bytes (51.0%)");
+  std::string t = c.Text();
+  // Every redraw erases what a longer line left behind.
+  EXPECT_NE(t.find("\033[K"), std::string::npos);
+  EXPECT_NE(t.find("(0.00 GB/s); file 510 bytes (51.0%)\n"), std::string::npos)
+      << t;
+}
+
+TEST(ProgressTest, Modes) {
+  EXPECT_EQ(*ParseProgressMode("auto"), ProgressMode::kAuto);
+  EXPECT_EQ(*ParseProgressMode("always"), ProgressMode::kAlways);
+  EXPECT_EQ(*ParseProgressMode("never"), ProgressMode::kNever);
+  EXPECT_FALSE(ParseProgressMode("sometimes").ok());
+}
+
+TEST(ProgressTest, QuietPrintsNothing) {
+  Capture c;
+  ProgressOptions o;
+  o.quiet = true;
+  o.mode = ProgressMode::kAlways;
+  Progress p("checkpt w", c.f, o);
+  EXPECT_FALSE(p.drawing());
+  p.Update(10, 100);
+  p.Finish(100);
+  EXPECT_EQ(c.Text(), "");
 }
 
 TEST(ProgressTest, HumanBytes) {
   EXPECT_EQ(HumanBytes(512), "512 B");
-  EXPECT_EQ(HumanBytes(1536), "1.5 KiB");
-  EXPECT_EQ(HumanBytes(3.0 * (1 << 30)), "3.0 GiB");
+  EXPECT_EQ(HumanBytes(1500), "1.5 kB");
+  EXPECT_EQ(HumanBytes(3e9), "3.0 GB");
 }
 
 }  // namespace

@@ -3,15 +3,30 @@
 // the command and the cause, and a non-zero exit status. The command table is
 // in commands.cc; docs/wksp_ctl.md documents every command, its output and
 // the exit statuses.
+#include <unistd.h>
+
+#include <cerrno>
 #include <csignal>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
 
 #include "apps/commands.h"
 
 int main(int argc, char** argv) {
-  // A reader that goes away (`wksp_ctl checkpt w - ... | head -c1`) must give
-  // an EPIPE error message and status 1, not a silent death by SIGPIPE.
+  // A reader that goes away (`wksp_ctl query w | head -1`) gives an EPIPE
+  // error instead of a death mid-write, so a checkpoint file being written
+  // is still removed; RunCommands then exits quietly with status 141.
   std::signal(SIGPIPE, SIG_IGN);
   wk::apps::InstallCancelHandlers();
+  // Under `bazel run` the program starts in its runfiles tree; relative
+  // paths mean the directory the user ran bazel from.
+  if (const char* dir = std::getenv("BUILD_WORKING_DIRECTORY");
+      dir && *dir && chdir(dir) != 0) {
+    std::fprintf(stderr, "wksp_ctl: chdir %s (BUILD_WORKING_DIRECTORY): %s\n",
+                 dir, std::strerror(errno));
+    return wk::apps::kExitFailed;
+  }
   return wk::apps::RunCommands(std::span<char* const>(
       argv + 1, static_cast<size_t>(argc > 0 ? argc - 1 : 0)));
 }

@@ -179,6 +179,41 @@ absl::StatusOr<Mapping> MapFileReadWrite(const std::string& path) {
   return internal::MapNamed(fd.get(), 0, kWholeFile, true, path);
 }
 
+absl::StatusOr<Mapping> MapAnonymousPrivate(uint64_t size) {
+  const std::string name = absl::StrFormat("private anonymous %u bytes", size);
+  if (size == 0 || size > static_cast<uint64_t>(INT64_MAX)) [[unlikely]]
+    return absl::InvalidArgumentError(
+        absl::StrFormat("map %s: bad size", name));
+  void* base =
+      ::mmap(nullptr, static_cast<size_t>(size), PROT_READ | PROT_WRITE,
+             MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+  if (base == MAP_FAILED) [[unlikely]]
+    return ErrnoError(errno, "mmap", name);
+  Mapping m;
+  m.base_ = base;
+  m.length_ = static_cast<size_t>(size);
+  m.data_ = static_cast<uint8_t*>(base);
+  m.size_ = static_cast<size_t>(size);
+  m.writable_ = true;
+  return m;
+}
+
+absl::Status Mapping::Discard(uint64_t off, uint64_t len) const {
+  if (off > size_ || len > size_ - off) [[unlikely]]
+    return absl::OutOfRangeError("discard: range outside the mapping");
+  const uintptr_t page = static_cast<uintptr_t>(::sysconf(_SC_PAGESIZE));
+  const uintptr_t lo =
+      (reinterpret_cast<uintptr_t>(data_) + off + page - 1) & ~(page - 1);
+  const uintptr_t hi =
+      (reinterpret_cast<uintptr_t>(data_) + off + len) & ~(page - 1);
+  if (hi <= lo) return absl::OkStatus();
+  if (::madvise(reinterpret_cast<void*>(lo), hi - lo, MADV_DONTNEED) != 0)
+      [[unlikely]] {
+    return ErrnoError(errno, "madvise(MADV_DONTNEED)", "mapping");
+  }
+  return absl::OkStatus();
+}
+
 absl::StatusOr<Mapping> MapAnonymousShared(uint64_t size,
                                            uint64_t huge_page_size) {
   const std::string name =

@@ -64,11 +64,17 @@ class Mapping {
   absl::Status Advise(Advice advice) const;
   // Unmaps now and reports munmap's result; the object is empty afterwards.
   absl::Status Unmap();
+  // Gives back the memory of the whole pages inside [off, off + len)
+  // (MADV_DONTNEED; the partial pages at either end stay): a private
+  // anonymous mapping reads zeros there afterwards and its memory is freed;
+  // a shared file mapping drops cached pages and keeps the data in the file.
+  absl::Status Discard(uint64_t off, uint64_t len) const;
 
  private:
   friend absl::StatusOr<Mapping> internal::MapNamed(int, uint64_t, uint64_t,
                                                     bool, const std::string&);
   friend absl::StatusOr<Mapping> MapAnonymousShared(uint64_t, uint64_t);
+  friend absl::StatusOr<Mapping> MapAnonymousPrivate(uint64_t);
   void Reset();
 
   void* base_ = nullptr;  // page-aligned start handed to munmap
@@ -98,6 +104,12 @@ absl::StatusOr<Mapping> MapFileReadWrite(const std::string& path);
 // (/sys/kernel/mm/hugepages): without them, ENOMEM (ResourceExhausted).
 absl::StatusOr<Mapping> MapAnonymousShared(uint64_t size,
                                            uint64_t huge_page_size = 0);
+
+// Maps `size` bytes (> 0) of zero-filled private anonymous memory
+// read-write without reserving swap (MAP_NORESERVE): memory is taken only
+// as pages are first written, and Discard gives it back, so a region the
+// size of a whole file can hold just the parts of it in use.
+absl::StatusOr<Mapping> MapAnonymousPrivate(uint64_t size);
 
 enum class Reserve {
   kSparse,    // ftruncate only: fast, blocks allocated as pages are written

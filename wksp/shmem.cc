@@ -2,6 +2,7 @@
 // unlink and anonymous mapping through io/ (see shmem.h).
 #include "wksp/shmem.h"
 
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -9,8 +10,11 @@
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
+#include <string>
+#include <vector>
 
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
 #include "io/mmio.h"
 #include "util/bits.h"
 #include "util/parse.h"
@@ -139,6 +143,25 @@ absl::StatusOr<io::Mapping> ShmemCreate(std::string_view name, uint64_t size,
   return m;
 }
 
+namespace {
+
+// NotFound for `name`, naming every directory that was searched and the
+// page sizes that have none.
+absl::Status NotFoundIn(std::string_view name) {
+  std::vector<std::string> where;
+  for (PageSize ps : kPageSizes) {
+    absl::StatusOr<std::string> dir = ShmemDir(ps);
+    where.push_back(dir.ok() ? *dir
+                             : absl::StrFormat("no %s-page hugetlbfs mount",
+                                               PageSizeName(ps)));
+  }
+  return absl::NotFoundError(
+      absl::StrFormat("no shared memory region named \"%s\" (searched: %s)",
+                      name, absl::StrJoin(where, ", ")));
+}
+
+}  // namespace
+
 absl::StatusOr<io::Mapping> ShmemJoin(std::string_view name, bool read_only,
                                       PageSize* page_size) {
   WK_RETURN_IF_ERROR(ValidateName(name));
@@ -152,8 +175,7 @@ absl::StatusOr<io::Mapping> ShmemJoin(std::string_view name, bool read_only,
     if (m.ok() && page_size != nullptr) *page_size = ps;
     return m;
   }
-  return absl::NotFoundError(
-      absl::StrFormat("no shared memory region named \"%s\"", name));
+  return NotFoundIn(name);
 }
 
 absl::Status ShmemUnlink(std::string_view name) {
@@ -162,11 +184,14 @@ absl::Status ShmemUnlink(std::string_view name) {
     absl::StatusOr<std::string> dir = ShmemDir(ps);
     if (!dir.ok()) continue;
     std::string path = absl::StrFormat("%s/%s", *dir, name);
+    // Look first: unlink in a read-only mount fails with EROFS even for a
+    // name that is not there, and that name may well live in the next one.
+    struct stat st;
+    if (lstat(path.c_str(), &st) != 0 && errno == ENOENT) continue;
     if (unlink(path.c_str()) == 0) return absl::OkStatus();
     if (errno != ENOENT) return ErrnoError(errno, "unlink", path);
   }
-  return absl::NotFoundError(
-      absl::StrFormat("no shared memory region named \"%s\"", name));
+  return NotFoundIn(name);
 }
 
 absl::StatusOr<io::Mapping> MapAnonymous(uint64_t size, PageSize page_size,

@@ -10,7 +10,9 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <cstddef>
 #include <cstdlib>
+#include <cstring>
 #include <string>
 
 #include "absl/strings/str_format.h"
@@ -57,6 +59,19 @@ inline internal::Header* Hdr(const Wksp& w) {
 }
 inline internal::PartInfo* Slots(const Wksp& w) {
   return reinterpret_cast<internal::PartInfo*>(Base(w) + kHeaderSize);
+}
+
+// Whether two workspaces' headers and slot records are byte for byte equal,
+// leaving out the lock holder's report fields (lock_pid, lock_since), which
+// record who last locked and when.
+inline bool SameMetadata(const Wksp& a, const Wksp& b) {
+  constexpr size_t kReportLo = offsetof(internal::Header, lock_pid);
+  constexpr size_t kReportHi = offsetof(internal::Header, name);
+  static_assert(offsetof(internal::Header, lock_since) < kReportHi);
+  return a.gaddr_lo() == b.gaddr_lo() &&
+         memcmp(Base(a), Base(b), kReportLo) == 0 &&
+         memcmp(Base(a) + kReportHi, Base(b) + kReportHi,
+                a.gaddr_lo() - kReportHi) == 0;
 }
 
 }  // namespace wk::wksp::testing

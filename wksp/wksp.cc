@@ -3,10 +3,16 @@
 // validates its input, takes the lock and defers to internal/core.h.
 #include "wksp/wksp.h"
 
+#include <time.h>
+
+#include <atomic>
 #include <cstring>
+#include <optional>
+#include <string>
 #include <utility>
 
 #include "absl/strings/str_format.h"
+#include "absl/time/time.h"
 #include "util/bits.h"
 #include "util/status.h"
 #include "wksp/internal/core.h"
@@ -42,6 +48,32 @@ absl::Status CheckAlignSzTag(uint64_t* align, uint64_t sz, uint64_t tag) {
   return absl::OkStatus();
 }
 
+std::atomic<LockWaitHook> g_lock_wait_hook{nullptr};
+
+// Coarse is enough for "since" in reports and costs no more than a load.
+int64_t CoarseWallclockNs() {
+  timespec ts;
+  clock_gettime(CLOCK_REALTIME_COARSE, &ts);
+  return int64_t{ts.tv_sec} * 1000000000 + ts.tv_nsec;
+}
+
+LockHolder HolderOf(const Header* h, uint64_t owner) {
+  LockHolder holder;
+  holder.tid = internal::IdentityId(owner);
+  holder.pid_ns = internal::IdentityNs(owner);
+  holder.same_pid_ns = holder.pid_ns == internal::SelfPidNs();
+  holder.pid = __atomic_load_n(&h->lock_pid, __ATOMIC_RELAXED);
+  holder.since_unix_ns = __atomic_load_n(&h->lock_since, __ATOMIC_RELAXED);
+  holder.liveness = internal::OwnerLiveness(owner);
+  if (holder.same_pid_ns) holder.cmd = internal::ProcessCommand(holder.pid);
+  return holder;
+}
+
+std::string FormatUnixNs(int64_t ns) {
+  return absl::FormatTime("%Y-%m-%d %H:%M:%S UTC", absl::FromUnixNanos(ns),
+                          absl::UTCTimeZone());
+}
+
 absl::Status CheckTags(std::span<const uint64_t> tags) {
   for (uint64_t t : tags) {
     if (t == 0) [[unlikely]] {
@@ -53,6 +85,38 @@ absl::Status CheckTags(std::span<const uint64_t> tags) {
 }
 
 }  // namespace
+
+void SetLockWaitHook(LockWaitHook hook) {
+  g_lock_wait_hook.store(hook, std::memory_order_release);
+}
+
+std::string DescribeLockHolder(const LockHolder& holder) {
+  std::string since = holder.since_unix_ns != 0
+                          ? " since " + FormatUnixNs(holder.since_unix_ns)
+                          : "";
+  if (!holder.same_pid_ns) {
+    return absl::StrFormat(
+        "pid %u (tid %u) of another pid namespace, pid:[%u]%s (its liveness "
+        "cannot be checked from here, so the lock is never taken over)",
+        holder.pid, holder.tid, holder.pid_ns, since);
+  }
+  std::string cmd = holder.cmd.empty() ? "" : " (" + holder.cmd + ")";
+  const char* state = holder.liveness == Liveness::kDead ? ", dead" : "";
+  return absl::StrFormat("pid %u%s%s%s", holder.pid, cmd, since, state);
+}
+
+std::string DescribeRestoreMark(const RestoreMark& mark) {
+  std::string who = mark.same_pid_ns
+                        ? absl::StrFormat("pid %u", mark.pid)
+                        : absl::StrFormat("pid %u of pid namespace pid:[%u]",
+                                          mark.pid, mark.pid_ns);
+  std::string since = FormatUnixNs(mark.since_unix_s * int64_t{1000000000});
+  return mark.in_progress
+             ? absl::StrFormat("being restored by %s since %s", who, since)
+             : absl::StrFormat(
+                   "a restore by %s started %s did not finish (killed?)", who,
+                   since);
+}
 
 // ---- sizing -----------------------------------------------------------------
 
@@ -90,8 +154,8 @@ Wksp::Wksp(io::Mapping mapping, bool read_only, PageSize page_size)
       page_size_(page_size) {
   const auto* h = reinterpret_cast<const Header*>(base_);
   part_max_ = h->part_max;
-  gaddr_lo_ = h->gaddr_lo;
-  gaddr_hi_ = h->gaddr_hi;
+  gaddr_lo_ = GaddrLo(part_max_);
+  gaddr_hi_ = gaddr_lo_ + h->data_max;
 }
 
 internal::Region Wksp::region() const {
@@ -110,8 +174,6 @@ absl::StatusOr<Wksp> Wksp::Init(io::Mapping mapping, std::string_view name,
   // The mapping is freshly zeroed; nobody can join before magic is set.
   h->part_max = part_max;
   h->data_max = data_max;
-  h->gaddr_lo = GaddrLo(part_max);
-  h->gaddr_hi = h->gaddr_lo + data_max;
   StoreNameField(h->name, name);
   Wksp w(std::move(mapping), /*read_only=*/false, page_size);
   internal::ResetLocked(w.region(), seed);
@@ -139,10 +201,6 @@ absl::StatusOr<Wksp> Wksp::Attach(io::Mapping mapping, bool read_only,
   if (*fp > mapping.size()) {
     return not_wksp(absl::StrFormat("footprint %u exceeds the region size %u",
                                     *fp, mapping.size()));
-  }
-  uint64_t lo = GaddrLo(part_max);
-  if (h->gaddr_lo != lo || h->gaddr_hi != lo + data_max) {
-    return not_wksp("gaddr range does not match part_max and data_max");
   }
   if (!NameInField(h->name)) return not_wksp("bad name in header");
   return Wksp(std::move(mapping), read_only, page_size);
@@ -217,22 +275,44 @@ absl::StatusOr<LockGuard> Wksp::Acquire(LockMode mode) {
   const internal::Region r = region();
   Header* h = r.hdr;
   internal::LockResult res;
-  WK_RETURN_IF_ERROR(internal::LockWord(&h->lock, &res));
+  auto on_wait = [&](uint64_t owner, int64_t waited_ns) {
+    LockWaitHook hook = g_lock_wait_hook.load(std::memory_order_acquire);
+    if (hook == nullptr) return true;
+    LockHolder holder = HolderOf(h, owner);
+    return hook(LockWait{name(), holder, waited_ns});
+  };
+  absl::Status locked = internal::LockWord(&h->lock, &res, on_wait);
+  if (!locked.ok()) [[unlikely]] {
+    if (!absl::IsDeadlineExceeded(locked)) return locked;
+    std::optional<LockHolder> holder = CurrentLockHolder();
+    return absl::DeadlineExceededError(absl::StrFormat(
+        "workspace %s: gave up waiting for the lock held by %s", name(),
+        holder ? DescribeLockHolder(*holder) : "nobody any more"));
+  }
   LockGuard guard(this);  // held from here: every return below releases
+  __atomic_store_n(&h->lock_pid, internal::SelfPid(), __ATOMIC_RELAXED);
+  __atomic_store_n(&h->lock_since, CoarseWallclockNs(), __ATOMIC_RELAXED);
   guard.recovered_ = res == internal::LockResult::kRecovered;
   if (guard.recovered_) [[unlikely]] {
-    // The previous owner died holding the lock. Its operation may be half
-    // done: rebuild from the committed slot records unless it provably was
-    // not in the middle of one.
-    if (h->op != internal::kOpNone || !internal::VerifyLocked(r).ok()) {
+    if (h->restore != 0) {
+      // The dead owner was restoring: its slot records are a mix of old and
+      // new allocations. Never rebuild from them; empty the workspace and
+      // keep the mark, so every later user learns what happened.
+      internal::ResetLocked(r, h->seed);
+    } else if (h->op != internal::kOpNone || !internal::VerifyLocked(r).ok()) {
+      // Its operation may be half done: rebuild from the committed slot
+      // records unless it provably was not in the middle of one.
       if (!internal::RebuildLocked(r, h->seed).ok()) h->corrupt = 1;
     }
   }
-  if (mode == LockMode::kAllocator && h->corrupt != 0) [[unlikely]] {
-    return absl::DataLossError(absl::StrFormat(
-        "workspace %s is corrupt: a lock owner died mid-operation and the "
-        "metadata could not be rebuilt; Reset() it or restore a checkpoint",
-        name()));
+  if (mode == LockMode::kAllocator) {
+    if (h->corrupt != 0) [[unlikely]] {
+      return absl::DataLossError(absl::StrFormat(
+          "workspace %s is corrupt: a lock owner died mid-operation and the "
+          "metadata could not be rebuilt; Reset() it or restore a checkpoint",
+          name()));
+    }
+    WK_RETURN_IF_ERROR(RestoreMarkStatus());
   }
   return guard;
 }
@@ -259,7 +339,7 @@ void LockGuard::Release() {
 absl::Status Wksp::Check() {
   const Header* h = reinterpret_cast<const Header*>(base_);
   uint64_t owner = internal::LockOwner(&h->lock);
-  if (owner != 0 && internal::OwnerIsDead(owner)) {
+  if (owner != 0 && internal::OwnerLiveness(owner) == Liveness::kDead) {
     // Taking the lock over recovers; the guard gives it back at once.
     return Acquire(LockMode::kAllocator).status();
   }
@@ -267,7 +347,51 @@ absl::Status Wksp::Check() {
     return absl::DataLossError(
         absl::StrFormat("workspace %s is flagged corrupt", name()));
   }
-  return absl::OkStatus();
+  std::optional<RestoreMark> mark = CurrentRestoreMark();
+  if (mark && mark->in_progress) {
+    return absl::UnavailableError(absl::StrFormat(
+        "workspace %s is %s; its contents are not valid until it finishes",
+        name(), DescribeRestoreMark(*mark)));
+  }
+  return RestoreMarkStatus();
+}
+
+std::optional<LockHolder> Wksp::CurrentLockHolder() const {
+  const Header* h = reinterpret_cast<const Header*>(base_);
+  uint64_t owner = internal::LockOwner(&h->lock);
+  if (owner == 0) return std::nullopt;
+  return HolderOf(h, owner);
+}
+
+std::optional<RestoreMark> Wksp::CurrentRestoreMark() const {
+  const Header* h = reinterpret_cast<const Header*>(base_);
+  uint64_t v = __atomic_load_n(&h->restore, __ATOMIC_ACQUIRE);
+  if (v == 0) return std::nullopt;
+  RestoreMark m;
+  m.pid = internal::IdentityId(v);
+  m.pid_ns = internal::IdentityNs(v);
+  m.same_pid_ns = m.pid_ns == internal::SelfPidNs();
+  m.since_unix_s = __atomic_load_n(&h->restore_since, __ATOMIC_RELAXED);
+  // In progress while the restorer still holds the lock: the owner recorded
+  // the restorer's pid and namespace and is not dead.
+  uint64_t owner = internal::LockOwner(&h->lock);
+  m.in_progress = owner != 0 && internal::IdentityNs(owner) == m.pid_ns &&
+                  __atomic_load_n(&h->lock_pid, __ATOMIC_RELAXED) == m.pid &&
+                  internal::OwnerLiveness(owner) != Liveness::kDead;
+  return m;
+}
+
+absl::Status Wksp::RestoreMarkStatus() const {
+  std::optional<RestoreMark> mark = CurrentRestoreMark();
+  if (!mark) [[likely]]
+    return absl::OkStatus();
+  RestoreMark m = *mark;
+  m.in_progress = false;  // called by a lock holder, so the restorer is gone
+  return absl::DataLossError(absl::StrFormat(
+      "workspace %s: %s; the half-restored contents were discarded and the "
+      "workspace is empty: restore the checkpoint again, or reset the "
+      "workspace (wksp_ctl reset) to use it empty",
+      name(), DescribeRestoreMark(m)));
 }
 
 // ---- allocator --------------------------------------------------------------
@@ -384,13 +508,14 @@ absl::StatusOr<Usage> Wksp::GetUsage(std::span<const uint64_t> tags) {
 
 absl::Status Wksp::Reset(uint32_t seed) {
   WK_ASSIGN_OR_RETURN(LockGuard lock, Acquire(LockMode::kAdmin));
-  internal::ResetLocked(region(), seed);
+  ResetLocked(*this, seed);  // clears a restore mark too
   return absl::OkStatus();
 }
 
 absl::Status Wksp::Verify() {
   WK_ASSIGN_OR_RETURN(LockGuard lock, Acquire(LockMode::kAdmin));
-  return internal::VerifyLocked(region());
+  WK_RETURN_IF_ERROR(internal::VerifyLocked(region()));
+  return RestoreMarkStatus();
 }
 
 absl::Status Wksp::Rebuild(uint32_t seed) {

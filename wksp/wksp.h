@@ -20,7 +20,22 @@
 // caller takes the lock over, verifies the metadata and rebuilds it from the
 // partition records if an operation was cut short. If that rebuild fails the
 // workspace is flagged corrupt: allocator calls then fail with DataLoss until
-// Reset() (or a restore) clears it.
+// Reset() (or a restore) clears it. The lock and how death is told apart from
+// a live owner in another pid namespace: internal/lock.h. In short: a killed
+// owner is recovered even before it is reaped; an owner in another pid
+// namespace is never taken over. A waiter calls the lock wait hook (below)
+// after about a second, saying whom it waits for.
+//
+// Restore mark: a restore (wksp/checkpt) marks the workspace "being restored
+// by pid P" before its first write and clears the mark when it succeeds; a
+// failed restore resets the workspace, which clears it too. A restore killed
+// in between leaves the mark, and then, until Reset() or a successful
+// restore: the lock taker that recovers the dead restorer's lock resets the
+// workspace to empty (half-written slot records are never rebuilt into
+// allocations); every allocator call (Alloc ... GetUsage), Check() and
+// Verify() fail with DataLoss naming the restorer's pid and what to do; a
+// checkpoint of it is refused. Join() succeeds (so the workspace can be reset
+// or restored); CurrentRestoreMark() tells a joiner.
 //
 // A Wksp leaves (unmaps) on destruction; the shared memory itself lives until
 // Delete() and the last join are gone. Anonymous workspaces live until their
@@ -31,6 +46,7 @@
 #include <sys/types.h>
 
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -59,6 +75,26 @@ struct CreateOptions {
 
 // Default allocation alignment (align = 0).
 inline constexpr uint64_t kDefaultAlign = 4096;
+
+// A thread waiting for a workspace lock, as the lock wait hook sees it.
+struct LockWait {
+  std::string_view wksp_name;
+  const LockHolder& holder;
+  int64_t waited_ns;
+};
+// Called by a thread that has waited about a second for a workspace lock,
+// then every ten seconds while it still waits; returns true to keep waiting,
+// false to give up (the call then fails with DeadlineExceeded naming the
+// holder). Hooks run on the waiting thread and may be called concurrently.
+using LockWaitHook = bool (*)(const LockWait& wait);
+// Sets the process-wide hook (nullptr, the default: wait silently).
+void SetLockWaitHook(LockWaitHook hook);
+
+// "pid P (cmd) since TIME", or for a holder in another pid namespace "tid T
+// of pid namespace pid:[N] (not ours: ...)" - for messages.
+std::string DescribeLockHolder(const LockHolder& holder);
+// "pid P since TIME" plus whether it is still working or was interrupted.
+std::string DescribeRestoreMark(const RestoreMark& mark);
 
 class Wksp {
  public:
@@ -155,6 +191,14 @@ class Wksp {
   // Takes the workspace lock for a sequence of *Locked calls (wksp_admin.h).
   absl::StatusOr<LockGuard> Lock();
 
+  // Who holds the lock now, without taking it; nullopt when it is free.
+  // Works on a read-only join.
+  std::optional<LockHolder> CurrentLockHolder() const;
+  // The restore mark (see above), without taking the lock; nullopt when no
+  // restore has been left unfinished or is running. Works on a read-only
+  // join.
+  std::optional<RestoreMark> CurrentRestoreMark() const;
+
  private:
   friend struct AdminAccess;
   friend class LockGuard;
@@ -176,6 +220,8 @@ class Wksp {
   // needed, rebuilding the metadata); the guard releases it.
   absl::StatusOr<LockGuard> Acquire(LockMode mode);
   void ReleaseLock();  // LockGuard's
+  // DataLoss describing the restore mark if one is set, else OK.
+  absl::Status RestoreMarkStatus() const;
 
   io::Mapping mapping_;
   // The workspace's first byte in this join, and copies of its immutable

@@ -3,31 +3,45 @@
 #include "wksp/wksp_admin.h"
 
 #include "absl/strings/str_format.h"
+#include "util/clock.h"
 #include "util/status.h"
 #include "wksp/internal/core.h"
+#include "wksp/internal/lock.h"
 
 namespace wk::wksp {
 
 // Friend of Wksp: hands the admin functions the metadata view.
 struct AdminAccess {
   static internal::Region R(const Wksp& w) { return w.region(); }
+  static absl::Status Mark(const Wksp& w) { return w.RestoreMarkStatus(); }
 };
 
 absl::StatusOr<std::vector<PartitionInfo>> UsedPartitionsLocked(const Wksp& w) {
+  WK_RETURN_IF_ERROR(AdminAccess::Mark(w));
   return internal::UsedPartitionsLocked(AdminAccess::R(w));
 }
 
 absl::StatusOr<Usage> UsageLocked(const Wksp& w,
                                   std::span<const uint64_t> tags) {
+  WK_RETURN_IF_ERROR(AdminAccess::Mark(w));
   return internal::UsageLocked(AdminAccess::R(w), tags);
 }
 
 absl::Status VerifyLocked(const Wksp& w) {
-  return internal::VerifyLocked(AdminAccess::R(w));
+  WK_RETURN_IF_ERROR(internal::VerifyLocked(AdminAccess::R(w)));
+  return AdminAccess::Mark(w);
 }
 
-void ClearForRestoreLocked(Wksp& w) {
+void BeginRestoreLocked(Wksp& w) {
   const internal::Region r = AdminAccess::R(w);
+  // The mark goes first: from the first changed slot on, a death must be
+  // seen as an interrupted restore.
+  __atomic_store_n(&r.hdr->restore_since,
+                   static_cast<uint32_t>(WallclockNs() / 1000000000),
+                   __ATOMIC_RELAXED);
+  internal::OrderedStore(
+      &r.hdr->restore,
+      internal::PackIdentity(internal::SelfPidNs(), internal::SelfPid()));
   internal::OrderedStore(&r.hdr->op, internal::kOpRestore);
   for (uint64_t i = 0; i < r.part_max; ++i) {
     internal::PartInfo& q = r.pinfo[i];
@@ -50,6 +64,7 @@ absl::Status SetPartitionLocked(Wksp& w, uint64_t slot, uint64_t lo,
   q.lo = lo;
   q.hi = hi;
   internal::OrderedStore(&q.tag, tag);
+  internal::CriticalSectionPoint(internal::kRestoreSlotPlacedPoint);
   return absl::OkStatus();
 }
 
@@ -62,8 +77,17 @@ absl::Status RebuildLocked(Wksp& w, uint32_t seed) {
   return internal::RebuildLocked(AdminAccess::R(w), seed);
 }
 
+absl::Status FinishRestoreLocked(Wksp& w, uint32_t seed) {
+  const internal::Region r = AdminAccess::R(w);
+  WK_RETURN_IF_ERROR(internal::RebuildLocked(r, seed));
+  internal::OrderedStore(&r.hdr->restore, 0);
+  return absl::OkStatus();
+}
+
 void ResetLocked(Wksp& w, uint32_t seed) {
-  internal::ResetLocked(AdminAccess::R(w), seed);
+  const internal::Region r = AdminAccess::R(w);
+  internal::ResetLocked(r, seed);
+  internal::OrderedStore(&r.hdr->restore, 0);
 }
 
 }  // namespace wk::wksp

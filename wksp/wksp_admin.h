@@ -11,7 +11,7 @@
 // Thread safety under the lock: SetPartitionLocked touches only the record of
 // its own slot, so several threads of the lock holder's process may call it
 // concurrently on distinct slots, provided their work happens-before the
-// following RebuildLocked (e.g. they are joined first).
+// following FinishRestoreLocked / RebuildLocked (e.g. they are joined first).
 #ifndef WKSPKIT_WKSP_WKSP_ADMIN_H_
 #define WKSPKIT_WKSP_WKSP_ADMIN_H_
 
@@ -55,21 +55,37 @@ class LockGuard {
 // The allocations (tag != 0) in ascending lo, found by walking the
 // address-ordered partition list from the region's start. DataLoss naming the
 // problem if the list has a bad index or a cycle, or does not tile
-// [gaddr_lo, gaddr_hi) exactly.
+// [gaddr_lo, gaddr_hi) exactly, or if the workspace carries a restore mark
+// (wksp.h): a checkpoint of it would silently hold nothing.
 absl::StatusOr<std::vector<PartitionInfo>> UsedPartitionsLocked(const Wksp& w);
 
-// Partition counts as Wksp::GetUsage, under the caller's lock.
+// Partition counts as Wksp::GetUsage, under the caller's lock (DataLoss for a
+// restore mark, as above).
 absl::StatusOr<Usage> UsageLocked(const Wksp& w,
                                   std::span<const uint64_t> tags = {});
 
-// Full metadata check as Wksp::Verify.
+// Full metadata check as Wksp::Verify (which reports a restore mark too).
 absl::Status VerifyLocked(const Wksp& w);
 
-// Marks every slot untagged and empty, so the data region holds no
-// allocations. The metadata is inconsistent until RebuildLocked or
-// ResetLocked; a lock holder that dies in between leaves an op marker, so the
-// next locker rebuilds.
-void ClearForRestoreLocked(Wksp& w);
+// Starts a restore: first sets the restore mark (wksp.h) to this process,
+// then marks every slot untagged and empty, so the data region holds no
+// allocations. The metadata is inconsistent until FinishRestoreLocked or
+// ResetLocked. A lock holder that dies in between leaves the mark, so the
+// next locker resets the workspace to empty (never rebuilding from the
+// half-written records) and reports the interrupted restore until a Reset or
+// a successful restore.
+//
+// Not an RAII object on purpose: the one case that matters, a killed
+// process, runs no destructors; the mark in shared memory is what survives
+// it. A restore must end in FinishRestoreLocked or ResetLocked; returning
+// without either leaves the workspace marked (and so reported, never silently
+// wrong).
+void BeginRestoreLocked(Wksp& w);
+
+// Ends a restore begun by BeginRestoreLocked: RebuildLocked(w, seed), and on
+// success clears the restore mark. On failure nothing is written (the mark
+// stays); the caller then resets.
+absl::Status FinishRestoreLocked(Wksp& w, uint32_t seed);
 
 // Writes slot `slot` as the allocation [lo, hi) with `tag`. Checks only
 // slot < part_max, gaddr_lo <= lo < hi <= gaddr_hi and tag != 0
@@ -95,7 +111,9 @@ absl::Status CheckFit(const Wksp& w, std::span<const PartitionInfo> sorted);
 absl::Status RebuildLocked(Wksp& w, uint32_t seed);
 
 // Empties the workspace: one free partition covering the data region, seed
-// `seed`, corrupt flag cleared. Always succeeds.
+// `seed`, corrupt flag and restore mark cleared (in that order, so a holder
+// killed in between leaves a marked workspace that is reset again). Always
+// succeeds.
 void ResetLocked(Wksp& w, uint32_t seed);
 
 }  // namespace wk::wksp

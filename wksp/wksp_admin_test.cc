@@ -77,14 +77,18 @@ TEST(AdminTest, RestoreSequence) {
   {
     auto guard = w->Lock();
     ASSERT_TRUE(guard.ok());
-    ClearForRestoreLocked(*w);
+    BeginRestoreLocked(*w);
     // Metadata is inconsistent until the rebuild; the walk says so.
     EXPECT_EQ(UsedPartitionsLocked(*w).status().code(),
               absl::StatusCode::kDataLoss);
     ASSERT_TRUE(SetPartitionLocked(*w, 5, lo + 100, lo + 200, 7).ok());
     ASSERT_TRUE(SetPartitionLocked(*w, 2, lo, lo + 16, 3).ok());
     ASSERT_TRUE(SetPartitionLocked(*w, 0, lo + 200, lo + 300, 7).ok());
-    ASSERT_TRUE(RebuildLocked(*w, 42).ok());
+    // Still marked: nothing may read the half-restored contents.
+    ASSERT_TRUE(w->CurrentRestoreMark().has_value());
+    EXPECT_TRUE(w->CurrentRestoreMark()->in_progress);
+    ASSERT_TRUE(FinishRestoreLocked(*w, 42).ok());
+    EXPECT_FALSE(w->CurrentRestoreMark().has_value());
     EXPECT_TRUE(VerifyLocked(*w).ok());
     EXPECT_THAT(*UsedPartitionsLocked(*w),
                 ElementsAre(PartitionInfo{lo, lo + 16, 3},
@@ -126,7 +130,7 @@ TEST(AdminTest, RebuildRefusesOverlapThenResetRecovers) {
   auto guard = w->Lock();
   ASSERT_TRUE(guard.ok());
   const uint64_t lo = w->gaddr_lo();
-  ClearForRestoreLocked(*w);
+  BeginRestoreLocked(*w);
   ASSERT_TRUE(SetPartitionLocked(*w, 1, lo, lo + 100, 1).ok());
   ASSERT_TRUE(SetPartitionLocked(*w, 6, lo + 99, lo + 150, 2).ok());
   auto s = RebuildLocked(*w, 0);
@@ -149,16 +153,17 @@ TEST(AdminTest, RebuildNeedsASlotPerGap) {
   ASSERT_TRUE(guard.ok());
   const uint64_t lo = w->gaddr_lo();
   // Two allocations with gaps before, between and after: 2 + 3 > 4 slots.
-  ClearForRestoreLocked(*w);
+  BeginRestoreLocked(*w);
   ASSERT_TRUE(SetPartitionLocked(*w, 0, lo + 10, lo + 20, 1).ok());
   ASSERT_TRUE(SetPartitionLocked(*w, 1, lo + 30, lo + 40, 1).ok());
-  auto s = RebuildLocked(*w, 0);
+  auto s = FinishRestoreLocked(*w, 0);
   EXPECT_EQ(s.code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_TRUE(w->CurrentRestoreMark().has_value());  // a failure keeps it
   EXPECT_THAT(s.message(), HasSubstr("2 allocations and 3 free gaps"));
   EXPECT_THAT(s.message(), HasSubstr("part_max is 4"));
   // Adjacent at the start leaves one gap: 3 slots, fits.
   ASSERT_TRUE(SetPartitionLocked(*w, 0, lo, lo + 30, 1).ok());
-  EXPECT_TRUE(RebuildLocked(*w, 0).ok());
+  EXPECT_TRUE(FinishRestoreLocked(*w, 0).ok());
   EXPECT_TRUE(VerifyLocked(*w).ok());
   auto u = UsageLocked(*w);
   EXPECT_EQ(u->used_cnt, 2u);
@@ -186,7 +191,7 @@ TEST(AdminTest, ConcurrentSetPartitionOnDistinctSlots) {
   ASSERT_TRUE(w.ok());
   auto guard = w->Lock();
   ASSERT_TRUE(guard.ok());
-  ClearForRestoreLocked(*w);
+  BeginRestoreLocked(*w);
   const uint64_t lo = w->gaddr_lo();
   std::vector<std::thread> threads;
   for (int t = 0; t < kThreads; ++t) {
@@ -200,7 +205,7 @@ TEST(AdminTest, ConcurrentSetPartitionOnDistinctSlots) {
     });
   }
   for (auto& th : threads) th.join();
-  ASSERT_TRUE(RebuildLocked(*w, 1).ok());
+  ASSERT_TRUE(FinishRestoreLocked(*w, 1).ok());
   EXPECT_TRUE(VerifyLocked(*w).ok());
   auto used = UsedPartitionsLocked(*w);
   ASSERT_EQ(used->size(), static_cast<size_t>(kThreads * kPer));

@@ -295,8 +295,9 @@ TEST_F(ConcurrencyTest, WaiterBlockedOnDeadOwnerProceeds) {
   // Asleep waiting for the lock the live child owns.
   ASSERT_TRUE(testing::WaitSleepingForLock(tid.load()));
   EXPECT_FALSE(done.load());
-  EXPECT_EQ(internal::LockOwner(&testing::Hdr(*w)->lock) >> 32,
-            static_cast<uint64_t>(pid));
+  // The child is single threaded: its tid is its pid.
+  EXPECT_EQ(internal::IdentityId(internal::LockOwner(&testing::Hdr(*w)->lock)),
+            static_cast<uint32_t>(pid));
   kill(pid, SIGKILL);
   EXPECT_NE(WaitWithTimeout(pid, 20000), -1);
   waiter.join();
@@ -305,10 +306,10 @@ TEST_F(ConcurrencyTest, WaiterBlockedOnDeadOwnerProceeds) {
   EXPECT_EQ(w->GetUsage()->used_cnt, 2u);
 }
 
-TEST_F(ConcurrencyTest, DeadRestorerTriggersRebuild) {
-  // A child dies between ClearForRestoreLocked and RebuildLocked, with the
-  // metadata deliberately inconsistent; the op marker makes the next locker
-  // rebuild from the (now empty) records.
+TEST_F(ConcurrencyTest, DeadRestorerLeavesEmptyMarkedWorkspace) {
+  // A child dies between BeginRestoreLocked and FinishRestoreLocked with one
+  // slot record written: the next locker must not rebuild that record into
+  // an allocation, but empty the workspace and keep the mark.
   auto w = Wksp::CreateAnonymous("restorer", 16, 1 << 16);
   ASSERT_TRUE(w.ok());
   ASSERT_TRUE(w->Alloc(0, 100, 1).ok());
@@ -318,7 +319,7 @@ TEST_F(ConcurrencyTest, DeadRestorerTriggersRebuild) {
     alarm(20);
     auto g = w->Lock();
     if (!g.ok()) _exit(1);
-    ClearForRestoreLocked(*w);
+    BeginRestoreLocked(*w);
     (void)SetPartitionLocked(*w, 3, w->gaddr_lo() + 64, w->gaddr_lo() + 128, 6);
     // Die holding the lock (SIGKILL is what a crash looks like).
     raise(SIGKILL);
@@ -329,11 +330,18 @@ TEST_F(ConcurrencyTest, DeadRestorerTriggersRebuild) {
   auto guard = w->Lock();
   ASSERT_TRUE(guard.ok());
   EXPECT_TRUE(guard->recovered());
-  EXPECT_TRUE(VerifyLocked(*w).ok());
-  auto used = UsedPartitionsLocked(*w);
-  ASSERT_TRUE(used.ok());
-  EXPECT_THAT(*used, ElementsAreArray({PartitionInfo{w->gaddr_lo() + 64,
-                                                     w->gaddr_lo() + 128, 6}}));
+  auto mark = w->CurrentRestoreMark();
+  ASSERT_TRUE(mark.has_value());
+  EXPECT_EQ(mark->pid, static_cast<uint32_t>(pid));
+  EXPECT_FALSE(mark->in_progress);
+  EXPECT_THAT(VerifyLocked(*w).message(),
+              ::testing::HasSubstr("did not finish"));
+  EXPECT_EQ(UsedPartitionsLocked(*w).status().code(),
+            absl::StatusCode::kDataLoss);
+  ResetLocked(*w, 0);
+  EXPECT_FALSE(w->CurrentRestoreMark().has_value());
+  EXPECT_THAT(*UsedPartitionsLocked(*w),
+              ElementsAreArray(std::vector<PartitionInfo>{}));
 }
 
 }  // namespace

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstddef>
 #include <cstring>
 #include <functional>
 #include <string>
@@ -192,8 +193,8 @@ uint64_t DeadOwnerId() {
   if (pid == 0) _exit(0);
   int status;
   waitpid(pid, &status, 0);
-  return (uint64_t{static_cast<uint32_t>(pid)} << 32) |
-         static_cast<uint32_t>(pid);
+  return internal::PackIdentity(internal::SelfPidNs(),
+                                static_cast<uint32_t>(pid));
 }
 
 TEST(DeadOwnerTest, UnrepairableAfterDeathFlagsCorruptUntilReset) {
@@ -231,7 +232,10 @@ TEST(DeadOwnerTest, ConsistentMetadataAfterDeathIsKept) {
   __atomic_store_n(&h->lock, DeadOwnerId(), __ATOMIC_RELEASE);
   EXPECT_TRUE(w.Check().ok());
   EXPECT_EQ(internal::LockOwner(&h->lock), 0u);
-  // No op in progress and verify passed: nothing was rewritten.
+  // No op in progress and verify passed: nothing was rewritten but the
+  // lock holder's report fields (lock_pid, lock_since).
+  memcpy(meta.data() + offsetof(Header, lock_pid), &h->lock_pid,
+         offsetof(Header, name) - offsetof(Header, lock_pid));
   EXPECT_EQ(memcmp(meta.data(), testing::Base(w), w.gaddr_lo()), 0);
   EXPECT_EQ(Allocs(w), before);
 }

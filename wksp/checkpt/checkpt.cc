@@ -58,7 +58,7 @@ absl::Status LockAndCheckpt(wksp::Wksp& wksp, int fd, bool seekable,
   WK_ASSIGN_OR_RETURN(wksp::LockGuard lock, wksp.Lock());
   WK_ASSIGN_OR_RETURN(std::vector<format::Alloc> allocs,
                       wksp::UsedPartitionsLocked(wksp));
-  format::Info info = internal::MakeInfo(path, options.mode, options.uinfo);
+  format::Info info = internal::MakeInfo(path, options);
   if (options.style == Style::kV1) {
     return internal::WriteV1(wksp, allocs, info, fd, options);
   }

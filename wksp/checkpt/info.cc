@@ -8,12 +8,18 @@
 #include <cerrno>
 #include <string>
 
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "lz4.h"
 #include "util/clock.h"
+#include "util/version.h"
 #include "wksp/checkpt/internal.h"
 
 namespace wk::wksp_checkpt::internal {
 namespace {
+
+static_assert(kUinfoMaxLen == format::kInfoStrMax - 1,
+              "the public limit is the format's, less its NUL");
 
 std::string Hostname() {
   char buf[256] = {};
@@ -36,10 +42,32 @@ std::string ThreadName() {
   return buf;
 }
 
+// v3 bytes depend on the LZ4 library that compressed them (§1.4), so the
+// build info names its version; v1 and v2 bytes do not.
+std::string Lz4Line(Style style) {
+  if (style == Style::kV1 || style == Style::kV2) return "lz4 unused\n";
+  return absl::StrFormat("lz4 %s\n", LZ4_versionString());
+}
+
+format::Info DeterministicInfo(const CheckptOptions& options) {
+  format::Info info;  // wallclock and every id stay 0
+  info.mode = options.mode;
+  info.app = kDeterministicApp;
+  info.thread = info.host = info.cpu = info.group = info.user =
+      kDeterministicLogStr;
+  info.path = kDeterministicPath;
+  info.binfo = absl::StrCat("wkspkit deterministic checkpoint writer\n",
+                            Lz4Line(options.style));
+  info.uinfo = options.uinfo;
+  return info;
+}
+
 }  // namespace
 
-format::Info MakeInfo(const std::string& path, mode_t mode,
-                      const std::string& uinfo) {
+format::Info MakeInfo(const std::string& path, const CheckptOptions& options) {
+  if (options.deterministic) return DeterministicInfo(options);
+  const mode_t mode = options.mode;
+  const std::string& uinfo = options.uinfo;
   format::Info info;
   int cpu = sched_getcpu();
   info.mode = mode;
@@ -59,7 +87,8 @@ format::Info MakeInfo(const std::string& path, mode_t mode,
   info.user = UserName();
   info.path = path;
   info.binfo =
-      absl::StrFormat("wkspkit checkpoint writer\ncompiler %s\n", __VERSION__);
+      absl::StrFormat("wkspkit %s checkpoint writer\ncompiler %s\n%s",
+                      kVersion, __VERSION__, Lz4Line(options.style));
   info.uinfo = uinfo;
   return info;
 }

@@ -22,9 +22,8 @@ namespace wk::wksp_checkpt::internal {
 inline constexpr uint64_t kProgressStep = uint64_t{64} << 20;
 
 // Where, when and by whom a checkpoint is being made (the info record;
-// info.cc).
-format::Info MakeInfo(const std::string& path, mode_t mode,
-                      const std::string& uinfo);
+// info.cc), or the fixed values of a deterministic checkpoint.
+format::Info MakeInfo(const std::string& path, const CheckptOptions& options);
 
 // A thread count option: 0 means every CPU this process may use.
 size_t ResolveThreads(size_t threads);

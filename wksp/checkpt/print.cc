@@ -1,7 +1,11 @@
 // Preview and print (checkpt-query) of checkpoint files, any style.
+#include <fcntl.h>
+#include <sys/mman.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cstring>
 #include <memory>
 #include <vector>
@@ -31,6 +35,8 @@ absl::Status NotCheckpt(std::string_view why) {
       absl::StrFormat("not a workspace checkpoint: %s", why));
 }
 
+// Firedancer's fd_log_wallclock_cstr form: local time with the offset in
+// whole hours, "2026-11-25 11:59:19.158101045 GMT+00".
 std::string Wallclock(int64_t ns) {
   time_t s = static_cast<time_t>(ns / 1000000000);
   int64_t frac = ns % 1000000000;
@@ -39,69 +45,82 @@ std::string Wallclock(int64_t ns) {
     --s;
   }
   struct tm tm;
-  if (!gmtime_r(&s, &tm)) return "?";
+  if (!localtime_r(&s, &tm)) return "?";
   char buf[64];
   strftime(buf, sizeof(buf), "%Y-%m-%d %H:%M:%S", &tm);
-  return absl::StrFormat("%s.%09d UTC", buf, frac);
+  return absl::StrFormat("%s.%09d GMT%+03d", buf, frac,
+                         static_cast<int>(tm.tm_gmtoff / 3600));
 }
 
-void PrintText(FILE* out, const char* label, const std::string& text) {
-  absl::FPrintF(out, "\t%s\n", label);
-  size_t start = 0;
-  while (start < text.size()) {
-    size_t end = text.find('\n', start);
-    if (end == std::string::npos) end = text.size();
-    absl::FPrintF(out, "\t\t%s\n", text.substr(start, end - start));
-    start = end + 1;
-  }
-}
+// One "\tlabel   value" line in Firedancer's columns: the label padded to
+// 22, the value (numbers left-aligned in 20).
+constexpr char kNumLine[] = "\t%-22s %-20d\n";
 
-void PrintInfo(FILE* out, const format::Info& i, bool v2) {
-  absl::FPrintF(out, "\t%-22s %016x\n", "magic", format::kMagic);
-  absl::FPrintF(out, "\t%-22s %-20d (%s)\n", "wallclock", i.wallclock,
-                Wallclock(i.wallclock));
+std::string InfoText(const CheckptDescription& d, int verbose) {
+  std::string out;
+  const bool v2 = d.preview.style != Style::kV1;
+  absl::StrAppendFormat(&out, "\t%-22s %016x\n", "magic", d.magic);
+  absl::StrAppendFormat(&out, "\t%-22s %-20d (%s)\n", "wallclock", d.wallclock,
+                        Wallclock(d.wallclock));
   const struct {
     const char* label;
     uint64_t id;
     const std::string* text;
   } rows[] = {
-      {"app", i.app_id, &i.app},       {"thread", i.thread_id, &i.thread},
-      {"host", i.host_id, &i.host},    {"cpu", i.cpu_id, &i.cpu},
-      {"group", i.group_id, &i.group}, {"tid", i.tid, nullptr},
-      {"user", i.user_id, &i.user}};
+      {"app", d.app_id, &d.app},       {"thread", d.thread_id, &d.thread},
+      {"host", d.host_id, &d.host},    {"cpu", d.cpu_id, &d.cpu},
+      {"group", d.group_id, &d.group}, {"tid", d.tid, nullptr},
+      {"user", d.user_id, &d.user}};
   for (const auto& r : rows) {
     if (r.text) {
-      absl::FPrintF(out, "\t%-22s %-20u (%s)\n", r.label, r.id, *r.text);
+      absl::StrAppendFormat(&out, "\t%-22s %-20u (%s)\n", r.label, r.id,
+                            *r.text);
     } else {
-      absl::FPrintF(out, "\t%-22s %u\n", r.label, r.id);
+      absl::StrAppendFormat(&out, kNumLine, r.label, r.id);
     }
   }
   if (v2) {
-    absl::FPrintF(out, "\t%-22s %o\n", "mode", i.mode);
-    absl::FPrintF(out, "\t%-22s %s\n", "path", i.path);
+    absl::StrAppendFormat(&out, kNumLine, "frame_style_compressed",
+                          StoredFrameStyle(d.preview.style));
   }
+  if (verbose < 2) return out;
+  if (v2) {
+    absl::StrAppendFormat(&out, "\t%-22s %03o\n", "mode", d.mode);
+    absl::StrAppendFormat(&out, "\tpath\n\t\t%s\n", d.path);
+  }
+  // As Firedancer prints them: the text as stored, only its first line
+  // indented.
+  absl::StrAppendFormat(&out, "\tbinfo\n\t\t%s\n", d.binfo);
+  absl::StrAppendFormat(&out, "\tuinfo\n\t\t%s\n", d.uinfo);
+  return out;
 }
 
-void PrintAllocs(FILE* out, std::vector<format::Alloc> allocs, const Preview& p,
-                 int verbose) {
-  std::sort(allocs.begin(), allocs.end(),
-            [](const auto& a, const auto& b) { return a.lo < b.lo; });
+std::string AllocsText(const CheckptDescription& d, int verbose) {
+  std::string out;
+  const Preview& p = d.preview;
+  if (p.style != Style::kV1) {
+    absl::StrAppendFormat(&out, "\t%-22s %u bytes, %u cgroups, %u volumes\n",
+                          "file", d.file_sz, d.cgroups, d.volumes);
+  }
   uint64_t lo = wksp::GaddrLo(p.part_max), hi = lo + p.data_max;
   uint64_t used = 0, largest = 0;
-  for (const auto& a : allocs) {
+  for (const auto& a : d.allocs) {
     used += a.hi - a.lo;
     largest = std::max(largest, a.hi - a.lo);
   }
-  absl::FPrintF(out, "\t%-22s [0x%016x, 0x%016x)\n", "gaddr", lo, hi);
+  absl::StrAppendFormat(&out, "\t%-22s [0x%016x, 0x%016x)\n", "gaddr", lo, hi);
   if (verbose >= 4) {
-    for (const auto& a : allocs) {
-      absl::FPrintF(out, "\tpartition [0x%016x, 0x%016x) sz %20u tag %20u\n",
-                    a.lo, a.hi, a.hi - a.lo, a.tag);
+    for (const auto& a : d.allocs) {
+      absl::StrAppendFormat(&out,
+                            "\tpartition [0x%016x, 0x%016x) sz %20u tag %20u\n",
+                            a.lo, a.hi, a.hi - a.lo, a.tag);
     }
   }
-  absl::FPrintF(out, "\t%20u bytes used (%u allocations, largest %u bytes)\n",
-                used, allocs.size(), largest);
-  absl::FPrintF(out, "\t%20u bytes free\n", p.data_max - used);
+  absl::StrAppendFormat(
+      &out, "\t%20u bytes used (%u allocations, largest %u bytes)\n", used,
+      d.allocs.size(), largest);
+  absl::StrAppendFormat(&out, "\t%20u bytes free\n", p.data_max - used);
+  return out;
 }
 
 // What checkpt-query shows beyond the preview, read from either style.
@@ -154,15 +173,52 @@ absl::Status ReadContents(int fd, Style style, bool with_allocs, Contents* c) {
 
 }  // namespace
 
-absl::StatusOr<Preview> PreviewCheckpt(const std::string& path) {
-  WK_ASSIGN_OR_RETURN(io::Fd fd, io::OpenRead(path));
+namespace {
+
+// The bytes of the checkpoint `path` names ("-": stdin) behind a seekable
+// descriptor. A pipe or other stream is read once into an anonymous memory
+// file: all of it when `whole`, else only the first kStreamPrefixMax bytes
+// (enough for the header and info; the rest is left unread).
+constexpr uint64_t kStreamPrefixMax = uint64_t{1} << 20;
+
+absl::StatusOr<io::Fd> OpenQueried(const std::string& path, bool whole) {
+  io::Fd in;
+  if (path == "-") {
+    int fd = fcntl(STDIN_FILENO, F_DUPFD_CLOEXEC, 0);
+    if (fd < 0) return ErrnoError(errno, "dup", "stdin");
+    in = io::Fd(fd);
+  } else {
+    WK_ASSIGN_OR_RETURN(in, io::OpenRead(path));
+  }
+  if (io::IsRegularFile(in.get())) return in;
+  int mem = memfd_create("checkpt-query", MFD_CLOEXEC);
+  if (mem < 0) return ErrnoError(errno, "memfd_create", path);
+  io::Fd spool(mem);
+  constexpr size_t kChunk = size_t{1} << 20;
+  auto buf = std::make_unique_for_overwrite<uint8_t[]>(kChunk);
+  for (uint64_t got = 0; whole || got < kStreamPrefixMax;) {
+    size_t want = whole ? kChunk
+                        : static_cast<size_t>(std::min<uint64_t>(
+                              kChunk, kStreamPrefixMax - got));
+    absl::StatusOr<size_t> n = io::ReadAtLeast(in.get(), buf.get(), 0, want);
+    if (!n.ok()) return Annotate(n.status(), path);
+    if (*n == 0) break;
+    WK_RETURN_IF_ERROR(io::WriteExact(spool.get(), buf.get(), *n));
+    got += *n;
+  }
+  WK_RETURN_IF_ERROR(io::Seek(spool.get(), 0, io::Whence::kSet).status());
+  return spool;
+}
+
+absl::StatusOr<Preview> PreviewFd(int fd, const std::string& path) {
   uint8_t b[kPreviewMax];
   size_t got = 0;
   while (got < kPreviewMax) {
-    WK_ASSIGN_OR_RETURN(
-        size_t n, io::ReadAtLeast(fd.get(), b + got, 0, kPreviewMax - got));
+    ssize_t n = pread(fd, b + got, kPreviewMax - got, static_cast<off_t>(got));
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return ErrnoError(errno, "read", path);
     if (n == 0) break;
-    got += n;
+    got += static_cast<size_t>(n);
   }
   if (got < kPreviewMin) [[unlikely]] {
     return NotCheckpt(absl::StrFormat("%s holds only %u bytes", path, got));
@@ -192,47 +248,83 @@ absl::StatusOr<Preview> PreviewCheckpt(const std::string& path) {
   return NotCheckpt(absl::StrFormat("%s has no valid v1 or v2 header", path));
 }
 
-absl::Status PrintCheckpt(const std::string& path, int verbose, FILE* out) {
-  WK_ASSIGN_OR_RETURN(Preview p, PreviewCheckpt(path));
-  absl::FPrintF(out, "checkpt %s (verbose %d)\n", path, verbose);
-  absl::FPrintF(out, "\t%-22s %d\n", "style", StoredStyle(p.style));
-  absl::FPrintF(out, "\t%-22s %s\n", "name", p.name);
-  absl::FPrintF(out, "\t%-22s %u\n", "seed", p.seed);
-  absl::FPrintF(out, "\t%-22s %u\n", "part_max", p.part_max);
-  absl::FPrintF(out, "\t%-22s %u\n", "data_max", p.data_max);
-  if (p.style != Style::kV1) {
-    absl::FPrintF(out, "\t%-22s %d\n", "frame_style_compressed",
-                  StoredFrameStyle(p.style));
-  }
+}  // namespace
+
+absl::StatusOr<Preview> PreviewCheckpt(const std::string& path) {
+  WK_ASSIGN_OR_RETURN(io::Fd fd, OpenQueried(path, false));
+  return PreviewFd(fd.get(), path);
+}
+
+absl::Status DescribeCheckpt(const std::string& path, int verbose,
+                             CheckptDescription* d) {
+  *d = CheckptDescription();
+  WK_ASSIGN_OR_RETURN(io::Fd fd, OpenQueried(path, verbose >= 3));
+  WK_ASSIGN_OR_RETURN(d->preview, PreviewFd(fd.get(), path));
   if (verbose < 1) return absl::OkStatus();
-  WK_ASSIGN_OR_RETURN(io::Fd fd, io::OpenRead(path));
   Contents c;
-  WK_RETURN_IF_ERROR(Annotate(ReadContents(fd.get(), p.style, verbose >= 3, &c),
-                              absl::StrFormat("checkpt-query %s", path)));
-  PrintInfo(out, c.info, p.style != Style::kV1);
-  if (verbose >= 2) {
-    PrintText(out, "binfo", c.info.binfo);
-    PrintText(out, "uinfo", c.info.uinfo);
-  }
+  WK_RETURN_IF_ERROR(
+      Annotate(ReadContents(fd.get(), d->preview.style, verbose >= 3, &c),
+               absl::StrFormat("checkpt-query %s", path)));
+  d->has_info = true;
+  d->magic = format::kMagic;
+  d->wallclock = c.info.wallclock;
+  d->app_id = c.info.app_id;
+  d->thread_id = c.info.thread_id;
+  d->host_id = c.info.host_id;
+  d->cpu_id = c.info.cpu_id;
+  d->group_id = c.info.group_id;
+  d->tid = c.info.tid;
+  d->user_id = c.info.user_id;
+  d->mode = c.info.mode;
+  d->app = std::move(c.info.app);
+  d->thread = std::move(c.info.thread);
+  d->host = std::move(c.info.host);
+  d->cpu = std::move(c.info.cpu);
+  d->group = std::move(c.info.group);
+  d->user = std::move(c.info.user);
+  d->path = std::move(c.info.path);
+  d->binfo = std::move(c.info.binfo);
+  d->uinfo = std::move(c.info.uinfo);
   if (verbose < 3) return absl::OkStatus();
-  if (p.style != Style::kV1) {
-    absl::FPrintF(out, "\t%-22s %u bytes, %u cgroups, %u volumes\n", "file",
-                  c.file_sz, c.cgroups, c.volumes);
-  }
-  PrintAllocs(out, std::move(c.allocs), p, verbose);
+  std::sort(c.allocs.begin(), c.allocs.end(),
+            [](const auto& a, const auto& b) { return a.lo < b.lo; });
+  d->has_allocs = true;
+  d->allocs = std::move(c.allocs);
+  d->file_sz = c.file_sz;
+  d->cgroups = c.cgroups;
+  d->volumes = c.volumes;
   return absl::OkStatus();
+}
+
+std::string CheckptText(const std::string& path, int verbose,
+                        const CheckptDescription& d) {
+  const Preview& p = d.preview;
+  std::string out = absl::StrFormat("checkpt %s (verbose %d)\n", path, verbose);
+  absl::StrAppendFormat(&out, kNumLine, "style", StoredStyle(p.style));
+  absl::StrAppendFormat(&out, "\t%-22s %s\n", "name", p.name);
+  absl::StrAppendFormat(&out, kNumLine, "seed", p.seed);
+  absl::StrAppendFormat(&out, kNumLine, "part_max", p.part_max);
+  absl::StrAppendFormat(&out, kNumLine, "data_max", p.data_max);
+  if (verbose >= 1 && d.has_info) out += InfoText(d, verbose);
+  if (verbose >= 3 && d.has_allocs) out += AllocsText(d, verbose);
+  return out;
+}
+
+absl::Status PrintCheckpt(const std::string& path, int verbose, FILE* out) {
+  CheckptDescription d;
+  absl::Status st = DescribeCheckpt(path, verbose, &d);
+  // A failure after the preview still shows what was read.
+  if (st.ok() || !d.preview.name.empty()) {
+    absl::FPrintF(out, "%s", CheckptText(path, verbose, d));
+  }
+  return st;
 }
 
 absl::StatusOr<std::vector<wksp::PartitionInfo>> CheckptAllocations(
     const std::string& path) {
-  WK_ASSIGN_OR_RETURN(Preview p, PreviewCheckpt(path));
-  WK_ASSIGN_OR_RETURN(io::Fd fd, io::OpenRead(path));
-  Contents c;
-  WK_RETURN_IF_ERROR(Annotate(ReadContents(fd.get(), p.style, true, &c),
-                              absl::StrFormat("checkpt-query %s", path)));
-  std::sort(c.allocs.begin(), c.allocs.end(),
-            [](const auto& a, const auto& b) { return a.lo < b.lo; });
-  return std::move(c.allocs);
+  CheckptDescription d;
+  WK_RETURN_IF_ERROR(DescribeCheckpt(path, 3, &d));
+  return std::move(d.allocs);
 }
 
 }  // namespace wk::wksp_checkpt

@@ -29,7 +29,7 @@ absl::Status WorkspaceReset(const absl::Status& cause) {
 
 void RestoreTarget::Begin() {
   if (touched_) return;
-  wksp::ClearForRestoreLocked(wksp_);
+  wksp::BeginRestoreLocked(wksp_);
   touched_ = true;
 }
 
@@ -38,7 +38,7 @@ absl::Status RestoreTarget::Place(uint64_t slot, const format::Alloc& a) {
 }
 
 absl::Status RestoreTarget::Finish() {
-  absl::Status st = wksp::RebuildLocked(wksp_, seed_);
+  absl::Status st = wksp::FinishRestoreLocked(wksp_, seed_);
   if (!st.ok()) [[unlikely]] {
     wksp::ResetLocked(wksp_, seed_);
     return WorkspaceReset(

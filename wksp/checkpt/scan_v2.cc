@@ -56,7 +56,15 @@ struct VolumeWalk {
   uint64_t hi = 0;                  // the current volume's frames end below
   uint64_t rem = 0;                 // allocations not yet given a cgroup
   uint64_t info_end = 0;
+  uint64_t trailer_lo = 0;  // appendices may not start below
 };
+
+absl::Status OutsideTrailer(std::string_view what) {
+  return absl::FailedPreconditionError(absl::StrFormat(
+      "the checkpoint's %s is not within its last bytes, where a partial "
+      "reader expects it",
+      what));
+}
 
 // The cgroups of the volume whose appendix is at `app`, appended to tasks.
 // Returns the previous volume's appendix offset (0: none).
@@ -65,6 +73,8 @@ absl::StatusOr<uint64_t> ScanVolume(checkpt::Reader& r, checkpt::FrameStyle fs,
                                     std::vector<CgroupTask>& tasks) {
   if (app <= walk.lo || app >= walk.hi) [[unlikely]]
     return Bad("appendix offset out of range");
+  if (app < walk.trailer_lo) [[unlikely]]
+    return OutsideTrailer("appendix");
   WK_RETURN_IF_ERROR(r.Seek(app));
   WK_ASSIGN_OR_RETURN(CommandFrame f, OpenCommandFrame(r, fs, "appendix"));
   Appendix ap;
@@ -98,17 +108,21 @@ absl::StatusOr<uint64_t> ScanVolume(checkpt::Reader& r, checkpt::FrameStyle fs,
 // The volumes frame, then each volume's appendix, newest first: every
 // cgroup's place and count, into out->tasks.
 absl::Status ScanVolumes(checkpt::Reader& r, uint64_t file_sz,
-                         uint64_t info_end, V2Scan* out) {
+                         uint64_t info_end, uint64_t trailer_lo, V2Scan* out) {
   const checkpt::FrameStyle fs = out->header.frame_style_compressed;
   const format::Footer& ftr = out->footer;
+  if (ftr.frame_off < trailer_lo) [[unlikely]]
+    return OutsideTrailer("volumes frame");
   WK_RETURN_IF_ERROR(r.Seek(ftr.frame_off));
   WK_ASSIGN_OR_RETURN(CommandFrame f, OpenCommandFrame(r, fs, "volumes"));
   uint64_t app = 0;
   WK_ASSIGN_OR_RETURN(uint64_t vol_end, ReadVolumes(r, f.first, &app));
   if (vol_end > file_sz - format::kFooterSz) [[unlikely]]
     return Bad("volumes frame overlaps the footer");
-  VolumeWalk walk{
-      .hi = ftr.frame_off, .rem = ftr.alloc_cnt, .info_end = info_end};
+  VolumeWalk walk{.hi = ftr.frame_off,
+                  .rem = ftr.alloc_cnt,
+                  .info_end = info_end,
+                  .trailer_lo = trailer_lo};
   uint64_t volumes = 0;
   for (; app != 0; ++volumes) {
     if (volumes == ftr.volume_cnt) [[unlikely]]
@@ -193,21 +207,39 @@ absl::Status ReadCgroupOf(
   return absl::OkStatus();
 }
 
-absl::Status ScanV2(std::span<const uint8_t> file, size_t threads,
-                    const wksp::Wksp* target, bool info_only, V2Scan* out) {
+namespace {
+
+// Header and info; the rest of the layout unless info_only.
+absl::Status ScanHead(std::span<const uint8_t> file, const wksp::Wksp* target,
+                      bool info_only, uint64_t trailer_lo, V2Scan* out,
+                      uint64_t* info_end) {
   if (file.size() <= kMinFileSz) [[unlikely]]
     return Bad("file too small");
   WK_RETURN_IF_ERROR(format::DecodeHeader(file, &out->header));
   WK_ASSIGN_OR_RETURN(checkpt::Reader r, checkpt::Reader::Mmio(file));
   WK_RETURN_IF_ERROR(r.Seek(format::kHeaderSz));
   WK_ASSIGN_OR_RETURN(
-      uint64_t info_end,
-      ReadInfo(r, out->header.frame_style_compressed, &out->info));
+      *info_end, ReadInfo(r, out->header.frame_style_compressed, &out->info));
   if (info_only) return absl::OkStatus();
-  WK_RETURN_IF_ERROR(ScanFooter(r, file, info_end, target, out));
-  WK_RETURN_IF_ERROR(ScanVolumes(r, file.size(), info_end, out));
+  WK_RETURN_IF_ERROR(ScanFooter(r, file, *info_end, target, out));
+  return ScanVolumes(r, file.size(), *info_end, trailer_lo, out);
+}
+
+}  // namespace
+
+absl::Status ScanV2(std::span<const uint8_t> file, size_t threads,
+                    const wksp::Wksp* target, bool info_only, V2Scan* out) {
+  uint64_t info_end = 0;
+  WK_RETURN_IF_ERROR(ScanHead(file, target, info_only, 0, out, &info_end));
+  if (info_only) return absl::OkStatus();
   WK_RETURN_IF_ERROR(ScanCgroups(file, threads, out));
   return CheckAllocationsFit(*out, target);
+}
+
+absl::Status ScanV2Layout(std::span<const uint8_t> file,
+                          const wksp::Wksp* target, uint64_t trailer_lo,
+                          V2Scan* out, uint64_t* info_end) {
+  return ScanHead(file, target, false, trailer_lo, out, info_end);
 }
 
 }  // namespace wk::wksp_checkpt::internal

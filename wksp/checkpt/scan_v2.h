@@ -51,6 +51,16 @@ absl::Status ReadCgroupOf(
 absl::Status ScanV2(std::span<const uint8_t> file, size_t threads,
                     const wksp::Wksp* target, bool info_only, V2Scan* out);
 
+// The layout alone (ScanV2 without the cgroups' commands and the fit):
+// header, info, footer, volumes and appendices, into out (allocs stays
+// empty); *info_end is where the info frame ends. The volumes and appendix
+// frames must start at or above trailer_lo (FailedPrecondition otherwise):
+// a caller that holds only the file's first and last bytes says where its
+// last bytes begin. Reads nothing of the cgroup frames.
+absl::Status ScanV2Layout(std::span<const uint8_t> file,
+                          const wksp::Wksp* target, uint64_t trailer_lo,
+                          V2Scan* out, uint64_t* info_end);
+
 }  // namespace wk::wksp_checkpt::internal
 
 #endif  // WKSPKIT_WKSP_CHECKPT_SCAN_V2_H_

@@ -99,6 +99,10 @@ int StyleNumber(Style style);
 int StoredStyle(Style style);
 int StoredFrameStyle(Style style);
 
+// The longest info text (CheckptOptions::uinfo) a checkpoint stores, in
+// bytes; a longer one is cut to this (callers should refuse it instead).
+inline constexpr size_t kUinfoMaxLen = 16383;
+
 struct CheckptOptions {
   Style style = Style::kDefault;
   mode_t mode = 0600;   // permission bits of a created file
@@ -108,7 +112,22 @@ struct CheckptOptions {
   // Checkpt to a path: fsync the file and its directory before publishing
   // it (docs/wksp_ctl.md, --durable). Descriptors are the caller's to sync.
   bool durable = true;
+  // The whole file becomes a function of the workspace's state (name, seed,
+  // part_max, data_max, allocations) and of style, mode and uinfo, so that
+  // hosts holding the same state write byte-identical files (to share them,
+  // docs/DISTRIBUTION.md). The run-dependent info fields take the fixed
+  // values kDeterministic* below: wallclock and every id 0, the strings as
+  // listed, path kDeterministicPath whatever path is written; binfo names the
+  // LZ4 library version for v3 (its compressed bytes depend on it) and
+  // nothing build-dependent otherwise.
+  bool deterministic = false;
 };
+
+// The info fields of a deterministic checkpoint (CheckptOptions).
+inline constexpr char kDeterministicApp[] = "wkspkit";
+inline constexpr char kDeterministicLogStr[] =
+    "-";  // thread host cpu group user
+inline constexpr char kDeterministicPath[] = "-";
 
 // What names the temporary of a checkpoint to a path where O_TMPFILE is not
 // available: ".<base>.wkspckpt-tmp.<pid>.<n>" beside it. Such a file is
@@ -142,14 +161,51 @@ struct Preview {
   std::string name;
 };
 
+// Queries below take a path; "-" means stdin, and a path that is not a
+// regular file (a pipe, /dev/stdin) is read once, in a single pass, into an
+// anonymous memory file: its first 1 MiB for Preview and verbose 0-2, the
+// whole stream for verbose 3-4 (memory: the checkpoint's size). Errors
+// name `path` as given.
+
 // Reads at most the first 165 bytes of `path`. Not a checkpoint: DataLoss.
 absl::StatusOr<Preview> PreviewCheckpt(const std::string& path);
 
-// Prints a description of the checkpoint at `path` to `out` (checkpt-query):
-// verbose 0 the preview; 1 adds where, when and by whom it was made; 2 adds
-// the build and user info; 3 adds a usage summary (allocations, bytes,
-// cgroups); 4 adds one line per allocation. Levels 3 and 4 read the whole
-// file and check its structure.
+// Everything checkpt-query reports about a checkpoint, as values.
+struct CheckptDescription {
+  Preview preview;
+  // Verbose >= 1: the info record, where, when and by whom it was made.
+  bool has_info = false;
+  uint64_t magic = 0;
+  int64_t wallclock = 0;  // ns since the epoch
+  uint64_t app_id = 0, thread_id = 0, host_id = 0, cpu_id = 0, group_id = 0,
+           tid = 0, user_id = 0;
+  std::string app, thread, host, cpu, group, user;
+  // Verbose >= 2: the build and user info; mode and path (v2/v3 only).
+  uint64_t mode = 0;
+  std::string path, binfo, uinfo;
+  // Verbose >= 3: every allocation, ascending by gaddr; for v2/v3 the file
+  // size and its cgroup and volume counts.
+  bool has_allocs = false;
+  std::vector<wksp::PartitionInfo> allocs;
+  uint64_t file_sz = 0, cgroups = 0, volumes = 0;
+};
+
+// Fills *d with what `verbose` (0..4) shows: 0 the preview; 1 adds the info
+// record; 2 the build and user info; 3 and 4 the allocations (reading the
+// whole file and checking its structure). On failure *d keeps what was read
+// before it (the preview, when the name is not empty).
+absl::Status DescribeCheckpt(const std::string& path, int verbose,
+                             CheckptDescription* d);
+
+// checkpt-query's text: at verbose 0-2 the same bytes Firedancer's
+// fd_wksp_ctl checkpt-query prints for the same file (including its style 2
+// for v3 files, which store style 2 with frame_style_compressed 2);
+// verbose 3 adds a usage summary (allocations, bytes, cgroups), 4 one line
+// per allocation.
+std::string CheckptText(const std::string& path, int verbose,
+                        const CheckptDescription& d);
+
+// DescribeCheckpt then CheckptText to `out`; after a failure, what was read.
 absl::Status PrintCheckpt(const std::string& path, int verbose, FILE* out);
 
 // The allocations stored in the checkpoint at `path`, ascending by gaddr.

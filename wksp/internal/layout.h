@@ -37,26 +37,46 @@ namespace wk::wksp::internal {
 using Idx = uint32_t;
 inline constexpr Idx kNull = 0xFFFFFFFFu;
 
-inline constexpr uint64_t kMagic = 0x31544B50534B5757ULL;  // "WWKSPKT1"
+// "WWKSPKT2": version 2 added the lock holder's pid namespace and the
+// restore mark (version 1 kept gaddr_lo/gaddr_hi where they now live).
+inline constexpr uint64_t kMagic = 0x32544B50534B5757ULL;
 static_assert(kPartMaxLimit == kNull);
 
 // Values of Header::op: what metadata change is in progress (0 = none).
-// A lock taken over from a dead owner with op != 0 always triggers a rebuild.
+// A lock taken over from a dead owner with op != 0 always triggers a rebuild,
+// except with a restore mark set: then the workspace is reset to empty.
 enum Op : uint32_t {
   kOpNone = 0,
   kOpAlloc = 1,
   kOpFree = 2,
   kOpReset = 3,
   kOpRebuild = 4,
-  kOpRestore = 5,  // between ClearForRestoreLocked and RebuildLocked
+  kOpRestore = 5,  // between BeginRestoreLocked and RebuildLocked
 };
+
+// Lock and restore-mark identities pack a pid namespace (the inode number of
+// /proc/self/ns/pid, which the kernel allocates as 32 bits) with an id that
+// is only meaningful inside it. 0 = none.
+inline constexpr uint64_t PackIdentity(uint32_t pid_ns, uint32_t id) {
+  return (uint64_t{pid_ns} << 32) | id;
+}
+inline constexpr uint32_t IdentityNs(uint64_t v) {
+  return static_cast<uint32_t>(v >> 32);
+}
+inline constexpr uint32_t IdentityId(uint64_t v) {
+  return static_cast<uint32_t>(v);
+}
 
 struct Header {
   uint64_t magic;     // 0: kMagic once initialized (written last at create)
   uint64_t part_max;  // 8
   uint64_t data_max;  // 16
-  uint64_t gaddr_lo;  // 24
-  uint64_t gaddr_hi;  // 32
+  // The lock holder's process id in its own namespace and when it took the
+  // lock: for reports only (written just after the lock word, so a reader
+  // may briefly see the previous holder's).
+  uint32_t lock_pid;        // 24
+  uint32_t restore_since;   // 28: unix seconds the restore mark was set
+  int64_t lock_since;       // 32: unix ns the holder took the lock
   char name[kNameFieldSz];  // 40: NUL terminated
   uint32_t seed;            // 80: treap priority seed
   Idx idle_top;             // 84
@@ -66,13 +86,16 @@ struct Header {
   Idx free_root;            // 100
   uint32_t op;              // 104: Op in progress (written under the lock)
   uint32_t corrupt;         // 108: 1 after a recovery whose rebuild failed
-  uint64_t lock;            // 112: 0 = free, else (pid << 32) | tid of owner
-  uint64_t reserved;        // 120
+  uint64_t lock;  // 112: 0 = free, else PackIdentity(pid ns, tid) of owner
+  // 120: 0, else PackIdentity(pid ns, pid) of a restore that has started
+  // writing; cleared when it succeeds or the workspace is reset.
+  uint64_t restore;
 };
 static_assert(sizeof(Header) == kHeaderSize);
 static_assert(offsetof(Header, name) == 40);
 static_assert(offsetof(Header, seed) == 80);
 static_assert(offsetof(Header, lock) == 112);
+static_assert(offsetof(Header, restore) == 120);
 
 struct PartInfo {
   uint64_t lo;       // 0: first byte (gaddr)

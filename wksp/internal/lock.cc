@@ -2,17 +2,25 @@
 #include "wksp/internal/lock.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <sched.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <atomic>
 #include <cerrno>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_format.h"
+#include "util/clock.h"
+#include "wksp/internal/layout.h"
 
 namespace wk::wksp::internal {
 namespace {
@@ -20,19 +28,64 @@ namespace {
 thread_local uint64_t tls_owner_id = 0;
 std::atomic<CriticalSectionHook> g_hook{nullptr};
 
-void ResetOwnerIdInChild() { tls_owner_id = 0; }
+// Per-process facts, computed on first use and again in a forked child
+// (which may live in a new pid namespace after unshare(CLONE_NEWPID)).
+struct ProcFacts {
+  uint32_t pid = 0;
+  uint32_t pid_ns = 0;
+  bool proc_is_ours = false;  // /proc numbers processes as our namespace does
+};
+std::atomic<bool> g_facts_valid{false};
+ProcFacts g_facts;  // written once per process before g_facts_valid
+std::atomic<int> g_facts_lock{0};
 
-uint64_t ComputeOwnerId() {
+void ResetInChild() {
+  // Only the forking thread survives; clearing its caches is enough for the
+  // child to pick up its new pid, tid and namespace.
+  tls_owner_id = 0;
+  g_facts_valid.store(false, std::memory_order_relaxed);
+  g_facts_lock.store(0, std::memory_order_relaxed);
+}
+
+void RegisterAtFork() {
   static const bool registered = [] {
-    // Only the forking thread survives in the child; clearing its cache is
-    // enough for the child to pick up its new pid and tid.
-    pthread_atfork(nullptr, nullptr, &ResetOwnerIdInChild);
+    pthread_atfork(nullptr, nullptr, &ResetInChild);
     return true;
   }();
   (void)registered;
-  uint64_t pid = static_cast<uint32_t>(getpid());
-  uint64_t tid = static_cast<uint32_t>(syscall(SYS_gettid));
-  return (pid << 32) | tid;
+}
+
+ProcFacts ComputeFacts() {
+  ProcFacts f;
+  f.pid = static_cast<uint32_t>(getpid());
+  struct stat st;
+  if (stat("/proc/self/ns/pid", &st) == 0) {
+    f.pid_ns = static_cast<uint32_t>(st.st_ino);
+  }
+  // /proc may be mounted for another namespace (a child that unshared its
+  // pid namespace without remounting /proc): then /proc/N is not our N.
+  char buf[32];
+  ssize_t n = readlink("/proc/self", buf, sizeof(buf) - 1);
+  uint32_t self = 0;
+  f.proc_is_ours =
+      n > 0 &&
+      absl::SimpleAtoi(absl::string_view(buf, static_cast<size_t>(n)), &self) &&
+      self == f.pid;
+  return f;
+}
+
+const ProcFacts& Facts() {
+  if (!g_facts_valid.load(std::memory_order_acquire)) [[unlikely]] {
+    RegisterAtFork();
+    int expected = 0;
+    if (g_facts_lock.compare_exchange_strong(expected, 1)) {
+      g_facts = ComputeFacts();
+      g_facts_valid.store(true, std::memory_order_release);
+    } else {
+      while (!g_facts_valid.load(std::memory_order_acquire)) sched_yield();
+    }
+  }
+  return g_facts;
 }
 
 inline void CpuRelax() {
@@ -41,30 +94,79 @@ inline void CpuRelax() {
 #endif
 }
 
+// The state letter of /proc/ID/stat (the field after the parenthesised
+// command, which may itself hold spaces and parentheses), or 0.
+char ProcState(uint32_t id) {
+  char path[48];
+  snprintf(path, sizeof(path), "/proc/%u/stat", id);
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return 0;
+  char buf[512];
+  ssize_t n = read(fd, buf, sizeof(buf) - 1);
+  close(fd);
+  if (n <= 0) return 0;
+  buf[n] = '\0';
+  const char* close_paren = strrchr(buf, ')');
+  if (close_paren == nullptr || close_paren[1] != ' ') return 0;
+  return close_paren[2];
+}
+
 }  // namespace
+
+uint32_t SelfPidNs() { return Facts().pid_ns; }
+uint32_t SelfPid() { return Facts().pid; }
 
 uint64_t SelfOwnerId() {
   uint64_t id = tls_owner_id;
   if (id == 0) [[unlikely]] {
-    id = ComputeOwnerId();
+    uint32_t ns = Facts().pid_ns;
+    id = PackIdentity(ns, static_cast<uint32_t>(syscall(SYS_gettid)));
     tls_owner_id = id;
   }
   return id;
 }
 
-bool OwnerIsDead(uint64_t id) {
-  pid_t pid = static_cast<pid_t>(id >> 32);
-  pid_t tid = static_cast<pid_t>(id & 0xFFFFFFFFu);
-  if (pid <= 0 || tid <= 0) return false;  // not an identity we wrote
-  long rc = syscall(SYS_tgkill, pid, tid, 0);
-  return rc != 0 && errno == ESRCH;
+Liveness ProcessLiveness(uint32_t pid_ns, uint32_t id) {
+  const ProcFacts& f = Facts();
+  if (pid_ns != f.pid_ns) return Liveness::kUnknown;
+  if (id == 0 || id > static_cast<uint32_t>(INT32_MAX)) {
+    return Liveness::kAlive;  // not an identity we wrote: never take over
+  }
+  // kill() accepts any thread id, not only a process id, and signal 0 only
+  // checks existence; EPERM means it exists but is someone else's.
+  if (kill(static_cast<pid_t>(id), 0) != 0 && errno == ESRCH) {
+    return Liveness::kDead;
+  }
+  if (f.proc_is_ours) {
+    char state = ProcState(id);
+    if (state == 'Z' || state == 'X') return Liveness::kDead;
+  }
+  return Liveness::kAlive;
+}
+
+Liveness OwnerLiveness(uint64_t id) {
+  return ProcessLiveness(IdentityNs(id), IdentityId(id));
+}
+
+std::string ProcessCommand(uint32_t pid) {
+  if (!Facts().proc_is_ours || pid == 0) return "";
+  char path[48];
+  snprintf(path, sizeof(path), "/proc/%u/comm", pid);
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return "";
+  char buf[64];
+  ssize_t n = read(fd, buf, sizeof(buf));
+  close(fd);
+  if (n <= 0) return "";
+  while (n > 0 && buf[n - 1] == '\n') --n;
+  return std::string(buf, n);
 }
 
 uint64_t LockOwner(const uint64_t* word) {
   return __atomic_load_n(word, __ATOMIC_ACQUIRE);
 }
 
-absl::Status LockWord(uint64_t* word, LockResult* result) {
+absl::Status LockWord(uint64_t* word, LockResult* result, LockWaitFn on_wait) {
   const uint64_t me = SelfOwnerId();
   uint64_t expected = 0;
   if (__atomic_compare_exchange_n(word, &expected, me, false, __ATOMIC_ACQUIRE,
@@ -79,8 +181,9 @@ absl::Status LockWord(uint64_t* word, LockResult* result) {
   }
   // Contended: spin briefly, then yield, then sleep with a growing delay.
   // The owner's liveness is checked every round once we stop spinning, since
-  // that costs a system call.
+  // that costs system calls.
   long sleep_ns = 1000;
+  int64_t wait_start = 0, next_report = 0;
   for (uint64_t round = 1;; ++round) {
     uint64_t owner = __atomic_load_n(word, __ATOMIC_RELAXED);
     if (owner == 0) {
@@ -96,7 +199,7 @@ absl::Status LockWord(uint64_t* word, LockResult* result) {
       CpuRelax();
       continue;
     }
-    if (OwnerIsDead(owner)) {
+    if (OwnerLiveness(owner) == Liveness::kDead) {
       expected = owner;
       if (__atomic_compare_exchange_n(word, &expected, me, false,
                                       __ATOMIC_ACQUIRE, __ATOMIC_RELAXED)) {
@@ -107,11 +210,22 @@ absl::Status LockWord(uint64_t* word, LockResult* result) {
     }
     if (round < 128) {
       sched_yield();
-    } else {
-      timespec ts{0, sleep_ns};
-      nanosleep(&ts, nullptr);
-      if (sleep_ns < 256 * 1000) sleep_ns *= 2;
+      continue;
     }
+    int64_t now = MonotonicNs();
+    if (wait_start == 0) {
+      wait_start = now;
+      next_report = now + kLockWaitReportNs;
+    } else if (now >= next_report) {
+      if (!on_wait(owner, now - wait_start)) {
+        return absl::DeadlineExceededError(
+            "gave up waiting for the workspace lock");
+      }
+      next_report = MonotonicNs() + kLockWaitRepeatNs;
+    }
+    timespec ts{0, sleep_ns};
+    nanosleep(&ts, nullptr);
+    if (sleep_ns < 256 * 1000) sleep_ns *= 2;
   }
 }
 

@@ -74,13 +74,13 @@ absl::Status WalkTreap(const Region& r, Idx root, std::vector<uint8_t>& marks,
 absl::Status VerifyHeader(const Region& r) {
   const Header* h = r.hdr;
   if (h->magic != kMagic) return Corrupt(r, "bad magic");
-  if (h->part_max != r.part_max || h->gaddr_lo != r.gaddr_lo ||
-      h->gaddr_hi != r.gaddr_hi || h->gaddr_lo != GaddrLo(h->part_max) ||
-      h->data_max == 0 || h->gaddr_hi - h->gaddr_lo != h->data_max) {
+  if (h->part_max != r.part_max || h->data_max == 0 ||
+      h->data_max != r.gaddr_hi - r.gaddr_lo) {
     return Corrupt(
-        r, absl::StrFormat("header limits changed or inconsistent (part_max "
-                           "%u, data_max %u, gaddr [%u, %u))",
-                           h->part_max, h->data_max, h->gaddr_lo, h->gaddr_hi));
+        r, absl::StrFormat("header limits changed (part_max %u, data_max %u; "
+                           "joined with %u, %u)",
+                           h->part_max, h->data_max, r.part_max,
+                           r.gaddr_hi - r.gaddr_lo));
   }
   if (!NameInField(h->name)) {
     return absl::DataLossError("workspace corrupt: bad name in header");

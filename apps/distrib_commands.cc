@@ -1,0 +1,131 @@
+#include "apps/distrib_commands.h"
+
+#include <cstdio>
+#include <optional>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_format.h"
+#include "apps/parse.h"
+#include "apps/progress.h"
+#include "distrib/distrib.h"
+#include "distrib/torrent.h"
+#include "util/status.h"
+#include "wksp/name.h"
+#include "wksp/wksp.h"
+
+namespace wk::apps {
+namespace {
+
+// Seconds, a decimal number of at most a day times 365 (0 allowed).
+absl::StatusOr<double> ParseSeconds(std::string_view text,
+                                    std::string_view what) {
+  double s = 0;
+  if (!absl::SimpleAtod(absl::string_view(text.data(), text.size()), &s) ||
+      !(s >= 0) || s > 86400.0 * 365) {
+    return absl::InvalidArgumentError(
+        absl::StrFormat("bad %s '%s' (seconds, e.g. 30 or 2.5)", what, text));
+  }
+  return s;
+}
+
+absl::Status PrintLine(const std::string& line) {
+  if (std::fputs(line.c_str(), stdout) < 0 || std::fflush(stdout) != 0) {
+    return absl::UnavailableError("write to stdout failed");
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::Status SetListen(DistribSettings& d, DistribArgs a) {
+  d.listen = a[0];
+  return absl::OkStatus();
+}
+
+absl::Status SetSeconds(DistribSettings& d, DistribArgs a) {
+  WK_ASSIGN_OR_RETURN(d.seconds, ParseSeconds(a[0], "--seconds"));
+  return absl::OkStatus();
+}
+
+absl::Status AddPeer(DistribSettings& d, DistribArgs a) {
+  d.peers.push_back(a[0]);
+  return absl::OkStatus();
+}
+
+absl::Status SetKeep(DistribSettings& d, DistribArgs a) {
+  d.keep = a[0];
+  return absl::OkStatus();
+}
+
+absl::Status SetSeedAfter(DistribSettings& d, DistribArgs) {
+  d.seed_after = true;
+  return absl::OkStatus();
+}
+
+absl::Status SetTimeout(DistribSettings& d, DistribArgs a) {
+  WK_ASSIGN_OR_RETURN(d.timeout_s, ParseSeconds(a[0], "--timeout"));
+  return absl::OkStatus();
+}
+
+absl::Status SetMemMax(DistribSettings& d, DistribArgs a) {
+  WK_ASSIGN_OR_RETURN(d.mem_max, ParseSize(a[0], "--mem-max"));
+  return absl::OkStatus();
+}
+
+absl::Status TorrentCreate(size_t threads, DistribArgs a) {
+  WK_ASSIGN_OR_RETURN(distrib::TorrentSummary s,
+                      distrib::CreateTorrent(a[0], a[1], threads));
+  return PrintLine(s.info_hash + "\n");
+}
+
+absl::Status SeedCommand(const DistribSettings& d, size_t threads,
+                         DistribArgs a) {
+  WK_ASSIGN_OR_RETURN(distrib::TorrentSummary t, distrib::ReadTorrent(a[0]));
+  distrib::SeedOptions o;
+  if (!d.listen.empty()) o.listen = d.listen;
+  o.seconds = d.seconds;
+  o.threads = threads;
+  absl::Status printed;
+  o.ready = [&](const std::string& ep) {
+    printed = PrintLine(absl::StrFormat("seeding %s %s\n", ep, t.info_hash));
+  };
+  WK_RETURN_IF_ERROR(distrib::Seed(a[0], a[1], o));
+  return printed;
+}
+
+absl::Status FetchCommand(const DistribSettings& d, size_t threads,
+                          const ProgressOptions& progress_options,
+                          DistribArgs a) {
+  WK_RETURN_IF_ERROR(wksp::ValidateName(a[0]));
+  WK_ASSIGN_OR_RETURN(std::optional<uint32_t> seed, ParseSeed(a[2]));
+  WK_ASSIGN_OR_RETURN(distrib::TorrentSummary t, distrib::ReadTorrent(a[1]));
+  WK_ASSIGN_OR_RETURN(wksp::Wksp w, wksp::Wksp::Join(a[0]));
+  Progress progress(absl::StrFormat("fetch %s", w.name()), stderr,
+                    progress_options);
+  distrib::FetchOptions o;
+  o.peers = d.peers;
+  if (!d.listen.empty()) o.listen = d.listen;
+  o.timeout_s = d.timeout_s;
+  o.threads = threads;
+  o.seed = seed;
+  o.keep = d.keep;
+  o.seed_after = d.seed_after;
+  o.seed_seconds = d.seconds;
+  o.mem_max = d.mem_max;
+  absl::Status printed;
+  o.ready = [&](const std::string& ep) {
+    printed = PrintLine(absl::StrFormat("seeding %s %s\n", ep, t.info_hash));
+  };
+  WK_ASSIGN_OR_RETURN(distrib::FetchReport r, distrib::Fetch(w, a[1], o));
+  WK_ASSIGN_OR_RETURN(wksp::Usage u, w.GetUsage());
+  progress.Finish(u.used_sz);
+  if (progress_options.quiet) return printed;
+  absl::FPrintF(stderr,
+                "fetch %s: %u-byte file, %u pieces of %u bytes, %u failed "
+                "their hash check, at most %u bytes held, %.3f s\n",
+                w.name(), r.file_sz, r.pieces, r.piece_sz, r.hash_failures,
+                r.peak_held, r.seconds);
+  return printed;
+}
+
+}  // namespace wk::apps

@@ -1,0 +1,24 @@
+// wksp_ctl list: every region under the shared-memory directories (one per
+// page size, wksp/shmem.h), what each is, and who uses it.
+#ifndef WKSPKIT_APPS_LIST_H_
+#define WKSPKIT_APPS_LIST_H_
+
+#include <string>
+#include <vector>
+
+#include "apps/output.h"
+
+namespace wk::apps {
+
+// One entry per file with a valid workspace name, directory by directory,
+// names sorted. A workspace's usage needs its lock (a read-write join);
+// without write permission used_sz stays empty. Attached processes are
+// those whose /proc/PID/maps map the file (this process excluded).
+std::vector<ListEntry> ListWorkspaces();
+
+// "PID(COMM)" of every other process that maps `path`.
+std::vector<std::string> ProcessesMapping(const std::string& path);
+
+}  // namespace wk::apps
+
+#endif  // WKSPKIT_APPS_LIST_H_

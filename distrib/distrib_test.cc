@@ -1,0 +1,362 @@
+// The distribution scenario of issue 14, on loopback with ports chosen at
+// run time, every wait bounded, every process and file cleaned up:
+//   - three processes checkpoint the same workspace deterministically with
+//     1, 2 and 3 threads: the files and their torrents are byte-identical;
+//   - they seed (rate-limited, so the fetch takes a few seconds); three
+//     fetchers start at once into three new workspaces; one seeder is
+//     killed once a fetcher is halfway; one seeder serves a copy with a
+//     byte flipped in every piece of allocation data;
+//   - every fetcher ends with the source's allocations; the bad pieces
+//     were rejected by the hash checks;
+//   - a fetch with no reachable peer fails within its timeout and leaves
+//     its workspace untouched.
+#include "distrib/distrib.h"
+
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/syscall.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <functional>
+#include <iterator>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_split.h"
+#include "distrib/torrent.h"
+#include "gtest/gtest.h"
+#include "wksp/checkpt/wksp_checkpt.h"
+#include "wksp/wksp.h"
+#include "wksp/wksp_admin.h"
+
+namespace wk::distrib {
+namespace {
+
+constexpr int kWaitMs = 40000;  // bound on any single wait
+
+std::string TmpPath(const std::string& name) {
+  const char* dir = std::getenv("TEST_TMPDIR");
+  return std::string(dir ? dir : "/tmp") + "/" + name;
+}
+
+std::vector<uint8_t> ReadFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::vector<uint8_t>((std::istreambuf_iterator<char>(in)), {});
+}
+
+// A child process running fn; its exit status is fn's result. The parent
+// holds no libtorrent session or thread when it forks.
+struct Child {
+  pid_t pid = -1;
+  int pidfd = -1;
+  int out = -1;  // read end of the pipe the child writes its lines to
+};
+
+Child Spawn(std::function<int(int out_fd)> fn) {
+  int p[2];
+  EXPECT_EQ(pipe(p), 0);
+  Child c;
+  c.pid = fork();
+  if (c.pid == 0) {
+    close(p[0]);
+    _exit(fn(p[1]));
+  }
+  close(p[1]);
+  c.out = p[0];
+  c.pidfd = static_cast<int>(syscall(SYS_pidfd_open, c.pid, 0));
+  EXPECT_GE(c.pidfd, 0);
+  return c;
+}
+
+void WriteLine(int fd, const std::string& line) {
+  std::string l = line + "\n";
+  (void)!write(fd, l.data(), l.size());
+}
+
+// The next line the child writes, within ms ("" on timeout or EOF).
+std::string ReadLine(const Child& c, int ms) {
+  std::string line;
+  const auto end =
+      std::chrono::steady_clock::now() + std::chrono::milliseconds(ms);
+  for (;;) {
+    int left =
+        static_cast<int>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                             end - std::chrono::steady_clock::now())
+                             .count());
+    if (left <= 0) return "";
+    pollfd pfd{c.out, POLLIN, 0};
+    if (poll(&pfd, 1, left) <= 0) return "";
+    char ch;
+    if (read(c.out, &ch, 1) != 1) return "";
+    if (ch == '\n') return line;
+    line += ch;
+  }
+}
+
+// Waits for the child to exit (within ms; else kills it) and returns its
+// exit status (-1 if it did not exit by itself).
+int Reap(Child& c, int ms) {
+  pollfd pfd{c.pidfd, POLLIN, 0};
+  bool exited = poll(&pfd, 1, ms) == 1;
+  if (!exited) kill(c.pid, SIGKILL);
+  int status = 0;
+  waitpid(c.pid, &status, 0);
+  close(c.pidfd);
+  close(c.out);
+  c.pid = -1;
+  if (!exited || !WIFEXITED(status)) return -1;
+  return WEXITSTATUS(status);
+}
+
+bool Exited(const Child& c) {
+  pollfd pfd{c.pidfd, POLLIN, 0};
+  return poll(&pfd, 1, 0) == 1;
+}
+
+struct Content {
+  std::vector<wksp::PartitionInfo> parts;
+  std::vector<std::vector<uint8_t>> bytes;
+  bool operator==(const Content&) const = default;
+};
+
+Content Snap(wksp::Wksp& w) {
+  Content c;
+  auto lock = w.Lock();
+  EXPECT_TRUE(lock.ok());
+  auto parts = wksp::UsedPartitionsLocked(w);
+  EXPECT_TRUE(parts.ok());
+  c.parts = *parts;
+  for (const auto& p : c.parts) {
+    c.bytes.emplace_back(w.laddr(p.lo), w.laddr(p.lo) + (p.hi - p.lo));
+  }
+  return c;
+}
+
+// A port nothing listens on: bound, then closed.
+int ClosedPort() {
+  int s = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  EXPECT_EQ(bind(s, reinterpret_cast<sockaddr*>(&a), sizeof(a)), 0);
+  socklen_t len = sizeof(a);
+  getsockname(s, reinterpret_cast<sockaddr*>(&a), &len);
+  close(s);
+  return ntohs(a.sin_port);
+}
+
+class DistribTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    signal(SIGPIPE, SIG_IGN);
+    prefix_ = absl::StrFormat("dt%d", getpid());
+  }
+  void TearDown() override {
+    for (const auto& n : wksps_) (void)wksp::Wksp::Delete(n);
+    for (const auto& f : files_) ::unlink(f.c_str());
+  }
+  wksp::Wksp NewWksp(const std::string& tag) {
+    wksps_.push_back(prefix_ + tag);
+    auto w = wksp::Wksp::Create(wksps_.back(), 2048, 48 << 20);
+    EXPECT_TRUE(w.ok()) << w.status();
+    return std::move(*w);
+  }
+  std::string File(const std::string& name) {
+    files_.push_back(TmpPath(prefix_ + name));
+    ::unlink(files_.back().c_str());
+    return files_.back();
+  }
+  std::string prefix_;
+  std::vector<std::string> wksps_, files_;
+};
+
+TEST_F(DistribTest, ThreeSeedersThreeFetchers) {
+  // The source: incompressible allocations, so v3 files are large.
+  wksp::Wksp src = NewWksp("src");
+  std::mt19937_64 rng(14);
+  for (int i = 0; i < 600; ++i) {
+    uint64_t sz = 1 + rng() % 60000;
+    auto g = src.Alloc(64, sz, 1 + i % 4);
+    ASSERT_TRUE(g.ok()) << g.status();
+    for (uint64_t j = 0; j < sz; ++j) src.laddr(*g)[j] = uint8_t(rng());
+  }
+  const Content want = Snap(src);
+
+  // Three checkpointers, 1, 2 and 3 threads, each making its torrent.
+  std::vector<std::string> ckpt, torrent;
+  std::vector<Child> writers;
+  for (int i = 0; i < 3; ++i) {
+    ckpt.push_back(File(absl::StrFormat("_%d.ckpt", i)));
+    torrent.push_back(File(absl::StrFormat("_%d.torrent", i)));
+    const std::string name = wksps_[0], c = ckpt[i], t = torrent[i];
+    writers.push_back(Spawn([=](int out) {
+      auto w = wksp::Wksp::Join(name);
+      if (!w.ok()) return 1;
+      wksp_checkpt::CheckptOptions o;
+      o.style = wksp_checkpt::Style::kV3;
+      o.threads = static_cast<size_t>(i + 1);
+      o.deterministic = true;
+      if (!wksp_checkpt::Checkpt(*w, c, o).ok()) return 2;
+      auto s = CreateTorrent(c, t, static_cast<size_t>(i + 1));
+      if (!s.ok()) return 3;
+      WriteLine(out, s->info_hash);
+      return 0;
+    }));
+  }
+  std::vector<std::string> hashes;
+  for (auto& w : writers) {
+    hashes.push_back(ReadLine(w, kWaitMs));
+    ASSERT_EQ(Reap(w, kWaitMs), 0);
+  }
+  const std::vector<uint8_t> file0 = ReadFile(ckpt[0]);
+  ASSERT_GT(file0.size(), uint64_t{16} << 20);
+  for (int i = 1; i < 3; ++i) {
+    EXPECT_TRUE(ReadFile(ckpt[i]) == file0) << "checkpoint " << i;
+    EXPECT_TRUE(ReadFile(torrent[i]) == ReadFile(torrent[0])) << i;
+    EXPECT_EQ(hashes[i], hashes[0]);
+  }
+  ASSERT_EQ(hashes[0].size(), 64u);
+
+  // Three seeders, rate-limited so the fetches last long enough to lose one.
+  std::vector<Child> seeders;
+  std::vector<std::string> peers;
+  for (int i = 0; i < 3; ++i) {
+    const std::string c = ckpt[i], t = torrent[i];
+    seeders.push_back(Spawn([=](int out) {
+      SeedOptions o;
+      o.listen = "127.0.0.1:0";
+      o.threads = 2;
+      o.upload_rate = 6 << 20;
+      o.ready = [out](const std::string& ep) { WriteLine(out, ep); };
+      return Seed(t, c, o).ok() ? 0 : 1;
+    }));
+  }
+  for (auto& s : seeders) {
+    peers.push_back(ReadLine(s, kWaitMs));
+    ASSERT_FALSE(peers.back().empty());
+  }
+  // Seeder 2 was checked: now its copy goes bad, one byte in every piece
+  // past the head (its mapping sees the change).
+  {
+    const uint64_t piece = PieceSize(file0.size());
+    int fd = open(ckpt[2].c_str(), O_RDWR);
+    ASSERT_GE(fd, 0);
+    for (uint64_t off = 2 * piece + 1000; off + 200000 < file0.size();
+         off += piece) {
+      uint8_t b = file0[off] ^ 0x5A;
+      ASSERT_EQ(pwrite(fd, &b, 1, static_cast<off_t>(off)), 1);
+    }
+    close(fd);
+  }
+
+  // Three fetchers at once; each says "half" once halfway, then its report.
+  std::vector<Child> fetchers;
+  uint64_t total = 0;
+  for (const auto& b : want.bytes) total += b.size();
+  for (int i = 0; i < 3; ++i) {
+    NewWksp(absl::StrFormat("dst%d", i));
+    const std::string name = wksps_.back();
+    const std::string t = torrent[0];
+    fetchers.push_back(Spawn([=](int out) {
+      auto w = wksp::Wksp::Join(name);
+      if (!w.ok()) return 1;
+      FetchOptions o;
+      o.peers = peers;
+      o.listen = "127.0.0.1:0";
+      o.timeout_s = 40;
+      o.threads = 2;
+      o.mem_max = 4 << 20;  // smaller than the file: the window moves
+      bool said = false;
+      o.progress = [&](uint64_t done) {
+        if (!said && done >= total / 2) {
+          said = true;
+          WriteLine(out, "half");
+        }
+      };
+      auto r = Fetch(*w, t, o);
+      if (!r.ok()) {
+        WriteLine(out, std::string(r.status().message()));
+        return 2;
+      }
+      WriteLine(out, absl::StrFormat("%u %u %u", r->hash_failures, r->peak_held,
+                                     r->piece_sz));
+      return 0;
+    }));
+  }
+  ASSERT_EQ(ReadLine(fetchers[0], kWaitMs), "half");
+  // Killed midway: the fetches are not done yet.
+  int running = 0;
+  for (const auto& f : fetchers) running += !Exited(f);
+  kill(seeders[0].pid, SIGKILL);
+  EXPECT_GT(running, 0) << "the fetches ended before a seeder was killed";
+
+  uint64_t failures = 0;
+  for (int i = 0; i < 3; ++i) {
+    std::string line;
+    for (int k = 0; k < 2 && (line.empty() || line == "half"); ++k) {
+      line = ReadLine(fetchers[i], kWaitMs);
+    }
+    EXPECT_EQ(Reap(fetchers[i], kWaitMs), 0) << "fetcher " << i << ": " << line;
+    std::printf("fetcher %d: hash failures, peak bytes held, piece size: %s\n",
+                i, line.c_str());
+    std::vector<std::string> f = absl::StrSplit(line, ' ');
+    ASSERT_EQ(f.size(), 3u) << line;
+    failures += std::stoull(f[0]);
+    // What a fetcher held stayed within its stated bound (distrib.h; every
+    // cgroup frame here is smaller than mem_max): mem_max, plus the pieces
+    // of the head and tail.
+    const uint64_t piece = std::stoull(f[2]);
+    EXPECT_LE(std::stoull(f[1]),
+              (uint64_t{4} << 20) + 4 * piece + (uint64_t{192} << 10));
+    auto w = wksp::Wksp::Join(wksps_[1 + i]);
+    ASSERT_TRUE(w.ok());
+    EXPECT_TRUE(Snap(*w) == want) << "fetcher " << i;
+    EXPECT_TRUE(w->Verify().ok());
+  }
+  EXPECT_GT(failures, 0u) << "the bad seeder's pieces were never rejected";
+  for (auto& s : seeders) {
+    if (s.pid > 0 && !Exited(s)) kill(s.pid, SIGTERM);
+    (void)Reap(s, kWaitMs);
+  }
+}
+
+TEST_F(DistribTest, NoPeerFailsWithinTimeoutUntouched) {
+  wksp::Wksp src = NewWksp("src");
+  auto g = src.Alloc(64, 5000, 3);
+  ASSERT_TRUE(g.ok());
+  const std::string c = File(".ckpt"), t = File(".torrent");
+  ASSERT_TRUE(wksp_checkpt::Checkpt(src, c, {}).ok());
+  ASSERT_TRUE(CreateTorrent(c, t, 1).ok());
+  wksp::Wksp dst = NewWksp("dst");
+  ASSERT_TRUE(dst.Alloc(64, 777, 5).ok());
+  const Content before = Snap(dst);
+  FetchOptions o;
+  o.peers = {absl::StrFormat("127.0.0.1:%d", ClosedPort())};
+  o.listen = "127.0.0.1:0";
+  o.timeout_s = 2;
+  const auto t0 = std::chrono::steady_clock::now();
+  auto r = Fetch(dst, t, o);
+  const double s =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - t0)
+          .count();
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kDeadlineExceeded)
+      << r.status();
+  EXPECT_FALSE(wksp_checkpt::IsWorkspaceReset(r.status()));
+  EXPECT_LT(s, 2 + 5.0);  // the timeout, plus closing the session
+  EXPECT_TRUE(Snap(dst) == before);
+}
+
+}  // namespace
+}  // namespace wk::distrib

@@ -1,0 +1,421 @@
+// Fetch (distrib.h): one libtorrent session downloading into a region (the
+// RegionDisk), and the alert loop that turns completed pieces into restored
+// cgroup frames. Only the alert loop's thread touches the bookkeeping; the
+// restore threads get frame numbers through a queue and hand back results
+// through another.
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <mutex>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "distrib/distrib.h"
+#include "distrib/region_disk.h"
+#include "distrib/session.h"
+#include "io/mmio.h"
+#include "libtorrent/add_torrent_params.hpp"
+#include "libtorrent/alert_types.hpp"
+#include "libtorrent/download_priority.hpp"
+#include "libtorrent/session.hpp"
+#include "libtorrent/session_params.hpp"
+#include "libtorrent/torrent_flags.hpp"
+#include "libtorrent/torrent_handle.hpp"
+#include "libtorrent/torrent_status.hpp"
+#include "util/status.h"
+#include "util/thread_pool.h"
+#include "wksp/checkpt/restore_ranges.h"
+
+namespace wk::distrib {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+constexpr int kAlertWaitMs = 100;
+constexpr auto kReconnectEvery = std::chrono::seconds(1);
+
+Clock::duration Seconds(double s) {
+  return std::chrono::duration_cast<Clock::duration>(
+      std::chrono::duration<double>(s));
+}
+
+// Restore threads: frames in, (frame, status) out.
+class Restorers {
+ public:
+  Restorers(wksp_checkpt::RangeRestore& rr, size_t n) : rr_(rr) {
+    for (size_t i = 0; i < n; ++i) threads_.emplace_back([this] { Loop(); });
+  }
+  ~Restorers() {
+    {
+      std::lock_guard<std::mutex> g(mu_);
+      stop_ = true;
+    }
+    cv_.notify_all();
+    for (auto& t : threads_) t.join();
+  }
+  void Push(size_t k) {
+    {
+      std::lock_guard<std::mutex> g(mu_);
+      todo_.push_back(k);
+    }
+    cv_.notify_one();
+  }
+  std::vector<std::pair<size_t, absl::Status>> TakeDone() {
+    std::lock_guard<std::mutex> g(mu_);
+    return std::exchange(done_, {});
+  }
+
+ private:
+  void Loop() {
+    for (;;) {
+      size_t k;
+      {
+        std::unique_lock<std::mutex> g(mu_);
+        cv_.wait(g, [this] { return stop_ || !todo_.empty(); });
+        if (stop_) return;  // a stopped fetch abandons what is queued
+        k = todo_.front();
+        todo_.pop_front();
+      }
+      absl::Status st = rr_.RestoreFrame(k);
+      std::lock_guard<std::mutex> g(mu_);
+      done_.emplace_back(k, std::move(st));
+    }
+  }
+  wksp_checkpt::RangeRestore& rr_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<size_t> todo_;                            // guarded by mu_
+  std::vector<std::pair<size_t, absl::Status>> done_;  // guarded by mu_
+  bool stop_ = false;                                  // guarded by mu_
+  std::vector<std::thread> threads_;
+};
+
+class Fetcher {
+ public:
+  Fetcher(wksp::Wksp& w, std::shared_ptr<lt::torrent_info> ti,
+          io::Mapping& region, const FetchOptions& o)
+      : wksp_(w), ti_(std::move(ti)), region_(region), o_(o) {
+    n_ = static_cast<uint64_t>(ti_->files().file_size(lt::file_index_t{0}));
+    plen_ = static_cast<uint64_t>(ti_->piece_length());
+    pieces_ = static_cast<size_t>(ti_->num_pieces());
+    have_.assign(pieces_, false);
+    asked_.assign(pieces_, false);
+    users_.assign(pieces_, 0);
+    piece_frames_.assign(pieces_, {});
+    threads_ = o.threads ? o.threads : ThreadPool::HardwareConcurrency();
+    report_.file_sz = n_;
+    report_.pieces = pieces_;
+    report_.piece_sz = plen_;
+  }
+
+  absl::StatusOr<FetchReport> Run() {
+    const Clock::time_point t0 = Clock::now();
+    std::vector<lt::tcp::endpoint> peers;
+    for (const std::string& p : o_.peers) {
+      WK_ASSIGN_OR_RETURN(lt::tcp::endpoint ep, internal::ParseEndpoint(p));
+      peers.push_back(ep);
+    }
+    lt::settings_pack sp_settings =
+        internal::Settings(o_.listen, static_cast<int>(pieces_));
+    // Without a kept file, pieces are given back once restored: serving
+    // them would fail, so this fetcher never lets a peer request any.
+    if (!keep()) sp_settings.set_int(lt::settings_pack::unchoke_slots_limit, 0);
+    lt::session_params sp(std::move(sp_settings));
+    sp.disk_io_constructor = RegionDiskConstructor(
+        Region{region_.mutable_span(), true, false}, threads_);
+    lt::session ses(std::move(sp));
+    lt::add_torrent_params atp;
+    atp.ti = ti_;
+    atp.save_path = ".";
+    atp.flags &= ~(lt::torrent_flags::auto_managed | lt::torrent_flags::paused);
+    // First the head and tail (the layout), nothing else until it is read.
+    atp.piece_priorities.assign(pieces_, lt::dont_download);
+    for (size_t p : HeadTailPieces()) {
+      atp.piece_priorities[p] = lt::top_priority;
+      asked_[p] = true;
+      ++users_[p];
+      held_ += PieceBytes(p);
+    }
+    NotePeak();
+    lt::error_code ec;
+    th_ = ses.add_torrent(std::move(atp), ec);
+    if (ec) {
+      return absl::InternalError(
+          absl::StrFormat("fetch: adding the torrent: %s", ec.message()));
+    }
+    const Clock::time_point deadline = t0 + Seconds(o_.timeout_s);
+    Clock::time_point last_connect{};
+    absl::Status st;
+    while (st.ok() && !restored_) {
+      if (internal::StopRequested()) {
+        st = absl::CancelledError("fetch stopped");
+        break;
+      }
+      if (Clock::now() >= deadline) {
+        st = absl::DeadlineExceededError(absl::StrFormat(
+            "fetch timed out after %g s with %u of %u pieces (peers: %s)",
+            o_.timeout_s, have_cnt_, pieces_, absl::StrJoin(o_.peers, " ")));
+        break;
+      }
+      if (Clock::now() - last_connect >= kReconnectEvery) {
+        // Peers not connected yet (not up, or dropped) are tried again.
+        for (const auto& ep : peers) th_.connect_peer(ep);
+        last_connect = Clock::now();
+      }
+      for (lt::alert* a : internal::Alerts(ses, kAlertWaitMs)) {
+        if (!st.ok()) break;
+        st = OnAlert(a);
+      }
+      if (st.ok() && restorers_) st = Collect();
+    }
+    report_.seconds = std::chrono::duration<double>(Clock::now() - t0).count();
+    restorers_.reset();  // stops the restore threads before rr_ ends
+    if (!st.ok()) {
+      if (rr_) st = rr_->Fail(st);
+      return st;
+    }
+    if (keep()) WK_RETURN_IF_ERROR(WaitComplete(ses, deadline));
+    if (keep() && o_.seed_after) WK_RETURN_IF_ERROR(SeedAfter(ses));
+    return report_;
+  }
+
+ private:
+  bool keep() const { return !o_.keep.empty(); }
+  uint64_t PieceBytes(size_t p) const {
+    return std::min(plen_, n_ - p * plen_);
+  }
+  std::pair<size_t, size_t> PiecesOf(uint64_t lo, uint64_t hi) const {
+    return {lo / plen_, (hi - 1) / plen_ + 1};
+  }
+  std::vector<size_t> HeadTailPieces() const {
+    std::vector<size_t> v;
+    auto [h0, h1] = PiecesOf(0, wksp_checkpt::RangeHeadSize(n_));
+    auto [t0, t1] = PiecesOf(n_ - wksp_checkpt::RangeTailSize(n_), n_);
+    for (size_t p = h0; p < h1; ++p) v.push_back(p);
+    for (size_t p = std::max(t0, h1); p < t1; ++p) v.push_back(p);
+    return v;
+  }
+  void NotePeak() { report_.peak_held = std::max(report_.peak_held, held_); }
+
+  absl::Status OnAlert(lt::alert* a) {
+    if (auto* p = lt::alert_cast<lt::piece_finished_alert>(a)) {
+      return OnPiece(static_cast<size_t>(static_cast<int>(p->piece_index)));
+    }
+    if (lt::alert_cast<lt::hash_failed_alert>(a)) {
+      ++report_.hash_failures;
+    } else if (auto* e = lt::alert_cast<lt::torrent_error_alert>(a)) {
+      return absl::InternalError(
+          absl::StrFormat("fetch: %s", e->error.message()));
+    } else if (auto* f = lt::alert_cast<lt::listen_failed_alert>(a)) {
+      if (keep() && o_.seed_after) {
+        return absl::UnavailableError(absl::StrFormat(
+            "fetch: cannot listen on %s: %s", o_.listen, f->error.message()));
+      }
+    } else if (auto* l = lt::alert_cast<lt::listen_succeeded_alert>(a)) {
+      if (l->socket_type == lt::socket_type_t::tcp) {
+        endpoint_ =
+            internal::FormatEndpoint(lt::tcp::endpoint(l->address, l->port));
+      }
+    }
+    return absl::OkStatus();
+  }
+
+  absl::Status OnPiece(size_t p) {
+    if (p >= pieces_ || have_[p]) return absl::OkStatus();
+    have_[p] = true;
+    ++have_cnt_;
+    if (!rr_) {
+      for (size_t q : HeadTailPieces()) {
+        if (!have_[q]) return absl::OkStatus();
+      }
+      return OpenRestore();
+    }
+    for (size_t k : piece_frames_[p]) {
+      if (--missing_[k] == 0) restorers_->Push(k);
+    }
+    return absl::OkStatus();
+  }
+
+  // The layout is here: plan the frames, start the restore threads.
+  absl::Status OpenRestore() {
+    wksp_checkpt::RestoreOptions ro;
+    ro.seed = o_.seed;
+    if (o_.progress) {
+      ro.progress = [this](uint64_t done, uint64_t) { o_.progress(done); };
+    }
+    WK_ASSIGN_OR_RETURN(
+        rr_, wksp_checkpt::RangeRestore::Open(wksp_, region_.span(), ro));
+    const auto& frames = rr_->frames();
+    missing_.assign(frames.size(), 0);
+    for (size_t k = 0; k < frames.size(); ++k) {
+      auto [p0, p1] = PiecesOf(frames[k].off, frames[k].end);
+      for (size_t p = p0; p < p1; ++p) {
+        piece_frames_[p].push_back(k);
+        ++users_[p];
+        missing_[k] += !have_[p];
+      }
+    }
+    restorers_ = std::make_unique<Restorers>(
+        *rr_, std::max<size_t>(1, std::min(threads_, frames.size())));
+    for (size_t p : HeadTailPieces()) Release(p);
+    for (size_t k = 0; k < frames.size(); ++k) {
+      if (missing_[k] == 0) restorers_->Push(k);
+    }
+    Widen();
+    if (frames.empty()) return Finish();
+    return absl::OkStatus();
+  }
+
+  // One user of piece p is done with it; the last one gives it back.
+  void Release(size_t p) {
+    if (--users_[p] != 0) return;
+    if (!keep()) (void)region_.Discard(p * plen_, PieceBytes(p));
+    held_ -= PieceBytes(p);
+  }
+
+  // Asks for the pieces of the next frames in file order while what is
+  // held stays within mem_max (always at least one frame when none is in
+  // progress). With a kept file, everything at once.
+  void Widen() {
+    const auto& frames = rr_->frames();
+    std::vector<std::pair<lt::piece_index_t, lt::download_priority_t>> ask;
+    while (next_frame_ < frames.size()) {
+      auto [p0, p1] =
+          PiecesOf(frames[next_frame_].off, frames[next_frame_].end);
+      uint64_t more = 0;
+      for (size_t p = p0; p < p1; ++p) more += asked_[p] ? 0 : PieceBytes(p);
+      const bool in_progress = next_frame_ > frames_done_;
+      if (!keep() && in_progress && held_ + more > o_.mem_max) break;
+      for (size_t p = p0; p < p1; ++p) {
+        if (asked_[p]) continue;
+        asked_[p] = true;
+        ask.emplace_back(lt::piece_index_t(static_cast<int>(p)),
+                         lt::default_priority);
+      }
+      held_ += more;
+      ++next_frame_;
+    }
+    if (keep()) {
+      for (size_t p = 0; p < pieces_; ++p) {
+        if (asked_[p]) continue;
+        asked_[p] = true;
+        held_ += PieceBytes(p);
+        ask.emplace_back(lt::piece_index_t(static_cast<int>(p)),
+                         lt::default_priority);
+      }
+    }
+    NotePeak();
+    if (!ask.empty()) th_.prioritize_pieces(ask);
+  }
+
+  absl::Status Collect() {
+    for (auto& [k, st] : restorers_->TakeDone()) {
+      WK_RETURN_IF_ERROR(st);
+      ++frames_done_;
+      auto [p0, p1] = PiecesOf(rr_->frames()[k].off, rr_->frames()[k].end);
+      for (size_t p = p0; p < p1; ++p) Release(p);
+    }
+    Widen();
+    if (frames_done_ == rr_->frames().size()) return Finish();
+    return absl::OkStatus();
+  }
+
+  absl::Status Finish() {
+    restored_ = true;
+    absl::Status st = rr_->Finish();
+    rr_.reset();
+    return st;
+  }
+
+  // A kept file must be whole: the pieces no frame needed come last.
+  absl::Status WaitComplete(lt::session& ses, Clock::time_point deadline) {
+    while (have_cnt_ < pieces_) {
+      if (internal::StopRequested()) return absl::CancelledError("stopped");
+      if (Clock::now() >= deadline) {
+        return absl::DeadlineExceededError(absl::StrFormat(
+            "fetch: the workspace is restored but the kept file is not "
+            "complete (%u of %u pieces) within the timeout",
+            have_cnt_, pieces_));
+      }
+      for (lt::alert* a : internal::Alerts(ses, kAlertWaitMs)) {
+        if (auto* p = lt::alert_cast<lt::piece_finished_alert>(a)) {
+          size_t i = static_cast<size_t>(static_cast<int>(p->piece_index));
+          if (i < pieces_ && !have_[i]) {
+            have_[i] = true;
+            ++have_cnt_;
+          }
+        } else if (lt::alert_cast<lt::hash_failed_alert>(a)) {
+          ++report_.hash_failures;
+        }
+      }
+    }
+    return region_.Sync();
+  }
+
+  absl::Status SeedAfter(lt::session& ses) {
+    if (o_.ready) o_.ready(endpoint_);
+    const Clock::time_point until =
+        o_.seed_seconds > 0 ? Clock::now() + Seconds(o_.seed_seconds)
+                            : Clock::time_point::max();
+    while (!internal::StopRequested() && Clock::now() < until) {
+      (void)internal::Alerts(ses, kAlertWaitMs);
+    }
+    return absl::OkStatus();
+  }
+
+  wksp::Wksp& wksp_;
+  std::shared_ptr<lt::torrent_info> ti_;
+  io::Mapping& region_;
+  const FetchOptions& o_;
+  uint64_t n_ = 0, plen_ = 0;
+  size_t pieces_ = 0, threads_ = 1;
+  lt::torrent_handle th_;
+  std::vector<bool> have_, asked_;
+  std::vector<int> users_;  // head/tail and frames that still need a piece
+  std::vector<std::vector<size_t>> piece_frames_;
+  std::vector<size_t> missing_;  // per frame: pieces not yet complete
+  size_t have_cnt_ = 0, next_frame_ = 0, frames_done_ = 0;
+  uint64_t held_ = 0;  // bytes of asked-for pieces not yet given back
+  bool restored_ = false;
+  std::string endpoint_;
+  std::unique_ptr<wksp_checkpt::RangeRestore> rr_;
+  std::unique_ptr<Restorers> restorers_;
+  FetchReport report_;
+};
+
+}  // namespace
+
+absl::StatusOr<FetchReport> Fetch(wksp::Wksp& wksp, const std::string& torrent,
+                                  const FetchOptions& o) {
+  if (o.seed_after && o.keep.empty()) {
+    return absl::InvalidArgumentError(
+        "fetch: seeding after the fetch needs the file kept (--keep FILE)");
+  }
+  if (o.peers.empty()) {
+    return absl::InvalidArgumentError(
+        "fetch: no peer given (--peer IP:PORT, once per peer)");
+  }
+  WK_ASSIGN_OR_RETURN(std::shared_ptr<lt::torrent_info> ti,
+                      internal::LoadTorrent(torrent));
+  const uint64_t n =
+      static_cast<uint64_t>(ti->files().file_size(lt::file_index_t{0}));
+  absl::StatusOr<io::Mapping> region = o.keep.empty()
+                                           ? io::MapAnonymousPrivate(n)
+                                           : io::CreateAndMap(o.keep, n, 0644);
+  if (!region.ok()) return Annotate(region.status(), "fetch");
+  absl::StatusOr<FetchReport> r;
+  try {
+    r = Fetcher(wksp, ti, *region, o).Run();
+  } catch (const std::exception& e) {
+    r = absl::InternalError(absl::StrFormat("fetch: %s", e.what()));
+  }
+  if (!r.ok() && !o.keep.empty()) ::unlink(o.keep.c_str());
+  return r;
+}
+
+}  // namespace wk::distrib

@@ -1,0 +1,116 @@
+// Seed (distrib.h): a session serving one file from a read-only mapping,
+// after hashing all of it against the torrent.
+#include <algorithm>
+#include <chrono>
+#include <cstdint>
+
+#include "absl/strings/str_format.h"
+#include "distrib/distrib.h"
+#include "distrib/region_disk.h"
+#include "distrib/session.h"
+#include "io/mmio.h"
+#include "libtorrent/add_torrent_params.hpp"
+#include "libtorrent/alert_types.hpp"
+#include "libtorrent/session.hpp"
+#include "libtorrent/session_params.hpp"
+#include "libtorrent/torrent_handle.hpp"
+#include "libtorrent/torrent_status.hpp"
+#include "util/status.h"
+#include "util/thread_pool.h"
+
+namespace wk::distrib {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+constexpr int kAlertWaitMs = 100;
+
+absl::Status SeedLoop(lt::session& ses, lt::torrent_handle th,
+                      const std::string& file, const SeedOptions& o) {
+  std::string endpoint;
+  bool checked = false, announced = false;
+  Clock::time_point until = Clock::time_point::max();
+  while (!internal::StopRequested()) {
+    if (Clock::now() >= until) return absl::OkStatus();
+    for (lt::alert* a : internal::Alerts(ses, kAlertWaitMs)) {
+      if (auto* l = lt::alert_cast<lt::listen_succeeded_alert>(a)) {
+        if (l->socket_type == lt::socket_type_t::tcp) {
+          endpoint =
+              internal::FormatEndpoint(lt::tcp::endpoint(l->address, l->port));
+        }
+      } else if (auto* f = lt::alert_cast<lt::listen_failed_alert>(a)) {
+        return absl::UnavailableError(absl::StrFormat(
+            "seed: cannot listen on %s: %s", o.listen, f->error.message()));
+      } else if (lt::alert_cast<lt::torrent_checked_alert>(a)) {
+        lt::torrent_status st = th.status();
+        if (!st.is_seeding) {
+          return absl::FailedPreconditionError(absl::StrFormat(
+              "seed: %s does not match the torrent: %d of %d pieces differ",
+              file,
+              st.num_pieces >= 0
+                  ? th.torrent_file()->num_pieces() - st.num_pieces
+                  : 0,
+              th.torrent_file()->num_pieces()));
+        }
+        checked = true;
+      } else if (auto* e = lt::alert_cast<lt::torrent_error_alert>(a)) {
+        return absl::InternalError(
+            absl::StrFormat("seed: %s", e->error.message()));
+      }
+    }
+    if (checked && !endpoint.empty() && !announced) {
+      announced = true;
+      if (o.seconds > 0) {
+        until = Clock::now() + std::chrono::duration_cast<Clock::duration>(
+                                   std::chrono::duration<double>(o.seconds));
+      }
+      if (o.ready) o.ready(endpoint);
+    }
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::Status Seed(const std::string& torrent, const std::string& file,
+                  const SeedOptions& o) {
+  WK_ASSIGN_OR_RETURN(std::shared_ptr<lt::torrent_info> ti,
+                      internal::LoadTorrent(torrent));
+  WK_ASSIGN_OR_RETURN(io::Mapping map, io::MapFileReadOnly(file));
+  if (static_cast<int64_t>(map.size()) !=
+      ti->files().file_size(lt::file_index_t{0})) {
+    return absl::FailedPreconditionError(absl::StrFormat(
+        "seed: %s has %u bytes, the torrent's file %d", file, map.size(),
+        ti->files().file_size(lt::file_index_t{0})));
+  }
+  const size_t threads =
+      o.threads ? o.threads : ThreadPool::HardwareConcurrency();
+  Region region{
+      std::span<uint8_t>(const_cast<uint8_t*>(map.data()), map.size()), false,
+      true};
+  try {
+    lt::settings_pack settings = internal::Settings(o.listen, ti->num_pieces());
+    if (o.upload_rate > 0) {
+      settings.set_int(
+          lt::settings_pack::upload_rate_limit,
+          static_cast<int>(std::min<uint64_t>(o.upload_rate, INT32_MAX)));
+    }
+    lt::session_params sp(std::move(settings));
+    sp.disk_io_constructor = RegionDiskConstructor(region, threads);
+    lt::session ses(std::move(sp));
+    lt::add_torrent_params atp;
+    atp.ti = ti;
+    atp.save_path = ".";
+    atp.flags &= ~(lt::torrent_flags::auto_managed | lt::torrent_flags::paused);
+    lt::error_code ec;
+    lt::torrent_handle th = ses.add_torrent(std::move(atp), ec);
+    if (ec) {
+      return absl::InternalError(
+          absl::StrFormat("seed: adding the torrent: %s", ec.message()));
+    }
+    return SeedLoop(ses, th, file, o);
+  } catch (const std::exception& e) {
+    return absl::InternalError(absl::StrFormat("seed: %s", e.what()));
+  }
+}
+
+}  // namespace wk::distrib

@@ -1,0 +1,139 @@
+#include "distrib/session.h"
+
+#include <unistd.h>
+
+#include <atomic>
+#include <cstdio>
+#include <cstdlib>
+#include <sstream>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_format.h"
+#include "distrib/distrib.h"
+#include "distrib/torrent.h"
+#include "libtorrent/address.hpp"
+#include "libtorrent/alert_types.hpp"
+#include "util/cancel.h"
+#include "util/status.h"
+
+namespace wk::distrib {
+namespace {
+
+std::atomic<bool> stop_requested{false};
+
+}  // namespace
+
+void RequestStop() { stop_requested.store(true, std::memory_order_relaxed); }
+
+namespace internal {
+
+// RequestStop, or cancellation of the whole process (util/cancel.h: what
+// wksp_ctl's SIGINT/SIGTERM/SIGHUP handlers request).
+bool StopRequested() {
+  return stop_requested.load(std::memory_order_relaxed) || CancelRequested();
+}
+
+namespace {
+bool Logging();
+}  // namespace
+
+lt::settings_pack Settings(const std::string& listen, int pieces) {
+  lt::settings_pack p;
+  p.set_str(lt::settings_pack::listen_interfaces, listen);
+  p.set_bool(lt::settings_pack::enable_dht, false);
+  p.set_bool(lt::settings_pack::enable_lsd, false);
+  p.set_bool(lt::settings_pack::enable_upnp, false);
+  p.set_bool(lt::settings_pack::enable_natpmp, false);
+  p.set_bool(lt::settings_pack::enable_outgoing_utp, false);
+  p.set_bool(lt::settings_pack::enable_incoming_utp, false);
+  p.set_int(lt::settings_pack::alert_mask,
+            lt::alert_category::status | lt::alert_category::error |
+                lt::alert_category::piece_progress |
+                lt::alert_category::storage);
+  p.set_int(lt::settings_pack::alert_queue_size, 4 * pieces + 1000);
+  // WKSPKIT_DISTRIB_LOG=1 logs every alert, peers' too, on stderr.
+  if (Logging()) {
+    p.set_int(lt::settings_pack::alert_mask, lt::alert_category::all);
+  }
+  p.set_int(lt::settings_pack::tick_interval, 100);
+  p.set_int(lt::settings_pack::peer_timeout, 10);
+  p.set_int(lt::settings_pack::request_timeout, 5);
+  p.set_int(lt::settings_pack::peer_connect_timeout, 3);
+  p.set_int(lt::settings_pack::handshake_timeout, 5);
+  p.set_int(lt::settings_pack::inactivity_timeout, 20);
+  p.set_int(lt::settings_pack::min_reconnect_time, 1);
+  p.set_int(lt::settings_pack::max_failcount, 1000);
+  p.set_bool(lt::settings_pack::allow_multiple_connections_per_ip, true);
+  // Loopback and LAN peers move hundreds of MB/s: let each connection keep
+  // more bytes in flight than the defaults, tuned for the internet, allow.
+  p.set_int(lt::settings_pack::send_buffer_watermark, 8 << 20);
+  p.set_int(lt::settings_pack::send_buffer_low_watermark, 1 << 20);
+  p.set_int(lt::settings_pack::max_out_request_queue, 1500);
+  p.set_int(lt::settings_pack::max_allowed_in_request_queue, 3000);
+  return p;
+}
+
+absl::StatusOr<lt::tcp::endpoint> ParseEndpoint(const std::string& text) {
+  const size_t colon = text.rfind(':');
+  uint32_t port = 0;
+  if (colon == std::string::npos ||
+      !absl::SimpleAtoi(text.substr(colon + 1), &port) || port > 65535) {
+    return absl::InvalidArgumentError(
+        absl::StrFormat("bad peer address '%s' (want IP:PORT)", text));
+  }
+  std::string host = text.substr(0, colon);
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
+    host = host.substr(1, host.size() - 2);
+  }
+  lt::error_code ec;
+  lt::address a = lt::make_address(host, ec);
+  if (ec) {
+    return absl::InvalidArgumentError(absl::StrFormat(
+        "bad peer address '%s': '%s' is not an IP address", text, host));
+  }
+  return lt::tcp::endpoint(a, static_cast<uint16_t>(port));
+}
+
+std::string FormatEndpoint(const lt::tcp::endpoint& ep) {
+  std::ostringstream os;
+  if (ep.address().is_v6()) {
+    os << '[' << ep.address().to_string() << "]:" << ep.port();
+  } else {
+    os << ep.address().to_string() << ':' << ep.port();
+  }
+  return os.str();
+}
+
+absl::StatusOr<std::shared_ptr<lt::torrent_info>> LoadTorrent(
+    const std::string& path) {
+  WK_RETURN_IF_ERROR(ReadTorrent(path).status());
+  lt::error_code ec;
+  auto ti = std::make_shared<lt::torrent_info>(path, ec);
+  if (ec) {
+    return absl::InvalidArgumentError(
+        absl::StrFormat("torrent %s: %s", path, ec.message()));
+  }
+  return ti;
+}
+
+namespace {
+bool Logging() {
+  static const bool on = std::getenv("WKSPKIT_DISTRIB_LOG") != nullptr;
+  return on;
+}
+}  // namespace
+
+std::vector<lt::alert*> Alerts(lt::session& ses, int ms) {
+  std::vector<lt::alert*> v;
+  if (ses.wait_for_alert(lt::milliseconds(ms)) != nullptr) ses.pop_alerts(&v);
+  if (Logging()) {
+    for (lt::alert* a : v) {
+      std::fprintf(stderr, "[distrib %d] %s: %s\n", getpid(), a->what(),
+                   a->message().c_str());
+    }
+  }
+  return v;
+}
+
+}  // namespace internal
+}  // namespace wk::distrib

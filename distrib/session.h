@@ -1,0 +1,46 @@
+// Private to distrib: what the seeder and the fetcher share about a
+// libtorrent session: settings, peer addresses, the stop flag and alerts.
+#ifndef WKSPKIT_DISTRIB_SESSION_H_
+#define WKSPKIT_DISTRIB_SESSION_H_
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "libtorrent/alert.hpp"
+#include "libtorrent/session.hpp"
+#include "libtorrent/settings_pack.hpp"
+#include "libtorrent/socket.hpp"
+#include "libtorrent/torrent_info.hpp"
+
+namespace wk::distrib::internal {
+
+// Settings for a session listening on `listen` ("IP:PORT", port 0 = any)
+// for a torrent of `pieces` pieces: TCP only; no DHT, local discovery, UPnP
+// or NAT-PMP (peers are given; trackers the torrent names are still used);
+// 100 ms ticks and short timeouts, so a dead peer is dropped within seconds
+// and a given peer that is not up yet is retried every second; an alert
+// queue that holds an alert per piece several times over; several peers on
+// one IP (loopback tests, hosts with several seeders).
+lt::settings_pack Settings(const std::string& listen, int pieces);
+
+// "IP:PORT" or "[IPv6]:PORT" (no host names: a fetch names its peers
+// exactly).
+absl::StatusOr<lt::tcp::endpoint> ParseEndpoint(const std::string& text);
+std::string FormatEndpoint(const lt::tcp::endpoint& ep);
+
+// Loads a torrent file (libtorrent's checks, then ReadTorrent's).
+absl::StatusOr<std::shared_ptr<lt::torrent_info>> LoadTorrent(
+    const std::string& path);
+
+// Whether RequestStop was called (distrib.h).
+bool StopRequested();
+
+// Waits up to `ms` for alerts and returns them (valid until the next call).
+std::vector<lt::alert*> Alerts(lt::session& ses, int ms);
+
+}  // namespace wk::distrib::internal
+
+#endif  // WKSPKIT_DISTRIB_SESSION_H_

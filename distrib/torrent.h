@@ -1,0 +1,51 @@
+// Deterministic BitTorrent v2 torrents of checkpoint files (BEP 52): the
+// same file bytes give the same .torrent bytes, and so the same info-hash,
+// on any host. What the torrent holds is fixed by the file alone:
+//   - v2 only (SHA-256 merkle trees; no v1 SHA-1 pieces),
+//   - one file named kTorrentFileName whatever the local path,
+//   - piece size PieceSize(file size),
+//   - no creation date, creator kCreator, no trackers, no comment.
+// Every 16 KiB block of the file is covered by the merkle tree; the piece
+// layer lets a downloader verify each piece as it completes.
+#ifndef WKSPKIT_DISTRIB_TORRENT_H_
+#define WKSPKIT_DISTRIB_TORRENT_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+#include "absl/status/statusor.h"
+
+namespace wk::distrib {
+
+inline constexpr char kTorrentFileName[] = "checkpt";
+inline constexpr char kCreator[] = "wkspkit";
+inline constexpr uint64_t kBlockSz = 16 << 10;  // BEP 52 leaf
+
+// The piece size rule: the smallest power of two of at least 256 KiB that
+// cuts the file into at most 4096 pieces (a 100 GiB file: 32 MiB pieces).
+// Small pieces let a fetch restore early and refetch little after bad data;
+// the cap keeps the piece layer (32 bytes a piece) and the per-piece
+// bookkeeping small.
+uint64_t PieceSize(uint64_t file_sz);
+
+struct TorrentSummary {
+  std::string info_hash;  // v2 info-hash, 64 hex digits
+  uint64_t file_sz = 0;
+  uint64_t piece_sz = 0;
+  uint64_t pieces = 0;
+};
+
+// Hashes `file` with `threads` threads (0 = all CPUs) and writes its torrent
+// to `out` (created, must not exist; removed again on failure).
+absl::StatusOr<TorrentSummary> CreateTorrent(const std::string& file,
+                                             const std::string& out,
+                                             size_t threads);
+
+// What the torrent at `path` says, checked to be one of ours in shape: v2,
+// one file (any name, so torrents made elsewhere work too).
+absl::StatusOr<TorrentSummary> ReadTorrent(const std::string& path);
+
+}  // namespace wk::distrib
+
+#endif  // WKSPKIT_DISTRIB_TORRENT_H_
