@@ -885,7 +885,7 @@ int Interrupted(const Step& step, const absl::Status& st) {
   }
   const char* what = st.ok()      ? "after it completed"
                      : is_restore ? "before the restore modified the workspace"
-                                  : "and undone";
+                                  : "and stopped";
   absl::FPrintF(stderr,
                 "wksp_ctl: interrupted by %s %s (%s); no later command ran "
                 "(exit status %d)\n",

@@ -46,6 +46,7 @@ check not-created "$(echo 1)" "early" -- delete early
 check missing-arg 2 "alloc: needs 3 argument\(s\) \(wksp align sz\), got 1" -- alloc w
 check bad-setting 2 "bad tag \"0\"" -- tag 0
 check bad-threads 2 "bad thread count" -- --threads x
+check bad-durable 2 "bad --durable \"maybe\": must be yes or no" -- --durable maybe
 
 # ---- new / delete --------------------------------------------------------------
 check new-pages 0 "" -- new w 16384 normal 0 600

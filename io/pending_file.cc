@@ -143,12 +143,12 @@ absl::Status PendingFile::Publish(Durability durability) {
     return absl::FailedPreconditionError(
         absl::StrFormat("publish %s: nothing to publish", path_));
   }
-  absl::Status st = CheckCancel();
+  absl::Status st;
+  if (int err = FaultPoint(FaultEvent::kPublish); err != 0) [[unlikely]]
+    st = ErrnoError(err, "publish", path_);
   if (st.ok() && durability == Durability::kSync) st = Fsync(fd_.get());
-  if (st.ok()) {
-    if (int err = FaultPoint(FaultEvent::kPublish); err != 0) [[unlikely]]
-      st = ErrnoError(err, "publish", path_);
-  }
+  // The last moment a cancellation can keep the name free.
+  if (st.ok()) st = CheckCancel();
   if (!st.ok()) [[unlikely]] {
     Discard();
     return st;

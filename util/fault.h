@@ -8,9 +8,9 @@
 // handler then runs, as if a user had sent it); enospc and eio make the
 // operation fail with that errno. Events (FaultEvent): read and write (each
 // read(2)/pread(2), write(2)/pwrite(2) call of io/), sync (fsync),
-// publish (just before a finished file is linked at its path), published
-// (just after), frame (a checkpoint frame opened for reading). Events of
-// other kinds are only counted when armed.
+// publish (a finished file about to be synced and linked at its path),
+// published (just after it got its name), frame (a checkpoint frame opened for reading). Only events of the
+// armed kind are counted.
 //
 // Unset (production), FaultPoint costs one load of a flag read once from the
 // environment. The variable is read at the first event; a bad value is
