@@ -179,9 +179,8 @@ absl::Status LockWord(uint64_t* word, LockResult* result, LockWaitFn on_wait) {
         "workspace lock is already held by this thread (an allocator call "
         "made while holding Wksp::Lock()?)");
   }
-  // Contended: spin briefly, then yield, then sleep with a growing delay.
-  // The owner's liveness is checked every round once we stop spinning, since
-  // that costs system calls.
+  // Contended: spin briefly, then yield, then sleep with a growing delay,
+  // checking the owner's liveness before each sleep.
   long sleep_ns = 1000;
   int64_t wait_start = 0, next_report = 0;
   for (uint64_t round = 1;; ++round) {
@@ -199,6 +198,12 @@ absl::Status LockWord(uint64_t* word, LockResult* result, LockWaitFn on_wait) {
       CpuRelax();
       continue;
     }
+    if (round < 128) {
+      sched_yield();
+      continue;
+    }
+    // Only a waiter that sleeps pays for the liveness check (a signal and a
+    // read of /proc/TID/stat): a hand-off between live threads never does.
     if (OwnerLiveness(owner) == Liveness::kDead) {
       expected = owner;
       if (__atomic_compare_exchange_n(word, &expected, me, false,
@@ -207,10 +212,6 @@ absl::Status LockWord(uint64_t* word, LockResult* result, LockWaitFn on_wait) {
         return absl::OkStatus();
       }
       continue;  // someone else took it over first
-    }
-    if (round < 128) {
-      sched_yield();
-      continue;
     }
     int64_t now = MonotonicNs();
     if (wait_start == 0) {
