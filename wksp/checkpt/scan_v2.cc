@@ -63,10 +63,16 @@ absl::Status ScanFooter(checkpt::Reader& r, std::span<const uint8_t> file,
   if (f.alloc_cnt > out->header.part_max) [[unlikely]] {
     return Bad("more allocations than the checkpoint's partitions");
   }
-  // Every allocation takes at least a 4-byte chunk (LZ4) or a 24-byte
-  // command (RAW): a count the file cannot hold is refused before anything
-  // is sized by it.
-  if (f.alloc_cnt > n / 4) [[unlikely]] {
+  // Every allocation takes at least its command and one data byte: 25
+  // bytes RAW, two 4-byte chunks LZ4. A count the file cannot hold is
+  // refused before anything is sized by it, so the scan's records (24
+  // bytes each, twice: file and address order) stay within 6 x the size of
+  // a v3 file, 2 x that of a v2 one.
+  const uint64_t min_per_alloc =
+      out->header.frame_style_compressed == checkpt::FrameStyle::kRaw
+          ? format::kCmdSz + 1
+          : 8;
+  if (f.alloc_cnt > n / min_per_alloc) [[unlikely]] {
     return Bad("more allocations than the file can hold");
   }
   return absl::OkStatus();

@@ -48,8 +48,11 @@
 // Memory: bounded whatever the workspace size. A v3 checkpoint with several
 // threads buffers up to one cgroup frame per thread so frames can be
 // compressed ahead of their turn (at most 64 MiB per thread, 512 MiB in
-// all); other paths use a few MiB. A restore holds one 24-byte record per
-// allocation in the checkpoint (at most the target's part_max).
+// all); other paths use a few MiB. A restore from a file holds two 24-byte
+// records per allocation in the checkpoint (file order, and a sorted copy
+// to check the fit), at most the target's part_max and never more than 6 x
+// the file's size, however many allocations the file claims; a stream
+// restore one record per allocation of the cgroup at hand.
 #ifndef WKSPKIT_WKSP_CHECKPT_WKSP_CHECKPT_H_
 #define WKSPKIT_WKSP_CHECKPT_WKSP_CHECKPT_H_
 
