@@ -442,6 +442,19 @@ std::optional<uint64_t> RegularFileSize(const std::string& path, int fd) {
   return static_cast<uint64_t>(st.st_size);
 }
 
+// The summary's tail for a checkpoint file: its size and, for v3 (LZ4), its
+// share of the allocation bytes.
+std::string FileSuffix(uint64_t file_sz, uint64_t data_sz, bool lz4) {
+  std::string s = absl::StrFormat("; file %u bytes (%s)", file_sz,
+                                  HumanBytes(static_cast<double>(file_sz)));
+  if (lz4 && data_sz) {
+    absl::StrAppendFormat(
+        &s, ", %.1f%% of the data",
+        100.0 * static_cast<double>(file_sz) / static_cast<double>(data_sz));
+  }
+  return s;
+}
+
 absl::StatusOr<Action> Checkpt(Settings& s, Args a) {
   WK_ASSIGN_OR_RETURN(std::string name, Name(a[0]));
   std::string path = a[1];
@@ -491,16 +504,10 @@ absl::StatusOr<Action> Checkpt(Settings& s, Args a) {
     std::string suffix;
     std::optional<uint64_t> end = RegularFileSize(path, STDOUT_FILENO);
     if (end && (path != "-" || start)) {
-      uint64_t file_sz = *end - (start ? *start : 0);
-      suffix = absl::StrFormat("; file %u bytes (%s)", file_sz,
-                               HumanBytes(static_cast<double>(file_sz)));
-      if (wksp_checkpt::StoredFrameStyle(*style) ==
-              wksp_checkpt::StoredFrameStyle(wksp_checkpt::Style::kV3) &&
-          u.used_sz) {
-        absl::StrAppendFormat(&suffix, ", %.1f%% of the data",
-                              100.0 * static_cast<double>(file_sz) /
-                                  static_cast<double>(u.used_sz));
-      }
+      suffix = FileSuffix(
+          *end - (start ? *start : 0), u.used_sz,
+          wksp_checkpt::StoredFrameStyle(*style) ==
+              wksp_checkpt::StoredFrameStyle(wksp_checkpt::Style::kV3));
     }
     progress.Finish(u.used_sz, suffix);
     return absl::OkStatus();
@@ -593,12 +600,13 @@ absl::Status RestoreInto(wksp::Wksp& w, const std::string& path,
   // stream from a redirected file): an estimate, a little high. Not for v3,
   // whose file is smaller than its data. (A preview of a redirected stdin
   // reads with pread and leaves its offset alone.)
-  if (std::optional<uint64_t> sz = RegularFileSize(path, STDIN_FILENO)) {
+  const std::optional<uint64_t> file_sz = RegularFileSize(path, STDIN_FILENO);
+  bool lz4 = false;
+  if (file_sz) {
     absl::StatusOr<wksp_checkpt::Preview> p =
         wksp_checkpt::PreviewCheckpt(path);
-    if (p.ok() && p->style != wksp_checkpt::Style::kV3) {
-      progress.SetFallbackTotal(*sz);
-    }
+    lz4 = p.ok() && p->style == wksp_checkpt::Style::kV3;
+    if (p.ok() && !lz4) progress.SetFallbackTotal(*file_sz);
   }
   absl::Status st = path == "-" ? wksp_checkpt::RestoreFd(w, STDIN_FILENO, opt)
                                 : wksp_checkpt::Restore(w, path, opt);
@@ -610,7 +618,8 @@ absl::Status RestoreInto(wksp::Wksp& w, const std::string& path,
   }
   WK_RETURN_IF_ERROR(st);
   WK_ASSIGN_OR_RETURN(wksp::Usage u, w.GetUsage());
-  progress.Finish(u.used_sz);
+  progress.Finish(u.used_sz,
+                  file_sz ? FileSuffix(*file_sz, u.used_sz, lz4) : "");
   return absl::OkStatus();
 }
 

@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cstdlib>
 #include <fstream>
+#include <optional>
 #include <string_view>
 
 #include "absl/strings/str_format.h"
@@ -32,7 +33,21 @@ std::vector<std::string> SortedNames(const std::string& dir) {
 
 // The lock holder and restore-in-progress mark come from the workspace
 // API's lock and mark queries; until those exist they read "-".
-void FillLockAndMark(const wksp::Wksp&, ListEntry*) {}
+// Short forms for the LOCK and RESTORING columns; the JSON carries the same
+// strings. The long forms (DescribeLockHolder/DescribeRestoreMark) are in
+// the messages of the commands that meet them.
+void FillLockAndMark(const wksp::Wksp& w, ListEntry* e) {
+  if (std::optional<wksp::LockHolder> h = w.CurrentLockHolder()) {
+    e->lock =
+        h->same_pid_ns
+            ? absl::StrFormat("%u(%s)", h->pid, h->cmd.empty() ? "?" : h->cmd)
+            : absl::StrFormat("tid %u of pid:[%u]", h->tid, h->pid_ns);
+  }
+  if (std::optional<wksp::RestoreMark> m = w.CurrentRestoreMark()) {
+    e->mark = absl::StrFormat("%s by %u", m->in_progress ? "running" : "killed",
+                              m->pid);
+  }
+}
 
 ListEntry Describe(const std::string& dir, const std::string& name,
                    wksp::PageSize ps) {

@@ -66,9 +66,10 @@ struct ListEntry {
   std::string error;
   uint64_t footprint = 0, part_max = 0, data_max = 0;
   std::optional<uint64_t> used_sz, used_cnt;  // none: not readable
-  // The lock holder ("-" when free or not known) and the restore-in-progress
-  // mark ("-" when none): filled in by the workspace API's lock and mark
-  // queries.
+  // The lock holder ("-" when free: "PID(COMM)", or "tid T of pid:[NS]" for
+  // a holder in another pid namespace) and the restore mark ("-" when none:
+  // "running by PID" or "killed by PID"), from Wksp::CurrentLockHolder and
+  // CurrentRestoreMark.
   std::string lock = "-";
   std::string mark = "-";
   std::vector<std::string> attached;  // "PID(COMM)" of each process mapping it

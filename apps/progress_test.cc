@@ -1,6 +1,10 @@
 #include "apps/progress.h"
 
+#include <sys/stat.h>
+
+#include <chrono>
 #include <cstdio>
+#include <thread>
 #include <string>
 
 #include "gtest/gtest.h"
@@ -123,6 +127,41 @@ TEST(ProgressTest, QuietPrintsNothing) {
   p.Update(10, 100);
   p.Finish(100);
   EXPECT_EQ(c.Text(), "");
+}
+
+// The ticker redraws while the work reports nothing (inside one large
+// allocation), and Update may come from another thread meanwhile. Waits on
+// the file growing, bounded.
+TEST(ProgressTest, TickerRedrawsWithoutUpdates) {
+  FILE* f = std::tmpfile();
+  ASSERT_NE(f, nullptr);
+  auto size = [&] {
+    struct stat st;
+    return fstat(fileno(f), &st) == 0 ? st.st_size : -1;
+  };
+  ProgressOptions o;
+  o.mode = ProgressMode::kAlways;
+  {
+    Progress p("checkpt w", f, o);
+    ASSERT_TRUE(p.drawing());
+    std::thread worker([&] {
+      for (uint64_t i = 1; i <= 100'000; ++i) p.Update(i, 1'000'000);
+    });
+    worker.join();
+    const off_t after_updates = size();
+    int grew = 0;
+    off_t last = after_updates;
+    for (int i = 0; i < 500 && grew < 2; ++i) {  // at most 5 s
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+      if (size() > last) {
+        last = size();
+        ++grew;
+      }
+    }
+    EXPECT_EQ(grew, 2) << "the ticker did not redraw";
+    p.Finish(1'000'000);
+  }
+  std::fclose(f);
 }
 
 TEST(ProgressTest, HumanBytes) {

@@ -156,6 +156,18 @@ mkdir -p "$tmp/user_dir" "$tmp/elsewhere"
 check quiet 0 "^$" -- -q checkpt w "$tmp/q.ckpt" 600 3 x
 rm -rf "$tmp/user_dir" "$tmp/elsewhere" "$tmp/q.ckpt"
 
+# ---- bash completion -----------------------------------------------------------------
+completion="${TEST_SRCDIR}/${TEST_WORKSPACE}/apps/wksp_ctl.bash-completion"
+comp() {
+  bash -c 'source "$1"; shift; COMP_WORDS=("$@"); COMP_CWORD=$((${#COMP_WORDS[@]} - 1))
+           _wksp_ctl; echo "${COMPREPLY[*]}"' _ "$completion" "$@" 2>&1
+}
+expect_eq complete-command "$(comp wksp_ctl chec)" "check checkpt checkpt-query"
+expect_eq complete-wksp "$(comp wksp_ctl alloc w 0 1M delete "")" "w"
+expect_eq complete-gaddr "$(comp wksp_ctl free w)" "w:"
+expect_eq complete-page-size "$(comp wksp_ctl new x 1M g)" "gigantic"
+expect_eq complete-style "$(comp wksp_ctl checkpt w f 600 "")" "0 1 2 3"
+
 out delete w
 leftover=$(ls -A "$WKSP_SHMEM_ROOT")
 [[ -z "$leftover" ]] || fail "workspaces left behind: $leftover"
