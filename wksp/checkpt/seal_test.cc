@@ -10,8 +10,8 @@
 
 #include <algorithm>
 #include <cstdio>
-#include <cstring>
 #include <cstdlib>
+#include <cstring>
 #include <fstream>
 #include <random>
 #include <string>
@@ -25,6 +25,7 @@
 #include "wksp/checkpt/format.h"
 #include "wksp/checkpt/internal.h"
 #include "wksp/checkpt/scan_v2.h"
+#include "wksp/checkpt/test_util.h"
 #include "wksp/checkpt/wksp_checkpt.h"
 #include "wksp/geometry.h"
 #include "wksp/wksp.h"
@@ -54,24 +55,8 @@ wksp::Wksp NewWksp(const char* name) {
   return std::move(*w);
 }
 
-struct Snapshot {
-  std::vector<wksp::PartitionInfo> parts;
-  std::vector<std::vector<uint8_t>> bytes;
-  bool operator==(const Snapshot&) const = default;
-};
-
-Snapshot Snap(wksp::Wksp& w) {
-  auto lock = w.Lock();
-  EXPECT_TRUE(lock.ok()) << lock.status();
-  auto parts = wksp::UsedPartitionsLocked(w);
-  EXPECT_TRUE(parts.ok()) << parts.status();
-  Snapshot s;
-  s.parts = *parts;
-  for (const auto& p : s.parts) {
-    s.bytes.emplace_back(w.laddr(p.lo), w.laddr(p.lo) + (p.hi - p.lo));
-  }
-  return s;
-}
+using testutil::Snap;
+using testutil::Snapshot;
 
 // A few small allocations with patterned bytes (compressible and not).
 void Fill(wksp::Wksp& w, uint64_t seed) {

@@ -26,6 +26,7 @@
 #include "wksp/checkpt/internal.h"
 #include "wksp/checkpt/restore_target.h"
 #include "wksp/checkpt/scan_v2.h"
+#include "wksp/checkpt/test_util.h"
 #include "wksp/geometry.h"
 #include "wksp/wksp_admin.h"
 
@@ -64,24 +65,8 @@ wksp::Wksp NewWksp(uint64_t part_max, uint64_t data_max,
   return std::move(*w);
 }
 
-struct Snapshot {
-  std::vector<wksp::PartitionInfo> parts;
-  std::vector<std::vector<uint8_t>> bytes;
-  bool operator==(const Snapshot&) const = default;
-};
-
-Snapshot Snap(wksp::Wksp& w) {
-  auto lock = w.Lock();
-  EXPECT_TRUE(lock.ok()) << lock.status();
-  auto parts = wksp::UsedPartitionsLocked(w);
-  EXPECT_TRUE(parts.ok()) << parts.status();
-  Snapshot s;
-  s.parts = *parts;
-  for (const auto& p : s.parts) {
-    s.bytes.emplace_back(w.laddr(p.lo), w.laddr(p.lo) + (p.hi - p.lo));
-  }
-  return s;
-}
+using testutil::Snap;
+using testutil::Snapshot;
 
 // Fills w with `n` allocations of random size (1 .. max_sz), alignment and
 // tag, and random bytes, then frees about a third of them.
