@@ -48,11 +48,14 @@
 // Memory: bounded whatever the workspace size. A v3 checkpoint with several
 // threads buffers up to one cgroup frame per thread so frames can be
 // compressed ahead of their turn (at most 64 MiB per thread, 512 MiB in
-// all); other paths use a few MiB. A restore from a file holds two 24-byte
-// records per allocation in the checkpoint (file order, and a sorted copy
-// to check the fit), at most the target's part_max and never more than 6 x
-// the file's size, however many allocations the file claims; a stream
-// restore one record per allocation of the cgroup at hand.
+// all); other paths use a few MiB. A restore holds per allocation in the
+// checkpoint at most 56 bytes from a file (the scan's 24-byte record, then
+// its sorted copy for the fit check or the final rebuild's list of 28) and
+// 32 from a stream (the rebuild's list; records of the cgroup at hand
+// otherwise), plus 4 bytes per partition slot of the target during the
+// rebuild (restore_memory_test measures it). A file's claimed count is
+// checked first: never more than the target's part_max, and never more
+// records than 6 x the file's size, however many allocations it claims.
 #ifndef WKSPKIT_WKSP_CHECKPT_WKSP_CHECKPT_H_
 #define WKSPKIT_WKSP_CHECKPT_WKSP_CHECKPT_H_
 
