@@ -906,6 +906,12 @@ void OnCancelSignal(int signo) { RequestCancel(signo); }
 
 }  // namespace
 
+std::vector<std::string_view> CommandNames() {
+  std::vector<std::string_view> names;
+  for (const Command& c : kCommands) names.push_back(c.name);
+  return names;
+}
+
 void InstallCancelHandlers() {
   struct sigaction sa = {};
   sa.sa_handler = OnCancelSignal;

@@ -12,6 +12,8 @@
 #define WKSPKIT_APPS_COMMANDS_H_
 
 #include <span>
+#include <string_view>
+#include <vector>
 
 namespace wk::apps {
 
@@ -40,6 +42,10 @@ int RunCommands(std::span<char* const> args);
 
 // The help text (also printed by `help`).
 extern const char kHelpText[];
+
+// Every command and setting RunCommands accepts, as written on the command
+// line (for the test that the help text names each one).
+std::vector<std::string_view> CommandNames();
 
 }  // namespace wk::apps
 

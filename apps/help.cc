@@ -25,8 +25,9 @@ Settings (apply to the commands after them):
                      before they appear there (default yes)
   -q | --quiet       no progress bar or summary line from checkpt/restore
   --progress=WHEN    progress bar: auto (stderr is a terminal), always, never
-Firedancer's boot flags (--shmem-path DIR, --log-path X, --log-level-* N,
-...) are accepted anywhere; see docs/wksp_ctl.md.
+  --seal yes|no      later v2/v3 checkpts carry a checksum after every frame
+                     (default yes); no writes Firedancer's exact layout, for
+                     its stream restore
   --deterministic    later checkpts are a function of the workspace state
                      and options only (fixed info fields), so hosts holding
                      the same state write byte-identical files
@@ -40,6 +41,8 @@ Firedancer's boot flags (--shmem-path DIR, --log-path X, --log-level-* N,
                      SIGINT or SIGTERM)
   --mem-max SIZE     bytes a later fetch without --keep holds at once
                      (default 256M; at least one cgroup frame is allowed)
+Firedancer's boot flags (--shmem-path DIR, --log-path X, --log-level-* N,
+...) are accepted anywhere; see docs/wksp_ctl.md.
 
 Commands:
   help | --help | -h print this text
@@ -87,6 +90,10 @@ Commands:
                      describe a checkpoint ("-" = stdin); VERBOSE 0..4 (0-2
                      as fd_wksp_ctl prints them, 3 adds the usage summary,
                      4 one line per allocation)
+  checkpt-verify PATH|-
+                     check a checkpoint ("-" = stdin) without a workspace:
+                     structure, every seal, every LZ4 block; in parallel
+                     with --threads
   restore WKSP PATH SEED|-
                      replace WKSP's allocations with the checkpoint's ("-" =
                      stdin); SEED "-" keeps WKSP's seed

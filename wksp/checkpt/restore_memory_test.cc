@@ -37,6 +37,9 @@ namespace {
 std::atomic<int64_t> g_live{0};
 std::atomic<int64_t> g_peak{0};
 
+// Sanitizers bring their own allocator; replacing it there would hide what
+// they check, so those builds keep theirs and the test skips.
+#if !WKSP_MEMORY_TEST_SANITIZED
 void Count(int64_t delta) {
   int64_t now = g_live.fetch_add(delta, std::memory_order_relaxed) + delta;
   int64_t peak = g_peak.load(std::memory_order_relaxed);
@@ -66,10 +69,10 @@ void CountedDelete(void* p) {
   std::free(p);
 }
 
+#endif
+
 }  // namespace
 
-// Sanitizers bring their own allocator; replacing it there would hide what
-// they check, so those builds keep theirs and the test skips.
 #if !WKSP_MEMORY_TEST_SANITIZED
 void* operator new(size_t n) { return CountedNew(n); }
 void* operator new[](size_t n) { return CountedNew(n); }
