@@ -2,7 +2,8 @@
 // (docs/PERFORMANCE.md): a 4 GiB data region with part_max 65536, filled
 // with allocations of log-uniform size between 4 KiB and 4 MiB until about
 // 3 GiB are allocated, every 4 KiB page half pseudo-random and half text (v3
-// files come out at about half of v2). Checkpoints go to /dev/shm and are
+// files come out at about half of v2). Checkpoints go to /dev/shm (or
+// $WKSP_BENCH_DIR) and are
 // restored from there into the same workspace, styles 1/2/3 with 1 and 2
 // threads (more when the machine has them). Figures are GB/s of allocated
 // bytes; "x_memcpy" is the ratio to memcpy of the same amount with the same
@@ -89,8 +90,16 @@ Workload& Get() {
   return *wl;
 }
 
+// Where the checkpoint files go: $WKSP_BENCH_DIR, default /dev/shm (e.g. a
+// tmpfs mounted with huge=always, to see what 2 MiB page-cache folios
+// change).
+std::string FileDir() {
+  const char* d = std::getenv("WKSP_BENCH_DIR");
+  return d && *d ? d : "/dev/shm";
+}
+
 std::string PathFor(wksp_checkpt::Style style, bool sealed = true) {
-  return absl::StrFormat("/dev/shm/wksp_checkpt_bench.%d.v%d%s", getpid(),
+  return absl::StrFormat("%s/wksp_checkpt_bench.%d.v%d%s", FileDir(), getpid(),
                          wksp_checkpt::StyleNumber(style), sealed ? "" : "u");
 }
 
