@@ -1,7 +1,6 @@
 #include "bench/ceiling.h"
 
 #include <lz4.h>
-#include <xxhash.h>
 
 #include <algorithm>
 #include <cstring>
@@ -13,6 +12,7 @@
 #include "bench/workload.h"
 #include "util/clock.h"
 #include "util/thread_pool.h"
+#include "util/xxh3.h"
 
 namespace wk::bench {
 namespace {

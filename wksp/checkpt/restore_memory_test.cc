@@ -87,9 +87,7 @@ void operator delete[](void* p) noexcept { CountedDelete(p); }
 void operator delete(void* p, size_t) noexcept { CountedDelete(p); }
 void operator delete[](void* p, size_t) noexcept { CountedDelete(p); }
 void operator delete(void* p, std::align_val_t) noexcept { CountedDelete(p); }
-void operator delete[](void* p, std::align_val_t) noexcept {
-  CountedDelete(p);
-}
+void operator delete[](void* p, std::align_val_t) noexcept { CountedDelete(p); }
 void operator delete(void* p, size_t, std::align_val_t) noexcept {
   CountedDelete(p);
 }
@@ -114,10 +112,9 @@ struct Case {
 };
 
 std::string Name(const ::testing::TestParamInfo<Case>& info) {
-  return absl::StrFormat(
-      "v%d_%s_%dthreads", StyleNumber(info.param.style),
-      info.param.source == Source::kPath ? "path" : "pipe",
-      static_cast<int>(info.param.threads));
+  return absl::StrFormat("v%d_%s_%dthreads", StyleNumber(info.param.style),
+                         info.param.source == Source::kPath ? "path" : "pipe",
+                         static_cast<int>(info.param.threads));
 }
 
 class RestoreMemoryTest : public ::testing::TestWithParam<Case> {
@@ -220,27 +217,26 @@ TEST_P(RestoreMemoryTest, PerAllocationCostIsAsDocumented) {
   const Case c = GetParam();
   // Documented (wksp_checkpt.h, "Memory"): from a file, the scan's record
   // and the rebuild's list; from a stream, the rebuild's list only.
-  const double bound = c.source == Source::kPath ? kFileBytesPerAlloc
-                                                 : kStreamBytesPerAlloc;
-  std::printf("%s: peak %lld bytes for %llu allocations, %lld for %llu: "
-              "%.1f bytes per allocation (documented at most %.0f)\n",
-              Name({c, 0}).c_str(), static_cast<long long>(small),
-              static_cast<unsigned long long>(kSmall),
-              static_cast<long long>(large),
-              static_cast<unsigned long long>(kLarge), per_alloc, bound);
+  const double bound =
+      c.source == Source::kPath ? kFileBytesPerAlloc : kStreamBytesPerAlloc;
+  std::printf(
+      "%s: peak %lld bytes for %llu allocations, %lld for %llu: "
+      "%.1f bytes per allocation (documented at most %.0f)\n",
+      Name({c, 0}).c_str(), static_cast<long long>(small),
+      static_cast<unsigned long long>(kSmall), static_cast<long long>(large),
+      static_cast<unsigned long long>(kLarge), per_alloc, bound);
   EXPECT_LE(per_alloc, bound);
 }
 
-INSTANTIATE_TEST_SUITE_P(
-    Styles, RestoreMemoryTest,
-    ::testing::Values(Case{Style::kV1, Source::kPath, 1},
-                      Case{Style::kV1, Source::kPipe, 1},
-                      Case{Style::kV2, Source::kPath, 1},
-                      Case{Style::kV2, Source::kPath, 2},
-                      Case{Style::kV2, Source::kPipe, 2},
-                      Case{Style::kV3, Source::kPath, 2},
-                      Case{Style::kV3, Source::kPipe, 2}),
-    Name);
+INSTANTIATE_TEST_SUITE_P(Styles, RestoreMemoryTest,
+                         ::testing::Values(Case{Style::kV1, Source::kPath, 1},
+                                           Case{Style::kV1, Source::kPipe, 1},
+                                           Case{Style::kV2, Source::kPath, 1},
+                                           Case{Style::kV2, Source::kPath, 2},
+                                           Case{Style::kV2, Source::kPipe, 2},
+                                           Case{Style::kV3, Source::kPath, 2},
+                                           Case{Style::kV3, Source::kPipe, 2}),
+                         Name);
 
 }  // namespace
 }  // namespace wk::wksp_checkpt

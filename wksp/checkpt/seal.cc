@@ -1,8 +1,7 @@
 #include "wksp/checkpt/seal.h"
 
-#include <xxhash.h>
-
 #include "absl/strings/str_format.h"
+#include "util/xxh3.h"
 #include "wksp/checkpt/format.h"
 
 namespace wk::wksp_checkpt::seal {

@@ -206,7 +206,8 @@ class V2Writer {
     if (!sealer.sealed()) return out_.Write(k, b);
     constexpr size_t kPiece = size_t{256} << 10;
     while (!b.empty()) {
-      const std::span<const uint8_t> piece = b.first(std::min(b.size(), kPiece));
+      const std::span<const uint8_t> piece =
+          b.first(std::min(b.size(), kPiece));
       sealer.Feed(piece);
       WK_RETURN_IF_ERROR(out_.Write(k, piece));
       b = b.subspan(piece.size());
