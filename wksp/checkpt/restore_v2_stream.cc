@@ -153,7 +153,6 @@ class StreamRestore {
     vol_offs_.push_back(FileOffset(f.off));
     vol_cnts_.push_back(metas_.size());
     ++cgroups_;
-    if (options_.progress) options_.progress(done_, 0);
     return absl::OkStatus();
   }
 
@@ -259,6 +258,10 @@ absl::Status WalkV2Stream(wksp::Wksp* wksp, int fd, const format::Header& h,
   seal::Hasher hasher;
   hasher.Update(header_bytes);
   r.SetTap([&hasher](std::span<const uint8_t> b) { hasher.Update(b); });
+  // Allocation data is counted as it is decoded or copied, so progress
+  // moves inside large allocations (total unknown: a stream).
+  ProgressMeter meter(options.progress, 0);
+  r.SetCount(meter.Hook());
   // The caller read the header frame (to tell the style): the reader starts
   // at the info frame, file offset kHeaderSz.
   const uint64_t r0 = r.offset();
