@@ -45,7 +45,6 @@ class StreamRestore {
         r_(r),
         r0_(r0),
         hasher_(hasher),
-        options_(options),
         src_(wksp::LimitsOf(h.part_max, h.data_max)),
         part_max_(wksp ? wksp->part_max() : h.part_max) {
     if (wksp) target_.emplace(*wksp, options.seed.value_or(wksp->seed()));
@@ -225,7 +224,6 @@ class StreamRestore {
   checkpt::Reader& r_;
   const uint64_t r0_;
   seal::Hasher& hasher_;
-  const RestoreOptions& options_;
   const wksp::Limits src_;
   const uint64_t part_max_;
   std::optional<RestoreTarget> target_;
