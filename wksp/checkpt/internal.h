@@ -22,9 +22,9 @@
 namespace wk::wksp_checkpt::internal {
 
 // The progress of one checkpoint or restore (ProgressFn), fed by any number
-// of threads: each Writer/Reader's count hook (Hook), or a v1 loop (Add,
-// InPieces), at least every checkpt::kCountStep bytes of allocation data,
-// inside allocations too. Every Add reports the newest total to the
+// of threads: each Writer/Reader's count hook (Hook), at least every
+// checkpt::kCountStep bytes of allocation data, or a v1 loop (InPieces),
+// every kV1ProgressStep; inside allocations too. Every Add reports the newest total to the
 // ProgressFn; a thread that finds another one reporting skips, its bytes
 // shown by the next report. Reports never go backwards. Cost: one relaxed
 // add and a try-lock per MiB.
@@ -59,14 +59,19 @@ class ProgressMeter {
   std::mutex mu_;
 };
 
+// v1's progress step. Its streams go through 1 MiB buffers, which pieces
+// of 4 MiB bypass (1 MiB pieces were copied through them: -13% checkpoint,
+// -29% restore).
+inline constexpr uint64_t kV1ProgressStep = uint64_t{4} << 20;
+
 // Moves n bytes of allocation data as move(offset, length) over pieces of
-// at most checkpt::kCountStep bytes (one piece without progress), adding
-// each to `meter`: v1, which has no frame layer to count them.
+// at most kV1ProgressStep bytes (one piece without progress), adding each
+// to `meter`: v1, which has no frame layer to count them.
 template <typename Move>
 absl::Status InPieces(uint64_t n, ProgressMeter& meter, Move move) {
   if (!meter.on()) return move(uint64_t{0}, n);
   for (uint64_t off = 0; off < n;) {
-    const uint64_t len = std::min(n - off, checkpt::kCountStep);
+    const uint64_t len = std::min(n - off, kV1ProgressStep);
     if (absl::Status st = move(off, len); !st.ok()) [[unlikely]]
       return st;
     meter.Add(len);
