@@ -60,8 +60,8 @@ class ProgressMeter {
 };
 
 // v1's progress step. Its streams go through 1 MiB buffers, which pieces
-// of 4 MiB bypass (1 MiB pieces were copied through them: -13% checkpoint,
-// -29% restore).
+// of 4 MiB bypass (1 MiB pieces were copied through them: an extra memcpy
+// pass, docs/PERFORMANCE.md).
 inline constexpr uint64_t kV1ProgressStep = uint64_t{4} << 20;
 
 // Moves n bytes of allocation data as move(offset, length) over pieces of
