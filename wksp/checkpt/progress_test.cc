@@ -14,6 +14,7 @@
 #include "checkpt/checkpt.h"
 #include "gtest/gtest.h"
 #include "io/fd.h"
+#include "wksp/checkpt/internal.h"
 #include "wksp/checkpt/test_util.h"
 #include "wksp/checkpt/wksp_checkpt.h"
 #include "wksp/wksp.h"
@@ -36,8 +37,8 @@ struct Reports {
   // Checks the contract for a run that moved kAllocSz bytes and reported
   // totals `want_total` (0: unknown): done never decreases, the last report
   // says everything, and the count moved inside the allocation, about once
-  // per checkpt::kCountStep.
-  void Check(uint64_t want_total) const {
+  // per `step` bytes.
+  void Check(uint64_t want_total, uint64_t step) const {
     ASSERT_FALSE(done.empty());
     uint64_t between = 0;
     for (size_t i = 0; i < done.size(); ++i) {
@@ -48,7 +49,7 @@ struct Reports {
       if (done[i] > 0 && done[i] < kAllocSz) ++between;
     }
     EXPECT_EQ(done.back(), kAllocSz);
-    EXPECT_GE(between, kAllocSz / checkpt::kCountStep / 2)
+    EXPECT_GE(between, kAllocSz / step / 2)
         << "only " << between << " reports inside the allocation";
   }
 };
@@ -87,6 +88,12 @@ class ProgressTest : public ::testing::TestWithParam<Style> {
     return std::move(*w);
   }
 
+  // How often the library reports: per MiB, v1 per 4 MiB.
+  static uint64_t Step() {
+    return GetParam() == Style::kV1 ? internal::kV1ProgressStep
+                                    : checkpt::kCountStep;
+  }
+
   std::string path_;
 };
 
@@ -102,7 +109,7 @@ TEST_P(ProgressTest, CheckptToAPathAndAPipe) {
     opt.progress = path_reports.Fn();
     ::unlink(path_.c_str());
     ASSERT_TRUE(Checkpt(src, path_, opt).ok());
-    path_reports.Check(kAllocSz);
+    path_reports.Check(kAllocSz, Step());
 
     Reports pipe_reports;
     opt.progress = pipe_reports.Fn();
@@ -119,7 +126,7 @@ TEST_P(ProgressTest, CheckptToAPathAndAPipe) {
     close(p[0]);
     ASSERT_TRUE(st.ok()) << st;
     EXPECT_GT(drained, 0u);
-    pipe_reports.Check(kAllocSz);
+    pipe_reports.Check(kAllocSz, Step());
   }
 }
 
@@ -140,7 +147,7 @@ TEST_P(ProgressTest, RestoreFromAPathAndAPipe) {
     opt.threads = threads;
     opt.progress = path_reports.Fn();
     ASSERT_TRUE(Restore(*dst, path_, opt).ok());
-    path_reports.Check(kAllocSz);  // a file's total is known, v1's too
+    path_reports.Check(kAllocSz, Step());  // a file's total is known, v1's too
     EXPECT_TRUE(testutil::Snap(*dst) == want);
   }
 
@@ -162,7 +169,7 @@ TEST_P(ProgressTest, RestoreFromAPathAndAPipe) {
   close(p[0]);  // unblocks the feeder if the restore stopped early
   feed.join();
   ASSERT_TRUE(st.ok()) << st;
-  pipe_reports.Check(0);  // a stream's total is not known
+  pipe_reports.Check(0, Step());  // a stream's total is not known
   EXPECT_TRUE(testutil::Snap(*dst) == want);
 }
 
