@@ -68,14 +68,19 @@ ListEntry Describe(const std::string& dir, const std::string& name,
   e.footprint = w->footprint();
   e.part_max = w->part_max();
   e.data_max = w->data_max();
-  if (writable) {
+  FillLockAndMark(*w, &e);
+  // Usage takes the lock: list must neither wait behind a holder (a long
+  // checkpt: list is how one finds out who holds it) nor take the lock over
+  // from a dead one, which repairs (after a killed restore: empties) the
+  // workspace. Held or marked, USED stays unknown. (A lock taken just now
+  // is waited for, briefly.)
+  if (writable && e.lock == "-" && e.mark == "-") {
     absl::StatusOr<wksp::Usage> u = w->GetUsage();
     if (u.ok()) {
       e.used_sz = u->used_sz;
       e.used_cnt = u->used_cnt;
     }
   }
-  FillLockAndMark(*w, &e);
   e.attached = ProcessesMapping(e.path);
   return e;
 }

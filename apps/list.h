@@ -11,8 +11,10 @@
 namespace wk::apps {
 
 // One entry per file with a valid workspace name, directory by directory,
-// names sorted. A workspace's usage needs its lock (a read-write join);
-// without write permission used_sz stays empty. Attached processes are
+// names sorted. A workspace's usage needs its lock (a read-write join):
+// without write permission, or while the lock is held (by a live or a dead
+// process) or a restore mark is set, used_sz stays empty; list never waits
+// for a lock nor takes one over. Attached processes are
 // those whose /proc/PID/maps map the file (this process excluded).
 std::vector<ListEntry> ListWorkspaces();
 

@@ -1,7 +1,7 @@
 // What the progress display costs a checkpoint or restore (docs/PERFORMANCE.md,
-// "Progress display"): one Update per unit of work the library reports, and a
-// redraw at most 10 times a second. The figures bound its share of a run:
-// (updates * Update + 10 * seconds * Draw) / run time.
+// "Progress display"): one Update per MiB of data the library moves
+// (ProgressFn), and a redraw at most 10 times a second. The figures bound
+// its share of a run: (updates * Update + 10 * seconds * Draw) / run time.
 #include <cstdio>
 
 #include "apps/progress.h"

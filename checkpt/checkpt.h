@@ -53,6 +53,13 @@ inline constexpr uint64_t kRbufMin = 69632;
 inline constexpr uint64_t kGbufSz = 196608;
 // Reader::size() of a reader over a pipe.
 inline constexpr uint64_t kSizeUnknown = UINT64_MAX;
+// A counted Writer or Reader (SetCount) reports data bytes at least this
+// often, and moves large RAW buffers in pieces of at most this size.
+inline constexpr uint64_t kCountStep = uint64_t{1} << 20;
+
+// Progress hook of a Writer or Reader (SetCount): called with the number of
+// Data() bytes moved since its previous call. Meta bytes are not counted.
+using CountFn = std::function<void(uint64_t bytes)>;
 
 // Frame styles, with the numbers files store (e.g. a workspace checkpoint's
 // frame_style_compressed). kDefault means kRaw.
@@ -151,6 +158,13 @@ class Writer {
   // caller's; the object refuses everything afterwards.
   absl::StatusOr<uint64_t> Finish();
 
+  // From now on `count` is called as Data() bytes are taken in (copied,
+  // compressed or written): whenever kCountStep or more are uncounted, so
+  // also inside one large buffer, and at Close() for the rest. RAW buffers
+  // then go out in pieces of at most kCountStep bytes (more write(2) or
+  // sink calls; the same bytes). An empty function removes it.
+  void SetCount(CountFn count);
+
   bool can_open() const;  // not failed, not finished, not in a frame
   bool in_frame() const;
   bool failed() const;
@@ -213,6 +227,12 @@ class Reader {
   // reader buffers ahead are tapped only when consumed.
   using TapFn = std::function<void(std::span<const uint8_t>)>;
   void SetTap(TapFn tap);
+  // From now on `count` is called as Data() bytes are filled in (copied or
+  // decoded): whenever kCountStep or more are uncounted, so also inside one
+  // large buffer, and at Close() for the rest. Large RAW buffers are then
+  // read in pieces of at most kCountStep bytes. An empty function removes
+  // it.
+  void SetCount(CountFn count);
   // Outside a frame: the next n bytes without consuming them (streaming
   // modes: n at most the read buffer's size). Fewer than n bytes left fails
   // the reader, as a read would. Valid until the next call on the reader.

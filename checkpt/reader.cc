@@ -93,13 +93,35 @@ struct ReaderState {
   }
 
   absl::Status Fill(uint64_t n);
-  absl::Status Raw(uint8_t* dst, uint64_t n);
+  absl::Status Raw(uint8_t* dst, uint64_t n, bool counted);
   absl::Status NextBlock(uint64_t u, const uint8_t** src, uint64_t* c);
   absl::Status Lz4(uint8_t* dst, uint64_t n, bool meta);
   absl::Status Buf(void* buf, uint64_t n, uint64_t max, bool meta);
 
   Reader::SourceFn source;  // source mode: replaces reads from fd
   Reader::TapFn tap;        // sees every consumed input byte (SetTap)
+  CountFn count;            // SetCount
+  uint64_t uncounted = 0;   // data bytes not yet passed to count
+  // n more data bytes filled in; reports them once kCountStep are pending.
+  void Count(uint64_t n) {
+    uncounted += n;
+    if (uncounted >= kCountStep) {
+      count(uncounted);
+      uncounted = 0;
+    }
+  }
+  void CountRest() {
+    if (count && uncounted) count(uncounted);
+    uncounted = 0;
+  }
+  // How much of a large RAW copy of `left` bytes to move at once: with a
+  // tap, pieces that stay in cache; counted, pieces that keep the count
+  // moving.
+  uint64_t Piece(uint64_t left, bool counted) const {
+    if (tap) left = std::min(left, kTapPiece);
+    if (counted) left = std::min(left, kCountStep);
+    return left;
+  }
   void Tap(const uint8_t* p, uint64_t n) {
     if (tap && n) tap(std::span<const uint8_t>(p, n));
   }
@@ -140,18 +162,18 @@ absl::Status ReaderState::Fill(uint64_t n) {
   return absl::OkStatus();
 }
 
-absl::Status ReaderState::Raw(uint8_t* dst, uint64_t n) {
+absl::Status ReaderState::Raw(uint8_t* dst, uint64_t n, bool counted) {
   if (mmio) {
     if (n > sz - off) [[unlikely]] {
       return Fail(Truncated(absl::StrFormat(
           "checkpoint ends early: %d bytes needed at offset %d of %d", n, off,
           sz)));
     }
-    // With a tap, piece by piece, so each piece is tapped while in cache.
     for (uint64_t done = 0; done < n;) {
-      const uint64_t piece = tap ? std::min(n - done, kTapPiece) : n - done;
+      const uint64_t piece = Piece(n - done, counted);
       std::memcpy(dst + done, region + off, piece);
       Tap(region + off, piece);
+      if (counted) Count(piece);
       off += piece;
       done += piece;
     }
@@ -161,6 +183,7 @@ absl::Status ReaderState::Raw(uint8_t* dst, uint64_t n) {
   std::memcpy(dst, rbuf + lo, take);
   Tap(rbuf + lo, take);
   Consume(take);
+  if (counted) Count(take);
   dst += take;
   n -= take;
   if (!n) return absl::OkStatus();
@@ -171,6 +194,7 @@ absl::Status ReaderState::Raw(uint8_t* dst, uint64_t n) {
     std::memcpy(dst, rbuf + lo, n);
     Tap(rbuf + lo, n);
     Consume(n);
+    if (counted) Count(n);
     return absl::OkStatus();
   }
   // Large reads go straight into the caller's memory (the buffer is empty).
@@ -179,14 +203,14 @@ absl::Status ReaderState::Raw(uint8_t* dst, uint64_t n) {
         "checkpoint ends early: %d bytes needed at offset %d of %d", n, off,
         sz)));
   }
-  // With a tap, piece by piece, so each piece is tapped while in cache.
   for (uint64_t done = 0; done < n;) {
-    const uint64_t piece = tap ? std::min(n - done, kTapPiece) : n - done;
+    const uint64_t piece = Piece(n - done, counted);
     absl::Status s = seekable ? io::PReadExact(fd, dst + done, piece, off)
                               : ReadSome(dst + done, piece, piece).status();
     if (!s.ok()) [[unlikely]]
       return ReadFailed(s, off);
     Tap(dst + done, piece);
+    if (counted) Count(piece);
     off += piece;
     done += piece;
   }
@@ -272,6 +296,7 @@ absl::Status ReaderState::Lz4(uint8_t* dst, uint64_t n, bool meta) {
           "corrupt LZ4 block at offset %d: decoded %d of %d bytes", off, r,
           u)));
     }
+    if (!meta && count) Count(u);
     hist_len = hist_end == out ? hist_len + u : u;
     hist_end = out + u;
     pos += u;
@@ -306,7 +331,7 @@ absl::Status ReaderState::Buf(void* buf, uint64_t n, uint64_t max, bool meta) {
     return Fail(Inval(absl::StrFormat("%s: null buffer of %d bytes", what, n)));
   }
   uint8_t* p = static_cast<uint8_t*>(buf);
-  return style == kInRaw ? Raw(p, n) : Lz4(p, n, meta);
+  return style == kInRaw ? Raw(p, n, !meta && count) : Lz4(p, n, meta);
 }
 
 namespace {
@@ -426,6 +451,7 @@ absl::StatusOr<uint64_t> Reader::Close() {
     if (r.style == kFinished) return BadState("reader finished");
     return r.Fail(BadState("close outside a frame"));
   }
+  r.CountRest();
   r.style = kNotInFrame;
   r.hist_end = nullptr;
   return r.off;
@@ -467,6 +493,12 @@ absl::Status Reader::Seek(uint64_t off) {
 
 void Reader::SetTap(TapFn tap) {
   if (s_) s_->tap = std::move(tap);
+}
+
+void Reader::SetCount(CountFn count) {
+  if (!s_) return;
+  s_->CountRest();
+  s_->count = std::move(count);
 }
 
 absl::StatusOr<std::span<const uint8_t>> Reader::Peek(uint64_t n) {

@@ -47,6 +47,21 @@ struct WriterState {
   std::unique_ptr<uint8_t[]> gbuf;     // gather ring, kGbufSz
   std::unique_ptr<uint8_t[]> scratch;  // mmio: chunks near the region's end
   Writer::SinkFn sink;                 // sink mode: replaces writes to fd
+  CountFn count;                       // SetCount
+  uint64_t uncounted = 0;              // data bytes not yet passed to count
+
+  // n more data bytes taken in; reports them once kCountStep are pending.
+  void Count(uint64_t n) {
+    uncounted += n;
+    if (uncounted >= kCountStep) {
+      count(uncounted);
+      uncounted = 0;
+    }
+  }
+  void CountRest() {
+    if (count && uncounted) count(uncounted);
+    uncounted = 0;
+  }
 
   // Hands n bytes to the fd or the sink.
   absl::Status Emit(const uint8_t* p, uint64_t n) {
@@ -82,9 +97,10 @@ struct WriterState {
   }
 
   absl::Status Raw(const uint8_t* buf, uint64_t sz);
-  absl::Status Lz4(const uint8_t* buf, uint64_t sz);
+  absl::Status RawCounted(const uint8_t* buf, uint64_t sz);
+  absl::Status Lz4(const uint8_t* buf, uint64_t sz, bool counted);
   absl::Status Buf(const void* buf, uint64_t sz, uint64_t max,
-                   const char* what);
+                   const char* what, bool data);
 };
 
 absl::Status WriterState::Raw(const uint8_t* buf, uint64_t sz) {
@@ -120,7 +136,19 @@ absl::Status WriterState::Raw(const uint8_t* buf, uint64_t sz) {
   return absl::OkStatus();
 }
 
-absl::Status WriterState::Lz4(const uint8_t* buf, uint64_t sz) {
+// A counted data buffer: in pieces of at most kCountStep, each counted.
+absl::Status WriterState::RawCounted(const uint8_t* buf, uint64_t sz) {
+  for (uint64_t done = 0; done < sz;) {
+    const uint64_t piece = std::min(sz - done, kCountStep);
+    if (absl::Status s = Raw(buf + done, piece); !s.ok()) [[unlikely]]
+      return s;
+    Count(piece);
+    done += piece;
+  }
+  return absl::OkStatus();
+}
+
+absl::Status WriterState::Lz4(const uint8_t* buf, uint64_t sz, bool counted) {
   LZ4_stream_t* stream = lz4.get();
   uint8_t* ring = gbuf.get();
   do {
@@ -182,6 +210,7 @@ absl::Status WriterState::Lz4(const uint8_t* buf, uint64_t sz) {
     } else {
       used += csz;
     }
+    if (counted) Count(u);
     buf += u;
     sz -= u;
   } while (sz);
@@ -189,7 +218,7 @@ absl::Status WriterState::Lz4(const uint8_t* buf, uint64_t sz) {
 }
 
 absl::Status WriterState::Buf(const void* buf, uint64_t sz, uint64_t max,
-                              const char* what) {
+                              const char* what, bool data) {
   if (style != kInRaw && style != kInLz4) [[unlikely]] {
     if (style == kFailed) return BadState("writer failed earlier");
     return Fail(BadState(absl::StrFormat("%s outside a frame", what)));
@@ -204,7 +233,9 @@ absl::Status WriterState::Buf(const void* buf, uint64_t sz, uint64_t max,
         Inval(absl::StrFormat("%s: null buffer of %d bytes", what, sz)));
   }
   const uint8_t* p = static_cast<const uint8_t*>(buf);
-  return style == kInRaw ? Raw(p, sz) : Lz4(p, sz);
+  const bool counted = data && count;
+  if (style == kInLz4) return Lz4(p, sz, counted);
+  return counted ? RawCounted(p, sz) : Raw(p, sz);
 }
 
 namespace {
@@ -324,6 +355,7 @@ absl::StatusOr<uint64_t> Writer::Close() {
     if (absl::Status s = w.Flush(); !s.ok()) [[unlikely]]
       return s;
   }
+  w.CountRest();
   w.style = kNotInFrame;
   return w.off;
 }
@@ -331,13 +363,13 @@ absl::StatusOr<uint64_t> Writer::Close() {
 absl::Status Writer::Meta(const void* buf, uint64_t sz) {
   if (!s_) [[unlikely]]
     return BadState("moved-from writer");
-  return s_->Buf(buf, sz, kMetaMax, "meta");
+  return s_->Buf(buf, sz, kMetaMax, "meta", false);
 }
 
 absl::Status Writer::Data(const void* buf, uint64_t sz) {
   if (!s_) [[unlikely]]
     return BadState("moved-from writer");
-  return s_->Buf(buf, sz, UINT64_MAX, "data");
+  return s_->Buf(buf, sz, UINT64_MAX, "data", true);
 }
 
 absl::StatusOr<uint64_t> Writer::Finish() {
@@ -360,6 +392,12 @@ absl::StatusOr<uint64_t> Writer::Finish() {
     return w.failure;
   }
   return w.off;
+}
+
+void Writer::SetCount(CountFn count) {
+  if (!s_) return;
+  s_->CountRest();
+  s_->count = std::move(count);
 }
 
 bool Writer::can_open() const { return s_ && s_->style == kNotInFrame; }

@@ -40,7 +40,8 @@ bool ParseAction(std::string_view a, Spec* s) {
   };
   constexpr Action kActions[] = {
       {"kill", SIGKILL, 0}, {"int", SIGINT, 0},    {"term", SIGTERM, 0},
-      {"hup", SIGHUP, 0},   {"enospc", 0, ENOSPC}, {"eio", 0, EIO},
+      {"hup", SIGHUP, 0},   {"stop", SIGSTOP, 0},  {"enospc", 0, ENOSPC},
+      {"eio", 0, EIO},
   };
   for (const Action& x : kActions) {
     if (a == x.name) {
@@ -88,7 +89,7 @@ const Spec& TheSpec() {
       std::fprintf(stderr,
                    "wkspkit: ignoring %s=\"%s\" (want "
                    "read|write|sync|publish|published|frame:N"
-                   "[:kill|int|term|hup|enospc|eio])\n",
+                   "[:kill|int|term|hup|stop|enospc|eio])\n",
                    kEnvVar, v);
       s = Spec{};
     }

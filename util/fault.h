@@ -5,8 +5,10 @@
 // makes the n-th (1-based) event of that kind in the process perform the
 // action just before the operation it precedes: kill (default) raises
 // SIGKILL; int, term, hup raise SIGINT, SIGTERM, SIGHUP (the program's own
-// handler then runs, as if a user had sent it); enospc and eio make the
-// operation fail with that errno. Events (FaultEvent): read and write (each
+// handler then runs, as if a user had sent it); stop raises SIGSTOP, so the
+// process halts right there (holding whatever it holds, e.g. a workspace's
+// lock) until a SIGCONT, then goes on; enospc and eio make the operation
+// fail with that errno. Events (FaultEvent): read and write (each
 // read(2)/pread(2), write(2)/pwrite(2) call of io/), sync (fsync),
 // publish (a finished file about to be synced and linked at its path),
 // published (just after it got its name), frame (a checkpoint frame opened for reading). Only events of the

@@ -49,6 +49,7 @@ absl::Status RestoreV1(wksp::Wksp& wksp, int fd, bool seekable,
     return true;
   };
 
+  uint64_t total = 0;  // known from the pre-scan of a file
   if (seekable) {
     // Pre-scan every record header, skipping the data, so that a bad or
     // ill-fitting file is refused before the workspace is touched.
@@ -61,6 +62,7 @@ absl::Status RestoreV1(wksp::Wksp& wksp, int fd, bool seekable,
       WK_RETURN_IF_ERROR(SkipV1Data(r, a, file_sz));
       allocs.push_back(a);
       prev_hi = a.hi;
+      total += a.hi - a.lo;
     }
     // Nothing may follow the end record: a tag turned 0 would otherwise cut
     // the checkpoint short silently.
@@ -74,7 +76,8 @@ absl::Status RestoreV1(wksp::Wksp& wksp, int fd, bool seekable,
   }
 
   RestoreTarget target(wksp, options.seed.value_or(wksp.seed()));
-  uint64_t count = 0, prev_hi = 0, done = 0, next_report = kProgressStep;
+  ProgressMeter meter(options.progress, total);
+  uint64_t count = 0, prev_hi = 0;
   for (;;) {
     format::Alloc a;
     absl::StatusOr<bool> more = next(count, prev_hi, &a);
@@ -85,7 +88,10 @@ absl::Status RestoreV1(wksp::Wksp& wksp, int fd, bool seekable,
     if (absl::Status st = target.Place(count, a); !st.ok()) [[unlikely]] {
       return target.Fail(st);
     }
-    absl::Status st = r.Read(target.Dest(a.lo), a.hi - a.lo);
+    uint8_t* const dest = target.Dest(a.lo);
+    absl::Status st = InPieces(a.hi - a.lo, meter, [&](uint64_t o, uint64_t n) {
+      return r.Read(dest + o, n);
+    });
     if (!st.ok()) [[unlikely]] {
       return target.Fail(
           io::IsEndOfFile(st)
@@ -95,11 +101,6 @@ absl::Status RestoreV1(wksp::Wksp& wksp, int fd, bool seekable,
     }
     ++count;
     prev_hi = a.hi;
-    done += a.hi - a.lo;
-    if (options.progress && done >= next_report) {
-      options.progress(done, 0);
-      next_report = done + kProgressStep;
-    }
   }
   // As from a file (checked in the pre-scan): a stream must end with the
   // end record, so a path and a pipe of the same bytes agree.
@@ -108,6 +109,7 @@ absl::Status RestoreV1(wksp::Wksp& wksp, int fd, bool seekable,
         "corrupt v1 checkpoint: bytes after its end record"));
   }
   target.Begin();  // an empty checkpoint still replaces every allocation
+  meter.Finish();
   return target.Finish();
 }
 

@@ -109,13 +109,14 @@ absl::Status RestoreV2File(wksp::Wksp& wksp, int fd,
   ThreadPool pool(std::max<size_t>(1, std::min(threads, tasks.size())));
   std::vector<absl::Status> errs(pool.size());
   std::atomic<size_t> next{0};
-  std::atomic<uint64_t> done{0};
+  ProgressMeter meter(options.progress, total);
   pool.ExecAll([&](size_t t) {
     absl::StatusOr<checkpt::Reader> r = checkpt::Reader::Mmio(file);
     if (!r.ok()) [[unlikely]] {
       errs[t] = r.status();
       return;
     }
+    r->SetCount(meter.Hook());  // moves inside large allocations too
     seal::Hasher hasher;
     if (scan.sealed) {
       r->SetTap([&hasher](std::span<const uint8_t> b) { hasher.Update(b); });
@@ -128,8 +129,6 @@ absl::Status RestoreV2File(wksp::Wksp& wksp, int fd,
                      absl::StrFormat("cgroup at offset %u", tasks[k].off));
         return;
       }
-      uint64_t d = done.fetch_add(*bytes) + *bytes;
-      if (options.progress && t == 0) options.progress(d, total);
     }
   });
   // Whatever a worker said, zeros read from a shrunk file explain it.
@@ -139,7 +138,7 @@ absl::Status RestoreV2File(wksp::Wksp& wksp, int fd,
     if (!e.ok()) [[unlikely]]
       return target.Fail(e);
   }
-  if (options.progress) options.progress(total, total);
+  meter.Finish();
   return target.Finish();
 }
 

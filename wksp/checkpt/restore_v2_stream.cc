@@ -45,7 +45,6 @@ class StreamRestore {
         r_(r),
         r0_(r0),
         hasher_(hasher),
-        options_(options),
         src_(wksp::LimitsOf(h.part_max, h.data_max)),
         part_max_(wksp ? wksp->part_max() : h.part_max) {
     if (wksp) target_.emplace(*wksp, options.seed.value_or(wksp->seed()));
@@ -153,7 +152,6 @@ class StreamRestore {
     vol_offs_.push_back(FileOffset(f.off));
     vol_cnts_.push_back(metas_.size());
     ++cgroups_;
-    if (options_.progress) options_.progress(done_, 0);
     return absl::OkStatus();
   }
 
@@ -226,7 +224,6 @@ class StreamRestore {
   checkpt::Reader& r_;
   const uint64_t r0_;
   seal::Hasher& hasher_;
-  const RestoreOptions& options_;
   const wksp::Limits src_;
   const uint64_t part_max_;
   std::optional<RestoreTarget> target_;
@@ -259,6 +256,10 @@ absl::Status WalkV2Stream(wksp::Wksp* wksp, int fd, const format::Header& h,
   seal::Hasher hasher;
   hasher.Update(header_bytes);
   r.SetTap([&hasher](std::span<const uint8_t> b) { hasher.Update(b); });
+  // Allocation data is counted as it is decoded or copied, so progress
+  // moves inside large allocations (total unknown: a stream).
+  ProgressMeter meter(options.progress, 0);
+  r.SetCount(meter.Hook());
   // The caller read the header frame (to tell the style): the reader starts
   // at the info frame, file offset kHeaderSz.
   const uint64_t r0 = r.offset();

@@ -51,7 +51,7 @@ TEST_P(ShrinkTest, FileTruncatedDuringRestoreFailsAndResets) {
   RestoreOptions ropt;
   ropt.threads = 1;
   int calls = 0;
-  // The first progress report comes after the first cgroup: cut the file
+  // The first progress report comes after the first MiB: cut the file
   // to a tenth then, as another process might.
   ropt.progress = [&](uint64_t, uint64_t) {
     if (calls++ == 0) {

@@ -75,9 +75,14 @@
 namespace wk::wksp_checkpt {
 
 // Reports progress: bytes of allocation data done so far, of `total` (0 when
-// not known in advance: restores from a descriptor or of v1). Called
-// between units of work (a cgroup, 64 MiB of v1), from one thread at a time
-// but possibly a worker thread, never concurrently with itself.
+// not known in advance: a restore from a pipe or other stream). Called as
+// the data moves, inside large allocations too: by each thread at least
+// every checkpt::kCountStep (1 MiB; v1: 4 MiB) of data it moved, and at the
+// end of each frame; and once at the end with done == total (when known). `done` never
+// decreases. Called from one thread at a time, possibly a worker thread,
+// never concurrently with itself; a worker that finds another one reporting
+// skips its report, so the callback should return quickly (it holds up
+// only the thread that calls it).
 using ProgressFn = std::function<void(uint64_t done, uint64_t total)>;
 
 // Checkpoint styles as callers ask for them, numbered as on the command line

@@ -53,22 +53,22 @@ absl::Status WriteV1(const wksp::Wksp& wksp,
   WK_RETURN_IF_ERROR(PutString(w, info.binfo, kV1InfoStrMax));
   WK_RETURN_IF_ERROR(PutString(w, info.uinfo, kV1InfoStrMax));
 
-  uint64_t total = 0, done = 0, next_report = kProgressStep;
+  uint64_t total = 0;
   for (const auto& a : allocs) total += a.hi - a.lo;
+  ProgressMeter meter(options.progress, total);
   for (const auto& a : allocs) {
     WK_RETURN_IF_ERROR(PutSvw(w, a.tag));
     WK_RETURN_IF_ERROR(PutSvw(w, a.lo));
     WK_RETURN_IF_ERROR(PutSvw(w, a.hi - a.lo));
-    WK_RETURN_IF_ERROR(w.Write(wksp.laddr(a.lo), a.hi - a.lo));
-    done += a.hi - a.lo;
-    if (options.progress && done >= next_report) {
-      options.progress(done, total);
-      next_report = done + kProgressStep;
-    }
+    const uint8_t* data = static_cast<const uint8_t*>(wksp.laddr(a.lo));
+    WK_RETURN_IF_ERROR(InPieces(a.hi - a.lo, meter, [&](uint64_t off,
+                                                       uint64_t len) {
+      return w.Write(data + off, len);
+    }));
   }
   WK_RETURN_IF_ERROR(PutSvw(w, 0));
   WK_RETURN_IF_ERROR(w.Flush());
-  if (options.progress) options.progress(total, total);
+  meter.Finish();
   return absl::OkStatus();
 }
 

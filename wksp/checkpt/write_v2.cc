@@ -8,7 +8,6 @@
 #include <atomic>
 #include <cstring>
 #include <memory>
-#include <mutex>
 #include <vector>
 
 #include "absl/strings/str_format.h"
@@ -149,6 +148,12 @@ class SegmentSeal {
   seal::Hasher hasher_;
 };
 
+uint64_t Total(std::span<const format::Alloc> allocs) {
+  uint64_t total = 0;
+  for (const auto& a : allocs) total += a.hi - a.lo;
+  return total;
+}
+
 absl::Status Cmd(checkpt::Writer& w, uint64_t a, uint64_t b, uint64_t c) {
   uint8_t buf[format::kCmdSz];
   format::EncodeCmd({a, b, c}, buf);
@@ -166,13 +171,12 @@ class V2Writer {
         allocs_(allocs),
         plan_(plan),
         out_(out),
-        options_(options),
-        g_(plan.lists.size()) {
-    for (const auto& a : allocs) total_ += a.hi - a.lo;
-  }
+        g_(plan.lists.size()),
+        meter_(options.progress, Total(allocs)) {}
 
   size_t segments() const { return g_ + 2; }
-  uint64_t total() const { return total_; }
+  // The last progress report, once every segment is out.
+  void Finish() { meter_.Finish(); }
 
   absl::Status Segment(size_t k, std::span<uint8_t> wbuf) {
     // The trailer points at every cgroup and its footer tells a reader the
@@ -186,6 +190,9 @@ class V2Writer {
                               return SealAndWrite(k, sealer, b);
                             },
                             wbuf, plan_.state[k]));
+    // Allocation data is counted as it is compressed or copied (cgroups
+    // only hold any), so progress moves inside large allocations.
+    w.SetCount(meter_.Hook());
     if (k == 0) {
       WK_RETURN_IF_ERROR(Head(w, sealer));
     } else if (k <= g_) {
@@ -247,15 +254,7 @@ class V2Writer {
         }).status());
     // The frame's bytes went out (Close flushes them), so its turn came and
     // its offset is known in either mode.
-    WK_RETURN_IF_ERROR(sealer.Write(w, out_.SegmentOffset(k)));
-    if (options_.progress) {
-      uint64_t bytes = 0;
-      for (uint32_t i : list) bytes += allocs_[i].hi - allocs_[i].lo;
-      std::lock_guard<std::mutex> lock(progress_mu_);
-      done_ += bytes;
-      options_.progress(done_, total_);
-    }
-    return absl::OkStatus();
+    return sealer.Write(w, out_.SegmentOffset(k));
   }
 
   // The trailer starts at seg_off. Every cgroup's offset is known by now:
@@ -311,11 +310,8 @@ class V2Writer {
   const std::span<const format::Alloc> allocs_;
   const Plan& plan_;
   OrderedOutput& out_;
-  const CheckptOptions& options_;
   const size_t g_;
-  uint64_t total_ = 0;
-  std::mutex progress_mu_;
-  uint64_t done_ = 0;  // guarded by progress_mu_
+  ProgressMeter meter_;
 };
 
 // RAW frames to a seekable file: every offset is known now, so segments go
@@ -368,7 +364,7 @@ absl::Status WriteV2(const wksp::Wksp& wksp,
         io::Seek(fd, static_cast<int64_t>(out->End()), io::Whence::kSet)
             .status());
   }
-  if (options.progress) options.progress(writer.total(), writer.total());
+  writer.Finish();
   return absl::OkStatus();
 }
 
