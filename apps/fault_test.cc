@@ -407,8 +407,8 @@ void FaultTest::KillRestore(int style, bool pipe) {
   const std::vector<std::string> args = {
       "--threads", "2", "restore", "fdst", pipe ? "-" : file, "-"};
   const std::string in = pipe ? file : "";
-  // v1 has no frames: its reads are the events (a mapped v2/v3 file makes
-  // no read calls).
+  // v1 has no frames: its reads are the events (v2/v3 count frames: a file
+  // restore's reads are too large and few to cut it finely).
   const std::string event = style == 1 ? "read" : "frame";
   const int n = CountEvents(args, event, in, ResetTarget);
   ASSERT_GE(n, kMinPoints) << "too few events to cut the restore at";

@@ -1,11 +1,15 @@
 #include "bench/ceiling.h"
 
+#include <fcntl.h>
 #include <lz4.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <cstring>
 #include <map>
 #include <mutex>
+#include <string>
 #include <utility>
 #include <vector>
 
@@ -132,6 +136,37 @@ double Lz4DecompressBytesPerSecond(uint64_t bytes, size_t threads) {
                                      static_cast<int>(blocks[t][k].size()), n);
       }
     });
+  });
+}
+
+double PreadBytesPerSecond(uint64_t bytes, size_t threads) {
+  return Cached(4, bytes, threads, [&]() -> double {
+    constexpr uint64_t kRead = uint64_t{1} << 20;
+    const std::string path =
+        "/dev/shm/wkspkit_pread_ceiling." + std::to_string(getpid());
+    const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_EXCL, 0600);
+    if (fd < 0) return 0.0;
+    ::unlink(path.c_str());              // the memory goes with the descriptor
+    std::vector<uint8_t> dst(bytes, 2);  // touched: pre-faulted
+    bool ok = true;
+    for (uint64_t o = 0; ok && o < bytes; o += kRead) {
+      const uint64_t n = std::min(kRead, bytes - o);
+      ok = ::pwrite(fd, dst.data() + o, n, static_cast<off_t>(o)) ==
+           static_cast<ssize_t>(n);
+    }
+    double v = 0;
+    if (ok) {
+      v = Measure(bytes, threads, [&](size_t, uint64_t lo, uint64_t hi) {
+        for (uint64_t o = lo; o < hi;) {
+          const ssize_t r = ::pread(fd, dst.data() + o, std::min(kRead, hi - o),
+                                    static_cast<off_t>(o));
+          if (r <= 0) break;  // cannot happen on tmpfs; never loops forever
+          o += static_cast<uint64_t>(r);
+        }
+      });
+    }
+    ::close(fd);
+    return v;
   });
 }
 

@@ -1,8 +1,9 @@
 // Ceilings measured in the same process as the benchmark they judge: plain
-// memcpy and the raw LZ4 block loop over the same bytes. Each figure is
-// measured once per process (first call) and cached; benchmarks report their
-// throughput divided by the ceiling as a counter (e.g. "x_memcpy"), so a
-// figure and its ceiling always come from the same machine and moment.
+// memcpy, pread from tmpfs and the raw LZ4 block loop over the same bytes. Each
+// figure is measured once per process (first call) and cached; benchmarks
+// report their throughput divided by the ceiling as a counter (e.g.
+// "x_memcpy"), so a figure and its ceiling always come from the same machine
+// and moment.
 #ifndef WKSPKIT_BENCH_CEILING_H_
 #define WKSPKIT_BENCH_CEILING_H_
 
@@ -25,6 +26,12 @@ double Lz4DecompressBytesPerSecond(uint64_t bytes, size_t threads);
 // `bytes` bytes of FillHalfCompressible data in memory, one thread per
 // `threads`, each hashing its share in one call.
 double Xxh3BytesPerSecond(uint64_t bytes, size_t threads);
+
+// Bytes per second of pread(2) from a file in /dev/shm (written and read
+// once before timing, so its pages are in memory) into pre-faulted memory,
+// in 1 MiB reads, `threads` threads each reading its share: the ceiling of
+// a restore from a file in /dev/shm (0 when the file cannot be made).
+double PreadBytesPerSecond(uint64_t bytes, size_t threads);
 
 // Drops the cached figures so the next call measures again. ceilings_bench
 // calls it before each run, so its repetitions are independent samples (the

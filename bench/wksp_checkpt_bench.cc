@@ -7,7 +7,18 @@
 // restored from there into the same workspace, styles 1/2/3 with 1 and 2
 // threads (more when the machine has them). Figures are GB/s of allocated
 // bytes; "x_memcpy" is the ratio to memcpy of the same amount with the same
-// thread count, measured in the same process.
+// thread count, measured in the same process, and on every restore from a
+// file "x_pread" the ratio to pread from /dev/shm into pre-faulted memory in
+// 1 MiB reads (bench/ceiling.h), same thread count, same process.
+//
+// BM_WkspRestoreNamed restores the same files into NAMED workspaces of the
+// same geometry: 4 KiB pages in /dev/shm (page_kb:4) and 2 MiB pages in
+// the first hugetlbfs mount with that page size (page_kb:2048; skipped,
+// saying why, without one or without enough free reserved pages: see
+// tools/hugepages.sh). fresh:0 restores into a mapping already faulted in by
+// an untimed first restore, as the anonymous rows do; fresh:1 joins the
+// workspace anew before each restore, so its page faults are timed, as in
+// every `wksp_ctl restore`.
 //
 // Checkpoints are sealed (the default); the *Unsealed benchmarks write and
 // restore Firedancer's exact layout in the same run, so the seals' cost is
@@ -22,6 +33,8 @@
 
 #include <cmath>
 #include <cstdlib>
+#include <fstream>
+#include <map>
 #include <memory>
 #include <random>
 #include <set>
@@ -40,6 +53,7 @@
 #include "util/clock.h"
 #include "util/thread_pool.h"
 #include "wksp/checkpt/wksp_checkpt.h"
+#include "wksp/shmem.h"
 #include "wksp/wksp.h"
 
 namespace wk::bench {
@@ -103,19 +117,26 @@ std::string PathFor(wksp_checkpt::Style style, bool sealed = true) {
                          wksp_checkpt::StyleNumber(style), sealed ? "" : "u");
 }
 
-// `seconds`: the timed part of every iteration, summed.
+// `seconds`: the timed part of every iteration, summed. `from_file`: a
+// restore from a file, also judged against the pread ceiling.
 void Report(benchmark::State& state, uint64_t bytes, size_t threads,
-            double seconds) {
+            double seconds, bool from_file = false) {
   state.SetBytesProcessed(static_cast<int64_t>(bytes) * state.iterations());
   state.counters["alloc_cnt"] = static_cast<double>(Get().alloc_cnt);
   uint64_t ceiling_bytes = std::min<uint64_t>(bytes, 1ull << 30);
   double memcpy_bps = MemcpyBytesPerSecond(ceiling_bytes, threads);
   state.counters["memcpy_GBps"] = memcpy_bps * 1e-9;
+  double pread_bps = 0;
+  if (from_file) {
+    pread_bps = PreadBytesPerSecond(ceiling_bytes, threads);
+    state.counters["pread_GBps"] = pread_bps * 1e-9;
+  }
   if (seconds > 0) {
     double bps = static_cast<double>(bytes) *
                  static_cast<double>(state.iterations()) / seconds;
     state.counters["GBps"] = bps * 1e-9;
     state.counters["x_memcpy"] = bps / memcpy_bps;
+    if (pread_bps > 0) state.counters["x_pread"] = bps / pread_bps;
   }
 }
 
@@ -241,7 +262,131 @@ void BM_Restore(benchmark::State& state, bool sealed) {
       break;
     }
   }
-  Report(state, wl.alloc_bytes, threads, seconds);
+  Report(state, wl.alloc_bytes, threads, seconds, true);
+}
+
+// A named workspace of the reference workload's geometry on `page_size`
+// pages, made on first use and deleted at exit; the message says why not
+// when this machine cannot provide it.
+struct Named {
+  std::string name;
+  std::unique_ptr<wksp::Wksp> w;
+  std::string why_not;
+  bool warm = false;  // faulted in by an untimed restore
+};
+
+// Free reserved huge pages of this size (what a new mapping can get).
+uint64_t FreeHugePages(wksp::PageSize ps) {
+  std::ifstream in(
+      absl::StrFormat("/sys/kernel/mm/hugepages/hugepages-%ukB/free_hugepages",
+                      static_cast<unsigned>(static_cast<uint64_t>(ps) >> 10)));
+  uint64_t n = 0;
+  in >> n;
+  return n;
+}
+
+std::map<wksp::PageSize, Named>& NamedWorkspaces() {
+  static auto* m = new std::map<wksp::PageSize, Named>;
+  return *m;
+}
+
+Named& GetNamed(wksp::PageSize ps) {
+  Named& n = NamedWorkspaces()[ps];
+  if (n.w || !n.why_not.empty()) return n;
+  const wksp::Wksp& anon = *Get().w;
+  n.name = absl::StrFormat("wksp_checkpt_bench.%d.%s", getpid(),
+                           wksp::PageSizeName(ps));
+  if (ps != wksp::PageSize::kNormal) {
+    absl::StatusOr<std::string> dir = wksp::ShmemDir(ps);
+    if (!dir.ok()) {
+      n.why_not = absl::StrFormat(
+          "%s pages: %s (tools/hugepages.sh shows how to reserve and mount "
+          "them)",
+          wksp::PageSizeName(ps), dir.status().message());
+      return n;
+    }
+    const uint64_t page = static_cast<uint64_t>(ps);
+    const uint64_t need =
+        (*wksp::Wksp::Footprint(anon.part_max(), anon.data_max()) + page - 1) /
+        page;
+    if (const uint64_t free = FreeHugePages(ps); free < need) {
+      n.why_not = absl::StrFormat(
+          "%s pages: %u free reserved pages, %u needed (reserve them as in "
+          "tools/hugepages.sh, e.g. WKSP_CI_HUGE_PAGES=%u)",
+          wksp::PageSizeName(ps), free, need, need);
+      return n;
+    }
+  }
+  (void)wksp::Wksp::Delete(n.name);  // left by a crashed run with our pid
+  auto w = wksp::Wksp::Create(n.name, anon.part_max(), anon.data_max(),
+                              {.page_size = ps});
+  if (!w.ok()) {
+    n.why_not = absl::StrFormat("%s pages: %s", wksp::PageSizeName(ps),
+                                w.status().message());
+    return n;
+  }
+  n.w = std::make_unique<wksp::Wksp>(std::move(*w));
+  return n;
+}
+
+void DeleteNamedWorkspaces() {
+  for (auto& [ps, n] : NamedWorkspaces()) {
+    if (!n.w) continue;
+    n.w.reset();
+    (void)wksp::Wksp::Delete(n.name);
+  }
+}
+
+void BM_RestoreNamed(benchmark::State& state) {
+  const wksp_checkpt::Style style =
+      wksp_checkpt::StyleFromNumber(state.range(0)).value();
+  const size_t threads = static_cast<size_t>(state.range(1));
+  const auto ps = static_cast<wksp::PageSize>(state.range(2) << 10);
+  const bool fresh = state.range(3) != 0;
+  Workload& wl = Get();
+  const std::string path = PathFor(style);
+  if (absl::Status st = EnsureCheckpt(style); !st.ok()) {
+    state.SkipWithError(std::string(st.message()).c_str());
+    return;
+  }
+  Named& n = GetNamed(ps);
+  if (!n.w) {
+    state.SkipWithError(n.why_not.c_str());
+    return;
+  }
+  wksp_checkpt::RestoreOptions o;
+  o.threads = threads;
+  if (!n.warm) {
+    // Untimed: the first touch of tmpfs or hugetlbfs pages allocates them.
+    if (absl::Status st = wksp_checkpt::Restore(*n.w, path, o); !st.ok()) {
+      state.SkipWithError(std::string(st.message()).c_str());
+      return;
+    }
+    n.warm = true;
+  }
+  double seconds = 0;
+  for (auto _ : state) {
+    if (fresh) {
+      // A new mapping, as a new process would have: no page mapped yet.
+      state.PauseTiming();
+      n.w.reset();
+      auto w = wksp::Wksp::Join(n.name);
+      if (!w.ok()) {
+        state.SkipWithError(std::string(w.status().message()).c_str());
+        break;
+      }
+      n.w = std::make_unique<wksp::Wksp>(std::move(*w));
+      state.ResumeTiming();
+    }
+    int64_t t0 = MonotonicNs();
+    absl::Status st = wksp_checkpt::Restore(*n.w, path, o);
+    seconds += static_cast<double>(MonotonicNs() - t0) * 1e-9;
+    if (!st.ok()) {
+      state.SkipWithError(std::string(st.message()).c_str());
+      break;
+    }
+  }
+  Report(state, wl.alloc_bytes, threads, seconds, true);
 }
 
 // Restore from a pipe (single pass), fed by a thread that writes the file
@@ -370,6 +515,18 @@ void Register() {
       }
     }
     if (s != Style::kV1) {
+      for (int64_t page_kb : {4, 2048}) {
+        for (int64_t fresh : {0, 1}) {
+          for (int64_t t : threads) {
+            benchmark::RegisterBenchmark("BM_WkspRestoreNamed", BM_RestoreNamed)
+                ->Args({style, t, page_kb, fresh})
+                ->ArgNames({"style", "threads", "page_kb", "fresh"})
+                ->Unit(benchmark::kMillisecond)
+                ->UseRealTime()
+                ->Iterations(1);
+          }
+        }
+      }
       for (int64_t t : threads) {
         benchmark::RegisterBenchmark("BM_WkspVerify", BM_Verify)
             ->Args({style, t})
@@ -410,6 +567,7 @@ int main(int argc, char** argv) {
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
   benchmark::RunSpecifiedBenchmarks();
   benchmark::Shutdown();
+  wk::bench::DeleteNamedWorkspaces();
   using wk::wksp_checkpt::Style;
   for (Style style : {Style::kV1, Style::kV2, Style::kV3}) {
     ::unlink(wk::bench::PathFor(style, true).c_str());

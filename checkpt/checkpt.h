@@ -233,6 +233,15 @@ class Reader {
   // read in pieces of at most kCountStep bytes. An empty function removes
   // it.
   void SetCount(CountFn count);
+  // Streaming over a seekable fd: buffered reads (meta buffers, data buffers
+  // too small to be read straight into the caller's memory, LZ4 blocks) fill
+  // the read buffer no further than offset `end`, unless a read needs more.
+  // A caller about to read one frame passes its end, so no read fetches
+  // bytes of the next frame (which another thread may be reading); the end
+  // of a frame's commands keeps a RAW frame's data out of the buffer. Stays
+  // until changed; kSizeUnknown (the default) fills the buffer. Any other
+  // mode ignores it.
+  void SetReadAheadEnd(uint64_t end);
   // Outside a frame: the next n bytes without consuming them (streaming
   // modes: n at most the read buffer's size). Fewer than n bytes left fails
   // the reader, as a read would. Valid until the next call on the reader.

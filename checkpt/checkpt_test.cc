@@ -233,6 +233,66 @@ TEST(CheckptTest, StreamReaderOffsetsAreFileOffsets) {
   EXPECT_TRUE(r->Seek(file.size()).ok());
 }
 
+// A read-ahead end keeps later bytes out of the read buffer: they are read
+// when needed, so a change made to them after the earlier frame was read is
+// seen (without one, the buffer still holds the old bytes).
+TEST(CheckptTest, ReadAheadEndKeepsTheNextFrameOutOfTheBuffer) {
+  std::vector<uint8_t> region(4096);
+  auto w = Writer::Mmio(region);
+  ASSERT_TRUE(w.ok());
+  const std::vector<uint8_t> a(100, 0xAA), b(100, 0xBB);
+  ASSERT_TRUE(w->Open(FrameStyle::kRaw).ok());
+  ASSERT_TRUE(w->Meta(a.data(), a.size()).ok());
+  const uint64_t b_off = *w->Close();
+  ASSERT_TRUE(w->Open(FrameStyle::kRaw).ok());
+  ASSERT_TRUE(w->Meta(b.data(), b.size()).ok());
+  region.resize(*w->Close());
+  const std::vector<uint8_t> changed(100, 0xCC);
+  for (bool limit : {false, true}) {
+    SCOPED_TRACE(limit ? "read-ahead end" : "no read-ahead end");
+    TempFile f;
+    WriteFileBytes(f.fd(), region);
+    std::vector<uint8_t> rbuf(kRbufMin);
+    auto r = Reader::Stream(f.fd(), rbuf);
+    ASSERT_TRUE(r.ok());
+    if (limit) r->SetReadAheadEnd(b_off);
+    std::vector<uint8_t> got(100);
+    ASSERT_TRUE(r->Open(FrameStyle::kRaw).ok());
+    ASSERT_TRUE(r->Meta(got.data(), got.size()).ok());
+    EXPECT_EQ(got, a);
+    EXPECT_EQ(*r->Close(), b_off);
+    ASSERT_TRUE(
+        io::PWriteExact(f.fd(), changed.data(), changed.size(), b_off).ok());
+    ASSERT_TRUE(r->Open(FrameStyle::kRaw).ok());
+    ASSERT_TRUE(r->Meta(got.data(), got.size()).ok());
+    EXPECT_EQ(got, limit ? changed : b);
+    EXPECT_EQ(*r->Close(), region.size());
+    EXPECT_EQ(*r->Finish(), region.size());
+  }
+}
+
+// However short the read-ahead, every read still gets what it needs: RAW
+// and LZ4 frames restore as without one, with any read buffer.
+TEST(CheckptTest, ReadAheadEndNeverStarvesARead) {
+  Plan plan = RandomPlan(21, 10, 1 << 20);
+  std::vector<uint64_t> offsets;
+  std::vector<uint8_t> bytes = WriteMmio(plan, &offsets);
+  TempFile f;
+  WriteFileBytes(f.fd(), bytes);
+  for (size_t rbuf_sz : {size_t{kRbufMin}, size_t{1} << 20}) {
+    for (uint64_t end : {uint64_t{0}, offsets[plan.size() / 2] + 7,
+                         uint64_t{bytes.size()}, uint64_t{kSizeUnknown}}) {
+      std::vector<uint8_t> rbuf(rbuf_sz);
+      auto r = Reader::Stream(f.fd(), rbuf);
+      ASSERT_TRUE(r.ok());
+      r->SetReadAheadEnd(end);
+      absl::Status s = CheckPlan(*r, plan, offsets, 0, plan.size());
+      ASSERT_TRUE(s.ok()) << "rbuf " << rbuf_sz << " end " << end << ": " << s;
+      EXPECT_EQ(*r->Finish(), bytes.size());
+    }
+  }
+}
+
 TEST(CheckptTest, ZeroSizeBuffersAndEmptyFrames) {
   for (FrameStyle style :
        {FrameStyle::kDefault, FrameStyle::kRaw, FrameStyle::kLz4}) {

@@ -60,6 +60,7 @@ struct ReaderState {
   uint64_t rbuf_sz = 0;
   uint64_t lo = 0, ready = 0;  // rbuf[lo, lo+ready) holds bytes at off...
   uint64_t off = 0;            // offset of the next byte to consume
+  uint64_t ahead_end = kSizeUnknown;  // SetReadAheadEnd (seekable fd only)
   int style = kNotInFrame;
   absl::Status failure;
 
@@ -148,7 +149,9 @@ absl::Status ReaderState::Fill(uint64_t n) {
           "checkpoint ends early: %d bytes needed at offset %d of %d", n, off,
           sz)));
     }
-    const uint64_t want = std::min(space, avail);
+    // Whatever the read-ahead end says, at least what this read needs.
+    const uint64_t ahead = ahead_end > at ? std::min(ahead_end - at, avail) : 0;
+    const uint64_t want = std::min(space, std::max(need, ahead));
     absl::Status s = io::PReadExact(fd, p, want, at);
     if (!s.ok()) [[unlikely]]
       return ReadFailed(s, at);
@@ -499,6 +502,10 @@ void Reader::SetCount(CountFn count) {
   if (!s_) return;
   s_->CountRest();
   s_->count = std::move(count);
+}
+
+void Reader::SetReadAheadEnd(uint64_t end) {
+  if (s_) s_->ahead_end = end;
 }
 
 absl::StatusOr<std::span<const uint8_t>> Reader::Peek(uint64_t n) {

@@ -142,6 +142,15 @@ grep -q "not judged" "$dir/out9" || fail "label: $(cat "$dir/out9")"
 # The ceiling halved: shown, not judged; c_bench halved with it: m1 unchanged.
 grep -q "ceilings_bench/BM_Memcpy/1 .*0.500 .*not judged" "$dir/out7" || fail "ceiling judged: $(cat "$dir/out7")"
 grep -q "c_bench/BM_C .*1.000 m1 .*ok" "$dir/out7" || fail "m1: $(cat "$dir/out7")"
+# A restore row with two ceilings (memcpy and pread): the table shows both;
+# against a baseline from before x_pread existed it is still judged, on
+# x_memcpy.
+cat > "$dir/two_new.json" <<'JSON'
+{"context":{},"benchmarks":[{"name":"BM_R","run_name":"BM_R","run_type":"iteration","bytes_per_second":4e9,"real_time":1,"x_memcpy":0.4,"x_pread":0.8}]}
+JSON
+sed 's/,"x_pread":0.8//' "$dir/two_new.json" > "$dir/two_base.json"
+python3 "$compare" "$dir/two_base.json" "$dir/two_new.json" > "$dir/out10" || fail "two ceilings: $(cat "$dir/out10")"
+grep -q "BM_R .*x_memcpy 0.40 x_pread 0.80 .*1.000 x_memcpy .*ok" "$dir/out10" || fail "two ceilings: $(cat "$dir/out10")"
 if python3 "$merge" --out "$dir/none.json" "$dir/nonexistent.json" 2> /dev/null; then
   fail "merging nothing succeeded"
 fi
