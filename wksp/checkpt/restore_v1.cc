@@ -1,7 +1,10 @@
 // Style v1, the restore (CHECKPOINT_FORMAT.md §3.3). From a seekable file
-// every record header is read first, so a file that is bad or does not fit
-// is refused before the workspace is touched; from a pipe, records are
-// checked one at a time as they arrive.
+// every record header is read first, seeking over the data, so a file that
+// is bad or does not fit is refused before the workspace is touched; then
+// each record's data is read with pread straight into the workspace, never
+// through a buffer. From a pipe, records are checked one at a time as they
+// arrive, and data the buffer does not hold already is read directly into
+// the workspace too.
 #include <memory>
 #include <span>
 #include <vector>
@@ -13,26 +16,37 @@
 #include "wksp/checkpt/internal.h"
 #include "wksp/checkpt/read_v1.h"
 #include "wksp/checkpt/restore_target.h"
+#include "wksp/checkpt/svw.h"
 #include "wksp/wksp_admin.h"
 
 namespace wk::wksp_checkpt::internal {
 namespace {
 
-constexpr size_t kBufSz = size_t{1} << 20;
+// A pipe's read-ahead buffer. From a file, the scan's buffer only ever holds
+// headers: a read fills it, so keeping it small keeps the data it pulls in
+// (and that pread reads again) to a few bytes per record. It must hold an
+// SVW integer (Peek).
+constexpr size_t kPipeBufSz = size_t{1} << 20;
+constexpr size_t kScanBufSz = 4 * svw::kMaxWidth;
+
+absl::Status TruncatedData() {
+  return absl::DataLossError(
+      "corrupt v1 checkpoint: truncated inside allocation data");
+}
 
 }  // namespace
 
 absl::Status RestoreV1(wksp::Wksp& wksp, int fd, bool seekable,
                        const RestoreOptions& options) {
-  auto buf = std::make_unique_for_overwrite<uint8_t[]>(kBufSz);
+  const size_t buf_sz = seekable ? kScanBufSz : kPipeBufSz;
+  auto buf = std::make_unique_for_overwrite<uint8_t[]>(buf_sz);
   uint64_t start = 0;
   if (seekable) {
     WK_ASSIGN_OR_RETURN(start, io::Seek(fd, 0, io::Whence::kCur));
   }
-  io::BufferedReader r(fd, std::span(buf.get(), kBufSz), start);
+  io::BufferedReader r(fd, std::span(buf.get(), buf_sz), start);
   V1Header h;
   WK_RETURN_IF_ERROR(ReadV1Header(r, &h));
-  const uint64_t records = r.offset();
 
   // One record header (tag 0 ends the list), checked against the target.
   auto next = [&](uint64_t count, uint64_t prev_hi,
@@ -49,15 +63,27 @@ absl::Status RestoreV1(wksp::Wksp& wksp, int fd, bool seekable,
     return true;
   };
 
+  RestoreTarget target(wksp, options.seed.value_or(wksp.seed()));
+  uint64_t done = 0, next_report = kProgressStep;
+  auto progress = [&](uint64_t bytes) {
+    done += bytes;
+    if (options.progress && done >= next_report) {
+      options.progress(done, 0);
+      next_report = done + kProgressStep;
+    }
+  };
+
   if (seekable) {
-    // Pre-scan every record header, skipping the data, so that a bad or
+    // Pre-scan every record header, seeking over the data, so that a bad or
     // ill-fitting file is refused before the workspace is touched.
     WK_ASSIGN_OR_RETURN(uint64_t file_sz, io::FileSize(fd));
     std::vector<format::Alloc> allocs;
+    std::vector<uint64_t> data_offs;  // file offset of each record's bytes
     for (uint64_t prev_hi = 0;;) {
       format::Alloc a;
       WK_ASSIGN_OR_RETURN(bool more, next(allocs.size(), prev_hi, &a));
       if (!more) break;
+      data_offs.push_back(r.offset());
       WK_RETURN_IF_ERROR(SkipV1Data(r, a, file_sz));
       allocs.push_back(a);
       prev_hi = a.hi;
@@ -70,11 +96,27 @@ absl::Status RestoreV1(wksp::Wksp& wksp, int fd, bool seekable,
           file_sz - r.offset(), r.offset()));
     }
     WK_RETURN_IF_ERROR(wksp::CheckFit(wksp, allocs));
-    WK_RETURN_IF_ERROR(r.Seek(records));
+    // The descriptor is left after the end record, as a read would leave
+    // it; pread does not move it.
+    target.Begin();
+    for (uint64_t i = 0; i < allocs.size(); ++i) {
+      const format::Alloc& a = allocs[i];
+      absl::Status st = target.Place(i, a);
+      if (st.ok()) st = target.Prepare(std::span(&a, 1));
+      if (st.ok()) {
+        st = io::PReadExact(fd, target.Dest(a.lo), a.hi - a.lo, data_offs[i]);
+        // The file was scanned whole: it shrank since.
+        if (io::IsEndOfFile(st)) [[unlikely]]
+          st = TruncatedData();
+      }
+      if (!st.ok()) [[unlikely]]
+        return target.Fail(st);
+      progress(a.hi - a.lo);
+    }
+    return target.Finish();
   }
 
-  RestoreTarget target(wksp, options.seed.value_or(wksp.seed()));
-  uint64_t count = 0, prev_hi = 0, done = 0, next_report = kProgressStep;
+  uint64_t count = 0, prev_hi = 0;
   for (;;) {
     format::Alloc a;
     absl::StatusOr<bool> more = next(count, prev_hi, &a);
@@ -82,28 +124,22 @@ absl::Status RestoreV1(wksp::Wksp& wksp, int fd, bool seekable,
       return target.Fail(more.status());
     if (!*more) break;
     target.Begin();
-    if (absl::Status st = target.Place(count, a); !st.ok()) [[unlikely]] {
+    absl::Status st = target.Place(count, a);
+    if (st.ok()) st = target.Prepare(std::span(&a, 1));
+    if (st.ok()) {
+      st = r.ReadDirect(target.Dest(a.lo), a.hi - a.lo);
+      if (io::IsEndOfFile(st)) [[unlikely]]
+        st = TruncatedData();
+    }
+    if (!st.ok()) [[unlikely]]
       return target.Fail(st);
-    }
-    absl::Status st = r.Read(target.Dest(a.lo), a.hi - a.lo);
-    if (!st.ok()) [[unlikely]] {
-      return target.Fail(
-          io::IsEndOfFile(st)
-              ? absl::DataLossError("corrupt v1 checkpoint: truncated inside "
-                                    "allocation data")
-              : st);
-    }
     ++count;
     prev_hi = a.hi;
-    done += a.hi - a.lo;
-    if (options.progress && done >= next_report) {
-      options.progress(done, 0);
-      next_report = done + kProgressStep;
-    }
+    progress(a.hi - a.lo);
   }
   // As from a file (checked in the pre-scan): a stream must end with the
   // end record, so a path and a pipe of the same bytes agree.
-  if (!seekable && r.Peek(1).ok()) [[unlikely]] {
+  if (r.Peek(1).ok()) [[unlikely]] {
     return target.Fail(absl::DataLossError(
         "corrupt v1 checkpoint: bytes after its end record"));
   }

@@ -59,6 +59,7 @@ absl::Status WriteV1(const wksp::Wksp& wksp,
     WK_RETURN_IF_ERROR(PutSvw(w, a.tag));
     WK_RETURN_IF_ERROR(PutSvw(w, a.lo));
     WK_RETURN_IF_ERROR(PutSvw(w, a.hi - a.lo));
+    WK_RETURN_IF_ERROR(Prefault(wksp, a.lo, a.hi, io::PopulateFor::kRead));
     WK_RETURN_IF_ERROR(w.Write(wksp.laddr(a.lo), a.hi - a.lo));
     done += a.hi - a.lo;
     if (options.progress && done >= next_report) {

@@ -1,0 +1,19 @@
+#include "absl/strings/str_format.h"
+#include "util/status.h"
+#include "wksp/checkpt/internal.h"
+
+namespace wk::wksp_checkpt::internal {
+
+absl::Status Prefault(const wksp::Wksp& wksp, uint64_t lo, uint64_t hi,
+                      io::PopulateFor what) {
+  if (wksp.page_size() != wksp::PageSize::kNormal || hi <= lo) {
+    return absl::OkStatus();
+  }
+  absl::Status st = io::Populate({wksp.laddr(lo), hi - lo}, what);
+  if (!st.ok()) [[unlikely]] {
+    return Annotate(st, absl::StrFormat("pre-faulting workspace memory [%u, %u)", lo, hi));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace wk::wksp_checkpt::internal
