@@ -27,11 +27,12 @@ inline constexpr uint64_t kProgressStep = uint64_t{64} << 20;
 // gaddr range [lo, hi) it is about to copy, just before copying, so the
 // faults are taken in one system call per range and in parallel over the
 // threads. It acts only on 4 KiB-page mappings, where a process that mapped
-// the workspace anew (wksp_ctl) would otherwise take a fault per page;
-// huge-page mappings fault per 2 MiB or 1 GiB and gain nothing. On memory
-// already mapped it is a page-table walk (measured in
-// bench/wksp_ctl_bench.cc). Failure (no memory left for the pages, which a
-// store would meet as SIGBUS) is an error naming the range.
+// the workspace anew (wksp_ctl) would otherwise take a fault per page, and
+// only on a range whose first or last page is not mapped yet: huge-page
+// mappings fault per 2 MiB or 1 GiB and gain nothing, and populating what
+// is mapped already is a page-table walk that costs ~8% of a restore
+// (bench/wksp_ctl_bench.cc, populate_ms). Failure (no memory left for the
+// pages, which a store would meet as SIGBUS) is an error naming the range.
 absl::Status Prefault(const wksp::Wksp& wksp, uint64_t lo, uint64_t hi,
                       io::PopulateFor what);
 

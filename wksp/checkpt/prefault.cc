@@ -9,7 +9,14 @@ absl::Status Prefault(const wksp::Wksp& wksp, uint64_t lo, uint64_t hi,
   if (wksp.page_size() != wksp::PageSize::kNormal || hi <= lo) {
     return absl::OkStatus();
   }
-  absl::Status st = io::Populate({wksp.laddr(lo), hi - lo}, what);
+  // Mapped at both ends: most likely mapped whole (this process wrote or
+  // restored it before), and populating again would only walk the page
+  // tables (~0.08 s per GiB measured). Two pagemap reads decide.
+  const uint8_t* p = wksp.laddr(lo);
+  if (io::PagePresent(p) && io::PagePresent(p + (hi - lo - 1))) {
+    return absl::OkStatus();
+  }
+  absl::Status st = io::Populate({p, hi - lo}, what);
   if (!st.ok()) [[unlikely]] {
     return Annotate(st, absl::StrFormat("pre-faulting workspace memory [%u, %u)", lo, hi));
   }

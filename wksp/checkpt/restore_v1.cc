@@ -1,10 +1,12 @@
 // Style v1, the restore (CHECKPOINT_FORMAT.md §3.3). From a seekable file
 // every record header is read first, seeking over the data, so a file that
 // is bad or does not fit is refused before the workspace is touched; then
-// each record's data is read with pread straight into the workspace, never
-// through a buffer. From a pipe, records are checked one at a time as they
+// `threads` threads pread the records' data straight into the workspace,
+// never through a buffer. From a pipe, records are checked one at a time as they
 // arrive, and data the buffer does not hold already is read directly into
 // the workspace too.
+#include <algorithm>
+#include <atomic>
 #include <memory>
 #include <span>
 #include <vector>
@@ -13,6 +15,7 @@
 #include "io/fd.h"
 #include "io/stream.h"
 #include "util/status.h"
+#include "util/thread_pool.h"
 #include "wksp/checkpt/internal.h"
 #include "wksp/checkpt/read_v1.h"
 #include "wksp/checkpt/restore_target.h"
@@ -97,21 +100,43 @@ absl::Status RestoreV1(wksp::Wksp& wksp, int fd, bool seekable,
     }
     WK_RETURN_IF_ERROR(wksp::CheckFit(wksp, allocs));
     // The descriptor is left after the end record, as a read would leave
-    // it; pread does not move it.
+    // it; pread does not move it. Every record's place is known now, so
+    // `threads` threads pull records and pread (and populate) in parallel.
     target.Begin();
     for (uint64_t i = 0; i < allocs.size(); ++i) {
-      const format::Alloc& a = allocs[i];
-      absl::Status st = target.Place(i, a);
-      if (st.ok()) st = target.Prepare(std::span(&a, 1));
-      if (st.ok()) {
-        st = io::PReadExact(fd, target.Dest(a.lo), a.hi - a.lo, data_offs[i]);
-        // The file was scanned whole: it shrank since.
-        if (io::IsEndOfFile(st)) [[unlikely]]
-          st = TruncatedData();
-      }
-      if (!st.ok()) [[unlikely]]
+      if (absl::Status st = target.Place(i, allocs[i]); !st.ok()) [[unlikely]]
         return target.Fail(st);
-      progress(a.hi - a.lo);
+    }
+    ThreadPool pool(std::max<size_t>(
+        1, std::min<size_t>(ResolveThreads(options.threads), allocs.size())));
+    std::vector<absl::Status> errs(pool.size());
+    std::atomic<size_t> next_rec{0};
+    std::atomic<bool> failed{false};
+    std::atomic<uint64_t> restored{0};
+    pool.ExecAll([&](size_t t) {
+      for (size_t i; !failed.load(std::memory_order_relaxed) &&
+                     (i = next_rec.fetch_add(1)) < allocs.size();) {
+        const format::Alloc& a = allocs[i];
+        absl::Status st = target.Prepare(std::span(&a, 1));
+        if (st.ok()) {
+          st = io::PReadExact(fd, target.Dest(a.lo), a.hi - a.lo,
+                              data_offs[i]);
+          // The file was scanned whole: it shrank since.
+          if (io::IsEndOfFile(st)) [[unlikely]]
+            st = TruncatedData();
+        }
+        if (!st.ok()) [[unlikely]] {
+          errs[t] = st;
+          failed = true;
+          return;
+        }
+        const uint64_t d = restored.fetch_add(a.hi - a.lo) + (a.hi - a.lo);
+        if (t == 0) progress(d - done);
+      }
+    });
+    for (const absl::Status& e : errs) {
+      if (!e.ok()) [[unlikely]]
+        return target.Fail(e);
     }
     return target.Finish();
   }
