@@ -5,11 +5,13 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cstdio>
 #include <cstring>
 #include <map>
 #include <mutex>
 #include <string>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -181,6 +183,44 @@ double Xxh3BytesPerSecond(uint64_t bytes, size_t threads) {
     return Measure(bytes, threads, [&](size_t t, uint64_t lo, uint64_t hi) {
       out[t] = XXH3_128bits(src.data() + lo, hi - lo);
     });
+  });
+}
+
+}  // namespace wk::bench
+
+namespace wk::bench {
+
+double PipeCopyBytesPerSecond(uint64_t bytes) {
+  return Cached(4, bytes, 1, [&] {
+    constexpr size_t kIo = size_t{1} << 20;
+    std::vector<uint8_t> src(bytes, 3), dst(kIo);
+    double best = 0;
+    for (int r = 0; r < kRounds; ++r) {
+      int p[2];
+      if (::pipe(p) != 0) return 0.0;
+      (void)::fcntl(p[1], F_SETPIPE_SZ, static_cast<int>(kIo));
+      const int64_t t0 = MonotonicNs();
+      std::thread writer([&] {
+        for (uint64_t o = 0; o < bytes;) {
+          const ssize_t n = ::write(p[1], src.data() + o,
+                                    std::min<uint64_t>(kIo, bytes - o));
+          if (n < 0 && errno == EINTR) continue;
+          if (n <= 0) break;
+          o += static_cast<uint64_t>(n);
+        }
+        ::close(p[1]);
+      });
+      for (;;) {
+        const ssize_t n = ::read(p[0], dst.data(), kIo);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) break;
+      }
+      writer.join();
+      ::close(p[0]);
+      const double s = static_cast<double>(MonotonicNs() - t0) * 1e-9;
+      best = std::max(best, static_cast<double>(bytes) / s);
+    }
+    return best;
   });
 }
 

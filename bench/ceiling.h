@@ -33,6 +33,13 @@ double Xxh3BytesPerSecond(uint64_t bytes, size_t threads);
 // a restore from a file in /dev/shm (0 when the file cannot be made).
 double PreadBytesPerSecond(uint64_t bytes, size_t threads);
 
+// Bytes per second through a pipe: one thread writes `bytes` bytes from
+// memory into it in 1 MiB writes, another reads them out in 1 MiB reads
+// and drops them (the pipe's capacity set to 1 MiB where allowed). What
+// `cat FILE | cat >/dev/null` moves from a file in the page cache, and the
+// ceiling of any restore from or checkpoint to a pipe.
+double PipeCopyBytesPerSecond(uint64_t bytes);
+
 // Drops the cached figures so the next call measures again. ceilings_bench
 // calls it before each run, so its repetitions are independent samples (the
 // noise threshold of tools/bench_compare.py is derived from their spread).

@@ -25,6 +25,9 @@
 // their ratio. BM_WkspVerify times checkpt-verify of the sealed files
 // against XXH3-128 over the same number of bytes in memory ("x_xxh3").
 //
+// The pipe rows (BM_WkspCheckptPipe, BM_WkspRestorePipe) also report
+// "x_pipe": checkpoint bytes per second over a plain pipe copy of as many.
+//
 // BENCH_QUICK=1 shrinks the workload to 256 MiB allocated, for CI-sized
 // runs; WKSP_BENCH_BYTES=<size> (e.g. 1G) sets it explicitly.
 #include <fcntl.h>
@@ -137,6 +140,20 @@ void Report(benchmark::State& state, uint64_t bytes, size_t threads,
     state.counters["GBps"] = bps * 1e-9;
     state.counters["x_memcpy"] = bps / memcpy_bps;
     if (pread_bps > 0) state.counters["x_pread"] = bps / pread_bps;
+  }
+}
+
+// For a benchmark that moved `file_bytes` bytes of checkpoint through a
+// pipe: "x_pipe", its rate of those bytes over a plain pipe copy of as many
+// (bench/ceiling.h) measured in the same process.
+void ReportPipe(benchmark::State& state, uint64_t file_bytes, double seconds) {
+  const double pipe_bps =
+      PipeCopyBytesPerSecond(std::min<uint64_t>(file_bytes, 1ull << 30));
+  state.counters["pipe_GBps"] = pipe_bps * 1e-9;
+  if (seconds > 0 && pipe_bps > 0) {
+    const double bps = static_cast<double>(file_bytes) *
+                       static_cast<double>(state.iterations()) / seconds;
+    state.counters["x_pipe"] = bps / pipe_bps;
   }
 }
 
@@ -429,6 +446,51 @@ void BM_RestorePipe(benchmark::State& state) {
     }
   }
   Report(state, wl.alloc_bytes, 1, seconds);
+  ReportPipe(state, file->size(), seconds);
+}
+
+// Checkpoint into a pipe (sequential output), drained by a thread reading
+// 1 MiB at a time: what `wksp_ctl checkpt w - | cat >/dev/null` sees.
+void BM_CheckptPipe(benchmark::State& state) {
+  const wksp_checkpt::Style style =
+      wksp_checkpt::StyleFromNumber(state.range(0)).value();
+  const size_t threads = static_cast<size_t>(state.range(1));
+  Workload& wl = Get();
+  double seconds = 0;
+  uint64_t file_sz = 0;
+  for (auto _ : state) {
+    int p[2];
+    if (pipe(p) != 0) {
+      state.SkipWithError("pipe");
+      break;
+    }
+    fcntl(p[1], F_SETPIPE_SZ, 1 << 20);
+    int64_t t0 = MonotonicNs();
+    uint64_t drained = 0;
+    std::thread drain([&] {
+      auto buf = std::make_unique_for_overwrite<uint8_t[]>(1 << 20);
+      for (;;) {
+        auto n = io::ReadAtLeast(p[0], buf.get(), 0, 1 << 20);
+        if (!n.ok() || *n == 0) break;
+        drained += *n;
+      }
+    });
+    wksp_checkpt::CheckptOptions o;
+    o.style = style;
+    o.threads = threads;
+    absl::Status st = wksp_checkpt::CheckptFd(*wl.w, p[1], o);
+    close(p[1]);
+    drain.join();
+    close(p[0]);
+    seconds += static_cast<double>(MonotonicNs() - t0) * 1e-9;
+    if (!st.ok()) {
+      state.SkipWithError(std::string(st.message()).c_str());
+      break;
+    }
+    file_sz = drained;
+  }
+  Report(state, wl.alloc_bytes, threads, seconds);
+  ReportPipe(state, file_sz, seconds);
 }
 
 // checkpt-verify of the sealed file (hashing every frame as stored, no
@@ -535,6 +597,15 @@ void Register() {
             ->UseRealTime()
             ->Iterations(1);
       }
+    }
+    for (int64_t t : threads) {
+      if (s == Style::kV1 && t > 1) continue;
+      benchmark::RegisterBenchmark("BM_WkspCheckptPipe", BM_CheckptPipe)
+          ->Args({style, t})
+          ->ArgNames({"style", "threads"})
+          ->Unit(benchmark::kMillisecond)
+          ->UseRealTime()
+          ->Iterations(1);
     }
     benchmark::RegisterBenchmark("BM_WkspRestorePipe", BM_RestorePipe)
         ->Arg(style)

@@ -1,10 +1,12 @@
 #include "io/populate.h"
 
+#include <fcntl.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
 #include <atomic>
 #include <cerrno>
+#include <mutex>
 
 #include "absl/strings/str_format.h"
 #include "util/status.h"
@@ -42,7 +44,36 @@ bool KernelHasPopulate() {
   return has;
 }
 
+// This process's /proc/self/pagemap, or -1. A forked child must not read
+// the one it inherited (it describes the parent): it opens its own.
+int PagemapFd() {
+  static std::mutex mu;
+  static int fd = -1;
+  static pid_t owner = 0;
+  std::lock_guard<std::mutex> lock(mu);
+  const pid_t me = ::getpid();
+  if (owner != me) {
+    if (fd >= 0) ::close(fd);
+    fd = ::open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
+    owner = me;
+  }
+  return fd;
+}
+
 }  // namespace
+
+bool PagePresent(const void* addr) {
+  const int fd = PagemapFd();
+  if (fd < 0) return false;
+  const uint64_t index = reinterpret_cast<uintptr_t>(addr) / PageSize();
+  uint64_t entry = 0;
+  if (::pread(fd, &entry, sizeof(entry),
+              static_cast<off_t>(index * sizeof(entry))) !=
+      static_cast<ssize_t>(sizeof(entry))) {
+    return false;
+  }
+  return (entry >> 63) & 1;
+}
 
 namespace internal {
 void PopulateByTouching(std::span<const uint8_t> range, PopulateFor what) {

@@ -31,6 +31,12 @@ enum class PopulateFor {
 // gives an error naming the range; its bytes are unchanged either way.
 absl::Status Populate(std::span<const uint8_t> range, PopulateFor what);
 
+// Whether the page holding `addr` is present in this process's page tables
+// (bit 63 of its /proc/self/pagemap entry, readable without privilege):
+// whether touching it would fault. False when that cannot be read. One
+// pread(2); the descriptor is opened once per process (again after fork).
+bool PagePresent(const void* addr);
+
 namespace internal {
 // The fallback, exposed for tests: touches one byte per page. For kWrite it
 // adds 0 atomically (a write fault that changes nothing, even under

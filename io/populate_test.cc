@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <sys/mman.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cstdint>
@@ -91,6 +92,40 @@ TEST_F(PopulateTest, TouchingFallbackDoesTheSame) {
   internal::PopulateByTouching(map_.span(), PopulateFor::kRead);
   EXPECT_EQ(PresentPages(map_.data(), kPages), static_cast<int>(kPages));
   EXPECT_EQ(memcmp(map_.data(), pattern_.data(), pattern_.size()), 0);
+}
+
+TEST_F(PopulateTest, PagePresentSaysWhetherAPageIsMapped) {
+  if (PresentPages(map_.data(), kPages) < 0) {
+    GTEST_SKIP() << "/proc/self/pagemap not readable here";
+  }
+  EXPECT_FALSE(PagePresent(map_.data() + 5 * kPage));
+  ASSERT_TRUE(
+      Populate(map_.span().subspan(5 * kPage, kPage), PopulateFor::kWrite)
+          .ok());
+  EXPECT_TRUE(PagePresent(map_.data() + 5 * kPage + 123));
+  EXPECT_EQ(PresentPages(map_.data() + 5 * kPage, 1), 1);
+  // Dropped from this process's page tables (the file keeps the bytes).
+  uint8_t* const base = const_cast<uint8_t*>(map_.data());
+  ASSERT_EQ(madvise(base, map_.size(), MADV_DONTNEED), 0);
+  EXPECT_FALSE(PagePresent(map_.data() + 5 * kPage));
+  // A forked child asks about its own page tables, not its parent's.
+  ASSERT_TRUE(
+      Populate(map_.span().subspan(7 * kPage, kPage), PopulateFor::kWrite)
+          .ok());
+  uint8_t* const page7 = base + 7 * kPage;
+  ASSERT_TRUE(PagePresent(page7));
+  pid_t pid = fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    // Dropped from the child's page tables only: a PagePresent reading the
+    // parent's pagemap would still see it.
+    (void)madvise(page7, kPage, MADV_DONTNEED);
+    _exit(PagePresent(page7) ? 1 : 0);
+  }
+  int status = 0;
+  ASSERT_EQ(waitpid(pid, &status, 0), pid);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
+  EXPECT_TRUE(PagePresent(page7));
 }
 
 TEST_F(PopulateTest, ReadOnlyMappingCannotBePopulatedForWrite) {

@@ -213,6 +213,44 @@ absl::Status BufferedReader::Read(void* dst, size_t n) {
   return ReadAtLeast(dst, n, n).status();
 }
 
+absl::Status BufferedReader::ReadDirect(void* dst, size_t n) {
+  if (!status_.ok()) [[unlikely]]
+    return status_;
+  auto* out = static_cast<uint8_t*>(dst);
+  size_t got = TakeBuffered(out, n);
+  while (got < n) {
+    // One read(2) at a time, so the count is known at end of file.
+    auto r = io::ReadAtLeast(fd_, out + got, 0, n - got);
+    if (!r.ok()) [[unlikely]]
+      return Fail(r.status());
+    if (*r == 0) [[unlikely]]
+      return EndOfFileError(FdName(fd_), got, n);
+    got += *r;
+    offset_ += *r;
+  }
+  return absl::OkStatus();
+}
+
+absl::Status BufferedReader::SkipBySeek(uint64_t n) {
+  if (!status_.ok()) [[unlikely]]
+    return status_;
+  if (n <= end_ - begin_) return Consume(static_cast<size_t>(n));
+  uint64_t to;
+  if (__builtin_add_overflow(offset_, n, &to) ||
+      to > static_cast<uint64_t>(INT64_MAX)) [[unlikely]] {
+    return absl::InvalidArgumentError(absl::StrFormat(
+        "skip on %s: %u bytes from offset %u out of range", FdName(fd_), n,
+        offset_));
+  }
+  // The descriptor stands after the buffered bytes: seek over the rest.
+  const uint64_t rest = n - (end_ - begin_);
+  WK_RETURN_IF_ERROR(
+      io::Seek(fd_, static_cast<int64_t>(rest), Whence::kCur).status());
+  begin_ = end_ = 0;
+  offset_ = to;
+  return absl::OkStatus();
+}
+
 absl::Status BufferedReader::Skip(uint64_t n) {
   if (!status_.ok()) [[unlikely]]
     return status_;

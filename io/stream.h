@@ -102,10 +102,23 @@ class BufferedReader {
   // (InvalidArgument otherwise, nothing consumed).
   absl::Status Consume(size_t n);
 
+  // Reads exactly n bytes into dst like Read, but never through the buffer:
+  // what is buffered already is copied, the rest is read from the descriptor
+  // straight into dst however few bytes it is, so a large record costs no
+  // copy and reads nothing ahead of it. End of file first: as for Read.
+  absl::Status ReadDirect(void* dst, size_t n);
+
   // Reads and drops n bytes (through the buffer, on any descriptor). End of
   // file first: IsEndOfFile error, everything up to it consumed. To jump
-  // ahead on a seekable descriptor without reading, use Seek.
+  // ahead on a seekable descriptor without reading, use SkipBySeek or Seek.
   absl::Status Skip(uint64_t n);
+
+  // Drops n bytes without reading them: the buffered ones are consumed and
+  // the descriptor seeks over the rest (no system call when all n are
+  // buffered). Unseekable (and n > buffered()): FailedPrecondition "not
+  // seekable", nothing consumed. Seeking past the end of the file is not
+  // checked here: the next read reports end of file.
+  absl::Status SkipBySeek(uint64_t n);
 
   // Moves to absolute `offset` on a seekable descriptor and discards the
   // buffer. Unseekable: FailedPrecondition "not seekable".

@@ -379,6 +379,117 @@ TEST(BufferedReaderTest, SeekDiscardsTheBuffer) {
             absl::StatusCode::kInvalidArgument);
 }
 
+TEST(BufferedReaderTest, ReadDirectNeverFillsTheBuffer) {
+  TempPath path("r_direct");
+  const std::string data = Pattern(20'000);
+  ASSERT_TRUE(WriteFile(path.path(), data));
+  auto fd = OpenRead(path.path());
+  ASSERT_TRUE(fd.ok());
+  std::vector<uint8_t> buf(256);
+  BufferedReader r(fd->get(), buf);
+  char small[10];
+  ASSERT_TRUE(r.Read(small, sizeof(small)).ok());  // buffers 256
+  ASSERT_EQ(r.buffered(), 246u);
+  // 1000 bytes, more than is buffered but less than the buffer is large:
+  // Read would refill the buffer; ReadDirect copies the 246 and reads the
+  // rest straight into dst, leaving the descriptor just after them.
+  const std::vector<uint8_t> before = buf;
+  std::string got(1000, '\0');
+  ASSERT_TRUE(r.ReadDirect(got.data(), got.size()).ok());
+  EXPECT_EQ(got, data.substr(10, 1000));
+  EXPECT_EQ(buf, before);  // the buffer was not refilled
+  EXPECT_EQ(Position(fd->get()), 1010u);
+  EXPECT_EQ(r.offset(), 1010u);
+  EXPECT_EQ(r.buffered(), 0u);
+  // Fewer bytes than are buffered come from the buffer alone.
+  ASSERT_TRUE(r.Read(small, sizeof(small)).ok());
+  ASSERT_TRUE(r.ReadDirect(got.data(), 100).ok());
+  EXPECT_EQ(got.substr(0, 100), data.substr(1020, 100));
+  EXPECT_EQ(Position(fd->get()), 1010u + buf.size());
+  EXPECT_EQ(r.offset(), 1120u);
+  // End of file first: what was there is copied and consumed, not sticky.
+  ASSERT_TRUE(r.Seek(19'990).ok());
+  absl::Status s = r.ReadDirect(got.data(), 30);
+  EXPECT_TRUE(IsEndOfFile(s)) << s;
+  EXPECT_THAT(s.message(), HasSubstr("10 of 30"));
+  EXPECT_EQ(got.substr(0, 10), data.substr(19'990, 10));
+  EXPECT_EQ(r.offset(), 20'000u);
+  EXPECT_TRUE(r.status().ok());
+}
+
+TEST(BufferedReaderTest, ReadDirectThroughAPipeWithShortReads) {
+  Pipe pipe;
+  const std::string data = Pattern(300'000, 5);
+  absl::Status write_status;
+  std::thread writer(
+      [&](Fd fd) { write_status = WriteSlowly(std::move(fd), data); },
+      std::move(pipe.write_end));
+  std::vector<uint8_t> buf(4096);
+  BufferedReader r(pipe.read_end.get(), buf);
+  std::string got;
+  std::vector<char> tmp(40'000);
+  for (int i = 0; got.size() < data.size(); ++i) {
+    const size_t n = std::min(data.size() - got.size(),
+                              kOddPieces[i % std::size(kOddPieces)] % 40'000);
+    // Alternate with small buffered reads so part of each request is
+    // buffered already.
+    absl::Status st = i % 2 ? r.ReadDirect(tmp.data(), n) : r.Read(tmp.data(), n);
+    ASSERT_TRUE(st.ok()) << st;
+    got.append(tmp.data(), n);
+    ASSERT_EQ(r.offset(), got.size());
+  }
+  writer.join();
+  EXPECT_TRUE(write_status.ok()) << write_status;
+  EXPECT_EQ(got, data);
+  char c;
+  EXPECT_TRUE(IsEndOfFile(r.ReadDirect(&c, 1)));
+}
+
+TEST(BufferedReaderTest, SkipBySeekReadsNothingSkipped) {
+  TempPath path("r_skipseek");
+  const std::string data = Pattern(10'000);
+  ASSERT_TRUE(WriteFile(path.path(), data));
+  auto fd = OpenRead(path.path());
+  ASSERT_TRUE(fd.ok());
+  std::vector<uint8_t> buf(64);
+  BufferedReader r(fd->get(), buf);
+  char out[8];
+  ASSERT_TRUE(r.Read(out, 8).ok());  // buffers 64
+  // Within the buffer: consumed, no system call (the descriptor stays put).
+  ASSERT_TRUE(r.SkipBySeek(20).ok());
+  EXPECT_EQ(r.offset(), 28u);
+  EXPECT_EQ(r.buffered(), 36u);
+  EXPECT_EQ(Position(fd->get()), 64u);
+  // Past it: the descriptor jumps, the skipped bytes are never read.
+  ASSERT_TRUE(r.SkipBySeek(5000).ok());
+  EXPECT_EQ(r.offset(), 5028u);
+  EXPECT_EQ(r.buffered(), 0u);
+  EXPECT_EQ(Position(fd->get()), 5028u);
+  ASSERT_TRUE(r.Read(out, 8).ok());
+  EXPECT_EQ(std::string(out, 8), data.substr(5028, 8));
+  // Past the end: the next read says end of file.
+  ASSERT_TRUE(r.SkipBySeek(100'000).ok());
+  EXPECT_TRUE(IsEndOfFile(r.Read(out, 1)));
+  EXPECT_EQ(r.SkipBySeek(uint64_t{1} << 63).code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
+TEST(BufferedReaderTest, SkipBySeekOnPipeSkipsOnlyWhatIsBuffered) {
+  Pipe pipe;
+  ASSERT_TRUE(WriteExact(pipe.write_end.get(), "abcdef", 6).ok());
+  std::vector<uint8_t> buf(8);
+  BufferedReader r(pipe.read_end.get(), buf);
+  ASSERT_TRUE(r.Peek(6).ok());
+  ASSERT_TRUE(r.SkipBySeek(2).ok());
+  absl::Status s = r.SkipBySeek(5);
+  EXPECT_EQ(s.code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(s.message(), HasSubstr("not seekable"));
+  EXPECT_EQ(r.offset(), 2u);  // nothing consumed
+  char out[4];
+  ASSERT_TRUE(r.Read(out, 4).ok());
+  EXPECT_EQ(std::string(out, 4), "cdef");
+}
+
 TEST(BufferedReaderTest, SeekOnPipeFailsButStreamGoesOn) {
   Pipe pipe;
   ASSERT_TRUE(WriteExact(pipe.write_end.get(), "xyz", 3).ok());

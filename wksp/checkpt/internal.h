@@ -15,6 +15,7 @@
 
 #include "absl/status/status.h"
 #include "checkpt/checkpt.h"
+#include "io/populate.h"
 #include "wksp/checkpt/format.h"
 #include "wksp/checkpt/wksp_checkpt.h"
 #include "wksp/wksp.h"
@@ -79,6 +80,20 @@ absl::Status InPieces(uint64_t n, ProgressMeter& meter, Move move) {
   }
   return absl::OkStatus();
 }
+
+// The one rule for pre-faulting workspace memory a checkpoint will read
+// (kRead) or a restore will write (kWrite): each thread calls it for the
+// gaddr range [lo, hi) it is about to copy, just before copying, so the
+// faults are taken in one system call per range and in parallel over the
+// threads. It acts only on 4 KiB-page mappings, where a process that mapped
+// the workspace anew (wksp_ctl) would otherwise take a fault per page, and
+// only on a range whose first or last page is not mapped yet: huge-page
+// mappings fault per 2 MiB or 1 GiB and gain nothing, and populating what
+// is mapped already is a page-table walk that costs ~8% of a restore
+// (bench/wksp_ctl_bench.cc, populate_ms). Failure (no memory left for the
+// pages, which a store would meet as SIGBUS) is an error naming the range.
+absl::Status Prefault(const wksp::Wksp& wksp, uint64_t lo, uint64_t hi,
+                      io::PopulateFor what);
 
 // Where, when and by whom a checkpoint is being made (the info record;
 // info.cc), or the fixed values of a deterministic checkpoint.

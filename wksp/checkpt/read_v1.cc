@@ -166,7 +166,7 @@ absl::Status SkipV1Data(io::BufferedReader& r, const format::Alloc& a,
       [[unlikely]] {
     return Bad("truncated inside allocation data");
   }
-  return r.Seek(end);
+  return r.SkipBySeek(a.hi - a.lo);
 }
 
 bool PreviewV1(std::span<const uint8_t> b, V1Header* h) {

@@ -47,7 +47,8 @@ absl::Status ReadV1Header(io::BufferedReader& r, V1Header* h);
 absl::StatusOr<bool> ReadV1Record(io::BufferedReader& r, const V1Header& h,
                                   uint64_t prev_hi, format::Alloc* a);
 
-// Seeks over a record's data, which must end within file_sz.
+// Seeks over a record's data (reading none of it), which must end within
+// file_sz.
 absl::Status SkipV1Data(io::BufferedReader& r, const format::Alloc& a,
                         uint64_t file_sz);
 

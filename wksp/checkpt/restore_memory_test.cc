@@ -195,7 +195,9 @@ class RestoreMemoryTest : public ::testing::TestWithParam<Case> {
     EXPECT_TRUE(st.ok()) << st;
     auto usage = dst->GetUsage();
     EXPECT_TRUE(usage.ok());
-    if (usage.ok()) EXPECT_EQ(usage->used_cnt, count);
+    if (usage.ok()) {
+      EXPECT_EQ(usage->used_cnt, count);
+    }
     return peak;
   }
 

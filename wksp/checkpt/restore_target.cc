@@ -3,6 +3,7 @@
 #include "absl/strings/cord.h"
 #include "absl/strings/str_format.h"
 #include "util/status.h"
+#include "wksp/checkpt/internal.h"
 #include "wksp/checkpt/wksp_checkpt.h"
 #include "wksp/wksp_admin.h"
 
@@ -35,6 +36,14 @@ void RestoreTarget::Begin() {
 
 absl::Status RestoreTarget::Place(uint64_t slot, const format::Alloc& a) {
   return wksp::SetPartitionLocked(wksp_, slot, a.lo, a.hi, a.tag);
+}
+
+absl::Status RestoreTarget::Prepare(
+    std::span<const format::Alloc> allocs) const {
+  for (const format::Alloc& a : allocs) {
+    WK_RETURN_IF_ERROR(Prefault(wksp_, a.lo, a.hi, io::PopulateFor::kWrite));
+  }
+  return absl::OkStatus();
 }
 
 absl::Status RestoreTarget::Finish() {

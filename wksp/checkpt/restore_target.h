@@ -7,6 +7,7 @@
 #define WKSPKIT_WKSP_CHECKPT_RESTORE_TARGET_H_
 
 #include <cstdint>
+#include <span>
 
 #include "absl/status/status.h"
 #include "wksp/checkpt/format.h"
@@ -29,6 +30,12 @@ class RestoreTarget {
   // Records allocation `a` in slot `slot` (after Begin). Thread safe for
   // distinct slots.
   absl::Status Place(uint64_t slot, const format::Alloc& a);
+  // Call just before copying the bytes of `allocs` (placed already): maps
+  // each one's pages writable in one go where that pays (Prefault,
+  // internal.h), never the free space between them. After Begin; thread
+  // safe. An error
+  // means the copy would have met SIGBUS; nothing was written.
+  absl::Status Prepare(std::span<const format::Alloc> allocs) const;
   // Where the bytes of gaddr go.
   uint8_t* Dest(uint64_t gaddr) const { return wksp_.laddr(gaddr); }
   // Rebuilds the metadata from the placed allocations with the seed; if they

@@ -1,7 +1,12 @@
 // Style v1, the restore (CHECKPOINT_FORMAT.md §3.3). From a seekable file
-// every record header is read first, so a file that is bad or does not fit
-// is refused before the workspace is touched; from a pipe, records are
-// checked one at a time as they arrive.
+// every record header is read first, seeking over the data, so a file that
+// is bad or does not fit is refused before the workspace is touched; then
+// `threads` threads pread the records' data straight into the workspace,
+// never through a buffer. From a pipe, records are checked one at a time as they
+// arrive, and data the buffer does not hold already is read directly into
+// the workspace too.
+#include <algorithm>
+#include <atomic>
 #include <memory>
 #include <span>
 #include <vector>
@@ -10,29 +15,41 @@
 #include "io/fd.h"
 #include "io/stream.h"
 #include "util/status.h"
+#include "util/thread_pool.h"
 #include "wksp/checkpt/internal.h"
 #include "wksp/checkpt/read_v1.h"
 #include "wksp/checkpt/restore_target.h"
+#include "wksp/checkpt/svw.h"
 #include "wksp/wksp_admin.h"
 
 namespace wk::wksp_checkpt::internal {
 namespace {
 
-constexpr size_t kBufSz = size_t{1} << 20;
+// A pipe's read-ahead buffer. From a file, the scan's buffer only ever holds
+// headers: a read fills it, so keeping it small keeps the data it pulls in
+// (and that pread reads again) to a few bytes per record. It must hold an
+// SVW integer (Peek).
+constexpr size_t kPipeBufSz = size_t{1} << 20;
+constexpr size_t kScanBufSz = 4 * svw::kMaxWidth;
+
+absl::Status TruncatedData() {
+  return absl::DataLossError(
+      "corrupt v1 checkpoint: truncated inside allocation data");
+}
 
 }  // namespace
 
 absl::Status RestoreV1(wksp::Wksp& wksp, int fd, bool seekable,
                        const RestoreOptions& options) {
-  auto buf = std::make_unique_for_overwrite<uint8_t[]>(kBufSz);
+  const size_t buf_sz = seekable ? kScanBufSz : kPipeBufSz;
+  auto buf = std::make_unique_for_overwrite<uint8_t[]>(buf_sz);
   uint64_t start = 0;
   if (seekable) {
     WK_ASSIGN_OR_RETURN(start, io::Seek(fd, 0, io::Whence::kCur));
   }
-  io::BufferedReader r(fd, std::span(buf.get(), kBufSz), start);
+  io::BufferedReader r(fd, std::span(buf.get(), buf_sz), start);
   V1Header h;
   WK_RETURN_IF_ERROR(ReadV1Header(r, &h));
-  const uint64_t records = r.offset();
 
   // One record header (tag 0 ends the list), checked against the target.
   auto next = [&](uint64_t count, uint64_t prev_hi,
@@ -49,20 +66,21 @@ absl::Status RestoreV1(wksp::Wksp& wksp, int fd, bool seekable,
     return true;
   };
 
-  uint64_t total = 0;  // known from the pre-scan of a file
+  RestoreTarget target(wksp, options.seed.value_or(wksp.seed()));
   if (seekable) {
-    // Pre-scan every record header, skipping the data, so that a bad or
+    // Pre-scan every record header, seeking over the data, so that a bad or
     // ill-fitting file is refused before the workspace is touched.
     WK_ASSIGN_OR_RETURN(uint64_t file_sz, io::FileSize(fd));
     std::vector<format::Alloc> allocs;
+    std::vector<uint64_t> data_offs;  // file offset of each record's bytes
     for (uint64_t prev_hi = 0;;) {
       format::Alloc a;
       WK_ASSIGN_OR_RETURN(bool more, next(allocs.size(), prev_hi, &a));
       if (!more) break;
+      data_offs.push_back(r.offset());
       WK_RETURN_IF_ERROR(SkipV1Data(r, a, file_sz));
       allocs.push_back(a);
       prev_hi = a.hi;
-      total += a.hi - a.lo;
     }
     // Nothing may follow the end record: a tag turned 0 would otherwise cut
     // the checkpoint short silently.
@@ -72,11 +90,52 @@ absl::Status RestoreV1(wksp::Wksp& wksp, int fd, bool seekable,
           file_sz - r.offset(), r.offset()));
     }
     WK_RETURN_IF_ERROR(wksp::CheckFit(wksp, allocs));
-    WK_RETURN_IF_ERROR(r.Seek(records));
+    // The descriptor is left after the end record, as a read would leave
+    // it; pread does not move it. Every record's place is known now, so
+    // `threads` threads pull records and pread (and populate) in parallel.
+    target.Begin();
+    for (uint64_t i = 0; i < allocs.size(); ++i) {
+      if (absl::Status st = target.Place(i, allocs[i]); !st.ok()) [[unlikely]]
+        return target.Fail(st);
+    }
+    ThreadPool pool(std::max<size_t>(
+        1, std::min<size_t>(ResolveThreads(options.threads), allocs.size())));
+    std::vector<absl::Status> errs(pool.size());
+    std::atomic<size_t> next_rec{0};
+    std::atomic<bool> failed{false};
+    uint64_t total = 0;
+    for (const format::Alloc& a : allocs) total += a.hi - a.lo;
+    ProgressMeter meter(options.progress, total);
+    pool.ExecAll([&](size_t t) {
+      for (size_t i; !failed.load(std::memory_order_relaxed) &&
+                     (i = next_rec.fetch_add(1)) < allocs.size();) {
+        const format::Alloc& a = allocs[i];
+        absl::Status st = target.Prepare(std::span(&a, 1));
+        if (st.ok()) {
+          uint8_t* const dest = target.Dest(a.lo);
+          st = InPieces(a.hi - a.lo, meter, [&](uint64_t o, uint64_t n) {
+            return io::PReadExact(fd, dest + o, n, data_offs[i] + o);
+          });
+          // The file was scanned whole: it shrank since.
+          if (io::IsEndOfFile(st)) [[unlikely]]
+            st = TruncatedData();
+        }
+        if (!st.ok()) [[unlikely]] {
+          errs[t] = st;
+          failed = true;
+          return;
+        }
+      }
+    });
+    for (const absl::Status& e : errs) {
+      if (!e.ok()) [[unlikely]]
+        return target.Fail(e);
+    }
+    meter.Finish();
+    return target.Finish();
   }
 
-  RestoreTarget target(wksp, options.seed.value_or(wksp.seed()));
-  ProgressMeter meter(options.progress, total);
+  ProgressMeter meter(options.progress, 0);  // a stream's total is unknown
   uint64_t count = 0, prev_hi = 0;
   for (;;) {
     format::Alloc a;
@@ -85,26 +144,24 @@ absl::Status RestoreV1(wksp::Wksp& wksp, int fd, bool seekable,
       return target.Fail(more.status());
     if (!*more) break;
     target.Begin();
-    if (absl::Status st = target.Place(count, a); !st.ok()) [[unlikely]] {
+    absl::Status st = target.Place(count, a);
+    if (st.ok()) st = target.Prepare(std::span(&a, 1));
+    if (st.ok()) {
+      uint8_t* const dest = target.Dest(a.lo);
+      st = InPieces(a.hi - a.lo, meter, [&](uint64_t o, uint64_t n) {
+        return r.ReadDirect(dest + o, n);
+      });
+      if (io::IsEndOfFile(st)) [[unlikely]]
+        st = TruncatedData();
+    }
+    if (!st.ok()) [[unlikely]]
       return target.Fail(st);
-    }
-    uint8_t* const dest = target.Dest(a.lo);
-    absl::Status st = InPieces(a.hi - a.lo, meter, [&](uint64_t o, uint64_t n) {
-      return r.Read(dest + o, n);
-    });
-    if (!st.ok()) [[unlikely]] {
-      return target.Fail(
-          io::IsEndOfFile(st)
-              ? absl::DataLossError("corrupt v1 checkpoint: truncated inside "
-                                    "allocation data")
-              : st);
-    }
     ++count;
     prev_hi = a.hi;
   }
   // As from a file (checked in the pre-scan): a stream must end with the
   // end record, so a path and a pipe of the same bytes agree.
-  if (!seekable && r.Peek(1).ok()) [[unlikely]] {
+  if (r.Peek(1).ok()) [[unlikely]] {
     return target.Fail(absl::DataLossError(
         "corrupt v1 checkpoint: bytes after its end record"));
   }

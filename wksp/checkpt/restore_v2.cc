@@ -72,6 +72,7 @@ absl::StatusOr<uint64_t> RestoreCgroup(checkpt::Reader& r, seal::Hasher& hasher,
           return Bad("checkpoint changed during the restore");
         return absl::OkStatus();
       }));
+  WK_RETURN_IF_ERROR(target.Prepare({want, task.cnt}));
   uint64_t bytes = 0;
   for (uint64_t j = 0; j < task.cnt; ++j) {
     uint8_t* const dst = target.Dest(want[j].lo);

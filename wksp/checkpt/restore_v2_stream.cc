@@ -135,7 +135,10 @@ class StreamRestore {
           metas_.push_back(a);
           return absl::OkStatus();
         }));
-    if (target_) target_->Begin();
+    if (target_) {
+      target_->Begin();
+      WK_RETURN_IF_ERROR(At(target_->Prepare(metas_), "cgroup data"));
+    }
     for (const format::Alloc& a : metas_) {
       absl::Status st;
       if (target_) {

@@ -40,7 +40,8 @@
 // cgroups from a shared queue. Descriptors (pipes, stdin) are read in a
 // single pass, with a read-ahead thread; there only the header and info can
 // be checked before the first allocation is written, so most failures of a
-// stream restore reset the workspace. A v1 file (seekable) is pre-scanned.
+// stream restore reset the workspace. A v1 file (seekable) is pre-scanned,
+// then its records are read by `threads` threads (positional reads).
 //
 // Thread counts: 0 means every CPU this process may use. Any count may
 // write a checkpoint that any other count restores.

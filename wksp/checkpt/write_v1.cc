@@ -60,6 +60,7 @@ absl::Status WriteV1(const wksp::Wksp& wksp,
     WK_RETURN_IF_ERROR(PutSvw(w, a.tag));
     WK_RETURN_IF_ERROR(PutSvw(w, a.lo));
     WK_RETURN_IF_ERROR(PutSvw(w, a.hi - a.lo));
+    WK_RETURN_IF_ERROR(Prefault(wksp, a.lo, a.hi, io::PopulateFor::kRead));
     const uint8_t* data = static_cast<const uint8_t*>(wksp.laddr(a.lo));
     WK_RETURN_IF_ERROR(InPieces(a.hi - a.lo, meter, [&](uint64_t off,
                                                        uint64_t len) {

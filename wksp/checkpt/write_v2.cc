@@ -247,6 +247,10 @@ class V2Writer {
           }
           WK_RETURN_IF_ERROR(Cmd(w, 0, format::kMax, format::kMax));
           for (uint32_t i : list) {
+            WK_RETURN_IF_ERROR(Prefault(wksp_, allocs_[i].lo, allocs_[i].hi,
+                                        io::PopulateFor::kRead));
+          }
+          for (uint32_t i : list) {
             const auto& a = allocs_[i];
             WK_RETURN_IF_ERROR(w.Data(wksp_.laddr(a.lo), a.hi - a.lo));
           }
