@@ -132,6 +132,9 @@ absl::Status RestoreV1(wksp::Wksp& wksp, int fd, bool seekable,
         return target.Fail(e);
     }
     meter.Finish();
+    // The rebuild lists the allocations again: free the scan's lists first.
+    std::vector<format::Alloc>().swap(allocs);
+    std::vector<uint64_t>().swap(data_offs);
     return target.Finish();
   }
 

@@ -50,8 +50,10 @@
 // threads buffers up to one cgroup frame per thread so frames can be
 // compressed ahead of their turn (at most 64 MiB per thread, 512 MiB in
 // all); other paths use a few MiB. A restore holds per allocation in the
-// checkpoint at most 56 bytes from a file (the scan's 24-byte record, then
-// its sorted copy for the fit check or the final rebuild's list of 28) and
+// checkpoint at most 56 bytes from a v2/v3 file (the scan's 24-byte
+// record, then its sorted copy for the fit check or the final rebuild's
+// list of 28), 64 from a v1 file (records and their file offsets, in lists
+// that grow as the pre-scan finds them, freed before the rebuild) and
 // 32 from a stream (the rebuild's list; records of the cgroup at hand
 // otherwise), plus 4 bytes per partition slot of the target during the
 // rebuild (restore_memory_test measures it). A file's claimed count is
