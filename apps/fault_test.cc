@@ -414,19 +414,28 @@ void FaultTest::KillRestore(int style, bool pipe) {
   ASSERT_GE(n, kMinPoints) << "too few events to cut the restore at";
   std::printf("restore v%d from a %s: %d %s events\n", style,
               pipe ? "pipe" : "path", n, event.c_str());
-  int marked = 0;
+  int marked = 0, unreached = 0;
   for (int p : Points(n)) {
     SCOPED_TRACE(absl::StrFormat("style %d %s, %s:%d", style,
                                  pipe ? "pipe" : "path", event, p));
     ResetTarget();
     Result r = RunCtl(args, absl::StrFormat("%s:%d", event, p), in);
-    ASSERT_TRUE(r.Killed()) << r.Describe();
     Outcome o = TargetOutcome();
+    // From a pipe the number of reads varies with how the pipe fills (data
+    // is read straight into the workspace, as much as each read returns):
+    // a late point may not come. Then the restore must have finished whole.
+    if (pipe && !r.Killed() && r.Exit() == 0 && o == Outcome::kRestored) {
+      ++unreached;
+      continue;
+    }
+    ASSERT_TRUE(r.Killed()) << r.Describe();
     marked += o == Outcome::kMarked;
     EXPECT_NE(o, Outcome::kWrong) << "a killed restore left a wrong workspace";
   }
-  // Points past the scan kill the restore while it writes: marked.
+  // Points past the scan kill the restore while it writes: marked. Most
+  // points must be reached.
   EXPECT_GT(marked, 0);
+  EXPECT_LE(unreached, kMinPoints / 4);
   std::printf("restore v%d from a %s: %d of %zu kill points left the mark\n",
               style, pipe ? "pipe" : "path", marked, Points(n).size());
   // The first event comes before the workspace is touched: untouched.
