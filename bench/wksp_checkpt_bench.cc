@@ -34,12 +34,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <cmath>
 #include <cstdlib>
 #include <fstream>
 #include <map>
 #include <memory>
-#include <random>
 #include <set>
 #include <string>
 #include <thread>
@@ -49,7 +47,7 @@
 #include "absl/strings/str_format.h"
 #include "bench/bench_env.h"
 #include "bench/ceiling.h"
-#include "bench/workload.h"
+#include "bench/reference_workload.h"
 #include "benchmark/benchmark.h"
 #include "io/fd.h"
 #include "io/mmio.h"
@@ -71,37 +69,20 @@ struct Workload {
 Workload& Get() {
   static Workload* wl = [] {
     auto* wl = new Workload;
-    // Allocated bytes; the data region is 4/3 of it (4 GiB for 3 GiB).
+    // Allocated bytes (bench/reference_workload.h).
     const uint64_t target =
         SizeFromEnv("WKSP_BENCH_BYTES", 3ull << 30, 256ull << 20);
-    const uint64_t data_max = target / 3 * 4 + (16ull << 20);
-    auto w = wksp::Wksp::CreateAnonymous("bench", 65536, data_max);
+    auto w = wksp::Wksp::CreateAnonymous("bench", kRefPartMax,
+                                         RefDataMax(target));
     if (!w.ok()) {
       std::fprintf(stderr, "wksp_checkpt_bench: %s\n",
                    std::string(w.status().message()).c_str());
       std::exit(1);
     }
     wl->w = std::make_unique<wksp::Wksp>(std::move(*w));
-    std::mt19937_64 rng(1234);
-    const double lo = std::log(4096.0), hi = std::log(4194304.0);
-    std::vector<wksp::PartitionInfo> parts;
-    while (wl->alloc_bytes < target) {
-      double u = static_cast<double>(rng() >> 11) / 9007199254740992.0;
-      uint64_t sz = static_cast<uint64_t>(std::exp(lo + u * (hi - lo)));
-      auto p = wl->w->AllocAtLeast(0, sz, 1 + wl->alloc_cnt % 7);
-      if (!p.ok()) break;
-      parts.push_back(*p);
-      wl->alloc_bytes += sz;
-      ++wl->alloc_cnt;
-    }
-    // Fill in parallel: the generator is slow and this is setup, not timed.
-    ThreadPool pool(ThreadPool::HardwareConcurrency());
-    pool.ExecAll([&](size_t t) {
-      for (size_t i = t; i < parts.size(); i += pool.size()) {
-        const auto& p = parts[i];
-        FillHalfCompressible({wl->w->laddr(p.lo), p.hi - p.lo}, p.lo, 7);
-      }
-    });
+    const RefWorkload ref = FillRefWorkload(*wl->w, target);
+    wl->alloc_bytes = ref.alloc_bytes;
+    wl->alloc_cnt = ref.alloc_cnt;
     return wl;
   }();
   return *wl;
