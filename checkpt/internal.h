@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <string_view>
+#include <utility>
 
 #include "absl/status/status.h"
 #include "checkpt/checkpt.h"
@@ -34,6 +35,35 @@ inline absl::Status Truncated(std::string_view msg) {
 // RAW buffers at least this large move between the caller's memory and the
 // descriptor directly, skipping the write/read buffer.
 inline constexpr uint64_t kDirectMin = 65536;
+
+// The SetCount mechanism of the writer and the reader alike: data bytes are
+// passed to the function once kCountStep or more are pending, the rest on
+// Flush. Without a function, Add does nothing.
+class DataCounter {
+ public:
+  bool on() const { return static_cast<bool>(fn_); }
+  // Passes what is pending to the current function, then uses `fn`.
+  void Set(CountFn fn) {
+    Flush();
+    fn_ = std::move(fn);
+  }
+  void Add(uint64_t n) {
+    if (!fn_) return;
+    pending_ += n;
+    if (pending_ >= kCountStep) {
+      fn_(pending_);
+      pending_ = 0;
+    }
+  }
+  void Flush() {
+    if (fn_ && pending_) fn_(pending_);
+    pending_ = 0;
+  }
+
+ private:
+  CountFn fn_;
+  uint64_t pending_ = 0;
+};
 
 // Upper bound of a valid compressed block size for u uncompressed bytes.
 constexpr uint64_t BlockCszMax(uint64_t u) { return ChunkCszMax(u) - 3; }

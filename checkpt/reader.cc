@@ -99,22 +99,9 @@ struct ReaderState {
   absl::Status Lz4(uint8_t* dst, uint64_t n, bool meta);
   absl::Status Buf(void* buf, uint64_t n, uint64_t max, bool meta);
 
-  Reader::SourceFn source;  // source mode: replaces reads from fd
-  Reader::TapFn tap;        // sees every consumed input byte (SetTap)
-  CountFn count;            // SetCount
-  uint64_t uncounted = 0;   // data bytes not yet passed to count
-  // n more data bytes filled in; reports them once kCountStep are pending.
-  void Count(uint64_t n) {
-    uncounted += n;
-    if (uncounted >= kCountStep) {
-      count(uncounted);
-      uncounted = 0;
-    }
-  }
-  void CountRest() {
-    if (count && uncounted) count(uncounted);
-    uncounted = 0;
-  }
+  Reader::SourceFn source;        // source mode: replaces reads from fd
+  Reader::TapFn tap;              // sees every consumed input byte (SetTap)
+  internal::DataCounter counter;  // SetCount
   // How much of a large RAW copy of `left` bytes to move at once: with a
   // tap, pieces that stay in cache; counted, pieces that keep the count
   // moving.
@@ -176,7 +163,7 @@ absl::Status ReaderState::Raw(uint8_t* dst, uint64_t n, bool counted) {
       const uint64_t piece = Piece(n - done, counted);
       std::memcpy(dst + done, region + off, piece);
       Tap(region + off, piece);
-      if (counted) Count(piece);
+      if (counted) counter.Add(piece);
       off += piece;
       done += piece;
     }
@@ -186,7 +173,7 @@ absl::Status ReaderState::Raw(uint8_t* dst, uint64_t n, bool counted) {
   std::memcpy(dst, rbuf + lo, take);
   Tap(rbuf + lo, take);
   Consume(take);
-  if (counted) Count(take);
+  if (counted) counter.Add(take);
   dst += take;
   n -= take;
   if (!n) return absl::OkStatus();
@@ -197,7 +184,7 @@ absl::Status ReaderState::Raw(uint8_t* dst, uint64_t n, bool counted) {
     std::memcpy(dst, rbuf + lo, n);
     Tap(rbuf + lo, n);
     Consume(n);
-    if (counted) Count(n);
+    if (counted) counter.Add(n);
     return absl::OkStatus();
   }
   // Large reads go straight into the caller's memory (the buffer is empty).
@@ -213,7 +200,7 @@ absl::Status ReaderState::Raw(uint8_t* dst, uint64_t n, bool counted) {
     if (!s.ok()) [[unlikely]]
       return ReadFailed(s, off);
     Tap(dst + done, piece);
-    if (counted) Count(piece);
+    if (counted) counter.Add(piece);
     off += piece;
     done += piece;
   }
@@ -299,7 +286,7 @@ absl::Status ReaderState::Lz4(uint8_t* dst, uint64_t n, bool meta) {
           "corrupt LZ4 block at offset %d: decoded %d of %d bytes", off, r,
           u)));
     }
-    if (!meta && count) Count(u);
+    if (!meta) counter.Add(u);
     hist_len = hist_end == out ? hist_len + u : u;
     hist_end = out + u;
     pos += u;
@@ -334,7 +321,7 @@ absl::Status ReaderState::Buf(void* buf, uint64_t n, uint64_t max, bool meta) {
     return Fail(Inval(absl::StrFormat("%s: null buffer of %d bytes", what, n)));
   }
   uint8_t* p = static_cast<uint8_t*>(buf);
-  return style == kInRaw ? Raw(p, n, !meta && count) : Lz4(p, n, meta);
+  return style == kInRaw ? Raw(p, n, !meta && counter.on()) : Lz4(p, n, meta);
 }
 
 namespace {
@@ -454,7 +441,7 @@ absl::StatusOr<uint64_t> Reader::Close() {
     if (r.style == kFinished) return BadState("reader finished");
     return r.Fail(BadState("close outside a frame"));
   }
-  r.CountRest();
+  r.counter.Flush();
   r.style = kNotInFrame;
   r.hist_end = nullptr;
   return r.off;
@@ -500,8 +487,7 @@ void Reader::SetTap(TapFn tap) {
 
 void Reader::SetCount(CountFn count) {
   if (!s_) return;
-  s_->CountRest();
-  s_->count = std::move(count);
+  s_->counter.Set(std::move(count));
 }
 
 void Reader::SetReadAheadEnd(uint64_t end) {

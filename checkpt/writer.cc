@@ -47,21 +47,7 @@ struct WriterState {
   std::unique_ptr<uint8_t[]> gbuf;     // gather ring, kGbufSz
   std::unique_ptr<uint8_t[]> scratch;  // mmio: chunks near the region's end
   Writer::SinkFn sink;                 // sink mode: replaces writes to fd
-  CountFn count;                       // SetCount
-  uint64_t uncounted = 0;              // data bytes not yet passed to count
-
-  // n more data bytes taken in; reports them once kCountStep are pending.
-  void Count(uint64_t n) {
-    uncounted += n;
-    if (uncounted >= kCountStep) {
-      count(uncounted);
-      uncounted = 0;
-    }
-  }
-  void CountRest() {
-    if (count && uncounted) count(uncounted);
-    uncounted = 0;
-  }
+  internal::DataCounter counter;       // SetCount
 
   // Hands n bytes to the fd or the sink.
   absl::Status Emit(const uint8_t* p, uint64_t n) {
@@ -99,8 +85,8 @@ struct WriterState {
   absl::Status Raw(const uint8_t* buf, uint64_t sz);
   absl::Status RawCounted(const uint8_t* buf, uint64_t sz);
   absl::Status Lz4(const uint8_t* buf, uint64_t sz, bool counted);
-  absl::Status Buf(const void* buf, uint64_t sz, uint64_t max,
-                   const char* what, bool data);
+  absl::Status Buf(const void* buf, uint64_t sz, uint64_t max, const char* what,
+                   bool data);
 };
 
 absl::Status WriterState::Raw(const uint8_t* buf, uint64_t sz) {
@@ -142,7 +128,7 @@ absl::Status WriterState::RawCounted(const uint8_t* buf, uint64_t sz) {
     const uint64_t piece = std::min(sz - done, kCountStep);
     if (absl::Status s = Raw(buf + done, piece); !s.ok()) [[unlikely]]
       return s;
-    Count(piece);
+    counter.Add(piece);
     done += piece;
   }
   return absl::OkStatus();
@@ -210,7 +196,7 @@ absl::Status WriterState::Lz4(const uint8_t* buf, uint64_t sz, bool counted) {
     } else {
       used += csz;
     }
-    if (counted) Count(u);
+    if (counted) counter.Add(u);
     buf += u;
     sz -= u;
   } while (sz);
@@ -233,7 +219,7 @@ absl::Status WriterState::Buf(const void* buf, uint64_t sz, uint64_t max,
         Inval(absl::StrFormat("%s: null buffer of %d bytes", what, sz)));
   }
   const uint8_t* p = static_cast<const uint8_t*>(buf);
-  const bool counted = data && count;
+  const bool counted = data && counter.on();
   if (style == kInLz4) return Lz4(p, sz, counted);
   return counted ? RawCounted(p, sz) : Raw(p, sz);
 }
@@ -355,7 +341,7 @@ absl::StatusOr<uint64_t> Writer::Close() {
     if (absl::Status s = w.Flush(); !s.ok()) [[unlikely]]
       return s;
   }
-  w.CountRest();
+  w.counter.Flush();
   w.style = kNotInFrame;
   return w.off;
 }
@@ -396,8 +382,7 @@ absl::StatusOr<uint64_t> Writer::Finish() {
 
 void Writer::SetCount(CountFn count) {
   if (!s_) return;
-  s_->CountRest();
-  s_->count = std::move(count);
+  s_->counter.Set(std::move(count));
 }
 
 bool Writer::can_open() const { return s_ && s_->style == kNotInFrame; }
