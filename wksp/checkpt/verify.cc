@@ -1,7 +1,5 @@
 // checkpt-verify (wksp_checkpt.h VerifyCheckpt): every style, from a file or
 // a stream, without a workspace.
-#include <sys/mman.h>
-
 #include <algorithm>
 #include <atomic>
 #include <cstring>
@@ -11,6 +9,7 @@
 #include "absl/strings/str_format.h"
 #include "io/fd.h"
 #include "io/mmio.h"
+#include "io/populate.h"
 #include "io/stream.h"
 #include "util/status.h"
 #include "util/thread_pool.h"
@@ -33,24 +32,13 @@ uint64_t DataBytes(std::span<const format::Alloc> allocs) {
   return n;
 }
 
-// Maps the pages of `range` in one call before they are hashed (best
-// effort, Linux 5.14+): fewer page faults than touching them one by one.
-// Hashing through the mapping beat pread into a cache-sized buffer: on a
-// tmpfs with 2 MiB folios (huge=always) 10.9 vs 4.9 GB/s on one thread, at
-// XXH3's own speed; on /dev/shm's 4 KiB pages 3.1 vs 3.4, where the
-// kernel's per-page cost bounds both (docs/PERFORMANCE.md).
-void PopulateRead(std::span<const uint8_t> range) {
-#ifdef MADV_POPULATE_READ
-  uintptr_t lo = reinterpret_cast<uintptr_t>(range.data()) & ~uintptr_t{4095};
-  uintptr_t hi = reinterpret_cast<uintptr_t>(range.data() + range.size());
-  (void)madvise(reinterpret_cast<void*>(lo), hi - lo, MADV_POPULATE_READ);
-#else
-  (void)range;
-#endif
-}
-
 // A sealed file's cgroups: each frame hashed where it lies, by `threads`
-// threads pulling cgroups from a shared counter.
+// threads pulling cgroups from a shared counter, its pages populated first
+// (best effort: fewer faults than touching them one by one). Hashing
+// through the mapping beat pread into a cache-sized buffer: on a tmpfs with
+// 2 MiB folios (huge=always) 10.9 vs 4.9 GB/s on one thread, at XXH3's own
+// speed; on /dev/shm's 4 KiB pages 3.1 vs 3.4, where the kernel's per-page
+// cost bounds both (docs/PERFORMANCE.md).
 absl::Status VerifySeals(std::span<const uint8_t> file, size_t thread_cnt,
                          const internal::V2Scan& scan) {
   const std::vector<internal::CgroupTask>& tasks = scan.tasks;
@@ -62,7 +50,8 @@ absl::Status VerifySeals(std::span<const uint8_t> file, size_t thread_cnt,
   pool.ExecAll([&](size_t t) {
     for (size_t k; errs[t].ok() && (k = next.fetch_add(1)) < tasks.size();) {
       const internal::CgroupTask& task = tasks[k];
-      PopulateRead(file.subspan(task.off, task.next - task.off));
+      (void)io::Populate(file.subspan(task.off, task.next - task.off),
+                         io::PopulateFor::kRead);
       errs[t] = internal::VerifyCgroupSeal(file, task);
     }
   });
