@@ -36,8 +36,11 @@
 //     IsWorkspaceReset(status) is then true.
 //   - Nothing is ever written outside the target's data region and no input
 //     can make the process crash or allocate without bound.
-// v2/v3 files are memory-mapped and restored by `threads` threads pulling
-// cgroups from a shared queue. Descriptors (pipes, stdin) are read in a
+// A v2/v3 file is scanned through a mapping (metadata only), then
+// `threads` threads pulling cgroups from a shared queue pread each frame's
+// data straight into the workspace. A file truncated or rewritten during
+// the restore fails it (reset if the workspace was touched), never SIGBUS.
+// Descriptors (pipes, stdin) are read in a
 // single pass, with a read-ahead thread; there only the header and info can
 // be checked before the first allocation is written, so most failures of a
 // stream restore reset the workspace. A v1 file (seekable) is pre-scanned,
