@@ -25,14 +25,13 @@ namespace wk::wksp_checkpt::internal {
 // The progress of one checkpoint or restore (ProgressFn), fed by any number
 // of threads: each Writer/Reader's count hook (Hook), at least every
 // checkpt::kCountStep bytes of allocation data, or a v1 loop (InPieces),
-// every kV1ProgressStep; inside allocations too. Every Add reports the newest
-// total to the ProgressFn; a thread that finds another one reporting skips, its
-// bytes shown by the next report. Reports never go backwards. Cost: one relaxed
+// every kV1ProgressStep; inside allocations too. Every Add reports the newest total to the
+// ProgressFn; a thread that finds another one reporting skips, its bytes
+// shown by the next report. Reports never go backwards. Cost: one relaxed
 // add and a try-lock per MiB.
 class ProgressMeter {
  public:
-  ProgressMeter(const ProgressFn& fn, uint64_t total)
-      : fn_(fn), total_(total) {}
+  ProgressMeter(const ProgressFn& fn, uint64_t total) : fn_(fn), total_(total) {}
   ProgressMeter(const ProgressMeter&) = delete;
   ProgressMeter& operator=(const ProgressMeter&) = delete;
 
@@ -87,11 +86,10 @@ absl::Status InPieces(uint64_t n, ProgressMeter& meter, Move move) {
 // gaddr range [lo, hi) it is about to copy, just before copying, so the
 // faults are taken in one system call per range and in parallel over the
 // threads. It acts only on 4 KiB-page mappings, where a process that mapped
-// the workspace anew (wksp_ctl) would otherwise take a fault per page, only
-// on a range of at least 64 KiB (a smaller one costs more system calls than
-// faults), and only on a range whose first or last page is not mapped yet:
-// huge-page mappings fault per 2 MiB or 1 GiB and gain nothing, and populating
-// what is mapped already is a page-table walk that costs ~8% of a restore
+// the workspace anew (wksp_ctl) would otherwise take a fault per page, and
+// only on a range whose first or last page is not mapped yet: huge-page
+// mappings fault per 2 MiB or 1 GiB and gain nothing, and populating what
+// is mapped already is a page-table walk that costs ~8% of a restore
 // (bench/wksp_ctl_bench.cc, populate_ms). Failure (no memory left for the
 // pages, which a store would meet as SIGBUS) is an error naming the range.
 absl::Status Prefault(const wksp::Wksp& wksp, uint64_t lo, uint64_t hi,

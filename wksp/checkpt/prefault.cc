@@ -1,5 +1,3 @@
-// The one rule for pre-faulting workspace memory before a checkpoint reads
-// it or a restore writes it (internal.h, Prefault).
 #include "absl/strings/str_format.h"
 #include "util/status.h"
 #include "wksp/checkpt/internal.h"
@@ -8,12 +6,7 @@ namespace wk::wksp_checkpt::internal {
 
 absl::Status Prefault(const wksp::Wksp& wksp, uint64_t lo, uint64_t hi,
                       io::PopulateFor what) {
-  // Below this a range takes a few faults, fewer system calls than the
-  // pagemap checks and the madvise would (workspaces of many small
-  // allocations would otherwise pay up to three calls for each).
-  constexpr uint64_t kMinRange = uint64_t{64} << 10;
-  if (wksp.page_size() != wksp::PageSize::kNormal || hi <= lo ||
-      hi - lo < kMinRange) {
+  if (wksp.page_size() != wksp::PageSize::kNormal || hi <= lo) {
     return absl::OkStatus();
   }
   // Mapped at both ends: most likely mapped whole (this process wrote or
@@ -25,8 +18,7 @@ absl::Status Prefault(const wksp::Wksp& wksp, uint64_t lo, uint64_t hi,
   }
   absl::Status st = io::Populate({p, hi - lo}, what);
   if (!st.ok()) [[unlikely]] {
-    return Annotate(
-        st, absl::StrFormat("pre-faulting workspace memory [%u, %u)", lo, hi));
+    return Annotate(st, absl::StrFormat("pre-faulting workspace memory [%u, %u)", lo, hi));
   }
   return absl::OkStatus();
 }
