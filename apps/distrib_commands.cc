@@ -122,9 +122,12 @@ absl::Status FetchCommand(const DistribSettings& d, size_t threads,
   if (progress_options.quiet) return printed;
   absl::FPrintF(stderr,
                 "fetch %s: %u-byte file, %u pieces of %u bytes, %u failed "
-                "their hash check, at most %u bytes held, %.3f s\n",
+                "their hash check, at most %u bytes held, %.3f s%s\n",
                 w.name(), r.file_sz, r.pieces, r.piece_sz, r.hash_failures,
-                r.peak_held, r.seconds);
+                r.peak_held, r.seconds,
+                r.peer_resets ? absl::StrFormat(", %u stalls (peers redialled)",
+                                                r.peer_resets)
+                              : "");
   return printed;
 }
 

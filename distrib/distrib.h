@@ -78,6 +78,7 @@ struct FetchReport {
   uint64_t piece_sz = 0;
   uint64_t hash_failures = 0;  // pieces that failed their check (refetched)
   uint64_t peak_held = 0;      // most bytes held at once (see mem_max)
+  uint64_t peer_resets = 0;    // stalls after which the peers were redialled
   double seconds = 0;          // until the workspace was restored
 };
 

@@ -16,8 +16,8 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
-#include <sys/syscall.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -289,8 +289,9 @@ TEST_F(DistribTest, ThreeSeedersThreeFetchers) {
         WriteLine(out, std::string(r.status().message()));
         return 2;
       }
-      WriteLine(out, absl::StrFormat("%u %u %u", r->hash_failures, r->peak_held,
-                                     r->piece_sz));
+      WriteLine(out,
+                absl::StrFormat("%u %u %u %u", r->hash_failures, r->peak_held,
+                                r->piece_sz, r->peer_resets));
       return 0;
     }));
   }
@@ -308,10 +309,11 @@ TEST_F(DistribTest, ThreeSeedersThreeFetchers) {
       line = ReadLine(fetchers[i], kWaitMs);
     }
     EXPECT_EQ(Reap(fetchers[i], kWaitMs), 0) << "fetcher " << i << ": " << line;
-    std::printf("fetcher %d: hash failures, peak bytes held, piece size: %s\n",
-                i, line.c_str());
+    std::printf(
+        "fetcher %d: hash failures, peak bytes held, piece size, stalls: %s\n",
+        i, line.c_str());
     std::vector<std::string> f = absl::StrSplit(line, ' ');
-    ASSERT_EQ(f.size(), 3u) << line;
+    ASSERT_EQ(f.size(), 4u) << line;
     failures += std::stoull(f[0]);
     // What a fetcher held stayed within its stated bound (distrib.h; every
     // cgroup frame here is smaller than mem_max): mem_max, plus the pieces

@@ -23,6 +23,7 @@
 #include "libtorrent/add_torrent_params.hpp"
 #include "libtorrent/alert_types.hpp"
 #include "libtorrent/download_priority.hpp"
+#include "libtorrent/extensions.hpp"
 #include "libtorrent/session.hpp"
 #include "libtorrent/session_params.hpp"
 #include "libtorrent/torrent_flags.hpp"
@@ -38,6 +39,33 @@ namespace {
 using Clock = std::chrono::steady_clock;
 constexpr int kAlertWaitMs = 100;
 constexpr auto kReconnectEvery = std::chrono::seconds(1);
+// How often the pieces libtorrent has are compared with those the alerts
+// reported: a full alert queue drops alerts, piece_finished among them.
+constexpr auto kResyncEvery = std::chrono::seconds(1);
+// No byte for this long while pieces are wanted: the peer list is cleared
+// and the given peers are dialled afresh. libtorrent takes trust from every
+// peer that sent part of a piece that fails its hash, and in a fetch's
+// narrow window most pieces are shared (end-game requests), so an honest
+// seeder next to a bad one can end up banned; the bad one, once fresh, is
+// banned again on its next bad piece (smart ban, v2 block hashes).
+constexpr auto kStallAfter = std::chrono::seconds(3);
+
+// A fetcher that keeps no file gives its pieces back once restored (they
+// read as zeros afterwards) and never serves: every request a peer sends
+// is dropped unanswered. Serving them would hand other fetchers garbage,
+// and libtorrent would take trust from the honest seeders that shared
+// those failed pieces until it banned them.
+class NoServePeer final : public lt::peer_plugin {
+ public:
+  bool on_request(lt::peer_request const&) override { return true; }
+};
+class NoServe final : public lt::torrent_plugin {
+ public:
+  std::shared_ptr<lt::peer_plugin> new_connection(
+      lt::peer_connection_handle const&) override {
+    return std::make_shared<NoServePeer>();
+  }
+};
 
 Clock::duration Seconds(double s) {
   return std::chrono::duration_cast<Clock::duration>(
@@ -133,6 +161,12 @@ class Fetcher {
     atp.ti = ti_;
     atp.save_path = ".";
     atp.flags &= ~(lt::torrent_flags::auto_managed | lt::torrent_flags::paused);
+    if (!keep()) {
+      atp.extensions.push_back(
+          [](lt::torrent_handle const&, lt::client_data_t) {
+            return std::make_shared<NoServe>();
+          });
+    }
     // First the head and tail (the layout), nothing else until it is read.
     atp.piece_priorities.assign(pieces_, lt::dont_download);
     for (size_t p : HeadTailPieces()) {
@@ -149,7 +183,7 @@ class Fetcher {
           absl::StrFormat("fetch: adding the torrent: %s", ec.message()));
     }
     const Clock::time_point deadline = t0 + Seconds(o_.timeout_s);
-    Clock::time_point last_connect{};
+    Clock::time_point last_connect{}, last_resync = Clock::now();
     absl::Status st;
     while (st.ok() && !restored_) {
       if (internal::StopRequested()) {
@@ -171,7 +205,17 @@ class Fetcher {
         if (!st.ok()) break;
         st = OnAlert(a);
       }
+      if (st.ok() && (resync_ || Clock::now() - last_resync >= kResyncEvery)) {
+        st = Resync(peers);
+        last_resync = Clock::now();
+      }
       if (st.ok() && restorers_) st = Collect();
+      if (st.ok() && reconnect_) {
+        // The torrent finished what was asked for and dropped its seeds;
+        // new pieces are asked for: reconnect now, not on the next tick.
+        for (const auto& ep : peers) th_.connect_peer(ep);
+        reconnect_ = false;
+      }
     }
     report_.seconds = std::chrono::duration<double>(Clock::now() - t0).count();
     restorers_.reset();  // stops the restore threads before rr_ ends
@@ -208,6 +252,10 @@ class Fetcher {
     }
     if (lt::alert_cast<lt::hash_failed_alert>(a)) {
       ++report_.hash_failures;
+    } else if (lt::alert_cast<lt::alerts_dropped_alert>(a)) {
+      resync_ = true;
+    } else if (lt::alert_cast<lt::torrent_finished_alert>(a)) {
+      finished_ = true;
     } else if (auto* e = lt::alert_cast<lt::torrent_error_alert>(a)) {
       return absl::InternalError(
           absl::StrFormat("fetch: %s", e->error.message()));
@@ -221,6 +269,34 @@ class Fetcher {
         endpoint_ =
             internal::FormatEndpoint(lt::tcp::endpoint(l->address, l->port));
       }
+    }
+    return absl::OkStatus();
+  }
+
+  // Pieces libtorrent has whose piece_finished alert never came; a stall.
+  absl::Status Resync(const std::vector<lt::tcp::endpoint>& peers) {
+    resync_ = false;
+    const lt::torrent_status ts = th_.status(lt::torrent_handle::query_pieces);
+    const Clock::time_point now = Clock::now();
+    bool wanted = false;
+    for (size_t p = 0; p < pieces_ && !wanted; ++p)
+      wanted = asked_[p] && !have_[p];
+    if (ts.total_done != last_done_ || !wanted) {
+      last_done_ = ts.total_done;
+      last_progress_ = now;
+    } else if (now - last_progress_ >= kStallAfter) {
+      th_.clear_peers();
+      for (const auto& ep : peers) th_.connect_peer(ep);
+      ++report_.peer_resets;
+      last_progress_ = now;
+    }
+    if (ts.pieces.size() != static_cast<int>(pieces_)) return absl::OkStatus();
+    for (size_t p = 0; p < pieces_; ++p) {
+      if (have_[p] ||
+          !ts.pieces.get_bit(lt::piece_index_t(static_cast<int>(p)))) {
+        continue;
+      }
+      WK_RETURN_IF_ERROR(OnPiece(p));
     }
     return absl::OkStatus();
   }
@@ -310,7 +386,11 @@ class Fetcher {
       }
     }
     NotePeak();
-    if (!ask.empty()) th_.prioritize_pieces(ask);
+    if (!ask.empty()) {
+      th_.prioritize_pieces(ask);
+      reconnect_ = finished_;
+      finished_ = false;
+    }
   }
 
   absl::Status Collect() {
@@ -343,16 +423,10 @@ class Fetcher {
             have_cnt_, pieces_));
       }
       for (lt::alert* a : internal::Alerts(ses, kAlertWaitMs)) {
-        if (auto* p = lt::alert_cast<lt::piece_finished_alert>(a)) {
-          size_t i = static_cast<size_t>(static_cast<int>(p->piece_index));
-          if (i < pieces_ && !have_[i]) {
-            have_[i] = true;
-            ++have_cnt_;
-          }
-        } else if (lt::alert_cast<lt::hash_failed_alert>(a)) {
-          ++report_.hash_failures;
-        }
+        if (lt::alert_cast<lt::hash_failed_alert>(a)) ++report_.hash_failures;
       }
+      // The count libtorrent keeps: alerts may have been dropped.
+      have_cnt_ = static_cast<size_t>(th_.status({}).num_pieces);
     }
     return region_.Sync();
   }
@@ -382,6 +456,11 @@ class Fetcher {
   size_t have_cnt_ = 0, next_frame_ = 0, frames_done_ = 0;
   uint64_t held_ = 0;  // bytes of asked-for pieces not yet given back
   bool restored_ = false;
+  bool resync_ = false;     // alerts were dropped: compare pieces now
+  int64_t last_done_ = -1;  // libtorrent's byte count at the last resync
+  Clock::time_point last_progress_ = Clock::now();
+  bool finished_ = false;   // libtorrent had every piece asked for
+  bool reconnect_ = false;  // more were asked for since: reconnect
   std::string endpoint_;
   std::unique_ptr<wksp_checkpt::RangeRestore> rr_;
   std::unique_ptr<Restorers> restorers_;
