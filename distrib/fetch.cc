@@ -153,6 +153,10 @@ class Fetcher {
     // Without a kept file, pieces are given back once restored: serving
     // them would fail, so this fetcher never lets a peer request any.
     if (!keep()) sp_settings.set_int(lt::settings_pack::unchoke_slots_limit, 0);
+    // The torrent "finishes" each time every asked-for piece is in, which
+    // would close the connections to seeders (nothing left to want) just
+    // before the next frames are asked for.
+    sp_settings.set_bool(lt::settings_pack::close_redundant_connections, false);
     lt::session_params sp(std::move(sp_settings));
     sp.disk_io_constructor = RegionDiskConstructor(
         Region{region_.mutable_span(), true, false}, threads_);

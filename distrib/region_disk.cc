@@ -7,6 +7,7 @@
 #include <functional>
 #include <mutex>
 #include <thread>
+#include <unordered_set>
 #include <vector>
 
 #include "boost/asio/post.hpp"
@@ -78,8 +79,36 @@ lt::storage_error Error(boost::system::errc::errc_t e, lt::operation_t op) {
       op);
 }
 
-class RegionDisk final : public lt::disk_interface,
-                         public lt::buffer_allocator_interface {
+// The owner of the few buffers async_read allocates (a last block padded
+// past the file's end); every other buffer points into the region and is
+// not freed. It is never destroyed: libtorrent may release buffers while a
+// session is torn down, after the disk interface that lent them is gone.
+class TailBuffers final : public lt::buffer_allocator_interface {
+ public:
+  static TailBuffers& Get() {
+    static TailBuffers* const b = new TailBuffers;
+    return *b;
+  }
+  char* New(size_t n) {
+    char* p = new char[n]();
+    std::lock_guard<std::mutex> g(mu_);
+    owned_.insert(p);
+    return p;
+  }
+  void free_disk_buffer(char* p) override {
+    {
+      std::lock_guard<std::mutex> g(mu_);
+      if (owned_.erase(p) == 0) return;  // a pointer into a region
+    }
+    delete[] p;
+  }
+
+ private:
+  std::mutex mu_;
+  std::unordered_set<char*> owned_;  // guarded by mu_
+};
+
+class RegionDisk final : public lt::disk_interface {
  public:
   RegionDisk(lt::io_context& ioc, Region region, size_t threads)
       : ioc_(ioc), region_(region), workers_(threads) {}
@@ -113,17 +142,18 @@ class RegionDisk final : public lt::disk_interface,
     char* p;
     if (len <= size - off) {
       // Inside the file: a pointer into the region, which outlives the
-      // session (free_disk_buffer leaves such pointers alone).
+      // session (TailBuffers leaves such pointers alone).
       p = reinterpret_cast<char*>(region_.bytes.data() + off);
     } else {
       // The file's last block, which libtorrent asks for whole: the bytes
       // past the file's end belong to the tail pad file and are zeros.
-      p = new char[len]();
+      p = TailBuffers::Get().New(len);
       std::memcpy(p, region_.bytes.data() + off, size - off);
     }
-    Post([this, handler = std::move(handler), p, len] {
-      handler(lt::disk_buffer_holder(*this, p, static_cast<int>(len)),
-              lt::storage_error());
+    Post([handler = std::move(handler), p, len] {
+      handler(
+          lt::disk_buffer_holder(TailBuffers::Get(), p, static_cast<int>(len)),
+          lt::storage_error());
     });
   }
 
@@ -265,12 +295,6 @@ class RegionDisk final : public lt::disk_interface,
   void abort(bool) override { workers_.Stop(); }
   void submit_jobs() override {}
   void settings_updated() override {}
-
-  void free_disk_buffer(char* p) override {
-    const uintptr_t lo = reinterpret_cast<uintptr_t>(region_.bytes.data());
-    const uintptr_t at = reinterpret_cast<uintptr_t>(p);
-    if (at < lo || at >= lo + region_.bytes.size()) delete[] p;
-  }
 
  private:
   template <typename Fn>

@@ -128,8 +128,11 @@ std::vector<lt::alert*> Alerts(lt::session& ses, int ms) {
   if (ses.wait_for_alert(lt::milliseconds(ms)) != nullptr) ses.pop_alerts(&v);
   if (Logging()) {
     for (lt::alert* a : v) {
-      std::fprintf(stderr, "[distrib %d] %s: %s\n", getpid(), a->what(),
-                   a->message().c_str());
+      const double t = static_cast<double>(lt::total_microseconds(
+                           a->timestamp().time_since_epoch())) *
+                       1e-6;
+      std::fprintf(stderr, "[distrib %d %.6f] %s: %s\n", getpid(), t,
+                   a->what(), a->message().c_str());
     }
   }
   return v;
