@@ -21,6 +21,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -63,6 +64,13 @@ struct Child {
   int out = -1;  // read end of the pipe the child writes its lines to
 };
 
+// Children not reaped yet: a failed assertion returns from the test body
+// early, and TearDown still stops them.
+std::vector<pid_t>& Unreaped() {
+  static std::vector<pid_t> v;
+  return v;
+}
+
 Child Spawn(std::function<int(int out_fd)> fn) {
   int p[2];
   EXPECT_EQ(pipe(p), 0);
@@ -73,6 +81,7 @@ Child Spawn(std::function<int(int out_fd)> fn) {
     _exit(fn(p[1]));
   }
   close(p[1]);
+  Unreaped().push_back(c.pid);
   c.out = p[0];
   c.pidfd = static_cast<int>(syscall(SYS_pidfd_open, c.pid, 0));
   EXPECT_GE(c.pidfd, 0);
@@ -112,6 +121,7 @@ int Reap(Child& c, int ms) {
   if (!exited) kill(c.pid, SIGKILL);
   int status = 0;
   waitpid(c.pid, &status, 0);
+  std::erase(Unreaped(), c.pid);
   close(c.pidfd);
   close(c.out);
   c.pid = -1;
@@ -163,6 +173,11 @@ class DistribTest : public ::testing::Test {
     prefix_ = absl::StrFormat("dt%d", getpid());
   }
   void TearDown() override {
+    for (pid_t pid : Unreaped()) {
+      kill(pid, SIGKILL);
+      waitpid(pid, nullptr, 0);
+    }
+    Unreaped().clear();
     for (const auto& n : wksps_) (void)wksp::Wksp::Delete(n);
     for (const auto& f : files_) ::unlink(f.c_str());
   }
