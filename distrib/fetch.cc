@@ -23,7 +23,6 @@
 #include "libtorrent/add_torrent_params.hpp"
 #include "libtorrent/alert_types.hpp"
 #include "libtorrent/download_priority.hpp"
-#include "libtorrent/extensions.hpp"
 #include "libtorrent/session.hpp"
 #include "libtorrent/session_params.hpp"
 #include "libtorrent/torrent_flags.hpp"
@@ -43,29 +42,14 @@ constexpr auto kReconnectEvery = std::chrono::seconds(1);
 // reported: a full alert queue drops alerts, piece_finished among them.
 constexpr auto kResyncEvery = std::chrono::seconds(1);
 // No byte for this long while pieces are wanted: the peer list is cleared
-// and the given peers are dialled afresh. libtorrent takes trust from every
-// peer that sent part of a piece that fails its hash, and in a fetch's
-// narrow window most pieces are shared (end-game requests), so an honest
-// seeder next to a bad one can end up banned; the bad one, once fresh, is
-// banned again on its next bad piece (smart ban, v2 block hashes).
-constexpr auto kStallAfter = std::chrono::seconds(3);
-
-// A fetcher that keeps no file gives its pieces back once restored (they
-// read as zeros afterwards) and never serves: every request a peer sends
-// is dropped unanswered. Serving them would hand other fetchers garbage,
-// and libtorrent would take trust from the honest seeders that shared
-// those failed pieces until it banned them.
-class NoServePeer final : public lt::peer_plugin {
- public:
-  bool on_request(lt::peer_request const&) override { return true; }
-};
-class NoServe final : public lt::torrent_plugin {
- public:
-  std::shared_ptr<lt::peer_plugin> new_connection(
-      lt::peer_connection_handle const&) override {
-    return std::make_shared<NoServePeer>();
-  }
-};
+// and the given peers are dialled afresh. Two ways libtorrent 2.0.8 gets
+// stuck that this gets out of: it takes trust from every peer that sent
+// part of a piece that fails its hash, and in a fetch's narrow window most
+// pieces are shared (end-game requests), so an honest seeder next to a bad
+// one can end up banned (the bad one, once fresh, is banned again on its
+// next bad piece); and after a failed piece whose block hashes came from a
+// peer that then died, it has been seen never to ask for that piece again.
+constexpr auto kStallAfter = std::chrono::seconds(2);
 
 Clock::duration Seconds(double s) {
   return std::chrono::duration_cast<Clock::duration>(
@@ -165,12 +149,7 @@ class Fetcher {
     atp.ti = ti_;
     atp.save_path = ".";
     atp.flags &= ~(lt::torrent_flags::auto_managed | lt::torrent_flags::paused);
-    if (!keep()) {
-      atp.extensions.push_back(
-          [](lt::torrent_handle const&, lt::client_data_t) {
-            return std::make_shared<NoServe>();
-          });
-    }
+    internal::AddPeerPlugin(atp, keep());
     // First the head and tail (the layout), nothing else until it is read.
     atp.piece_priorities.assign(pieces_, lt::dont_download);
     for (size_t p : HeadTailPieces()) {

@@ -101,6 +101,7 @@ absl::Status Seed(const std::string& torrent, const std::string& file,
     atp.ti = ti;
     atp.save_path = ".";
     atp.flags &= ~(lt::torrent_flags::auto_managed | lt::torrent_flags::paused);
+    internal::AddPeerPlugin(atp, true);
     lt::error_code ec;
     lt::torrent_handle th = ses.add_torrent(std::move(atp), ec);
     if (ec) {

@@ -13,6 +13,9 @@
 #include "distrib/torrent.h"
 #include "libtorrent/address.hpp"
 #include "libtorrent/alert_types.hpp"
+#include "libtorrent/extensions.hpp"
+#include "libtorrent/peer_connection.hpp"
+#include "libtorrent/peer_connection_handle.hpp"
 #include "util/cancel.h"
 #include "util/status.h"
 
@@ -20,6 +23,40 @@ namespace wk::distrib {
 namespace {
 
 std::atomic<bool> stop_requested{false};
+
+// Turns Nagle off once the connection is up (an outgoing one has no socket
+// open when the plugin is created) and, unless serving, drops requests.
+class Peer final : public lt::peer_plugin {
+ public:
+  Peer(lt::peer_connection_handle h, bool serve)
+      : h_(std::move(h)), serve_(serve) {
+    NoDelay();  // incoming: already connected
+  }
+  void on_connected() override { NoDelay(); }
+  bool on_request(lt::peer_request const&) override { return !serve_; }
+
+ private:
+  void NoDelay() {
+    if (std::shared_ptr<lt::peer_connection> pc = h_.native_handle()) {
+      lt::error_code ec;  // not open yet, or not TCP: nothing to set
+      pc->get_socket().set_option(lt::tcp::no_delay(true), ec);
+    }
+  }
+  lt::peer_connection_handle h_;
+  const bool serve_;
+};
+
+class PeerPlugin final : public lt::torrent_plugin {
+ public:
+  explicit PeerPlugin(bool serve) : serve_(serve) {}
+  std::shared_ptr<lt::peer_plugin> new_connection(
+      lt::peer_connection_handle const& h) override {
+    return std::make_shared<Peer>(h, serve_);
+  }
+
+ private:
+  const bool serve_;
+};
 
 }  // namespace
 
@@ -71,6 +108,13 @@ lt::settings_pack Settings(const std::string& listen, int pieces) {
   p.set_int(lt::settings_pack::max_out_request_queue, 1500);
   p.set_int(lt::settings_pack::max_allowed_in_request_queue, 3000);
   return p;
+}
+
+void AddPeerPlugin(lt::add_torrent_params& atp, bool serve) {
+  atp.extensions.push_back(
+      [serve](lt::torrent_handle const&, lt::client_data_t) {
+        return std::make_shared<PeerPlugin>(serve);
+      });
 }
 
 absl::StatusOr<lt::tcp::endpoint> ParseEndpoint(const std::string& text) {
@@ -131,8 +175,8 @@ std::vector<lt::alert*> Alerts(lt::session& ses, int ms) {
       const double t = static_cast<double>(lt::total_microseconds(
                            a->timestamp().time_since_epoch())) *
                        1e-6;
-      std::fprintf(stderr, "[distrib %d %.6f] %s: %s\n", getpid(), t,
-                   a->what(), a->message().c_str());
+      std::fprintf(stderr, "[distrib %d %.6f] %s: %s\n", getpid(), t, a->what(),
+                   a->message().c_str());
     }
   }
   return v;

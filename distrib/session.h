@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "libtorrent/add_torrent_params.hpp"
 #include "libtorrent/alert.hpp"
 #include "libtorrent/session.hpp"
 #include "libtorrent/settings_pack.hpp"
@@ -34,6 +35,17 @@ std::string FormatEndpoint(const lt::tcp::endpoint& ep);
 // Loads a torrent file (libtorrent's checks, then ReadTorrent's).
 absl::StatusOr<std::shared_ptr<lt::torrent_info>> LoadTorrent(
     const std::string& path);
+
+// Adds to `atp` the plugin every connection of ours goes through: it turns
+// Nagle's algorithm off on TCP connections (libtorrent leaves it on, and a
+// small message written before a block then holds the block back until the
+// peer's delayed ACK, 40 ms, while the request queue is still short) and,
+// unless `serve`, drops every request a peer sends (a fetcher that keeps no
+// file gives its pieces back once restored: they read as zeros, and serving
+// them would hand other fetchers garbage for which libtorrent would take
+// trust from the honest seeders that shared those pieces, until it banned
+// them).
+void AddPeerPlugin(lt::add_torrent_params& atp, bool serve);
 
 // Whether RequestStop was called (distrib.h).
 bool StopRequested();
