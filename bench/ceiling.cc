@@ -27,7 +27,11 @@ constexpr uint64_t kChunk = 65536;
 constexpr int kRounds = 3;  // best of, to measure the ceiling, not the noise
 
 std::mutex mu;
-std::map<std::pair<int, std::pair<uint64_t, size_t>>, double> cache;
+// Which ceiling a cached figure is: each measurement has its own, so two
+// ceilings of the same size and thread count never answer for each other.
+enum class Kind { kMemcpy, kLz4Compress, kLz4Decompress, kXxh3, kPread, kPipe };
+
+std::map<std::pair<Kind, std::pair<uint64_t, size_t>>, double> cache;
 
 // Runs body(thread, lo, hi) over [0, bytes) split into `threads` chunk-
 // aligned shares, kRounds times; returns the best bytes per second.
@@ -50,7 +54,7 @@ double Measure(uint64_t bytes, size_t threads, Body body) {
 }
 
 template <typename F>
-double Cached(int kind, uint64_t bytes, size_t threads, F f) {
+double Cached(Kind kind, uint64_t bytes, size_t threads, F f) {
   std::lock_guard<std::mutex> lock(mu);
   auto key = std::make_pair(kind, std::make_pair(bytes, threads));
   auto it = cache.find(key);
@@ -74,7 +78,7 @@ void ForgetCeilings() {
 }
 
 double MemcpyBytesPerSecond(uint64_t bytes, size_t threads) {
-  return Cached(0, bytes, threads, [&] {
+  return Cached(Kind::kMemcpy, bytes, threads, [&] {
     std::vector<uint8_t> src(bytes, 1), dst(bytes, 2);
     return Measure(bytes, threads, [&](size_t, uint64_t lo, uint64_t hi) {
       std::memcpy(dst.data() + lo, src.data() + lo, hi - lo);
@@ -83,7 +87,7 @@ double MemcpyBytesPerSecond(uint64_t bytes, size_t threads) {
 }
 
 double Lz4CompressBytesPerSecond(uint64_t bytes, size_t threads) {
-  return Cached(1, bytes, threads, [&] {
+  return Cached(Kind::kLz4Compress, bytes, threads, [&] {
     std::vector<uint8_t> src = Workload(bytes);
     std::vector<std::vector<char>> dst(threads);
     for (auto& d : dst) d.resize(LZ4_compressBound(kChunk));
@@ -104,7 +108,7 @@ double Lz4CompressBytesPerSecond(uint64_t bytes, size_t threads) {
 }
 
 double Lz4DecompressBytesPerSecond(uint64_t bytes, size_t threads) {
-  return Cached(2, bytes, threads, [&] {
+  return Cached(Kind::kLz4Decompress, bytes, threads, [&] {
     std::vector<uint8_t> src = Workload(bytes);
     // Compress each 64 KiB chunk once (streaming within a thread's share),
     // remembering each block, then time decoding them.
@@ -142,7 +146,7 @@ double Lz4DecompressBytesPerSecond(uint64_t bytes, size_t threads) {
 }
 
 double PreadBytesPerSecond(uint64_t bytes, size_t threads) {
-  return Cached(4, bytes, threads, [&]() -> double {
+  return Cached(Kind::kPread, bytes, threads, [&]() -> double {
     constexpr uint64_t kRead = uint64_t{1} << 20;
     const std::string path =
         "/dev/shm/wkspkit_pread_ceiling." + std::to_string(getpid());
@@ -177,7 +181,7 @@ double PreadBytesPerSecond(uint64_t bytes, size_t threads) {
 namespace wk::bench {
 
 double Xxh3BytesPerSecond(uint64_t bytes, size_t threads) {
-  return Cached(3, bytes, threads, [&] {
+  return Cached(Kind::kXxh3, bytes, threads, [&] {
     std::vector<uint8_t> src = Workload(bytes);
     std::vector<XXH128_hash_t> out(threads);
     return Measure(bytes, threads, [&](size_t t, uint64_t lo, uint64_t hi) {
@@ -191,7 +195,7 @@ double Xxh3BytesPerSecond(uint64_t bytes, size_t threads) {
 namespace wk::bench {
 
 double PipeCopyBytesPerSecond(uint64_t bytes) {
-  return Cached(4, bytes, 1, [&] {
+  return Cached(Kind::kPipe, bytes, 1, [&] {
     constexpr size_t kIo = size_t{1} << 20;
     std::vector<uint8_t> src(bytes, 3), dst(kIo);
     double best = 0;
@@ -202,8 +206,8 @@ double PipeCopyBytesPerSecond(uint64_t bytes) {
       const int64_t t0 = MonotonicNs();
       std::thread writer([&] {
         for (uint64_t o = 0; o < bytes;) {
-          const ssize_t n = ::write(p[1], src.data() + o,
-                                    std::min<uint64_t>(kIo, bytes - o));
+          const ssize_t n =
+              ::write(p[1], src.data() + o, std::min<uint64_t>(kIo, bytes - o));
           if (n < 0 && errno == EINTR) continue;
           if (n <= 0) break;
           o += static_cast<uint64_t>(n);
