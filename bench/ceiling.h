@@ -9,6 +9,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <string>
 
 namespace wk::bench {
 
@@ -35,10 +36,15 @@ double PreadBytesPerSecond(uint64_t bytes, size_t threads);
 
 // Bytes per second through a pipe: one thread writes `bytes` bytes from
 // memory into it in 1 MiB writes, another reads them out in 1 MiB reads
-// and drops them (the pipe's capacity set to 1 MiB where allowed). What
-// `cat FILE | cat >/dev/null` moves from a file in the page cache, and the
-// ceiling of any restore from or checkpoint to a pipe.
+// and drops them (the pipe's capacity set to 1 MiB where allowed). A
+// stricter ceiling than the shell's pipeline below: no read from a file,
+// larger writes and a larger pipe than cat's.
 double PipeCopyBytesPerSecond(uint64_t bytes);
+
+// Bytes per second of `cat PATH | cat >/dev/null` run by /bin/sh, the file
+// read once before timing so it is in the page cache: what an operator's
+// pipeline moves, best of three (0 when the shell cannot be run).
+double CatPipeBytesPerSecond(const std::string& path);
 
 // Drops the cached figures so the next call measures again. ceilings_bench
 // calls it before each run, so its repetitions are independent samples (the
