@@ -38,6 +38,7 @@
 #include "distrib/torrent.h"
 #include "gtest/gtest.h"
 #include "wksp/checkpt/wksp_checkpt.h"
+#include "wksp/test_util.h"
 #include "wksp/wksp.h"
 #include "wksp/wksp_admin.h"
 
@@ -170,6 +171,9 @@ class DistribTest : public ::testing::Test {
  protected:
   void SetUp() override {
     signal(SIGPIPE, SIG_IGN);
+    // Workspaces under $TEST_TMPDIR: Bazel runs tests in PID namespaces, so
+    // pids (the prefix) repeat between concurrent runs; /dev/shm is shared.
+    wksp::testing::UseTestShmemRoot();
     prefix_ = absl::StrFormat("dt%d", getpid());
   }
   void TearDown() override {
