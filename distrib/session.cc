@@ -1,10 +1,15 @@
 #include "distrib/session.h"
 
+#include <dirent.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <atomic>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <sstream>
 
 #include "absl/strings/numbers.h"
@@ -14,7 +19,6 @@
 #include "libtorrent/address.hpp"
 #include "libtorrent/alert_types.hpp"
 #include "libtorrent/extensions.hpp"
-#include "libtorrent/peer_connection.hpp"
 #include "libtorrent/peer_connection_handle.hpp"
 #include "util/cancel.h"
 #include "util/status.h"
@@ -24,24 +28,66 @@ namespace {
 
 std::atomic<bool> stop_requested{false};
 
-// Turns Nagle off once the connection is up (an outgoing one has no socket
-// open when the plugin is created) and, unless serving, drops requests.
+// Whether `sa` is the address and port of `ep`.
+bool SameEndpoint(const sockaddr_storage& sa, const lt::tcp::endpoint& ep) {
+  const lt::tcp::endpoint::data_type* want = ep.data();
+  if (sa.ss_family != want->sa_family) return false;
+  if (sa.ss_family == AF_INET) {
+    const auto& a = reinterpret_cast<const sockaddr_in&>(sa);
+    const auto& b = reinterpret_cast<const sockaddr_in&>(*want);
+    return a.sin_port == b.sin_port && a.sin_addr.s_addr == b.sin_addr.s_addr;
+  }
+  if (sa.ss_family == AF_INET6) {
+    const auto& a = reinterpret_cast<const sockaddr_in6&>(sa);
+    const auto& b = reinterpret_cast<const sockaddr_in6&>(*want);
+    return a.sin6_port == b.sin6_port &&
+           std::memcmp(&a.sin6_addr, &b.sin6_addr, sizeof(a.sin6_addr)) == 0;
+  }
+  return false;
+}
+
+// Sets TCP_NODELAY on this process's TCP socket connecting `local` to
+// `remote`. libtorrent's public API gives a connection's endpoints but not
+// its descriptor, so the descriptor is found by its endpoints (a connected
+// socket's pair of them is unique in the process).
+void NoDelay(const lt::tcp::endpoint& local, const lt::tcp::endpoint& remote) {
+  DIR* d = ::opendir("/proc/self/fd");
+  if (d == nullptr) return;
+  while (dirent* e = ::readdir(d)) {
+    int fd = -1;
+    if (!absl::SimpleAtoi(e->d_name, &fd) || fd == ::dirfd(d)) continue;
+    sockaddr_storage sa{};
+    socklen_t len = sizeof(sa);
+    if (::getsockname(fd, reinterpret_cast<sockaddr*>(&sa), &len) != 0 ||
+        !SameEndpoint(sa, local)) {
+      continue;
+    }
+    len = sizeof(sa);
+    if (::getpeername(fd, reinterpret_cast<sockaddr*>(&sa), &len) != 0 ||
+        !SameEndpoint(sa, remote)) {
+      continue;
+    }
+    const int one = 1;
+    (void)::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+    break;
+  }
+  ::closedir(d);
+}
+
+// Turns Nagle off once the connection is up (an outgoing one is not
+// connected yet when the plugin is created) and, unless serving, drops
+// requests.
 class Peer final : public lt::peer_plugin {
  public:
   Peer(lt::peer_connection_handle h, bool serve)
       : h_(std::move(h)), serve_(serve) {
-    NoDelay();  // incoming: already connected
+    if (!h_.is_outgoing()) SetNoDelay();  // incoming: connected already
   }
-  void on_connected() override { NoDelay(); }
+  void on_connected() override { SetNoDelay(); }
   bool on_request(lt::peer_request const&) override { return !serve_; }
 
  private:
-  void NoDelay() {
-    if (std::shared_ptr<lt::peer_connection> pc = h_.native_handle()) {
-      lt::error_code ec;  // not open yet, or not TCP: nothing to set
-      pc->get_socket().set_option(lt::tcp::no_delay(true), ec);
-    }
-  }
+  void SetNoDelay() { NoDelay(h_.local_endpoint(), h_.remote()); }
   lt::peer_connection_handle h_;
   const bool serve_;
 };
