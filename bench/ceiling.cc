@@ -241,8 +241,6 @@ double PipeCopyBytesPerSecond(uint64_t bytes) {
 
 }  // namespace wk::bench
 
-extern char** environ;
-
 namespace wk::bench {
 
 double CatPipeBytesPerSecond(const std::string& path) {

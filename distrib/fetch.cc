@@ -134,8 +134,9 @@ class Fetcher {
     }
     lt::settings_pack sp_settings =
         internal::Settings(o_.listen, static_cast<int>(pieces_));
-    // Without a kept file, pieces are given back once restored: serving
-    // them would fail, so this fetcher never lets a peer request any.
+    // Without a kept file, pieces are given back once restored, so this
+    // fetcher does not unchoke peers (libtorrent still unchokes one
+    // optimistically: AddPeerPlugin drops whatever that peer requests).
     if (!keep()) sp_settings.set_int(lt::settings_pack::unchoke_slots_limit, 0);
     // The torrent "finishes" each time every asked-for piece is in, which
     // would close the connections to seeders (nothing left to want) just
@@ -166,6 +167,9 @@ class Fetcher {
           absl::StrFormat("fetch: adding the torrent: %s", ec.message()));
     }
     const Clock::time_point deadline = t0 + Seconds(o_.timeout_s);
+    auto dial = [&] {
+      for (const auto& ep : peers) th_.connect_peer(ep);
+    };
     Clock::time_point last_connect{}, last_resync = Clock::now();
     absl::Status st;
     while (st.ok() && !restored_) {
@@ -181,7 +185,7 @@ class Fetcher {
       }
       if (Clock::now() - last_connect >= kReconnectEvery) {
         // Peers not connected yet (not up, or dropped) are tried again.
-        for (const auto& ep : peers) th_.connect_peer(ep);
+        dial();
         last_connect = Clock::now();
       }
       for (lt::alert* a : internal::Alerts(ses, kAlertWaitMs)) {
@@ -189,16 +193,10 @@ class Fetcher {
         st = OnAlert(a);
       }
       if (st.ok() && (resync_ || Clock::now() - last_resync >= kResyncEvery)) {
-        st = Resync(peers);
+        st = Resync(dial);
         last_resync = Clock::now();
       }
       if (st.ok() && restorers_) st = Collect();
-      if (st.ok() && reconnect_) {
-        // The torrent finished what was asked for and dropped its seeds;
-        // new pieces are asked for: reconnect now, not on the next tick.
-        for (const auto& ep : peers) th_.connect_peer(ep);
-        reconnect_ = false;
-      }
     }
     report_.seconds = std::chrono::duration<double>(Clock::now() - t0).count();
     restorers_.reset();  // stops the restore threads before rr_ ends
@@ -237,8 +235,6 @@ class Fetcher {
       ++report_.hash_failures;
     } else if (lt::alert_cast<lt::alerts_dropped_alert>(a)) {
       resync_ = true;
-    } else if (lt::alert_cast<lt::torrent_finished_alert>(a)) {
-      finished_ = true;
     } else if (auto* e = lt::alert_cast<lt::torrent_error_alert>(a)) {
       return absl::InternalError(
           absl::StrFormat("fetch: %s", e->error.message()));
@@ -257,7 +253,8 @@ class Fetcher {
   }
 
   // Pieces libtorrent has whose piece_finished alert never came; a stall.
-  absl::Status Resync(const std::vector<lt::tcp::endpoint>& peers) {
+  template <typename Dial>
+  absl::Status Resync(const Dial& dial) {
     resync_ = false;
     const lt::torrent_status ts = th_.status(lt::torrent_handle::query_pieces);
     const Clock::time_point now = Clock::now();
@@ -269,7 +266,7 @@ class Fetcher {
       last_progress_ = now;
     } else if (now - last_progress_ >= kStallAfter) {
       th_.clear_peers();
-      for (const auto& ep : peers) th_.connect_peer(ep);
+      dial();
       ++report_.peer_resets;
       last_progress_ = now;
     }
@@ -369,11 +366,7 @@ class Fetcher {
       }
     }
     NotePeak();
-    if (!ask.empty()) {
-      th_.prioritize_pieces(ask);
-      reconnect_ = finished_;
-      finished_ = false;
-    }
+    if (!ask.empty()) th_.prioritize_pieces(ask);
   }
 
   absl::Status Collect() {
@@ -442,8 +435,6 @@ class Fetcher {
   bool resync_ = false;     // alerts were dropped: compare pieces now
   int64_t last_done_ = -1;  // libtorrent's byte count at the last resync
   Clock::time_point last_progress_ = Clock::now();
-  bool finished_ = false;   // libtorrent had every piece asked for
-  bool reconnect_ = false;  // more were asked for since: reconnect
   std::string endpoint_;
   std::unique_ptr<wksp_checkpt::RangeRestore> rr_;
   std::unique_ptr<Restorers> restorers_;
