@@ -13,6 +13,7 @@
 #include "io/pending_file.h"
 #include "util/status.h"
 #include "util/thread_pool.h"
+#include "wksp/checkpt/chunk_index.h"
 #include "wksp/checkpt/internal.h"
 #include "wksp/checkpt/read_v1.h"
 #include "wksp/checkpt/wksp_checkpt.h"
@@ -49,7 +50,8 @@ absl::Status CheckOptions(const CheckptOptions& options) {
 
 absl::Status LockAndCheckpt(wksp::Wksp& wksp, int fd, bool seekable,
                             const std::string& path,
-                            const CheckptOptions& options) {
+                            const CheckptOptions& options,
+                            internal::ChunkIndex* index = nullptr) {
   if (wksp.read_only()) [[unlikely]] {
     // Reading is all a checkpoint does, but the lock word needs a write.
     return absl::FailedPreconditionError(
@@ -62,7 +64,13 @@ absl::Status LockAndCheckpt(wksp::Wksp& wksp, int fd, bool seekable,
   if (options.style == Style::kV1) {
     return internal::WriteV1(wksp, allocs, info, fd, options);
   }
-  return internal::WriteV2(wksp, allocs, info, fd, seekable, options);
+  WK_RETURN_IF_ERROR(
+      internal::WriteV2(wksp, allocs, info, fd, seekable, options));
+  if (index) {
+    WK_ASSIGN_OR_RETURN(*index, internal::HashWorkspaceLocked(
+                                    wksp, std::move(allocs), options.threads));
+  }
+  return absl::OkStatus();
 }
 
 absl::Status NotCheckpt(std::string_view why) {
@@ -79,6 +87,15 @@ absl::Status LockAndRestore(wksp::Wksp& wksp, int fd, bool mappable,
         "restore needs a read-write join of the workspace");
   }
   WK_ASSIGN_OR_RETURN(wksp::LockGuard lock, wksp.Lock());
+  return internal::RestoreLocked(wksp, fd, mappable, options);
+}
+
+}  // namespace
+
+namespace internal {
+
+absl::Status RestoreLocked(wksp::Wksp& wksp, int fd, bool mappable,
+                           const RestoreOptions& options) {
   const auto v1_magic = internal::V1Magic();
   constexpr uint8_t kV2First = static_cast<uint8_t>(format::kMagic);
   uint8_t head[std::max(format::kHeaderSz, svw::kMaxWidth)];
@@ -107,7 +124,7 @@ absl::Status LockAndRestore(wksp::Wksp& wksp, int fd, bool mappable,
   return st;
 }
 
-}  // namespace
+}  // namespace internal
 
 bool StyleIsSupported(Style style) {
   return std::find(std::begin(kStyles), std::end(kStyles), style) !=
@@ -135,11 +152,18 @@ int StoredFrameStyle(Style style) {
 absl::Status Checkpt(wksp::Wksp& wksp, const std::string& path,
                      const CheckptOptions& options) {
   WK_RETURN_IF_ERROR(CheckOptions(options));
+  if (!options.base.empty()) return internal::WriteDelta(wksp, path, options);
   absl::StatusOr<io::PendingFile> file =
       io::PendingFile::Create(path, options.mode, kCheckptTempTag);
   if (!file.ok()) [[unlikely]]
     return Annotate(file.status(), "checkpt");
-  absl::Status st = LockAndCheckpt(wksp, file->fd(), true, path, options);
+  // Sealed v2/v3 files get their chunk index beside them (§9.2).
+  std::optional<internal::ChunkIndex> index;
+  if (options.index && options.sealed && options.style != Style::kV1) {
+    index.emplace();
+  }
+  absl::Status st = LockAndCheckpt(wksp, file->fd(), true, path, options,
+                                   index ? &*index : nullptr);
   // After the lock is released: syncing need not hold up the workspace.
   if (st.ok()) {
     st = file->Publish(options.durable ? io::Durability::kSync
@@ -151,12 +175,18 @@ absl::Status Checkpt(wksp::Wksp& wksp, const std::string& path,
                                            "created at %s",
                                            path, st.message(), path));
   }
+  // Best effort: a base without a usable sidecar is read once instead.
+  if (index) internal::WriteSidecar(path, *index, options.durable).IgnoreError();
   return absl::OkStatus();
 }
 
 absl::Status CheckptFd(wksp::Wksp& wksp, int fd,
                        const CheckptOptions& options) {
   WK_RETURN_IF_ERROR(CheckOptions(options));
+  if (!options.base.empty()) [[unlikely]] {
+    return absl::InvalidArgumentError(
+        "a delta checkpoint (--base) is written to a path, not a descriptor");
+  }
   absl::Status st = LockAndCheckpt(wksp, fd, io::IsRegularFile(fd),
                                    absl::StrFormat("fd:%d", fd), options);
   return Annotate(st, absl::StrFormat("checkpt to fd %d", fd));
