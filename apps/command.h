@@ -16,6 +16,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -37,6 +38,12 @@ struct Settings {
   bool durable = true;    // fsync a checkpoint before publishing it
   bool sealed = true;     // v2/v3 checkpoints carry seal records
   bool deterministic = false;
+  // Incremental checkpoints: the base of later checkpts (--base; empty:
+  // full checkpoints), and the deltas the next restore, restore-new,
+  // checkpt-verify or checkpt-merge applies after its checkpoint (--delta,
+  // in order; that command consumes them).
+  std::string base;
+  std::vector<std::string> deltas;
   ProgressOptions progress;
   DistribSettings distrib;
 };

@@ -53,6 +53,12 @@ constexpr Command kCommands[] = {
     {"restore-new", "wksp path seed|- page_sz cpu_idx_seq mode", 6, false, -1,
      -1, RestoreNew, kRestores},
     {"--deterministic", "", 0, false, -1, -1, SetDeterministic},
+    // Incremental checkpoints (incr_commands.cc).
+    {"--base", "path|-", 1, false, -1, -1, SetBase},
+    {"--delta", "path", 1, false, -1, -1, AddDelta},
+    {"apply", "wksp delta", 2, false, -1, -1, Apply, kRestores},
+    {"checkpt-merge", "base out mode style info", 5, false, -1, -1,
+     CheckptMerge},
     // Distribution (distrib_commands.h).
     {"--listen", "ip:port", 1, false, -1, -1, Distrib<SetListen>},
     {"--seconds", "s", 1, false, -1, -1, Distrib<SetSeconds>},

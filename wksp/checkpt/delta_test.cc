@@ -418,8 +418,12 @@ TEST_F(DeltaKillTest, KilledDeltaCheckpointLeavesNothing) {
     if (Killed(st)) {
       ++kills;
       // Killed just after getting its name: then it is complete.
-      if (Exists(d)) EXPECT_TRUE(VerifyDelta(d, {}).ok()) << ev;
-      if (std::string(ev) != "published") EXPECT_FALSE(Exists(d)) << ev;
+      if (Exists(d)) {
+        EXPECT_TRUE(VerifyDelta(d, {}).ok()) << ev;
+      }
+      if (std::string(ev) != "published") {
+        EXPECT_FALSE(Exists(d)) << ev;
+      }
     }
   }
   EXPECT_GE(kills, 20);
