@@ -165,18 +165,22 @@ absl::Status Checkpt(wksp::Wksp& wksp, const std::string& path,
   absl::Status st = LockAndCheckpt(wksp, file->fd(), true, path, options,
                                    index ? &*index : nullptr);
   // After the lock is released: syncing need not hold up the workspace.
+  // The index sidecar goes first, so a checkpoint at the path has one. Best
+  // effort: a base without a usable sidecar is read once instead.
+  const bool sidecar =
+      st.ok() && index &&
+      internal::WriteSidecar(path, file->fd(), *index, options.durable).ok();
   if (st.ok()) {
     st = file->Publish(options.durable ? io::Durability::kSync
                                        : io::Durability::kNone);
   }
   if (!st.ok()) [[unlikely]] {
+    if (sidecar) unlink(internal::SidecarPath(path).c_str());
     // The temporary goes with `file`: nothing was created at path.
     return WithMessage(st, absl::StrFormat("checkpt %s: %s; no file was "
                                            "created at %s",
                                            path, st.message(), path));
   }
-  // Best effort: a base without a usable sidecar is read once instead.
-  if (index) internal::WriteSidecar(path, *index, options.durable).IgnoreError();
   return absl::OkStatus();
 }
 

@@ -203,14 +203,11 @@ std::string SidecarPath(const std::string& path) {
   return path + kSidecarSuffix;
 }
 
-absl::Status WriteSidecar(const std::string& path, const ChunkIndex& index,
-                          bool durable) {
+absl::Status WriteSidecar(const std::string& path, int ckpt_fd,
+                          const ChunkIndex& index, bool durable) {
   uint64_t size = 0;
   ChunkDigest tie;
-  {
-    WK_ASSIGN_OR_RETURN(io::Fd fd, io::OpenRead(path));
-    WK_RETURN_IF_ERROR(TieOf(fd.get(), &size, &tie));
-  }
+  WK_RETURN_IF_ERROR(TieOf(ckpt_fd, &size, &tie));
   const std::vector<uint8_t> body = index.Encode();
   std::vector<uint8_t> b(kSidecarHeadSz);
   format::StoreU64(b.data(), kSidecarMagic);
@@ -224,8 +221,14 @@ absl::Status WriteSidecar(const std::string& path, const ChunkIndex& index,
   // A temporary renamed over the sidecar: a stale one (of a file once at
   // this path) is replaced, and a kill leaves the old one or the new one.
   const std::string side = SidecarPath(path);
-  const std::string tmp =
-      absl::StrFormat("%s.tmp.%d", side, static_cast<int>(getpid()));
+  // Named like a checkpoint's temporary (kCheckptTempTag): what a kill
+  // leaves is recognisably safe to delete.
+  const size_t slash = side.rfind('/');
+  const std::string tmp = absl::StrFormat(
+      "%s.%s.%s.%d",
+      slash == std::string::npos ? "" : side.substr(0, slash + 1),
+      side.substr(slash == std::string::npos ? 0 : slash + 1), kCheckptTempTag,
+      static_cast<int>(getpid()));
   unlink(tmp.c_str());
   {
     WK_ASSIGN_OR_RETURN(io::Fd fd, io::CreateExclusive(tmp, 0644));

@@ -78,11 +78,14 @@ std::vector<uint64_t> ChangedChunks(const ChunkIndex& prev,
 // The sidecar of the checkpoint at `path` (§9.2).
 std::string SidecarPath(const std::string& path);
 
-// Writes the sidecar of the checkpoint just published at `path` (a
-// temporary renamed over any stale sidecar). `durable`: fsync it and the
-// directory.
-absl::Status WriteSidecar(const std::string& path, const ChunkIndex& index,
-                          bool durable);
+// Writes the sidecar of the checkpoint about to be published at `path`,
+// whose complete bytes `ckpt_fd` holds (a temporary renamed over any stale
+// sidecar; named ".<base>.wkspidx.wkspckpt-tmp.<pid>", which a kill may
+// leave). Written before the checkpoint appears, so a checkpoint at a path
+// has its sidecar (unless this failed). `durable`: fsync it (the checkpoint's
+// publication then syncs the directory).
+absl::Status WriteSidecar(const std::string& path, int ckpt_fd,
+                          const ChunkIndex& index, bool durable);
 
 // The index of the full checkpoint at `path` from its sidecar; NotFound
 // when there is none or it does not describe this very file (stale).

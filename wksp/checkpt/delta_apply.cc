@@ -95,6 +95,14 @@ absl::Status ApplyLocked(wksp::Wksp& wksp, const delta::DeltaFile& d,
         const uint64_t c = changed[g * delta::kChunksPerGroup + i];
         const format::Alloc range{chunks[c].gaddr,
                                   chunks[c].gaddr + chunks[c].sz, 1};
+        // The records were checked before the first write; the file may
+        // have changed since: never write other than the chunk's bytes.
+        if (stored[i].gaddr != chunks[c].gaddr || stored[i].usz != chunks[c].sz)
+            [[unlikely]] {
+          st = absl::DataLossError(absl::StrFormat(
+              "delta checkpoint %s changed while it was being applied", d.path));
+          break;
+        }
         st = target.Prepare({&range, 1});
         uint8_t* dst = target.Dest(chunks[c].gaddr);
         if (st.ok()) st = delta::DecodeChunk(stored[i], dst);
