@@ -43,6 +43,10 @@ int RunCommands(std::span<char* const> args);
 // The help text (also printed by `help`).
 extern const char kHelpText[];
 
+// What wksp_ctl without arguments prints (to stderr, exit status 2): the
+// synopsis and "try --help".
+extern const char kShortUsage[];
+
 // Every command and setting RunCommands accepts, as written on the command
 // line (for the test that the help text names each one).
 std::vector<std::string_view> CommandNames();

@@ -155,7 +155,11 @@ absl::StatusOr<Action> FetchCmd(Settings& s, Args a) {
   WK_RETURN_IF_ERROR(ParseSeed(a[2]).status());
   const Settings set = s;
   std::vector<char*> args(a.begin(), a.end());
-  return Action([=] {
+  return Action([=]() -> absl::Status {
+    // fetch restores into an existing workspace: the same care as restore.
+    if (absl::StatusOr<std::string> path = RegionPath(args[0]); path.ok()) {
+      WK_RETURN_IF_ERROR(CheckAttached(args[0], *path, "fetch", set.force));
+    }
     return FetchCommand(set.distrib, set.threads, set.progress, args);
   });
 }

@@ -3,6 +3,11 @@
 
 namespace wk::apps {
 
+const char kShortUsage[] =
+    "usage: wksp_ctl [SETTING...] CMD [ARGS...] [[SETTING...] CMD [ARGS...]] "
+    "...\n"
+    "Try 'wksp_ctl --help' for the commands and settings.\n";
+
 const char kHelpText[] =
     R"HELP(usage: wksp_ctl CMD [ARGS...] [CMD [ARGS...]] ...
 

@@ -6,12 +6,15 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cstdlib>
 #include <fstream>
 #include <optional>
 #include <string_view>
 
+#include "absl/status/statusor.h"
 #include "absl/strings/str_format.h"
+#include "util/status.h"
 #include "wksp/name.h"
 #include "wksp/shmem.h"
 #include "wksp/wksp.h"
@@ -19,10 +22,22 @@
 namespace wk::apps {
 namespace {
 
-std::vector<std::string> SortedNames(const std::string& dir) {
+// The valid workspace names in `dir`, sorted; an error if it cannot be
+// read (a missing $WKSP_SHMEM_ROOT is a mistake to report, not an empty
+// list).
+absl::StatusOr<std::vector<std::string>> SortedNames(const std::string& dir,
+                                                     bool normal) {
   std::vector<std::string> names;
   DIR* d = opendir(dir.c_str());
-  if (!d) return names;
+  if (!d) {
+    const int err = errno;
+    return ErrnoError(
+        err, "open the workspace directory",
+        normal ? absl::StrFormat("%s (normal pages: $WKSP_SHMEM_ROOT, default "
+                                 "/dev/shm)",
+                                 dir)
+               : dir);
+  }
   while (struct dirent* e = readdir(d)) {
     if (wksp::ValidateName(e->d_name).ok()) names.push_back(e->d_name);
   }
@@ -40,7 +55,10 @@ void FillLockAndMark(const wksp::Wksp& w, ListEntry* e) {
   if (std::optional<wksp::LockHolder> h = w.CurrentLockHolder()) {
     e->lock =
         h->same_pid_ns
-            ? absl::StrFormat("%u(%s)", h->pid, h->cmd.empty() ? "?" : h->cmd)
+            ? absl::StrFormat("%u(%s)", h->pid,
+                              h->liveness == wksp::Liveness::kDead ? "dead"
+                              : h->cmd.empty()                     ? "?"
+                                                                   : h->cmd)
             : absl::StrFormat("tid %u of pid:[%u]", h->tid, h->pid_ns);
   }
   if (std::optional<wksp::RestoreMark> m = w.CurrentRestoreMark()) {
@@ -124,7 +142,7 @@ std::vector<std::string> ProcessesMapping(const std::string& path) {
   return out;
 }
 
-std::vector<ListEntry> ListWorkspaces() {
+absl::StatusOr<std::vector<ListEntry>> ListWorkspaces() {
   std::vector<ListEntry> out;
   std::vector<std::string> seen_dirs;
   for (wksp::PageSize ps : wksp::kPageSizes) {
@@ -133,7 +151,9 @@ std::vector<ListEntry> ListWorkspaces() {
     if (std::find(seen_dirs.begin(), seen_dirs.end(), *dir) != seen_dirs.end())
       continue;
     seen_dirs.push_back(*dir);
-    for (const std::string& name : SortedNames(*dir)) {
+    WK_ASSIGN_OR_RETURN(std::vector<std::string> names,
+                        SortedNames(*dir, ps == wksp::PageSize::kNormal));
+    for (const std::string& name : names) {
       struct stat st;
       std::string path = absl::StrFormat("%s/%s", *dir, name);
       if (stat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) continue;

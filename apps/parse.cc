@@ -163,4 +163,18 @@ absl::StatusOr<std::vector<int>> ParseCpuSeq(std::string_view text) {
   return cpus;
 }
 
+absl::StatusOr<std::vector<int>> ParseCpuSeqOn(std::string_view text,
+                                               int cpu_cnt) {
+  WK_ASSIGN_OR_RETURN(std::vector<int> cpus, ParseCpuSeq(text));
+  for (int c : cpus) {
+    if (c >= cpu_cnt) [[unlikely]] {
+      return Bad("cpu_idx_seq", text,
+                 absl::StrFormat("CPU %d does not exist; this machine has "
+                                 "CPUs 0-%d",
+                                 c, cpu_cnt - 1));
+    }
+  }
+  return cpus;
+}
+
 }  // namespace wk::apps

@@ -66,6 +66,11 @@ std::string FormatGaddr(std::string_view name, uint64_t gaddr);
 // indices or ascending ranges with an optional stride, each below 65536.
 absl::StatusOr<std::vector<int>> ParseCpuSeq(std::string_view text);
 
+// ParseCpuSeq, and every index below `cpu_cnt` (the CPUs this machine has,
+// online or not: get_nprocs_conf()); an error names the first one past it.
+absl::StatusOr<std::vector<int>> ParseCpuSeqOn(std::string_view text,
+                                               int cpu_cnt);
+
 }  // namespace wk::apps
 
 #endif  // WKSPKIT_APPS_PARSE_H_

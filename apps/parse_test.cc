@@ -100,5 +100,15 @@ TEST(ParseTest, CpuSeq) {
   }
 }
 
+TEST(ParseTest, CpuSeqOnMachine) {
+  EXPECT_EQ(*ParseCpuSeqOn("0-1", 2), (std::vector<int>{0, 1}));
+  absl::StatusOr<std::vector<int>> r = ParseCpuSeqOn("0,5000", 2);
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find("CPU 5000 does not exist; this machine "
+                                      "has CPUs 0-1"),
+            std::string_view::npos)
+      << r.status().message();
+}
+
 }  // namespace
 }  // namespace wk::apps

@@ -34,8 +34,8 @@ namespace wk::apps {
 
 absl::StatusOr<Action> List(Settings& s, Args) {
   const bool json = s.json;
-  return Action([json] {
-    std::vector<ListEntry> entries = ListWorkspaces();
+  return Action([json]() -> absl::Status {
+    WK_ASSIGN_OR_RETURN(std::vector<ListEntry> entries, ListWorkspaces());
     return Print(json ? ListJson(entries) : ListText(entries));
   });
 }

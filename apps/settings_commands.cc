@@ -80,6 +80,11 @@ absl::StatusOr<Action> SetSeal(Settings& s, Args a) {
   return Action();
 }
 
+absl::StatusOr<Action> SetForce(Settings& s, Args) {
+  s.force = true;
+  return Action();
+}
+
 absl::StatusOr<Action> SetDeterministic(Settings& s, Args) {
   s.deterministic = true;
   return Action();

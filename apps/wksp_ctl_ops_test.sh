@@ -101,12 +101,15 @@ rm -f "$WKSP_SHMEM_ROOT/junk"
 msg=$("$ctl" new small 80M normal 0 600 restore small "$ref/ref_v3.checkpt" - 2>&1); rc=$?
 if [[ $rc -eq 1 ]] && grep -q "the checkpoint is fine but does not fit workspace small" <<<"$msg" \
    && ! grep -qi "corrupt" <<<"$msg"; then ok "fit-message"; else fail "fit: rc=$rc $msg"; fi
-# The suggested `new` works.
-cmd=$(grep -o '`wksp_ctl --part-max [^`]*`' <<<"$msg" | tr -d '`')
-[[ -n "$cmd" ]] || fail "no new command in: $msg"
-out delete small
-read -ra words <<<"${cmd#wksp_ctl }"
-check fit-suggestion-works 0 "^restore small: 8673291 bytes" -- "${words[@]}" restore small "$ref/ref_v3.checkpt" - verify small
+# Both suggested commands work as given, with workspace small still there
+# (a `new small` would fail: it exists).
+mapfile -t cmds < <(grep -o '`wksp_ctl [^`]*`' <<<"$msg" | tr -d '`')
+[[ ${#cmds[@]} -eq 2 ]] || fail "want two suggested commands in: $msg"
+read -ra words <<<"${cmds[0]#wksp_ctl }"
+check fit-suggestion-new-name 0 "^restore small.new: 8673291 bytes" -- "${words[@]}" verify small.new
+out delete small.new
+read -ra words <<<"${cmds[1]#wksp_ctl }"
+check fit-suggestion-replace 0 "^restore small: 8673291 bytes" -- "${words[@]}" verify small
 out delete small
 check restore-new 0 "^restore rn: 8673291 bytes" -- restore-new rn "$ref/ref_v2.checkpt" - normal 0 640 verify rn
 want=$(awk '!/^#/ { printf "\tpartition [%d, %d) sz %d tag %d\n", $1, $2, $2 - $1, $3 }' "$ref/ref_v2.allocs.tsv")

@@ -129,7 +129,7 @@ out tag 5 alloc w 1 12345 >/dev/null
 before=$(out query w | grep "tag")
 for style in 0 1 2 3; do
   f="$tmp/w.s$style"
-  check "checkpt-style$style" 0 "^checkpt w: 1060921 bytes in [0-9.]+ s \([0-9.]+ GB/s\); file [0-9]+ bytes \([0-9.]+ [kMG]?B\)" -- \
+  check "checkpt-style$style" 0 "^checkpt w: 1060921 bytes in [0-9.]+ s \([0-9.]+ GB/s\); file [0-9]+ bytes \([0-9.]+ ([KMG]i)?B\)" -- \
     --threads 2 checkpt w "$f" 640 $style "style $style"
   expect_eq "checkpt-mode$style" "$(stat -c %a "$f")" 640
   want_style=2; [[ $style == 1 ]] && want_style=1
