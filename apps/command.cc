@@ -13,7 +13,6 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/str_format.h"
-#include "absl/strings/str_join.h"
 #include "apps/list.h"
 #include "apps/output.h"
 #include "apps/parse.h"
@@ -78,9 +77,9 @@ absl::StatusOr<std::string> RegionPath(const std::string& name) {
 
 absl::Status CheckAttached(const std::string& name, const std::string& path,
                            std::string_view what, bool force) {
-  const std::vector<std::string> procs = ProcessesMapping(path);
+  const std::vector<ProcRef> procs = ProcessesMapping(path);
   if (procs.empty()) return absl::OkStatus();
-  const std::string who = absl::StrJoin(procs, ", ");
+  const std::string who = FormatProcs(procs);
   if (!force) {
     return absl::FailedPreconditionError(absl::StrFormat(
         "workspace %s is mapped by %u other process(es): %s; a %s changes "

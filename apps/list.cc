@@ -46,27 +46,6 @@ absl::StatusOr<std::vector<std::string>> SortedNames(const std::string& dir,
   return names;
 }
 
-// The lock holder and restore-in-progress mark come from the workspace
-// API's lock and mark queries; until those exist they read "-".
-// Short forms for the LOCK and RESTORING columns; the JSON carries the same
-// strings. The long forms (DescribeLockHolder/DescribeRestoreMark) are in
-// the messages of the commands that meet them.
-void FillLockAndMark(const wksp::Wksp& w, ListEntry* e) {
-  if (std::optional<wksp::LockHolder> h = w.CurrentLockHolder()) {
-    e->lock =
-        h->same_pid_ns
-            ? absl::StrFormat("%u(%s)", h->pid,
-                              h->liveness == wksp::Liveness::kDead ? "dead"
-                              : h->cmd.empty()                     ? "?"
-                                                                   : h->cmd)
-            : absl::StrFormat("tid %u of pid:[%u]", h->tid, h->pid_ns);
-  }
-  if (std::optional<wksp::RestoreMark> m = w.CurrentRestoreMark()) {
-    e->mark = absl::StrFormat("%s by %u", m->in_progress ? "running" : "killed",
-                              m->pid);
-  }
-}
-
 ListEntry Describe(const std::string& dir, const std::string& name,
                    wksp::PageSize ps) {
   ListEntry e;
@@ -86,13 +65,14 @@ ListEntry Describe(const std::string& dir, const std::string& name,
   e.footprint = w->footprint();
   e.part_max = w->part_max();
   e.data_max = w->data_max();
-  FillLockAndMark(*w, &e);
+  e.lock = w->CurrentLockHolder();
+  e.mark = w->CurrentRestoreMark();
   // Usage takes the lock: list must neither wait behind a holder (a long
   // checkpt: list is how one finds out who holds it) nor take the lock over
   // from a dead one, which repairs (after a killed restore: empties) the
   // workspace. Held or marked, USED stays unknown. (A lock taken just now
   // is waited for, briefly.)
-  if (writable && e.lock == "-" && e.mark == "-") {
+  if (writable && !e.lock && !e.mark) {
     absl::StatusOr<wksp::Usage> u = w->GetUsage();
     if (u.ok()) {
       e.used_sz = u->used_sz;
@@ -105,8 +85,8 @@ ListEntry Describe(const std::string& dir, const std::string& name,
 
 }  // namespace
 
-std::vector<std::string> ProcessesMapping(const std::string& path) {
-  std::vector<std::string> out;
+std::vector<ProcRef> ProcessesMapping(const std::string& path) {
+  std::vector<ProcRef> out;
   char* real = realpath(path.c_str(), nullptr);
   std::string want = real ? real : path;
   free(real);
@@ -136,7 +116,9 @@ std::vector<std::string> ProcessesMapping(const std::string& path) {
     std::ifstream comm_in(absl::StrFormat("/proc/%s/comm", pid));
     std::string comm;
     std::getline(comm_in, comm);
-    out.push_back(absl::StrFormat("%s(%s)", pid, comm));
+    uint32_t pid_num = 0;
+    for (char c : pid) pid_num = pid_num * 10 + static_cast<uint32_t>(c - '0');
+    out.push_back({pid_num, comm});
   }
   closedir(proc);
   return out;

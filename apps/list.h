@@ -21,8 +21,8 @@ namespace wk::apps {
 // exist).
 absl::StatusOr<std::vector<ListEntry>> ListWorkspaces();
 
-// "PID(COMM)" of every other process that maps `path`.
-std::vector<std::string> ProcessesMapping(const std::string& path);
+// Every other process that maps `path`.
+std::vector<ProcRef> ProcessesMapping(const std::string& path);
 
 }  // namespace wk::apps
 

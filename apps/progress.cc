@@ -137,7 +137,9 @@ void Progress::Update(uint64_t done, uint64_t total) {
   total_ = total;
   if (!draw_) return;
   int64_t now = clock_();
-  if (last_draw_ns_ >= 0 && now - last_draw_ns_ < kRedrawNs &&
+  // Percent numbers change at most 101 times: each is printed when it does.
+  const bool percent = numeric_ && (total != 0 || fallback_total_ != 0);
+  if (!percent && last_draw_ns_ >= 0 && now - last_draw_ns_ < kRedrawNs &&
       (total == 0 || done < total)) {
     return;
   }

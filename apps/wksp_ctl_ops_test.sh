@@ -77,7 +77,7 @@ l=$(out list)
 grep -qE "^w +normal +67108864 +2101312 +- +- +-$" <<<"$l" || fail "list w: $l"
 grep -qE "^junk +normal +4096 .*not a workspace" <<<"$l" && ok "list" || fail "list junk: $l"
 lj=$(out --json list)
-grep -q '"name":"w","page_size":"normal".*"used_sz":"2101312","used_cnt":4,"lock":"-","restore_mark":"-","attached":\[\]' <<<"$lj" \
+grep -q '"wksp":"w","page_size":"normal".*"used_sz":2101312,"used_cnt":4,"lock":null,"restore_mark":null,"attached":\[\]' <<<"$lj" \
   && ok "list-json" || fail "list --json: $lj"
 # A process that maps w is listed as attached.
 py=/usr/bin/python3
@@ -143,7 +143,7 @@ grep -q "checkpt-query /dev/stdin 3: .*/dev/stdin" <<<"$msg" && ! grep -q "fd [0
 cp "$ref/ref_v1.checkpt" "$tmp/café.ckpt"
 j=$(out --json checkpt-query "$tmp/café.ckpt" 2)
 grep -q "\"path\":\"$tmp/café.ckpt\"" <<<"$j" && ok "json-utf8" || fail "json path: $j"
-grep -q '"schema_version":1' <<<"$j" && grep -q '"wallclock":"1795607959158101045"' <<<"$j" \
+grep -q '"schema_version":2' <<<"$j" && grep -q '"wallclock_ns":1795607959158101045' <<<"$j" \
   && grep -q '"uinfo":"fdref reference checkpt"' <<<"$j" && ok "json-fields" || fail "json fields: $j"
 if [[ -x /usr/bin/python3 ]]; then
   /usr/bin/python3 -c 'import json,sys; d=json.loads(sys.stdin.read()); assert d["path"].endswith("café.ckpt"), d["path"]' <<<"$j" \
