@@ -203,6 +203,14 @@ std::vector<std::string_view> CommandNames() {
   return names;
 }
 
+std::vector<CommandSynopsis> CommandSynopses() {
+  std::vector<CommandSynopsis> out;
+  for (const Command& c : CommandTable()) {
+    out.push_back({c.name, c.args, c.kind == Kind::kSetting});
+  }
+  return out;
+}
+
 void InstallCancelHandlers() {
   struct sigaction sa = {};
   sa.sa_handler = OnCancelSignal;
