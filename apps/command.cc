@@ -2,6 +2,7 @@
 #include "apps/command.h"
 
 #include <sys/stat.h>
+#include <sys/sysinfo.h>
 
 #include <cerrno>
 #include <cstdio>
@@ -13,6 +14,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
 #include "apps/list.h"
 #include "apps/output.h"
 #include "apps/parse.h"
@@ -92,6 +94,21 @@ absl::Status CheckAttached(const std::string& name, const std::string& path,
                 "process(es) map it (--force): %s\n",
                 LineStart(stderr), what, name, procs.size(), who);
   return absl::OkStatus();
+}
+
+absl::StatusOr<std::vector<int>> CpuSeqArg(std::string_view text) {
+  std::vector<int> missing;
+  WK_ASSIGN_OR_RETURN(std::vector<int> cpus,
+                      ParseCpuSeqOn(text, get_nprocs_conf(), &missing));
+  if (!missing.empty()) {
+    absl::FPrintF(stderr,
+                  "%swksp_ctl: warning: cpu_idx_seq %s: CPU(s) %s do not "
+                  "exist on this machine (CPUs 0-%d); memory goes near CPU "
+                  "%d\n",
+                  LineStart(stderr), text, absl::StrJoin(missing, ","),
+                  get_nprocs_conf() - 1, cpus.front());
+  }
+  return cpus;
 }
 
 absl::StatusOr<uint64_t> TagArg(std::string_view text) {

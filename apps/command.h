@@ -16,6 +16,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -82,6 +83,10 @@ absl::Status Print(const std::string& text);
 
 // A workspace name argument, validated.
 absl::StatusOr<std::string> Name(std::string_view text);
+
+// A cpu_idx_seq argument on this machine (parse.h: ParseCpuSeqOn): the
+// first CPU must exist; later ones that do not get a warning on stderr.
+absl::StatusOr<std::vector<int>> CpuSeqArg(std::string_view text);
 
 // A tag argument (nonzero).
 absl::StatusOr<uint64_t> TagArg(std::string_view text);

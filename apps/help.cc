@@ -70,8 +70,9 @@ Commands:
                      a suffix (64M), rounded up to whole pages. PAGE_SZ:
                      normal|huge|gigantic (or 4K|2M|1G, or 4096|2097152|
                      1073741824). CPU_IDX_SEQ: e.g. 0, 0-3,8 or 0-6/2;
-                     memory goes near the first CPU's NUMA node; each CPU
-                     must exist on this machine. MODE: octal
+                     memory goes near the first CPU's NUMA node, which
+                     must exist on this machine (later ones that do not
+                     get a warning). MODE: octal
                      permissions. Slots are sized for 64 KiB allocations
                      unless --part-max says otherwise.
   delete WKSP        remove WKSP's name (joined processes keep it); refuses

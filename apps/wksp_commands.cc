@@ -1,7 +1,6 @@
 // wksp_ctl's commands that make, remove and look after a workspace: new,
 // delete, check, verify, rebuild, reset.
 #include <sys/stat.h>
-#include <sys/sysinfo.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -49,7 +48,7 @@ absl::StatusOr<NewPlan> PlanNew(const Settings& s, Args a) {
   WK_ASSIGN_OR_RETURN(n.name, Name(a[0]));
   WK_ASSIGN_OR_RETURN(wksp::PageSize page_size, ParsePageSizeArg(a[2]));
   WK_ASSIGN_OR_RETURN(std::vector<int> cpus,
-                      ParseCpuSeqOn(a[3], get_nprocs_conf()));
+                      CpuSeqArg(a[3]));
   WK_ASSIGN_OR_RETURN(mode_t mode, ParseMode(a[4]));
   const uint64_t page = static_cast<uint64_t>(page_size);
   uint64_t bytes;

@@ -59,8 +59,12 @@ if [[ $rc -eq 2 && $(wc -l <<<"$o") -le 3 ]] && grep -q "^usage: wksp_ctl" <<<"$
 # ---- CPU indices and the shared-memory root -------------------------------------
 ncpu=$(getconf _NPROCESSORS_CONF)
 check cpu-missing 2 "CPU $ncpu does not exist; this machine has CPUs 0-$((ncpu - 1))" -- new c 1M normal "$ncpu" 600
-check cpu-missing-range 2 "CPU 5000 does not exist" -- new c 1M normal 0-1,5000 600
+check cpu-missing-first 2 "CPU 5000 does not exist" -- new c 1M normal 5000,0 600
 [[ -e "$WKSP_SHMEM_ROOT/c" ]] && fail "new with a missing CPU created c" || ok "cpu-missing-nothing-created"
+# Later CPUs only widen a list (Firedancer's scripts name 0-6/2 anywhere):
+# a warning, and memory near the first.
+check cpu-missing-later 0 "^wksp_ctl: warning: cpu_idx_seq 0,5000: CPU\(s\) 5000 do not exist on this machine \(CPUs 0-$((ncpu - 1))\); memory goes near CPU 0$" \
+  -- new c 1M normal 0,5000 600 delete c
 check cpu-last 0 "" -- new c 1M normal "$((ncpu - 1))" 600 delete c
 WKSP_SHMEM_ROOT="$tmp/nope" check root-missing 1 "list: .*$tmp/nope.*No such file or directory" -- list
 

@@ -136,7 +136,7 @@ for style in 0 1 2 3; do
   check "checkpt-query$style" 0 "^	style +$want_style +$" -- checkpt-query "$f" 0
   check "checkpt-query-uinfo$style" 0 "^		style $style$" -- checkpt-query "$f" 2
   j=$(out --json checkpt-query "$f" 3)
-  grep -q "\"style\":$style,\"wksp\":\"w\",\"seed\":42,.*\"alloc_cnt\":2,\"alloc_sz\":1060921" <<<"$j" \
+  grep -q "\"style\":$((style == 0 ? 3 : style)),\"wksp\":\"w\",\"seed\":42,.*\"alloc_cnt\":2,\"alloc_sz\":1060921" <<<"$j" \
     || fail "checkpt-query --json $style: $j"
   check "restore-style$style" 0 "^restore w2: 1060921 bytes" -- \
     new w2 64M normal 0 600 --threads 3 restore w2 "$f" 9 verify w2
