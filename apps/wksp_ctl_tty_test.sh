@@ -84,7 +84,7 @@ exec 3<>"$tmp/fifo"  # read-write: opening does not wait for the reader
 timeout 60 head -c 40000000 "$tmp/b.ckpt" >&3 || fail "feeding the FIFO"
 moving=0
 for ((i = 0; i < 400; ++i)); do  # 20 s at most
-  screen "$tmp/t6" | grep -qE "^restore w2 [1-9][0-9]\.[0-9] MB " && { moving=1; break; }
+  screen "$tmp/t6" | grep -qE "^restore w2 [1-9][0-9]\.[0-9] MiB " && { moving=1; break; }
   sleep 0.05
 done
 [[ $moving -eq 1 ]] && ok "bar-moves-inside-an-allocation" || fail "inside an allocation: $(cat -A "$tmp/t6")"
