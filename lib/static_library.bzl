@@ -31,7 +31,8 @@ def _static_library_impl(ctx):
         progress_message = "Merging %d archives into %s" % (len(archives), ctx.outputs.out.short_path),
     )
     ctx.actions.write(ctx.outputs.link_flags, " ".join(flags) + "\n")
-    return [DefaultInfo(files = depset([ctx.outputs.out, ctx.outputs.link_flags]))]
+    outs = [ctx.outputs.out, ctx.outputs.link_flags]
+    return [DefaultInfo(files = depset(outs), runfiles = ctx.runfiles(files = outs))]
 
 static_library = rule(
     implementation = _static_library_impl,

@@ -24,7 +24,7 @@ cg=$("$peer" check "$name" "${g#*:}" 42)
 # wksp_ctl sees the C program's allocation.
 [[ "$("$ctl" tag-query "$name:$cg")" == 4321 ]] || fail "tag-query of the C allocation"
 [[ "$("$ctl" tag-query "$g")" == 77 ]] || fail "tag-query of wksp_ctl's allocation"
-"$ctl" usage "$name" 4321 | grep -q . || fail "usage printed nothing"
+[[ -n "$("$ctl" usage "$name" 4321)" ]] || fail "usage printed nothing"
 "$ctl" verify "$name"
 
 # wksp_ctl checkpoints; the C program restores and finds its bytes.
