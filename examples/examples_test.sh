@@ -46,6 +46,14 @@ exported=$(grep '^wkspkit_' <<<"$syms" | sort)
 # Installing again over it works (upgrades replace files).
 "$r/lib/install" "$prefix" >/dev/null
 
+# A library built with --config=asan or tsan needs its sanitizer's runtime
+# linked first into every program using it: build the examples the same way.
+undef=$(nm -D --undefined-only "$prefix/lib/libwkspkit.so.$v")
+san=()
+[[ "$undef" != *__asan_init* ]] || san=(-fsanitize=address,undefined)
+[[ "$undef" != *__tsan_init* ]] || san=(-fsanitize=thread)
+cmake_san=(-DCMAKE_C_FLAGS="${san[*]:-}" -DCMAKE_CXX_FLAGS="${san[*]:-}")
+
 # The headers alone, strictly: C11 with no C++ header reachable, C++17.
 printf '#include <wkspkit/wkspkit.h>\nint main(void) { return wkspkit_version()[0] == 0; }\n' >"$t/h.c"
 cc -std=c11 -Wall -Wextra -Wpedantic -Werror -I"$prefix/include" -fsyntax-only "$t/h.c"
@@ -67,7 +75,7 @@ mkdir -p "$ckdir"
 for ex in c cpp; do
   cp -r "$r/examples/$ex" "$t/src-$ex"
   cmake -S "$t/src-$ex" -B "$t/build-$ex" -DCMAKE_PREFIX_PATH="$prefix" \
-    -DCMAKE_BUILD_TYPE=Release >"$t/cmake-$ex.log" 2>&1 || { cat "$t/cmake-$ex.log"; fail "cmake $ex"; }
+    -DCMAKE_BUILD_TYPE=Release "${cmake_san[@]}" >"$t/cmake-$ex.log" 2>&1 || { cat "$t/cmake-$ex.log"; fail "cmake $ex"; }
   cmake --build "$t/build-$ex" >>"$t/cmake-$ex.log" 2>&1 || { cat "$t/cmake-$ex.log"; fail "build $ex"; }
 done
 # CMake sets the build tree's RPATH to the prefix: no LD_LIBRARY_PATH.
@@ -90,13 +98,13 @@ fi
 # ---- pkg-config ------------------------------------------------------------
 export PKG_CONFIG_PATH="$prefix/lib/pkgconfig"
 [[ "$(pkg-config --modversion wkspkit)" == "$v" ]] || fail "pkg-config --modversion"
-cc -std=c11 -Wall -Wextra -Werror "$r/examples/c/main.c" $(pkg-config --cflags --libs wkspkit) -o "$t/pc_c"
-c++ -std=c++17 -Wall -Wextra -Werror "$r/examples/cpp/main.cc" $(pkg-config --cflags --libs wkspkit) -o "$t/pc_cpp"
+cc -std=c11 -Wall -Wextra -Werror "$r/examples/c/main.c" $(pkg-config --cflags --libs wkspkit) ${san[@]+"${san[@]}"} -o "$t/pc_c"
+c++ -std=c++17 -Wall -Wextra -Werror "$r/examples/cpp/main.cc" $(pkg-config --cflags --libs wkspkit) ${san[@]+"${san[@]}"} -o "$t/pc_cpp"
 LD_LIBRARY_PATH="$prefix/lib" run "pkg-config example_c" "identical" "$t/pc_c" "$ckdir"
 LD_LIBRARY_PATH="$prefix/lib" run "pkg-config example_cpp" "identical" "$t/pc_cpp" "$ckdir"
 
 # Static: libwkspkit.a plus the system libraries the .pc lists.
-cc -std=c11 "$r/examples/c/main.c" $(pkg-config --cflags --libs wkspkit-static) -o "$t/static_c"
+cc -std=c11 "$r/examples/c/main.c" $(pkg-config --cflags --libs wkspkit-static) ${san[@]+"${san[@]}"} -o "$t/static_c"
 [[ "$(ldd "$t/static_c")" != *libwkspkit* ]] || fail "static_c links libwkspkit.so"
 run "static example_c" "identical" "$t/static_c" "$ckdir"
 
@@ -104,7 +112,7 @@ run "static example_c" "identical" "$t/static_c" "$ckdir"
 mkdir -p "$t/src-s"
 cp "$r/examples/c/main.c" "$t/src-s/"
 printf 'cmake_minimum_required(VERSION 3.16)\nproject(s C)\nfind_package(wkspkit REQUIRED)\nadd_executable(static_c main.c)\ntarget_link_libraries(static_c PRIVATE wkspkit::wkspkit_static)\n' >"$t/src-s/CMakeLists.txt"
-cmake -S "$t/src-s" -B "$t/build-s" -DCMAKE_PREFIX_PATH="$prefix" >"$t/cmake-s.log" 2>&1 &&
+cmake -S "$t/src-s" -B "$t/build-s" -DCMAKE_PREFIX_PATH="$prefix" "${cmake_san[@]}" >"$t/cmake-s.log" 2>&1 &&
   cmake --build "$t/build-s" >>"$t/cmake-s.log" 2>&1 || { cat "$t/cmake-s.log"; fail "cmake static"; }
 run "cmake static example_c" "identical" "$t/build-s/static_c" "$ckdir"
 

@@ -5,8 +5,8 @@
 // to and from a file in /dev/shm (or $WKSP_BENCH_DIR), styles v2 and v3 with
 // 1 and 2 threads. The figures to compare are each _C row over its _Cpp
 // row (target >= 0.95 in time per operation or bytes/s).
-//   bazel run -c opt //lib:capi_bench -- --benchmark_repetitions=3 \
-//     --benchmark_report_aggregates_only=true
+//   bazel run -c opt //lib:capi_bench --
+//     --benchmark_repetitions=3 --benchmark_report_aggregates_only=true
 #include <unistd.h>
 
 #include <cstdint>
