@@ -5,7 +5,6 @@
 // exception), and writes its out parameters only on success.
 #include "wkspkit/wkspkit.h"
 
-#include <cerrno>
 #include <cstdlib>
 #include <cstring>
 #include <exception>
@@ -210,14 +209,7 @@ wkspkit_err_t wkspkit_set_shmem_root(const char* dir) {
           std::string("shared-memory root \"") + dir +
           "\" is relative: give an absolute directory");
     }
-    // The library's process-wide root is, until the shared-memory layer
-    // takes it as a setting, the variable it reads.
-    if (dir == nullptr || dir[0] == '\0') {
-      if (unsetenv("WKSP_SHMEM_ROOT") != 0)
-        return wk::ErrnoError(errno, "unsetenv", "WKSP_SHMEM_ROOT");
-    } else if (setenv("WKSP_SHMEM_ROOT", dir, 1) != 0) {
-      return wk::ErrnoError(errno, "setenv", "WKSP_SHMEM_ROOT");
-    }
+    ws::SetShmemRoot(dir == nullptr ? "" : dir);
     return absl::OkStatus();
   });
 }

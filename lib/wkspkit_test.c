@@ -137,7 +137,9 @@ static void TestShmemRoot(void) {
             WKSPKIT_ERR_INVALID_ARGUMENT);
   CHECK(strstr(wkspkit_last_error(), "relative") != NULL);
   CHECK_OK(wkspkit_set_shmem_root(g_shm));
-  /* A named workspace is a file under the root. */
+  /* A named workspace is a file under the root; the library ignores the
+   * variable wksp_ctl reads. */
+  CHECK(setenv("WKSP_SHMEM_ROOT", "/nonexistent-wkspkit-root", 1) == 0);
   const char *name = Name("root");
   wkspkit_wksp_t *w = NULL;
   CHECK_OK(wkspkit_create(name, 4, 64 * 1024, NULL, &w));
@@ -147,6 +149,7 @@ static void TestShmemRoot(void) {
   CHECK_OK(wkspkit_delete(name));
   CHECK(!FileExists(path));
   wkspkit_leave(w);
+  CHECK(unsetenv("WKSP_SHMEM_ROOT") == 0);
 }
 
 static void TestLifecycle(void) {
