@@ -92,8 +92,14 @@ absl::Status RestoreInto(wksp::Wksp& w, const std::string& path,
   const std::optional<uint64_t> file_sz = RegularFileSize(path, STDIN_FILENO);
   bool lz4 = false;
   if (file_sz) {
+    // The preview of a redirected stdin reads through a duplicate that
+    // shares stdin's offset: put it back for the restore.
+    const off_t stdin_at = path == "-" ? lseek(STDIN_FILENO, 0, SEEK_CUR) : 0;
     absl::StatusOr<wksp_checkpt::Preview> p =
         wksp_checkpt::PreviewCheckpt(path);
+    if (path == "-" && lseek(STDIN_FILENO, stdin_at, SEEK_SET) != stdin_at) {
+      return ErrnoError(errno, "seek back after the preview", "stdin");
+    }
     lz4 = p.ok() && p->style == wksp_checkpt::Style::kV3;
     if (p.ok() && !lz4) progress.SetFallbackTotal(*file_sz);
   }
