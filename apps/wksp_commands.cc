@@ -1,11 +1,8 @@
 // wksp_ctl's commands that make, remove and look after a workspace: new,
 // delete, check, verify, rebuild, reset.
 #include <sys/stat.h>
-#include <unistd.h>
 
-#include <algorithm>
 #include <cerrno>
-#include <cstdio>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -16,19 +13,11 @@
 #include "absl/strings/str_format.h"
 #include "apps/command.h"
 #include "apps/command_parsers.h"
-#include "apps/list.h"
-#include "apps/output.h"
 #include "apps/parse.h"
-#include "apps/progress.h"
 #include "util/bits.h"
-#include "util/clock.h"
 #include "util/status.h"
-#include "util/version.h"
-#include "wksp/checkpt/wksp_checkpt.h"
-#include "wksp/name.h"
 #include "wksp/shmem.h"
 #include "wksp/wksp.h"
-#include "wksp/wksp_admin.h"
 
 namespace wk::apps {
 namespace {
