@@ -258,8 +258,7 @@ absl::StatusOr<Action> RestoreNew(Settings& s, Args a) {
   }
   WK_ASSIGN_OR_RETURN(std::optional<uint32_t> seed, ParseSeed(a[2]));
   WK_ASSIGN_OR_RETURN(wksp::PageSize page_size, ParsePageSizeArg(a[3]));
-  WK_ASSIGN_OR_RETURN(std::vector<int> cpus,
-                      CpuSeqArg(a[4]));
+  WK_ASSIGN_OR_RETURN(std::vector<int> cpus, CpuSeqArg(a[4]));
   WK_ASSIGN_OR_RETURN(mode_t mode, ParseMode(a[5]));
   const Settings set = s;
   return Action([=]() -> absl::Status {

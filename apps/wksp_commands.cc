@@ -36,8 +36,7 @@ absl::StatusOr<NewPlan> PlanNew(const Settings& s, Args a) {
   NewPlan n;
   WK_ASSIGN_OR_RETURN(n.name, Name(a[0]));
   WK_ASSIGN_OR_RETURN(wksp::PageSize page_size, ParsePageSizeArg(a[2]));
-  WK_ASSIGN_OR_RETURN(std::vector<int> cpus,
-                      CpuSeqArg(a[3]));
+  WK_ASSIGN_OR_RETURN(std::vector<int> cpus, CpuSeqArg(a[3]));
   WK_ASSIGN_OR_RETURN(mode_t mode, ParseMode(a[4]));
   const uint64_t page = static_cast<uint64_t>(page_size);
   uint64_t bytes;
