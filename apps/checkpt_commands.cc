@@ -16,19 +16,14 @@
 #include "absl/strings/str_format.h"
 #include "apps/command.h"
 #include "apps/command_parsers.h"
-#include "apps/list.h"
 #include "apps/output.h"
 #include "apps/parse.h"
 #include "apps/progress.h"
-#include "util/bits.h"
 #include "util/clock.h"
 #include "util/status.h"
-#include "util/version.h"
 #include "wksp/checkpt/wksp_checkpt.h"
-#include "wksp/name.h"
 #include "wksp/shmem.h"
 #include "wksp/wksp.h"
-#include "wksp/wksp_admin.h"
 
 namespace wk::apps {
 namespace {
@@ -92,8 +87,14 @@ absl::Status RestoreInto(wksp::Wksp& w, const std::string& path,
   const std::optional<uint64_t> file_sz = RegularFileSize(path, STDIN_FILENO);
   bool lz4 = false;
   if (file_sz) {
+    // The preview of a redirected stdin reads through a duplicate that
+    // shares stdin's offset: put it back for the restore.
+    const off_t stdin_at = path == "-" ? lseek(STDIN_FILENO, 0, SEEK_CUR) : 0;
     absl::StatusOr<wksp_checkpt::Preview> p =
         wksp_checkpt::PreviewCheckpt(path);
+    if (path == "-" && lseek(STDIN_FILENO, stdin_at, SEEK_SET) != stdin_at) {
+      return ErrnoError(errno, "seek back after the preview", "stdin");
+    }
     lz4 = p.ok() && p->style == wksp_checkpt::Style::kV3;
     if (p.ok() && !lz4) progress.SetFallbackTotal(*file_sz);
   }
@@ -279,8 +280,7 @@ absl::StatusOr<Action> RestoreNew(Settings& s, Args a) {
   }
   WK_ASSIGN_OR_RETURN(std::optional<uint32_t> seed, ParseSeed(a[2]));
   WK_ASSIGN_OR_RETURN(wksp::PageSize page_size, ParsePageSizeArg(a[3]));
-  WK_ASSIGN_OR_RETURN(std::vector<int> cpus,
-                      CpuSeqArg(a[4]));
+  WK_ASSIGN_OR_RETURN(std::vector<int> cpus, CpuSeqArg(a[4]));
   WK_ASSIGN_OR_RETURN(mode_t mode, ParseMode(a[5]));
   const Settings set = s;
   s.deltas.clear();  // --delta: restore the chain path, deltas...
