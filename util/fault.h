@@ -17,7 +17,8 @@
 // read(2)/pread(2), write(2)/pwrite(2) call of io/ and of the checkpoint
 // readers), sync (fsync), publish (a finished file about to be synced and
 // linked at its path), published (just after it got its name), frame (a
-// checkpoint frame opened for reading). Only events of the armed kind are
+// checkpoint frame opened for reading), scanned (a mapped v2/v3 checkpoint
+// scanned, its frames' data about to be read). Only events of the armed kind are
 // counted. A bad value is reported on stderr once (by the test binary) and
 // ignores the variable. Kill points are exact counts, not timings, so a test
 // that kills at event n is reproducible.
@@ -38,6 +39,7 @@ enum class FaultEvent : int {
   kPublish,
   kPublished,
   kFrame,
+  kScanned,
 };
 
 // An injector: returns 0, or an errno the operation must fail with.

@@ -32,6 +32,7 @@ constexpr Named kEvents[] = {
     {"read", FaultEvent::kRead},           {"write", FaultEvent::kWrite},
     {"sync", FaultEvent::kSync},           {"publish", FaultEvent::kPublish},
     {"published", FaultEvent::kPublished}, {"frame", FaultEvent::kFrame},
+    {"scanned", FaultEvent::kScanned},
 };
 
 bool ParseAction(std::string_view a, Spec* s) {
@@ -90,7 +91,7 @@ const Spec& TheSpec() {
     if (v && *v && !Parse(v, &s)) {
       std::fprintf(stderr,
                    "wkspkit: ignoring %s=\"%s\" (want "
-                   "read|write|sync|publish|published|frame:N"
+                   "read|write|sync|publish|published|frame|scanned:N"
                    "[:kill|int|term|hup|stop|enospc|eio])\n",
                    kEnvVar, v);
       s = Spec{};
