@@ -571,6 +571,8 @@ wkspkit_err_t wkspkit_checkpt_fd(wkspkit_wksp_t* w, int fd,
   });
 }
 
+void wkspkit_set_sigbus_guard(int enabled) { wc::SetSigbusGuard(enabled != 0); }
+
 wkspkit_err_t wkspkit_restore(wkspkit_wksp_t* w, const char* path,
                               const wkspkit_restore_opts_t* opts) {
   return Boundary([&]() -> absl::Status {

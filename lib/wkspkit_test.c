@@ -961,6 +961,41 @@ static void TestCancel(void) {
   wkspkit_leave(src);
 }
 
+/* The SIGBUS handler: installed by the first restore of a mapped file unless
+ * the program opted out. Each case in a fresh child (it is process-wide) of
+ * a process that has not restored yet (main runs this first). 10: the
+ * handler is what it was before; 11: the library installed its own. */
+static int SigbusHandlerAfterRestore(int guard, const char *path) {
+  pid_t child = fork();
+  CHECK(child >= 0);
+  if (child == 0) {
+    struct sigaction before, after;
+    CHECK(sigaction(SIGBUS, NULL, &before) == 0);
+    wkspkit_set_sigbus_guard(guard);
+    wkspkit_wksp_t *w = NULL;
+    CHECK_OK(wkspkit_create_anonymous("sigbus", 64, 8 * kMiB, NULL, &w));
+    CHECK_OK(wkspkit_restore(w, path, NULL));
+    CHECK(sigaction(SIGBUS, NULL, &after) == 0);
+    _exit(after.sa_handler == before.sa_handler ? 10 : 11);
+  }
+  int status = 0;
+  CHECK(waitpid(child, &status, 0) == child);
+  CHECK(WIFEXITED(status));
+  return WEXITSTATUS(status);
+}
+
+static void TestSigbusGuard(void) {
+  uint64_t g[kAllocs];
+  wkspkit_wksp_t *src = Source(Name("bsrc"), g);
+  wkspkit_checkpt_opts_t co;
+  wkspkit_checkpt_opts_init(&co);
+  co.style = WKSPKIT_STYLE_V2;
+  CHECK_OK(wkspkit_checkpt(src, TmpPath("sigbus.ckpt"), &co));
+  CHECK(SigbusHandlerAfterRestore(1, TmpPath("sigbus.ckpt")) == 11);
+  CHECK(SigbusHandlerAfterRestore(0, TmpPath("sigbus.ckpt")) == 10);
+  wkspkit_leave(src);
+}
+
 int main(void) {
   const char *tmp = getenv("TEST_TMPDIR");
   CHECK(tmp != NULL && strlen(tmp) < 400);
@@ -969,6 +1004,7 @@ int main(void) {
   CHECK(mkdir(g_shm, 0700) == 0 || errno == EEXIST);
   CHECK_OK(wkspkit_set_shmem_root(g_shm));
 
+  TestSigbusGuard(); /* first: before this process restores anything */
   TestVersionAndErrors();
   TestShmemRoot();
   TestLifecycle();

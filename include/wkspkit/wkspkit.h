@@ -22,7 +22,7 @@
  *     smaller struct_size and gets the defaults for the fields it lacks.
  *   - The library reads no environment variable, writes nothing to stdout or
  *     stderr, and installs one signal handler, for SIGBUS, stated at
- *     wkspkit_restore().
+ *     wkspkit_restore() (wkspkit_set_sigbus_guard() opts out).
  *
  * Threads: a workspace handle may be used by any number of threads at once,
  * except wkspkit_leave(), which must be the last call on it. Any number of
@@ -447,9 +447,18 @@ void wkspkit_restore_opts_init(wkspkit_restore_opts_t *opts);
  * process installs a process-wide SIGBUS handler that answers faults inside
  * checkpoint mappings and passes every other SIGBUS to the handler installed
  * before it (or the default action). A program that installs its own SIGBUS
- * handler afterwards must chain to the one it replaces. */
+ * handler afterwards must chain to the one it replaces, or opt out with
+ * wkspkit_set_sigbus_guard(0) before its first restore. */
 wkspkit_err_t wkspkit_restore(wkspkit_wksp_t *w, const char *path,
                               const wkspkit_restore_opts_t *opts);
+
+/* Whether restores and verifications of mapped v2/v3 files use the SIGBUS
+ * handler described at wkspkit_restore(): nonzero (the default) installs it
+ * on first need; 0 keeps the library from installing it (and from relying
+ * on one installed before), and a checkpoint file truncated while it is
+ * read may then kill the process by SIGBUS. Process-wide; affects reads
+ * started afterwards. Never fails. */
+void wkspkit_set_sigbus_guard(int enabled);
 
 /* Same, reading descriptor `fd` (a pipe, stdin, a file at its current
  * position) in one pass; the caller keeps owning `fd`. Only the header can
