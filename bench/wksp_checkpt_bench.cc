@@ -216,7 +216,8 @@ void BM_Checkpt(benchmark::State& state, bool sealed) {
       static_cast<double>(file_sz) / static_cast<double>(wl.alloc_bytes);
   Report(state, wl.alloc_bytes, threads, seconds);
   if (style != wksp_checkpt::Style::kV3 && seconds > 0) {
-    ReportWriteFloor(state, wl.alloc_bytes, threads, seconds, sealed);
+    ReportWriteFloor(state, wl.alloc_bytes, threads, seconds,
+                     sealed && style != wksp_checkpt::Style::kV1);
   }
 }
 
