@@ -618,8 +618,8 @@ void BM_FirstTouch(benchmark::State& state) {
   bool populated_file = false;
   for (auto _ : state) {
     state.PauseTiming();
-    absl::StatusOr<io::Mapping> m = named ? io::MapFileReadWrite(path)
-                                          : io::MapAnonymousPrivate(bytes);
+    absl::StatusOr<io::Mapping> m =
+        named ? io::MapFileReadWrite(path) : io::MapAnonymousPrivate(bytes);
     if (!m.ok()) {
       state.SkipWithError(std::string(m.status().message()).c_str());
       break;

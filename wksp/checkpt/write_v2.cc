@@ -42,11 +42,11 @@ size_t WbufSize(const std::vector<uint64_t>& raw_sz, checkpt::FrameStyle fs,
   return static_cast<size_t>(std::clamp<uint64_t>(want, kWbufMinSz, cap));
 }
 
-// A thread's write buffer. Large ones (v3 with several threads: tens of MiB
-// each, fresh for every checkpoint) are mapped on transparent huge pages
-// where the kernel allows: faulting them in 4 KiB at a time cost a v3
-// checkpoint with 2 threads ~10% here (every first touch of a 4 KiB page
-// is a fault, and the VM's are slow; see docs/PERFORMANCE.md).
+// A thread's write buffer. Large ones (v3 with several threads: up to 64 MiB
+// each, new for every checkpoint) are mapped on transparent huge pages
+// where the kernel allows: on the development VM each first touch of a
+// 4 KiB page costs ~6 us, ~0.1 s per 64 MiB buffer and checkpoint, and a
+// 2 MiB page pays it once (docs/PERFORMANCE.md, "First touch").
 class WriteBuffer {
  public:
   static absl::StatusOr<WriteBuffer> Make(size_t sz) {
