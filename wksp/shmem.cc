@@ -9,6 +9,7 @@
 #include <cerrno>
 #include <cstdlib>
 #include <fstream>
+#include <mutex>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -66,9 +67,11 @@ std::string FindHugetlbfs(uint64_t bytes) {
   return "";
 }
 
-std::string NormalDir() {
-  const char* root = std::getenv("WKSP_SHMEM_ROOT");
-  return root != nullptr && root[0] != '\0' ? std::string(root) : "/dev/shm";
+// The process-wide root (SetShmemRoot); empty means the default.
+std::mutex root_mu;
+std::string& RootLocked() {
+  static std::string* root = new std::string();  // never destroyed: usable
+  return *root;                                  // from exit handlers too
 }
 
 // Asks the kernel to prefer the NUMA node of `cpu_idx` for [p, p+size).
@@ -115,8 +118,19 @@ const char* PageSizeName(PageSize page_size) {
   return "unknown";
 }
 
+void SetShmemRoot(std::string_view dir) {
+  std::lock_guard<std::mutex> lock(root_mu);
+  RootLocked().assign(dir);
+}
+
+std::string ShmemRoot() {
+  std::lock_guard<std::mutex> lock(root_mu);
+  const std::string& root = RootLocked();
+  return root.empty() ? std::string("/dev/shm") : root;
+}
+
 absl::StatusOr<std::string> ShmemDir(PageSize page_size) {
-  if (page_size == PageSize::kNormal) return NormalDir();
+  if (page_size == PageSize::kNormal) return ShmemRoot();
   std::string dir = FindHugetlbfs(static_cast<uint64_t>(page_size));
   if (dir.empty()) {
     const char* sz = page_size == PageSize::kHuge ? "2M" : "1G";
