@@ -16,19 +16,15 @@
 #include "absl/strings/str_format.h"
 #include "apps/command.h"
 #include "apps/command_parsers.h"
-#include "apps/list.h"
 #include "apps/output.h"
+#include "apps/page_hint.h"
 #include "apps/parse.h"
 #include "apps/progress.h"
-#include "util/bits.h"
 #include "util/clock.h"
 #include "util/status.h"
-#include "util/version.h"
 #include "wksp/checkpt/wksp_checkpt.h"
-#include "wksp/name.h"
 #include "wksp/shmem.h"
 #include "wksp/wksp.h"
-#include "wksp/wksp_admin.h"
 
 namespace wk::apps {
 namespace {
@@ -71,6 +67,17 @@ std::string FittingNew(const std::string& name, const std::string& path,
       ps);
 }
 
+// The summary's tail when the first touches of a 4 KiB-page workspace's
+// pages (every new process pays them) explain much of an operation that
+// started at `t0` (apps/page_hint.h). Measured only for 4 KiB pages and
+// enough bytes to matter (the probe takes a millisecond or two).
+std::string PageHint(const wksp::Wksp& w, uint64_t bytes, int64_t t0) {
+  const double secs = static_cast<double>(MonotonicNs() - t0) * 1e-9;
+  if (w.page_size() != wksp::PageSize::kNormal || bytes < (uint64_t{64} << 20))
+    return "";
+  return FirstTouchHint(w.page_size(), bytes, secs, FirstTouchSecondsPerPage());
+}
+
 bool IsFitError(const absl::Status& st) {
   return !wksp_checkpt::IsWorkspaceReset(st) &&
          (st.code() == absl::StatusCode::kFailedPrecondition ||
@@ -92,13 +99,20 @@ absl::Status RestoreInto(wksp::Wksp& w, const std::string& path,
   const std::optional<uint64_t> file_sz = RegularFileSize(path, STDIN_FILENO);
   bool lz4 = false;
   if (file_sz) {
+    // The preview of a redirected stdin reads through a duplicate that
+    // shares stdin's offset: put it back for the restore.
+    const off_t stdin_at = path == "-" ? lseek(STDIN_FILENO, 0, SEEK_CUR) : 0;
     absl::StatusOr<wksp_checkpt::Preview> p =
         wksp_checkpt::PreviewCheckpt(path);
+    if (path == "-" && lseek(STDIN_FILENO, stdin_at, SEEK_SET) != stdin_at) {
+      return ErrnoError(errno, "seek back after the preview", "stdin");
+    }
     lz4 = p.ok() && p->style == wksp_checkpt::Style::kV3;
     if (p.ok() && !lz4) progress.SetFallbackTotal(*file_sz);
   }
   std::vector<std::string> chain{path};
   chain.insert(chain.end(), set.deltas.begin(), set.deltas.end());
+  const int64_t t0 = MonotonicNs();
   absl::Status st = path == "-" ? wksp_checkpt::RestoreFd(w, STDIN_FILENO, opt)
                                 : wksp_checkpt::RestoreChain(w, chain, opt);
   if (IsFitError(st) && path != "-") {
@@ -110,7 +124,8 @@ absl::Status RestoreInto(wksp::Wksp& w, const std::string& path,
   WK_RETURN_IF_ERROR(st);
   WK_ASSIGN_OR_RETURN(wksp::Usage u, w.GetUsage());
   progress.Finish(u.used_sz,
-                  file_sz ? FileSuffix(*file_sz, u.used_sz, lz4) : "");
+                  (file_sz ? FileSuffix(*file_sz, u.used_sz, lz4) : "") +
+                      PageHint(w, u.used_sz, t0));
   return absl::OkStatus();
 }
 
@@ -162,9 +177,11 @@ absl::StatusOr<Action> Checkpt(Settings& s, Args a) {
     progress.SetFallbackTotal(u.used_sz, /*estimate=*/false);
     const std::optional<uint64_t> start =
         path == "-" ? RegularFileSize(path, STDOUT_FILENO) : std::nullopt;
+    const int64_t t0 = MonotonicNs();
     WK_RETURN_IF_ERROR(path == "-"
                            ? wksp_checkpt::CheckptFd(w, STDOUT_FILENO, opt)
                            : wksp_checkpt::Checkpt(w, path, opt));
+    const std::string page_hint = PageHint(w, u.used_sz, t0);
     // The file's size, where it can be known (a path, or stdout redirected
     // to a file), and for v3 how much of the data it is.
     std::string suffix;
@@ -175,7 +192,7 @@ absl::StatusOr<Action> Checkpt(Settings& s, Args a) {
           wksp_checkpt::StoredFrameStyle(*style) ==
               wksp_checkpt::StoredFrameStyle(wksp_checkpt::Style::kV3));
     }
-    progress.Finish(u.used_sz, suffix);
+    progress.Finish(u.used_sz, suffix + page_hint);
     return absl::OkStatus();
   });
 }
@@ -279,8 +296,7 @@ absl::StatusOr<Action> RestoreNew(Settings& s, Args a) {
   }
   WK_ASSIGN_OR_RETURN(std::optional<uint32_t> seed, ParseSeed(a[2]));
   WK_ASSIGN_OR_RETURN(wksp::PageSize page_size, ParsePageSizeArg(a[3]));
-  WK_ASSIGN_OR_RETURN(std::vector<int> cpus,
-                      CpuSeqArg(a[4]));
+  WK_ASSIGN_OR_RETURN(std::vector<int> cpus, CpuSeqArg(a[4]));
   WK_ASSIGN_OR_RETURN(mode_t mode, ParseMode(a[5]));
   const Settings set = s;
   s.deltas.clear();  // --delta: restore the chain path, deltas...

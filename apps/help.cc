@@ -145,7 +145,8 @@ Commands:
 checkpt and restore report progress on stderr: a bar on a terminal (one bar
 per terminal: in `checkpt - | restore -` one side draws), and a summary line
 "checkpt WKSP: BYTES bytes in S s (R GB/s)", with the file size (and for v3
-its share of the data) after a checkpt to a file.
+its share of the data) after a checkpt to a file, and, for a 4 KiB-page
+workspace whose first page touches took much of the time, what to do.
 With PATH "-" for checkpt, no other command of that run may print to stdout.
 
 Exit status: 0 all commands succeeded; 1 a command failed; 2 usage error
