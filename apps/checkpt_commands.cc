@@ -16,20 +16,15 @@
 #include "absl/strings/str_format.h"
 #include "apps/command.h"
 #include "apps/command_parsers.h"
-#include "apps/list.h"
 #include "apps/output.h"
 #include "apps/page_hint.h"
 #include "apps/parse.h"
 #include "apps/progress.h"
-#include "util/bits.h"
 #include "util/clock.h"
 #include "util/status.h"
-#include "util/version.h"
 #include "wksp/checkpt/wksp_checkpt.h"
-#include "wksp/name.h"
 #include "wksp/shmem.h"
 #include "wksp/wksp.h"
-#include "wksp/wksp_admin.h"
 
 namespace wk::apps {
 namespace {
@@ -104,14 +99,22 @@ absl::Status RestoreInto(wksp::Wksp& w, const std::string& path,
   const std::optional<uint64_t> file_sz = RegularFileSize(path, STDIN_FILENO);
   bool lz4 = false;
   if (file_sz) {
+    // The preview of a redirected stdin reads through a duplicate that
+    // shares stdin's offset: put it back for the restore.
+    const off_t stdin_at = path == "-" ? lseek(STDIN_FILENO, 0, SEEK_CUR) : 0;
     absl::StatusOr<wksp_checkpt::Preview> p =
         wksp_checkpt::PreviewCheckpt(path);
+    if (path == "-" && lseek(STDIN_FILENO, stdin_at, SEEK_SET) != stdin_at) {
+      return ErrnoError(errno, "seek back after the preview", "stdin");
+    }
     lz4 = p.ok() && p->style == wksp_checkpt::Style::kV3;
     if (p.ok() && !lz4) progress.SetFallbackTotal(*file_sz);
   }
+  std::vector<std::string> chain{path};
+  chain.insert(chain.end(), set.deltas.begin(), set.deltas.end());
   const int64_t t0 = MonotonicNs();
   absl::Status st = path == "-" ? wksp_checkpt::RestoreFd(w, STDIN_FILENO, opt)
-                                : wksp_checkpt::Restore(w, path, opt);
+                                : wksp_checkpt::RestoreChain(w, chain, opt);
   if (IsFitError(st) && path != "-") {
     std::string hint = FittingNew(std::string(w.name()), path, w.page_size());
     if (!hint.empty()) {
@@ -146,6 +149,10 @@ absl::StatusOr<Action> Checkpt(Settings& s, Args a) {
         absl::StrFormat("info is %u bytes; a checkpoint stores at most %u",
                         uinfo.size(), wksp_checkpt::kUinfoMaxLen));
   }
+  if (!s.base.empty() && path == "-") {
+    return absl::InvalidArgumentError(
+        "a delta checkpoint (--base) is written to a path, not '-'");
+  }
   const Settings set = s;
   return Action([=]() -> absl::Status {
     if (path == "-" && isatty(STDOUT_FILENO) == 1) {
@@ -164,6 +171,7 @@ absl::StatusOr<Action> Checkpt(Settings& s, Args a) {
     opt.durable = set.durable;
     opt.deterministic = set.deterministic;
     opt.sealed = set.sealed;
+    opt.base = set.base;
     opt.progress = progress.Callback();
     // Known before the first allocation is written, which may be large.
     progress.SetFallbackTotal(u.used_sz, /*estimate=*/false);
@@ -195,6 +203,9 @@ absl::StatusOr<Action> CheckptQuery(Settings& s, Args a) {
   const int verbose = static_cast<int>(v);
   const bool json = s.json;
   return Action([=]() -> absl::Status {
+    if (path != "-" && wksp_checkpt::IsDeltaCheckpt(path)) {
+      return QueryDelta(path, verbose, json);
+    }
     wksp_checkpt::CheckptDescription d;
     absl::Status st = wksp_checkpt::DescribeCheckpt(path, verbose, &d);
     // A failure after the header still shows what was read (text only: a
@@ -211,10 +222,18 @@ absl::StatusOr<Action> CheckptQuery(Settings& s, Args a) {
 absl::StatusOr<Action> CheckptVerify(Settings& s, Args a) {
   const std::string path = a[0];
   const Settings set = s;
+  s.deltas.clear();  // --delta: verify the chain path, deltas...
+  if (!set.deltas.empty() && path == "-") {
+    return absl::InvalidArgumentError("a chain (--delta) is read from paths, not '-'");
+  }
   return Action([=]() -> absl::Status {
     if (path == "-" && isatty(STDIN_FILENO) == 1) {
       return absl::FailedPreconditionError(
           "refusing to read a checkpoint from a terminal (redirect stdin)");
+    }
+    if (!set.deltas.empty() ||
+        (path != "-" && wksp_checkpt::IsDeltaCheckpt(path))) {
+      return VerifyDeltaOrChain(path, set.deltas, set);
     }
     wksp_checkpt::VerifyOptions opt;
     opt.threads = set.threads;
@@ -248,6 +267,10 @@ absl::StatusOr<Action> Restore(Settings& s, Args a) {
   std::string path = a[1];
   WK_ASSIGN_OR_RETURN(std::optional<uint32_t> seed, ParseSeed(a[2]));
   const Settings set = s;
+  s.deltas.clear();  // --delta: restore the chain path, deltas...
+  if (!set.deltas.empty() && path == "-") {
+    return absl::InvalidArgumentError("a chain (--delta) is read from paths, not '-'");
+  }
   return Action([=]() -> absl::Status {
     if (path == "-" && isatty(STDIN_FILENO) == 1) {
       return absl::FailedPreconditionError(
@@ -273,13 +296,21 @@ absl::StatusOr<Action> RestoreNew(Settings& s, Args a) {
   }
   WK_ASSIGN_OR_RETURN(std::optional<uint32_t> seed, ParseSeed(a[2]));
   WK_ASSIGN_OR_RETURN(wksp::PageSize page_size, ParsePageSizeArg(a[3]));
-  WK_ASSIGN_OR_RETURN(std::vector<int> cpus,
-                      CpuSeqArg(a[4]));
+  WK_ASSIGN_OR_RETURN(std::vector<int> cpus, CpuSeqArg(a[4]));
   WK_ASSIGN_OR_RETURN(mode_t mode, ParseMode(a[5]));
   const Settings set = s;
+  s.deltas.clear();  // --delta: restore the chain path, deltas...
   return Action([=]() -> absl::Status {
     WK_ASSIGN_OR_RETURN(wksp_checkpt::Preview p,
                         wksp_checkpt::PreviewCheckpt(path));
+    if (!set.deltas.empty()) {
+      // The chain's state: the last delta's geometry and seed.
+      WK_ASSIGN_OR_RETURN(wksp_checkpt::DeltaDescription last,
+                          wksp_checkpt::DescribeDelta(set.deltas.back()));
+      p.part_max = std::max(p.part_max, last.part_max);
+      p.data_max = std::max(p.data_max, last.data_max);
+      p.seed = last.seed;
+    }
     wksp::CreateOptions opt;
     opt.page_size = page_size;
     opt.mode = mode;
