@@ -139,12 +139,12 @@ std::string CheckptJson(std::string_view path, int verbose,
   Json j = Object();
   j["path"] = path;
   j["verbose"] = verbose;
-  j["style"] = wksp_checkpt::StoredStyle(p.style);
+  j["style"] = p.stored_style;
   j["name"] = p.name;
   j["seed"] = p.seed;
   j["part_max"] = p.part_max;
   j["data_max"] = U64(p.data_max);
-  if (v2) j["frame_style_compressed"] = wksp_checkpt::StoredFrameStyle(p.style);
+  if (v2) j["frame_style_compressed"] = p.stored_frame_style;
   if (verbose >= 1 && d.has_info) {
     j["magic"] = absl::StrFormat("%016x", d.magic);
     j["wallclock"] = absl::StrFormat("%d", d.wallclock);

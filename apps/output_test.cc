@@ -75,6 +75,8 @@ TEST(OutputTest, CheckptJsonLevels) {
   wksp_checkpt::CheckptDescription d;
   wksp_checkpt::Preview& p = d.preview;
   p.style = wksp_checkpt::Style::kV3;  // stored as style 2, LZ4 frames
+  p.stored_style = 2;
+  p.stored_frame_style = 2;
   p.seed = 7;
   p.part_max = 8;
   p.data_max = 100;
