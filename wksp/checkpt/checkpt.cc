@@ -156,7 +156,7 @@ absl::Status CheckptFd(wksp::Wksp& wksp, int fd,
   WK_RETURN_IF_ERROR(CheckOptions(options));
   absl::Status st = LockAndCheckpt(wksp, fd, io::IsRegularFile(fd),
                                    absl::StrFormat("fd:%d", fd), options);
-  return Annotate(st, absl::StrFormat("checkpt to fd %d", fd));
+  return Annotate(st, "checkpt to " + io::FdName(fd));
 }
 
 absl::Status Restore(wksp::Wksp& wksp, const std::string& path,
@@ -175,7 +175,7 @@ absl::Status RestoreFd(wksp::Wksp& wksp, int fd,
   absl::StatusOr<uint64_t> pos = io::Seek(fd, 0, io::Whence::kCur);
   bool mappable = io::IsRegularFile(fd) && pos.ok() && *pos == 0;
   return Annotate(LockAndRestore(wksp, fd, mappable, options),
-                  absl::StrFormat("restore from fd %d", fd));
+                  "restore from " + io::FdName(fd));
 }
 
 }  // namespace wk::wksp_checkpt

@@ -169,7 +169,7 @@ absl::StatusOr<VerifyReport> VerifyCheckptFd(int fd,
   const bool mappable = io::IsRegularFile(fd) && pos.ok() && *pos == 0;
   absl::StatusOr<VerifyReport> r = Verify(fd, mappable, options);
   if (!r.ok()) {
-    return Annotate(r.status(), absl::StrFormat("verify from fd %d", fd));
+    return Annotate(r.status(), "verify from " + io::FdName(fd));
   }
   return r;
 }
