@@ -189,8 +189,9 @@ absl::StatusOr<Action> Checkpt(Settings& s, Args a) {
     if (end && (path != "-" || start)) {
       suffix = FileSuffix(
           *end - (start ? *start : 0), u.used_sz,
-          wksp_checkpt::StoredFrameStyle(*style) ==
-              wksp_checkpt::StoredFrameStyle(wksp_checkpt::Style::kV3));
+          (*style == wksp_checkpt::Style::kDefault ? wksp_checkpt::kDefaultStyle
+                                                    : *style) ==
+              wksp_checkpt::Style::kV3);
     }
     progress.Finish(u.used_sz, suffix + page_hint);
     return absl::OkStatus();

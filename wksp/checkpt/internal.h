@@ -20,6 +20,21 @@
 #include "wksp/checkpt/wksp_checkpt.h"
 #include "wksp/wksp.h"
 
+namespace wk::wksp_checkpt {
+
+// The numbers a file of this style stores (Preview::stored_style,
+// stored_frame_style): its style (1 or 2) and its frame_style_compressed (0
+// for v1, which has no frames; the checkpt::FrameStyle of its frames
+// otherwise). kDefault counts as kDefaultStyle.
+int StoredStyle(Style style);
+int StoredFrameStyle(Style style);
+
+// What names the temporary of a checkpoint to a path where O_TMPFILE is not
+// available: ".<base>.wkspckpt-tmp.<pid>.<n>" beside it (wksp_checkpt.h).
+inline constexpr char kCheckptTempTag[] = "wkspckpt-tmp";
+
+}  // namespace wk::wksp_checkpt
+
 namespace wk::wksp_checkpt::internal {
 
 // The progress of one checkpoint or restore (ProgressFn), fed by any number

@@ -104,7 +104,7 @@ using ProgressFn = std::function<void(uint64_t done, uint64_t total)>;
 
 // Checkpoint styles as callers ask for them, numbered as on the command line
 // (wksp_ctl checkpt). A file stores v3 as style 2 with LZ4 frames; v1 and v2
-// as themselves (StoredStyle, StoredFrameStyle).
+// as themselves (Preview shows the stored numbers).
 enum class Style : int { kDefault = 0, kV1 = 1, kV2 = 2, kV3 = 3 };
 
 // What kDefault writes.
@@ -119,13 +119,6 @@ bool StyleIsSupported(Style style);
 // The style numbered `number`, or nullopt when none is.
 std::optional<Style> StyleFromNumber(uint64_t number);
 int StyleNumber(Style style);
-
-// The numbers a file of this style stores (and checkpt-query prints): its
-// style (1 or 2) and its frame_style_compressed (0 for v1, which has no
-// frames; the checkpt::FrameStyle of its frames otherwise). kDefault counts
-// as kDefaultStyle.
-int StoredStyle(Style style);
-int StoredFrameStyle(Style style);
 
 // The longest info text (CheckptOptions::uinfo) a checkpoint stores, in
 // bytes; a longer one is cut to this (callers should refuse it instead).
@@ -176,11 +169,6 @@ inline constexpr char kDeterministicLogStr[] =
     "-";  // thread host cpu group user
 inline constexpr char kDeterministicPath[] = "-";
 
-// What names the temporary of a checkpoint to a path where O_TMPFILE is not
-// available: ".<base>.wkspckpt-tmp.<pid>.<n>" beside it. Such a file is
-// the leftover of a killed checkpoint, safe to delete.
-inline constexpr char kCheckptTempTag[] = "wkspckpt-tmp";
-
 struct RestoreOptions {
   std::optional<uint32_t> seed;  // none: keep the target's current seed
   size_t threads = 1;            // 0 = all CPUs
@@ -206,6 +194,11 @@ bool IsWorkspaceReset(const absl::Status& status);
 // What the first bytes of a checkpoint say (CHECKPOINT_FORMAT.md §5).
 struct Preview {
   Style style = Style::kV1;  // kV1, kV2 or kV3, as the file says
+  // The numbers the file stores, which checkpt-query prints as Firedancer
+  // does: its style (1 or 2; v3 is 2) and frame_style_compressed (0 for v1,
+  // which has no frames; 1 RAW, 2 LZ4).
+  int stored_style = 1;
+  int stored_frame_style = 0;
   uint32_t seed = 0;
   uint64_t part_max = 0;
   uint64_t data_max = 0;
