@@ -285,7 +285,15 @@ absl::StatusOr<Preview> PreviewFd(int fd, const std::string& path) {
 
 absl::StatusOr<Preview> PreviewCheckpt(const std::string& path) {
   WK_ASSIGN_OR_RETURN(io::Fd fd, OpenQueried(path, false));
-  return PreviewFd(fd.get(), path);
+  // "-" on a regular file is a dup of stdin, sharing its offset: put it
+  // back, so a restore from stdin after the preview reads from the start.
+  const absl::StatusOr<uint64_t> pos = io::Seek(fd.get(), 0, io::Whence::kCur);
+  absl::StatusOr<Preview> p = PreviewFd(fd.get(), path);
+  if (pos.ok()) {
+    io::Seek(fd.get(), static_cast<int64_t>(*pos), io::Whence::kSet)
+        .IgnoreError();
+  }
+  return p;
 }
 
 absl::Status DescribeCheckpt(const std::string& path, int verbose,
