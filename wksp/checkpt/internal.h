@@ -157,6 +157,15 @@ absl::Status RestoreV2Stream(wksp::Wksp& wksp, int fd, const format::Header& h,
                              std::span<const uint8_t> header_bytes,
                              const RestoreOptions& options);
 
+// Restore's style dispatch on fd (at offset 0, unread), with the lock
+// already held: for callers that do more under the same lock (a chain).
+absl::Status RestoreLocked(wksp::Wksp& wksp, int fd, bool mappable,
+                           const RestoreOptions& options);
+
+// Checkpt with options.base set: writes a delta (delta_write.cc).
+absl::Status WriteDelta(wksp::Wksp& wksp, const std::string& path,
+                        const CheckptOptions& options);
+
 // What a walk of a v2/v3 stream found.
 struct StreamSummary {
   bool sealed = false;
