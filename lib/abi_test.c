@@ -77,7 +77,9 @@ static void Layouts(void) {
                  "wkspkit_restore_mark_t.since_unix_s");
   _Static_assert(offsetof(wkspkit_restore_mark_t, in_progress) == 24,
                  "wkspkit_restore_mark_t.in_progress");
-  _Static_assert(sizeof(wkspkit_checkpt_opts_t) == 56,
+  _Static_assert(offsetof(wkspkit_checkpt_opts_t, index) == 56,
+                 "wkspkit_checkpt_opts_t.index");
+  _Static_assert(sizeof(wkspkit_checkpt_opts_t) == 64,
                  "wkspkit_checkpt_opts_t");
   _Static_assert(offsetof(wkspkit_checkpt_opts_t, style) == 4,
                  "wkspkit_checkpt_opts_t.style");

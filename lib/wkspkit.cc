@@ -474,6 +474,7 @@ void wkspkit_checkpt_opts_init(wkspkit_checkpt_opts_t* opts) {
   opts->threads = 1;
   opts->durable = 1;
   opts->sealed = 1;
+  opts->index = 1;
 }
 
 void wkspkit_restore_opts_init(wkspkit_restore_opts_t* opts) {
@@ -516,6 +517,7 @@ absl::StatusOr<wc::CheckptOptions> CheckptOpts(
   c.durable = o.durable != 0;
   c.deterministic = o.deterministic != 0;
   c.sealed = o.sealed != 0;
+  c.index = o.index != 0;
   c.progress = Progress(o.progress, o.progress_arg);
   return c;
 }

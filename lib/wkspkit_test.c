@@ -524,7 +524,8 @@ static void TestCheckptRestorePath(void) {
     wkspkit_checkpt_opts_t co;
     wkspkit_checkpt_opts_init(&co);
     CHECK(co.struct_size == sizeof co && co.threads == 1 && co.durable == 1 &&
-          co.sealed == 1 && co.mode == 0600 && co.deterministic == 0);
+          co.sealed == 1 && co.mode == 0600 && co.deterministic == 0 &&
+          co.index == 1);
     ProgressLog plog = {0};
     co.style = style;
     co.threads = 2;
@@ -620,6 +621,13 @@ static void TestCheckptRestorePath(void) {
   unsigned char *b1 = ReadAll(TmpPath("det1.ckpt"), &n1);
   unsigned char *b2 = ReadAll(TmpPath("det2.ckpt"), &n2);
   CHECK(n1 == n2 && memcmp(b1, b2, n1) == 0);
+  /* A sealed v2/v3 file gets its index sidecar unless asked not to. */
+  CHECK(FileExists(TmpPath("det1.ckpt.wkspidx")));
+  co.index = 0;
+  CHECK_OK(wkspkit_checkpt(src, TmpPath("noindex.ckpt"), &co));
+  CHECK(FileExists(TmpPath("noindex.ckpt")));
+  CHECK(!FileExists(TmpPath("noindex.ckpt.wkspidx")));
+  co.index = 1;
   free(b1);
   free(b2);
   co.sealed = 0;

@@ -89,5 +89,7 @@ int main(int argc, char **argv) {
   wkspkit_leave(src);
   Must(wkspkit_delete(name), "delete");
   unlink(path);
+  strcat(path, ".wkspidx"); /* the checkpoint's index sidecar */
+  unlink(path);
   return same ? 0 : 1;
 }

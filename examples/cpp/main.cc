@@ -65,6 +65,7 @@ int main(int argc, char** argv) try {
 
   wkspkit::Workspace::Delete(name);
   unlink(path.c_str());
+  unlink((path + ".wkspidx").c_str());  // the checkpoint's index sidecar
   return same && progress_calls > 0 ? 0 : 1;
 } catch (const wkspkit::Error& e) {
   std::cerr << "example_cpp: " << e.what() << "\n";

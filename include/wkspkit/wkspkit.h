@@ -399,6 +399,11 @@ typedef struct wkspkit_checkpt_opts {
   int sealed;
   wkspkit_progress_fn progress; /* optional */
   void *progress_arg;           /* passed to progress */
+  /* Sealed v2/v3 to a path: also write PATH.wkspidx, a small index of the
+   * state (16 bytes per 64 KiB) that incremental checkpoints against this
+   * file read instead of the file. A failure to write it does not fail the
+   * checkpoint. Remove it with the checkpoint. Default 1. */
+  int index;
 } wkspkit_checkpt_opts_t;
 
 void wkspkit_checkpt_opts_init(wkspkit_checkpt_opts_t *opts);

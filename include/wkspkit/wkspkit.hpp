@@ -65,6 +65,7 @@ struct CheckptOptions {
   bool durable = true;
   bool deterministic = false;
   bool sealed = true;
+  bool index = true;  // PATH.wkspidx beside a sealed v2/v3 file
   Progress progress;
 };
 
@@ -229,6 +230,7 @@ class Workspace {
     c.durable = o.durable;
     c.deterministic = o.deterministic;
     c.sealed = o.sealed;
+    c.index = o.index;
     if (o.progress) {
       c.progress = &detail::CallProgress;
       c.progress_arg = const_cast<Progress*>(&o.progress);
