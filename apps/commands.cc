@@ -759,6 +759,8 @@ constexpr Command kCommands[] = {
     {"--keep", "file", 1, false, -1, -1, Distrib<SetKeep>},
     {"--seed-after", "", 0, false, -1, -1, Distrib<SetSeedAfter>},
     {"--timeout", "s", 1, false, -1, -1, Distrib<SetTimeout>},
+    {"--deadline", "s", 1, false, -1, -1, Distrib<SetDeadline>},
+    {"--no-upload", "", 0, false, -1, -1, Distrib<SetNoUpload>},
     {"--mem-max", "size", 1, false, -1, -1, Distrib<SetMemMax>},
     {"torrent-create", "file torrent", 2, true, -1, -1, TorrentCreateCmd},
     {"seed", "torrent file", 2, true, -1, -1, SeedCmd},
@@ -869,7 +871,7 @@ absl::Status Plan(std::span<char* const> words, PlanResult* out) {
 
 // The exit status of a run stopped by a signal (util/cancel.h); says what
 // became of the command in progress.
-int Interrupted(const Step& step, const absl::Status& st) {
+int Interrupted(const Step& step, const absl::Status& st, bool last) {
   const int signo = CancelSignal();
   const std::string what_cmd = Describe(*step.cmd, step.args);
   if (!st.ok()) {
@@ -886,11 +888,14 @@ int Interrupted(const Step& step, const absl::Status& st) {
   const bool is_restore = step.cmd->parse == Restore ||
                           step.cmd->parse == RestoreNew ||
                           step.cmd->parse == FetchCmd;
-  if (st.ok() && step.cmd->parse == SeedCmd) {
-    // A seed serves until stopped: the signal is its normal end.
-    absl::FPrintF(stderr, "wksp_ctl: seed stopped by %s (exit status %d)\n",
-                  SignalName(signo), kExitSignalBase + signo);
-    return kExitSignalBase + signo;
+  if (st.ok() && last &&
+      (step.cmd->parse == SeedCmd || step.cmd->parse == FetchCmd)) {
+    // A seed, or a fetch seeding after it completed, serves until stopped:
+    // the signal is its normal end (a fetch stopped before it completed
+    // failed, st is not OK).
+    absl::FPrintF(stderr, "wksp_ctl: %s: seeding stopped by %s (exit status 0)\n",
+                  what_cmd, SignalName(signo));
+    return kExitOk;
   }
   const char* what = st.ok()      ? "after it completed"
                      : is_restore ? "before the restore modified the workspace"
@@ -941,7 +946,7 @@ int RunCommands(Args argv) {
   for (const Step& step : plan.steps) {
     absl::Status st = step.run();
     if (CancelRequested()) [[unlikely]]
-      return Interrupted(step, st);
+      return Interrupted(step, st, &step == &plan.steps.back());
     if (st.ok()) continue;
     // A reader of stdout that went away (`query w | head -1`): stop quietly,
     // as a program killed by SIGPIPE would.

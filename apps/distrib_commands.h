@@ -1,7 +1,7 @@
 // wksp_ctl's distribution settings and commands (docs/wksp_ctl.md,
 // docs/DISTRIBUTION.md): torrent-create, seed and fetch, and the settings
 // before them (--listen, --seconds, --peer, --keep, --seed-after,
-// --timeout, --mem-max). commands.cc puts them in its table.
+// --timeout, --deadline, --no-upload, --mem-max). commands.cc puts them in its table.
 #ifndef WKSPKIT_APPS_DISTRIB_COMMANDS_H_
 #define WKSPKIT_APPS_DISTRIB_COMMANDS_H_
 
@@ -22,7 +22,9 @@ struct DistribSettings {
   std::vector<std::string> peers;  // --peer, in order
   std::string keep;                // --keep FILE
   bool seed_after = false;
-  double timeout_s = 60;
+  bool upload = true;    // --no-upload: false
+  double timeout_s = 60;  // no new piece for this long: fail
+  double deadline_s = 0;  // the whole fetch; 0 = none
   uint64_t mem_max = uint64_t{256} << 20;
 };
 
@@ -34,15 +36,20 @@ absl::Status AddPeer(DistribSettings& d, DistribArgs a);
 absl::Status SetKeep(DistribSettings& d, DistribArgs a);
 absl::Status SetSeedAfter(DistribSettings& d, DistribArgs a);
 absl::Status SetTimeout(DistribSettings& d, DistribArgs a);
+absl::Status SetDeadline(DistribSettings& d, DistribArgs a);
+absl::Status SetNoUpload(DistribSettings& d, DistribArgs a);
 absl::Status SetMemMax(DistribSettings& d, DistribArgs a);
 
 // torrent-create FILE TORRENT: prints the info-hash.
 absl::Status TorrentCreate(size_t threads, DistribArgs a);
-// seed TORRENT FILE: prints "seeding IP:PORT INFO_HASH" once serving.
+// seed TORRENT FILE: prints "seeding IP:PORT INFO_HASH" once serving, and
+// on stderr what it uploaded when it ends.
 absl::Status SeedCommand(const DistribSettings& d, size_t threads,
                          DistribArgs a);
 // fetch WKSP TORRENT SEED|-: progress and a summary on stderr; with
-// --seed-after, "seeding IP:PORT INFO_HASH" on stdout as for seed.
+// --seed-after, "seeding IP:PORT INFO_HASH" on stdout as for seed. The
+// summary counts the fetch (downloaded, uploaded, rates) apart from the
+// seeding after it.
 absl::Status FetchCommand(const DistribSettings& d, size_t threads,
                           const ProgressOptions& progress, DistribArgs a);
 

@@ -11,6 +11,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <sstream>
+#include <string>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_format.h"
@@ -154,6 +155,18 @@ lt::settings_pack Settings(const std::string& listen, int pieces) {
   p.set_int(lt::settings_pack::max_out_request_queue, 1500);
   p.set_int(lt::settings_pack::max_allowed_in_request_queue, 3000);
   return p;
+}
+
+void SetOriginSettings(lt::settings_pack& p) {
+  p.set_int(lt::settings_pack::unchoke_slots_limit, -1);
+}
+
+bool SuperSeeding() {
+  static const bool on = [] {
+    const char* e = std::getenv("WKSPKIT_DISTRIB_SUPERSEED");
+    return e != nullptr && std::string(e) == "1";
+  }();
+  return on;
 }
 
 void AddPeerPlugin(lt::add_torrent_params& atp, bool serve) {

@@ -27,6 +27,14 @@ namespace wk::distrib::internal {
 // one IP (loopback tests, hosts with several seeders).
 lt::settings_pack Settings(const std::string& listen, int pieces);
 
+// What a session that uploads to a fleet changes: every interested peer
+// unchoked (no slot limit).
+void SetOriginSettings(lt::settings_pack& p);
+// Whether seeds super-seed (WKSPKIT_DISTRIB_SUPERSEED=1: an experiment the
+// fleet benchmark compares with; a fetcher's frame-order window is not
+// interested in the pieces super-seeding offers, see DISTRIBUTION.md).
+bool SuperSeeding();
+
 // "IP:PORT" or "[IPv6]:PORT" (no host names: a fetch names its peers
 // exactly).
 absl::StatusOr<lt::tcp::endpoint> ParseEndpoint(const std::string& text);
