@@ -148,6 +148,9 @@ class Fetcher {
         internal::Settings(o_.listen, static_cast<int>(pieces_));
     // --no-upload: no peer is unchoked (libtorrent still unchokes one
     // optimistically: AddPeerPlugin drops whatever that peer requests).
+    const internal::PeerRole role = o_.upload ? internal::PeerRole::kSharing
+                                              : internal::PeerRole::kNoUpload;
+    internal::SetFingerprint(sp_settings, role);
     if (o_.upload) {
       internal::SetOriginSettings(sp_settings);
     } else {
@@ -165,7 +168,7 @@ class Fetcher {
     atp.ti = ti_;
     atp.save_path = ".";
     atp.flags &= ~(lt::torrent_flags::auto_managed | lt::torrent_flags::paused);
-    internal::AddPeerPlugin(atp, o_.upload);
+    internal::AddPeerPlugin(atp, role);
     // First the head and tail (the layout), nothing else until it is read.
     atp.piece_priorities.assign(pieces_, lt::dont_download);
     for (size_t p : HeadTailPieces()) {

@@ -1,179 +1,133 @@
 #!/usr/bin/env bash
-# distrib on a simulated fleet (fleet.sh): five hosts in their own network
-# namespaces behind a router, every link shaped to 40 Mbit/s with tc tbf.
-#   1. One origin seeds a 24 MB checkpoint; four fetchers start at once, two
-#      restoring from memory (no file) and two keeping the file and seeding
-#      after; all share while they fetch. Every workspace then equals the
-#      source (byte-identical deterministic checkpoints), the kept files
-#      equal the source file, the origin uploaded at most 1.5 times the file
-#      (its own byte count), and seeding stopped by SIGTERM exits 0.
-#   2. A fetch with --keep killed (SIGKILL) midway resumes: the next fetch
-#      finds pieces already in the .part file and downloads only the rest.
-# Root only (namespaces, tc): elsewhere it passes, printing why it skipped.
-# Every wait is bounded; fleet_down removes every namespace, process and
-# file on any exit.
+# Fleet benchmark (not a test): one origin and M targets on the simulated
+# fleet of fleet.sh (root). For each M it prints
+#   T1       one copy over one link: a streamed checkpt | restore to one target
+#   stream   the origin streaming to all M targets at once, over T1
+#   swarm    seed + M fetches (all sharing), last target restored, over T1
+#   origin   the origin's uploaded bytes over the file's size (its own count)
+# Usage: bazel run -c opt //distrib:fleet_bench -- [MBIT [MB [MODE [M...]]]]
+#   MBIT link rate (default 40), MB checkpoint size (default 24), MODE
+#   memory (fetch into memory, default) or keep (--keep FILE --seed-after).
+# WKSPKIT_DISTRIB_SUPERSEED=1 in the environment makes the origin
+# super-seed (the experiment docs/DISTRIBUTION.md reports).
 set -uo pipefail
-here="${TEST_SRCDIR}/${TEST_WORKSPACE}"
+here="${RUNFILES_DIR:-$0.runfiles}/${TEST_WORKSPACE:-wkspkit}"
+[[ -x "$here/apps/wksp_ctl" ]] || here="$(cd "$(dirname "$0")/.." && pwd)"
 ctl="$here/apps/wksp_ctl"
 source "$here/distrib/fleet.sh"
-
 why=$(fleet_unavailable)
-if [[ -n "$why" ]]; then
-  echo "SKIPPED: the fleet test $why"
-  exit 0
-fi
-trap fleet_down EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+[[ -z "$why" ]] || { echo "fleet_bench: $why" >&2; exit 1; }
+mbit=${1:-40} mb=${2:-24} mode=${3:-memory}
+shift $(($# < 3 ? $# : 3))
+ms=("$@")
+((${#ms[@]})) || ms=(1 4 8)
 
-fails=0
-fail() { echo "FAIL $*"; fails=$((fails + 1)); }
-ok() { echo "ok   $*"; }
-
-# wait_for FILE REGEX SECONDS: until a line of FILE matches (bounded).
-wait_for() {
-  local i
-  for ((i = 0; i < $3 * 10; i++)); do
-    grep -qE -- "$2" "$1" 2>/dev/null && return 0
-    sleep 0.1
+now() { date +%s.%N; }
+# wait_all SECONDS FILE...: until every FILE holds a fetch summary.
+wait_all() {
+  local limit=$1 f i done_all; shift
+  for ((i = 0; i < limit * 20; i++)); do
+    done_all=1
+    for f in "$@"; do
+      grep -qE '^fetch src: restored' "$f" 2>/dev/null || { done_all=0; break; }
+    done
+    ((done_all)) && return 0
+    sleep 0.05
   done
   return 1
 }
-# wait_exit PID SECONDS: its exit status, or 124 after SECONDS.
-wait_exit() {
-  local i
-  for ((i = 0; i < $2 * 10; i++)); do
-    if ! kill -0 "$1" 2>/dev/null; then
-      wait "$1"
-      return $?
-    fi
-    sleep 0.1
+
+# stream_to HOST PORT: on HOST, restore from a socket (background).
+recv_py='import socket,sys
+s=socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("0.0.0.0", int(sys.argv[1]))); s.listen(1); c, _ = s.accept()
+out = sys.stdout.buffer
+while True:
+    b = c.recv(1 << 20)
+    if not b: break
+    out.write(b)'
+send_py='import socket,sys,time
+for i in range(100):
+    try:
+        s = socket.create_connection((sys.argv[1], int(sys.argv[2]))); break
+    except OSError: time.sleep(0.05)
+while True:
+    b = sys.stdin.buffer.read(1 << 20)
+    if not b: break
+    s.sendall(b)
+s.close()'
+
+printf '%-4s %-8s %-8s %-14s %-14s %-8s\n' M MODE T1_s stream/T1 swarm/T1 origin
+for m in "${ms[@]}"; do
+  hosts=$((m + 1))
+  fleet_up "$hosts" "$mbit" || { echo "fleet_up failed" >&2; fleet_down; exit 1; }
+  trap fleet_down EXIT
+  d=$FLEET_DIR
+  src=(new src $((mb * 2 + 16))M normal 0 600)
+  for ((i = 1; i <= mb; i++)); do src+=(alloc src 0 1M); done
+  i=0
+  for a in $(fleet_run 0 "$ctl" "${src[@]}"); do
+    i=$((i + 1)); fleet_run 0 "$ctl" memset "$a" "$i"
   done
-  return 124
-}
+  fleet_run 0 "$ctl" -q --deterministic checkpt src "$d/src.ckpt" 644 2 "" \
+    torrent-create "$d/src.ckpt" "$d/src.torrent" >/dev/null
+  size=$(stat -c %s "$d/src.ckpt")
+  for ((i = 1; i <= m; i++)); do
+    fleet_run "$i" "$ctl" new src $((mb * 2 + 16))M normal 0 600
+  done
 
-hosts=5 mbit=40 mb=24
-fleet_up "$hosts" "$mbit" || { fail "fleet_up"; exit 1; }
-d=$FLEET_DIR
-origin="$(fleet_ip 0):6881"
+  # Streaming: to one target (T1), then to all M at once.
+  stream() {  # stream N: to targets 1..N at once; prints seconds
+    local n=$1 j t0 pids=()
+    for ((j = 1; j <= n; j++)); do
+      fleet_bg "$j" "$d/recv$j.log" bash -c \
+        "python3 -c '$recv_py' 7000 | '$ctl' -q restore src - -"
+      pids+=("$FLEET_PID")
+    done
+    sleep 0.3  # the listeners are up (the senders retry anyway)
+    t0=$(now)
+    for ((j = 1; j <= n; j++)); do
+      fleet_bg 0 "$d/send$j.log" bash -c \
+        "'$ctl' -q checkpt src - 0 2 '' | python3 -c '$send_py' $(fleet_ip "$j") 7000"
+    done
+    for p in "${pids[@]}"; do wait "$p"; done
+    echo "$(now) - $t0" | bc -l
+  }
+  t1=$(stream 1)
+  ts=$(stream "$m")
 
-# ---- the source: 24 allocations of 1 MiB, each a different byte ---------
-src=(new src 64M normal 0 600)
-for ((i = 1; i <= mb; i++)); do src+=(alloc src 0 1M); done
-out=$(fleet_run 0 "$ctl" "${src[@]}") || { fail "source workspace"; exit 1; }
-i=0
-for a in $out; do
-  i=$((i + 1))
-  fleet_run 0 "$ctl" memset "$a" "$i" || fail "memset $a"
-done
-fleet_run 0 "$ctl" -q --deterministic checkpt src "$d/src.ckpt" 644 2 "" \
-  torrent-create "$d/src.ckpt" "$d/src.torrent" >/dev/null ||
-  { fail "checkpt/torrent-create"; exit 1; }
-size=$(stat -c %s "$d/src.ckpt")
-echo "source: $size-byte v2 checkpoint"
-
-# ---- 1. one origin, four fetchers ----------------------------------------
-fleet_bg 0 "$d/seed.log" "$ctl" --listen "$origin" --seconds 300 \
-  seed "$d/src.torrent" "$d/src.ckpt"
-seed_pid=$FLEET_PID
-wait_for "$d/seed.log" '^seeding ' 60 || { fail "origin not seeding"; cat "$d/seed.log"; exit 1; }
-
-peers=()
-for ((i = 0; i < hosts; i++)); do peers+=(--peer "$(fleet_ip "$i"):6881"); done
-fetch_pids=()
-for i in 1 2 3 4; do
-  fleet_run "$i" "$ctl" new src 64M normal 0 600 || fail "new on h$i"
-  extra=()
-  # h3 and h4 keep the file and seed it after; h1 and h2 share from memory.
-  if ((i >= 3)); then extra=(--keep "$d/h$i/src.ckpt" --seed-after); fi
-  fleet_bg "$i" "$d/fetch$i.log" "$ctl" "${peers[@]}" \
-    --listen "$(fleet_ip "$i"):6881" --timeout 30 --deadline 120 "${extra[@]}" \
-    fetch src "$d/src.torrent" -
-  fetch_pids+=("$FLEET_PID")
-done
-for i in 1 2 3 4; do
-  wait_for "$d/fetch$i.log" '^fetch src: .* file .* in [0-9.]+ s' 150 ||
-    fail "fetcher h$i did not finish"
-done
-for i in 1 2; do
-  wait_exit "${fetch_pids[$((i - 1))]}" 30; rc=$?
-  ((rc == 0)) && ok "fetch h$i (memory) exit 0" || fail "fetch h$i exit $rc"
-done
-for i in 3 4; do
-  pid=${fetch_pids[$((i - 1))]}
-  kill -TERM "$pid"
-  wait_exit "$pid" 30; rc=$?
-  ((rc == 0)) && ok "fetch h$i (kept, seeding after) SIGTERM exit 0" ||
-    fail "fetch h$i seeding after: SIGTERM gave exit $rc"
-done
-for i in 1 2 3 4; do sed "s/^/  h$i: /" "$d/fetch$i.log"; done
-kill -TERM "$seed_pid"
-wait_exit "$seed_pid" 30; rc=$?
-((rc == 0)) || fail "origin: SIGTERM gave exit $rc"
-sed 's/^/  h0: /' "$d/seed.log"
-up=$(sed -nE 's/^seed: uploaded ([0-9]+) bytes.*/\1/p' "$d/seed.log")
-if [[ -z "$up" ]]; then
-  fail "origin: no upload count"
-elif ((up * 2 > size * 3)); then
-  fail "origin uploaded $up bytes, more than 1.5 x the $size-byte file"
-else
-  ok "origin uploaded $up bytes ($((up * 100 / size))% of the file)"
-fi
-for i in 1 2 3 4; do
-  grep -qE "uploaded [1-9][0-9.]* MB" "$d/fetch$i.log" &&
-    ok "h$i uploaded while fetching" || echo "note h$i uploaded nothing while fetching"
-  if fleet_run "$i" "$ctl" -q --deterministic checkpt src "$d/h$i/out.ckpt" 644 2 "" &&
-    cmp -s "$d/src.ckpt" "$d/h$i/out.ckpt"; then
-    ok "h$i workspace equals the source"
+  # The swarm.
+  peers=()
+  for ((i = 0; i < hosts; i++)); do peers+=(--peer "$(fleet_ip "$i"):6881"); done
+  fleet_bg 0 "$d/seed.log" "$ctl" --listen "$(fleet_ip 0):6881" seed \
+    "$d/src.torrent" "$d/src.ckpt"
+  seed_pid=$FLEET_PID
+  for ((i = 0; i < 600; i++)); do
+    grep -q '^seeding' "$d/seed.log" && break; sleep 0.05
+  done
+  logs=() fpids=()
+  t0=$(now)
+  for ((i = 1; i <= m; i++)); do
+    extra=()
+    [[ "$mode" == keep ]] && extra=(--keep "$d/h$i/src.ckpt" --seed-after)
+    fleet_bg "$i" "$d/fetch$i.log" "$ctl" "${peers[@]}" \
+      --listen "$(fleet_ip "$i"):6881" --timeout 60 --deadline 600 \
+      "${extra[@]}" fetch src "$d/src.torrent" -
+    logs+=("$d/fetch$i.log") fpids+=("$FLEET_PID")
+  done
+  if wait_all 600 "${logs[@]}"; then
+    tsw=$(echo "$(now) - $t0" | bc -l)
   else
-    fail "h$i workspace differs from the source"
+    tsw=nan
+    tail -n 3 "${logs[@]}" >&2
   fi
+  for p in "${fpids[@]}"; do kill -TERM "$p" 2>/dev/null; wait "$p"; done
+  kill -TERM "$seed_pid"; wait "$seed_pid"
+  up=$(sed -nE 's/^seed: uploaded ([0-9]+) bytes.*/\1/p' "$d/seed.log")
+  printf '%-4s %-8s %-8.2f %-14.2f %-14s %-8.2f\n' "$m" "$mode" "$t1" \
+    "$(echo "$ts / $t1" | bc -l)" \
+    "$( [[ $tsw == nan ]] && echo nan || printf %.2f "$(echo "$tsw / $t1" | bc -l)")" \
+    "$(echo "${up:-0} / $size" | bc -l)"
+  fleet_down
+  trap - EXIT
 done
-for i in 3 4; do
-  cmp -s "$d/src.ckpt" "$d/h$i/src.ckpt" && [[ ! -e "$d/h$i/src.ckpt.part" ]] &&
-    ok "h$i kept file equals the source" || fail "h$i kept file"
-done
-
-# ---- 2. a kept fetch killed midway resumes -------------------------------
-fleet_bg 0 "$d/seed2.log" "$ctl" --listen "$origin" --seconds 300 \
-  seed "$d/src.torrent" "$d/src.ckpt"
-wait_for "$d/seed2.log" '^seeding ' 60 || fail "origin not seeding again"
-fleet_run 1 "$ctl" new r 64M normal 0 600 || fail "new r"
-fleet_bg 1 "$d/resume1.log" "$ctl" --peer "$origin" --timeout 30 --deadline 120 \
-  --keep "$d/h1/r.ckpt" fetch r "$d/src.torrent" -
-pid=$FLEET_PID
-wait_for "$d/resume1.log" 'downloading' 60 || fail "first fetch never downloaded"
-sleep 2  # about 40% of the file at 40 Mbit/s: midway, not a synchronisation
-kill -KILL "$pid"
-wait_exit "$pid" 10
-if [[ -e "$d/h1/r.ckpt.part" && ! -e "$d/h1/r.ckpt" ]]; then
-  ok "killed fetch left its .part"
-else
-  fail "killed fetch: no .part (or a kept file)"
-fi
-out=$(fleet_run 1 timeout 150 "$ctl" --peer "$origin" --timeout 30 --deadline 120 \
-  --keep "$d/h1/r.ckpt" fetch r "$d/src.torrent" - 2>&1); rc=$?
-echo "$out" | sed 's/^/  h1 resumed: /'
-resumed=$(sed -nE 's/.*; ([0-9]+) pieces were already in the kept file.*/\1/p' <<<"$out")
-down=$(sed -nE 's/.*downloaded ([0-9.]+) MB.*/\1/p' <<<"$out")
-if ((rc != 0)); then
-  fail "resumed fetch exit $rc"
-elif [[ -z "$resumed" || "$resumed" -eq 0 ]]; then
-  fail "resumed fetch found no piece in the .part"
-elif ! awk -v d="$down" -v s="$size" 'BEGIN { exit !(d * 1e6 < s * 0.9) }'; then
-  fail "resumed fetch downloaded $down MB of a $size-byte file"
-else
-  ok "resumed from $resumed pieces, downloaded $down MB"
-fi
-cmp -s "$d/src.ckpt" "$d/h1/r.ckpt" && ok "resumed kept file equals the source" ||
-  fail "resumed kept file differs"
-if fleet_run 1 "$ctl" -q --deterministic checkpt r "$d/h1/r.out" 644 2 "" &&
-  fleet_run 0 "$ctl" -q --deterministic new r 64M normal 0 600 restore r "$d/src.ckpt" - \
-    checkpt r "$d/r.ref" 644 2 "" && cmp -s "$d/r.ref" "$d/h1/r.out"; then
-  ok "resumed workspace equals the source"
-else
-  fail "resumed workspace differs"
-fi
-
-((fails == 0)) && echo "PASS" || echo "$fails failure(s)"
-exit $((fails > 0))

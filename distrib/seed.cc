@@ -101,6 +101,7 @@ absl::StatusOr<SeedReport> Seed(const std::string& torrent,
   try {
     lt::settings_pack settings = internal::Settings(o.listen, ti->num_pieces());
     internal::SetOriginSettings(settings);
+    internal::SetFingerprint(settings, internal::PeerRole::kOrigin);
     if (o.upload_rate > 0) {
       settings.set_int(
           lt::settings_pack::upload_rate_limit,
@@ -114,7 +115,7 @@ absl::StatusOr<SeedReport> Seed(const std::string& torrent,
     atp.save_path = ".";
     atp.flags &= ~(lt::torrent_flags::auto_managed | lt::torrent_flags::paused);
     if (internal::SuperSeeding()) atp.flags |= lt::torrent_flags::super_seeding;
-    internal::AddPeerPlugin(atp, true);
+    internal::AddPeerPlugin(atp, internal::PeerRole::kOrigin);
     lt::error_code ec;
     lt::torrent_handle th = ses.add_torrent(std::move(atp), ec);
     if (ec) {

@@ -3,6 +3,7 @@
 #ifndef WKSPKIT_DISTRIB_SESSION_H_
 #define WKSPKIT_DISTRIB_SESSION_H_
 
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -44,16 +45,40 @@ std::string FormatEndpoint(const lt::tcp::endpoint& ep);
 absl::StatusOr<std::shared_ptr<lt::torrent_info>> LoadTorrent(
     const std::string& path);
 
-// Adds to `atp` the plugin every connection of ours goes through: it turns
-// Nagle's algorithm off on TCP connections (libtorrent leaves it on, and a
-// small message written before a block then holds the block back until the
-// peer's delayed ACK, 40 ms, while the request queue is still short) and,
-// unless `serve`, drops every request a peer sends (a fetcher that keeps no
-// file gives its pieces back once restored: they read as zeros, and serving
-// them would hand other fetchers garbage for which libtorrent would take
-// trust from the honest seeders that shared those pieces, until it banned
-// them).
-void AddPeerPlugin(lt::add_torrent_params& atp, bool serve);
+// What a session is to its peers.
+enum class PeerRole {
+  kOrigin,    // a seed
+  kSharing,   // a fetcher that serves what it holds
+  kNoUpload,  // a fetcher that never serves (--no-upload)
+};
+
+// Our sharing fetchers' peer ids start with this: the origin recognises
+// them (SetFingerprint).
+inline constexpr char kSharingPrefix[] = "-WK0100-";
+
+// How long an origin keeps a piece to the one sharing fetcher it sent it
+// to (counted from that fetcher's last request for it) before it serves it
+// again to another: time for the first to receive it and pass it on.
+inline constexpr std::chrono::seconds kFirstCopyGrace{3};
+
+// The peer id prefix of `role`, and plaintext outgoing connections (so
+// the origin may write a reject into one; incoming encrypted connections
+// of other clients stay allowed).
+void SetFingerprint(lt::settings_pack& p, PeerRole role);
+
+// Adds to `atp` (whose ti is set) the plugin every connection of ours goes
+// through: it turns Nagle's algorithm off on TCP connections (libtorrent
+// leaves it on, and a small message written before a block then holds the
+// block back until the peer's delayed ACK, 40 ms, while the request queue
+// is still short), and
+//   - kNoUpload: drops every request a peer sends;
+//   - kOrigin: sends each piece to one sharing fetcher only (the first to
+//     ask), and rejects (BEP 6) the others' requests for it for
+//     kFirstCopyGrace after that fetcher's last request for it, so they get
+//     it from that fetcher and the origin uploads about one copy; once that
+//     fetcher is gone, or the grace passed, anyone may have it again.
+//     Other clients (and no-upload fetchers) are served as usual.
+void AddPeerPlugin(lt::add_torrent_params& atp, PeerRole role);
 
 // Whether RequestStop was called (distrib.h).
 bool StopRequested();
