@@ -419,11 +419,21 @@ class Fetcher {
     return absl::OkStatus();
   }
 
-  // One user of piece p is done with it; the last one gives it back (once
-  // no read of it is in flight).
+  // One user of piece p is done with it. After the last one, a sharing
+  // fetcher keeps serving it until the window needs the memory (Widen),
+  // others give it back at once.
   void Release(size_t p) {
     if (--users_[p] != 0) return;
     if (keep()) return;  // the file's pages: the kernel's to manage
+    if (gate_) {
+      retired_.push_back(p);
+      return;
+    }
+    GiveBack(p);
+  }
+
+  // Gives piece p's memory back (once no read of it is in flight).
+  void GiveBack(size_t p) {
     if (gate_ && !gate_->Close(p)) {
       draining_.push_back(p);
       return;
@@ -457,6 +467,11 @@ class Fetcher {
       for (size_t p = p0; p < p1; ++p) {
         more += in_window_[p] ? 0 : PieceBytes(p);
         more_held += asked_[p] ? 0 : PieceBytes(p);
+      }
+      // Restored pieces still served make room, oldest first.
+      while (!keep() && held_ + more_held > o_.mem_max && !retired_.empty()) {
+        GiveBack(retired_.front());
+        retired_.pop_front();
       }
       const bool in_progress = next_frame_ > frames_done_;
       const uint64_t used = keep() ? window_ + more : held_ + more_held;
@@ -554,6 +569,7 @@ class Fetcher {
   bool checked_ = false;  // the .part re-check (resume_) is over
   std::unique_ptr<PieceGate> gate_;  // without keep, uploading
   std::vector<size_t> draining_;     // given back once their reads are sent
+  std::deque<size_t> retired_;       // restored, still served (oldest first)
   std::vector<bool> in_window_;      // asked for in frame order
   uint64_t window_ = 0;              // bytes in the window not yet restored
   bool rest_asked_ = false;          // keep: every other piece asked (low)

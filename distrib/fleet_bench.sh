@@ -64,11 +64,13 @@ for m in "${ms[@]}"; do
   trap fleet_down EXIT
   d=$FLEET_DIR
   src=(new src $((mb * 2 + 16))M normal 0 600)
-  for ((i = 1; i <= mb; i++)); do src+=(alloc src 0 1M); done
-  i=0
+  # 64 KiB allocations: cgroup frames of 2 MiB (32 allocations each).
+  for ((i = 1; i <= mb * 16; i++)); do src+=(alloc src 0 64K); done
+  i=0 fill=()
   for a in $(fleet_run 0 "$ctl" "${src[@]}"); do
-    i=$((i + 1)); fleet_run 0 "$ctl" memset "$a" "$i"
+    i=$((i + 1)); fill+=(memset "$a" $((i % 251 + 1)))
   done
+  fleet_run 0 "$ctl" "${fill[@]}"
   fleet_run 0 "$ctl" -q --deterministic checkpt src "$d/src.ckpt" 644 2 "" \
     torrent-create "$d/src.ckpt" "$d/src.torrent" >/dev/null
   size=$(stat -c %s "$d/src.ckpt")

@@ -2,8 +2,8 @@
 # distrib on a simulated fleet (fleet.sh): five hosts in their own network
 # namespaces behind a router, every link shaped to 40 Mbit/s with tc tbf.
 #   1. One origin seeds a 24 MB checkpoint; four fetchers start at once, two
-#      restoring from memory (no file) and two keeping the file and seeding
-#      after; all share while they fetch. Every workspace then equals the
+#      restoring from memory (no file; one within 4 MB) and two keeping the
+#      file and seeding after; all share while they fetch. Every workspace then equals the
 #      source (byte-identical deterministic checkpoints), the kept files
 #      equal the source file, the origin uploaded at most 1.5 times the file
 #      (its own byte count), and seeding stopped by SIGTERM exits 0.
@@ -57,15 +57,14 @@ fleet_up "$hosts" "$mbit" || { fail "fleet_up"; exit 1; }
 d=$FLEET_DIR
 origin="$(fleet_ip 0):6881"
 
-# ---- the source: 24 allocations of 1 MiB, each a different byte ---------
+# ---- the source: 384 allocations of 64 KiB (12 cgroup frames of 2 MiB),
+# each filled with its own byte --------------------------------------------
 src=(new src 64M normal 0 600)
-for ((i = 1; i <= mb; i++)); do src+=(alloc src 0 1M); done
+for ((i = 1; i <= mb * 16; i++)); do src+=(alloc src 0 64K); done
 out=$(fleet_run 0 "$ctl" "${src[@]}") || { fail "source workspace"; exit 1; }
-i=0
-for a in $out; do
-  i=$((i + 1))
-  fleet_run 0 "$ctl" memset "$a" "$i" || fail "memset $a"
-done
+i=0 fill=()
+for a in $out; do i=$((i + 1)); fill+=(memset "$a" $((i % 251 + 1))); done
+fleet_run 0 "$ctl" "${fill[@]}" || fail "memset"
 fleet_run 0 "$ctl" -q --deterministic checkpt src "$d/src.ckpt" 644 2 "" \
   torrent-create "$d/src.ckpt" "$d/src.torrent" >/dev/null ||
   { fail "checkpt/torrent-create"; exit 1; }
@@ -85,7 +84,10 @@ for i in 1 2 3 4; do
   fleet_run "$i" "$ctl" new src 64M normal 0 600 || fail "new on h$i"
   extra=()
   # h3 and h4 keep the file and seed it after; h1 and h2 share from memory.
+  # h2 holds at most 4 MB: a moving window, restored pieces served until
+  # the window needs their memory.
   if ((i >= 3)); then extra=(--keep "$d/h$i/src.ckpt" --seed-after); fi
+  if ((i == 2)); then extra=(--mem-max 4M); fi
   fleet_bg "$i" "$d/fetch$i.log" "$ctl" "${peers[@]}" \
     --listen "$(fleet_ip "$i"):6881" --timeout 30 --deadline 120 "${extra[@]}" \
     fetch src "$d/src.torrent" -
