@@ -3,9 +3,12 @@
 #include <algorithm>
 #include <cstdio>
 #include <optional>
+#include <vector>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_format.h"
+#include "apps/command.h"
+#include "apps/command_parsers.h"
 #include "apps/parse.h"
 #include "apps/progress.h"
 #include "distrib/distrib.h"
@@ -87,14 +90,33 @@ absl::Status SetNoUpload(DistribSettings& d, DistribArgs) {
   return absl::OkStatus();
 }
 
+absl::Status AddTracker(DistribSettings& d, DistribArgs a) {
+  const std::string_view url = a[0];
+  if (!url.starts_with("http://") && !url.starts_with("https://") &&
+      !url.starts_with("udp://")) {
+    return absl::InvalidArgumentError(absl::StrFormat(
+        "bad --tracker '%s' (a tracker's announce URL: http://HOST:PORT/"
+        "announce, https:// or udp://)",
+        url));
+  }
+  d.trackers.emplace_back(url);
+  return absl::OkStatus();
+}
+
+absl::Status SetHybrid(DistribSettings& d, DistribArgs) {
+  d.hybrid = true;
+  return absl::OkStatus();
+}
+
 absl::Status SetMemMax(DistribSettings& d, DistribArgs a) {
   WK_ASSIGN_OR_RETURN(d.mem_max, ParseSize(a[0], "--mem-max"));
   return absl::OkStatus();
 }
 
-absl::Status TorrentCreate(size_t threads, DistribArgs a) {
+absl::Status TorrentCreate(const DistribSettings& d, size_t threads,
+                           DistribArgs a) {
   WK_ASSIGN_OR_RETURN(distrib::TorrentSummary s,
-                      distrib::CreateTorrent(a[0], a[1], threads));
+                      distrib::CreateTorrent(a[0], a[1], threads, d.hybrid));
   return PrintLine(s.info_hash + "\n");
 }
 
@@ -105,6 +127,7 @@ absl::Status SeedCommand(const DistribSettings& d, size_t threads,
   if (!d.listen.empty()) o.listen = d.listen;
   o.seconds = d.seconds;
   o.threads = threads;
+  o.trackers = d.trackers;
   absl::Status printed;
   o.ready = [&](const std::string& ep) {
     printed = PrintLine(absl::StrFormat("seeding %s %s\n", ep, t.info_hash));
@@ -132,6 +155,7 @@ absl::Status FetchCommand(const DistribSettings& d, size_t threads,
   // fetch's bytes are network bytes, counted apart from the restore's.
   distrib::FetchOptions o;
   o.peers = d.peers;
+  o.trackers = d.trackers;
   if (!d.listen.empty()) o.listen = d.listen;
   o.timeout_s = d.timeout_s;
   o.deadline_s = d.deadline_s;
@@ -198,6 +222,33 @@ absl::Status FetchCommand(const DistribSettings& d, size_t threads,
                   MbPerS(r.seed_uploaded, r.seed_seconds));
   }
   return printed;
+}
+
+// ---- the commands' parsers (command_parsers.h): the arguments the library
+// parses itself are checked here too, so a bad one stops the line before it
+// runs.
+
+absl::StatusOr<Action> TorrentCreateCmd(Settings& s, Args a) {
+  const Settings set = s;
+  std::vector<char*> args(a.begin(), a.end());
+  return Action(
+      [=] { return TorrentCreate(set.distrib, set.threads, args); });
+}
+
+absl::StatusOr<Action> SeedCmd(Settings& s, Args a) {
+  const Settings set = s;
+  std::vector<char*> args(a.begin(), a.end());
+  return Action([=] { return SeedCommand(set.distrib, set.threads, args); });
+}
+
+absl::StatusOr<Action> FetchCmd(Settings& s, Args a) {
+  WK_RETURN_IF_ERROR(Name(a[0]).status());
+  WK_RETURN_IF_ERROR(ParseSeed(a[2]).status());
+  const Settings set = s;
+  std::vector<char*> args(a.begin(), a.end());
+  return Action([=] {
+    return FetchCommand(set.distrib, set.threads, set.progress, args);
+  });
 }
 
 }  // namespace wk::apps

@@ -1,7 +1,8 @@
 // wksp_ctl's distribution settings and commands (docs/wksp_ctl.md,
 // docs/DISTRIBUTION.md): torrent-create, seed and fetch, and the settings
 // before them (--listen, --seconds, --peer, --keep, --seed-after,
-// --timeout, --deadline, --no-upload, --mem-max). commands.cc puts them in its table.
+// --timeout, --deadline, --no-upload, --tracker, --hybrid, --mem-max).
+// command_table.cc puts them in the table.
 #ifndef WKSPKIT_APPS_DISTRIB_COMMANDS_H_
 #define WKSPKIT_APPS_DISTRIB_COMMANDS_H_
 
@@ -20,6 +21,8 @@ struct DistribSettings {
   std::string listen;              // empty: the command's default
   double seconds = 0;              // seed / seed-after time, 0 = until stop
   std::vector<std::string> peers;  // --peer, in order
+  std::vector<std::string> trackers;  // --tracker, in order
+  bool hybrid = false;                // --hybrid: v1+v2 torrents
   std::string keep;                // --keep FILE
   bool seed_after = false;
   bool upload = true;    // --no-upload: false
@@ -38,10 +41,13 @@ absl::Status SetSeedAfter(DistribSettings& d, DistribArgs a);
 absl::Status SetTimeout(DistribSettings& d, DistribArgs a);
 absl::Status SetDeadline(DistribSettings& d, DistribArgs a);
 absl::Status SetNoUpload(DistribSettings& d, DistribArgs a);
+absl::Status AddTracker(DistribSettings& d, DistribArgs a);
+absl::Status SetHybrid(DistribSettings& d, DistribArgs a);
 absl::Status SetMemMax(DistribSettings& d, DistribArgs a);
 
 // torrent-create FILE TORRENT: prints the info-hash.
-absl::Status TorrentCreate(size_t threads, DistribArgs a);
+absl::Status TorrentCreate(const DistribSettings& d, size_t threads,
+                           DistribArgs a);
 // seed TORRENT FILE: prints "seeding IP:PORT INFO_HASH" once serving, and
 // on stderr what it uploaded when it ends.
 absl::Status SeedCommand(const DistribSettings& d, size_t threads,

@@ -45,6 +45,10 @@ Settings (apply to the commands after them):
                      SIGINT/SIGTERM then ends them with exit status 0
   --seconds S        seed / --seed-after for S seconds (default 0 = until
                      SIGINT or SIGTERM)
+  --tracker URL      later seeds and fetches announce to this tracker too
+                     (repeat for each; http://HOST:PORT/announce, udp://)
+  --hybrid           later torrent-create makes v1+v2 hybrid torrents, for
+                     clients that read only v1 (aria2c, transmission 3)
   --mem-max SIZE     bytes a later fetch without --keep holds at once
                      (default 256M; at least one cgroup frame is allowed)
 Firedancer's boot flags (--shmem-path DIR, --log-path X, --log-level-* N,

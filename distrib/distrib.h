@@ -35,6 +35,9 @@ struct SeedOptions {
   double seconds = 0;                   // 0: until RequestStop
   size_t threads = 0;                   // hashing threads; 0 = all CPUs
   uint64_t upload_rate = 0;             // bytes/s to all peers; 0 = no limit
+  // Announce URLs of trackers (HTTP, UDP) to announce to: added to the
+  // torrent's own, outside its info dict (the info-hash is unchanged).
+  std::vector<std::string> trackers;
   // Called once the file is checked in full against the torrent and the
   // listen socket is up, with the address peers can use ("IP:PORT").
   std::function<void(const std::string& endpoint)> ready;
@@ -71,6 +74,7 @@ struct FetchReport;
 
 struct FetchOptions {
   std::vector<std::string> peers;    // IP:PORT of each peer to use
+  std::vector<std::string> trackers;  // as SeedOptions::trackers
   std::string listen = "0.0.0.0:0";  // for peers that connect to us
   // A stall bound: the fetch fails when no new piece passed its check for
   // this long (the clock starts when the fetch does).
@@ -130,7 +134,8 @@ struct FetchReport {
   double seed_seconds = 0;     // seeding after
 };
 
-// Fetches the torrent's file from options.peers (and any tracker it names)
+// Fetches the torrent's file from options.peers and the peers the trackers
+// (options.trackers and any the torrent names) give
 // into `wksp`: on success the workspace holds exactly the checkpoint's
 // allocations. Failures: no new piece for timeout_s, or the whole fetch
 // past deadline_s (DeadlineExceeded; the workspace is untouched if the

@@ -166,6 +166,7 @@ class Fetcher {
     lt::session ses(std::move(sp));
     lt::add_torrent_params atp;
     atp.ti = ti_;
+    atp.trackers = o_.trackers;
     atp.save_path = ".";
     atp.flags &= ~(lt::torrent_flags::auto_managed | lt::torrent_flags::paused);
     internal::AddPeerPlugin(atp, role);
@@ -351,6 +352,7 @@ class Fetcher {
     } else if (now - last_progress_ >= kStallAfter) {
       th_.clear_peers();
       dial();
+      if (!o_.trackers.empty()) th_.force_reannounce();
       ++report_.peer_resets;
       last_progress_ = now;
     }
@@ -617,9 +619,10 @@ absl::StatusOr<FetchReport> Fetch(wksp::Wksp& wksp, const std::string& torrent,
     return absl::InvalidArgumentError(
         "fetch: seeding after the fetch needs the file kept (--keep FILE)");
   }
-  if (o.peers.empty()) {
+  if (o.peers.empty() && o.trackers.empty()) {
     return absl::InvalidArgumentError(
-        "fetch: no peer given (--peer IP:PORT, once per peer)");
+        "fetch: no peer or tracker given (--peer IP:PORT, once per peer, or "
+        "--tracker URL)");
   }
   WK_ASSIGN_OR_RETURN(std::shared_ptr<lt::torrent_info> ti,
                       internal::LoadTorrent(torrent));

@@ -112,6 +112,7 @@ absl::StatusOr<SeedReport> Seed(const std::string& torrent,
     lt::session ses(std::move(sp));
     lt::add_torrent_params atp;
     atp.ti = ti;
+    atp.trackers = o.trackers;
     atp.save_path = ".";
     atp.flags &= ~(lt::torrent_flags::auto_managed | lt::torrent_flags::paused);
     if (internal::SuperSeeding()) atp.flags |= lt::torrent_flags::super_seeding;
