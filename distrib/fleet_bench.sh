@@ -95,8 +95,12 @@ for m in "${ms[@]}"; do
     for p in "${pids[@]}"; do wait "$p"; done
     echo "$(now) - $t0" | bc -l
   }
-  t1=$(stream 1)
-  ts=$(stream "$m")
+  if [[ -n "${FLEET_BENCH_T1:-}" ]]; then  # skip streaming (experiments)
+    t1=$FLEET_BENCH_T1 ts=0
+  else
+    t1=$(stream 1)
+    ts=$(stream "$m")
+  fi
 
   # The swarm.
   peers=()

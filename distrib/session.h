@@ -59,7 +59,7 @@ inline constexpr char kSharingPrefix[] = "-WK0100-";
 // How long an origin keeps a piece to the one sharing fetcher it sent it
 // to (counted from that fetcher's last request for it) before it serves it
 // again to another: time for the first to receive it and pass it on.
-inline constexpr std::chrono::seconds kFirstCopyGrace{3};
+inline constexpr std::chrono::seconds kFirstCopyGrace{8};
 
 // The peer id prefix of `role`, and plaintext outgoing connections (so
 // the origin may write a reject into one; incoming encrypted connections
