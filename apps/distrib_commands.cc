@@ -117,7 +117,9 @@ absl::Status TorrentCreate(const DistribSettings& d, size_t threads,
                            DistribArgs a) {
   WK_ASSIGN_OR_RETURN(distrib::TorrentSummary s,
                       distrib::CreateTorrent(a[0], a[1], threads, d.hybrid));
-  return PrintLine(s.info_hash + "\n");
+  // A hybrid's v1 info-hash too: v1-only clients and trackers know it.
+  return PrintLine(s.info_hash +
+                   (s.info_hash_v1.empty() ? "" : " " + s.info_hash_v1) + "\n");
 }
 
 absl::Status SeedCommand(const DistribSettings& d, size_t threads,

@@ -45,7 +45,8 @@ absl::Status AddTracker(DistribSettings& d, DistribArgs a);
 absl::Status SetHybrid(DistribSettings& d, DistribArgs a);
 absl::Status SetMemMax(DistribSettings& d, DistribArgs a);
 
-// torrent-create FILE TORRENT: prints the info-hash.
+// torrent-create FILE TORRENT: prints the info-hash (v2; with --hybrid
+// then the v1 info-hash).
 absl::Status TorrentCreate(const DistribSettings& d, size_t threads,
                            DistribArgs a);
 // seed TORRENT FILE: prints "seeding IP:PORT INFO_HASH" once serving, and
