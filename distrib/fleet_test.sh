@@ -2,13 +2,15 @@
 # distrib on a simulated fleet (fleet.sh): five hosts in their own network
 # namespaces behind a router, every link shaped to 40 Mbit/s with tc tbf.
 #   1. One origin seeds a 24 MB checkpoint; four fetchers start at once, two
-#      restoring from memory (no file; one within 4 MB) and two keeping the
+#      restoring from memory (no file; one within 8 MB) and two keeping the
 #      file and seeding after; all share while they fetch. Every workspace then equals the
 #      source (byte-identical deterministic checkpoints), the kept files
 #      equal the source file, the origin uploaded at most 1.5 times the file
 #      (its own byte count), and seeding stopped by SIGTERM exits 0.
 #   2. A fetch with --keep killed (SIGKILL) midway resumes: the next fetch
 #      finds pieces already in the .part file and downloads only the rest.
+#   3. The only origin is killed (SIGKILL) while two fetchers are midway and
+#      started again: both finish, with the source's allocations.
 # Root only (namespaces, tc): elsewhere it passes, printing why it skipped.
 # Every wait is bounded; fleet_down removes every namespace, process and
 # file on any exit.
@@ -84,10 +86,10 @@ for i in 1 2 3 4; do
   fleet_run "$i" "$ctl" new src 64M normal 0 600 || fail "new on h$i"
   extra=()
   # h3 and h4 keep the file and seed it after; h1 and h2 share from memory.
-  # h2 holds at most 4 MB: a moving window, restored pieces served until
+  # h2 holds at most 8 MB: a moving window, restored pieces served until
   # the window needs their memory.
   if ((i >= 3)); then extra=(--keep "$d/h$i/src.ckpt" --seed-after); fi
-  if ((i == 2)); then extra=(--mem-max 4M); fi
+  if ((i == 2)); then extra=(--mem-max 8M); fi
   fleet_bg "$i" "$d/fetch$i.log" "$ctl" "${peers[@]}" \
     --listen "$(fleet_ip "$i"):6881" --timeout 30 --deadline 120 "${extra[@]}" \
     fetch src "$d/src.torrent" -
@@ -177,6 +179,40 @@ if fleet_run 1 "$ctl" -q --deterministic checkpt r "$d/h1/r.out" 644 2 "" &&
 else
   fail "resumed workspace differs"
 fi
+
+# ---- 3. the sole origin killed midway and restarted: all finish ----------
+kill -TERM "${FLEET_PIDS[@]}" 2>/dev/null  # part 2's origin
+fleet_bg 0 "$d/seed3.log" "$ctl" --listen "$origin" --seconds 300 \
+  seed "$d/src.torrent" "$d/src.ckpt"
+seed_pid=$FLEET_PID
+wait_for "$d/seed3.log" '^seeding ' 60 || fail "origin not seeding (3)"
+pids3=()
+for i in 2 3; do
+  fleet_run "$i" "$ctl" new k 64M normal 0 600 || fail "new k on h$i"
+  fleet_bg "$i" "$d/kill$i.log" "$ctl" --peer "$origin" --peer "$(fleet_ip 2):6882" \
+    --peer "$(fleet_ip 3):6882" --listen "$(fleet_ip "$i"):6882" --timeout 30 \
+    --deadline 120 fetch k "$d/src.torrent" -
+  pids3+=("$FLEET_PID")
+done
+wait_for "$d/kill2.log" 'downloading' 60 || fail "no download before the kill"
+sleep 1.5  # midway at 40 Mbit/s: not a synchronisation
+kill -KILL "$seed_pid"
+wait_exit "$seed_pid" 10
+sleep 1
+fleet_bg 0 "$d/seed4.log" "$ctl" --listen "$origin" --seconds 300 \
+  seed "$d/src.torrent" "$d/src.ckpt"
+fleet_run 0 "$ctl" -q --deterministic new k 64M normal 0 600 \
+  restore k "$d/src.ckpt" - checkpt k "$d/k.ref" 644 2 "" || fail "k.ref"
+for j in 0 1; do
+  i=$((j + 2))
+  wait_exit "${pids3[$j]}" 150; rc=$?
+  if ((rc == 0)) && fleet_run "$i" "$ctl" -q --deterministic checkpt k "$d/h$i/k.out" 644 2 "" &&
+    cmp -s "$d/k.ref" "$d/h$i/k.out"; then
+    ok "h$i finished after the origin was killed and restarted"
+  else
+    fail "h$i after the origin restart: exit $rc"; sed "s/^/  h$i: /" "$d/kill$i.log"
+  fi
+done
 
 ((fails == 0)) && echo "PASS" || echo "$fails failure(s)"
 exit $((fails > 0))
