@@ -42,9 +42,11 @@ absl::StatusOr<Action> Alloc(Settings& s, Args a) {
   WK_ASSIGN_OR_RETURN(uint64_t sz, ParseSize(a[2], "sz"));
   if (sz == 0) return absl::InvalidArgumentError("bad sz \"0\": must be >= 1");
   const uint64_t tag = s.tag;
+  const bool json = s.json;
   return Action([=]() -> absl::Status {
     WK_ASSIGN_OR_RETURN(wksp::Wksp w, JoinWarn(name));
     WK_ASSIGN_OR_RETURN(uint64_t gaddr, w.Alloc(align, sz, tag));
+    if (json) return Print(AllocJson(w.name(), gaddr, sz, align, tag));
     return Print(FormatGaddr(w.name(), gaddr) + "\n");
   });
 }

@@ -27,6 +27,7 @@
 #include <bit>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <optional>
 #include <random>
@@ -40,6 +41,7 @@
 #include "util/clock.h"
 #include "util/hash.h"
 #include "util/status.h"
+#include "wksp/shmem.h"
 #include "wksp/wksp.h"
 #include "wksp/wksp_admin.h"
 
@@ -535,6 +537,10 @@ int Run(const Options& opt) {
 }
 
 int Main(int argc, char** argv) {
+  // Like wksp_ctl, the tool (not the library) honours WKSP_SHMEM_ROOT.
+  if (const char* root = std::getenv("WKSP_SHMEM_ROOT"); root && *root) {
+    wksp::SetShmemRoot(root);
+  }
   Options opt;
   auto usage = [](const std::string& msg) {
     absl::FPrintF(stderr, "alloc_stress: %s\n%s", msg, kUsage);

@@ -54,23 +54,21 @@ std::string FileSuffix(uint64_t file_sz, uint64_t data_sz, bool lz4) {
   return s;
 }
 
-// What `new` would make a workspace that fits the checkpoint at `path`:
-// its own geometry on `page_size` pages.
+// Commands that give the checkpoint at `path` a workspace that fits: its own
+// geometry on `page_size` pages, under a new name or in place of workspace
+// `name` (which exists: `new`/`restore-new` on it alone would fail).
 std::string FittingNew(const std::string& name, const std::string& path,
                        wksp::PageSize page_size) {
   absl::StatusOr<wksp_checkpt::Preview> p = wksp_checkpt::PreviewCheckpt(path);
   if (!p.ok()) return "";
-  absl::StatusOr<uint64_t> fp = wksp::Wksp::Footprint(p->part_max, p->data_max);
-  if (!fp.ok()) return "";
-  const uint64_t page = static_cast<uint64_t>(page_size);
-  uint64_t pages = (*fp + page - 1) / page;
+  const char* ps = wksp::PageSizeName(page_size);
   return absl::StrFormat(
-      "the checkpoint is fine but does not fit workspace %s; one that fits "
-      "(its geometry: part_max %u, data_max %u): `wksp_ctl --part-max %u new "
-      "%s %u %s 0 600`, or create and restore in one step: `wksp_ctl "
-      "restore-new %s %s - %s 0 600`",
-      name, p->part_max, p->data_max, p->part_max, name, pages,
-      wksp::PageSizeName(page_size), name, path, wksp::PageSizeName(page_size));
+      "the checkpoint is fine but does not fit workspace %s (it needs "
+      "part_max %u, data_max %u); restore it into a new workspace of its own "
+      "geometry: `wksp_ctl restore-new %s.new %s - %s 0 600`, or replace %s "
+      "with one: `wksp_ctl delete %s restore-new %s %s - %s 0 600`",
+      name, p->part_max, p->data_max, name, path, ps, name, name, name, path,
+      ps);
 }
 
 bool IsFitError(const absl::Status& st) {
@@ -212,15 +210,20 @@ absl::StatusOr<Action> CheckptVerify(Settings& s, Args a) {
     const double dt =
         std::max(static_cast<double>(MonotonicNs() - t0) / 1e9, 1e-9);
     if (set.json) return Print(VerifyJson(path, r, dt));
-    const char* what = r.style == wksp_checkpt::Style::kV1
-                           ? "structure only (v1 has no checksums)"
+    const bool v1 = r.style == wksp_checkpt::Style::kV1;
+    const char* what = v1         ? "structure only (v1 has no checksums)"
                        : r.sealed ? "sealed, every frame's checksum matches"
                                   : "unsealed, structure and data decoded";
+    // v1's data is skipped, not read: a rate over it would be fiction.
+    const std::string rate =
+        v1 ? ""
+           : absl::StrFormat(
+                 " (%s/s)", HumanBytes(static_cast<double>(r.file_bytes) / dt));
     return Print(absl::StrFormat(
         "checkpt-verify %s: OK: v%d, %s; %u allocations, %u data bytes, %u "
-        "file bytes in %.3f s (%s/s)\n",
+        "file bytes in %.3f s%s\n",
         path, wksp_checkpt::StyleNumber(r.style), what, r.allocs, r.data_bytes,
-        r.file_bytes, dt, HumanBytes(static_cast<double>(r.file_bytes) / dt)));
+        r.file_bytes, dt, rate));
   });
 }
 
@@ -235,6 +238,8 @@ absl::StatusOr<Action> Restore(Settings& s, Args a) {
           "refusing to read a checkpoint from a terminal (redirect stdin)");
     }
     WK_ASSIGN_OR_RETURN(wksp::Wksp w, JoinWarn(name));
+    WK_ASSIGN_OR_RETURN(std::string wksp_path, RegionPath(name));
+    WK_RETURN_IF_ERROR(CheckAttached(name, wksp_path, "restore", set.force));
     return RestoreInto(w, path, seed, set);
   });
 }
@@ -252,7 +257,8 @@ absl::StatusOr<Action> RestoreNew(Settings& s, Args a) {
   }
   WK_ASSIGN_OR_RETURN(std::optional<uint32_t> seed, ParseSeed(a[2]));
   WK_ASSIGN_OR_RETURN(wksp::PageSize page_size, ParsePageSizeArg(a[3]));
-  WK_ASSIGN_OR_RETURN(std::vector<int> cpus, ParseCpuSeq(a[4]));
+  WK_ASSIGN_OR_RETURN(std::vector<int> cpus,
+                      CpuSeqArg(a[4]));
   WK_ASSIGN_OR_RETURN(mode_t mode, ParseMode(a[5]));
   const Settings set = s;
   return Action([=]() -> absl::Status {

@@ -21,6 +21,7 @@ absl::StatusOr<Action> SetPartMax(Settings& s, Args a);
 absl::StatusOr<Action> SetDurable(Settings& s, Args a);
 absl::StatusOr<Action> SetSeal(Settings& s, Args a);
 absl::StatusOr<Action> SetDeterministic(Settings& s, Args a);
+absl::StatusOr<Action> SetForce(Settings& s, Args a);
 absl::StatusOr<Action> SetQuiet(Settings& s, Args a);
 absl::StatusOr<Action> SetProgress(Settings& s, Args a);
 // A distribution setting (distrib_commands.h): checked now, nothing to run.

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <cstdlib>
 #include <optional>
 #include <vector>
 
@@ -9,6 +10,7 @@
 #include "absl/strings/str_format.h"
 #include "apps/command.h"
 #include "apps/command_parsers.h"
+#include "apps/output.h"
 #include "apps/parse.h"
 #include "apps/progress.h"
 #include "distrib/distrib.h"
@@ -39,13 +41,6 @@ std::string Mb(uint64_t bytes) {
 std::string MbPerS(uint64_t bytes, double s) {
   return absl::StrFormat("%.1f MB/s",
                          s > 0 ? static_cast<double>(bytes) / 1e6 / s : 0.0);
-}
-
-absl::Status PrintLine(const std::string& line) {
-  if (std::fputs(line.c_str(), stdout) < 0 || std::fflush(stdout) != 0) {
-    return absl::UnavailableError("write to stdout failed");
-  }
-  return absl::OkStatus();
 }
 
 }  // namespace
@@ -117,9 +112,12 @@ absl::Status TorrentCreate(const DistribSettings& d, size_t threads,
                            DistribArgs a) {
   WK_ASSIGN_OR_RETURN(distrib::TorrentSummary s,
                       distrib::CreateTorrent(a[0], a[1], threads, d.hybrid));
-  // A hybrid's v1 info-hash too: v1-only clients and trackers know it.
-  return PrintLine(s.info_hash +
-                   (s.info_hash_v1.empty() ? "" : " " + s.info_hash_v1) + "\n");
+  // A hybrid's v1 info-hash too, in text (v1-only clients and trackers know
+  // it); the JSON object keeps its one info_hash (v2).
+  return Print(d.json ? TorrentJson(s.info_hash, "")
+                      : s.info_hash +
+                            (s.info_hash_v1.empty() ? "" : " " + s.info_hash_v1) +
+                            "\n");
 }
 
 absl::Status SeedCommand(const DistribSettings& d, size_t threads,
@@ -130,9 +128,19 @@ absl::Status SeedCommand(const DistribSettings& d, size_t threads,
   o.seconds = d.seconds;
   o.threads = threads;
   o.trackers = d.trackers;
+  // Experiment knobs for distrib:fleet_bench (docs/DISTRIBUTION.md), not
+  // settings: the origin's first-copy grace and libtorrent super-seeding.
+  if (const char* g = std::getenv("WKSPKIT_DISTRIB_GRACE_MS")) {
+    o.first_copy_grace_s = std::atof(g) / 1000;
+  }
+  if (const char* ss = std::getenv("WKSPKIT_DISTRIB_SUPERSEED")) {
+    o.super_seed = std::string_view(ss) == "1";
+  }
   absl::Status printed;
   o.ready = [&](const std::string& ep) {
-    printed = PrintLine(absl::StrFormat("seeding %s %s\n", ep, t.info_hash));
+    printed =
+        Print(d.json ? TorrentJson(t.info_hash, ep)
+                     : absl::StrFormat("seeding %s %s\n", ep, t.info_hash));
   };
   WK_ASSIGN_OR_RETURN(distrib::SeedReport r, distrib::Seed(a[0], a[1], o));
   absl::FPrintF(stderr,
@@ -213,7 +221,9 @@ absl::Status FetchCommand(const DistribSettings& d, size_t threads,
                     d.seconds > 0 ? absl::StrFormat(" or %g s", d.seconds)
                                   : "");
     }
-    printed = PrintLine(absl::StrFormat("seeding %s %s\n", ep, t.info_hash));
+    printed =
+        Print(d.json ? TorrentJson(t.info_hash, ep)
+                     : absl::StrFormat("seeding %s %s\n", ep, t.info_hash));
   };
   o.completed = summary;
   WK_ASSIGN_OR_RETURN(distrib::FetchReport r, distrib::Fetch(w, a[1], o));
@@ -231,14 +241,16 @@ absl::Status FetchCommand(const DistribSettings& d, size_t threads,
 // runs.
 
 absl::StatusOr<Action> TorrentCreateCmd(Settings& s, Args a) {
-  const Settings set = s;
+  DistribSettings d = s.distrib;
+  d.json = s.json;
+  const size_t threads = s.threads;
   std::vector<char*> args(a.begin(), a.end());
-  return Action(
-      [=] { return TorrentCreate(set.distrib, set.threads, args); });
+  return Action([=] { return TorrentCreate(d, threads, args); });
 }
 
 absl::StatusOr<Action> SeedCmd(Settings& s, Args a) {
-  const Settings set = s;
+  Settings set = s;
+  set.distrib.json = s.json;
   std::vector<char*> args(a.begin(), a.end());
   return Action([=] { return SeedCommand(set.distrib, set.threads, args); });
 }
@@ -246,9 +258,14 @@ absl::StatusOr<Action> SeedCmd(Settings& s, Args a) {
 absl::StatusOr<Action> FetchCmd(Settings& s, Args a) {
   WK_RETURN_IF_ERROR(Name(a[0]).status());
   WK_RETURN_IF_ERROR(ParseSeed(a[2]).status());
-  const Settings set = s;
+  Settings set = s;
+  set.distrib.json = s.json;
   std::vector<char*> args(a.begin(), a.end());
-  return Action([=] {
+  return Action([=]() -> absl::Status {
+    // fetch restores into an existing workspace: the same care as restore.
+    if (absl::StatusOr<std::string> path = RegionPath(args[0]); path.ok()) {
+      WK_RETURN_IF_ERROR(CheckAttached(args[0], *path, "fetch", set.force));
+    }
     return FetchCommand(set.distrib, set.threads, set.progress, args);
   });
 }

@@ -29,6 +29,7 @@ struct DistribSettings {
   double timeout_s = 60;  // no new piece for this long: fail
   double deadline_s = 0;  // the whole fetch; 0 = none
   uint64_t mem_max = uint64_t{256} << 20;
+  bool json = false;  // print results as JSON (output.h)
 };
 
 using DistribArgs = std::span<char* const>;

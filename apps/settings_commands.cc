@@ -15,6 +15,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
 #include "apps/command.h"
 #include "apps/command_parsers.h"
 #include "apps/commands.h"
@@ -80,6 +81,11 @@ absl::StatusOr<Action> SetSeal(Settings& s, Args a) {
   return Action();
 }
 
+absl::StatusOr<Action> SetForce(Settings& s, Args) {
+  s.force = true;
+  return Action();
+}
+
 absl::StatusOr<Action> SetDeterministic(Settings& s, Args) {
   s.deterministic = true;
   return Action();
@@ -99,20 +105,23 @@ absl::StatusOr<Action> Help(Settings&, Args) {
   return Action([] { return Print(kHelpText); });
 }
 
-absl::StatusOr<Action> Version(Settings&, Args) {
-  return Action([] {
-    return Print(absl::StrFormat("wksp_ctl (wkspkit) %s\n", kVersion));
+absl::StatusOr<Action> Version(Settings& s, Args) {
+  const bool json = s.json;
+  return Action([json] {
+    return Print(json ? VersionJson(kVersion)
+                      : absl::StrFormat("wksp_ctl (wkspkit) %s\n", kVersion));
   });
 }
 
-absl::StatusOr<Action> SupportedStyles(Settings&, Args) {
-  return Action([] {
-    std::string out;
+absl::StatusOr<Action> SupportedStyles(Settings& s, Args) {
+  const bool json = s.json;
+  return Action([json] {
+    std::vector<int> styles;
     for (wksp_checkpt::Style style : wksp_checkpt::kStyles) {
-      absl::StrAppendFormat(&out, "%s%d", out.empty() ? "" : " ",
-                            wksp_checkpt::StyleNumber(style));
+      styles.push_back(wksp_checkpt::StyleNumber(style));
     }
-    return Print(out + "\n");
+    if (json) return Print(StylesJson(styles));
+    return Print(absl::StrJoin(styles, " ") + "\n");
   });
 }
 

@@ -47,7 +47,8 @@ absl::StatusOr<NewPlan> PlanNew(const Settings& s, Args a) {
   NewPlan n;
   WK_ASSIGN_OR_RETURN(n.name, Name(a[0]));
   WK_ASSIGN_OR_RETURN(wksp::PageSize page_size, ParsePageSizeArg(a[2]));
-  WK_ASSIGN_OR_RETURN(std::vector<int> cpus, ParseCpuSeq(a[3]));
+  WK_ASSIGN_OR_RETURN(std::vector<int> cpus,
+                      CpuSeqArg(a[3]));
   WK_ASSIGN_OR_RETURN(mode_t mode, ParseMode(a[4]));
   const uint64_t page = static_cast<uint64_t>(page_size);
   uint64_t bytes;
@@ -83,20 +84,6 @@ absl::StatusOr<NewPlan> PlanNew(const Settings& s, Args a) {
   return n;
 }
 
-// The file a region name refers to (the first directory holding it), or
-// NotFound naming the directories searched.
-absl::StatusOr<std::string> RegionPath(const std::string& name) {
-  for (wksp::PageSize ps : wksp::kPageSizes) {
-    absl::StatusOr<std::string> dir = wksp::ShmemDir(ps);
-    if (!dir.ok()) continue;
-    std::string path = absl::StrFormat("%s/%s", *dir, name);
-    struct stat st;
-    if (lstat(path.c_str(), &st) == 0) return path;
-  }
-  // Join's NotFound says where it looked.
-  return wksp::Wksp::Join(name, true).status();
-}
-
 // A command whose only argument is a workspace it joins and acts on.
 template <absl::Status (*kOp)(wksp::Wksp&)>
 absl::StatusOr<Action> OnWksp(Args a) {
@@ -119,9 +106,10 @@ absl::StatusOr<Action> New(Settings& s, Args a) {
   });
 }
 
-absl::StatusOr<Action> Delete(Settings&, Args a) {
+absl::StatusOr<Action> Delete(Settings& s, Args a) {
   WK_ASSIGN_OR_RETURN(std::string name, Name(a[0]));
-  return Action([name]() -> absl::Status {
+  const bool force = s.force;
+  return Action([name, force]() -> absl::Status {
     WK_ASSIGN_OR_RETURN(std::string path, RegionPath(name));
     struct stat st;
     if (lstat(path.c_str(), &st) != 0) return ErrnoError(errno, "stat", path);
@@ -136,6 +124,7 @@ absl::StatusOr<Action> Delete(Settings&, Args a) {
           "refusing to delete %s: a %u-byte file that is not a workspace (%s)",
           path, static_cast<uint64_t>(st.st_size), w.status().message()));
     }
+    WK_RETURN_IF_ERROR(CheckAttached(name, path, "delete", force));
     return wksp::Wksp::Delete(name);
   });
 }

@@ -18,6 +18,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -30,11 +31,28 @@ namespace wk::distrib {
 // 100 ms). Async-signal-safe: a SIGINT/SIGTERM handler may call it.
 void RequestStop();
 
+// Receives one line per libtorrent alert (peers' too) of every Seed and
+// Fetch of this process, for debugging; nullptr (the default) turns the log
+// off. The library writes nothing to stdout or stderr itself: wksp_ctl sets
+// a sink writing to stderr when WKSPKIT_DISTRIB_LOG is set. The sink is
+// called from the thread running Seed or Fetch; set it before they start.
+using AlertLog = void (*)(std::string_view line);
+void SetAlertLog(AlertLog log);
+
 struct SeedOptions {
   std::string listen = "0.0.0.0:6881";  // IP:PORT; port 0 picks one
   double seconds = 0;                   // 0: until RequestStop
   size_t threads = 0;                   // hashing threads; 0 = all CPUs
   uint64_t upload_rate = 0;             // bytes/s to all peers; 0 = no limit
+  // How long the first-copy rule (below) keeps a piece to the sharing
+  // fetcher it was sent to, from that fetcher's last request for it: time
+  // for it to receive the piece and pass it on. 3 s was too short at M = 8
+  // (the origin's queue to that fetcher outlasted it; DISTRIBUTION.md).
+  double first_copy_grace_s = 8;
+  // libtorrent's super-seeding instead (an experiment: it stalls our
+  // fetches, which ask for the layout first and then a window; see
+  // DISTRIBUTION.md).
+  bool super_seed = false;
   // Announce URLs of trackers (HTTP, UDP) to announce to: added to the
   // torrent's own, outside its info dict (the info-hash is unchanged).
   std::vector<std::string> trackers;
@@ -55,9 +73,11 @@ struct SeedReport {
 // differ). Returns the report when the time is up or a stop was requested.
 //
 // The origin's upload: every peer is unchoked (no slot limit: a fleet's
-// hosts are all wanted) and super-seeding offers each peer pieces no other
-// peer has, so the fetchers trade the rest among themselves and the origin
-// sends about one copy of the file (docs/DISTRIBUTION.md has the figures).
+// hosts are all wanted), and each piece goes to one of our sharing fetchers
+// only (the first-copy rule: the others asking for it are rejected for
+// first_copy_grace_s and get it from that fetcher), so the fetchers trade
+// among themselves and the origin sends about one copy of the file
+// (docs/DISTRIBUTION.md has the rule and the figures).
 absl::StatusOr<SeedReport> Seed(const std::string& torrent,
                                 const std::string& file,
                                 const SeedOptions& options);

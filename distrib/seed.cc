@@ -115,8 +115,9 @@ absl::StatusOr<SeedReport> Seed(const std::string& torrent,
     atp.trackers = o.trackers;
     atp.save_path = ".";
     atp.flags &= ~(lt::torrent_flags::auto_managed | lt::torrent_flags::paused);
-    if (internal::SuperSeeding()) atp.flags |= lt::torrent_flags::super_seeding;
-    internal::AddPeerPlugin(atp, internal::PeerRole::kOrigin);
+    if (o.super_seed) atp.flags |= lt::torrent_flags::super_seeding;
+    internal::AddPeerPlugin(atp, internal::PeerRole::kOrigin,
+                            o.first_copy_grace_s);
     lt::error_code ec;
     lt::torrent_handle th = ses.add_torrent(std::move(atp), ec);
     if (ec) {

@@ -78,7 +78,6 @@ void NoDelay(const lt::tcp::endpoint& local, const lt::tcp::endpoint& remote) {
 }
 
 using Clock = std::chrono::steady_clock;
-using internal::kFirstCopyGrace;
 using internal::kSharingPrefix;
 using internal::PeerRole;
 
@@ -89,8 +88,10 @@ struct FirstCopies {
     const void* owner = nullptr;  // the connection that was sent the piece
     Clock::time_point last{};     // its last request for the piece
   };
-  explicit FirstCopies(size_t pieces) : pieces(pieces) {}
+  FirstCopies(size_t pieces, Clock::duration grace)
+      : pieces(pieces), grace(grace) {}
   std::vector<Entry> pieces;
+  const Clock::duration grace;
   uint64_t rejected = 0;
 };
 
@@ -134,13 +135,8 @@ class Peer final : public lt::peer_plugin {
     if (sharing_ == 0) return false;  // served as any client is
     auto& e = first_->pieces[p];
     const Clock::time_point now = Clock::now();
-    static const auto grace = [] {
-      const char* g = std::getenv("WKSPKIT_DISTRIB_GRACE_MS");
-      return g ? std::chrono::milliseconds(std::atoi(g))
-               : std::chrono::duration_cast<std::chrono::milliseconds>(
-                     kFirstCopyGrace);
-    }();
-    if (e.owner == nullptr || e.owner == this || now - e.last >= grace) {
+    if (e.owner == nullptr || e.owner == this ||
+        now - e.last >= first_->grace) {
       e.owner = this;
       e.last = now;
       return false;
@@ -177,9 +173,9 @@ class Peer final : public lt::peer_plugin {
 
 class PeerPlugin final : public lt::torrent_plugin {
  public:
-  PeerPlugin(PeerRole role, int pieces) : role_(role) {
+  PeerPlugin(PeerRole role, int pieces, Clock::duration grace) : role_(role) {
     if (role == PeerRole::kOrigin) {
-      first_ = std::make_shared<FirstCopies>(static_cast<size_t>(pieces));
+      first_ = std::make_shared<FirstCopies>(static_cast<size_t>(pieces), grace);
     }
   }
   std::shared_ptr<lt::peer_plugin> new_connection(
@@ -192,9 +188,15 @@ class PeerPlugin final : public lt::torrent_plugin {
   std::shared_ptr<FirstCopies> first_;
 };
 
+std::atomic<AlertLog> alert_log{nullptr};
+
 }  // namespace
 
 void RequestStop() { stop_requested.store(true, std::memory_order_relaxed); }
+
+void SetAlertLog(AlertLog log) {
+  alert_log.store(log, std::memory_order_relaxed);
+}
 
 namespace internal {
 
@@ -203,10 +205,6 @@ namespace internal {
 bool StopRequested() {
   return stop_requested.load(std::memory_order_relaxed) || CancelRequested();
 }
-
-namespace {
-bool Logging();
-}  // namespace
 
 lt::settings_pack Settings(const std::string& listen, int pieces) {
   lt::settings_pack p;
@@ -222,8 +220,8 @@ lt::settings_pack Settings(const std::string& listen, int pieces) {
                 lt::alert_category::piece_progress |
                 lt::alert_category::storage);
   p.set_int(lt::settings_pack::alert_queue_size, 4 * pieces + 1000);
-  // WKSPKIT_DISTRIB_LOG=1 logs every alert, peers' too, on stderr.
-  if (Logging()) {
+  // With an alert log set (SetAlertLog), every alert, peers' too.
+  if (alert_log.load(std::memory_order_relaxed) != nullptr) {
     p.set_int(lt::settings_pack::alert_mask, lt::alert_category::all);
   }
   p.set_int(lt::settings_pack::tick_interval, 100);
@@ -248,19 +246,14 @@ void SetOriginSettings(lt::settings_pack& p) {
   p.set_int(lt::settings_pack::unchoke_slots_limit, -1);
 }
 
-bool SuperSeeding() {
-  static const bool on = [] {
-    const char* e = std::getenv("WKSPKIT_DISTRIB_SUPERSEED");
-    return e != nullptr && std::string(e) == "1";
-  }();
-  return on;
-}
-
-void AddPeerPlugin(lt::add_torrent_params& atp, PeerRole role) {
+void AddPeerPlugin(lt::add_torrent_params& atp, PeerRole role,
+                   double grace_s) {
   const int pieces = atp.ti ? atp.ti->num_pieces() : 0;
+  const auto grace = std::chrono::duration_cast<Clock::duration>(
+      std::chrono::duration<double>(grace_s));
   atp.extensions.push_back(
-      [role, pieces](lt::torrent_handle const&, lt::client_data_t) {
-        return std::make_shared<PeerPlugin>(role, pieces);
+      [role, pieces, grace](lt::torrent_handle const&, lt::client_data_t) {
+        return std::make_shared<PeerPlugin>(role, pieces, grace);
       });
 }
 
@@ -317,23 +310,16 @@ absl::StatusOr<std::shared_ptr<lt::torrent_info>> LoadTorrent(
   return ti;
 }
 
-namespace {
-bool Logging() {
-  static const bool on = std::getenv("WKSPKIT_DISTRIB_LOG") != nullptr;
-  return on;
-}
-}  // namespace
-
 std::vector<lt::alert*> Alerts(lt::session& ses, int ms) {
   std::vector<lt::alert*> v;
   if (ses.wait_for_alert(lt::milliseconds(ms)) != nullptr) ses.pop_alerts(&v);
-  if (Logging()) {
+  if (AlertLog log = alert_log.load(std::memory_order_relaxed)) {
     for (lt::alert* a : v) {
       const double t = static_cast<double>(lt::total_microseconds(
                            a->timestamp().time_since_epoch())) *
                        1e-6;
-      std::fprintf(stderr, "[distrib %d %.6f] %s: %s\n", getpid(), t, a->what(),
-                   a->message().c_str());
+      log(absl::StrFormat("[distrib %d %.6f] %s: %s", getpid(), t, a->what(),
+                          a->message()));
     }
   }
   return v;

@@ -31,10 +31,6 @@ lt::settings_pack Settings(const std::string& listen, int pieces);
 // What a session that uploads to a fleet changes: every interested peer
 // unchoked (no slot limit).
 void SetOriginSettings(lt::settings_pack& p);
-// Whether seeds super-seed (WKSPKIT_DISTRIB_SUPERSEED=1: an experiment the
-// fleet benchmark compares with; a fetcher's frame-order window is not
-// interested in the pieces super-seeding offers, see DISTRIBUTION.md).
-bool SuperSeeding();
 
 // "IP:PORT" or "[IPv6]:PORT" (no host names: a fetch names its peers
 // exactly).
@@ -56,11 +52,6 @@ enum class PeerRole {
 // them (SetFingerprint).
 inline constexpr char kSharingPrefix[] = "-WK0100-";
 
-// How long an origin keeps a piece to the one sharing fetcher it sent it
-// to (counted from that fetcher's last request for it) before it serves it
-// again to another: time for the first to receive it and pass it on.
-inline constexpr std::chrono::seconds kFirstCopyGrace{8};
-
 // The peer id prefix of `role`, and plaintext outgoing connections (so
 // the origin may write a reject into one; incoming encrypted connections
 // of other clients stay allowed).
@@ -74,11 +65,12 @@ void SetFingerprint(lt::settings_pack& p, PeerRole role);
 //   - kNoUpload: drops every request a peer sends;
 //   - kOrigin: sends each piece to one sharing fetcher only (the first to
 //     ask), and rejects (BEP 6) the others' requests for it for
-//     kFirstCopyGrace after that fetcher's last request for it, so they get
+//     grace_s after that fetcher's last request for it, so they get
 //     it from that fetcher and the origin uploads about one copy; once that
 //     fetcher is gone, or the grace passed, anyone may have it again.
 //     Other clients (and no-upload fetchers) are served as usual.
-void AddPeerPlugin(lt::add_torrent_params& atp, PeerRole role);
+void AddPeerPlugin(lt::add_torrent_params& atp, PeerRole role,
+                   double grace_s = 0);
 
 // Whether RequestStop was called (distrib.h).
 bool StopRequested();

@@ -9,6 +9,7 @@
 #include <cerrno>
 #include <cstdlib>
 #include <fstream>
+#include <mutex>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -66,9 +67,11 @@ std::string FindHugetlbfs(uint64_t bytes) {
   return "";
 }
 
-std::string NormalDir() {
-  const char* root = std::getenv("WKSP_SHMEM_ROOT");
-  return root != nullptr && root[0] != '\0' ? std::string(root) : "/dev/shm";
+// The process-wide root (SetShmemRoot); empty means the default.
+std::mutex root_mu;
+std::string& RootLocked() {
+  static std::string* root = new std::string();  // never destroyed: usable
+  return *root;                                  // from exit handlers too
 }
 
 // Asks the kernel to prefer the NUMA node of `cpu_idx` for [p, p+size).
@@ -115,8 +118,19 @@ const char* PageSizeName(PageSize page_size) {
   return "unknown";
 }
 
+void SetShmemRoot(std::string_view dir) {
+  std::lock_guard<std::mutex> lock(root_mu);
+  RootLocked().assign(dir);
+}
+
+std::string ShmemRoot() {
+  std::lock_guard<std::mutex> lock(root_mu);
+  const std::string& root = RootLocked();
+  return root.empty() ? std::string("/dev/shm") : root;
+}
+
 absl::StatusOr<std::string> ShmemDir(PageSize page_size) {
-  if (page_size == PageSize::kNormal) return NormalDir();
+  if (page_size == PageSize::kNormal) return ShmemRoot();
   std::string dir = FindHugetlbfs(static_cast<uint64_t>(page_size));
   if (dir.empty()) {
     const char* sz = page_size == PageSize::kHuge ? "2M" : "1G";
@@ -129,6 +143,21 @@ absl::StatusOr<std::string> ShmemDir(PageSize page_size) {
   return dir;
 }
 
+namespace {
+
+// A 4 KiB-page region asks for transparent huge pages. Where the kernel
+// gives them (a tmpfs mounted with huge=advise or always for named regions,
+// /sys/kernel/mm/transparent_hugepage/shmem_enabled for anonymous ones;
+// "never" by default, which makes this a no-op), each process's first
+// touch of the region costs one fault per 2 MiB instead of 512, which on
+// some VMs is most of a restore's time (docs/PERFORMANCE.md, "First
+// touch"). A hint: a kernel without THP refuses it, and nothing changes.
+void AdviseHugePages(const io::Mapping& m, PageSize page_size) {
+  if (page_size == PageSize::kNormal) (void)m.Advise(io::Advice::kHugePage);
+}
+
+}  // namespace
+
 absl::StatusOr<io::Mapping> ShmemCreate(std::string_view name, uint64_t size,
                                         const ShmemCreateOptions& options) {
   WK_RETURN_IF_ERROR(ValidateName(name));
@@ -139,6 +168,7 @@ absl::StatusOr<io::Mapping> ShmemCreate(std::string_view name, uint64_t size,
   // removed again on failure.
   WK_ASSIGN_OR_RETURN(io::Mapping m,
                       io::CreateAndMap(path, bytes, options.mode));
+  AdviseHugePages(m, options.page_size);
   PreferNodeOfCpu(m.mutable_span().data(), bytes, options.cpu_idx);
   return m;
 }
@@ -172,6 +202,7 @@ absl::StatusOr<io::Mapping> ShmemJoin(std::string_view name, bool read_only,
     absl::StatusOr<io::Mapping> m =
         read_only ? io::MapFileReadOnly(path) : io::MapFileReadWrite(path);
     if (!m.ok() && StatusErrno(m.status()) == ENOENT) continue;
+    if (m.ok()) AdviseHugePages(*m, ps);
     if (m.ok() && page_size != nullptr) *page_size = ps;
     return m;
   }
@@ -209,6 +240,7 @@ absl::StatusOr<io::Mapping> MapAnonymous(uint64_t size, PageSize page_size,
             "nr_hugepages",
             PageSizeName(page_size), huge >> 10));
   }
+  AdviseHugePages(*m, page_size);
   PreferNodeOfCpu(m->mutable_span().data(), bytes, cpu_idx);
   return m;
 }

@@ -11,10 +11,12 @@
 #include "absl/strings/str_format.h"
 #include "io/fd.h"
 #include "io/pending_file.h"
+#include "io/shrink_guard.h"
+#include "util/fault.h"
 #include "util/status.h"
 #include "util/thread_pool.h"
 #include "wksp/checkpt/internal.h"
-#include "wksp/checkpt/read_v1.h"
+#include "wksp/checkpt/sniff.h"
 #include "wksp/checkpt/wksp_checkpt.h"
 #include "wksp/wksp_admin.h"
 
@@ -23,6 +25,23 @@ namespace internal {
 
 size_t ResolveThreads(size_t threads) {
   return threads ? threads : ThreadPool::HardwareConcurrency();
+}
+
+absl::Status FileShrank() {
+  return absl::DataLossError(
+      "the checkpoint file shrank while it was being read (truncated or "
+      "rewritten by another process?); use a file nobody changes meanwhile");
+}
+
+bool ShorterThan(int fd, uint64_t scanned) {
+  absl::StatusOr<uint64_t> now = io::FileSize(fd);
+  return now.ok() && *now < scanned;
+}
+
+absl::Status AfterScan() {
+  if (int err = FaultPoint(FaultEvent::kScanned); err != 0) [[unlikely]]
+    return ErrnoError(err, "read", "checkpoint (injected fault)");
+  return absl::OkStatus();
 }
 
 checkpt::FrameStyle FrameStyleOf(Style style) {
@@ -65,13 +84,8 @@ absl::Status LockAndCheckpt(wksp::Wksp& wksp, int fd, bool seekable,
   return internal::WriteV2(wksp, allocs, info, fd, seekable, options);
 }
 
-absl::Status NotCheckpt(std::string_view why) {
-  return absl::DataLossError(
-      absl::StrFormat("not a workspace checkpoint (%s)", why));
-}
-
-// The first byte tells the styles apart: v1 files start with the SVW of the
-// magic, v2 files with its first little-endian byte.
+// The sniff (sniff.h) reads the v1 magic or the v2 header from fd and says
+// which style it is; the style's restore reads on from there.
 absl::Status LockAndRestore(wksp::Wksp& wksp, int fd, bool mappable,
                             const RestoreOptions& options) {
   if (wksp.read_only()) [[unlikely]] {
@@ -79,35 +93,18 @@ absl::Status LockAndRestore(wksp::Wksp& wksp, int fd, bool mappable,
         "restore needs a read-write join of the workspace");
   }
   WK_ASSIGN_OR_RETURN(wksp::LockGuard lock, wksp.Lock());
-  const auto v1_magic = internal::V1Magic();
-  constexpr uint8_t kV2First = static_cast<uint8_t>(format::kMagic);
-  uint8_t head[std::max(format::kHeaderSz, svw::kMaxWidth)];
-  absl::Status st = io::ReadExact(fd, head, 1);
-  if (st.ok() && head[0] == v1_magic[0]) {
-    st = io::ReadExact(fd, head + 1, v1_magic.size() - 1);
-    if (st.ok() && std::memcmp(head, v1_magic.data(), v1_magic.size()) != 0) {
-      return NotCheckpt("bad v1 magic");
-    }
-    if (st.ok()) {
-      return internal::RestoreV1(wksp, fd, io::IsRegularFile(fd), options);
-    }
-  } else if (st.ok() && head[0] == kV2First) {
-    st = io::ReadExact(fd, head + 1, format::kHeaderSz - 1);
-    if (st.ok()) {
-      const std::span<const uint8_t> header(head, format::kHeaderSz);
-      format::Header h;
-      WK_RETURN_IF_ERROR(format::DecodeHeader(header, &h));
-      if (mappable) return internal::RestoreV2File(wksp, fd, options);
-      return internal::RestoreV2Stream(wksp, fd, h, header, options);
-    }
-  } else if (st.ok()) {
-    return NotCheckpt("unknown first byte");
+  WK_ASSIGN_OR_RETURN(internal::Sniffed sniffed, internal::SniffFd(fd));
+  if (sniffed.style == Style::kV1) {
+    return internal::RestoreV1(wksp, fd, io::IsRegularFile(fd), options);
   }
-  if (io::IsEndOfFile(st)) return NotCheckpt("too short for a header");
-  return st;
+  if (mappable) return internal::RestoreV2File(wksp, fd, options);
+  return internal::RestoreV2Stream(wksp, fd, sniffed.header,
+                                   sniffed.header_bytes, options);
 }
 
 }  // namespace
+
+void SetSigbusGuard(bool enabled) { io::ShrinkGuard::SetEnabled(enabled); }
 
 bool StyleIsSupported(Style style) {
   return std::find(std::begin(kStyles), std::end(kStyles), style) !=
@@ -159,7 +156,7 @@ absl::Status CheckptFd(wksp::Wksp& wksp, int fd,
   WK_RETURN_IF_ERROR(CheckOptions(options));
   absl::Status st = LockAndCheckpt(wksp, fd, io::IsRegularFile(fd),
                                    absl::StrFormat("fd:%d", fd), options);
-  return Annotate(st, absl::StrFormat("checkpt to fd %d", fd));
+  return Annotate(st, "checkpt to " + io::FdName(fd));
 }
 
 absl::Status Restore(wksp::Wksp& wksp, const std::string& path,
@@ -178,7 +175,7 @@ absl::Status RestoreFd(wksp::Wksp& wksp, int fd,
   absl::StatusOr<uint64_t> pos = io::Seek(fd, 0, io::Whence::kCur);
   bool mappable = io::IsRegularFile(fd) && pos.ok() && *pos == 0;
   return Annotate(LockAndRestore(wksp, fd, mappable, options),
-                  absl::StrFormat("restore from fd %d", fd));
+                  "restore from " + io::FdName(fd));
 }
 
 }  // namespace wk::wksp_checkpt

@@ -99,6 +99,21 @@ absl::Status Prefault(const wksp::Wksp& wksp, uint64_t lo, uint64_t hi,
 // info.cc), or the fixed values of a deterministic checkpoint.
 format::Info MakeInfo(const std::string& path, const CheckptOptions& options);
 
+// The error of a read from a file that shrank meanwhile (an io::ShrinkGuard
+// saw a page vanish, or a pread came up short): every reader gives this one.
+absl::Status FileShrank();
+
+// Whether the file at fd is now shorter than the `scanned` bytes a reader
+// mapped: a read of the zeros past the new end inside its last page meets no
+// SIGBUS, so a guard alone does not see every cut.
+bool ShorterThan(int fd, uint64_t scanned);
+
+// Called by every reader of a mapped v2/v3 file once its scan is done and
+// before it reads the frames' data: the test fault point
+// FaultEvent::kScanned (util/fault.h), where tests truncate the file.
+// Returns the error a fault injects, else OK.
+absl::Status AfterScan();
+
 // A thread count option: 0 means every CPU this process may use.
 size_t ResolveThreads(size_t threads);
 

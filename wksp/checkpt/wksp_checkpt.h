@@ -40,6 +40,17 @@
 // `threads` threads pulling cgroups from a shared queue pread each frame's
 // data straight into the workspace. A file truncated or rewritten during
 // the restore fails it (reset if the workspace was touched), never SIGBUS.
+//
+// SIGBUS. Reading a mapped file past an end that moved raises SIGBUS. So
+// that a truncated checkpoint is an error rather than a crash, Restore,
+// VerifyCheckpt and DescribeCheckpt/PrintCheckpt/CheckptAllocations of a
+// v2/v3 file install, on first use, a process-wide SIGBUS handler
+// (io/shrink_guard.h) that answers faults inside the checkpoint's mapping
+// and passes every other SIGBUS to the handler installed before it (or the
+// default action). A program that installs its own SIGBUS handler later
+// must chain to the previous one, or opt out with SetSigbusGuard(false)
+// before its first restore: a file truncated while it is read may then kill
+// the process by SIGBUS.
 // Descriptors (pipes, stdin) are read in a
 // single pass, with a read-ahead thread; there only the header and info can
 // be checked before the first allocation is written, so most failures of a
@@ -162,6 +173,10 @@ struct RestoreOptions {
   size_t threads = 1;            // 0 = all CPUs
   ProgressFn progress;           // optional
 };
+
+// Whether readers of mapped checkpoints install and use the SIGBUS handler
+// described above (default true). Affects readers started afterwards.
+void SetSigbusGuard(bool enabled);
 
 absl::Status Checkpt(wksp::Wksp& wksp, const std::string& path,
                      const CheckptOptions& options);
