@@ -39,6 +39,12 @@ struct Settings {
   bool sealed = true;     // v2/v3 checkpoints carry seal records
   bool deterministic = false;
   bool force = false;  // restore/delete a workspace other processes map
+  // Incremental checkpoints: the base of later checkpts (--base; empty:
+  // full checkpoints), and the deltas the next restore, restore-new,
+  // checkpt-verify or checkpt-merge applies after its checkpoint (--delta,
+  // in order; that command consumes them).
+  std::string base;
+  std::vector<std::string> deltas;
   ProgressOptions progress;
   DistribSettings distrib;
 };

@@ -49,6 +49,9 @@ constexpr Command kCommands[] = {
     {kSetting, "--tracker", "url", 1, false, -1, -1, Distrib<AddTracker>},
     {kSetting, "--hybrid", "", 0, false, -1, -1, Distrib<SetHybrid>},
     {kSetting, "--mem-max", "size", 1, false, -1, -1, Distrib<SetMemMax>},
+    // Incremental checkpoint settings (incr_commands.cc).
+    {kSetting, "--base", "path|-", 1, false, -1, -1, SetBase},
+    {kSetting, "--delta", "path", 1, false, -1, -1, AddDelta},
     // Commands.
     {kCommand, "supported-styles", "", 0, true, -1, -1, SupportedStyles},
     {kCommand, "list", "", 0, true, -1, -1, List},
@@ -75,6 +78,9 @@ constexpr Command kCommands[] = {
      kRestores},
     {kCommand, "restore-new", "wksp path seed|- page_sz cpu_idx_seq mode", 6,
      false, -1, -1, RestoreNew, kRestores},
+    {kCommand, "apply", "wksp delta", 2, false, -1, -1, Apply, kRestores},
+    {kCommand, "checkpt-merge", "base out mode style info", 5, false, -1, -1,
+     CheckptMerge},
     {kCommand, "torrent-create", "file torrent", 2, true, -1, -1,
      TorrentCreateCmd},
     {kCommand, "seed", "torrent file", 2, true, -1, -1, SeedCmd, kServes},

@@ -104,8 +104,9 @@ bool Exists(const std::string& path) {
 // Temporaries of checkpoints to `path` left in its directory.
 std::vector<std::string> Leftovers(const std::string& path) {
   std::string dir = path.substr(0, path.rfind('/'));
-  std::string prefix = "." + path.substr(path.rfind('/') + 1) + "." +
-                       wksp_checkpt::kCheckptTempTag + ".";
+  // The name wksp_checkpt.h documents: ".<base>.wkspckpt-tmp.<pid>.<n>".
+  std::string prefix =
+      "." + path.substr(path.rfind('/') + 1) + ".wkspckpt-tmp.";
   std::vector<std::string> out;
   if (DIR* d = ::opendir(dir.c_str())) {
     while (dirent* e = ::readdir(d)) {

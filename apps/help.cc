@@ -46,6 +46,11 @@ Settings (apply to the commands after them):
   --deterministic    later checkpts are a function of the workspace state
                      and options only (fixed info fields), so hosts holding
                      the same state write byte-identical files
+  --base PATH|-      later checkpts write a delta against the checkpoint
+                     at PATH (a full one or a delta); - = full again
+  --delta PATH       add a delta to the chain of the next restore,
+                     restore-new, checkpt-verify or checkpt-merge (repeat,
+                     in the order they were made)
   --listen IP:PORT   address later seed/fetch listen on (port 0 = any;
                      default seed 0.0.0.0:6881, fetch 0.0.0.0:0)
   --peer IP:PORT     add a peer for later fetches (repeat for each peer)
@@ -131,6 +136,12 @@ Commands:
                      create WKSP with the checkpoint's own geometry on
                      PAGE_SZ pages and restore into it; SEED "-" = the
                      checkpoint's seed
+  apply WKSP DELTA   update WKSP in place to DELTA's state, writing only
+                     the changed chunks; refused (WKSP untouched) unless
+                     WKSP is exactly in DELTA's base state
+  checkpt-merge BASE OUT MODE STYLE INFO
+                     write the state of the chain BASE, --delta ... as one
+                     full checkpoint at OUT (as checkpt would write it)
   torrent-create FILE TORRENT
                      write the BitTorrent v2 torrent of FILE (deterministic:
                      identical files give identical torrents); prints the
@@ -145,7 +156,8 @@ Commands:
 checkpt and restore report progress on stderr: a bar on a terminal (one bar
 per terminal: in `checkpt - | restore -` one side draws), and a summary line
 "checkpt WKSP: BYTES bytes in S s (R GB/s)", with the file size (and for v3
-its share of the data) after a checkpt to a file.
+its share of the data) after a checkpt to a file, and, for a 4 KiB-page
+workspace whose first page touches took much of the time, what to do.
 With PATH "-" for checkpt, no other command of that run may print to stdout.
 
 Exit status: 0 all commands succeeded; 1 a command failed; 2 usage error

@@ -1,11 +1,6 @@
 // wksp_ctl's reports on workspaces, which change nothing: list, info,
 // tag-query, usage, query.
-#include <sys/stat.h>
-#include <unistd.h>
 
-#include <algorithm>
-#include <cerrno>
-#include <cstdio>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -19,13 +14,7 @@
 #include "apps/list.h"
 #include "apps/output.h"
 #include "apps/parse.h"
-#include "apps/progress.h"
-#include "util/bits.h"
-#include "util/clock.h"
 #include "util/status.h"
-#include "util/version.h"
-#include "wksp/checkpt/wksp_checkpt.h"
-#include "wksp/name.h"
 #include "wksp/shmem.h"
 #include "wksp/wksp.h"
 #include "wksp/wksp_admin.h"

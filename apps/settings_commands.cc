@@ -1,13 +1,7 @@
 // wksp_ctl's settings (tag, --threads, --json, ...), which change the commands
 // after them and run nothing, and the commands about wksp_ctl itself (help,
 // --version, supported-styles).
-#include <sys/stat.h>
-#include <unistd.h>
 
-#include <algorithm>
-#include <cerrno>
-#include <cstdio>
-#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -19,19 +13,11 @@
 #include "apps/command.h"
 #include "apps/command_parsers.h"
 #include "apps/commands.h"
-#include "apps/list.h"
 #include "apps/output.h"
 #include "apps/parse.h"
-#include "apps/progress.h"
-#include "util/bits.h"
-#include "util/clock.h"
 #include "util/status.h"
 #include "util/version.h"
 #include "wksp/checkpt/wksp_checkpt.h"
-#include "wksp/name.h"
-#include "wksp/shmem.h"
-#include "wksp/wksp.h"
-#include "wksp/wksp_admin.h"
 
 namespace wk::apps {
 

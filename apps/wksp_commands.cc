@@ -1,11 +1,8 @@
 // wksp_ctl's commands that make, remove and look after a workspace: new,
 // delete, check, verify, rebuild, reset.
 #include <sys/stat.h>
-#include <unistd.h>
 
-#include <algorithm>
 #include <cerrno>
-#include <cstdio>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -16,19 +13,11 @@
 #include "absl/strings/str_format.h"
 #include "apps/command.h"
 #include "apps/command_parsers.h"
-#include "apps/list.h"
-#include "apps/output.h"
 #include "apps/parse.h"
-#include "apps/progress.h"
 #include "util/bits.h"
-#include "util/clock.h"
 #include "util/status.h"
-#include "util/version.h"
-#include "wksp/checkpt/wksp_checkpt.h"
-#include "wksp/name.h"
 #include "wksp/shmem.h"
 #include "wksp/wksp.h"
-#include "wksp/wksp_admin.h"
 
 namespace wk::apps {
 namespace {
@@ -47,8 +36,7 @@ absl::StatusOr<NewPlan> PlanNew(const Settings& s, Args a) {
   NewPlan n;
   WK_ASSIGN_OR_RETURN(n.name, Name(a[0]));
   WK_ASSIGN_OR_RETURN(wksp::PageSize page_size, ParsePageSizeArg(a[2]));
-  WK_ASSIGN_OR_RETURN(std::vector<int> cpus,
-                      CpuSeqArg(a[3]));
+  WK_ASSIGN_OR_RETURN(std::vector<int> cpus, CpuSeqArg(a[3]));
   WK_ASSIGN_OR_RETURN(mode_t mode, ParseMode(a[4]));
   const uint64_t page = static_cast<uint64_t>(page_size);
   uint64_t bytes;

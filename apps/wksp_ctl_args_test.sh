@@ -81,6 +81,12 @@ fi
 # From a stream the total is unknown: the numbers are bytes, ending with all.
 "$ctl" --progress=numeric restore w - - <"$tmp/w.v3" 2>"$tmp/num2.err" >/dev/null || fail "numeric restore"
 grep -qvE '^[0-9]+$' "$tmp/num2.err" && fail "numeric restore: $(cat -A "$tmp/num2.err")" || ok "progress-numeric-stream"
+# A redirected file on stdin is previewed (for the progress total) and then
+# restored from its start.
+for f in w.v1 w.v3; do
+  o=$("$ctl" restore w - - <"$tmp/$f" 2>&1) && grep -q "^restore w: 3145728 bytes" <<<"$o" \
+    && ok "restore-redirected-$f" || fail "restore w - - < $f: $o"
+done
 check progress-bad 2 "expected auto, always, never or numeric" -- --progress=sometimes list
 check verify-v3-rate 0 "^checkpt-verify .*: OK: v3, .* s \([0-9.]+ [KMG]?i?B/s\)$" -- checkpt-verify "$tmp/w.v3"
 check verify-v1 0 "^checkpt-verify .*: OK: v1, structure only" -- checkpt-verify "$tmp/w.v1"

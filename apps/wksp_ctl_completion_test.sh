@@ -43,7 +43,7 @@ expect_eq progress-values "$(comp wksp_ctl --progress n)" "never numeric"
 expect_eq settings "$(comp wksp_ctl --s)" "--seal --seconds --seed-after"
 expect_eq force "$(comp wksp_ctl --fo)" "--force"
 expect_eq distrib-commands "$(comp wksp_ctl se)" "seed"
-expect_eq after-verify "$(comp wksp_ctl checkpt-verify a.ckpt che)" "check checkpt checkpt-query checkpt-verify"
+expect_eq after-verify "$(comp wksp_ctl checkpt-verify a.ckpt che)" "check checkpt checkpt-merge checkpt-query checkpt-verify"
 rm -rf "$tmp/files" "$WKSP_SHMEM_ROOT/w1"
 [[ $fails -eq 0 ]] || { echo "$fails failure(s)"; exit 1; }
 echo "all passed"

@@ -165,7 +165,7 @@ comp() {
   bash -c 'source "$1"; shift; COMP_WORDS=("$@"); COMP_CWORD=$((${#COMP_WORDS[@]} - 1))
            _wksp_ctl; echo "${COMPREPLY[*]}"' _ "$completion" "$@" 2>&1
 }
-expect_eq complete-command "$(comp wksp_ctl chec)" "check checkpt checkpt-query checkpt-verify"
+expect_eq complete-command "$(comp wksp_ctl chec)" "check checkpt checkpt-query checkpt-verify checkpt-merge"
 expect_eq complete-wksp "$(comp wksp_ctl alloc w 0 1M delete "")" "w"
 expect_eq complete-gaddr "$(comp wksp_ctl free w)" "w:"
 expect_eq complete-page-size "$(comp wksp_ctl new x 1M g)" "gigantic"

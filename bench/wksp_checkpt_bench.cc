@@ -216,7 +216,8 @@ void BM_Checkpt(benchmark::State& state, bool sealed) {
       static_cast<double>(file_sz) / static_cast<double>(wl.alloc_bytes);
   Report(state, wl.alloc_bytes, threads, seconds);
   if (style != wksp_checkpt::Style::kV3 && seconds > 0) {
-    ReportWriteFloor(state, wl.alloc_bytes, threads, seconds, sealed);
+    ReportWriteFloor(state, wl.alloc_bytes, threads, seconds,
+                     sealed && style != wksp_checkpt::Style::kV1);
   }
 }
 
@@ -617,8 +618,8 @@ void BM_FirstTouch(benchmark::State& state) {
   bool populated_file = false;
   for (auto _ : state) {
     state.PauseTiming();
-    absl::StatusOr<io::Mapping> m = named ? io::MapFileReadWrite(path)
-                                          : io::MapAnonymousPrivate(bytes);
+    absl::StatusOr<io::Mapping> m =
+        named ? io::MapFileReadWrite(path) : io::MapAnonymousPrivate(bytes);
     if (!m.ok()) {
       state.SkipWithError(std::string(m.status().message()).c_str());
       break;

@@ -35,7 +35,7 @@ dyn=$(readelf -d "$prefix/lib/libwkspkit.so.$v")
 syms=$(nm -D --defined-only "$prefix/lib/libwkspkit.so.$v" | awk '{ sub(/@.*/, "", $3); print $3 }')
 others=$(grep -v -e '^wkspkit_' -e "^WKSPKIT_$major\$" <<<"$syms" || true)
 [[ -z "$others" ]] || fail "exported beyond the C API: $others"
-declared=$(grep -o '^[a-z_0-9 ]*\**wkspkit_[a-z_0-9]*(' "$prefix/include/wkspkit/wkspkit.h" |
+declared=$(grep -o '^[a-z][a-z_0-9 ]*\** *wkspkit_[a-z_0-9]*(' "$prefix/include/wkspkit/wkspkit.h" |
   grep -o 'wkspkit_[a-z_0-9]*(' | tr -d '(' | sort)
 exported=$(grep '^wkspkit_' <<<"$syms" | sort)
 [[ $(wc -l <<<"$declared") -gt 30 ]] || fail "found only $(wc -l <<<"$declared") declarations"

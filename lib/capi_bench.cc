@@ -1,14 +1,16 @@
 // The C API (through libwkspkit.so, as a consumer links it) against the C++
-// API (//wksp, //wksp/checkpt linked statically) in one run: alloc/free
-// round trips, and checkpoint and restore of the same 128 MiB of
-// allocations (64 x 2 MiB, half pseudo-random and half text per 4 KiB page)
-// to and from a file in /dev/shm (or $WKSP_BENCH_DIR), styles v2 and v3 with
-// 1 and 2 threads. The figures to compare are each _C row over its _Cpp
-// row (target >= 0.95 in time per operation or bytes/s).
+// API (//wksp, //wksp/checkpt linked statically), interleaved in the same
+// benchmark so that both see the same machine state: alloc/free round trips,
+// and checkpoint and restore of the same 128 MiB of allocations (64 x 2 MiB,
+// half pseudo-random and half text per 4 KiB page) to and from a file in
+// /dev/shm (or $WKSP_BENCH_DIR), styles v2 and v3 with 1 and 2 threads.
+// Counters: *_cpp and *_c are ns per alloc/free or GB/s of allocation data;
+// x_* is the C API's speed over the C++ API's (target >= 0.95).
 //   bazel run -c opt //lib:capi_bench --
 //     --benchmark_repetitions=3 --benchmark_report_aggregates_only=true
 #include <unistd.h>
 
+#include <chrono>
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
@@ -83,36 +85,55 @@ wkspkit_wksp_t* CWksp() {
   return w;
 }
 
-void BM_AllocFree_Cpp(benchmark::State& state) {
-  ws::Wksp& w = CppWksp();
-  const uint64_t sz = static_cast<uint64_t>(state.range(0));
-  for (auto _ : state) {
-    auto g = w.Alloc(0, sz, 1);
-    if (!g.ok()) {
-      state.SkipWithError("alloc failed");
-      break;
-    }
-    benchmark::DoNotOptimize(*g);
-    if (!w.Free(*g).ok()) std::abort();
-  }
+double Seconds(std::chrono::steady_clock::time_point a,
+               std::chrono::steady_clock::time_point b) {
+  return std::chrono::duration<double>(b - a).count();
 }
 
-void BM_AllocFree_C(benchmark::State& state) {
-  wkspkit_wksp_t* w = CWksp();
+// Each iteration: kRounds alloc/free through each API, in alternating order.
+void BM_AllocFree(benchmark::State& state) {
+  constexpr int kRounds = 1024;
+  ws::Wksp& cpp = CppWksp();
+  wkspkit_wksp_t* c = CWksp();
   const uint64_t sz = static_cast<uint64_t>(state.range(0));
-  for (auto _ : state) {
-    uint64_t g = 0;
-    if (wkspkit_alloc(w, 0, sz, 1, &g) != WKSPKIT_OK) {
-      state.SkipWithError("alloc failed");
-      break;
+  double t_cpp = 0, t_c = 0;
+  bool c_first = false;
+  auto run_cpp = [&] {
+    const auto t0 = std::chrono::steady_clock::now();
+    for (int i = 0; i < kRounds; ++i) {
+      auto g = cpp.Alloc(0, sz, 1);
+      if (!g.ok()) std::abort();
+      benchmark::DoNotOptimize(*g);
+      if (!cpp.Free(*g).ok()) std::abort();
     }
-    benchmark::DoNotOptimize(g);
-    if (wkspkit_free(w, g) != WKSPKIT_OK) std::abort();
+    t_cpp += Seconds(t0, std::chrono::steady_clock::now());
+  };
+  auto run_c = [&] {
+    const auto t0 = std::chrono::steady_clock::now();
+    for (int i = 0; i < kRounds; ++i) {
+      uint64_t g = 0;
+      if (wkspkit_alloc(c, 0, sz, 1, &g) != WKSPKIT_OK) Die("alloc");
+      benchmark::DoNotOptimize(g);
+      if (wkspkit_free(c, g) != WKSPKIT_OK) Die("free");
+    }
+    t_c += Seconds(t0, std::chrono::steady_clock::now());
+  };
+  for (auto _ : state) {
+    if (c_first) {
+      run_c();
+      run_cpp();
+    } else {
+      run_cpp();
+      run_c();
+    }
+    c_first = !c_first;
   }
+  const double ops = static_cast<double>(state.iterations()) * kRounds;
+  state.counters["ns_cpp"] = t_cpp / ops * 1e9;
+  state.counters["ns_c"] = t_c / ops * 1e9;
+  state.counters["x_alloc_free"] = t_cpp / t_c;
 }
-
-BENCHMARK(BM_AllocFree_Cpp)->Arg(64)->Arg(64 << 10);
-BENCHMARK(BM_AllocFree_C)->Arg(64)->Arg(64 << 10);
+BENCHMARK(BM_AllocFree)->Arg(64)->Arg(64 << 10);
 
 // ---- checkpoint and restore ---------------------------------------------
 
@@ -150,8 +171,7 @@ CPair& C() {
       uint64_t g = 0;
       if (wkspkit_alloc(c->src, 0, kAllocSz, 1 + i, &g) != WKSPKIT_OK)
         Die("alloc");
-      FillPattern(static_cast<uint8_t*>(wkspkit_laddr(c->src, g)), kAllocSz,
-                  i);
+      FillPattern(static_cast<uint8_t*>(wkspkit_laddr(c->src, g)), kAllocSz, i);
     }
     return c;
   }();
@@ -175,80 +195,81 @@ wkspkit_checkpt_opts_t CCheckptOpts(const benchmark::State& state) {
   return o;
 }
 
-void Bytes(benchmark::State& state) {
-  state.SetBytesProcessed(static_cast<int64_t>(state.iterations()) *
-                          static_cast<int64_t>(kAllocs * kAllocSz));
-}
+// Each iteration: a checkpoint through each API, then a restore through
+// each, the order alternating between iterations.
+void BM_CheckptRestore(benchmark::State& state) {
+  CppPair& cpp = Cpp();
+  CPair& c = C();
+  const std::string cpp_path = FilePath("cpp"), c_path = FilePath("c");
+  const wc::CheckptOptions cpp_co = CppCheckptOpts(state);
+  const wkspkit_checkpt_opts_t c_co = CCheckptOpts(state);
+  wc::RestoreOptions cpp_ro;
+  cpp_ro.threads = static_cast<size_t>(state.range(1));
+  wkspkit_restore_opts_t c_ro;
+  wkspkit_restore_opts_init(&c_ro);
+  c_ro.threads = static_cast<uint32_t>(state.range(1));
+  unlink(cpp_path.c_str());
+  unlink(c_path.c_str());
 
-void BM_Checkpt_Cpp(benchmark::State& state) {
-  CppPair& p = Cpp();
-  const std::string path = FilePath("cpp");
-  const wc::CheckptOptions o = CppCheckptOpts(state);
-  for (auto _ : state) {
-    if (!wc::Checkpt(p.src, path, o).ok()) std::abort();
-    state.PauseTiming();
-    unlink(path.c_str());
-    state.ResumeTiming();
-  }
-  Bytes(state);
-}
-
-void BM_Checkpt_C(benchmark::State& state) {
-  CPair& p = C();
-  const std::string path = FilePath("c");
-  const wkspkit_checkpt_opts_t o = CCheckptOpts(state);
-  for (auto _ : state) {
-    if (wkspkit_checkpt(p.src, path.c_str(), &o) != WKSPKIT_OK)
+  double ckpt_cpp = 0, ckpt_c = 0, rest_cpp = 0, rest_c = 0;
+  auto cpp_ckpt = [&] {
+    const auto t0 = std::chrono::steady_clock::now();
+    if (!wc::Checkpt(cpp.src, cpp_path, cpp_co).ok()) std::abort();
+    ckpt_cpp += Seconds(t0, std::chrono::steady_clock::now());
+  };
+  auto c_ckpt = [&] {
+    const auto t0 = std::chrono::steady_clock::now();
+    if (wkspkit_checkpt(c.src, c_path.c_str(), &c_co) != WKSPKIT_OK)
       Die("checkpt");
+    ckpt_c += Seconds(t0, std::chrono::steady_clock::now());
+  };
+  auto cpp_rest = [&] {
+    const auto t0 = std::chrono::steady_clock::now();
+    if (!wc::Restore(cpp.dst, cpp_path, cpp_ro).ok()) std::abort();
+    rest_cpp += Seconds(t0, std::chrono::steady_clock::now());
+  };
+  auto c_rest = [&] {
+    const auto t0 = std::chrono::steady_clock::now();
+    if (wkspkit_restore(c.dst, c_path.c_str(), &c_ro) != WKSPKIT_OK)
+      Die("restore");
+    rest_c += Seconds(t0, std::chrono::steady_clock::now());
+  };
+  bool c_first = false;
+  for (auto _ : state) {
+    if (c_first) {
+      c_ckpt();
+      cpp_ckpt();
+      c_rest();
+      cpp_rest();
+    } else {
+      cpp_ckpt();
+      c_ckpt();
+      cpp_rest();
+      c_rest();
+    }
+    c_first = !c_first;
     state.PauseTiming();
-    unlink(path.c_str());
+    unlink(cpp_path.c_str());
+    unlink(c_path.c_str());
     state.ResumeTiming();
   }
-  Bytes(state);
+  const double gb =
+      static_cast<double>(state.iterations()) * kAllocs * kAllocSz / 1e9;
+  state.counters["ckpt_GBps_cpp"] = gb / ckpt_cpp;
+  state.counters["ckpt_GBps_c"] = gb / ckpt_c;
+  state.counters["x_ckpt"] = ckpt_cpp / ckpt_c;
+  state.counters["restore_GBps_cpp"] = gb / rest_cpp;
+  state.counters["restore_GBps_c"] = gb / rest_c;
+  state.counters["x_restore"] = rest_cpp / rest_c;
 }
 
-void BM_Restore_Cpp(benchmark::State& state) {
-  CppPair& p = Cpp();
-  const std::string path = FilePath("cpp-restore");
-  unlink(path.c_str());
-  if (!wc::Checkpt(p.src, path, CppCheckptOpts(state)).ok()) std::abort();
-  wc::RestoreOptions o;
-  o.threads = static_cast<size_t>(state.range(1));
-  for (auto _ : state) {
-    if (!wc::Restore(p.dst, path, o).ok()) std::abort();
-  }
-  unlink(path.c_str());
-  Bytes(state);
-}
-
-void BM_Restore_C(benchmark::State& state) {
-  CPair& p = C();
-  const std::string path = FilePath("c-restore");
-  unlink(path.c_str());
-  const wkspkit_checkpt_opts_t co = CCheckptOpts(state);
-  if (wkspkit_checkpt(p.src, path.c_str(), &co) != WKSPKIT_OK) Die("checkpt");
-  wkspkit_restore_opts_t o;
-  wkspkit_restore_opts_init(&o);
-  o.threads = static_cast<uint32_t>(state.range(1));
-  for (auto _ : state) {
-    if (wkspkit_restore(p.dst, path.c_str(), &o) != WKSPKIT_OK)
-      Die("restore");
-  }
-  unlink(path.c_str());
-  Bytes(state);
-}
-
-// Args: style, threads. Each C row right after its C++ row, so both see the
-// same machine state.
+// Args: style, threads.
 void Styles(benchmark::internal::Benchmark* b) {
   b->ArgNames({"style", "threads"});
   for (int style : {2, 3})
     for (int threads : {1, 2}) b->Args({style, threads});
   b->Unit(benchmark::kMillisecond)->UseRealTime();
 }
-BENCHMARK(BM_Checkpt_Cpp)->Apply(Styles);
-BENCHMARK(BM_Checkpt_C)->Apply(Styles);
-BENCHMARK(BM_Restore_Cpp)->Apply(Styles);
-BENCHMARK(BM_Restore_C)->Apply(Styles);
+BENCHMARK(BM_CheckptRestore)->Apply(Styles);
 
 }  // namespace

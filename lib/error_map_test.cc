@@ -24,8 +24,7 @@ TEST(ErrorMapTest, EveryCodeHasAClass) {
   EXPECT_EQ(ErrFromStatus(absl::FailedPreconditionError("x")),
             WKSPKIT_ERR_FAILED_PRECONDITION);
   EXPECT_EQ(ErrFromStatus(absl::DataLossError("x")), WKSPKIT_ERR_DATA_LOSS);
-  EXPECT_EQ(ErrFromStatus(absl::OutOfRangeError("eof")),
-            WKSPKIT_ERR_DATA_LOSS);
+  EXPECT_EQ(ErrFromStatus(absl::OutOfRangeError("eof")), WKSPKIT_ERR_DATA_LOSS);
   EXPECT_EQ(ErrFromStatus(absl::CancelledError("x")), WKSPKIT_ERR_CANCELLED);
   EXPECT_EQ(ErrFromStatus(absl::UnavailableError("lock held")),
             WKSPKIT_ERR_BUSY);
@@ -48,8 +47,7 @@ TEST(ErrorMapTest, SystemErrorsByErrno) {
   EXPECT_EQ(ErrFromStatus(wk::ErrnoError(EEXIST, "link", "/x")),
             WKSPKIT_ERR_ALREADY_EXISTS);
   // An I/O error is not a busy lock, whatever class abseil gives it.
-  EXPECT_EQ(ErrFromStatus(wk::ErrnoError(EIO, "read", "/x")),
-            WKSPKIT_ERR_IO);
+  EXPECT_EQ(ErrFromStatus(wk::ErrnoError(EIO, "read", "/x")), WKSPKIT_ERR_IO);
   EXPECT_EQ(ErrFromStatus(wk::ErrnoError(EAGAIN, "flock", "/x")),
             WKSPKIT_ERR_BUSY);
   EXPECT_EQ(ErrFromStatus(wk::ErrnoError(EBADF, "write", "fd 9")),

@@ -49,8 +49,8 @@ static int Restore(const char *file, uint64_t gaddr) {
   wkspkit_preview_t pv;
   CHECK_OK(wkspkit_preview(file, &pv));
   wkspkit_wksp_t *w = NULL;
-  CHECK_OK(wkspkit_create_anonymous(pv.name, pv.part_max, pv.data_max, NULL,
-                                    &w));
+  CHECK_OK(
+      wkspkit_create_anonymous(pv.name, pv.part_max, pv.data_max, NULL, &w));
   wkspkit_restore_opts_t ro;
   wkspkit_restore_opts_init(&ro);
   ro.threads = 2;
@@ -73,6 +73,7 @@ int main(int argc, char **argv) {
     return Check(argv[2], strtoull(argv[3], NULL, 0), atoi(argv[4]));
   if (argc == 4 && strcmp(argv[1], "restore") == 0)
     return Restore(argv[2], strtoull(argv[3], NULL, 0));
-  fprintf(stderr, "usage: shared_peer check NAME GADDR BYTE | restore FILE GADDR\n");
+  fprintf(stderr,
+          "usage: shared_peer check NAME GADDR BYTE | restore FILE GADDR\n");
   return 2;
 }

@@ -65,7 +65,8 @@ wkspkit_err_t Fail(wkspkit_err_t code, std::string_view message,
 
 wkspkit_err_t Fail(const absl::Status& status) noexcept {
   const absl::string_view m = status.message();
-  return Fail(wkspkit::ErrFromStatus(status), std::string_view(m.data(), m.size()),
+  return Fail(wkspkit::ErrFromStatus(status),
+              std::string_view(m.data(), m.size()),
               wc::IsWorkspaceReset(status));
 }
 
@@ -259,8 +260,8 @@ wkspkit_err_t wkspkit_create_anonymous(const char* name, uint64_t part_max,
                                        uint64_t data_max,
                                        const wkspkit_create_opts_t* opts,
                                        wkspkit_wksp_t** out) {
-  return CreateWith(&ws::Wksp::CreateAnonymous, name, part_max, data_max,
-                    opts, out);
+  return CreateWith(&ws::Wksp::CreateAnonymous, name, part_max, data_max, opts,
+                    out);
 }
 
 wkspkit_err_t wkspkit_join(const char* name, const wkspkit_join_opts_t* opts,
@@ -355,7 +356,8 @@ wkspkit_err_t wkspkit_tag_query(wkspkit_wksp_t* w, const uint64_t* tags,
   return Boundary([&]() -> absl::Status {
     WK_ASSIGN_OR_RETURN(ws::Wksp * j, Live(w));
     WK_RETURN_IF_ERROR(CheckTags(tags, tag_cnt));
-    if (out == nullptr && out_max != 0) return NullArg("out (with out_max > 0)");
+    if (out == nullptr && out_max != 0)
+      return NullArg("out (with out_max > 0)");
     if (out_cnt == nullptr) return NullArg("out_cnt");
     WK_ASSIGN_OR_RETURN(std::vector<ws::PartitionInfo> parts,
                         j->TagQuery(Tags(tags, tag_cnt)));
@@ -392,8 +394,8 @@ wkspkit_err_t wkspkit_usage(wkspkit_wksp_t* w, const uint64_t* tags,
     WK_RETURN_IF_ERROR(CheckTags(tags, tag_cnt));
     if (out == nullptr) return NullArg("out");
     WK_ASSIGN_OR_RETURN(ws::Usage u, j->GetUsage(Tags(tags, tag_cnt)));
-    *out = {u.total_max, u.total_cnt,  u.total_sz,  u.free_cnt,
-            u.free_sz,   u.used_cnt,   u.used_sz,   u.tagged_cnt,
+    *out = {u.total_max, u.total_cnt,   u.total_sz, u.free_cnt,
+            u.free_sz,   u.used_cnt,    u.used_sz,  u.tagged_cnt,
             u.tagged_sz, u.largest_free};
     return absl::OkStatus();
   });
@@ -568,6 +570,8 @@ wkspkit_err_t wkspkit_checkpt_fd(wkspkit_wksp_t* w, int fd,
     return wc::CheckptFd(*j, fd, c);
   });
 }
+
+void wkspkit_set_sigbus_guard(int enabled) { wc::SetSigbusGuard(enabled != 0); }
 
 wkspkit_err_t wkspkit_restore(wkspkit_wksp_t* w, const char* path,
                               const wkspkit_restore_opts_t* opts) {

@@ -3,6 +3,8 @@
  * a missing file, a corrupt file, a too-small workspace). Workspaces live
  * under $TEST_TMPDIR (wkspkit_set_shmem_root); each test names its own. */
 #define _GNU_SOURCE
+#include "wkspkit/wkspkit.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -16,10 +18,9 @@
 #include <unistd.h>
 
 #include "lib/c_check.h"
-#include "wkspkit/wkspkit.h"
 
-static char g_tmp[512];  /* $TEST_TMPDIR */
-static char g_shm[600];  /* workspaces live here */
+static char g_tmp[512]; /* $TEST_TMPDIR */
+static char g_shm[600]; /* workspaces live here */
 
 static const uint64_t kMiB = 1024 * 1024;
 
@@ -103,8 +104,7 @@ static void TestVersionAndErrors(void) {
   CHECK(strcmp(wkspkit_err_name(WKSPKIT_ERR_DATA_LOSS),
                "WKSPKIT_ERR_DATA_LOSS") == 0);
   for (int e = WKSPKIT_ERR_INVALID_ARGUMENT; e <= WKSPKIT_ERR_INTERNAL; ++e)
-    CHECK(strncmp(wkspkit_err_name((wkspkit_err_t)e), "WKSPKIT_ERR_", 12) ==
-          0);
+    CHECK(strncmp(wkspkit_err_name((wkspkit_err_t)e), "WKSPKIT_ERR_", 12) == 0);
   CHECK(strcmp(wkspkit_err_name((wkspkit_err_t)999), "unknown error") == 0);
 
   /* A failure sets code and message; the next successful call clears both;
@@ -208,8 +208,7 @@ static void TestLifecycle(void) {
   CHECK(info.read_only == 1);
   CHECK(strcmp(wkspkit_laddr(ro, g), "hello") == 0);
   uint64_t g2 = 0;
-  CHECK_ERR(wkspkit_alloc(ro, 0, 100, 5, &g2),
-            WKSPKIT_ERR_FAILED_PRECONDITION);
+  CHECK_ERR(wkspkit_alloc(ro, 0, 100, 5, &g2), WKSPKIT_ERR_FAILED_PRECONDITION);
   CHECK_ERR(wkspkit_free(ro, g), WKSPKIT_ERR_FAILED_PRECONDITION);
   wkspkit_leave(ro);
 
@@ -232,13 +231,12 @@ static void TestLifecycle(void) {
             WKSPKIT_ERR_INVALID_ARGUMENT);
   CHECK_ERR(wkspkit_create("a/b", 8, kMiB, NULL, &w),
             WKSPKIT_ERR_INVALID_ARGUMENT);
-  CHECK_ERR(wkspkit_create("x123456789012345678901234567890123456789", 8,
-                           kMiB, NULL, &w),
+  CHECK_ERR(wkspkit_create("x123456789012345678901234567890123456789", 8, kMiB,
+                           NULL, &w),
             WKSPKIT_ERR_INVALID_ARGUMENT);
   CHECK_ERR(wkspkit_create(name, 0, kMiB, NULL, &w),
             WKSPKIT_ERR_INVALID_ARGUMENT);
-  CHECK_ERR(wkspkit_create(name, 8, 0, NULL, &w),
-            WKSPKIT_ERR_INVALID_ARGUMENT);
+  CHECK_ERR(wkspkit_create(name, 8, 0, NULL, &w), WKSPKIT_ERR_INVALID_ARGUMENT);
   CHECK_ERR(wkspkit_create_anonymous(name, 8, 0, NULL, &w),
             WKSPKIT_ERR_INVALID_ARGUMENT);
   co.page_size = 8192;
@@ -372,8 +370,7 @@ static void TestAllocator(void) {
   CHECK_OK(wkspkit_tag_free(w, &seven, 1, &freed));
   CHECK(freed == 2);
   CHECK_OK(wkspkit_tag_free(w, &seven, 1, NULL));
-  CHECK_ERR(wkspkit_tag_free(w, NULL, 3, &freed),
-            WKSPKIT_ERR_INVALID_ARGUMENT);
+  CHECK_ERR(wkspkit_tag_free(w, NULL, 3, &freed), WKSPKIT_ERR_INVALID_ARGUMENT);
   CHECK_OK(wkspkit_usage(w, NULL, 0, &u));
   CHECK(u.used_cnt == 0 && u.free_sz == kMiB);
 
@@ -480,8 +477,8 @@ static void OnProgress(void *arg, uint64_t done, uint64_t total) {
 }
 
 enum { kAllocs = 6 };
-static const uint64_t kSizes[kAllocs] = {4096, 1, 300000, 2 * 1024 * 1024,
-                                         77, 65536};
+static const uint64_t kSizes[kAllocs] = {4096, 1,    300000, 2 * 1024 * 1024,
+                                         77,   65536};
 
 /* A source workspace with kAllocs patterned allocations; *g receives them. */
 static wkspkit_wksp_t *Source(const char *name, uint64_t g[kAllocs]) {
@@ -553,7 +550,8 @@ static void TestCheckptRestorePath(void) {
     wkspkit_verify_report_t vr;
     CHECK_OK(wkspkit_verify_checkpt(path, 0, &vr));
     CHECK(vr.style == pv.style && vr.allocs == kAllocs &&
-          vr.data_bytes == DataBytes() && vr.file_bytes == (uint64_t)st.st_size);
+          vr.data_bytes == DataBytes() &&
+          vr.file_bytes == (uint64_t)st.st_size);
     CHECK(vr.sealed == (pv.style != WKSPKIT_STYLE_V1));
     CHECK_OK(wkspkit_verify_checkpt(path, 1, NULL));
 
@@ -963,6 +961,41 @@ static void TestCancel(void) {
   wkspkit_leave(src);
 }
 
+/* The SIGBUS handler: installed by the first restore of a mapped file unless
+ * the program opted out. Each case in a fresh child (it is process-wide) of
+ * a process that has not restored yet (main runs this first). 10: the
+ * handler is what it was before; 11: the library installed its own. */
+static int SigbusHandlerAfterRestore(int guard, const char *path) {
+  pid_t child = fork();
+  CHECK(child >= 0);
+  if (child == 0) {
+    struct sigaction before, after;
+    CHECK(sigaction(SIGBUS, NULL, &before) == 0);
+    wkspkit_set_sigbus_guard(guard);
+    wkspkit_wksp_t *w = NULL;
+    CHECK_OK(wkspkit_create_anonymous("sigbus", 64, 8 * kMiB, NULL, &w));
+    CHECK_OK(wkspkit_restore(w, path, NULL));
+    CHECK(sigaction(SIGBUS, NULL, &after) == 0);
+    _exit(after.sa_handler == before.sa_handler ? 10 : 11);
+  }
+  int status = 0;
+  CHECK(waitpid(child, &status, 0) == child);
+  CHECK(WIFEXITED(status));
+  return WEXITSTATUS(status);
+}
+
+static void TestSigbusGuard(void) {
+  uint64_t g[kAllocs];
+  wkspkit_wksp_t *src = Source(Name("bsrc"), g);
+  wkspkit_checkpt_opts_t co;
+  wkspkit_checkpt_opts_init(&co);
+  co.style = WKSPKIT_STYLE_V2;
+  CHECK_OK(wkspkit_checkpt(src, TmpPath("sigbus.ckpt"), &co));
+  CHECK(SigbusHandlerAfterRestore(1, TmpPath("sigbus.ckpt")) == 11);
+  CHECK(SigbusHandlerAfterRestore(0, TmpPath("sigbus.ckpt")) == 10);
+  wkspkit_leave(src);
+}
+
 int main(void) {
   const char *tmp = getenv("TEST_TMPDIR");
   CHECK(tmp != NULL && strlen(tmp) < 400);
@@ -971,6 +1004,7 @@ int main(void) {
   CHECK(mkdir(g_shm, 0700) == 0 || errno == EEXIST);
   CHECK_OK(wkspkit_set_shmem_root(g_shm));
 
+  TestSigbusGuard(); /* first: before this process restores anything */
   TestVersionAndErrors();
   TestShmemRoot();
   TestLifecycle();

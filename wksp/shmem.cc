@@ -3,6 +3,7 @@
 #include "wksp/shmem.h"
 
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -145,15 +146,29 @@ absl::StatusOr<std::string> ShmemDir(PageSize page_size) {
 
 namespace {
 
-// A 4 KiB-page region asks for transparent huge pages. Where the kernel
-// gives them (a tmpfs mounted with huge=advise or always for named regions,
-// /sys/kernel/mm/transparent_hugepage/shmem_enabled for anonymous ones;
-// "never" by default, which makes this a no-op), each process's first
-// touch of the region costs one fault per 2 MiB instead of 512, which on
-// some VMs is most of a restore's time (docs/PERFORMANCE.md, "First
-// touch"). A hint: a kernel without THP refuses it, and nothing changes.
-void AdviseHugePages(const io::Mapping& m, PageSize page_size) {
-  if (page_size == PageSize::kNormal) (void)m.Advise(io::Advice::kHugePage);
+// A 4 KiB-page region in shared memory asks for transparent huge pages.
+// Where the kernel gives them (a tmpfs mounted with huge=advise or always
+// for named regions, /sys/kernel/mm/transparent_hugepage/shmem_enabled for
+// anonymous ones; neither by default, which makes this a no-op), each
+// process's first touch of the region costs one fault per 2 MiB instead of
+// 512, which on some VMs is most of a restore's time (docs/PERFORMANCE.md,
+// "First touch"). Named regions outside a tmpfs (a root on a disk file
+// system, as tests use) are left alone: there the advice would map the file
+// system's large folios whole, which is not what was asked for. A hint: a
+// kernel without THP refuses it, and nothing changes.
+constexpr long kTmpfsMagic = 0x01021994;  // TMPFS_MAGIC, linux/magic.h
+
+void AdviseHugePages(const io::Mapping& m, PageSize page_size,
+                     const std::string& dir_or_empty) {
+  if (page_size != PageSize::kNormal) return;
+  if (!dir_or_empty.empty()) {
+    struct statfs fs;
+    if (::statfs(dir_or_empty.c_str(), &fs) != 0 ||
+        static_cast<long>(fs.f_type) != kTmpfsMagic) {
+      return;
+    }
+  }
+  (void)m.Advise(io::Advice::kHugePage);
 }
 
 }  // namespace
@@ -168,7 +183,7 @@ absl::StatusOr<io::Mapping> ShmemCreate(std::string_view name, uint64_t size,
   // removed again on failure.
   WK_ASSIGN_OR_RETURN(io::Mapping m,
                       io::CreateAndMap(path, bytes, options.mode));
-  AdviseHugePages(m, options.page_size);
+  AdviseHugePages(m, options.page_size, dir);
   PreferNodeOfCpu(m.mutable_span().data(), bytes, options.cpu_idx);
   return m;
 }
@@ -202,7 +217,7 @@ absl::StatusOr<io::Mapping> ShmemJoin(std::string_view name, bool read_only,
     absl::StatusOr<io::Mapping> m =
         read_only ? io::MapFileReadOnly(path) : io::MapFileReadWrite(path);
     if (!m.ok() && StatusErrno(m.status()) == ENOENT) continue;
-    if (m.ok()) AdviseHugePages(*m, ps);
+    if (m.ok()) AdviseHugePages(*m, ps, *dir);
     if (m.ok() && page_size != nullptr) *page_size = ps;
     return m;
   }
@@ -240,7 +255,7 @@ absl::StatusOr<io::Mapping> MapAnonymous(uint64_t size, PageSize page_size,
             "nr_hugepages",
             PageSizeName(page_size), huge >> 10));
   }
-  AdviseHugePages(*m, page_size);
+  AdviseHugePages(*m, page_size, "");
   PreferNodeOfCpu(m->mutable_span().data(), bytes, cpu_idx);
   return m;
 }

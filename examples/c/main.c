@@ -12,7 +12,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-
 #include <wkspkit/wkspkit.h>
 
 /* Prints what failed and the library's message, and exits. */
@@ -62,8 +61,8 @@ int main(int argc, char **argv) {
   wkspkit_preview_t pv;
   Must(wkspkit_preview(path, &pv), "preview");
   wkspkit_wksp_t *dst = NULL;
-  Must(wkspkit_create_anonymous("example-copy", pv.part_max, pv.data_max,
-                                NULL, &dst),
+  Must(wkspkit_create_anonymous("example-copy", pv.part_max, pv.data_max, NULL,
+                                &dst),
        "create copy");
   wkspkit_restore_opts_t ro;
   wkspkit_restore_opts_init(&ro);

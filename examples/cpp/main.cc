@@ -15,7 +15,6 @@
 #include <iostream>
 #include <string>
 #include <vector>
-
 #include <wkspkit/wkspkit.hpp>
 
 int main(int argc, char** argv) try {
@@ -31,7 +30,8 @@ int main(int argc, char** argv) try {
   for (size_t i = 0; i < sizes.size(); ++i) {
     const uint64_t g = src.Alloc(sizes[i], 2000 + i);
     auto* p = src.Laddr<unsigned char>(g);
-    for (uint64_t j = 0; j < sizes[i]; ++j) p[j] = static_cast<unsigned char>(j * 5 + i);
+    for (uint64_t j = 0; j < sizes[i]; ++j)
+      p[j] = static_cast<unsigned char>(j * 5 + i);
     gaddrs.push_back(g);
   }
   std::snprintf(src.Laddr<char>(gaddrs[0]), 64, "hello from C++");
@@ -54,7 +54,8 @@ int main(int argc, char** argv) try {
   bool same = true;
   for (size_t i = 0; i < sizes.size(); ++i) {
     same &= dst.Tag(gaddrs[i]) == 2000 + i;
-    same &= std::memcmp(src.Laddr(gaddrs[i]), dst.Laddr(gaddrs[i]), sizes[i]) == 0;
+    same &=
+        std::memcmp(src.Laddr(gaddrs[i]), dst.Laddr(gaddrs[i]), sizes[i]) == 0;
   }
   const auto used = dst.Usage().used_cnt;
   std::cout << "example_cpp: wkspkit " << wkspkit_version() << ": restored "

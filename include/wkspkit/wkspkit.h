@@ -20,8 +20,9 @@
  *     with the matching *_opts_init() (or pass NULL for the defaults), then
  *     change fields. A program built against an older header passes a
  *     smaller struct_size and gets the defaults for the fields it lacks.
- *   - The library reads no environment variable, installs no signal handler
- *     and writes nothing to stdout or stderr.
+ *   - The library reads no environment variable, writes nothing to stdout or
+ *     stderr, and installs one signal handler, for SIGBUS, stated at
+ *     wkspkit_restore() (wkspkit_set_sigbus_guard() opts out).
  *
  * Threads: a workspace handle may be used by any number of threads at once,
  * except wkspkit_leave(), which must be the last call on it. Any number of
@@ -56,7 +57,8 @@ typedef enum wkspkit_err {
   WKSPKIT_OK = 0,
   /* A bad argument: NULL where a value is needed, an invalid name, a size of
    * 0 or too large, an alignment that is not a power of two, an unknown
-   * style, a handle that is not a live workspace handle. */
+   * style, a descriptor that is not open, a handle that is not a live
+   * workspace handle. */
   WKSPKIT_ERR_INVALID_ARGUMENT = 1,
   /* No such workspace, checkpoint file, allocation or hugetlbfs mount. */
   WKSPKIT_ERR_NOT_FOUND = 2,
@@ -142,9 +144,9 @@ typedef struct wkspkit_wksp wkspkit_wksp_t;
 wkspkit_err_t wkspkit_set_shmem_root(const char *dir);
 
 /* Page sizes, in bytes. */
-#define WKSPKIT_PAGE_NORMAL ((uint64_t)4096)           /* /dev/shm */
-#define WKSPKIT_PAGE_HUGE ((uint64_t)2097152)          /* 2 MiB hugetlbfs */
-#define WKSPKIT_PAGE_GIGANTIC ((uint64_t)1073741824)   /* 1 GiB hugetlbfs */
+#define WKSPKIT_PAGE_NORMAL ((uint64_t)4096)         /* /dev/shm */
+#define WKSPKIT_PAGE_HUGE ((uint64_t)2097152)        /* 2 MiB hugetlbfs */
+#define WKSPKIT_PAGE_GIGANTIC ((uint64_t)1073741824) /* 1 GiB hugetlbfs */
 
 /* Longest workspace name. A name is 1 to 39 characters, the first in
  * [A-Za-z0-9], the rest in [A-Za-z0-9_.-]. */
@@ -227,14 +229,14 @@ wkspkit_err_t wkspkit_delete(const char *name);
 /* What a workspace is. */
 typedef struct wkspkit_info {
   char name[WKSPKIT_NAME_MAX + 1];
-  uint32_t seed;       /* changes on reset and restore */
-  uint64_t part_max;   /* partition slots */
-  uint64_t data_max;   /* bytes of the data region */
-  uint64_t gaddr_lo;   /* first gaddr of the data region */
-  uint64_t gaddr_hi;   /* one past its last */
-  uint64_t footprint;  /* bytes mapped */
-  uint64_t page_size;  /* WKSPKIT_PAGE_* */
-  int read_only;       /* this join is read-only */
+  uint32_t seed;      /* changes on reset and restore */
+  uint64_t part_max;  /* partition slots */
+  uint64_t data_max;  /* bytes of the data region */
+  uint64_t gaddr_lo;  /* first gaddr of the data region */
+  uint64_t gaddr_hi;  /* one past its last */
+  uint64_t footprint; /* bytes mapped */
+  uint64_t page_size; /* WKSPKIT_PAGE_* */
+  int read_only;      /* this join is read-only */
 } wkspkit_info_t;
 
 /* Fills *out. Works on any join (read-only included); takes no lock. */
@@ -268,8 +270,7 @@ wkspkit_err_t wkspkit_free(wkspkit_wksp_t *w, uint64_t gaddr);
 
 /* *out_tag receives the tag of the allocation containing `gaddr`, or 0 when
  * none does (not an error). */
-wkspkit_err_t wkspkit_tag(wkspkit_wksp_t *w, uint64_t gaddr,
-                          uint64_t *out_tag);
+wkspkit_err_t wkspkit_tag(wkspkit_wksp_t *w, uint64_t gaddr, uint64_t *out_tag);
 
 /* One partition: [lo, hi) with its tag (nonzero for an allocation). */
 typedef struct wkspkit_partition {
@@ -294,12 +295,12 @@ wkspkit_err_t wkspkit_tag_free(wkspkit_wksp_t *w, const uint64_t *tags,
 wkspkit_err_t wkspkit_memset(wkspkit_wksp_t *w, uint64_t gaddr, int c);
 
 typedef struct wkspkit_usage {
-  uint64_t total_max;                 /* part_max */
-  uint64_t total_cnt, total_sz;       /* partitions, free and used */
+  uint64_t total_max;           /* part_max */
+  uint64_t total_cnt, total_sz; /* partitions, free and used */
   uint64_t free_cnt, free_sz;
   uint64_t used_cnt, used_sz;
-  uint64_t tagged_cnt, tagged_sz;     /* used, with a tag in the query */
-  uint64_t largest_free;              /* bytes of the largest free one */
+  uint64_t tagged_cnt, tagged_sz; /* used, with a tag in the query */
+  uint64_t largest_free;          /* bytes of the largest free one */
 } wkspkit_usage_t;
 
 /* Partition counts and sizes; tagged_* count the allocations whose tag is
@@ -319,13 +320,13 @@ wkspkit_err_t wkspkit_verify(wkspkit_wksp_t *w);
  * namespace. */
 typedef struct wkspkit_lock_holder {
   uint32_t tid, pid;
-  uint32_t pid_ns;        /* inode of its pid namespace, 0 unknown */
-  int same_pid_ns;        /* that namespace is this process's */
-  int64_t since_unix_ns;  /* when it took the lock */
+  uint32_t pid_ns;       /* inode of its pid namespace, 0 unknown */
+  int same_pid_ns;       /* that namespace is this process's */
+  int64_t since_unix_ns; /* when it took the lock */
   /* WKSPKIT_LIVENESS_*: a dead holder's lock is taken over by the next
    * caller, which then verifies and if needed rebuilds the metadata. */
   int liveness;
-  char cmd[16];           /* its /proc/PID/comm, "" when not visible */
+  char cmd[16]; /* its /proc/PID/comm, "" when not visible */
 } wkspkit_lock_holder_t;
 
 #define WKSPKIT_LIVENESS_ALIVE 0
@@ -340,10 +341,10 @@ wkspkit_err_t wkspkit_lock_holder(const wkspkit_wksp_t *w,
 
 /* A restore that started writing into the workspace and has not finished. */
 typedef struct wkspkit_restore_mark {
-  uint32_t pid;          /* the restorer, in its own pid namespace */
+  uint32_t pid; /* the restorer, in its own pid namespace */
   uint32_t pid_ns;
   int same_pid_ns;
-  int64_t since_unix_s;  /* when it started writing */
+  int64_t since_unix_s; /* when it started writing */
   /* 1: the restorer still holds the lock and is working; 0: it died before
    * finishing: the workspace is (or, at the next lock, will be) reset to
    * empty, and allocator calls fail with DATA_LOSS until wkspkit_reset() or
@@ -422,7 +423,7 @@ typedef struct wkspkit_restore_opts {
   uint32_t struct_size; /* sizeof(wkspkit_restore_opts_t) */
   int set_seed;         /* nonzero: rebuild with `seed`; 0: keep the target's */
   uint32_t seed;
-  uint32_t threads;     /* 0: every CPU; default 1 */
+  uint32_t threads; /* 0: every CPU; default 1 */
   wkspkit_progress_fn progress;
   void *progress_arg;
 } wkspkit_restore_opts_t;
@@ -438,9 +439,26 @@ void wkspkit_restore_opts_init(wkspkit_restore_opts_t *opts);
  * file truncated meanwhile, a cancellation) resets `w` to empty and
  * wkspkit_last_error_wksp_reset() then says so. A process killed during the
  * restore leaves `w` marked (wkspkit_restore_mark). Nothing is ever written
- * outside the data region of `w`, whatever the file holds. */
+ * outside the data region of `w`, whatever the file holds.
+ *
+ * SIGBUS: a v2/v3 file is read through a mapping, and a file truncated
+ * meanwhile would raise SIGBUS. So that this is an error rather than a
+ * crash, the first restore, verification or preview of such a file in the
+ * process installs a process-wide SIGBUS handler that answers faults inside
+ * checkpoint mappings and passes every other SIGBUS to the handler installed
+ * before it (or the default action). A program that installs its own SIGBUS
+ * handler afterwards must chain to the one it replaces, or opt out with
+ * wkspkit_set_sigbus_guard(0) before its first restore. */
 wkspkit_err_t wkspkit_restore(wkspkit_wksp_t *w, const char *path,
                               const wkspkit_restore_opts_t *opts);
+
+/* Whether restores and verifications of mapped v2/v3 files use the SIGBUS
+ * handler described at wkspkit_restore(): nonzero (the default) installs it
+ * on first need; 0 keeps the library from installing it (and from relying
+ * on one installed before), and a checkpoint file truncated while it is
+ * read may then kill the process by SIGBUS. Process-wide; affects reads
+ * started afterwards. Never fails. */
+void wkspkit_set_sigbus_guard(int enabled);
 
 /* Same, reading descriptor `fd` (a pipe, stdin, a file at its current
  * position) in one pass; the caller keeps owning `fd`. Only the header can
@@ -463,11 +481,11 @@ typedef struct wkspkit_preview {
 wkspkit_err_t wkspkit_preview(const char *path, wkspkit_preview_t *out);
 
 typedef struct wkspkit_verify_report {
-  int style;            /* WKSPKIT_STYLE_V1, _V2 or _V3 */
-  int sealed;           /* every frame carried a matching seal */
-  uint64_t allocs;      /* allocations */
-  uint64_t data_bytes;  /* their bytes */
-  uint64_t file_bytes;  /* checkpoint bytes verified */
+  int style;           /* WKSPKIT_STYLE_V1, _V2 or _V3 */
+  int sealed;          /* every frame carried a matching seal */
+  uint64_t allocs;     /* allocations */
+  uint64_t data_bytes; /* their bytes */
+  uint64_t file_bytes; /* checkpoint bytes verified */
 } wkspkit_verify_report_t;
 
 /* Reads the whole checkpoint at `path` and checks all that a restore would

@@ -26,8 +26,7 @@ namespace wkspkit {
 
 class Error : public std::runtime_error {
  public:
-  Error(wkspkit_err_t code, const std::string& message,
-        bool wksp_reset = false)
+  Error(wkspkit_err_t code, const std::string& message, bool wksp_reset = false)
       : std::runtime_error(message), code_(code), wksp_reset_(wksp_reset) {}
   wkspkit_err_t code() const noexcept { return code_; }
   // True for a restore that failed after it started writing: the workspace
@@ -131,7 +130,9 @@ class Workspace {
     Check(wkspkit_info(w_, &i));
     return i;
   }
-  void* Laddr(uint64_t gaddr) const noexcept { return wkspkit_laddr(w_, gaddr); }
+  void* Laddr(uint64_t gaddr) const noexcept {
+    return wkspkit_laddr(w_, gaddr);
+  }
   template <typename T>
   T* Laddr(uint64_t gaddr) const noexcept {
     return static_cast<T*>(wkspkit_laddr(w_, gaddr));

@@ -15,6 +15,7 @@
 #include "util/fault.h"
 #include "util/status.h"
 #include "util/thread_pool.h"
+#include "wksp/checkpt/chunk_index.h"
 #include "wksp/checkpt/internal.h"
 #include "wksp/checkpt/sniff.h"
 #include "wksp/checkpt/wksp_checkpt.h"
@@ -68,7 +69,8 @@ absl::Status CheckOptions(const CheckptOptions& options) {
 
 absl::Status LockAndCheckpt(wksp::Wksp& wksp, int fd, bool seekable,
                             const std::string& path,
-                            const CheckptOptions& options) {
+                            const CheckptOptions& options,
+                            internal::ChunkIndex* index = nullptr) {
   if (wksp.read_only()) [[unlikely]] {
     // Reading is all a checkpoint does, but the lock word needs a write.
     return absl::FailedPreconditionError(
@@ -81,7 +83,13 @@ absl::Status LockAndCheckpt(wksp::Wksp& wksp, int fd, bool seekable,
   if (options.style == Style::kV1) {
     return internal::WriteV1(wksp, allocs, info, fd, options);
   }
-  return internal::WriteV2(wksp, allocs, info, fd, seekable, options);
+  WK_RETURN_IF_ERROR(
+      internal::WriteV2(wksp, allocs, info, fd, seekable, options));
+  if (index) {
+    WK_ASSIGN_OR_RETURN(*index, internal::HashWorkspaceLocked(
+                                    wksp, std::move(allocs), options.threads));
+  }
+  return absl::OkStatus();
 }
 
 // The sniff (sniff.h) reads the v1 magic or the v2 header from fd and says
@@ -93,6 +101,15 @@ absl::Status LockAndRestore(wksp::Wksp& wksp, int fd, bool mappable,
         "restore needs a read-write join of the workspace");
   }
   WK_ASSIGN_OR_RETURN(wksp::LockGuard lock, wksp.Lock());
+  return internal::RestoreLocked(wksp, fd, mappable, options);
+}
+
+}  // namespace
+
+namespace internal {
+
+absl::Status RestoreLocked(wksp::Wksp& wksp, int fd, bool mappable,
+                           const RestoreOptions& options) {
   WK_ASSIGN_OR_RETURN(internal::Sniffed sniffed, internal::SniffFd(fd));
   if (sniffed.style == Style::kV1) {
     return internal::RestoreV1(wksp, fd, io::IsRegularFile(fd), options);
@@ -102,7 +119,7 @@ absl::Status LockAndRestore(wksp::Wksp& wksp, int fd, bool mappable,
                                    sniffed.header_bytes, options);
 }
 
-}  // namespace
+}  // namespace internal
 
 void SetSigbusGuard(bool enabled) { io::ShrinkGuard::SetEnabled(enabled); }
 
@@ -132,17 +149,30 @@ int StoredFrameStyle(Style style) {
 absl::Status Checkpt(wksp::Wksp& wksp, const std::string& path,
                      const CheckptOptions& options) {
   WK_RETURN_IF_ERROR(CheckOptions(options));
+  if (!options.base.empty()) return internal::WriteDelta(wksp, path, options);
   absl::StatusOr<io::PendingFile> file =
       io::PendingFile::Create(path, options.mode, kCheckptTempTag);
   if (!file.ok()) [[unlikely]]
     return Annotate(file.status(), "checkpt");
-  absl::Status st = LockAndCheckpt(wksp, file->fd(), true, path, options);
+  // Sealed v2/v3 files get their chunk index beside them (§9.2).
+  std::optional<internal::ChunkIndex> index;
+  if (options.index && options.sealed && options.style != Style::kV1) {
+    index.emplace();
+  }
+  absl::Status st = LockAndCheckpt(wksp, file->fd(), true, path, options,
+                                   index ? &*index : nullptr);
   // After the lock is released: syncing need not hold up the workspace.
+  // The index sidecar goes first, so a checkpoint at the path has one. Best
+  // effort: a base without a usable sidecar is read once instead.
+  const bool sidecar =
+      st.ok() && index &&
+      internal::WriteSidecar(path, file->fd(), *index, options.durable).ok();
   if (st.ok()) {
     st = file->Publish(options.durable ? io::Durability::kSync
                                        : io::Durability::kNone);
   }
   if (!st.ok()) [[unlikely]] {
+    if (sidecar) unlink(internal::SidecarPath(path).c_str());
     // The temporary goes with `file`: nothing was created at path.
     return WithMessage(st, absl::StrFormat("checkpt %s: %s; no file was "
                                            "created at %s",
@@ -154,6 +184,10 @@ absl::Status Checkpt(wksp::Wksp& wksp, const std::string& path,
 absl::Status CheckptFd(wksp::Wksp& wksp, int fd,
                        const CheckptOptions& options) {
   WK_RETURN_IF_ERROR(CheckOptions(options));
+  if (!options.base.empty()) [[unlikely]] {
+    return absl::InvalidArgumentError(
+        "a delta checkpoint (--base) is written to a path, not a descriptor");
+  }
   absl::Status st = LockAndCheckpt(wksp, fd, io::IsRegularFile(fd),
                                    absl::StrFormat("fd:%d", fd), options);
   return Annotate(st, "checkpt to " + io::FdName(fd));

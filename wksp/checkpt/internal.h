@@ -20,6 +20,21 @@
 #include "wksp/checkpt/wksp_checkpt.h"
 #include "wksp/wksp.h"
 
+namespace wk::wksp_checkpt {
+
+// The numbers a file of this style stores (Preview::stored_style,
+// stored_frame_style): its style (1 or 2) and its frame_style_compressed (0
+// for v1, which has no frames; the checkpt::FrameStyle of its frames
+// otherwise). kDefault counts as kDefaultStyle.
+int StoredStyle(Style style);
+int StoredFrameStyle(Style style);
+
+// What names the temporary of a checkpoint to a path where O_TMPFILE is not
+// available: ".<base>.wkspckpt-tmp.<pid>.<n>" beside it (wksp_checkpt.h).
+inline constexpr char kCheckptTempTag[] = "wkspckpt-tmp";
+
+}  // namespace wk::wksp_checkpt
+
 namespace wk::wksp_checkpt::internal {
 
 // The progress of one checkpoint or restore (ProgressFn), fed by any number
@@ -141,6 +156,15 @@ absl::Status RestoreV2File(wksp::Wksp& wksp, int fd,
 absl::Status RestoreV2Stream(wksp::Wksp& wksp, int fd, const format::Header& h,
                              std::span<const uint8_t> header_bytes,
                              const RestoreOptions& options);
+
+// Restore's style dispatch on fd (at offset 0, unread), with the lock
+// already held: for callers that do more under the same lock (a chain).
+absl::Status RestoreLocked(wksp::Wksp& wksp, int fd, bool mappable,
+                           const RestoreOptions& options);
+
+// Checkpt with options.base set: writes a delta (delta_write.cc).
+absl::Status WriteDelta(wksp::Wksp& wksp, const std::string& path,
+                        const CheckptOptions& options);
 
 // What a walk of a v2/v3 stream found.
 struct StreamSummary {

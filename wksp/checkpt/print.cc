@@ -78,7 +78,7 @@ std::string InfoText(const CheckptDescription& d, int verbose) {
   }
   if (v2) {
     absl::StrAppendFormat(&out, kNumLine, "frame_style_compressed",
-                          StoredFrameStyle(d.preview.style));
+                          d.preview.stored_frame_style);
   }
   if (verbose < 2) return out;
   if (v2) {
@@ -259,6 +259,8 @@ absl::StatusOr<Preview> PreviewFd(int fd, const std::string& path) {
     return Annotate(sniffed.status(), path);
   Preview p;
   p.style = sniffed->style;
+  p.stored_style = StoredStyle(p.style);
+  p.stored_frame_style = StoredFrameStyle(p.style);
   if (sniffed->style != Style::kV1) {
     const format::Header& h = sniffed->header;
     p.seed = h.seed;
@@ -332,7 +334,7 @@ std::string CheckptText(const std::string& path, int verbose,
                         const CheckptDescription& d) {
   const Preview& p = d.preview;
   std::string out = absl::StrFormat("checkpt %s (verbose %d)\n", path, verbose);
-  absl::StrAppendFormat(&out, kNumLine, "style", StoredStyle(p.style));
+  absl::StrAppendFormat(&out, kNumLine, "style", p.stored_style);
   absl::StrAppendFormat(&out, "\t%-22s %s\n", "name", p.name);
   absl::StrAppendFormat(&out, kNumLine, "seed", p.seed);
   absl::StrAppendFormat(&out, kNumLine, "part_max", p.part_max);
