@@ -63,6 +63,9 @@ enum class OnSignal {
   kStops,     // the command stopped and undid itself
   kRestores,  // a restore: the workspace is untouched or reset
   kServes,    // serves until stopped: a signal is its normal end
+  // a restore (fetch) that may serve after it completed: a signal during
+  // the restore is kRestores, after it kServes
+  kRestoresThenServes,
 };
 
 // A setting changes the commands after it and runs nothing; a command runs.

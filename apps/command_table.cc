@@ -13,6 +13,7 @@ constexpr Kind kSetting = Kind::kSetting;
 constexpr Kind kCommand = Kind::kCommand;
 constexpr OnSignal kRestores = OnSignal::kRestores;
 constexpr OnSignal kServes = OnSignal::kServes;
+constexpr OnSignal kRestoresThenServes = OnSignal::kRestoresThenServes;
 
 // setting or command, name, argument names, argument count, prints to stdout,
 // index of a path argument meaning stdout when "-" (or -1), the same for stdin,
@@ -43,6 +44,10 @@ constexpr Command kCommands[] = {
     {kSetting, "--keep", "file", 1, false, -1, -1, Distrib<SetKeep>},
     {kSetting, "--seed-after", "", 0, false, -1, -1, Distrib<SetSeedAfter>},
     {kSetting, "--timeout", "s", 1, false, -1, -1, Distrib<SetTimeout>},
+    {kSetting, "--deadline", "s", 1, false, -1, -1, Distrib<SetDeadline>},
+    {kSetting, "--no-upload", "", 0, false, -1, -1, Distrib<SetNoUpload>},
+    {kSetting, "--tracker", "url", 1, false, -1, -1, Distrib<AddTracker>},
+    {kSetting, "--hybrid", "", 0, false, -1, -1, Distrib<SetHybrid>},
     {kSetting, "--mem-max", "size", 1, false, -1, -1, Distrib<SetMemMax>},
     // Incremental checkpoint settings (incr_commands.cc).
     {kSetting, "--base", "path|-", 1, false, -1, -1, SetBase},
@@ -80,7 +85,7 @@ constexpr Command kCommands[] = {
      TorrentCreateCmd},
     {kCommand, "seed", "torrent file", 2, true, -1, -1, SeedCmd, kServes},
     {kCommand, "fetch", "wksp torrent seed|-", 3, true, -1, -1, FetchCmd,
-     kRestores},
+     kRestoresThenServes},
 };
 
 }  // namespace

@@ -162,7 +162,7 @@ absl::Status Plan(std::span<char* const> words, PlanResult* out) {
 
 // The exit status of a run stopped by a signal (util/cancel.h); says what
 // became of the command in progress.
-int Interrupted(const Step& step, const absl::Status& st) {
+int Interrupted(const Step& step, const absl::Status& st, bool last) {
   const int signo = CancelSignal();
   const std::string what_cmd = Describe(*step.cmd, step.args);
   if (!st.ok()) {
@@ -176,12 +176,20 @@ int Interrupted(const Step& step, const absl::Status& st) {
                   SignalName(signo), int{kExitWkspReset});
     return kExitWkspReset;
   }
-  const bool is_restore = step.cmd->on_signal == OnSignal::kRestores;
-  if (st.ok() && step.cmd->on_signal == OnSignal::kServes) {
-    // A seed serves until stopped: the signal is its normal end.
-    absl::FPrintF(stderr, "wksp_ctl: seed stopped by %s (exit status %d)\n",
-                  SignalName(signo), kExitSignalBase + signo);
-    return kExitSignalBase + signo;
+  const bool is_restore =
+      step.cmd->on_signal == OnSignal::kRestores ||
+      step.cmd->on_signal == OnSignal::kRestoresThenServes;
+  if (st.ok() && last &&
+      (step.cmd->on_signal == OnSignal::kServes ||
+       step.cmd->on_signal == OnSignal::kRestoresThenServes)) {
+    // A seed, or a fetch seeding after it completed, serves until stopped:
+    // the signal is its normal end (a fetch stopped before it completed
+    // failed: st is not OK). With commands after it, the signal still
+    // stopped the run (below).
+    absl::FPrintF(stderr,
+                  "wksp_ctl: %s: seeding stopped by %s (exit status 0)\n",
+                  what_cmd, SignalName(signo));
+    return kExitOk;
   }
   const char* what = st.ok()      ? "after it completed"
                      : is_restore ? "before the restore modified the workspace"
@@ -240,7 +248,7 @@ int RunCommands(Args argv) {
   for (const Step& step : plan.steps) {
     absl::Status st = step.run();
     if (CancelRequested()) [[unlikely]]
-      return Interrupted(step, st);
+      return Interrupted(step, st, &step == &plan.steps.back());
     if (st.ok()) continue;
     // A reader of stdout that went away (`query w | head -1`): stop quietly,
     // as a program killed by SIGPIPE would.

@@ -1,6 +1,8 @@
 #include "apps/distrib_commands.h"
 
+#include <algorithm>
 #include <cstdio>
+#include <cstdlib>
 #include <optional>
 #include <vector>
 
@@ -30,6 +32,15 @@ absl::StatusOr<double> ParseSeconds(std::string_view text,
         absl::StrFormat("bad %s '%s' (seconds, e.g. 30 or 2.5)", what, text));
   }
   return s;
+}
+
+// Bytes in MB (10^6, as network rates are counted), 1 decimal.
+std::string Mb(uint64_t bytes) {
+  return absl::StrFormat("%.1f MB", static_cast<double>(bytes) / 1e6);
+}
+std::string MbPerS(uint64_t bytes, double s) {
+  return absl::StrFormat("%.1f MB/s",
+                         s > 0 ? static_cast<double>(bytes) / 1e6 / s : 0.0);
 }
 
 }  // namespace
@@ -64,6 +75,34 @@ absl::Status SetTimeout(DistribSettings& d, DistribArgs a) {
   return absl::OkStatus();
 }
 
+absl::Status SetDeadline(DistribSettings& d, DistribArgs a) {
+  WK_ASSIGN_OR_RETURN(d.deadline_s, ParseSeconds(a[0], "--deadline"));
+  return absl::OkStatus();
+}
+
+absl::Status SetNoUpload(DistribSettings& d, DistribArgs) {
+  d.upload = false;
+  return absl::OkStatus();
+}
+
+absl::Status AddTracker(DistribSettings& d, DistribArgs a) {
+  const std::string_view url = a[0];
+  if (!url.starts_with("http://") && !url.starts_with("https://") &&
+      !url.starts_with("udp://")) {
+    return absl::InvalidArgumentError(absl::StrFormat(
+        "bad --tracker '%s' (a tracker's announce URL: http://HOST:PORT/"
+        "announce, https:// or udp://)",
+        url));
+  }
+  d.trackers.emplace_back(url);
+  return absl::OkStatus();
+}
+
+absl::Status SetHybrid(DistribSettings& d, DistribArgs) {
+  d.hybrid = true;
+  return absl::OkStatus();
+}
+
 absl::Status SetMemMax(DistribSettings& d, DistribArgs a) {
   WK_ASSIGN_OR_RETURN(d.mem_max, ParseSize(a[0], "--mem-max"));
   return absl::OkStatus();
@@ -72,8 +111,13 @@ absl::Status SetMemMax(DistribSettings& d, DistribArgs a) {
 absl::Status TorrentCreate(const DistribSettings& d, size_t threads,
                            DistribArgs a) {
   WK_ASSIGN_OR_RETURN(distrib::TorrentSummary s,
-                      distrib::CreateTorrent(a[0], a[1], threads));
-  return Print(d.json ? TorrentJson(s.info_hash, "") : s.info_hash + "\n");
+                      distrib::CreateTorrent(a[0], a[1], threads, d.hybrid));
+  // A hybrid's v1 info-hash too, in text (v1-only clients and trackers know
+  // it); the JSON object keeps its one info_hash (v2).
+  return Print(d.json ? TorrentJson(s.info_hash, "")
+                      : s.info_hash +
+                            (s.info_hash_v1.empty() ? "" : " " + s.info_hash_v1) +
+                            "\n");
 }
 
 absl::Status SeedCommand(const DistribSettings& d, size_t threads,
@@ -83,13 +127,30 @@ absl::Status SeedCommand(const DistribSettings& d, size_t threads,
   if (!d.listen.empty()) o.listen = d.listen;
   o.seconds = d.seconds;
   o.threads = threads;
+  o.trackers = d.trackers;
+  // Experiment knobs for distrib:fleet_bench (docs/DISTRIBUTION.md), not
+  // settings: the origin's first-copy grace and libtorrent super-seeding.
+  if (const char* g = std::getenv("WKSPKIT_DISTRIB_GRACE_MS")) {
+    o.first_copy_grace_s = std::atof(g) / 1000;
+  }
+  if (const char* ss = std::getenv("WKSPKIT_DISTRIB_SUPERSEED")) {
+    o.super_seed = std::string_view(ss) == "1";
+  }
   absl::Status printed;
   o.ready = [&](const std::string& ep) {
     printed =
         Print(d.json ? TorrentJson(t.info_hash, ep)
                      : absl::StrFormat("seeding %s %s\n", ep, t.info_hash));
   };
-  WK_RETURN_IF_ERROR(distrib::Seed(a[0], a[1], o));
+  WK_ASSIGN_OR_RETURN(distrib::SeedReport r, distrib::Seed(a[0], a[1], o));
+  absl::FPrintF(stderr,
+                "seed: uploaded %u bytes (%s, %.2f x the %s file) in %.1f s "
+                "(%s)\n",
+                r.uploaded, Mb(r.uploaded),
+                r.file_sz ? static_cast<double>(r.uploaded) /
+                                static_cast<double>(r.file_sz)
+                          : 0.0,
+                Mb(r.file_sz), r.seconds, MbPerS(r.uploaded, r.seconds));
   return printed;
 }
 
@@ -100,12 +161,15 @@ absl::Status FetchCommand(const DistribSettings& d, size_t threads,
   WK_ASSIGN_OR_RETURN(std::optional<uint32_t> seed, ParseSeed(a[2]));
   WK_ASSIGN_OR_RETURN(distrib::TorrentSummary t, distrib::ReadTorrent(a[1]));
   WK_ASSIGN_OR_RETURN(wksp::Wksp w, wksp::Wksp::Join(a[0]));
-  Progress progress(absl::StrFormat("fetch %s", w.name()), stderr,
-                    progress_options);
+  // Phase lines and a summary of our own instead of a progress bar: a
+  // fetch's bytes are network bytes, counted apart from the restore's.
   distrib::FetchOptions o;
   o.peers = d.peers;
+  o.trackers = d.trackers;
   if (!d.listen.empty()) o.listen = d.listen;
   o.timeout_s = d.timeout_s;
+  o.deadline_s = d.deadline_s;
+  o.upload = d.upload;
   o.threads = threads;
   o.seed = seed;
   o.keep = d.keep;
@@ -113,23 +177,62 @@ absl::Status FetchCommand(const DistribSettings& d, size_t threads,
   o.seed_seconds = d.seconds;
   o.mem_max = d.mem_max;
   absl::Status printed;
+  const std::string name(w.name());
+  o.phase = [&](distrib::FetchPhase ph) {
+    if (progress_options.quiet) return;
+    if (ph == distrib::FetchPhase::kSeeding) {
+      // The fetch is done: its summary first, then seeding.
+      return;
+    }
+    absl::FPrintF(stderr, "fetch %s: %s\n", name,
+                  distrib::FetchPhaseName(ph));
+  };
+  bool summarized = false;
+  auto summary = [&](const distrib::FetchReport& r) -> absl::Status {
+    WK_ASSIGN_OR_RETURN(wksp::Usage u, w.GetUsage());
+    summarized = true;
+    if (progress_options.quiet) return absl::OkStatus();
+    const double dl_s = std::max(0.0, r.seconds - r.waited);
+    absl::FPrintF(
+        stderr,
+        "fetch %s: restored %s from a %s file (%u pieces of %u KiB) in %.1f "
+        "s: waited %.1f s for peers, then downloaded %s (%s), uploaded %s "
+        "(%s)%s; %u failed their hash check%s%s\n",
+        name, Mb(u.used_sz), Mb(r.file_sz), r.pieces, r.piece_sz >> 10, r.seconds, r.waited,
+        Mb(r.downloaded), MbPerS(r.downloaded, dl_s), Mb(r.uploaded),
+        MbPerS(r.uploaded, dl_s),
+        r.resumed_pieces
+            ? absl::StrFormat("; %u pieces were already in the kept file",
+                              r.resumed_pieces)
+            : "",
+        r.hash_failures,
+        r.peak_held ? absl::StrFormat("; at most %s held in memory",
+                                      Mb(r.peak_held))
+                    : "",
+        r.peer_resets ? absl::StrFormat("; %u stalls (peers redialled)",
+                                        r.peer_resets)
+                      : "");
+    return absl::OkStatus();
+  };
   o.ready = [&](const std::string& ep) {
+    if (!progress_options.quiet) {
+      absl::FPrintF(stderr, "fetch %s: seeding (until SIGINT/SIGTERM%s)\n",
+                    name,
+                    d.seconds > 0 ? absl::StrFormat(" or %g s", d.seconds)
+                                  : "");
+    }
     printed =
         Print(d.json ? TorrentJson(t.info_hash, ep)
                      : absl::StrFormat("seeding %s %s\n", ep, t.info_hash));
   };
+  o.completed = summary;
   WK_ASSIGN_OR_RETURN(distrib::FetchReport r, distrib::Fetch(w, a[1], o));
-  WK_ASSIGN_OR_RETURN(wksp::Usage u, w.GetUsage());
-  progress.Finish(u.used_sz);
-  if (progress_options.quiet) return printed;
-  absl::FPrintF(stderr,
-                "fetch %s: %u-byte file, %u pieces of %u bytes, %u failed "
-                "their hash check, at most %u bytes held, %.3f s%s\n",
-                w.name(), r.file_sz, r.pieces, r.piece_sz, r.hash_failures,
-                r.peak_held, r.seconds,
-                r.peer_resets ? absl::StrFormat(", %u stalls (peers redialled)",
-                                                r.peer_resets)
-                              : "");
+  if (!summarized) WK_RETURN_IF_ERROR(summary(r));
+  if (d.seed_after && !progress_options.quiet) {
+    absl::FPrintF(stderr, "fetch %s: seeding uploaded %s in %.1f s (%s)\n",
+                  name, Mb(r.seed_uploaded), r.seed_seconds,
+                  MbPerS(r.seed_uploaded, r.seed_seconds));
+  }
   return printed;
 }
 

@@ -1,7 +1,8 @@
 // wksp_ctl's distribution settings and commands (docs/wksp_ctl.md,
 // docs/DISTRIBUTION.md): torrent-create, seed and fetch, and the settings
 // before them (--listen, --seconds, --peer, --keep, --seed-after,
-// --timeout, --mem-max). command_table.cc puts them in the table.
+// --timeout, --deadline, --no-upload, --tracker, --hybrid, --mem-max).
+// command_table.cc puts them in the table.
 #ifndef WKSPKIT_APPS_DISTRIB_COMMANDS_H_
 #define WKSPKIT_APPS_DISTRIB_COMMANDS_H_
 
@@ -20,9 +21,13 @@ struct DistribSettings {
   std::string listen;              // empty: the command's default
   double seconds = 0;              // seed / seed-after time, 0 = until stop
   std::vector<std::string> peers;  // --peer, in order
+  std::vector<std::string> trackers;  // --tracker, in order
+  bool hybrid = false;                // --hybrid: v1+v2 torrents
   std::string keep;                // --keep FILE
   bool seed_after = false;
-  double timeout_s = 60;
+  bool upload = true;    // --no-upload: false
+  double timeout_s = 60;  // no new piece for this long: fail
+  double deadline_s = 0;  // the whole fetch; 0 = none
   uint64_t mem_max = uint64_t{256} << 20;
   bool json = false;  // print results as JSON (output.h)
 };
@@ -35,16 +40,24 @@ absl::Status AddPeer(DistribSettings& d, DistribArgs a);
 absl::Status SetKeep(DistribSettings& d, DistribArgs a);
 absl::Status SetSeedAfter(DistribSettings& d, DistribArgs a);
 absl::Status SetTimeout(DistribSettings& d, DistribArgs a);
+absl::Status SetDeadline(DistribSettings& d, DistribArgs a);
+absl::Status SetNoUpload(DistribSettings& d, DistribArgs a);
+absl::Status AddTracker(DistribSettings& d, DistribArgs a);
+absl::Status SetHybrid(DistribSettings& d, DistribArgs a);
 absl::Status SetMemMax(DistribSettings& d, DistribArgs a);
 
-// torrent-create FILE TORRENT: prints the info-hash.
+// torrent-create FILE TORRENT: prints the info-hash (v2; with --hybrid
+// then the v1 info-hash).
 absl::Status TorrentCreate(const DistribSettings& d, size_t threads,
                            DistribArgs a);
-// seed TORRENT FILE: prints "seeding IP:PORT INFO_HASH" once serving.
+// seed TORRENT FILE: prints "seeding IP:PORT INFO_HASH" once serving, and
+// on stderr what it uploaded when it ends.
 absl::Status SeedCommand(const DistribSettings& d, size_t threads,
                          DistribArgs a);
 // fetch WKSP TORRENT SEED|-: progress and a summary on stderr; with
-// --seed-after, "seeding IP:PORT INFO_HASH" on stdout as for seed.
+// --seed-after, "seeding IP:PORT INFO_HASH" on stdout as for seed. The
+// summary counts the fetch (downloaded, uploaded, rates) apart from the
+// seeding after it.
 absl::Status FetchCommand(const DistribSettings& d, size_t threads,
                           const ProgressOptions& progress, DistribArgs a);
 

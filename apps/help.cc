@@ -54,11 +54,22 @@ Settings (apply to the commands after them):
   --listen IP:PORT   address later seed/fetch listen on (port 0 = any;
                      default seed 0.0.0.0:6881, fetch 0.0.0.0:0)
   --peer IP:PORT     add a peer for later fetches (repeat for each peer)
-  --timeout S        later fetches fail after S seconds (default 60)
+  --timeout S        later fetches fail when no new piece arrived for S
+                     seconds (default 60)
+  --deadline S       later fetches fail when not done within S seconds
+                     (default 0 = no bound; seeding after is not counted)
+  --no-upload        later fetches never upload (default: they serve the
+                     pieces they hold, kept file or memory, while fetching)
   --keep FILE        later fetches also keep the downloaded file at FILE
-  --seed-after       later fetches (with --keep) go on seeding afterwards
+  --seed-after       later fetches (with --keep) go on seeding afterwards;
+                     SIGINT/SIGTERM then ends them with exit status 0
   --seconds S        seed / --seed-after for S seconds (default 0 = until
                      SIGINT or SIGTERM)
+  --tracker URL      later seeds and fetches announce to this tracker too
+                     (repeat for each; http://HOST:PORT/announce, udp://)
+  --hybrid           later torrent-create makes v1+v2 hybrid torrents, for
+                     clients that read only v1 (transmission 3; aria2c
+                     after 1.36.0, whose hybrid info-hashes are wrong)
   --mem-max SIZE     bytes a later fetch without --keep holds at once
                      (default 256M; at least one cgroup frame is allowed)
 Firedancer's boot flags (--shmem-path DIR, --log-path X, --log-level-* N,

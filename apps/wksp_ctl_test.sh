@@ -230,7 +230,7 @@ h2=$(out torrent-create "$tmp/d2.ckpt" "$tmp/d2.torrent")
 cmp -s "$tmp/d1.torrent" "$tmp/d2.torrent" && echo "ok   torrent-identical" || fail "torrent-identical"
 check torrent-exists 1 "exists|EEXIST" -- torrent-create "$tmp/d1.ckpt" "$tmp/d1.torrent"
 check bad-timeout 2 "bad --timeout" -- --timeout x
-check fetch-no-peer 1 "no peer given" -- new d3 16M normal 0 600 fetch d3 "$tmp/d1.torrent" -
+check fetch-no-peer 1 "no peer or tracker given" -- new d3 16M normal 0 600 fetch d3 "$tmp/d1.torrent" -
 out delete d3
 "$ctl" --listen 127.0.0.1:0 --seconds 60 seed "$tmp/d1.torrent" "$tmp/d1.ckpt" >"$tmp/seed.out" 2>&1 &
 seeder=$!

@@ -44,26 +44,77 @@ struct SeedOptions {
   double seconds = 0;                   // 0: until RequestStop
   size_t threads = 0;                   // hashing threads; 0 = all CPUs
   uint64_t upload_rate = 0;             // bytes/s to all peers; 0 = no limit
+  // How long the first-copy rule (below) keeps a piece to the sharing
+  // fetcher it was sent to, from that fetcher's last request for it: time
+  // for it to receive the piece and pass it on. 3 s was too short at M = 8
+  // (the origin's queue to that fetcher outlasted it; DISTRIBUTION.md).
+  double first_copy_grace_s = 8;
+  // libtorrent's super-seeding instead (an experiment: it stalls our
+  // fetches, which ask for the layout first and then a window; see
+  // DISTRIBUTION.md).
+  bool super_seed = false;
+  // Announce URLs of trackers (HTTP, UDP) to announce to: added to the
+  // torrent's own, outside its info dict (the info-hash is unchanged).
+  std::vector<std::string> trackers;
   // Called once the file is checked in full against the torrent and the
   // listen socket is up, with the address peers can use ("IP:PORT").
   std::function<void(const std::string& endpoint)> ready;
 };
 
+struct SeedReport {
+  uint64_t file_sz = 0;
+  uint64_t uploaded = 0;  // payload bytes sent to peers (piece data)
+  double seconds = 0;     // serving, from ready to the end
+};
+
 // Seeds `file` (read-only, memory-mapped) under `torrent`. Before serving,
 // every block of the file is hashed against the torrent: a file that
 // differs anywhere is refused (FailedPrecondition naming how many pieces
-// differ). Returns OK when the time is up or a stop was requested.
-absl::Status Seed(const std::string& torrent, const std::string& file,
-                  const SeedOptions& options);
+// differ). Returns the report when the time is up or a stop was requested.
+//
+// The origin's upload: every peer is unchoked (no slot limit: a fleet's
+// hosts are all wanted), and each piece goes to one of our sharing fetchers
+// only (the first-copy rule: the others asking for it are rejected for
+// first_copy_grace_s and get it from that fetcher), so the fetchers trade
+// among themselves and the origin sends about one copy of the file
+// (docs/DISTRIBUTION.md has the rule and the figures).
+absl::StatusOr<SeedReport> Seed(const std::string& torrent,
+                                const std::string& file,
+                                const SeedOptions& options);
+
+// What a fetch is doing, for progress lines.
+enum class FetchPhase {
+  kWaiting,      // for peers: no piece yet (or re-checking a kept file)
+  kDownloading,  // downloading and restoring
+  kSeeding,      // restored, the kept file complete: seeding (seed_after)
+};
+const char* FetchPhaseName(FetchPhase phase);
+
+struct FetchReport;
 
 struct FetchOptions {
   std::vector<std::string> peers;    // IP:PORT of each peer to use
+  std::vector<std::string> trackers;  // as SeedOptions::trackers
   std::string listen = "0.0.0.0:0";  // for peers that connect to us
-  double timeout_s = 60;             // the whole fetch (and restore)
+  // A stall bound: the fetch fails when no new piece passed its check for
+  // this long (the clock starts when the fetch does).
+  double timeout_s = 60;
+  // The whole fetch, restore included (not seed_after): 0 = no bound.
+  double deadline_s = 0;
+  // Serve the pieces we hold to other peers while fetching: the kept file,
+  // or without keep the pieces still in memory (downloaded, not yet given
+  // back; a request for one given back is answered "don't have"). false:
+  // never upload (no peer is unchoked; requests are dropped).
+  bool upload = true;
   size_t threads = 0;                // restore and hash threads; 0 = all
   std::optional<uint32_t> seed;      // the restore's seed (none: keep)
-  // Keep the downloaded file at this path (created; must not exist). It is
-  // then complete and verified when Fetch returns OK, and removed on failure.
+  // Keep the downloaded file at this path (must not exist). It is written
+  // at keep + ".part" and renamed to keep once complete, verified and
+  // synced; a failed or killed fetch leaves the .part file, and the next
+  // fetch with the same keep re-checks its pieces and fetches the rest
+  // (a .part of another size is refused). Pieces are asked for in frame
+  // order within a window of mem_max bytes (rarest first inside it), the
+  // rest at low priority, so frames are restored as the download goes.
   std::string keep;
   // With keep: go on seeding the kept file after the restore, for
   // seed_seconds (0: until RequestStop); ready as for Seed.
@@ -79,6 +130,11 @@ struct FetchOptions {
   uint64_t mem_max = uint64_t{256} << 20;
   // Progress: bytes of allocation data restored so far.
   std::function<void(uint64_t done)> progress;
+  // Called as the fetch enters each phase.
+  std::function<void(FetchPhase)> phase;
+  // Called once the workspace is restored (and the kept file complete),
+  // before seeding after, with the report so far; an error fails the fetch.
+  std::function<absl::Status(const FetchReport&)> completed;
 };
 
 struct FetchReport {
@@ -88,15 +144,24 @@ struct FetchReport {
   uint64_t hash_failures = 0;  // pieces that failed their check (refetched)
   uint64_t peak_held = 0;      // most bytes held at once (see mem_max)
   uint64_t peer_resets = 0;    // stalls after which the peers were redialled
-  double seconds = 0;          // until the workspace was restored
+  uint64_t resumed_pieces = 0;  // verified in a kept .part file at start
+  uint64_t downloaded = 0;     // payload bytes received (piece data)
+  uint64_t uploaded = 0;       // payload bytes sent, until restored
+  double waited = 0;           // seconds until the first piece arrived
+  double seconds = 0;          // until the workspace was restored (and the
+                               // kept file complete); seeding excluded
+  uint64_t seed_uploaded = 0;  // payload bytes sent while seeding after
+  double seed_seconds = 0;     // seeding after
 };
 
-// Fetches the torrent's file from options.peers (and any tracker it names)
+// Fetches the torrent's file from options.peers and the peers the trackers
+// (options.trackers and any the torrent names) give
 // into `wksp`: on success the workspace holds exactly the checkpoint's
-// allocations. Failures: no peer gives the data within timeout_s
-// (DeadlineExceeded; the workspace is untouched if the file's layout had
-// not arrived yet); a checkpoint that does not fit or is corrupt (as for
-// any restore). A failure after the first frame was restored leaves the
+// allocations. Failures: no new piece for timeout_s, or the whole fetch
+// past deadline_s (DeadlineExceeded; the workspace is untouched if the
+// file's layout had not arrived yet); a stop request (Cancelled; with
+// seed_after, a stop while seeding is the normal end: OK); a checkpoint
+// that does not fit or is corrupt (as for any restore). A failure after the first frame was restored leaves the
 // workspace reset to empty (wksp_checkpt::IsWorkspaceReset).
 absl::StatusOr<FetchReport> Fetch(wksp::Wksp& wksp, const std::string& torrent,
                                   const FetchOptions& options);

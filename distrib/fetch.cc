@@ -3,7 +3,13 @@
 // cgroup frames. Only the alert loop's thread touches the bookkeeping; the
 // restore threads get frame numbers through a queue and hand back results
 // through another.
+#include <fcntl.h>
+#include <stdio.h>
+#include <sys/stat.h>
 #include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
 
 #include <algorithm>
 #include <chrono>
@@ -109,20 +115,26 @@ class Restorers {
 
 class Fetcher {
  public:
+  // resume: region is a kept .part file to re-check first.
   Fetcher(wksp::Wksp& w, std::shared_ptr<lt::torrent_info> ti,
-          io::Mapping& region, const FetchOptions& o)
-      : wksp_(w), ti_(std::move(ti)), region_(region), o_(o) {
+          io::Mapping& region, const FetchOptions& o, bool resume)
+      : wksp_(w), ti_(std::move(ti)), region_(region), o_(o), resume_(resume) {
     n_ = static_cast<uint64_t>(ti_->files().file_size(lt::file_index_t{0}));
     plen_ = static_cast<uint64_t>(ti_->piece_length());
     pieces_ = static_cast<size_t>(ti_->num_pieces());
     have_.assign(pieces_, false);
     asked_.assign(pieces_, false);
+    in_window_.assign(pieces_, false);
     users_.assign(pieces_, 0);
     piece_frames_.assign(pieces_, {});
     threads_ = o.threads ? o.threads : ThreadPool::HardwareConcurrency();
     report_.file_sz = n_;
     report_.pieces = pieces_;
     report_.piece_sz = plen_;
+    // Without a kept file, pieces given back must not be served.
+    if (!keep() && o_.upload) {
+      gate_ = std::make_unique<PieceGate>(region_.data(), plen_, pieces_);
+    }
   }
 
   absl::StatusOr<FetchReport> Run() {
@@ -134,23 +146,30 @@ class Fetcher {
     }
     lt::settings_pack sp_settings =
         internal::Settings(o_.listen, static_cast<int>(pieces_));
-    // Without a kept file, pieces are given back once restored, so this
-    // fetcher does not unchoke peers (libtorrent still unchokes one
+    // --no-upload: no peer is unchoked (libtorrent still unchokes one
     // optimistically: AddPeerPlugin drops whatever that peer requests).
-    if (!keep()) sp_settings.set_int(lt::settings_pack::unchoke_slots_limit, 0);
+    const internal::PeerRole role = o_.upload ? internal::PeerRole::kSharing
+                                              : internal::PeerRole::kNoUpload;
+    internal::SetFingerprint(sp_settings, role);
+    if (o_.upload) {
+      internal::SetOriginSettings(sp_settings);
+    } else {
+      sp_settings.set_int(lt::settings_pack::unchoke_slots_limit, 0);
+    }
     // The torrent "finishes" each time every asked-for piece is in, which
     // would close the connections to seeders (nothing left to want) just
     // before the next frames are asked for.
     sp_settings.set_bool(lt::settings_pack::close_redundant_connections, false);
     lt::session_params sp(std::move(sp_settings));
     sp.disk_io_constructor = RegionDiskConstructor(
-        Region{region_.mutable_span(), true, false}, threads_);
+        Region{region_.mutable_span(), true, resume_, gate_.get()}, threads_);
     lt::session ses(std::move(sp));
     lt::add_torrent_params atp;
     atp.ti = ti_;
+    atp.trackers = o_.trackers;
     atp.save_path = ".";
     atp.flags &= ~(lt::torrent_flags::auto_managed | lt::torrent_flags::paused);
-    internal::AddPeerPlugin(atp, keep());
+    internal::AddPeerPlugin(atp, role);
     // First the head and tail (the layout), nothing else until it is read.
     atp.piece_priorities.assign(pieces_, lt::dont_download);
     for (size_t p : HeadTailPieces()) {
@@ -166,23 +185,18 @@ class Fetcher {
       return absl::InternalError(
           absl::StrFormat("fetch: adding the torrent: %s", ec.message()));
     }
-    const Clock::time_point deadline = t0 + Seconds(o_.timeout_s);
+    deadline_ = o_.deadline_s > 0 ? t0 + Seconds(o_.deadline_s)
+                                  : Clock::time_point::max();
+    last_piece_ = t0;
+    Phase(FetchPhase::kWaiting);
     auto dial = [&] {
       for (const auto& ep : peers) th_.connect_peer(ep);
     };
     Clock::time_point last_connect{}, last_resync = Clock::now();
     absl::Status st;
     while (st.ok() && !restored_) {
-      if (internal::StopRequested()) {
-        st = absl::CancelledError("fetch stopped");
-        break;
-      }
-      if (Clock::now() >= deadline) {
-        st = absl::DeadlineExceededError(absl::StrFormat(
-            "fetch timed out after %g s with %u of %u pieces (peers: %s)",
-            o_.timeout_s, have_cnt_, pieces_, absl::StrJoin(o_.peers, " ")));
-        break;
-      }
+      st = CheckTime();
+      if (!st.ok()) break;
       if (Clock::now() - last_connect >= kReconnectEvery) {
         // Peers not connected yet (not up, or dropped) are tried again.
         dial();
@@ -197,20 +211,59 @@ class Fetcher {
         last_resync = Clock::now();
       }
       if (st.ok() && restorers_) st = Collect();
+      DiscardDrained();
     }
-    report_.seconds = std::chrono::duration<double>(Clock::now() - t0).count();
     restorers_.reset();  // stops the restore threads before rr_ ends
     if (!st.ok()) {
       if (rr_) st = rr_->Fail(st);
       return st;
     }
-    if (keep()) WK_RETURN_IF_ERROR(WaitComplete(ses, deadline));
-    if (keep() && o_.seed_after) WK_RETURN_IF_ERROR(SeedAfter(ses));
+    if (keep()) {
+      WK_RETURN_IF_ERROR(WaitComplete(ses));
+      WK_RETURN_IF_ERROR(Publish());
+      report_.peak_held = 0;  // a file: nothing held in our memory
+    }
+    report_.seconds = std::chrono::duration<double>(Clock::now() - t0).count();
+    Count();
+    if (o_.completed) WK_RETURN_IF_ERROR(o_.completed(report_));
+    if (keep() && o_.seed_after) SeedAfter(ses);
     return report_;
   }
 
  private:
   bool keep() const { return !o_.keep.empty(); }
+
+  void Phase(FetchPhase ph) {
+    if (o_.phase) o_.phase(ph);
+  }
+
+  // The stall bound and the deadline, and stop requests.
+  absl::Status CheckTime() const {
+    if (internal::StopRequested()) return absl::CancelledError("fetch stopped");
+    const Clock::time_point now = Clock::now();
+    if (now >= deadline_) {
+      return absl::DeadlineExceededError(absl::StrFormat(
+          "fetch did not finish within its deadline of %g s (%u of %u pieces; "
+          "a longer --deadline, or more peers)",
+          o_.deadline_s, have_cnt_, pieces_));
+    }
+    if (now - last_piece_ >= Seconds(o_.timeout_s)) {
+      return absl::DeadlineExceededError(absl::StrFormat(
+          "fetch timed out: no new piece for %g s, %u of %u pieces (peers: "
+          "%s; a longer --timeout, or other peers)",
+          o_.timeout_s, have_cnt_, pieces_, absl::StrJoin(o_.peers, " ")));
+    }
+    return absl::OkStatus();
+  }
+
+  // Payload bytes so far (libtorrent's counters for this torrent).
+  void Count() {
+    const lt::torrent_status ts = th_.status({});
+    report_.downloaded = static_cast<uint64_t>(
+        std::max<int64_t>(0, ts.total_payload_download));
+    report_.uploaded =
+        static_cast<uint64_t>(std::max<int64_t>(0, ts.total_payload_upload));
+  }
   uint64_t PieceBytes(size_t p) const {
     return std::min(plen_, n_ - p * plen_);
   }
@@ -231,7 +284,14 @@ class Fetcher {
     if (auto* p = lt::alert_cast<lt::piece_finished_alert>(a)) {
       return OnPiece(static_cast<size_t>(static_cast<int>(p->piece_index)));
     }
-    if (lt::alert_cast<lt::hash_failed_alert>(a)) {
+    if (lt::alert_cast<lt::torrent_checked_alert>(a)) {
+      // A kept .part re-checked: its good pieces are libtorrent's now.
+      if (resume_ && !checked_) {
+        WK_RETURN_IF_ERROR(TakeChecked());
+        checked_ = true;
+        last_piece_ = Clock::now();
+      }
+    } else if (lt::alert_cast<lt::hash_failed_alert>(a)) {
       ++report_.hash_failures;
     } else if (lt::alert_cast<lt::alerts_dropped_alert>(a)) {
       resync_ = true;
@@ -252,6 +312,31 @@ class Fetcher {
     return absl::OkStatus();
   }
 
+  // The pieces a re-check found good.
+  absl::Status TakeChecked() {
+    const lt::torrent_status ts = th_.status(lt::torrent_handle::query_pieces);
+    if (ts.pieces.size() != static_cast<int>(pieces_)) return absl::OkStatus();
+    for (size_t p = 0; p < pieces_; ++p) {
+      if (ts.pieces.get_bit(lt::piece_index_t(static_cast<int>(p)))) {
+        WK_RETURN_IF_ERROR(OnPiece(p));
+      }
+    }
+    return absl::OkStatus();
+  }
+
+  // The complete, synced .part becomes the kept file (never replacing one
+  // that appeared meanwhile).
+  absl::Status Publish() {
+    const std::string part = o_.keep + ".part";
+    if (::renameat2(AT_FDCWD, part.c_str(), AT_FDCWD, o_.keep.c_str(),
+                    RENAME_NOREPLACE) != 0) {
+      return absl::FailedPreconditionError(absl::StrFormat(
+          "fetch: cannot rename the complete %s to %s: %s", part, o_.keep,
+          std::strerror(errno)));
+    }
+    return absl::OkStatus();
+  }
+
   // Pieces libtorrent has whose piece_finished alert never came; a stall.
   template <typename Dial>
   absl::Status Resync(const Dial& dial) {
@@ -267,6 +352,7 @@ class Fetcher {
     } else if (now - last_progress_ >= kStallAfter) {
       th_.clear_peers();
       dial();
+      if (!o_.trackers.empty()) th_.force_reannounce();
       ++report_.peer_resets;
       last_progress_ = now;
     }
@@ -285,6 +371,14 @@ class Fetcher {
     if (p >= pieces_ || have_[p]) return absl::OkStatus();
     have_[p] = true;
     ++have_cnt_;
+    if (resume_ && !checked_) ++report_.resumed_pieces;
+    if (have_cnt_ - report_.resumed_pieces == 1 && !(resume_ && !checked_)) {
+      report_.waited =
+          std::chrono::duration<double>(Clock::now() - t_start_).count();
+      Phase(FetchPhase::kDownloading);
+    }
+    last_piece_ = Clock::now();
+    if (gate_ && users_[p] > 0) gate_->Open(p);
     if (!rr_) {
       for (size_t q : HeadTailPieces()) {
         if (!have_[q]) return absl::OkStatus();
@@ -327,42 +421,81 @@ class Fetcher {
     return absl::OkStatus();
   }
 
-  // One user of piece p is done with it; the last one gives it back.
+  // One user of piece p is done with it. After the last one, a sharing
+  // fetcher keeps serving it until the window needs the memory (Widen),
+  // others give it back at once.
   void Release(size_t p) {
     if (--users_[p] != 0) return;
-    if (!keep()) (void)region_.Discard(p * plen_, PieceBytes(p));
+    if (keep()) return;  // the file's pages: the kernel's to manage
+    if (gate_) {
+      retired_.push_back(p);
+      return;
+    }
+    GiveBack(p);
+  }
+
+  // Gives piece p's memory back (once no read of it is in flight).
+  void GiveBack(size_t p) {
+    if (gate_ && !gate_->Close(p)) {
+      draining_.push_back(p);
+      return;
+    }
+    (void)region_.Discard(p * plen_, PieceBytes(p));
     held_ -= PieceBytes(p);
+  }
+
+  // Gives back the pieces whose last read was sent since.
+  void DiscardDrained() {
+    std::erase_if(draining_, [this](size_t p) {
+      if (!gate_->Drained(p)) return false;
+      (void)region_.Discard(p * plen_, PieceBytes(p));
+      held_ -= PieceBytes(p);
+      return true;
+    });
   }
 
   // Asks for the pieces of the next frames in file order while what is
   // held stays within mem_max (always at least one frame when none is in
-  // progress). With a kept file, everything at once.
+  // progress). With a kept file the window is what the frames not yet
+  // restored hold (the same bound, counted without the pieces restored),
+  // asked for first; every other piece is asked for too, at low priority.
   void Widen() {
     const auto& frames = rr_->frames();
     std::vector<std::pair<lt::piece_index_t, lt::download_priority_t>> ask;
     while (next_frame_ < frames.size()) {
       auto [p0, p1] =
           PiecesOf(frames[next_frame_].off, frames[next_frame_].end);
-      uint64_t more = 0;
-      for (size_t p = p0; p < p1; ++p) more += asked_[p] ? 0 : PieceBytes(p);
-      const bool in_progress = next_frame_ > frames_done_;
-      if (!keep() && in_progress && held_ + more > o_.mem_max) break;
+      uint64_t more = 0, more_held = 0;
       for (size_t p = p0; p < p1; ++p) {
-        if (asked_[p]) continue;
+        more += in_window_[p] ? 0 : PieceBytes(p);
+        more_held += asked_[p] ? 0 : PieceBytes(p);
+      }
+      // Restored pieces still served make room, oldest first.
+      while (!keep() && held_ + more_held > o_.mem_max && !retired_.empty()) {
+        GiveBack(retired_.front());
+        retired_.pop_front();
+      }
+      const bool in_progress = next_frame_ > frames_done_;
+      const uint64_t used = keep() ? window_ + more : held_ + more_held;
+      if (in_progress && used > o_.mem_max) break;
+      for (size_t p = p0; p < p1; ++p) {
+        if (in_window_[p]) continue;
+        in_window_[p] = true;
         asked_[p] = true;
         ask.emplace_back(lt::piece_index_t(static_cast<int>(p)),
-                         lt::default_priority);
+                         keep() ? lt::top_priority : lt::default_priority);
       }
-      held_ += more;
+      window_ += more;
+      if (!keep()) held_ += more_held;
       ++next_frame_;
     }
-    if (keep()) {
+    if (keep() && !rest_asked_) {
+      rest_asked_ = true;
       for (size_t p = 0; p < pieces_; ++p) {
         if (asked_[p]) continue;
         asked_[p] = true;
-        held_ += PieceBytes(p);
         ask.emplace_back(lt::piece_index_t(static_cast<int>(p)),
-                         lt::default_priority);
+                         lt::low_priority);
       }
     }
     NotePeak();
@@ -374,7 +507,10 @@ class Fetcher {
       WK_RETURN_IF_ERROR(st);
       ++frames_done_;
       auto [p0, p1] = PiecesOf(rr_->frames()[k].off, rr_->frames()[k].end);
-      for (size_t p = p0; p < p1; ++p) Release(p);
+      for (size_t p = p0; p < p1; ++p) {
+        if (users_[p] == 1 && in_window_[p]) window_ -= PieceBytes(p);
+        Release(p);
+      }
     }
     Widen();
     if (frames_done_ == rr_->frames().size()) return Finish();
@@ -389,39 +525,56 @@ class Fetcher {
   }
 
   // A kept file must be whole: the pieces no frame needed come last.
-  absl::Status WaitComplete(lt::session& ses, Clock::time_point deadline) {
+  absl::Status WaitComplete(lt::session& ses) {
     while (have_cnt_ < pieces_) {
-      if (internal::StopRequested()) return absl::CancelledError("stopped");
-      if (Clock::now() >= deadline) {
-        return absl::DeadlineExceededError(absl::StrFormat(
-            "fetch: the workspace is restored but the kept file is not "
-            "complete (%u of %u pieces) within the timeout",
-            have_cnt_, pieces_));
+      if (absl::Status st = CheckTime(); !st.ok()) {
+        return Annotate(st, "the workspace is restored but the kept file is "
+                            "not complete");
       }
       for (lt::alert* a : internal::Alerts(ses, kAlertWaitMs)) {
         if (lt::alert_cast<lt::hash_failed_alert>(a)) ++report_.hash_failures;
       }
       // The count libtorrent keeps: alerts may have been dropped.
-      have_cnt_ = static_cast<size_t>(th_.status({}).num_pieces);
+      const size_t n = static_cast<size_t>(th_.status({}).num_pieces);
+      if (n > have_cnt_) last_piece_ = Clock::now();
+      have_cnt_ = n;
     }
     return region_.Sync();
   }
 
-  absl::Status SeedAfter(lt::session& ses) {
+  // Until the time is up or a stop request: both are its normal end.
+  void SeedAfter(lt::session& ses) {
+    Phase(FetchPhase::kSeeding);
     if (o_.ready) o_.ready(endpoint_);
+    const uint64_t before = report_.uploaded;
+    const Clock::time_point t0 = Clock::now();
     const Clock::time_point until =
-        o_.seed_seconds > 0 ? Clock::now() + Seconds(o_.seed_seconds)
+        o_.seed_seconds > 0 ? t0 + Seconds(o_.seed_seconds)
                             : Clock::time_point::max();
     while (!internal::StopRequested() && Clock::now() < until) {
       (void)internal::Alerts(ses, kAlertWaitMs);
     }
-    return absl::OkStatus();
+    report_.seed_seconds =
+        std::chrono::duration<double>(Clock::now() - t0).count();
+    const lt::torrent_status ts = th_.status({});
+    report_.seed_uploaded = static_cast<uint64_t>(
+        std::max<int64_t>(0, ts.total_payload_upload)) - before;
   }
 
   wksp::Wksp& wksp_;
   std::shared_ptr<lt::torrent_info> ti_;
   io::Mapping& region_;
   const FetchOptions& o_;
+  const bool resume_;
+  const Clock::time_point t_start_ = Clock::now();
+  Clock::time_point deadline_, last_piece_;
+  bool checked_ = false;  // the .part re-check (resume_) is over
+  std::unique_ptr<PieceGate> gate_;  // without keep, uploading
+  std::vector<size_t> draining_;     // given back once their reads are sent
+  std::deque<size_t> retired_;       // restored, still served (oldest first)
+  std::vector<bool> in_window_;      // asked for in frame order
+  uint64_t window_ = 0;              // bytes in the window not yet restored
+  bool rest_asked_ = false;          // keep: every other piece asked (low)
   uint64_t n_ = 0, plen_ = 0;
   size_t pieces_ = 0, threads_ = 1;
   lt::torrent_handle th_;
@@ -441,7 +594,24 @@ class Fetcher {
   FetchReport report_;
 };
 
+// Errors about the arguments themselves, before anything was fetched.
+bool IsWorkspaceUntouchedUsage(const absl::Status& st) {
+  return st.code() == absl::StatusCode::kInvalidArgument;
+}
+
 }  // namespace
+
+const char* FetchPhaseName(FetchPhase phase) {
+  switch (phase) {
+    case FetchPhase::kWaiting:
+      return "waiting for peers";
+    case FetchPhase::kDownloading:
+      return "downloading + restoring";
+    case FetchPhase::kSeeding:
+      return "seeding";
+  }
+  return "?";
+}
 
 absl::StatusOr<FetchReport> Fetch(wksp::Wksp& wksp, const std::string& torrent,
                                   const FetchOptions& o) {
@@ -449,25 +619,53 @@ absl::StatusOr<FetchReport> Fetch(wksp::Wksp& wksp, const std::string& torrent,
     return absl::InvalidArgumentError(
         "fetch: seeding after the fetch needs the file kept (--keep FILE)");
   }
-  if (o.peers.empty()) {
+  if (o.peers.empty() && o.trackers.empty()) {
     return absl::InvalidArgumentError(
-        "fetch: no peer given (--peer IP:PORT, once per peer)");
+        "fetch: no peer or tracker given (--peer IP:PORT, once per peer, or "
+        "--tracker URL)");
   }
   WK_ASSIGN_OR_RETURN(std::shared_ptr<lt::torrent_info> ti,
                       internal::LoadTorrent(torrent));
   const uint64_t n =
       static_cast<uint64_t>(ti->files().file_size(lt::file_index_t{0}));
-  absl::StatusOr<io::Mapping> region = o.keep.empty()
-                                           ? io::MapAnonymousPrivate(n)
-                                           : io::CreateAndMap(o.keep, n, 0644);
+  const std::string part = o.keep.empty() ? "" : o.keep + ".part";
+  bool resume = false;
+  absl::StatusOr<io::Mapping> region;
+  if (o.keep.empty()) {
+    region = io::MapAnonymousPrivate(n);
+  } else {
+    struct stat sb;
+    if (::stat(o.keep.c_str(), &sb) == 0) {
+      return absl::AlreadyExistsError(absl::StrFormat(
+          "fetch: %s exists (--keep wants a new path)", o.keep));
+    }
+    if (::stat(part.c_str(), &sb) == 0) {
+      if (!S_ISREG(sb.st_mode) || static_cast<uint64_t>(sb.st_size) != n) {
+        return absl::FailedPreconditionError(absl::StrFormat(
+            "fetch: %s exists but is not a partial download of this torrent "
+            "(%d bytes, the torrent's file %u): remove it or keep elsewhere",
+            part, static_cast<int64_t>(sb.st_size), n));
+      }
+      resume = true;
+      region = io::MapFileReadWrite(part);
+    } else {
+      region = io::CreateAndMap(part, n, 0644);
+    }
+  }
   if (!region.ok()) return Annotate(region.status(), "fetch");
   absl::StatusOr<FetchReport> r;
   try {
-    r = Fetcher(wksp, ti, *region, o).Run();
+    r = Fetcher(wksp, ti, *region, o, resume).Run();
   } catch (const std::exception& e) {
     r = absl::InternalError(absl::StrFormat("fetch: %s", e.what()));
   }
-  if (!r.ok() && !o.keep.empty()) ::unlink(o.keep.c_str());
+  if (!r.ok() && !o.keep.empty() && !IsWorkspaceUntouchedUsage(r.status())) {
+    (void)region->Sync();
+    r = WithMessage(r.status(),
+                    absl::StrFormat("%s (the pieces fetched so far stay in %s: "
+                                    "the same fetch resumes from them)",
+                                    r.status().message(), part));
+  }
   return r;
 }
 

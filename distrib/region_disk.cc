@@ -139,7 +139,26 @@ class RegionDisk final : public lt::disk_interface {
       });
       return;
     }
+    const size_t piece = static_cast<size_t>(static_cast<int>(r.piece));
+    if (region_.gate != nullptr && !region_.gate->Enter(piece)) {
+      // Given back: libtorrent answers "don't have" and rejects.
+      Post([handler = std::move(handler)] {
+        handler(lt::disk_buffer_holder(),
+                Error(boost::system::errc::no_such_file_or_directory,
+                      lt::operation_t::file_read));
+      });
+      return;
+    }
     char* p;
+    if (len <= size - off && region_.gate != nullptr) {
+      // Stays "in flight" until libtorrent frees the buffer (sent).
+      p = reinterpret_cast<char*>(region_.bytes.data() + off);
+      Post([handler = std::move(handler), p, len, gate = region_.gate] {
+        handler(lt::disk_buffer_holder(*gate, p, static_cast<int>(len)),
+                lt::storage_error());
+      });
+      return;
+    }
     if (len <= size - off) {
       // Inside the file: a pointer into the region, which outlives the
       // session (TailBuffers leaves such pointers alone).
@@ -149,6 +168,7 @@ class RegionDisk final : public lt::disk_interface {
       // past the file's end belong to the tail pad file and are zeros.
       p = TailBuffers::Get().New(len);
       std::memcpy(p, region_.bytes.data() + off, size - off);
+      if (region_.gate != nullptr) region_.gate->Leave(piece);  // copied
     }
     Post([handler = std::move(handler), p, len] {
       handler(
@@ -315,6 +335,42 @@ class RegionDisk final : public lt::disk_interface {
 };
 
 }  // namespace
+
+PieceGate::PieceGate(const uint8_t* base, uint64_t piece_sz, size_t pieces)
+    : base_(base),
+      piece_sz_(piece_sz),
+      pieces_(pieces),
+      open_(new std::atomic<bool>[pieces]),
+      readers_(new std::atomic<uint32_t>[pieces]) {
+  for (size_t p = 0; p < pieces; ++p) {
+    open_[p].store(false);
+    readers_[p].store(0);
+  }
+}
+
+void PieceGate::Open(size_t p) { open_[p].store(true); }
+
+bool PieceGate::Close(size_t p) {
+  open_[p].store(false);
+  return readers_[p].load() == 0;
+}
+
+bool PieceGate::Drained(size_t p) const { return readers_[p].load() == 0; }
+
+bool PieceGate::Enter(size_t p) {
+  if (p >= pieces_) return false;
+  readers_[p].fetch_add(1);
+  if (open_[p].load()) return true;
+  readers_[p].fetch_sub(1);
+  return false;
+}
+
+void PieceGate::Leave(size_t p) { readers_[p].fetch_sub(1); }
+
+void PieceGate::free_disk_buffer(char* buf) {
+  const auto off = static_cast<uint64_t>(reinterpret_cast<uint8_t*>(buf) - base_);
+  Leave(static_cast<size_t>(off / piece_sz_));
+}
 
 lt::disk_io_constructor_type RegionDiskConstructor(Region region,
                                                    size_t threads) {

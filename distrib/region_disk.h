@@ -12,18 +12,53 @@
 #ifndef WKSPKIT_DISTRIB_REGION_DISK_H_
 #define WKSPKIT_DISTRIB_REGION_DISK_H_
 
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <span>
 
+#include "libtorrent/disk_buffer_holder.hpp"
 #include "libtorrent/session_params.hpp"
 
 namespace wk::distrib {
+
+// Which pieces of a region peers may read, for a fetcher that gives pieces
+// back (zeroes them) once restored: a read of a closed piece fails, and
+// libtorrent then tells the peer "don't have" and rejects the request
+// instead of sending zeros. A read hands out a pointer into the region that
+// the connection sends later, so the gate counts reads in flight per piece
+// (until libtorrent frees the buffer) and a piece may be given back only
+// once Close found none, or Drained says so later. Owned by the fetcher; it
+// must outlive the session (buffers are freed while the session ends).
+class PieceGate final : public lt::buffer_allocator_interface {
+ public:
+  PieceGate(const uint8_t* base, uint64_t piece_sz, size_t pieces);
+  void Open(size_t p);
+  // No new reads of p; true when none is in flight either.
+  bool Close(size_t p);
+  bool Drained(size_t p) const;
+  // The disk side: Enter before handing out a pointer into p (false: p is
+  // closed, fail the read); the buffer's release (free_disk_buffer) leaves.
+  bool Enter(size_t p);
+  void Leave(size_t p);
+  void free_disk_buffer(char* buf) override;
+
+ private:
+  const uint8_t* const base_;
+  const uint64_t piece_sz_;
+  const size_t pieces_;
+  // seq_cst on both sides: a reader that entered sees the piece open, or
+  // Close sees the reader (the two orders a store-load pair allows).
+  std::unique_ptr<std::atomic<bool>[]> open_;
+  std::unique_ptr<std::atomic<uint32_t>[]> readers_;
+};
 
 struct Region {
   std::span<uint8_t> bytes;  // the file's bytes, at their file offsets
   bool writable = false;     // false: writes fail (a seeder never writes)
   bool full_check = false;   // hash every piece when the torrent is added
+  PieceGate* gate = nullptr;  // null: every piece may be read
 };
 
 lt::disk_io_constructor_type RegionDiskConstructor(Region region,

@@ -25,12 +25,21 @@ using Clock = std::chrono::steady_clock;
 constexpr int kAlertWaitMs = 100;
 
 absl::Status SeedLoop(lt::session& ses, lt::torrent_handle th,
-                      const std::string& file, const SeedOptions& o) {
+                      const std::string& file, const SeedOptions& o,
+                      SeedReport& report) {
   std::string endpoint;
   bool checked = false, announced = false;
-  Clock::time_point until = Clock::time_point::max();
+  Clock::time_point until = Clock::time_point::max(), start{};
+  auto done = [&] {
+    if (!announced) return absl::OkStatus();
+    report.seconds =
+        std::chrono::duration<double>(Clock::now() - start).count();
+    report.uploaded =
+        static_cast<uint64_t>(std::max<int64_t>(0, th.status({}).total_payload_upload));
+    return absl::OkStatus();
+  };
   while (!internal::StopRequested()) {
-    if (Clock::now() >= until) return absl::OkStatus();
+    if (Clock::now() >= until) return done();
     for (lt::alert* a : internal::Alerts(ses, kAlertWaitMs)) {
       if (auto* l = lt::alert_cast<lt::listen_succeeded_alert>(a)) {
         if (l->socket_type == lt::socket_type_t::tcp) {
@@ -59,6 +68,7 @@ absl::Status SeedLoop(lt::session& ses, lt::torrent_handle th,
     }
     if (checked && !endpoint.empty() && !announced) {
       announced = true;
+      start = Clock::now();
       if (o.seconds > 0) {
         until = Clock::now() + std::chrono::duration_cast<Clock::duration>(
                                    std::chrono::duration<double>(o.seconds));
@@ -66,13 +76,14 @@ absl::Status SeedLoop(lt::session& ses, lt::torrent_handle th,
       if (o.ready) o.ready(endpoint);
     }
   }
-  return absl::OkStatus();
+  return done();
 }
 
 }  // namespace
 
-absl::Status Seed(const std::string& torrent, const std::string& file,
-                  const SeedOptions& o) {
+absl::StatusOr<SeedReport> Seed(const std::string& torrent,
+                                const std::string& file,
+                                const SeedOptions& o) {
   WK_ASSIGN_OR_RETURN(std::shared_ptr<lt::torrent_info> ti,
                       internal::LoadTorrent(torrent));
   WK_ASSIGN_OR_RETURN(io::Mapping map, io::MapFileReadOnly(file));
@@ -89,6 +100,8 @@ absl::Status Seed(const std::string& torrent, const std::string& file,
       true};
   try {
     lt::settings_pack settings = internal::Settings(o.listen, ti->num_pieces());
+    internal::SetOriginSettings(settings);
+    internal::SetFingerprint(settings, internal::PeerRole::kOrigin);
     if (o.upload_rate > 0) {
       settings.set_int(
           lt::settings_pack::upload_rate_limit,
@@ -99,16 +112,22 @@ absl::Status Seed(const std::string& torrent, const std::string& file,
     lt::session ses(std::move(sp));
     lt::add_torrent_params atp;
     atp.ti = ti;
+    atp.trackers = o.trackers;
     atp.save_path = ".";
     atp.flags &= ~(lt::torrent_flags::auto_managed | lt::torrent_flags::paused);
-    internal::AddPeerPlugin(atp, true);
+    if (o.super_seed) atp.flags |= lt::torrent_flags::super_seeding;
+    internal::AddPeerPlugin(atp, internal::PeerRole::kOrigin,
+                            o.first_copy_grace_s);
     lt::error_code ec;
     lt::torrent_handle th = ses.add_torrent(std::move(atp), ec);
     if (ec) {
       return absl::InternalError(
           absl::StrFormat("seed: adding the torrent: %s", ec.message()));
     }
-    return SeedLoop(ses, th, file, o);
+    SeedReport report;
+    report.file_sz = map.size();
+    WK_RETURN_IF_ERROR(SeedLoop(ses, th, file, o, report));
+    return report;
   } catch (const std::exception& e) {
     return absl::InternalError(absl::StrFormat("seed: %s", e.what()));
   }

@@ -10,7 +10,9 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <chrono>
 #include <sstream>
+#include <string>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_format.h"
@@ -20,6 +22,7 @@
 #include "libtorrent/alert_types.hpp"
 #include "libtorrent/extensions.hpp"
 #include "libtorrent/peer_connection_handle.hpp"
+#include "libtorrent/peer_info.hpp"
 #include "util/cancel.h"
 #include "util/status.h"
 
@@ -74,34 +77,115 @@ void NoDelay(const lt::tcp::endpoint& local, const lt::tcp::endpoint& remote) {
   ::closedir(d);
 }
 
+using Clock = std::chrono::steady_clock;
+using internal::kSharingPrefix;
+using internal::PeerRole;
+
+// The origin's first-copy rule (see AddPeerPlugin). Lives on libtorrent's
+// network thread, as every plugin callback does: no locks.
+struct FirstCopies {
+  struct Entry {
+    const void* owner = nullptr;  // the connection that was sent the piece
+    Clock::time_point last{};     // its last request for the piece
+  };
+  FirstCopies(size_t pieces, Clock::duration grace)
+      : pieces(pieces), grace(grace) {}
+  std::vector<Entry> pieces;
+  const Clock::duration grace;
+  uint64_t rejected = 0;
+};
+
+// A peer id starting with kSharingPrefix: one of our fetchers that serves
+// what it downloads (PeerFingerprint).
+bool IsSharingFetcher(const lt::peer_connection_handle& h) {
+  lt::peer_info pi;
+  h.get_peer_info(pi);
+  if (pi.flags & (lt::peer_info::rc4_encrypted |
+                  lt::peer_info::plaintext_encrypted)) {
+    return false;  // a reject written by hand would not be encrypted
+  }
+  return std::memcmp(pi.pid.data(), kSharingPrefix,
+                     sizeof(kSharingPrefix) - 1) == 0;
+}
+
 // Turns Nagle off once the connection is up (an outgoing one is not
-// connected yet when the plugin is created) and, unless serving, drops
-// requests.
+// connected yet when the plugin is created); unless serving, drops
+// requests; at the origin, applies the first-copy rule.
 class Peer final : public lt::peer_plugin {
  public:
-  Peer(lt::peer_connection_handle h, bool serve)
-      : h_(std::move(h)), serve_(serve) {
+  Peer(lt::peer_connection_handle h, PeerRole role,
+       std::shared_ptr<FirstCopies> first)
+      : h_(std::move(h)), role_(role), first_(std::move(first)) {
     if (!h_.is_outgoing()) SetNoDelay();  // incoming: connected already
   }
   void on_connected() override { SetNoDelay(); }
-  bool on_request(lt::peer_request const&) override { return !serve_; }
+  void on_disconnect(lt::error_code const&) override {
+    if (!first_) return;
+    // What it was sent may never reach the others: anyone may ask again.
+    for (auto& e : first_->pieces) {
+      if (e.owner == this) e.owner = nullptr;
+    }
+  }
+  bool on_request(lt::peer_request const& r) override {
+    if (role_ == PeerRole::kNoUpload) return true;
+    if (!first_) return false;
+    const size_t p = static_cast<size_t>(static_cast<int>(r.piece));
+    if (p >= first_->pieces.size()) return false;
+    if (sharing_ < 0) sharing_ = IsSharingFetcher(h_) ? 1 : 0;
+    if (sharing_ == 0) return false;  // served as any client is
+    auto& e = first_->pieces[p];
+    const Clock::time_point now = Clock::now();
+    if (e.owner == nullptr || e.owner == this ||
+        now - e.last >= first_->grace) {
+      e.owner = this;
+      e.last = now;
+      return false;
+    }
+    // Another sharing fetcher has it or is getting it: ask it instead.
+    ++first_->rejected;
+    SendReject(r);
+    return true;
+  }
 
  private:
   void SetNoDelay() { NoDelay(h_.local_endpoint(), h_.remote()); }
+  // BEP 6 reject_request: length 13, id 16, index, begin, length.
+  void SendReject(lt::peer_request const& r) {
+    char m[17];
+    auto put = [&m](int at, uint32_t v) {
+      m[at] = static_cast<char>(v >> 24);
+      m[at + 1] = static_cast<char>(v >> 16);
+      m[at + 2] = static_cast<char>(v >> 8);
+      m[at + 3] = static_cast<char>(v);
+    };
+    put(0, 13);
+    m[4] = 16;
+    put(5, static_cast<uint32_t>(static_cast<int>(r.piece)));
+    put(9, static_cast<uint32_t>(r.start));
+    put(13, static_cast<uint32_t>(r.length));
+    h_.send_buffer(m, sizeof(m));
+  }
   lt::peer_connection_handle h_;
-  const bool serve_;
+  const PeerRole role_;
+  std::shared_ptr<FirstCopies> first_;  // the origin's, else null
+  int sharing_ = -1;                    // unknown until the first request
 };
 
 class PeerPlugin final : public lt::torrent_plugin {
  public:
-  explicit PeerPlugin(bool serve) : serve_(serve) {}
+  PeerPlugin(PeerRole role, int pieces, Clock::duration grace) : role_(role) {
+    if (role == PeerRole::kOrigin) {
+      first_ = std::make_shared<FirstCopies>(static_cast<size_t>(pieces), grace);
+    }
+  }
   std::shared_ptr<lt::peer_plugin> new_connection(
       lt::peer_connection_handle const& h) override {
-    return std::make_shared<Peer>(h, serve_);
+    return std::make_shared<Peer>(h, role_, first_);
   }
 
  private:
-  const bool serve_;
+  const PeerRole role_;
+  std::shared_ptr<FirstCopies> first_;
 };
 
 std::atomic<AlertLog> alert_log{nullptr};
@@ -158,11 +242,29 @@ lt::settings_pack Settings(const std::string& listen, int pieces) {
   return p;
 }
 
-void AddPeerPlugin(lt::add_torrent_params& atp, bool serve) {
+void SetOriginSettings(lt::settings_pack& p) {
+  p.set_int(lt::settings_pack::unchoke_slots_limit, -1);
+}
+
+void AddPeerPlugin(lt::add_torrent_params& atp, PeerRole role,
+                   double grace_s) {
+  const int pieces = atp.ti ? atp.ti->num_pieces() : 0;
+  const auto grace = std::chrono::duration_cast<Clock::duration>(
+      std::chrono::duration<double>(grace_s));
   atp.extensions.push_back(
-      [serve](lt::torrent_handle const&, lt::client_data_t) {
-        return std::make_shared<PeerPlugin>(serve);
+      [role, pieces, grace](lt::torrent_handle const&, lt::client_data_t) {
+        return std::make_shared<PeerPlugin>(role, pieces, grace);
       });
+}
+
+void SetFingerprint(lt::settings_pack& p, PeerRole role) {
+  // Plaintext out (a hand-written reject must not break an encrypted
+  // stream); incoming encryption stays allowed for other clients.
+  p.set_int(lt::settings_pack::out_enc_policy, lt::settings_pack::pe_disabled);
+  p.set_str(lt::settings_pack::peer_fingerprint,
+            role == PeerRole::kSharing ? kSharingPrefix
+            : role == PeerRole::kOrigin ? "-WO0100-"
+                                        : "-WN0100-");
 }
 
 absl::StatusOr<lt::tcp::endpoint> ParseEndpoint(const std::string& text) {

@@ -3,6 +3,7 @@
 #ifndef WKSPKIT_DISTRIB_SESSION_H_
 #define WKSPKIT_DISTRIB_SESSION_H_
 
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -27,6 +28,10 @@ namespace wk::distrib::internal {
 // one IP (loopback tests, hosts with several seeders).
 lt::settings_pack Settings(const std::string& listen, int pieces);
 
+// What a session that uploads to a fleet changes: every interested peer
+// unchoked (no slot limit).
+void SetOriginSettings(lt::settings_pack& p);
+
 // "IP:PORT" or "[IPv6]:PORT" (no host names: a fetch names its peers
 // exactly).
 absl::StatusOr<lt::tcp::endpoint> ParseEndpoint(const std::string& text);
@@ -36,16 +41,36 @@ std::string FormatEndpoint(const lt::tcp::endpoint& ep);
 absl::StatusOr<std::shared_ptr<lt::torrent_info>> LoadTorrent(
     const std::string& path);
 
-// Adds to `atp` the plugin every connection of ours goes through: it turns
-// Nagle's algorithm off on TCP connections (libtorrent leaves it on, and a
-// small message written before a block then holds the block back until the
-// peer's delayed ACK, 40 ms, while the request queue is still short) and,
-// unless `serve`, drops every request a peer sends (a fetcher that keeps no
-// file gives its pieces back once restored: they read as zeros, and serving
-// them would hand other fetchers garbage for which libtorrent would take
-// trust from the honest seeders that shared those pieces, until it banned
-// them).
-void AddPeerPlugin(lt::add_torrent_params& atp, bool serve);
+// What a session is to its peers.
+enum class PeerRole {
+  kOrigin,    // a seed
+  kSharing,   // a fetcher that serves what it holds
+  kNoUpload,  // a fetcher that never serves (--no-upload)
+};
+
+// Our sharing fetchers' peer ids start with this: the origin recognises
+// them (SetFingerprint).
+inline constexpr char kSharingPrefix[] = "-WK0100-";
+
+// The peer id prefix of `role`, and plaintext outgoing connections (so
+// the origin may write a reject into one; incoming encrypted connections
+// of other clients stay allowed).
+void SetFingerprint(lt::settings_pack& p, PeerRole role);
+
+// Adds to `atp` (whose ti is set) the plugin every connection of ours goes
+// through: it turns Nagle's algorithm off on TCP connections (libtorrent
+// leaves it on, and a small message written before a block then holds the
+// block back until the peer's delayed ACK, 40 ms, while the request queue
+// is still short), and
+//   - kNoUpload: drops every request a peer sends;
+//   - kOrigin: sends each piece to one sharing fetcher only (the first to
+//     ask), and rejects (BEP 6) the others' requests for it for
+//     grace_s after that fetcher's last request for it, so they get
+//     it from that fetcher and the origin uploads about one copy; once that
+//     fetcher is gone, or the grace passed, anyone may have it again.
+//     Other clients (and no-upload fetchers) are served as usual.
+void AddPeerPlugin(lt::add_torrent_params& atp, PeerRole role,
+                   double grace_s = 0);
 
 // Whether RequestStop was called (distrib.h).
 bool StopRequested();

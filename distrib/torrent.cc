@@ -54,9 +54,9 @@ std::string Hex(const lt::sha256_hash& h) {
 }
 
 absl::StatusOr<TorrentSummary> Summarize(const lt::torrent_info& ti) {
-  if (!ti.v2() || ti.v1()) [[unlikely]] {
+  if (!ti.v2()) [[unlikely]] {
     return absl::InvalidArgumentError(
-        "not a BitTorrent v2-only torrent (make it with wksp_ctl "
+        "not a BitTorrent v2 (or hybrid) torrent (make it with wksp_ctl "
         "torrent-create)");
   }
   int files = 0;
@@ -71,6 +71,11 @@ absl::StatusOr<TorrentSummary> Summarize(const lt::torrent_info& ti) {
   }
   TorrentSummary s;
   s.info_hash = Hex(ti.info_hashes().v2);
+  if (ti.v1()) {
+    std::ostringstream os;
+    os << ti.info_hashes().v1;
+    s.info_hash_v1 = os.str();
+  }
   s.file_sz = static_cast<uint64_t>(ti.files().file_size(lt::file_index_t{0}));
   s.piece_sz = static_cast<uint64_t>(ti.piece_length());
   s.pieces = static_cast<uint64_t>(ti.num_pieces());
@@ -87,7 +92,8 @@ uint64_t PieceSize(uint64_t file_sz) {
 
 absl::StatusOr<TorrentSummary> CreateTorrent(const std::string& file,
                                              const std::string& out,
-                                             size_t threads) {
+                                             size_t threads,
+                                             bool hybrid) {
   WK_ASSIGN_OR_RETURN(io::Mapping map, io::MapFileReadOnly(file));
   (void)map.Advise(io::Advice::kSequential);
   const uint64_t n = map.size();
@@ -99,6 +105,7 @@ absl::StatusOr<TorrentSummary> CreateTorrent(const std::string& file,
   const uint64_t width =
       pieces == 1 ? NextPow2((n + kBlockSz - 1) / kBlockSz) : per_piece;
   std::vector<lt::sha256_hash> roots(pieces);
+  std::vector<lt::sha1_hash> sha1(hybrid ? pieces : 0);
   std::atomic<uint64_t> next{0};
   ThreadPool pool(std::min<uint64_t>(
       threads ? threads : ThreadPool::HardwareConcurrency(), pieces));
@@ -114,6 +121,12 @@ absl::StatusOr<TorrentSummary> CreateTorrent(const std::string& file,
                 .final());
       }
       roots[p] = MerkleRoot(std::move(leaves), width);
+      if (hybrid) {
+        const uint64_t off = p * piece_sz;
+        sha1[p] = lt::hasher(reinterpret_cast<const char*>(map.data() + off),
+                             static_cast<int>(std::min(piece_sz, n - off)))
+                      .final();
+      }
     }
   });
   std::vector<char> bytes;
@@ -121,13 +134,18 @@ absl::StatusOr<TorrentSummary> CreateTorrent(const std::string& file,
     lt::file_storage fs;
     fs.set_piece_length(static_cast<int>(piece_sz));
     fs.add_file(kTorrentFileName, static_cast<std::int64_t>(n));
+    // One file, no tail padding: a hybrid's v1 pieces cover the same
+    // bytes as its v2 pieces, with no pad file.
     lt::create_torrent ct(
         fs, static_cast<int>(piece_sz),
-        lt::create_torrent::v2_only |
+        (hybrid ? lt::create_flags_t{} : lt::create_torrent::v2_only) |
             lt::create_torrent::canonical_files_no_tail_padding);
     for (uint64_t p = 0; p < pieces; ++p) {
       ct.set_hash2(lt::file_index_t{0}, lt::piece_index_t::diff_type(p),
                    roots[p]);
+      if (hybrid) {
+        ct.set_hash(lt::piece_index_t(static_cast<int>(p)), sha1[p]);
+      }
     }
     ct.set_creator(kCreator);
     ct.set_creation_date(0);

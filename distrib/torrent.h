@@ -1,7 +1,10 @@
 // Deterministic BitTorrent v2 torrents of checkpoint files (BEP 52): the
 // same file bytes give the same .torrent bytes, and so the same info-hash,
-// on any host. What the torrent holds is fixed by the file alone:
-//   - v2 only (SHA-256 merkle trees; no v1 SHA-1 pieces),
+// on any host. What the torrent holds is fixed by the file (and the kind)
+// alone:
+//   - v2 only (SHA-256 merkle trees), or with hybrid also v1 SHA-1 piece
+//     hashes (BEP 52's hybrid form, for clients that read only v1
+//     torrents: Debian's aria2c and transmission 3.00),
 //   - one file named kTorrentFileName whatever the local path,
 //   - piece size PieceSize(file size),
 //   - no creation date, creator kCreator, no trackers, no comment.
@@ -31,19 +34,23 @@ uint64_t PieceSize(uint64_t file_sz);
 
 struct TorrentSummary {
   std::string info_hash;  // v2 info-hash, 64 hex digits
+  std::string info_hash_v1;  // hybrid: the v1 info-hash (40 hex digits)
   uint64_t file_sz = 0;
   uint64_t piece_sz = 0;
   uint64_t pieces = 0;
 };
 
 // Hashes `file` with `threads` threads (0 = all CPUs) and writes its torrent
-// to `out` (created, must not exist; removed again on failure).
+// to `out` (created, must not exist; removed again on failure). hybrid: v1
+// piece hashes too (the info-hash differs from the v2-only torrent's).
 absl::StatusOr<TorrentSummary> CreateTorrent(const std::string& file,
                                              const std::string& out,
-                                             size_t threads);
+                                             size_t threads,
+                                             bool hybrid = false);
 
-// What the torrent at `path` says, checked to be one of ours in shape: v2,
-// one file (any name, so torrents made elsewhere work too).
+// What the torrent at `path` says, checked to be one of ours in shape: v2
+// (v2-only or hybrid), one file (any name, so torrents made elsewhere work
+// too).
 absl::StatusOr<TorrentSummary> ReadTorrent(const std::string& path);
 
 }  // namespace wk::distrib

@@ -1,0 +1,139 @@
+#!/usr/bin/env bash
+# Fleet benchmark (not a test): one origin and M targets on the simulated
+# fleet of fleet.sh (root). For each M it prints
+#   T1       one copy over one link: a streamed checkpt | restore to one target
+#   stream   the origin streaming to all M targets at once, over T1
+#   swarm    seed + M fetches (all sharing), last target restored, over T1
+#   origin   the origin's uploaded bytes over the file's size (its own count)
+# Usage: bazel run -c opt //distrib:fleet_bench -- [MBIT [MB [MODE [M...]]]]
+#   MBIT link rate (default 40), MB checkpoint size (default 24), MODE
+#   memory (fetch into memory, default) or keep (--keep FILE --seed-after).
+# WKSPKIT_DISTRIB_SUPERSEED=1 in the environment makes the origin
+# super-seed (the experiment docs/DISTRIBUTION.md reports).
+set -uo pipefail
+here="${RUNFILES_DIR:-$0.runfiles}/${TEST_WORKSPACE:-wkspkit}"
+[[ -x "$here/apps/wksp_ctl" ]] || here="$(cd "$(dirname "$0")/.." && pwd)"
+ctl="$here/apps/wksp_ctl"
+source "$here/distrib/fleet.sh"
+why=$(fleet_unavailable)
+[[ -z "$why" ]] || { echo "fleet_bench: $why" >&2; exit 1; }
+mbit=${1:-40} mb=${2:-24} mode=${3:-memory}
+shift $(($# < 3 ? $# : 3))
+ms=("$@")
+((${#ms[@]})) || ms=(1 4 8)
+
+now() { date +%s.%N; }
+# wait_all SECONDS FILE...: until every FILE holds a fetch summary.
+wait_all() {
+  local limit=$1 f i done_all; shift
+  for ((i = 0; i < limit * 20; i++)); do
+    done_all=1
+    for f in "$@"; do
+      grep -qE '^fetch src: restored' "$f" 2>/dev/null || { done_all=0; break; }
+    done
+    ((done_all)) && return 0
+    sleep 0.05
+  done
+  return 1
+}
+
+# stream_to HOST PORT: on HOST, restore from a socket (background).
+recv_py='import socket,sys
+s=socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("0.0.0.0", int(sys.argv[1]))); s.listen(1); c, _ = s.accept()
+out = sys.stdout.buffer
+while True:
+    b = c.recv(1 << 20)
+    if not b: break
+    out.write(b)'
+send_py='import socket,sys,time
+for i in range(100):
+    try:
+        s = socket.create_connection((sys.argv[1], int(sys.argv[2]))); break
+    except OSError: time.sleep(0.05)
+while True:
+    b = sys.stdin.buffer.read(1 << 20)
+    if not b: break
+    s.sendall(b)
+s.close()'
+
+printf '%-4s %-8s %-8s %-14s %-14s %-8s\n' M MODE T1_s stream/T1 swarm/T1 origin
+for m in "${ms[@]}"; do
+  hosts=$((m + 1))
+  fleet_up "$hosts" "$mbit" || { echo "fleet_up failed" >&2; fleet_down; exit 1; }
+  trap fleet_down EXIT
+  d=$FLEET_DIR
+  src=(new src $((mb * 2 + 16))M normal 0 600)
+  # 64 KiB allocations: cgroup frames of 2 MiB (32 allocations each).
+  for ((i = 1; i <= mb * 16; i++)); do src+=(alloc src 0 64K); done
+  i=0 fill=()
+  for a in $(fleet_run 0 "$ctl" "${src[@]}"); do
+    i=$((i + 1)); fill+=(memset "$a" $((i % 251 + 1)))
+  done
+  fleet_run 0 "$ctl" "${fill[@]}"
+  fleet_run 0 "$ctl" -q --deterministic checkpt src "$d/src.ckpt" 644 2 "" \
+    torrent-create "$d/src.ckpt" "$d/src.torrent" >/dev/null
+  size=$(stat -c %s "$d/src.ckpt")
+  for ((i = 1; i <= m; i++)); do
+    fleet_run "$i" "$ctl" new src $((mb * 2 + 16))M normal 0 600
+  done
+
+  # Streaming: to one target (T1), then to all M at once.
+  stream() {  # stream N: to targets 1..N at once; prints seconds
+    local n=$1 j t0 pids=()
+    for ((j = 1; j <= n; j++)); do
+      fleet_bg "$j" "$d/recv$j.log" bash -c \
+        "python3 -c '$recv_py' 7000 | '$ctl' -q restore src - -"
+      pids+=("$FLEET_PID")
+    done
+    sleep 0.3  # the listeners are up (the senders retry anyway)
+    t0=$(now)
+    for ((j = 1; j <= n; j++)); do
+      fleet_bg 0 "$d/send$j.log" bash -c \
+        "'$ctl' -q checkpt src - 0 2 '' | python3 -c '$send_py' $(fleet_ip "$j") 7000"
+    done
+    for p in "${pids[@]}"; do wait "$p"; done
+    echo "$(now) - $t0" | bc -l
+  }
+  if [[ -n "${FLEET_BENCH_T1:-}" ]]; then  # skip streaming (experiments)
+    t1=$FLEET_BENCH_T1 ts=0
+  else
+    t1=$(stream 1)
+    ts=$(stream "$m")
+  fi
+
+  # The swarm.
+  peers=()
+  for ((i = 0; i < hosts; i++)); do peers+=(--peer "$(fleet_ip "$i"):6881"); done
+  fleet_bg 0 "$d/seed.log" "$ctl" --listen "$(fleet_ip 0):6881" seed \
+    "$d/src.torrent" "$d/src.ckpt"
+  seed_pid=$FLEET_PID
+  for ((i = 0; i < 600; i++)); do
+    grep -q '^seeding' "$d/seed.log" && break; sleep 0.05
+  done
+  logs=() fpids=()
+  t0=$(now)
+  for ((i = 1; i <= m; i++)); do
+    extra=()
+    [[ "$mode" == keep ]] && extra=(--keep "$d/h$i/src.ckpt" --seed-after)
+    fleet_bg "$i" "$d/fetch$i.log" "$ctl" "${peers[@]}" \
+      --listen "$(fleet_ip "$i"):6881" --timeout 60 --deadline 600 \
+      "${extra[@]}" fetch src "$d/src.torrent" -
+    logs+=("$d/fetch$i.log") fpids+=("$FLEET_PID")
+  done
+  if wait_all 600 "${logs[@]}"; then
+    tsw=$(echo "$(now) - $t0" | bc -l)
+  else
+    tsw=nan
+    tail -n 3 "${logs[@]}" >&2
+  fi
+  for p in "${fpids[@]}"; do kill -TERM "$p" 2>/dev/null; wait "$p"; done
+  kill -TERM "$seed_pid"; wait "$seed_pid"
+  up=$(sed -nE 's/^seed: uploaded ([0-9]+) bytes.*/\1/p' "$d/seed.log")
+  printf '%-4s %-8s %-8.2f %-14.2f %-14s %-8.2f\n' "$m" "$mode" "$t1" \
+    "$(echo "$ts / $t1" | bc -l)" \
+    "$( [[ $tsw == nan ]] && echo nan || printf %.2f "$(echo "$tsw / $t1" | bc -l)")" \
+    "$(echo "${up:-0} / $size" | bc -l)"
+  fleet_down
+  trap - EXIT
+done
