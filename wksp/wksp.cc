@@ -13,6 +13,7 @@
 
 #include "absl/strings/str_format.h"
 #include "absl/time/time.h"
+#include "io/populate.h"
 #include "util/bits.h"
 #include "util/clock.h"
 #include "util/status.h"
@@ -509,6 +510,16 @@ absl::Status Wksp::Memset(uint64_t gaddr, int c) {
   const internal::Region r = region();
   Idx i = internal::FindUsedLocked(r, gaddr);
   if (i != kNull) {
+    // A workspace made sparse (before creation reserved its memory) may
+    // have pages no longer to be had: fail here, not with SIGBUS mid-store.
+    std::span<const uint8_t> range(r.base + r.pinfo[i].lo,
+                                   r.pinfo[i].hi - r.pinfo[i].lo);
+    absl::Status st = io::Populate(range, io::PopulateFor::kWrite);
+    if (!st.ok()) [[unlikely]] {
+      return Annotate(
+          st, absl::StrFormat("memset: allocation [%u, %u) of workspace %s",
+                              r.pinfo[i].lo, r.pinfo[i].hi, name()));
+    }
     memset(r.base + r.pinfo[i].lo, c, r.pinfo[i].hi - r.pinfo[i].lo);
   }
   lock.Release();
