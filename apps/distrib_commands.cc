@@ -2,9 +2,12 @@
 
 #include <cstdio>
 #include <optional>
+#include <vector>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_format.h"
+#include "apps/command.h"
+#include "apps/command_parsers.h"
 #include "apps/parse.h"
 #include "apps/progress.h"
 #include "distrib/distrib.h"
@@ -129,6 +132,32 @@ absl::Status FetchCommand(const DistribSettings& d, size_t threads,
                                                 r.peer_resets)
                               : "");
   return printed;
+}
+
+// ---- the commands' parsers (command_parsers.h): the arguments the library
+// parses itself are checked here too, so a bad one stops the line before it
+// runs.
+
+absl::StatusOr<Action> TorrentCreateCmd(Settings& s, Args a) {
+  const size_t threads = s.threads;
+  std::vector<char*> args(a.begin(), a.end());
+  return Action([=] { return TorrentCreate(threads, args); });
+}
+
+absl::StatusOr<Action> SeedCmd(Settings& s, Args a) {
+  const Settings set = s;
+  std::vector<char*> args(a.begin(), a.end());
+  return Action([=] { return SeedCommand(set.distrib, set.threads, args); });
+}
+
+absl::StatusOr<Action> FetchCmd(Settings& s, Args a) {
+  WK_RETURN_IF_ERROR(Name(a[0]).status());
+  WK_RETURN_IF_ERROR(ParseSeed(a[2]).status());
+  const Settings set = s;
+  std::vector<char*> args(a.begin(), a.end());
+  return Action([=] {
+    return FetchCommand(set.distrib, set.threads, set.progress, args);
+  });
 }
 
 }  // namespace wk::apps

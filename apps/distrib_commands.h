@@ -1,7 +1,7 @@
 // wksp_ctl's distribution settings and commands (docs/wksp_ctl.md,
 // docs/DISTRIBUTION.md): torrent-create, seed and fetch, and the settings
 // before them (--listen, --seconds, --peer, --keep, --seed-after,
-// --timeout, --mem-max). commands.cc puts them in its table.
+// --timeout, --mem-max). command_table.cc puts them in the table.
 #ifndef WKSPKIT_APPS_DISTRIB_COMMANDS_H_
 #define WKSPKIT_APPS_DISTRIB_COMMANDS_H_
 

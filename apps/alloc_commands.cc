@@ -1,0 +1,79 @@
+// wksp_ctl's commands on allocations and their memory: alloc, free, tag-free,
+// memset.
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdio>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/str_format.h"
+#include "apps/command.h"
+#include "apps/command_parsers.h"
+#include "apps/list.h"
+#include "apps/output.h"
+#include "apps/parse.h"
+#include "apps/progress.h"
+#include "util/bits.h"
+#include "util/clock.h"
+#include "util/status.h"
+#include "util/version.h"
+#include "wksp/checkpt/wksp_checkpt.h"
+#include "wksp/name.h"
+#include "wksp/shmem.h"
+#include "wksp/wksp.h"
+#include "wksp/wksp_admin.h"
+
+namespace wk::apps {
+
+absl::StatusOr<Action> Alloc(Settings& s, Args a) {
+  WK_ASSIGN_OR_RETURN(std::string name, Name(a[0]));
+  WK_ASSIGN_OR_RETURN(uint64_t align, ParseU64(a[1], "align"));
+  if (align && !IsPow2(align)) {
+    return absl::InvalidArgumentError(
+        absl::StrFormat("bad align \"%s\": must be 0 or a power of two", a[1]));
+  }
+  WK_ASSIGN_OR_RETURN(uint64_t sz, ParseSize(a[2], "sz"));
+  if (sz == 0) return absl::InvalidArgumentError("bad sz \"0\": must be >= 1");
+  const uint64_t tag = s.tag;
+  return Action([=]() -> absl::Status {
+    WK_ASSIGN_OR_RETURN(wksp::Wksp w, JoinWarn(name));
+    WK_ASSIGN_OR_RETURN(uint64_t gaddr, w.Alloc(align, sz, tag));
+    return Print(FormatGaddr(w.name(), gaddr) + "\n");
+  });
+}
+
+absl::StatusOr<Action> Free(Settings&, Args a) {
+  WK_ASSIGN_OR_RETURN(GaddrRef ref, ParseGaddr(a[0]));
+  return Action([=]() -> absl::Status {
+    WK_ASSIGN_OR_RETURN(wksp::Wksp w, JoinWarn(ref.name));
+    return w.Free(ref.gaddr);
+  });
+}
+
+absl::StatusOr<Action> TagFree(Settings&, Args a) {
+  WK_ASSIGN_OR_RETURN(std::string name, Name(a[0]));
+  WK_ASSIGN_OR_RETURN(uint64_t tag, TagArg(a[1]));
+  return Action([=]() -> absl::Status {
+    WK_ASSIGN_OR_RETURN(wksp::Wksp w, JoinWarn(name));
+    uint64_t tags[] = {tag};
+    return w.TagFree(tags).status();
+  });
+}
+
+absl::StatusOr<Action> Memset(Settings&, Args a) {
+  WK_ASSIGN_OR_RETURN(GaddrRef ref, ParseGaddr(a[0]));
+  WK_ASSIGN_OR_RETURN(uint64_t c, ParseRange(a[1], "byte", 0, 255));
+  return Action([=]() -> absl::Status {
+    WK_ASSIGN_OR_RETURN(wksp::Wksp w, JoinWarn(ref.name));
+    return w.Memset(ref.gaddr, static_cast<int>(c));
+  });
+}
+
+}  // namespace wk::apps

@@ -1,0 +1,119 @@
+// wksp_ctl's settings (tag, --threads, --json, ...), which change the commands
+// after them and run nothing, and the commands about wksp_ctl itself (help,
+// --version, supported-styles).
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdio>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/str_format.h"
+#include "apps/command.h"
+#include "apps/command_parsers.h"
+#include "apps/commands.h"
+#include "apps/list.h"
+#include "apps/output.h"
+#include "apps/parse.h"
+#include "apps/progress.h"
+#include "util/bits.h"
+#include "util/clock.h"
+#include "util/status.h"
+#include "util/version.h"
+#include "wksp/checkpt/wksp_checkpt.h"
+#include "wksp/name.h"
+#include "wksp/shmem.h"
+#include "wksp/wksp.h"
+#include "wksp/wksp_admin.h"
+
+namespace wk::apps {
+
+absl::StatusOr<Action> SetTag(Settings& s, Args a) {
+  WK_ASSIGN_OR_RETURN(s.tag, TagArg(a[0]));
+  return Action();
+}
+
+absl::StatusOr<Action> SetThreads(Settings& s, Args a) {
+  WK_ASSIGN_OR_RETURN(uint64_t n, ParseRange(a[0], "thread count", 0, 4096));
+  s.threads = n;
+  return Action();
+}
+
+absl::StatusOr<Action> SetJson(Settings& s, Args) {
+  s.json = true;
+  return Action();
+}
+
+absl::StatusOr<Action> SetText(Settings& s, Args) {
+  s.json = false;
+  return Action();
+}
+
+absl::StatusOr<Action> SetPartMax(Settings& s, Args a) {
+  WK_ASSIGN_OR_RETURN(s.part_max, ParseRange(a[0], "part_max", 0, UINT32_MAX));
+  return Action();
+}
+
+absl::StatusOr<Action> SetDurable(Settings& s, Args a) {
+  std::string_view v = a[0];
+  if (v != "yes" && v != "no") {
+    return absl::InvalidArgumentError(
+        absl::StrFormat("bad --durable \"%s\": must be yes or no", v));
+  }
+  s.durable = v == "yes";
+  return Action();
+}
+
+absl::StatusOr<Action> SetSeal(Settings& s, Args a) {
+  const std::string_view v = a[0];
+  if (v != "yes" && v != "no") {
+    return absl::InvalidArgumentError(absl::StrFormat(
+        "--seal takes yes or no, not '%s' (no: Firedancer's exact layout)", v));
+  }
+  s.sealed = v == "yes";
+  return Action();
+}
+
+absl::StatusOr<Action> SetDeterministic(Settings& s, Args) {
+  s.deterministic = true;
+  return Action();
+}
+
+absl::StatusOr<Action> SetQuiet(Settings& s, Args) {
+  s.progress.quiet = true;
+  return Action();
+}
+
+absl::StatusOr<Action> SetProgress(Settings& s, Args a) {
+  WK_ASSIGN_OR_RETURN(s.progress.mode, ParseProgressMode(a[0]));
+  return Action();
+}
+
+absl::StatusOr<Action> Help(Settings&, Args) {
+  return Action([] { return Print(kHelpText); });
+}
+
+absl::StatusOr<Action> Version(Settings&, Args) {
+  return Action([] {
+    return Print(absl::StrFormat("wksp_ctl (wkspkit) %s\n", kVersion));
+  });
+}
+
+absl::StatusOr<Action> SupportedStyles(Settings&, Args) {
+  return Action([] {
+    std::string out;
+    for (wksp_checkpt::Style style : wksp_checkpt::kStyles) {
+      absl::StrAppendFormat(&out, "%s%d", out.empty() ? "" : " ",
+                            wksp_checkpt::StyleNumber(style));
+    }
+    return Print(out + "\n");
+  });
+}
+
+}  // namespace wk::apps
