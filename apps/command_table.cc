@@ -30,6 +30,7 @@ constexpr Command kCommands[] = {
     {"-q", "", 0, false, -1, -1, SetQuiet},
     {"--quiet", "", 0, false, -1, -1, SetQuiet},
     {"--progress", "auto|always|never", 1, false, -1, -1, SetProgress},
+    {"--wait", "seconds", 1, false, -1, -1, SetWait},
     {"supported-styles", "", 0, true, -1, -1, SupportedStyles},
     {"list", "", 0, true, -1, -1, List},
     {"new", "wksp page_cnt page_sz cpu_idx_seq mode", 5, false, -1, -1, New},

@@ -457,9 +457,13 @@ absl::StatusOr<FetchReport> Fetch(wksp::Wksp& wksp, const std::string& torrent,
                       internal::LoadTorrent(torrent));
   const uint64_t n =
       static_cast<uint64_t>(ti->files().file_size(lt::file_index_t{0}));
-  absl::StatusOr<io::Mapping> region = o.keep.empty()
-                                           ? io::MapAnonymousPrivate(n)
-                                           : io::CreateAndMap(o.keep, n, 0644);
+  // The kept file's blocks are allocated before the first byte arrives: a
+  // file system without room for it fails the fetch here, workspace
+  // untouched, instead of a store into the mapping dying of SIGBUS.
+  absl::StatusOr<io::Mapping> region =
+      o.keep.empty()
+          ? io::MapAnonymousPrivate(n)
+          : io::CreateAndMap(o.keep, n, 0644, io::Reserve::kAllocate);
   if (!region.ok()) return Annotate(region.status(), "fetch");
   absl::StatusOr<FetchReport> r;
   try {

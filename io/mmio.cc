@@ -9,6 +9,7 @@
 #include <cerrno>
 #include <cstdint>
 #include <cstdlib>
+#include <cstring>
 #include <optional>
 #include <string>
 #include <utility>
@@ -297,15 +298,14 @@ std::optional<uint64_t> FreeBytesIn(const std::string& dir) {
 // directory of `path`: how much it needs and how much is free there.
 absl::Status NoRoom(int err, const std::string& path, uint64_t size,
                     std::optional<uint64_t> free) {
-  const std::string dir = DirOf(path);
   const std::string have =
       free ? absl::StrFormat("%u bytes free", *free) : "less free";
-  absl::Status st = ErrnoError(err, "fallocate", path);
+  char buf[128];
   return absl::Status(
       absl::StatusCode::kResourceExhausted,
-      absl::StrFormat("create %s: needs %u bytes, %s in %s (%s); free space "
-                      "there or choose a smaller size",
-                      path, size, have, dir, st.message()));
+      absl::StrFormat("create %s: needs %u bytes, %s in %s (%s)",
+                      path, size, have, DirOf(path),
+                      strerror_r(err, buf, sizeof(buf))));
 }
 
 // Allocates every block of [0, size) of the new file behind `fd` now, so
