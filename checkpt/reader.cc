@@ -80,6 +80,11 @@ struct ReaderState {
   // A read of `need` bytes at offset `at` failed with `s`.
   absl::Status ReadFailed(const absl::Status& s, uint64_t at, uint64_t need) {
     if (io::IsEndOfFile(s)) {
+      if (sz != kSizeUnknown) {
+        return Fail(Truncated(absl::StrFormat(
+            "checkpoint ends early: has %d bytes, needs at least %d", sz,
+            at + need)));
+      }
       // A stream's length is not known: it ended somewhere in the read.
       return Fail(Truncated(absl::StrFormat(
           "checkpoint ends early: has fewer than %d bytes (it ends after "
@@ -379,7 +384,8 @@ absl::StatusOr<Reader> Reader::Stream(int fd, std::span<uint8_t> rbuf) {
 
 absl::StatusOr<Reader> Reader::Source(SourceFn source,
                                       std::span<uint8_t> rbuf,
-                                      uint64_t first_offset) {
+                                      uint64_t first_offset,
+                                      uint64_t total_size) {
   if (!source) [[unlikely]]
     return Inval("empty source");
   absl::StatusOr<std::unique_ptr<ReaderState>> s = NewBufferedState(rbuf);
@@ -387,6 +393,7 @@ absl::StatusOr<Reader> Reader::Source(SourceFn source,
     return s.status();
   (*s)->source = std::move(source);
   (*s)->off = first_offset;
+  if (total_size != 0) (*s)->sz = total_size;
   return Reader(std::move(*s));
 }
 
