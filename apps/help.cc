@@ -25,6 +25,8 @@ Settings (apply to the commands after them):
                      before they appear there (default yes)
   -q | --quiet       no progress bar or summary line from checkpt/restore
   --progress=WHEN    progress bar: auto (stderr is a terminal), always, never
+  --wait SECONDS     later commands wait at most SECONDS for a workspace
+                     lock, then fail (exit 7); default: while the holder lives
   --seal yes|no      later v2/v3 checkpts carry a checksum after every frame
                      (default yes); no writes Firedancer's exact layout, for
                      its stream restore
@@ -118,12 +120,15 @@ per terminal: in `checkpt - | restore -` one side draws), and a summary line
 its share of the data) after a checkpt to a file.
 With PATH "-" for checkpt, no other command of that run may print to stdout.
 
-Exit status: 0 all commands succeeded; 1 a command failed; 2 usage error
-(unknown command, missing or malformed argument; nothing ran);
-3 restore failed (or was interrupted) after modifying the workspace, which
-is now empty; 128+N interrupted by signal N (SIGHUP 129, SIGINT 130, SIGTERM
-143): the command in progress was undone (no checkpoint file left, or the
-workspace not modified) and nothing after it ran; a second signal kills.
+Exit status: 0 all commands succeeded; 1 a command failed (other reasons);
+2 usage error (unknown command, missing or malformed argument); 3 restore
+failed (or was interrupted) after modifying the workspace, which is now
+empty; 4 not found; 5 permission denied; 6 out of space or memory; 7 lock
+held (--wait ran out, or the holder waits for us) or timed out; 8 corrupt or
+truncated data (checkpoint, workspace); 128+N interrupted by signal N
+(SIGHUP 129, SIGINT 130, SIGTERM 143), also while waiting for a lock: the
+command in progress was undone (no checkpoint file left, or the workspace
+not modified) and nothing after it ran; a second signal kills.
 141 stdout was closed by its reader (nothing printed, as for SIGPIPE).
 )HELP";
 
