@@ -9,7 +9,9 @@
 #   - a workspace made sparse (as older versions made them, copied in with
 #     cp --sparse) whose memory cannot be had: memset and restore (v1, v2,
 #     v3, from a path and a pipe) fail cleanly, the lock free afterwards;
-#   - restore-new and fetch --keep on a full file system, checkpt to one.
+#   - restore-new and fetch --keep on a full file system, checkpt to one;
+#   - on hugetlbfs (4 huge pages reserved for the test, then given back),
+#     creation takes the pages from the pool or fails naming what is free.
 set -uo pipefail
 ctl="${TEST_SRCDIR}/${TEST_WORKSPACE}/apps/wksp_ctl"
 if [[ $(id -u) -ne 0 ]]; then
@@ -25,6 +27,8 @@ fail() { echo "FAIL $*"; fails=$((fails + 1)); }
 ok() { echo "ok   $*"; }
 cleanup() {
   umount "$small" 2>/dev/null
+  umount "$tmp/huge" 2>/dev/null
+  [[ -n "${had:-}" ]] && echo "$had" >/sys/kernel/mm/hugepages/hugepages-2048kB/nr_hugepages
   rm -rf "$tmp"
 }
 trap cleanup EXIT
@@ -107,6 +111,41 @@ for st in 1 2; do
     fail "checkpt v$st to a full file system: rc=$rc $out"
   [[ -e "$small/c$st.ckpt" ]] && fail "checkpt left $small/c$st.ckpt behind"
 done
+
+# ---- hugetlbfs: huge pages taken from the pool at creation ----------------------
+# Reserves 4 huge pages (8 MiB) more than are there, mounts a hugetlbfs of
+# that page size, and puts both back. Skipped where the pool cannot grow.
+pool=/sys/kernel/mm/hugepages/hugepages-2048kB
+huge="$tmp/huge"
+if grep -q " hugetlbfs " /proc/mounts; then
+  echo "SKIP hugetlbfs: one is mounted already (its pages are someone's)"
+elif [[ -w $pool/nr_hugepages ]]; then
+  had=$(cat "$pool/nr_hugepages")
+  free0=$(cat "$pool/free_hugepages")
+  mkdir -p "$huge"
+  if echo $((had + 4)) >"$pool/nr_hugepages" 2>/dev/null &&
+     (($(cat "$pool/free_hugepages") >= free0 + 4)) &&
+     mount -t hugetlbfs -o pagesize=2M wkspkit-space-test "$huge"; then
+    # Only the pages this test added are free to it: the rest is someone's.
+    want=$(( ($(cat "$pool/free_hugepages") - free0) ))
+    run huge-too-big 6 "create $huge/h: needs 16777216 bytes, [0-9]+ bytes free in $huge" -- new h 16M huge 0 600
+    [[ -e "$huge/h" ]] && fail "new left $huge/h behind"
+    if ((want == 4 && free0 == 0)); then
+      run huge-fits 0 "" -- new h 8M huge 0 600
+      (($(cat "$pool/free_hugepages") == 0)) && ok "huge-pages-taken" ||
+        fail "huge pages not taken at creation: $(cat "$pool/free_hugepages") free"
+      run huge-pool-empty 6 "needs 2097152 bytes, 0 bytes free in $huge" -- new h2 2M huge 0 600
+      run huge-delete 0 "" -- delete h
+    fi
+    umount "$huge"
+  else
+    echo "SKIP hugetlbfs: cannot reserve huge pages or mount hugetlbfs here"
+  fi
+  echo "$had" >"$pool/nr_hugepages"
+  had=""
+else
+  echo "SKIP hugetlbfs: $pool/nr_hugepages is not writable"
+fi
 
 leftover=$(ls -A "$small")
 [[ -z "$leftover" ]] || fail "left behind on the tmpfs: $leftover"
