@@ -1,34 +1,19 @@
 // wksp_ctl's commands on allocations and their memory: alloc, free, tag-free,
 // memset.
-#include <sys/stat.h>
-#include <unistd.h>
 
-#include <algorithm>
-#include <cerrno>
-#include <cstdio>
-#include <optional>
 #include <string>
 #include <string_view>
-#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/str_format.h"
 #include "apps/command.h"
 #include "apps/command_parsers.h"
-#include "apps/list.h"
 #include "apps/output.h"
 #include "apps/parse.h"
-#include "apps/progress.h"
 #include "util/bits.h"
-#include "util/clock.h"
 #include "util/status.h"
-#include "util/version.h"
-#include "wksp/checkpt/wksp_checkpt.h"
-#include "wksp/name.h"
-#include "wksp/shmem.h"
 #include "wksp/wksp.h"
-#include "wksp/wksp_admin.h"
 
 namespace wk::apps {
 
@@ -42,9 +27,11 @@ absl::StatusOr<Action> Alloc(Settings& s, Args a) {
   WK_ASSIGN_OR_RETURN(uint64_t sz, ParseSize(a[2], "sz"));
   if (sz == 0) return absl::InvalidArgumentError("bad sz \"0\": must be >= 1");
   const uint64_t tag = s.tag;
+  const bool json = s.json;
   return Action([=]() -> absl::Status {
     WK_ASSIGN_OR_RETURN(wksp::Wksp w, JoinWarn(name));
     WK_ASSIGN_OR_RETURN(uint64_t gaddr, w.Alloc(align, sz, tag));
+    if (json) return Print(AllocJson(w.name(), gaddr, sz, align, tag));
     return Print(FormatGaddr(w.name(), gaddr) + "\n");
   });
 }

@@ -31,6 +31,7 @@
 #include <chrono>
 #include <cerrno>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <optional>
 #include <random>
@@ -44,6 +45,7 @@
 #include "util/clock.h"
 #include "util/hash.h"
 #include "util/status.h"
+#include "wksp/shmem.h"
 #include "wksp/wksp.h"
 #include "wksp/wksp_admin.h"
 
@@ -592,6 +594,10 @@ int Run(const Options& opt) {
 }
 
 int Main(int argc, char** argv) {
+  // Like wksp_ctl, the tool (not the library) honours WKSP_SHMEM_ROOT.
+  if (const char* root = std::getenv("WKSP_SHMEM_ROOT"); root && *root) {
+    wksp::SetShmemRoot(root);
+  }
   Options opt;
   auto usage = [](const std::string& msg) {
     absl::FPrintF(stderr, "alloc_stress: %s\n%s", msg, kUsage);

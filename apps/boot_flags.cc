@@ -7,6 +7,7 @@
 #include <string_view>
 
 #include "absl/strings/str_format.h"
+#include "wksp/shmem.h"
 
 namespace wk::apps {
 namespace {
@@ -66,7 +67,7 @@ void ApplyBootFlags(const BootFlags& flags) {
   if (stat(fd_layout.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) {
     dir = fd_layout;
   }
-  setenv("WKSP_SHMEM_ROOT", dir.c_str(), 1);
+  wksp::SetShmemRoot(dir);
 }
 
 }  // namespace wk::apps

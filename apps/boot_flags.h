@@ -6,7 +6,8 @@
 // of a kind wins.
 //   --shmem-path DIR   where regions live: normal-page workspaces go in
 //                      DIR/.normal when that directory exists (Firedancer's
-//                      layout), else in DIR itself. It sets WKSP_SHMEM_ROOT.
+//                      layout), else in DIR itself (wksp::SetShmemRoot);
+//                      it overrides WKSP_SHMEM_ROOT.
 //   --log-path, --log-level-logfile, --log-level-stderr, --log-level-flush,
 //   --log-level-core, --log-colorize, --log-dedup, --log-backtrace,
 //   --log-app, --log-app-id, --log-thread, --log-thread-id, --log-host,
@@ -32,7 +33,7 @@ struct BootFlags {
 // say. InvalidArgument for a flag without its value.
 absl::Status StripBootFlags(std::vector<char*>& args, BootFlags* flags);
 
-// Applies them to this process (sets WKSP_SHMEM_ROOT).
+// Applies them to this process (--shmem-path: wksp::SetShmemRoot).
 void ApplyBootFlags(const BootFlags& flags);
 
 }  // namespace wk::apps

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "gtest/gtest.h"
+#include "wksp/shmem.h"
 
 namespace wk::apps {
 namespace {
@@ -62,10 +63,11 @@ TEST(BootFlagsTest, ShmemPathUsesFiredancersNormalSubdirectory) {
   std::string base = std::string(tmp) + "/fdshm";
   ASSERT_EQ(system(("rm -rf " + base + " && mkdir -p " + base).c_str()), 0);
   ApplyBootFlags({base});
-  EXPECT_EQ(std::string(std::getenv("WKSP_SHMEM_ROOT")), base);
+  EXPECT_EQ(wksp::ShmemRoot(), base);
   ASSERT_EQ(system(("mkdir " + base + "/.normal").c_str()), 0);
   ApplyBootFlags({base});
-  EXPECT_EQ(std::string(std::getenv("WKSP_SHMEM_ROOT")), base + "/.normal");
+  EXPECT_EQ(wksp::ShmemRoot(), base + "/.normal");
+  wksp::SetShmemRoot("");
   ASSERT_EQ(system(("rm -rf " + base).c_str()), 0);
 }
 

@@ -16,19 +16,15 @@
 #include "absl/strings/str_format.h"
 #include "apps/command.h"
 #include "apps/command_parsers.h"
-#include "apps/list.h"
 #include "apps/output.h"
+#include "apps/page_hint.h"
 #include "apps/parse.h"
 #include "apps/progress.h"
-#include "util/bits.h"
 #include "util/clock.h"
 #include "util/status.h"
-#include "util/version.h"
 #include "wksp/checkpt/wksp_checkpt.h"
-#include "wksp/name.h"
 #include "wksp/shmem.h"
 #include "wksp/wksp.h"
-#include "wksp/wksp_admin.h"
 
 namespace wk::apps {
 namespace {
@@ -54,23 +50,32 @@ std::string FileSuffix(uint64_t file_sz, uint64_t data_sz, bool lz4) {
   return s;
 }
 
-// What `new` would make a workspace that fits the checkpoint at `path`:
-// its own geometry on `page_size` pages.
+// Commands that give the checkpoint at `path` a workspace that fits: its own
+// geometry on `page_size` pages, under a new name or in place of workspace
+// `name` (which exists: `new`/`restore-new` on it alone would fail).
 std::string FittingNew(const std::string& name, const std::string& path,
                        wksp::PageSize page_size) {
   absl::StatusOr<wksp_checkpt::Preview> p = wksp_checkpt::PreviewCheckpt(path);
   if (!p.ok()) return "";
-  absl::StatusOr<uint64_t> fp = wksp::Wksp::Footprint(p->part_max, p->data_max);
-  if (!fp.ok()) return "";
-  const uint64_t page = static_cast<uint64_t>(page_size);
-  uint64_t pages = (*fp + page - 1) / page;
+  const char* ps = wksp::PageSizeName(page_size);
   return absl::StrFormat(
-      "the checkpoint is fine but does not fit workspace %s; one that fits "
-      "(its geometry: part_max %u, data_max %u): `wksp_ctl --part-max %u new "
-      "%s %u %s 0 600`, or create and restore in one step: `wksp_ctl "
-      "restore-new %s %s - %s 0 600`",
-      name, p->part_max, p->data_max, p->part_max, name, pages,
-      wksp::PageSizeName(page_size), name, path, wksp::PageSizeName(page_size));
+      "the checkpoint is fine but does not fit workspace %s (it needs "
+      "part_max %u, data_max %u); restore it into a new workspace of its own "
+      "geometry: `wksp_ctl restore-new %s.new %s - %s 0 600`, or replace %s "
+      "with one: `wksp_ctl delete %s restore-new %s %s - %s 0 600`",
+      name, p->part_max, p->data_max, name, path, ps, name, name, name, path,
+      ps);
+}
+
+// The summary's tail when the first touches of a 4 KiB-page workspace's
+// pages (every new process pays them) explain much of an operation that
+// started at `t0` (apps/page_hint.h). Measured only for 4 KiB pages and
+// enough bytes to matter (the probe takes a millisecond or two).
+std::string PageHint(const wksp::Wksp& w, uint64_t bytes, int64_t t0) {
+  const double secs = static_cast<double>(MonotonicNs() - t0) * 1e-9;
+  if (w.page_size() != wksp::PageSize::kNormal || bytes < (uint64_t{64} << 20))
+    return "";
+  return FirstTouchHint(w.page_size(), bytes, secs, FirstTouchSecondsPerPage());
 }
 
 bool IsFitError(const absl::Status& st) {
@@ -94,13 +99,22 @@ absl::Status RestoreInto(wksp::Wksp& w, const std::string& path,
   const std::optional<uint64_t> file_sz = RegularFileSize(path, STDIN_FILENO);
   bool lz4 = false;
   if (file_sz) {
+    // The preview of a redirected stdin reads through a duplicate that
+    // shares stdin's offset: put it back for the restore.
+    const off_t stdin_at = path == "-" ? lseek(STDIN_FILENO, 0, SEEK_CUR) : 0;
     absl::StatusOr<wksp_checkpt::Preview> p =
         wksp_checkpt::PreviewCheckpt(path);
+    if (path == "-" && lseek(STDIN_FILENO, stdin_at, SEEK_SET) != stdin_at) {
+      return ErrnoError(errno, "seek back after the preview", "stdin");
+    }
     lz4 = p.ok() && p->style == wksp_checkpt::Style::kV3;
     if (p.ok() && !lz4) progress.SetFallbackTotal(*file_sz);
   }
+  std::vector<std::string> chain{path};
+  chain.insert(chain.end(), set.deltas.begin(), set.deltas.end());
+  const int64_t t0 = MonotonicNs();
   absl::Status st = path == "-" ? wksp_checkpt::RestoreFd(w, STDIN_FILENO, opt)
-                                : wksp_checkpt::Restore(w, path, opt);
+                                : wksp_checkpt::RestoreChain(w, chain, opt);
   if (IsFitError(st) && path != "-") {
     std::string hint = FittingNew(std::string(w.name()), path, w.page_size());
     if (!hint.empty()) {
@@ -110,7 +124,8 @@ absl::Status RestoreInto(wksp::Wksp& w, const std::string& path,
   WK_RETURN_IF_ERROR(st);
   WK_ASSIGN_OR_RETURN(wksp::Usage u, w.GetUsage());
   progress.Finish(u.used_sz,
-                  file_sz ? FileSuffix(*file_sz, u.used_sz, lz4) : "");
+                  (file_sz ? FileSuffix(*file_sz, u.used_sz, lz4) : "") +
+                      PageHint(w, u.used_sz, t0));
   return absl::OkStatus();
 }
 
@@ -134,6 +149,10 @@ absl::StatusOr<Action> Checkpt(Settings& s, Args a) {
         absl::StrFormat("info is %u bytes; a checkpoint stores at most %u",
                         uinfo.size(), wksp_checkpt::kUinfoMaxLen));
   }
+  if (!s.base.empty() && path == "-") {
+    return absl::InvalidArgumentError(
+        "a delta checkpoint (--base) is written to a path, not '-'");
+  }
   const Settings set = s;
   return Action([=]() -> absl::Status {
     if (path == "-" && isatty(STDOUT_FILENO) == 1) {
@@ -152,14 +171,17 @@ absl::StatusOr<Action> Checkpt(Settings& s, Args a) {
     opt.durable = set.durable;
     opt.deterministic = set.deterministic;
     opt.sealed = set.sealed;
+    opt.base = set.base;
     opt.progress = progress.Callback();
     // Known before the first allocation is written, which may be large.
     progress.SetFallbackTotal(u.used_sz, /*estimate=*/false);
     const std::optional<uint64_t> start =
         path == "-" ? RegularFileSize(path, STDOUT_FILENO) : std::nullopt;
+    const int64_t t0 = MonotonicNs();
     WK_RETURN_IF_ERROR(path == "-"
                            ? wksp_checkpt::CheckptFd(w, STDOUT_FILENO, opt)
                            : wksp_checkpt::Checkpt(w, path, opt));
+    const std::string page_hint = PageHint(w, u.used_sz, t0);
     // The file's size, where it can be known (a path, or stdout redirected
     // to a file), and for v3 how much of the data it is.
     std::string suffix;
@@ -167,10 +189,11 @@ absl::StatusOr<Action> Checkpt(Settings& s, Args a) {
     if (end && (path != "-" || start)) {
       suffix = FileSuffix(
           *end - (start ? *start : 0), u.used_sz,
-          wksp_checkpt::StoredFrameStyle(*style) ==
-              wksp_checkpt::StoredFrameStyle(wksp_checkpt::Style::kV3));
+          (*style == wksp_checkpt::Style::kDefault ? wksp_checkpt::kDefaultStyle
+                                                    : *style) ==
+              wksp_checkpt::Style::kV3);
     }
-    progress.Finish(u.used_sz, suffix);
+    progress.Finish(u.used_sz, suffix + page_hint);
     return absl::OkStatus();
   });
 }
@@ -181,6 +204,9 @@ absl::StatusOr<Action> CheckptQuery(Settings& s, Args a) {
   const int verbose = static_cast<int>(v);
   const bool json = s.json;
   return Action([=]() -> absl::Status {
+    if (path != "-" && wksp_checkpt::IsDeltaCheckpt(path)) {
+      return QueryDelta(path, verbose, json);
+    }
     wksp_checkpt::CheckptDescription d;
     absl::Status st = wksp_checkpt::DescribeCheckpt(path, verbose, &d);
     // A failure after the header still shows what was read (text only: a
@@ -197,10 +223,18 @@ absl::StatusOr<Action> CheckptQuery(Settings& s, Args a) {
 absl::StatusOr<Action> CheckptVerify(Settings& s, Args a) {
   const std::string path = a[0];
   const Settings set = s;
+  s.deltas.clear();  // --delta: verify the chain path, deltas...
+  if (!set.deltas.empty() && path == "-") {
+    return absl::InvalidArgumentError("a chain (--delta) is read from paths, not '-'");
+  }
   return Action([=]() -> absl::Status {
     if (path == "-" && isatty(STDIN_FILENO) == 1) {
       return absl::FailedPreconditionError(
           "refusing to read a checkpoint from a terminal (redirect stdin)");
+    }
+    if (!set.deltas.empty() ||
+        (path != "-" && wksp_checkpt::IsDeltaCheckpt(path))) {
+      return VerifyDeltaOrChain(path, set.deltas, set);
     }
     wksp_checkpt::VerifyOptions opt;
     opt.threads = set.threads;
@@ -212,15 +246,20 @@ absl::StatusOr<Action> CheckptVerify(Settings& s, Args a) {
     const double dt =
         std::max(static_cast<double>(MonotonicNs() - t0) / 1e9, 1e-9);
     if (set.json) return Print(VerifyJson(path, r, dt));
-    const char* what = r.style == wksp_checkpt::Style::kV1
-                           ? "structure only (v1 has no checksums)"
+    const bool v1 = r.style == wksp_checkpt::Style::kV1;
+    const char* what = v1         ? "structure only (v1 has no checksums)"
                        : r.sealed ? "sealed, every frame's checksum matches"
                                   : "unsealed, structure and data decoded";
+    // v1's data is skipped, not read: a rate over it would be fiction.
+    const std::string rate =
+        v1 ? ""
+           : absl::StrFormat(
+                 " (%s/s)", HumanBytes(static_cast<double>(r.file_bytes) / dt));
     return Print(absl::StrFormat(
         "checkpt-verify %s: OK: v%d, %s; %u allocations, %u data bytes, %u "
-        "file bytes in %.3f s (%s/s)\n",
+        "file bytes in %.3f s%s\n",
         path, wksp_checkpt::StyleNumber(r.style), what, r.allocs, r.data_bytes,
-        r.file_bytes, dt, HumanBytes(static_cast<double>(r.file_bytes) / dt)));
+        r.file_bytes, dt, rate));
   });
 }
 
@@ -229,12 +268,18 @@ absl::StatusOr<Action> Restore(Settings& s, Args a) {
   std::string path = a[1];
   WK_ASSIGN_OR_RETURN(std::optional<uint32_t> seed, ParseSeed(a[2]));
   const Settings set = s;
+  s.deltas.clear();  // --delta: restore the chain path, deltas...
+  if (!set.deltas.empty() && path == "-") {
+    return absl::InvalidArgumentError("a chain (--delta) is read from paths, not '-'");
+  }
   return Action([=]() -> absl::Status {
     if (path == "-" && isatty(STDIN_FILENO) == 1) {
       return absl::FailedPreconditionError(
           "refusing to read a checkpoint from a terminal (redirect stdin)");
     }
     WK_ASSIGN_OR_RETURN(wksp::Wksp w, JoinWarn(name));
+    WK_ASSIGN_OR_RETURN(std::string wksp_path, RegionPath(name));
+    WK_RETURN_IF_ERROR(CheckAttached(name, wksp_path, "restore", set.force));
     return RestoreInto(w, path, seed, set);
   });
 }
@@ -252,12 +297,21 @@ absl::StatusOr<Action> RestoreNew(Settings& s, Args a) {
   }
   WK_ASSIGN_OR_RETURN(std::optional<uint32_t> seed, ParseSeed(a[2]));
   WK_ASSIGN_OR_RETURN(wksp::PageSize page_size, ParsePageSizeArg(a[3]));
-  WK_ASSIGN_OR_RETURN(std::vector<int> cpus, ParseCpuSeq(a[4]));
+  WK_ASSIGN_OR_RETURN(std::vector<int> cpus, CpuSeqArg(a[4]));
   WK_ASSIGN_OR_RETURN(mode_t mode, ParseMode(a[5]));
   const Settings set = s;
+  s.deltas.clear();  // --delta: restore the chain path, deltas...
   return Action([=]() -> absl::Status {
     WK_ASSIGN_OR_RETURN(wksp_checkpt::Preview p,
                         wksp_checkpt::PreviewCheckpt(path));
+    if (!set.deltas.empty()) {
+      // The chain's state: the last delta's geometry and seed.
+      WK_ASSIGN_OR_RETURN(wksp_checkpt::DeltaDescription last,
+                          wksp_checkpt::DescribeDelta(set.deltas.back()));
+      p.part_max = std::max(p.part_max, last.part_max);
+      p.data_max = std::max(p.data_max, last.data_max);
+      p.seed = last.seed;
+    }
     wksp::CreateOptions opt;
     opt.page_size = page_size;
     opt.mode = mode;

@@ -1,15 +1,21 @@
 // The helpers every command family shares (command.h).
 #include "apps/command.h"
 
+#include <sys/stat.h>
+#include <sys/sysinfo.h>
+
 #include <cerrno>
 #include <cstdio>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "apps/list.h"
 #include "apps/output.h"
 #include "apps/parse.h"
 #include "util/status.h"
@@ -55,6 +61,54 @@ absl::StatusOr<wksp::Wksp> JoinWarn(const std::string& name) {
   WK_ASSIGN_OR_RETURN(wksp::Wksp w, wksp::Wksp::Join(name));
   WarnRestoreMark(w);
   return w;
+}
+
+// The file a region name refers to (the first directory holding it), or
+// NotFound naming the directories searched.
+absl::StatusOr<std::string> RegionPath(const std::string& name) {
+  for (wksp::PageSize ps : wksp::kPageSizes) {
+    absl::StatusOr<std::string> dir = wksp::ShmemDir(ps);
+    if (!dir.ok()) continue;
+    std::string path = absl::StrFormat("%s/%s", *dir, name);
+    struct stat st;
+    if (lstat(path.c_str(), &st) == 0) return path;
+  }
+  // Join's NotFound says where it looked.
+  return wksp::Wksp::Join(name, true).status();
+}
+
+absl::Status CheckAttached(const std::string& name, const std::string& path,
+                           std::string_view what, bool force) {
+  const std::vector<ProcRef> procs = ProcessesMapping(path);
+  if (procs.empty()) return absl::OkStatus();
+  const std::string who = FormatProcs(procs);
+  if (!force) {
+    return absl::FailedPreconditionError(absl::StrFormat(
+        "workspace %s is mapped by %u other process(es): %s; a %s changes "
+        "memory they are using. Stop them first, or put --force before the "
+        "command to %s anyway",
+        name, procs.size(), who, what, what));
+  }
+  absl::FPrintF(stderr,
+                "%swksp_ctl: warning: %s of workspace %s while %u other "
+                "process(es) map it (--force): %s\n",
+                LineStart(stderr), what, name, procs.size(), who);
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::vector<int>> CpuSeqArg(std::string_view text) {
+  std::vector<int> missing;
+  WK_ASSIGN_OR_RETURN(std::vector<int> cpus,
+                      ParseCpuSeqOn(text, get_nprocs_conf(), &missing));
+  if (!missing.empty()) {
+    absl::FPrintF(stderr,
+                  "%swksp_ctl: warning: cpu_idx_seq %s: CPU(s) %s do not "
+                  "exist on this machine (CPUs 0-%d); memory goes near CPU "
+                  "%d\n",
+                  LineStart(stderr), text, absl::StrJoin(missing, ","),
+                  get_nprocs_conf() - 1, cpus.front());
+  }
+  return cpus;
 }
 
 absl::StatusOr<uint64_t> TagArg(std::string_view text) {

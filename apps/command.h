@@ -16,6 +16,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -37,6 +38,13 @@ struct Settings {
   bool durable = true;    // fsync a checkpoint before publishing it
   bool sealed = true;     // v2/v3 checkpoints carry seal records
   bool deterministic = false;
+  bool force = false;  // restore/delete a workspace other processes map
+  // Incremental checkpoints: the base of later checkpts (--base; empty:
+  // full checkpoints), and the deltas the next restore, restore-new,
+  // checkpt-verify or checkpt-merge applies after its checkpoint (--delta,
+  // in order; that command consumes them).
+  std::string base;
+  std::vector<std::string> deltas;
   ProgressOptions progress;
   DistribSettings distrib;
   int64_t lock_wait_ns = -1;  // --wait: bound on a lock wait; -1: none
@@ -58,8 +66,12 @@ enum class OnSignal {
   kServes,    // serves until stopped: a signal is its normal end
 };
 
+// A setting changes the commands after it and runs nothing; a command runs.
+enum class Kind { kSetting, kCommand };
+
 // One row of the command table (command_table.cc).
 struct Command {
+  Kind kind;
   const char* name;
   const char* args;  // argument names, for messages
   int argc;
@@ -79,11 +91,28 @@ absl::Status Print(const std::string& text);
 // A workspace name argument, validated.
 absl::StatusOr<std::string> Name(std::string_view text);
 
+// A cpu_idx_seq argument on this machine (parse.h: ParseCpuSeqOn): the
+// first CPU must exist; later ones that do not get a warning on stderr.
+absl::StatusOr<std::vector<int>> CpuSeqArg(std::string_view text);
+
 // A tag argument (nonzero).
 absl::StatusOr<uint64_t> TagArg(std::string_view text);
 
 // Joins workspace `name`, warning on stderr if it carries a restore mark.
 absl::StatusOr<wksp::Wksp> JoinWarn(const std::string& name);
+
+// The file a region name refers to (the first directory holding it), or
+// NotFound naming the directories searched.
+absl::StatusOr<std::string> RegionPath(const std::string& name);
+
+// Before `what` (restore, delete) changes workspace `name` under processes
+// that map it (its file `path` appears in their /proc/PID/maps; this process
+// excluded): FailedPrecondition naming them, or with `force` a warning on
+// stderr and OK. The workspace keeps no count of who joined it, so the
+// kernel's mappings are the record; a process that joined and left is not
+// counted, one that maps it without having joined (a debugger) is.
+absl::Status CheckAttached(const std::string& name, const std::string& path,
+                           std::string_view what, bool force);
 
 }  // namespace wk::apps
 

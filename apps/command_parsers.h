@@ -4,6 +4,9 @@
 #ifndef WKSPKIT_APPS_COMMAND_PARSERS_H_
 #define WKSPKIT_APPS_COMMAND_PARSERS_H_
 
+#include <string>
+#include <vector>
+
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "apps/command.h"
@@ -21,6 +24,7 @@ absl::StatusOr<Action> SetPartMax(Settings& s, Args a);
 absl::StatusOr<Action> SetDurable(Settings& s, Args a);
 absl::StatusOr<Action> SetSeal(Settings& s, Args a);
 absl::StatusOr<Action> SetDeterministic(Settings& s, Args a);
+absl::StatusOr<Action> SetForce(Settings& s, Args a);
 absl::StatusOr<Action> SetQuiet(Settings& s, Args a);
 absl::StatusOr<Action> SetProgress(Settings& s, Args a);
 absl::StatusOr<Action> SetWait(Settings& s, Args a);
@@ -61,6 +65,19 @@ absl::StatusOr<Action> CheckptQuery(Settings& s, Args a);
 absl::StatusOr<Action> CheckptVerify(Settings& s, Args a);
 absl::StatusOr<Action> Restore(Settings& s, Args a);
 absl::StatusOr<Action> RestoreNew(Settings& s, Args a);
+
+// incr_commands.cc: incremental checkpoints (deltas and chains).
+absl::StatusOr<Action> SetBase(Settings& s, Args a);
+absl::StatusOr<Action> AddDelta(Settings& s, Args a);
+absl::StatusOr<Action> Apply(Settings& s, Args a);
+absl::StatusOr<Action> CheckptMerge(Settings& s, Args a);
+// checkpt-query of a delta: its description (verbose >= 1 adds its
+// allocation bytes and file size).
+absl::Status QueryDelta(const std::string& path, int verbose, bool json);
+// checkpt-verify of a delta, or of the chain `path` then `deltas`.
+absl::Status VerifyDeltaOrChain(const std::string& path,
+                                const std::vector<std::string>& deltas,
+                                const Settings& set);
 
 // distrib_commands.cc: shipping checkpoints between hosts.
 absl::StatusOr<Action> TorrentCreateCmd(Settings& s, Args a);

@@ -106,13 +106,27 @@ absl::Status Plan(std::span<char* const> words, PlanResult* out) {
   Settings settings;
   int stdout_users = 0, stdin_users = 0;
   bool checkpt_to_stdout = false;
+  bool settings_ended = false;               // after "--": commands only
+  const Command* pending_setting = nullptr;  // no command after it yet
   while (!words.empty()) {
     std::string_view word = words[0];
+    if (word == "--" && !settings_ended) {
+      settings_ended = true;
+      words = words.subspan(1);
+      continue;
+    }
     const Command* cmd = Find(word);
     if (!cmd) {
       return absl::InvalidArgumentError(absl::StrFormat(
           "unknown command '%s' (try 'wksp_ctl --help')", word));
     }
+    if (cmd->kind == Kind::kSetting && settings_ended) {
+      return absl::InvalidArgumentError(absl::StrFormat(
+          "setting '%s' after '--', which ends the settings (put it before "
+          "'--')",
+          word));
+    }
+    pending_setting = cmd->kind == Kind::kSetting ? cmd : nullptr;
     std::vector<char*> cargs;
     size_t used = 1;
     if (word != cmd->name) {  // --opt=value
@@ -146,6 +160,12 @@ absl::Status Plan(std::span<char* const> words, PlanResult* out) {
                        settings.lock_wait_ns});
     }
     words = words.subspan(used);
+  }
+  if (pending_setting) {
+    return absl::InvalidArgumentError(absl::StrFormat(
+        "setting '%s' has no command after it; a setting changes the commands "
+        "after it (e.g. `wksp_ctl %s query w`, not `wksp_ctl query w %s`)",
+        pending_setting->name, pending_setting->name, pending_setting->name));
   }
   if (checkpt_to_stdout && stdout_users > 1) {
     return absl::InvalidArgumentError(
@@ -202,6 +222,14 @@ std::vector<std::string_view> CommandNames() {
   return names;
 }
 
+std::vector<CommandSynopsis> CommandSynopses() {
+  std::vector<CommandSynopsis> out;
+  for (const Command& c : CommandTable()) {
+    out.push_back({c.name, c.args, c.kind == Kind::kSetting});
+  }
+  return out;
+}
+
 void InstallCancelHandlers() {
   struct sigaction sa = {};
   sa.sa_handler = OnCancelSignal;
@@ -220,7 +248,7 @@ int RunCommands(Args argv) {
   }
   ApplyBootFlags(boot);
   if (words.empty()) {
-    std::fputs(kHelpText, stderr);
+    std::fputs(kShortUsage, stderr);
     return kExitUsage;
   }
   PlanResult plan;

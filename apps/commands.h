@@ -12,6 +12,7 @@
 #define WKSPKIT_APPS_COMMANDS_H_
 
 #include <span>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -34,9 +35,26 @@ int RunCommands(std::span<char* const> args);
 // The help text (also printed by `help`).
 extern const char kHelpText[];
 
+// What wksp_ctl without arguments prints (to stderr, exit status 2): the
+// synopsis and "try --help".
+extern const char kShortUsage[];
+
 // Every command and setting RunCommands accepts, as written on the command
 // line (for the test that the help text names each one).
 std::vector<std::string_view> CommandNames();
+
+// A command or setting as the documentation writes it: name, argument
+// names ("" for none) and whether it is a setting (apps:docs_test checks
+// that --help, the man page and docs/wksp_ctl.md show each).
+struct CommandSynopsis {
+  std::string_view name, args;
+  bool setting;
+};
+std::vector<CommandSynopsis> CommandSynopses();
+
+// The bash completion script, generated from the command table
+// (apps/wksp_ctl.bash-completion holds its output).
+std::string BashCompletion();
 
 }  // namespace wk::apps
 

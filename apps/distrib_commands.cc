@@ -8,6 +8,7 @@
 #include "absl/strings/str_format.h"
 #include "apps/command.h"
 #include "apps/command_parsers.h"
+#include "apps/output.h"
 #include "apps/parse.h"
 #include "apps/progress.h"
 #include "distrib/distrib.h"
@@ -29,13 +30,6 @@ absl::StatusOr<double> ParseSeconds(std::string_view text,
         absl::StrFormat("bad %s '%s' (seconds, e.g. 30 or 2.5)", what, text));
   }
   return s;
-}
-
-absl::Status PrintLine(const std::string& line) {
-  if (std::fputs(line.c_str(), stdout) < 0 || std::fflush(stdout) != 0) {
-    return absl::UnavailableError("write to stdout failed");
-  }
-  return absl::OkStatus();
 }
 
 }  // namespace
@@ -75,10 +69,11 @@ absl::Status SetMemMax(DistribSettings& d, DistribArgs a) {
   return absl::OkStatus();
 }
 
-absl::Status TorrentCreate(size_t threads, DistribArgs a) {
+absl::Status TorrentCreate(const DistribSettings& d, size_t threads,
+                           DistribArgs a) {
   WK_ASSIGN_OR_RETURN(distrib::TorrentSummary s,
                       distrib::CreateTorrent(a[0], a[1], threads));
-  return PrintLine(s.info_hash + "\n");
+  return Print(d.json ? TorrentJson(s.info_hash, "") : s.info_hash + "\n");
 }
 
 absl::Status SeedCommand(const DistribSettings& d, size_t threads,
@@ -90,7 +85,9 @@ absl::Status SeedCommand(const DistribSettings& d, size_t threads,
   o.threads = threads;
   absl::Status printed;
   o.ready = [&](const std::string& ep) {
-    printed = PrintLine(absl::StrFormat("seeding %s %s\n", ep, t.info_hash));
+    printed =
+        Print(d.json ? TorrentJson(t.info_hash, ep)
+                     : absl::StrFormat("seeding %s %s\n", ep, t.info_hash));
   };
   WK_RETURN_IF_ERROR(distrib::Seed(a[0], a[1], o));
   return printed;
@@ -117,7 +114,9 @@ absl::Status FetchCommand(const DistribSettings& d, size_t threads,
   o.mem_max = d.mem_max;
   absl::Status printed;
   o.ready = [&](const std::string& ep) {
-    printed = PrintLine(absl::StrFormat("seeding %s %s\n", ep, t.info_hash));
+    printed =
+        Print(d.json ? TorrentJson(t.info_hash, ep)
+                     : absl::StrFormat("seeding %s %s\n", ep, t.info_hash));
   };
   WK_ASSIGN_OR_RETURN(distrib::FetchReport r, distrib::Fetch(w, a[1], o));
   WK_ASSIGN_OR_RETURN(wksp::Usage u, w.GetUsage());
@@ -139,13 +138,16 @@ absl::Status FetchCommand(const DistribSettings& d, size_t threads,
 // runs.
 
 absl::StatusOr<Action> TorrentCreateCmd(Settings& s, Args a) {
+  DistribSettings d = s.distrib;
+  d.json = s.json;
   const size_t threads = s.threads;
   std::vector<char*> args(a.begin(), a.end());
-  return Action([=] { return TorrentCreate(threads, args); });
+  return Action([=] { return TorrentCreate(d, threads, args); });
 }
 
 absl::StatusOr<Action> SeedCmd(Settings& s, Args a) {
-  const Settings set = s;
+  Settings set = s;
+  set.distrib.json = s.json;
   std::vector<char*> args(a.begin(), a.end());
   return Action([=] { return SeedCommand(set.distrib, set.threads, args); });
 }
@@ -153,9 +155,14 @@ absl::StatusOr<Action> SeedCmd(Settings& s, Args a) {
 absl::StatusOr<Action> FetchCmd(Settings& s, Args a) {
   WK_RETURN_IF_ERROR(Name(a[0]).status());
   WK_RETURN_IF_ERROR(ParseSeed(a[2]).status());
-  const Settings set = s;
+  Settings set = s;
+  set.distrib.json = s.json;
   std::vector<char*> args(a.begin(), a.end());
-  return Action([=] {
+  return Action([=]() -> absl::Status {
+    // fetch restores into an existing workspace: the same care as restore.
+    if (absl::StatusOr<std::string> path = RegionPath(args[0]); path.ok()) {
+      WK_RETURN_IF_ERROR(CheckAttached(args[0], *path, "fetch", set.force));
+    }
     return FetchCommand(set.distrib, set.threads, set.progress, args);
   });
 }

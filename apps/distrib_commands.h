@@ -24,6 +24,7 @@ struct DistribSettings {
   bool seed_after = false;
   double timeout_s = 60;
   uint64_t mem_max = uint64_t{256} << 20;
+  bool json = false;  // print results as JSON (output.h)
 };
 
 using DistribArgs = std::span<char* const>;
@@ -37,7 +38,8 @@ absl::Status SetTimeout(DistribSettings& d, DistribArgs a);
 absl::Status SetMemMax(DistribSettings& d, DistribArgs a);
 
 // torrent-create FILE TORRENT: prints the info-hash.
-absl::Status TorrentCreate(size_t threads, DistribArgs a);
+absl::Status TorrentCreate(const DistribSettings& d, size_t threads,
+                           DistribArgs a);
 // seed TORRENT FILE: prints "seeding IP:PORT INFO_HASH" once serving.
 absl::Status SeedCommand(const DistribSettings& d, size_t threads,
                          DistribArgs a);

@@ -37,6 +37,7 @@
 #include "absl/strings/str_format.h"
 #include "gtest/gtest.h"
 #include "wksp/checkpt/wksp_checkpt.h"
+#include "wksp/shmem.h"
 #include "wksp/wksp.h"
 #include "wksp/wksp_admin.h"
 
@@ -45,7 +46,7 @@ extern char** environ;
 namespace wk {
 namespace {
 
-constexpr char kCtl[] = "apps/wksp_ctl";
+constexpr char kCtl[] = "apps/wksp_ctl_testing";
 constexpr uint64_t kPartMax = 2048;
 constexpr uint64_t kDataMax = uint64_t{64} << 20;
 constexpr int kAllocs = 600;    // ~19 cgroups: enough frames to cut
@@ -103,8 +104,9 @@ bool Exists(const std::string& path) {
 // Temporaries of checkpoints to `path` left in its directory.
 std::vector<std::string> Leftovers(const std::string& path) {
   std::string dir = path.substr(0, path.rfind('/'));
-  std::string prefix = "." + path.substr(path.rfind('/') + 1) + "." +
-                       wksp_checkpt::kCheckptTempTag + ".";
+  // The name wksp_checkpt.h documents: ".<base>.wkspckpt-tmp.<pid>.<n>".
+  std::string prefix =
+      "." + path.substr(path.rfind('/') + 1) + ".wkspckpt-tmp.";
   std::vector<std::string> out;
   if (DIR* d = ::opendir(dir.c_str())) {
     while (dirent* e = ::readdir(d)) {
@@ -239,7 +241,8 @@ class FaultTest : public ::testing::Test {
     std::signal(SIGPIPE, SIG_IGN);
     shm_ = TmpDir() + "/shm";
     ::mkdir(shm_.c_str(), 0700);
-    ::setenv("WKSP_SHMEM_ROOT", shm_.c_str(), 1);
+    ::setenv("WKSP_SHMEM_ROOT", shm_.c_str(), 1);  // for wksp_ctl
+    wksp::SetShmemRoot(shm_);                       // for this process
     // The source: kAllocs allocations of 1..80 KiB of varied, poorly
     // compressible bytes (LZ4 frames must be cut mid-frame too).
     absl::StatusOr<wksp::Wksp> w =

@@ -3,28 +3,43 @@
 
 namespace wk::apps {
 
+const char kShortUsage[] =
+    "usage: wksp_ctl [SETTING...] CMD [ARGS...] [[SETTING...] CMD [ARGS...]] "
+    "...\n"
+    "Try 'wksp_ctl --help' for the commands and settings.\n";
+
 const char kHelpText[] =
-    R"HELP(usage: wksp_ctl CMD [ARGS...] [CMD [ARGS...]] ...
+    R"HELP(usage: wksp_ctl [SETTING...] CMD [ARGS...] [[SETTING...] CMD [ARGS...]] ...
 
 Runs the commands left to right and stops at the first one that fails. The
-whole line is parsed first: an unknown command or a bad argument anywhere
-runs nothing (exit status 2).
+whole line is parsed first: an unknown command, a bad argument or a setting
+with no command after it anywhere runs nothing (exit status 2). `--` ends
+the settings: after it every word is a command or an argument.
 Workspace names (1-39 chars: [A-Za-z0-9] then [A-Za-z0-9_.-]) refer to named
 workspaces in $WKSP_SHMEM_ROOT (default /dev/shm) or in a hugetlbfs mount.
 An address is written NAME:GADDR. Numbers are read as C (and fd_wksp_ctl)
 read them: decimal, 0x hex or 0-prefixed octal (010 is 8); sizes may end in
-K, M, G or T (powers of 1024). Relative paths are relative to the directory
+K, M, G or T (powers of 1024), and sizes are printed in the same units
+(KiB, MiB, GiB). Relative paths are relative to the directory
 wksp_ctl was started from (under `bazel run`, the directory bazel ran in).
 
 Settings (apply to the commands after them):
   tag VAL            tag for later allocations (default 1, must be nonzero)
   --threads N        threads for later checkpt/restore (default 0 = all CPUs)
-  --json | --text    output of later list, query, usage, checkpt-query
+  --json | --text    output of later commands that print a result: one JSON
+                     object per line (docs/wksp_ctl.schema.json) or text
   --part-max N       partition slots for later `new` (default 0 = estimate)
   --durable yes|no   fsync later checkpoints to a path (and their directory)
                      before they appear there (default yes)
+  --force            later restore, delete and fetch proceed (with a
+                     warning) when other processes map the workspace;
+                     without it they refuse
   -q | --quiet       no progress bar or summary line from checkpt/restore
-  --progress=WHEN    progress bar: auto (stderr is a terminal), always, never
+  --progress auto|always|never|numeric
+                     progress on stderr: a bar when stderr is a terminal
+                     (auto), always, never, or numeric: one number a line
+                     (percent done, or bytes when the total is unknown), as
+                     `pv -n` prints, and no summary line
   --wait SECONDS     later commands wait at most SECONDS for a workspace
                      lock, then fail (exit 7); default: while the holder lives
   --seal yes|no      later v2/v3 checkpts carry a checksum after every frame
@@ -33,6 +48,11 @@ Settings (apply to the commands after them):
   --deterministic    later checkpts are a function of the workspace state
                      and options only (fixed info fields), so hosts holding
                      the same state write byte-identical files
+  --base PATH|-      later checkpts write a delta against the checkpoint
+                     at PATH (a full one or a delta); - = full again
+  --delta PATH       add a delta to the chain of the next restore,
+                     restore-new, checkpt-verify or checkpt-merge (repeat,
+                     in the order they were made)
   --listen IP:PORT   address later seed/fetch listen on (port 0 = any;
                      default seed 0.0.0.0:6881, fetch 0.0.0.0:0)
   --peer IP:PORT     add a peer for later fetches (repeat for each peer)
@@ -57,11 +77,14 @@ Commands:
                      a suffix (64M), rounded up to whole pages. PAGE_SZ:
                      normal|huge|gigantic (or 4K|2M|1G, or 4096|2097152|
                      1073741824). CPU_IDX_SEQ: e.g. 0, 0-3,8 or 0-6/2;
-                     memory goes near the first CPU's NUMA node. MODE: octal
+                     memory goes near the first CPU's NUMA node, which
+                     must exist on this machine (later ones that do not
+                     get a warning). MODE: octal
                      permissions. Slots are sized for 64 KiB allocations
                      unless --part-max says otherwise.
   delete WKSP        remove WKSP's name (joined processes keep it); refuses
-                     a file that is not a workspace
+                     a file that is not a workspace, and one that other
+                     processes map unless --force
   alloc WKSP ALIGN SZ
                      allocate SZ bytes (ALIGN 0 = 4096, else a power of two)
                      with the current tag; prints WKSP:GADDR
@@ -98,11 +121,18 @@ Commands:
                      with --threads
   restore WKSP PATH SEED|-
                      replace WKSP's allocations with the checkpoint's ("-" =
-                     stdin); SEED "-" keeps WKSP's seed
+                     stdin); SEED "-" keeps WKSP's seed. Refuses a workspace
+                     other processes map unless --force
   restore-new WKSP PATH SEED|- PAGE_SZ CPU_IDX_SEQ MODE
                      create WKSP with the checkpoint's own geometry on
                      PAGE_SZ pages and restore into it; SEED "-" = the
                      checkpoint's seed
+  apply WKSP DELTA   update WKSP in place to DELTA's state, writing only
+                     the changed chunks; refused (WKSP untouched) unless
+                     WKSP is exactly in DELTA's base state
+  checkpt-merge BASE OUT MODE STYLE INFO
+                     write the state of the chain BASE, --delta ... as one
+                     full checkpoint at OUT (as checkpt would write it)
   torrent-create FILE TORRENT
                      write the BitTorrent v2 torrent of FILE (deterministic:
                      identical files give identical torrents); prints the
@@ -117,7 +147,8 @@ Commands:
 checkpt and restore report progress on stderr: a bar on a terminal (one bar
 per terminal: in `checkpt - | restore -` one side draws), and a summary line
 "checkpt WKSP: BYTES bytes in S s (R GB/s)", with the file size (and for v3
-its share of the data) after a checkpt to a file.
+its share of the data) after a checkpt to a file, and, for a 4 KiB-page
+workspace whose first page touches took much of the time, what to do.
 With PATH "-" for checkpt, no other command of that run may print to stdout.
 
 Exit status: 0 all commands succeeded; 1 a command failed (other reasons);

@@ -6,12 +6,15 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cstdlib>
 #include <fstream>
 #include <optional>
 #include <string_view>
 
+#include "absl/status/statusor.h"
 #include "absl/strings/str_format.h"
+#include "util/status.h"
 #include "wksp/name.h"
 #include "wksp/shmem.h"
 #include "wksp/wksp.h"
@@ -19,34 +22,28 @@
 namespace wk::apps {
 namespace {
 
-std::vector<std::string> SortedNames(const std::string& dir) {
+// The valid workspace names in `dir`, sorted; an error if it cannot be
+// read (a missing $WKSP_SHMEM_ROOT is a mistake to report, not an empty
+// list).
+absl::StatusOr<std::vector<std::string>> SortedNames(const std::string& dir,
+                                                     bool normal) {
   std::vector<std::string> names;
   DIR* d = opendir(dir.c_str());
-  if (!d) return names;
+  if (!d) {
+    const int err = errno;
+    return ErrnoError(
+        err, "open the workspace directory",
+        normal ? absl::StrFormat("%s (normal pages: $WKSP_SHMEM_ROOT, default "
+                                 "/dev/shm)",
+                                 dir)
+               : dir);
+  }
   while (struct dirent* e = readdir(d)) {
     if (wksp::ValidateName(e->d_name).ok()) names.push_back(e->d_name);
   }
   closedir(d);
   std::sort(names.begin(), names.end());
   return names;
-}
-
-// The lock holder and restore-in-progress mark come from the workspace
-// API's lock and mark queries; until those exist they read "-".
-// Short forms for the LOCK and RESTORING columns; the JSON carries the same
-// strings. The long forms (DescribeLockHolder/DescribeRestoreMark) are in
-// the messages of the commands that meet them.
-void FillLockAndMark(const wksp::Wksp& w, ListEntry* e) {
-  if (std::optional<wksp::LockHolder> h = w.CurrentLockHolder()) {
-    e->lock =
-        h->same_pid_ns
-            ? absl::StrFormat("%u(%s)", h->pid, h->cmd.empty() ? "?" : h->cmd)
-            : absl::StrFormat("tid %u of pid:[%u]", h->tid, h->pid_ns);
-  }
-  if (std::optional<wksp::RestoreMark> m = w.CurrentRestoreMark()) {
-    e->mark = absl::StrFormat("%s by %u", m->in_progress ? "running" : "killed",
-                              m->pid);
-  }
 }
 
 ListEntry Describe(const std::string& dir, const std::string& name,
@@ -73,13 +70,14 @@ ListEntry Describe(const std::string& dir, const std::string& name,
   e.footprint = w->footprint();
   e.part_max = w->part_max();
   e.data_max = w->data_max();
-  FillLockAndMark(*w, &e);
+  e.lock = w->CurrentLockHolder();
+  e.mark = w->CurrentRestoreMark();
   // Usage takes the lock: list must neither wait behind a holder (a long
   // checkpt: list is how one finds out who holds it) nor take the lock over
   // from a dead one, which repairs (after a killed restore: empties) the
   // workspace. Held or marked, USED stays unknown. (A lock taken just now
   // is waited for, briefly.)
-  if (writable && e.lock == "-" && e.mark == "-") {
+  if (writable && !e.lock && !e.mark) {
     absl::StatusOr<wksp::Usage> u = w->GetUsage();
     if (u.ok()) {
       e.used_sz = u->used_sz;
@@ -92,8 +90,8 @@ ListEntry Describe(const std::string& dir, const std::string& name,
 
 }  // namespace
 
-std::vector<std::string> ProcessesMapping(const std::string& path) {
-  std::vector<std::string> out;
+std::vector<ProcRef> ProcessesMapping(const std::string& path) {
+  std::vector<ProcRef> out;
   char* real = realpath(path.c_str(), nullptr);
   std::string want = real ? real : path;
   free(real);
@@ -123,13 +121,15 @@ std::vector<std::string> ProcessesMapping(const std::string& path) {
     std::ifstream comm_in(absl::StrFormat("/proc/%s/comm", pid));
     std::string comm;
     std::getline(comm_in, comm);
-    out.push_back(absl::StrFormat("%s(%s)", pid, comm));
+    uint32_t pid_num = 0;
+    for (char c : pid) pid_num = pid_num * 10 + static_cast<uint32_t>(c - '0');
+    out.push_back({pid_num, comm});
   }
   closedir(proc);
   return out;
 }
 
-std::vector<ListEntry> ListWorkspaces() {
+absl::StatusOr<std::vector<ListEntry>> ListWorkspaces() {
   std::vector<ListEntry> out;
   std::vector<std::string> seen_dirs;
   for (wksp::PageSize ps : wksp::kPageSizes) {
@@ -138,7 +138,9 @@ std::vector<ListEntry> ListWorkspaces() {
     if (std::find(seen_dirs.begin(), seen_dirs.end(), *dir) != seen_dirs.end())
       continue;
     seen_dirs.push_back(*dir);
-    for (const std::string& name : SortedNames(*dir)) {
+    WK_ASSIGN_OR_RETURN(std::vector<std::string> names,
+                        SortedNames(*dir, ps == wksp::PageSize::kNormal));
+    for (const std::string& name : names) {
       struct stat st;
       std::string path = absl::StrFormat("%s/%s", *dir, name);
       if (stat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) continue;

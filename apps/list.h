@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/status/statusor.h"
 #include "apps/output.h"
 
 namespace wk::apps {
@@ -16,10 +17,12 @@ namespace wk::apps {
 // process) or a restore mark is set, used_sz stays empty; list never waits
 // for a lock nor takes one over. Attached processes are
 // those whose /proc/PID/maps map the file (this process excluded).
-std::vector<ListEntry> ListWorkspaces();
+// An error if a directory cannot be read (e.g. $WKSP_SHMEM_ROOT does not
+// exist).
+absl::StatusOr<std::vector<ListEntry>> ListWorkspaces();
 
-// "PID(COMM)" of every other process that maps `path`.
-std::vector<std::string> ProcessesMapping(const std::string& path);
+// Every other process that maps `path`.
+std::vector<ProcRef> ProcessesMapping(const std::string& path);
 
 }  // namespace wk::apps
 

@@ -10,7 +10,6 @@ namespace {
 
 using Json = nlohmann::ordered_json;
 
-// A 64-bit quantity, exact for every JSON reader (see output.h).
 std::string U64(uint64_t v) { return absl::StrFormat("%u", v); }
 
 Json Object() {
@@ -29,12 +28,12 @@ Json UsageObj(const wksp::Usage& u) {
   Json j;
   j["total_max"] = u.total_max;
   j["total_cnt"] = u.total_cnt;
-  j["total_sz"] = U64(u.total_sz);
+  j["total_sz"] = u.total_sz;
   j["free_cnt"] = u.free_cnt;
-  j["free_sz"] = U64(u.free_sz);
+  j["free_sz"] = u.free_sz;
   j["used_cnt"] = u.used_cnt;
-  j["used_sz"] = U64(u.used_sz);
-  j["largest_free"] = U64(u.largest_free);
+  j["used_sz"] = u.used_sz;
+  j["largest_free"] = u.largest_free;
   return j;
 }
 
@@ -42,13 +41,49 @@ Json PartsArray(const std::vector<wksp::PartitionInfo>& parts) {
   Json a = Json::array();
   for (const auto& p : parts) {
     Json e;
-    e["lo"] = U64(p.lo);
-    e["hi"] = U64(p.hi);
-    e["sz"] = U64(p.hi - p.lo);
-    e["tag"] = U64(p.tag);
+    e["lo"] = p.lo;
+    e["hi"] = p.hi;
+    e["sz"] = p.hi - p.lo;
+    e["tag"] = p.tag;
     a.push_back(std::move(e));
   }
   return a;
+}
+
+template <typename T>
+Json OrNull(const std::optional<T>& v) {
+  return v ? Json(*v) : Json(nullptr);
+}
+
+Json Procs(const std::vector<ProcRef>& procs) {
+  Json a = Json::array();
+  for (const ProcRef& p : procs) {
+    Json e;
+    e["pid"] = p.pid;
+    e["cmd"] = p.cmd.empty() ? Json(nullptr) : Json(p.cmd);
+    a.push_back(std::move(e));
+  }
+  return a;
+}
+
+// Short forms for list's LOCK and RESTORING columns; the long forms
+// (DescribeLockHolder/DescribeRestoreMark) are in the messages of the
+// commands that meet them.
+std::string LockText(const std::optional<wksp::LockHolder>& h) {
+  if (!h) return "-";
+  if (!h->same_pid_ns) {
+    return absl::StrFormat("tid %u of pid:[%u]", h->tid, h->pid_ns);
+  }
+  return absl::StrFormat("%u(%s)", h->pid,
+                         h->liveness == wksp::Liveness::kDead ? "dead"
+                         : h->cmd.empty()                     ? "?"
+                                                              : h->cmd);
+}
+
+std::string MarkText(const std::optional<wksp::RestoreMark>& m) {
+  if (!m) return "-";
+  return absl::StrFormat("%s by %u", m->in_progress ? "running" : "killed",
+                         m->pid);
 }
 
 }  // namespace
@@ -70,9 +105,9 @@ std::string UsageJson(std::string_view name, uint64_t tag,
   Json j = Object();
   j["wksp"] = name;
   j["usage"] = UsageObj(u);
-  j["tag"] = U64(tag);
+  j["tag"] = tag;
   j["tagged_cnt"] = u.tagged_cnt;
-  j["tagged_sz"] = U64(u.tagged_sz);
+  j["tagged_sz"] = u.tagged_sz;
   return Line(j);
 }
 
@@ -122,10 +157,10 @@ std::string QueryJson(const WkspSummary& s) {
   j["wksp"] = s.name;
   j["seed"] = s.seed;
   j["part_max"] = s.part_max;
-  j["data_max"] = U64(s.data_max);
-  j["gaddr_lo"] = U64(s.gaddr_lo);
-  j["gaddr_hi"] = U64(s.gaddr_hi);
-  j["footprint"] = U64(s.footprint);
+  j["data_max"] = s.data_max;
+  j["gaddr_lo"] = s.gaddr_lo;
+  j["gaddr_hi"] = s.gaddr_hi;
+  j["footprint"] = s.footprint;
   j["page_size"] = s.page_size;
   j["usage"] = UsageObj(s.usage);
   j["partitions"] = PartsArray(s.partitions);
@@ -139,15 +174,16 @@ std::string CheckptJson(std::string_view path, int verbose,
   Json j = Object();
   j["path"] = path;
   j["verbose"] = verbose;
-  j["style"] = wksp_checkpt::StoredStyle(p.style);
-  j["name"] = p.name;
+  // The style as the user writes it (3 for v3), as checkpt-verify says it;
+  // the numbers the file stores are in the text form.
+  j["style"] = wksp_checkpt::StyleNumber(p.style);
+  j["wksp"] = p.name;
   j["seed"] = p.seed;
   j["part_max"] = p.part_max;
-  j["data_max"] = U64(p.data_max);
-  if (v2) j["frame_style_compressed"] = wksp_checkpt::StoredFrameStyle(p.style);
+  j["data_max"] = p.data_max;
   if (verbose >= 1 && d.has_info) {
     j["magic"] = absl::StrFormat("%016x", d.magic);
-    j["wallclock"] = absl::StrFormat("%d", d.wallclock);
+    j["wallclock_ns"] = d.wallclock;
     const struct {
       const char* key;
       uint64_t id;
@@ -155,18 +191,17 @@ std::string CheckptJson(std::string_view path, int verbose,
     } rows[] = {
         {"app", d.app_id, &d.app},       {"thread", d.thread_id, &d.thread},
         {"host", d.host_id, &d.host},    {"cpu", d.cpu_id, &d.cpu},
-        {"group", d.group_id, &d.group}, {"tid", d.tid, nullptr},
-        {"user", d.user_id, &d.user}};
+        {"group", d.group_id, &d.group}, {"user", d.user_id, &d.user}};
     for (const auto& r : rows) {
-      j[absl::StrCat(r.key, "_id")] = U64(r.id);
-      if (r.text) j[r.key] = *r.text;
+      j[absl::StrCat(r.key, "_id")] = r.id;
+      j[r.key] = *r.text;
     }
+    j["tid"] = d.tid;
   }
   if (verbose >= 2 && d.has_info) {
-    if (v2) {
-      j["mode"] = absl::StrFormat("%03o", d.mode);
-      j["info_path"] = d.path;
-    }
+    // v1 stores no mode and no path.
+    j["mode"] = v2 ? Json(absl::StrFormat("%03o", d.mode)) : Json(nullptr);
+    j["info_path"] = v2 ? Json(d.path) : Json(nullptr);
     j["binfo"] = d.binfo;
     j["uinfo"] = d.uinfo;
   }
@@ -176,19 +211,27 @@ std::string CheckptJson(std::string_view path, int verbose,
       bytes += a.hi - a.lo;
       largest = std::max(largest, a.hi - a.lo);
     }
-    if (v2) {
-      j["file_sz"] = U64(d.file_sz);
-      j["cgroup_cnt"] = d.cgroups;
-      j["volume_cnt"] = d.volumes;
-      j["sealed"] = d.sealed;
-    }
+    // v1 has no frames, so no cgroups, volumes or seals.
+    j["file_sz"] = v2 ? Json(d.file_sz) : Json(nullptr);
+    j["cgroup_cnt"] = v2 ? Json(d.cgroups) : Json(nullptr);
+    j["volume_cnt"] = v2 ? Json(d.volumes) : Json(nullptr);
+    j["sealed"] = v2 && d.sealed;
     j["alloc_cnt"] = d.allocs.size();
-    j["alloc_bytes"] = U64(bytes);
-    j["largest_alloc"] = U64(largest);
-    j["free_bytes"] = U64(p.data_max - bytes);
+    j["alloc_sz"] = bytes;
+    j["largest_alloc"] = largest;
+    j["free_sz"] = p.data_max - bytes;
     if (verbose >= 4) j["allocations"] = PartsArray(d.allocs);
   }
   return Line(j);
+}
+
+std::string FormatProcs(const std::vector<ProcRef>& procs) {
+  std::string out;
+  for (const ProcRef& p : procs) {
+    absl::StrAppendFormat(&out, "%s%u(%s)", out.empty() ? "" : ", ", p.pid,
+                          p.cmd.empty() ? "?" : p.cmd);
+  }
+  return out;
 }
 
 std::string ListText(const std::vector<ListEntry>& entries) {
@@ -202,10 +245,15 @@ std::string ListText(const std::vector<ListEntry>& entries) {
       continue;
     }
     std::string used = e.used_sz ? U64(*e.used_sz) : "?";
+    std::vector<std::string> attached;
+    for (const ProcRef& p : e.attached) {
+      attached.push_back(
+          absl::StrFormat("%u(%s)", p.pid, p.cmd.empty() ? "?" : p.cmd));
+    }
     absl::StrAppendFormat(
         &out, "%-20s %-8s %14u %14s %-14s %-10s %s\n", e.name, e.page_size,
-        e.footprint, used, e.lock, e.mark,
-        e.attached.empty() ? "-" : absl::StrJoin(e.attached, ","));
+        e.footprint, used, LockText(e.lock), MarkText(e.mark),
+        attached.empty() ? "-" : absl::StrJoin(attached, ","));
   }
   return out;
 }
@@ -214,24 +262,43 @@ std::string ListJson(const std::vector<ListEntry>& entries) {
   Json j = Object();
   Json a = Json::array();
   for (const ListEntry& e : entries) {
+    // Every key in every entry; what a region that is not a workspace (or
+    // one not readable) cannot tell is null.
+    const bool w = e.is_wksp;
     Json o;
-    o["name"] = e.name;
+    o["wksp"] = e.name;
     o["page_size"] = e.page_size;
     o["path"] = e.path;
-    o["file_sz"] = U64(e.file_sz);
-    o["is_wksp"] = e.is_wksp;
-    if (!e.is_wksp) {
-      o["error"] = e.error;
-    } else {
-      o["footprint"] = U64(e.footprint);
-      o["part_max"] = e.part_max;
-      o["data_max"] = U64(e.data_max);
-      if (e.used_sz) o["used_sz"] = U64(*e.used_sz);
-      if (e.used_cnt) o["used_cnt"] = *e.used_cnt;
-      o["lock"] = e.lock;
-      o["restore_mark"] = e.mark;
-      o["attached"] = e.attached;
+    o["file_sz"] = e.file_sz;
+    o["is_wksp"] = w;
+    o["error"] = w ? Json(nullptr) : Json(e.error);
+    o["footprint"] = w ? Json(e.footprint) : Json(nullptr);
+    o["part_max"] = w ? Json(e.part_max) : Json(nullptr);
+    o["data_max"] = w ? Json(e.data_max) : Json(nullptr);
+    o["used_sz"] = OrNull(e.used_sz);
+    o["used_cnt"] = OrNull(e.used_cnt);
+    Json lock = nullptr;
+    if (e.lock) {
+      const wksp::LockHolder& h = *e.lock;
+      lock = Json::object();
+      lock["pid"] = h.pid;
+      lock["tid"] = h.tid;
+      lock["same_pid_ns"] = h.same_pid_ns;
+      lock["cmd"] = h.cmd.empty() ? Json(nullptr) : Json(h.cmd);
+      // null: in another pid namespace, so not knowable from here.
+      lock["alive"] = h.liveness == wksp::Liveness::kUnknown
+                          ? Json(nullptr)
+                          : Json(h.liveness == wksp::Liveness::kAlive);
     }
+    o["lock"] = std::move(lock);
+    Json mark = nullptr;
+    if (e.mark) {
+      mark = Json::object();
+      mark["pid"] = e.mark->pid;
+      mark["in_progress"] = e.mark->in_progress;
+    }
+    o["restore_mark"] = std::move(mark);
+    o["attached"] = Procs(e.attached);
     a.push_back(std::move(o));
   }
   j["workspaces"] = std::move(a);
@@ -245,10 +312,58 @@ std::string VerifyJson(std::string_view path,
   j["ok"] = true;
   j["style"] = wksp_checkpt::StyleNumber(r.style);
   j["sealed"] = r.sealed;
-  j["allocs"] = U64(r.allocs);
-  j["data_bytes"] = U64(r.data_bytes);
-  j["file_bytes"] = U64(r.file_bytes);
+  j["alloc_cnt"] = r.allocs;
+  j["alloc_sz"] = r.data_bytes;
+  j["file_sz"] = r.file_bytes;
   j["seconds"] = seconds;
+  return Line(j);
+}
+
+std::string AllocJson(std::string_view name, uint64_t gaddr, uint64_t sz,
+                      uint64_t align, uint64_t tag) {
+  Json j = Object();
+  j["wksp"] = name;
+  j["gaddr"] = gaddr;
+  j["sz"] = sz;
+  j["align"] = align;
+  j["tag"] = tag;
+  return Line(j);
+}
+
+std::string InfoJson(std::string_view name, uint64_t tag,
+                     std::optional<wksp::PartitionInfo> part) {
+  Json j = Object();
+  j["wksp"] = name;
+  j["tag"] = tag;
+  j["gaddr"] = part ? Json(part->lo) : Json(nullptr);
+  j["sz"] = part ? Json(part->hi - part->lo) : Json(nullptr);
+  return Line(j);
+}
+
+std::string TagQueryJson(std::string_view name, uint64_t gaddr, uint64_t tag) {
+  Json j = Object();
+  j["wksp"] = name;
+  j["gaddr"] = gaddr;
+  j["tag"] = tag ? Json(tag) : Json(nullptr);  // null: no allocation there
+  return Line(j);
+}
+
+std::string StylesJson(const std::vector<int>& styles) {
+  Json j = Object();
+  j["styles"] = styles;
+  return Line(j);
+}
+
+std::string VersionJson(std::string_view version) {
+  Json j = Object();
+  j["version"] = version;
+  return Line(j);
+}
+
+std::string TorrentJson(std::string_view info_hash, std::string_view seed_ep) {
+  Json j = Object();
+  j["info_hash"] = info_hash;
+  j["listen"] = seed_ep.empty() ? Json(nullptr) : Json(seed_ep);
   return Line(j);
 }
 

@@ -163,4 +163,23 @@ absl::StatusOr<std::vector<int>> ParseCpuSeq(std::string_view text) {
   return cpus;
 }
 
+absl::StatusOr<std::vector<int>> ParseCpuSeqOn(std::string_view text,
+                                               int cpu_cnt,
+                                               std::vector<int>* missing) {
+  WK_ASSIGN_OR_RETURN(std::vector<int> cpus, ParseCpuSeq(text));
+  if (cpus.front() >= cpu_cnt) [[unlikely]] {
+    return Bad("cpu_idx_seq", text,
+               absl::StrFormat("CPU %d does not exist; this machine has "
+                               "CPUs 0-%d",
+                               cpus.front(), cpu_cnt - 1));
+  }
+  if (missing) {
+    missing->clear();
+    for (int c : cpus) {
+      if (c >= cpu_cnt) missing->push_back(c);
+    }
+  }
+  return cpus;
+}
+
 }  // namespace wk::apps

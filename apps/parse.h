@@ -66,6 +66,15 @@ std::string FormatGaddr(std::string_view name, uint64_t gaddr);
 // indices or ascending ranges with an optional stride, each below 65536.
 absl::StatusOr<std::vector<int>> ParseCpuSeq(std::string_view text);
 
+// ParseCpuSeq on a machine with `cpu_cnt` CPUs (online or not:
+// get_nprocs_conf()). The first CPU, the one memory is placed near, must
+// exist (else an error naming it and the machine's range); the indices of
+// later ones that do not exist go to *missing (when given), for a warning:
+// Firedancer's scripts name CPUs of bigger machines (0-6/2) and still run.
+absl::StatusOr<std::vector<int>> ParseCpuSeqOn(std::string_view text,
+                                               int cpu_cnt,
+                                               std::vector<int>* missing);
+
 }  // namespace wk::apps
 
 #endif  // WKSPKIT_APPS_PARSE_H_

@@ -100,5 +100,20 @@ TEST(ParseTest, CpuSeq) {
   }
 }
 
+TEST(ParseTest, CpuSeqOnMachine) {
+  std::vector<int> missing = {99};
+  EXPECT_EQ(*ParseCpuSeqOn("0-1", 2, &missing), (std::vector<int>{0, 1}));
+  EXPECT_TRUE(missing.empty());
+  absl::StatusOr<std::vector<int>> r = ParseCpuSeqOn("5000,0", 2, &missing);
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find("CPU 5000 does not exist; this machine "
+                                      "has CPUs 0-1"),
+            std::string_view::npos)
+      << r.status().message();
+  EXPECT_EQ(*ParseCpuSeqOn("0-6/2", 2, &missing),
+            (std::vector<int>{0, 2, 4, 6}));
+  EXPECT_EQ(missing, (std::vector<int>{2, 4, 6}));
+}
+
 }  // namespace
 }  // namespace wk::apps

@@ -41,8 +41,9 @@ absl::StatusOr<ProgressMode> ParseProgressMode(std::string_view text) {
   if (text == "auto") return ProgressMode::kAuto;
   if (text == "always") return ProgressMode::kAlways;
   if (text == "never") return ProgressMode::kNever;
+  if (text == "numeric") return ProgressMode::kNumeric;
   return absl::InvalidArgumentError(absl::StrFormat(
-      "bad --progress \"%s\": expected auto, always or never", text));
+      "bad --progress \"%s\": expected auto, always, never or numeric", text));
 }
 
 const char* LineStart(FILE* out) {
@@ -50,10 +51,11 @@ const char* LineStart(FILE* out) {
 }
 
 std::string HumanBytes(double bytes) {
-  static constexpr const char* kUnits[] = {"B", "kB", "MB", "GB", "TB", "PB"};
+  static constexpr const char* kUnits[] = {"B",   "KiB", "MiB",
+                                           "GiB", "TiB", "PiB"};
   int u = 0;
-  while (bytes >= 1000 && u < 5) {
-    bytes /= 1000;
+  while (bytes >= 1024 && u < 5) {
+    bytes /= 1024;
     ++u;
   }
   return u == 0 ? absl::StrFormat("%.0f %s", bytes, kUnits[u])
@@ -74,6 +76,13 @@ Progress::Progress(std::string label, FILE* out, const ProgressOptions& options)
       quiet_(options.quiet),
       clock_([] { return MonotonicNs(); }),
       start_ns_(clock_()) {
+  if (options.mode == ProgressMode::kNumeric && !quiet_) {
+    // Numbers go wherever stderr goes; no terminal lock, no ticker (a
+    // number changes only when the work reports progress).
+    numeric_ = true;
+    draw_ = true;
+    return;
+  }
   const bool tty = isatty(fileno(out)) == 1;
   bool want = !quiet_ && (options.mode == ProgressMode::kAlways ||
                           (options.mode == ProgressMode::kAuto && tty));
@@ -128,7 +137,9 @@ void Progress::Update(uint64_t done, uint64_t total) {
   total_ = total;
   if (!draw_) return;
   int64_t now = clock_();
-  if (last_draw_ns_ >= 0 && now - last_draw_ns_ < kRedrawNs &&
+  // Percent numbers change at most 101 times: each is printed when it does.
+  const bool percent = numeric_ && (total != 0 || fallback_total_ != 0);
+  if (!percent && last_draw_ns_ >= 0 && now - last_draw_ns_ < kRedrawNs &&
       (total == 0 || done < total)) {
     return;
   }
@@ -142,6 +153,22 @@ void Progress::DrawLocked(int64_t now) {
   const bool estimated =
       total_ == 0 && fallback_total_ != 0 && fallback_estimate_;
   const uint64_t total = total_ ? total_ : fallback_total_;
+  if (numeric_) {
+    int64_t number = static_cast<int64_t>(done);
+    if (total != 0) {
+      const double frac =
+          std::min(estimated ? 0.99 : 1.0,
+                   static_cast<double>(done) / static_cast<double>(total));
+      number = static_cast<int64_t>(frac * 100);
+    }
+    if (number != last_number_) {
+      absl::FPrintF(out_, "%d\n", number);
+      std::fflush(out_);
+      last_number_ = number;
+    }
+    drawn_ = true;
+    return;
+  }
   double secs = static_cast<double>(now - start_ns_) * 1e-9;
   double rate = secs > 0 ? static_cast<double>(done) / secs : 0;
   std::string line;
@@ -180,6 +207,15 @@ void Progress::Finish(uint64_t bytes, const std::string& suffix) {
   std::lock_guard<std::mutex> lock(mu_);
   if (bytes == 0) bytes = done_;
   int64_t now = clock_();
+  if (numeric_) {
+    // The last number: 100 (percent) where a total was known, or the bytes
+    // moved where none was, as the earlier numbers were.
+    const bool known = total_ != 0 || fallback_total_ != 0 || bytes == 0;
+    const int64_t number = known ? 100 : static_cast<int64_t>(bytes);
+    if (number != last_number_) absl::FPrintF(out_, "%d\n", number);
+    std::fflush(out_);
+    return;
+  }
   if (drawn_) {
     total_ = bytes;  // the real total
     done_ = bytes;

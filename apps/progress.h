@@ -19,8 +19,14 @@
 // quiet:
 //   "checkpt demo: 8673291 bytes in 0.012 s (0.72 GB/s)"
 // with an optional suffix (the file size and ratio of a v3 checkpoint).
-// Units are decimal throughout (kB, MB, GB: powers of 1000), in the bar and
-// the summary alike. The reporter does not own the stream. Callback() must
+// Sizes are in IEC units (KiB, MiB, GiB: powers of 1024), as sizes are
+// written on the command line (1G); the summary's rate is in GB/s (10^9
+// bytes a second), the unit of the project's benchmarks.
+//
+// kNumeric (like `pv -n`) replaces bar and summary line with one integer per
+// line on the stream whenever it changes: the percent done when the total
+// is known, else the bytes done; a program reading it needs no parsing of
+// terminal control codes. The reporter does not own the stream. Callback() must
 // not outlive it.
 #ifndef WKSPKIT_APPS_PROGRESS_H_
 #define WKSPKIT_APPS_PROGRESS_H_
@@ -38,9 +44,9 @@
 
 namespace wk::apps {
 
-enum class ProgressMode { kAuto, kAlways, kNever };
+enum class ProgressMode { kAuto, kAlways, kNever, kNumeric };
 
-// "auto", "always" or "never".
+// "auto", "always", "never" or "numeric".
 absl::StatusOr<ProgressMode> ParseProgressMode(std::string_view text);
 
 struct ProgressOptions {
@@ -82,6 +88,8 @@ class Progress {
   std::string label_;
   FILE* out_;
   bool draw_ = false;
+  bool numeric_ = false;      // kNumeric: numbers, not a bar
+  int64_t last_number_ = -1;  // the last number kNumeric printed
   bool quiet_ = false;
   bool erase_first_ = false;  // a terminal another process draws on
   int tty_lock_fd_ = -1;
@@ -104,7 +112,7 @@ class Progress {
 // a terminal, nothing otherwise.
 const char* LineStart(FILE* out);
 
-// "8.7 MB" style size text (decimal units), for the bar and summaries.
+// "8.3 MiB" style size text (IEC units), for the bar and summaries.
 std::string HumanBytes(double bytes);
 
 }  // namespace wk::apps

@@ -1,11 +1,6 @@
 // wksp_ctl's reports on workspaces, which change nothing: list, info,
 // tag-query, usage, query.
-#include <sys/stat.h>
-#include <unistd.h>
 
-#include <algorithm>
-#include <cerrno>
-#include <cstdio>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -19,13 +14,7 @@
 #include "apps/list.h"
 #include "apps/output.h"
 #include "apps/parse.h"
-#include "apps/progress.h"
-#include "util/bits.h"
-#include "util/clock.h"
 #include "util/status.h"
-#include "util/version.h"
-#include "wksp/checkpt/wksp_checkpt.h"
-#include "wksp/name.h"
 #include "wksp/shmem.h"
 #include "wksp/wksp.h"
 #include "wksp/wksp_admin.h"
@@ -34,31 +23,37 @@ namespace wk::apps {
 
 absl::StatusOr<Action> List(Settings& s, Args) {
   const bool json = s.json;
-  return Action([json] {
-    std::vector<ListEntry> entries = ListWorkspaces();
+  return Action([json]() -> absl::Status {
+    WK_ASSIGN_OR_RETURN(std::vector<ListEntry> entries, ListWorkspaces());
     return Print(json ? ListJson(entries) : ListText(entries));
   });
 }
 
-absl::StatusOr<Action> Info(Settings&, Args a) {
+absl::StatusOr<Action> Info(Settings& s, Args a) {
   WK_ASSIGN_OR_RETURN(std::string name, Name(a[0]));
   WK_ASSIGN_OR_RETURN(uint64_t tag, TagArg(a[1]));
+  const bool json = s.json;
   return Action([=]() -> absl::Status {
     WK_ASSIGN_OR_RETURN(wksp::Wksp w, JoinWarn(name));
     uint64_t tags[] = {tag};
     WK_ASSIGN_OR_RETURN(std::vector<wksp::PartitionInfo> parts,
                         w.TagQuery(tags));
-    if (parts.empty()) return Print("- 0\n");
-    return Print(absl::StrFormat("%s %u\n", FormatGaddr(w.name(), parts[0].lo),
-                                 parts[0].hi - parts[0].lo));
+    std::optional<wksp::PartitionInfo> first;
+    if (!parts.empty()) first = parts[0];
+    if (json) return Print(InfoJson(w.name(), tag, first));
+    if (!first) return Print("- 0\n");
+    return Print(absl::StrFormat("%s %u\n", FormatGaddr(w.name(), first->lo),
+                                 first->hi - first->lo));
   });
 }
 
-absl::StatusOr<Action> TagQuery(Settings&, Args a) {
+absl::StatusOr<Action> TagQuery(Settings& s, Args a) {
   WK_ASSIGN_OR_RETURN(GaddrRef ref, ParseGaddr(a[0]));
+  const bool json = s.json;
   return Action([=]() -> absl::Status {
     WK_ASSIGN_OR_RETURN(wksp::Wksp w, JoinWarn(ref.name));
     WK_ASSIGN_OR_RETURN(uint64_t tag, w.Tag(ref.gaddr));
+    if (json) return Print(TagQueryJson(w.name(), ref.gaddr, tag));
     return Print(absl::StrFormat("%u\n", tag));
   });
 }

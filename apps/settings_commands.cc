@@ -1,13 +1,7 @@
 // wksp_ctl's settings (tag, --threads, --json, ...), which change the commands
 // after them and run nothing, and the commands about wksp_ctl itself (help,
 // --version, supported-styles).
-#include <sys/stat.h>
-#include <unistd.h>
 
-#include <algorithm>
-#include <cerrno>
-#include <cstdio>
-#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -16,22 +10,15 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
 #include "apps/command.h"
 #include "apps/command_parsers.h"
 #include "apps/commands.h"
-#include "apps/list.h"
 #include "apps/output.h"
 #include "apps/parse.h"
-#include "apps/progress.h"
-#include "util/bits.h"
-#include "util/clock.h"
 #include "util/status.h"
 #include "util/version.h"
 #include "wksp/checkpt/wksp_checkpt.h"
-#include "wksp/name.h"
-#include "wksp/shmem.h"
-#include "wksp/wksp.h"
-#include "wksp/wksp_admin.h"
 
 namespace wk::apps {
 
@@ -97,6 +84,11 @@ absl::StatusOr<Action> SetSeal(Settings& s, Args a) {
   return Action();
 }
 
+absl::StatusOr<Action> SetForce(Settings& s, Args) {
+  s.force = true;
+  return Action();
+}
+
 absl::StatusOr<Action> SetDeterministic(Settings& s, Args) {
   s.deterministic = true;
   return Action();
@@ -116,20 +108,23 @@ absl::StatusOr<Action> Help(Settings&, Args) {
   return Action([] { return Print(kHelpText); });
 }
 
-absl::StatusOr<Action> Version(Settings&, Args) {
-  return Action([] {
-    return Print(absl::StrFormat("wksp_ctl (wkspkit) %s\n", kVersion));
+absl::StatusOr<Action> Version(Settings& s, Args) {
+  const bool json = s.json;
+  return Action([json] {
+    return Print(json ? VersionJson(kVersion)
+                      : absl::StrFormat("wksp_ctl (wkspkit) %s\n", kVersion));
   });
 }
 
-absl::StatusOr<Action> SupportedStyles(Settings&, Args) {
-  return Action([] {
-    std::string out;
+absl::StatusOr<Action> SupportedStyles(Settings& s, Args) {
+  const bool json = s.json;
+  return Action([json] {
+    std::vector<int> styles;
     for (wksp_checkpt::Style style : wksp_checkpt::kStyles) {
-      absl::StrAppendFormat(&out, "%s%d", out.empty() ? "" : " ",
-                            wksp_checkpt::StyleNumber(style));
+      styles.push_back(wksp_checkpt::StyleNumber(style));
     }
-    return Print(out + "\n");
+    if (json) return Print(StylesJson(styles));
+    return Print(absl::StrJoin(styles, " ") + "\n");
   });
 }
 

@@ -1,11 +1,8 @@
 // wksp_ctl's commands that make, remove and look after a workspace: new,
 // delete, check, verify, rebuild, reset.
 #include <sys/stat.h>
-#include <unistd.h>
 
-#include <algorithm>
 #include <cerrno>
-#include <cstdio>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -16,19 +13,11 @@
 #include "absl/strings/str_format.h"
 #include "apps/command.h"
 #include "apps/command_parsers.h"
-#include "apps/list.h"
-#include "apps/output.h"
 #include "apps/parse.h"
-#include "apps/progress.h"
 #include "util/bits.h"
-#include "util/clock.h"
 #include "util/status.h"
-#include "util/version.h"
-#include "wksp/checkpt/wksp_checkpt.h"
-#include "wksp/name.h"
 #include "wksp/shmem.h"
 #include "wksp/wksp.h"
-#include "wksp/wksp_admin.h"
 
 namespace wk::apps {
 namespace {
@@ -47,7 +36,7 @@ absl::StatusOr<NewPlan> PlanNew(const Settings& s, Args a) {
   NewPlan n;
   WK_ASSIGN_OR_RETURN(n.name, Name(a[0]));
   WK_ASSIGN_OR_RETURN(wksp::PageSize page_size, ParsePageSizeArg(a[2]));
-  WK_ASSIGN_OR_RETURN(std::vector<int> cpus, ParseCpuSeq(a[3]));
+  WK_ASSIGN_OR_RETURN(std::vector<int> cpus, CpuSeqArg(a[3]));
   WK_ASSIGN_OR_RETURN(mode_t mode, ParseMode(a[4]));
   const uint64_t page = static_cast<uint64_t>(page_size);
   uint64_t bytes;
@@ -83,20 +72,6 @@ absl::StatusOr<NewPlan> PlanNew(const Settings& s, Args a) {
   return n;
 }
 
-// The file a region name refers to (the first directory holding it), or
-// NotFound naming the directories searched.
-absl::StatusOr<std::string> RegionPath(const std::string& name) {
-  for (wksp::PageSize ps : wksp::kPageSizes) {
-    absl::StatusOr<std::string> dir = wksp::ShmemDir(ps);
-    if (!dir.ok()) continue;
-    std::string path = absl::StrFormat("%s/%s", *dir, name);
-    struct stat st;
-    if (lstat(path.c_str(), &st) == 0) return path;
-  }
-  // Join's NotFound says where it looked.
-  return wksp::Wksp::Join(name, true).status();
-}
-
 // A command whose only argument is a workspace it joins and acts on.
 template <absl::Status (*kOp)(wksp::Wksp&)>
 absl::StatusOr<Action> OnWksp(Args a) {
@@ -119,9 +94,10 @@ absl::StatusOr<Action> New(Settings& s, Args a) {
   });
 }
 
-absl::StatusOr<Action> Delete(Settings&, Args a) {
+absl::StatusOr<Action> Delete(Settings& s, Args a) {
   WK_ASSIGN_OR_RETURN(std::string name, Name(a[0]));
-  return Action([name]() -> absl::Status {
+  const bool force = s.force;
+  return Action([name, force]() -> absl::Status {
     WK_ASSIGN_OR_RETURN(std::string path, RegionPath(name));
     struct stat st;
     if (lstat(path.c_str(), &st) != 0) return ErrnoError(errno, "stat", path);
@@ -142,6 +118,7 @@ absl::StatusOr<Action> Delete(Settings&, Args a) {
           "refusing to delete %s: a %u-byte file that is not a workspace (%s)",
           path, static_cast<uint64_t>(st.st_size), w.status().message()));
     }
+    WK_RETURN_IF_ERROR(CheckAttached(name, path, "delete", force));
     return wksp::Wksp::Delete(name);
   });
 }

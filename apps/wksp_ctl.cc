@@ -10,8 +10,11 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <string_view>
 
 #include "apps/commands.h"
+#include "distrib/distrib.h"
+#include "wksp/shmem.h"
 
 int main(int argc, char** argv) {
   // A reader that goes away (`wksp_ctl query w | head -1`) gives an EPIPE
@@ -19,6 +22,18 @@ int main(int argc, char** argv) {
   // is still removed; RunCommands then exits quietly with status 141.
   std::signal(SIGPIPE, SIG_IGN);
   wk::apps::InstallCancelHandlers();
+  // The library reads no environment variable and prints nothing; the tool
+  // maps these (docs/wksp_ctl.md). --shmem-path, applied later, overrides
+  // WKSP_SHMEM_ROOT.
+  if (const char* root = std::getenv("WKSP_SHMEM_ROOT"); root && *root) {
+    wk::wksp::SetShmemRoot(root);
+  }
+  if (std::getenv("WKSPKIT_DISTRIB_LOG") != nullptr) {
+    wk::distrib::SetAlertLog([](std::string_view line) {
+      std::fprintf(stderr, "%.*s\n", static_cast<int>(line.size()),
+                   line.data());
+    });
+  }
   // Under `bazel run` the program starts in its runfiles tree; relative
   // paths mean the directory the user ran bazel from.
   if (const char* dir = std::getenv("BUILD_WORKING_DIRECTORY");

@@ -8,7 +8,7 @@
 # WKSP_FAULT_AT=write:1:stop), resumed with SIGCONT. Every wait is a bounded
 # poll; no timings are asserted.
 set -uo pipefail
-ctl="${TEST_SRCDIR}/${TEST_WORKSPACE}/apps/wksp_ctl"
+ctl="${TEST_SRCDIR}/${TEST_WORKSPACE}/apps/wksp_ctl_testing"  # honours WKSP_FAULT_AT
 tmp="${TEST_TMPDIR:-$(mktemp -d)}/lockwait_test"
 mkdir -p "$tmp/shm"
 export WKSP_SHMEM_ROOT="$tmp/shm"

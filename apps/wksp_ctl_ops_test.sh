@@ -77,7 +77,7 @@ l=$(out list)
 grep -qE "^w +normal +67108864 +2101312 +- +- +-$" <<<"$l" || fail "list w: $l"
 grep -qE "^junk +normal +4096 .*not a workspace" <<<"$l" && ok "list" || fail "list junk: $l"
 lj=$(out --json list)
-grep -q '"name":"w","page_size":"normal".*"used_sz":"2101312","used_cnt":4,"lock":"-","restore_mark":"-","attached":\[\]' <<<"$lj" \
+grep -q '"wksp":"w","page_size":"normal".*"used_sz":2101312,"used_cnt":4,"lock":null,"restore_mark":null,"attached":\[\]' <<<"$lj" \
   && ok "list-json" || fail "list --json: $lj"
 # A process that maps w is listed as attached.
 py=/usr/bin/python3
@@ -101,12 +101,15 @@ rm -f "$WKSP_SHMEM_ROOT/junk"
 msg=$("$ctl" new small 80M normal 0 600 restore small "$ref/ref_v3.checkpt" - 2>&1); rc=$?
 if [[ $rc -eq 1 ]] && grep -q "the checkpoint is fine but does not fit workspace small" <<<"$msg" \
    && ! grep -qi "corrupt" <<<"$msg"; then ok "fit-message"; else fail "fit: rc=$rc $msg"; fi
-# The suggested `new` works.
-cmd=$(grep -o '`wksp_ctl --part-max [^`]*`' <<<"$msg" | tr -d '`')
-[[ -n "$cmd" ]] || fail "no new command in: $msg"
-out delete small
-read -ra words <<<"${cmd#wksp_ctl }"
-check fit-suggestion-works 0 "^restore small: 8673291 bytes" -- "${words[@]}" restore small "$ref/ref_v3.checkpt" - verify small
+# Both suggested commands work as given, with workspace small still there
+# (a `new small` would fail: it exists).
+mapfile -t cmds < <(grep -o '`wksp_ctl [^`]*`' <<<"$msg" | tr -d '`')
+[[ ${#cmds[@]} -eq 2 ]] || fail "want two suggested commands in: $msg"
+read -ra words <<<"${cmds[0]#wksp_ctl }"
+check fit-suggestion-new-name 0 "^restore small.new: 8673291 bytes" -- "${words[@]}" verify small.new
+out delete small.new
+read -ra words <<<"${cmds[1]#wksp_ctl }"
+check fit-suggestion-replace 0 "^restore small: 8673291 bytes" -- "${words[@]}" verify small
 out delete small
 check restore-new 0 "^restore rn: 8673291 bytes" -- restore-new rn "$ref/ref_v2.checkpt" - normal 0 640 verify rn
 want=$(awk '!/^#/ { printf "\tpartition [%d, %d) sz %d tag %d\n", $1, $2, $2 - $1, $3 }' "$ref/ref_v2.allocs.tsv")
@@ -140,7 +143,7 @@ grep -q "checkpt-query /dev/stdin 3: .*/dev/stdin" <<<"$msg" && ! grep -q "fd [0
 cp "$ref/ref_v1.checkpt" "$tmp/café.ckpt"
 j=$(out --json checkpt-query "$tmp/café.ckpt" 2)
 grep -q "\"path\":\"$tmp/café.ckpt\"" <<<"$j" && ok "json-utf8" || fail "json path: $j"
-grep -q '"schema_version":1' <<<"$j" && grep -q '"wallclock":"1795607959158101045"' <<<"$j" \
+grep -q '"schema_version":2' <<<"$j" && grep -q '"wallclock_ns":1795607959158101045' <<<"$j" \
   && grep -q '"uinfo":"fdref reference checkpt"' <<<"$j" && ok "json-fields" || fail "json fields: $j"
 if [[ -x /usr/bin/python3 ]]; then
   /usr/bin/python3 -c 'import json,sys; d=json.loads(sys.stdin.read()); assert d["path"].endswith("café.ckpt"), d["path"]' <<<"$j" \
@@ -162,7 +165,7 @@ comp() {
   bash -c 'source "$1"; shift; COMP_WORDS=("$@"); COMP_CWORD=$((${#COMP_WORDS[@]} - 1))
            _wksp_ctl; echo "${COMPREPLY[*]}"' _ "$completion" "$@" 2>&1
 }
-expect_eq complete-command "$(comp wksp_ctl chec)" "check checkpt checkpt-query"
+expect_eq complete-command "$(comp wksp_ctl chec)" "check checkpt checkpt-query checkpt-verify checkpt-merge"
 expect_eq complete-wksp "$(comp wksp_ctl alloc w 0 1M delete "")" "w"
 expect_eq complete-gaddr "$(comp wksp_ctl free w)" "w:"
 expect_eq complete-page-size "$(comp wksp_ctl new x 1M g)" "gigantic"

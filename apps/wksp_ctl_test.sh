@@ -61,7 +61,7 @@ check new-too-small 2 "too small" -- new x 1K normal 0 600
 check new-size-mode 0 "" -- new s 1M 4K 0-3,5 640 delete s
 check delete-missing 4 "delete nope: " -- delete nope
 q=$(out --json query w)
-grep -q '"data_max":' <<<"$q" && grep -q '"footprint":"67108864"' <<<"$q" \
+grep -q '"data_max":' <<<"$q" && grep -q '"footprint":67108864' <<<"$q" \
   && grep -q '"page_size":"normal"' <<<"$q" || fail "new 16384 pages: $q"
 pm=$(out --part-max 100 new p 1M normal 0 600 --json query p delete p)
 grep -q '"part_max":100,' <<<"$pm" || fail "--part-max: $pm"
@@ -83,8 +83,8 @@ u=$(out usage w 7)
 grep -qE "^	 +1048676 bytes used  \(2 allocations\)$" <<<"$u" \
   && grep -qE "^	 +100 bytes tag 7 \(1 allocations\)$" <<<"$u" || fail "usage: $u"
 uj=$(out --json usage w 7)
-grep -q '"used_cnt":2,"used_sz":"1048676"' <<<"$uj" \
-  && grep -q '"tag":"7","tagged_cnt":1,"tagged_sz":"100"}' <<<"$uj" || fail "usage --json: $uj"
+grep -q '"used_cnt":2,"used_sz":1048676' <<<"$uj" \
+  && grep -q '"tag":7,"tagged_cnt":1,"tagged_sz":100}' <<<"$uj" || fail "usage --json: $uj"
 check alloc-bad-align 2 "bad align \"3\"" -- alloc w 3 10
 check alloc-zero 2 "bad sz" -- alloc w 0 0
 check alloc-too-big 6 "alloc w 0 1G: " -- alloc w 0 1G
@@ -129,14 +129,14 @@ out tag 5 alloc w 1 12345 >/dev/null
 before=$(out query w | grep "tag")
 for style in 0 1 2 3; do
   f="$tmp/w.s$style"
-  check "checkpt-style$style" 0 "^checkpt w: 1060921 bytes in [0-9.]+ s \([0-9.]+ GB/s\); file [0-9]+ bytes \([0-9.]+ [kMG]?B\)" -- \
+  check "checkpt-style$style" 0 "^checkpt w: 1060921 bytes in [0-9.]+ s \([0-9.]+ GB/s\); file [0-9]+ bytes \([0-9.]+ ([KMG]i)?B\)" -- \
     --threads 2 checkpt w "$f" 640 $style "style $style"
   expect_eq "checkpt-mode$style" "$(stat -c %a "$f")" 640
   want_style=2; [[ $style == 1 ]] && want_style=1
   check "checkpt-query$style" 0 "^	style +$want_style +$" -- checkpt-query "$f" 0
   check "checkpt-query-uinfo$style" 0 "^		style $style$" -- checkpt-query "$f" 2
   j=$(out --json checkpt-query "$f" 3)
-  grep -q "\"style\":$want_style,\"name\":\"w\",\"seed\":42,.*\"alloc_cnt\":2,\"alloc_bytes\":\"1060921\"" <<<"$j" \
+  grep -q "\"style\":$((style == 0 ? 3 : style)),\"wksp\":\"w\",\"seed\":42,.*\"alloc_cnt\":2,\"alloc_sz\":1060921" <<<"$j" \
     || fail "checkpt-query --json $style: $j"
   check "restore-style$style" 0 "^restore w2: 1060921 bytes" -- \
     new w2 64M normal 0 600 --threads 3 restore w2 "$f" 9 verify w2

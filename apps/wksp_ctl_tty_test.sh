@@ -38,10 +38,12 @@ g=$("$ctl" new w 256M normal 0 600 alloc w 0 100M alloc w 0 50M new w2 256M norm
 on_tty "$tmp/t1" "'$ctl' checkpt w '$tmp/a.ckpt' 600 3 x"
 grep -q $'\r' "$tmp/t1" && grep -q $'\e\[K' "$tmp/t1" && ok "bar-redraws" || fail "no redraw in: $(cat -A "$tmp/t1")"
 s=$(screen "$tmp/t1")
-grep -qE "^checkpt w \[#{24}\] 100% 157.3 MB / 157.3 MB .*B/s  ETA 0s$" <<<"$s" && ok "bar-final" || fail "final bar: $s"
-grep -qE "^checkpt w: 157286400 bytes in [0-9.]+ s \([0-9.]+ GB/s\); file [0-9]+ bytes \([0-9.]+ [kM]B\), [0-9.]+% of the data$" <<<"$s" \
+grep -qE "^checkpt w \[#{24}\] 100% 150.0 MiB / 150.0 MiB .*B/s  ETA 0s$" <<<"$s" && ok "bar-final" || fail "final bar: $s"
+# (4 KiB pages: on a machine whose first touches are slow, the line ends with
+# what they cost and what to do; apps/page_hint.h.)
+grep -qE "^checkpt w: 157286400 bytes in [0-9.]+ s \([0-9.]+ GB/s\); file [0-9]+ bytes \([0-9.]+ [KM]iB\), [0-9.]+% of the data(; 4 KiB pages: first touches .* huge.*)?$" <<<"$s" \
   && ok "summary-with-ratio" || fail "summary: $s"
-grep -q "MiB\|GiB" "$tmp/t1" && fail "binary units in the bar" || ok "one-unit-system"
+grep -q " [kMG]B " "$tmp/t1" && fail "decimal size units in the bar" || ok "iec-units"
 
 # Modes: never (summary only), quiet (nothing), always (a bar on a file).
 on_tty "$tmp/t2" "'$ctl' --progress=never restore w2 '$tmp/a.ckpt' -"
@@ -84,7 +86,7 @@ exec 3<>"$tmp/fifo"  # read-write: opening does not wait for the reader
 timeout 60 head -c 40000000 "$tmp/b.ckpt" >&3 || fail "feeding the FIFO"
 moving=0
 for ((i = 0; i < 400; ++i)); do  # 20 s at most
-  screen "$tmp/t6" | grep -qE "^restore w2 [1-9][0-9]\.[0-9] MB " && { moving=1; break; }
+  screen "$tmp/t6" | grep -qE "^restore w2 [1-9][0-9]\.[0-9] MiB " && { moving=1; break; }
   sleep 0.05
 done
 [[ $moving -eq 1 ]] && ok "bar-moves-inside-an-allocation" || fail "inside an allocation: $(cat -A "$tmp/t6")"

@@ -10,7 +10,7 @@
 #     with the documented exit statuses, and reset empties the workspace.
 # Workspaces live in $TEST_TMPDIR/shm; every wait is a bounded poll.
 set -uo pipefail
-ctl="${TEST_SRCDIR}/${TEST_WORKSPACE}/apps/wksp_ctl"
+ctl="${TEST_SRCDIR}/${TEST_WORKSPACE}/apps/wksp_ctl_testing"  # honours WKSP_FAULT_AT
 tmp="${TEST_TMPDIR:-$(mktemp -d)}/wait_test"
 mkdir -p "$tmp/shm"
 export WKSP_SHMEM_ROOT="$tmp/shm"
@@ -57,7 +57,7 @@ WKSP_FAULT_AT=write:1:stop "$ctl" -q checkpt lk "$tmp/lk.ckpt" 600 2 "" &
 holder=$!
 pids+=("$holder")
 stopped() { [[ "$(awk '{print $3}' "/proc/$holder/stat" 2>/dev/null)" == T ]]; }
-holds_lock() { "$ctl" list 2>/dev/null | grep -qE "^lk +normal +[0-9]+ +\? +$holder\(wksp_ctl\) "; }
+holds_lock() { "$ctl" list 2>/dev/null | grep -qE "^lk +normal +[0-9]+ +\? +$holder\(wksp_ctl_testin\) "; }
 if poll 20 stopped && poll 5 holds_lock; then
   ok "holder-stopped-with-the-lock"
 else
@@ -67,7 +67,7 @@ fi
 waiter=$!
 pids+=("$waiter")
 said() {
-  grep -qE "^wksp_ctl: waiting for the workspace lock of lk held by pid $holder \(wksp_ctl\) since .* UTC \(waited [0-9]+ s so far\)$" "$tmp/alloc.err"
+  grep -qE "^wksp_ctl: waiting for the workspace lock of lk held by pid $holder \(wksp_ctl_testin\) since .* UTC \(waited [0-9]+ s so far\)$" "$tmp/alloc.err"
 }
 if poll 20 said; then ok "waiter-says-whom"; else fail "waiter said: $(cat "$tmp/alloc.err")"; fi
 kill -0 "$waiter" 2>/dev/null && ok "waiter-still-waiting" || fail "the waiter did not wait"

@@ -38,6 +38,7 @@ enum class Kind {
   kLz4Decompress,
   kXxh3,
   kPread,
+  kFileWrite,
   kPipe,
   kCatPipe,
 };
@@ -184,6 +185,33 @@ double PreadBytesPerSecond(uint64_t bytes, size_t threads) {
     }
     ::close(fd);
     return v;
+  });
+}
+
+double FileWriteBytesPerSecond(uint64_t bytes) {
+  return Cached(Kind::kFileWrite, bytes, 1, [&]() -> double {
+    constexpr uint64_t kWrite = uint64_t{1} << 20;
+    const std::vector<uint8_t> src = Workload(bytes);
+    double best = 0;
+    for (int r = 0; r < kRounds; ++r) {
+      const std::string path =
+          "/dev/shm/wkspkit_write_ceiling." + std::to_string(getpid());
+      const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_EXCL, 0600);
+      if (fd < 0) return 0.0;
+      ::unlink(path.c_str());  // the memory goes with the descriptor
+      const int64_t t0 = MonotonicNs();
+      bool ok = ::fallocate(fd, 0, 0, static_cast<off_t>(bytes)) == 0;
+      for (uint64_t o = 0; ok && o < bytes; o += kWrite) {
+        const uint64_t n = std::min(kWrite, bytes - o);
+        ok = ::pwrite(fd, src.data() + o, n, static_cast<off_t>(o)) ==
+             static_cast<ssize_t>(n);
+      }
+      const double s = static_cast<double>(MonotonicNs() - t0) * 1e-9;
+      ::close(fd);
+      if (!ok) return 0.0;
+      best = std::max(best, static_cast<double>(bytes) / s);
+    }
+    return best;
   });
 }
 

@@ -34,6 +34,13 @@ double Xxh3BytesPerSecond(uint64_t bytes, size_t threads);
 // a restore from a file in /dev/shm (0 when the file cannot be made).
 double PreadBytesPerSecond(uint64_t bytes, size_t threads);
 
+// Bytes per second of writing `bytes` bytes from memory into a new file in
+// /dev/shm, reserved first with fallocate as the v2 writer does, in 1 MiB
+// pwrites from one thread: what a checkpoint of that many bytes into tmpfs
+// can do (several threads' writes into one file serialize on its inode
+// lock). Best of three; 0 when the file cannot be made.
+double FileWriteBytesPerSecond(uint64_t bytes);
+
 // Bytes per second through a pipe: one thread writes `bytes` bytes from
 // memory into it in 1 MiB writes, another reads them out in 1 MiB reads
 // and drops them (the pipe's capacity set to 1 MiB where allowed). A

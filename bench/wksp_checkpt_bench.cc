@@ -35,6 +35,7 @@
 #include <unistd.h>
 
 #include <cstdlib>
+#include <cstring>
 #include <fstream>
 #include <map>
 #include <memory>
@@ -51,6 +52,7 @@
 #include "benchmark/benchmark.h"
 #include "io/fd.h"
 #include "io/mmio.h"
+#include "io/populate.h"
 #include "util/clock.h"
 #include "util/thread_pool.h"
 #include "wksp/checkpt/wksp_checkpt.h"
@@ -143,6 +145,32 @@ void ReportPipe(benchmark::State& state, const std::string& path,
   }
 }
 
+// For a v1/v2 checkpoint (file bytes = allocated bytes, RAW): "x_write",
+// its ratio to writing as many bytes from memory into a new tmpfs file
+// (bench/ceiling.h; the serial write is every thread count's ceiling, as
+// writes into one file serialize), and, sealed, "x_floor", its ratio to the
+// best a sealed checkpoint can do: with one thread the write plus XXH3-128
+// over the bytes from memory, one after the other (1 / (1/write +
+// 1/xxh3)); with more, the write alone (a thread hashes while another
+// writes).
+void ReportWriteFloor(benchmark::State& state, uint64_t bytes, size_t threads,
+                      double seconds, bool sealed) {
+  const uint64_t ceiling_bytes = std::min<uint64_t>(bytes, 1ull << 30);
+  const double write_bps = FileWriteBytesPerSecond(ceiling_bytes);
+  if (write_bps <= 0) return;
+  const double bps = static_cast<double>(bytes) *
+                     static_cast<double>(state.iterations()) / seconds;
+  state.counters["write_GBps"] = write_bps * 1e-9;
+  state.counters["x_write"] = bps / write_bps;
+  if (!sealed) return;
+  const double xxh3_bps = Xxh3BytesPerSecond(ceiling_bytes, 1);
+  const double floor_bps =
+      threads == 1 ? 1.0 / (1.0 / write_bps + 1.0 / xxh3_bps) : write_bps;
+  state.counters["xxh3_GBps"] = xxh3_bps * 1e-9;
+  state.counters["floor_GBps"] = floor_bps * 1e-9;
+  state.counters["x_floor"] = bps / floor_bps;
+}
+
 void BM_Checkpt(benchmark::State& state, bool sealed) {
   // The argument is the style's number (the name says "style:N").
   const wksp_checkpt::Style style =
@@ -187,6 +215,10 @@ void BM_Checkpt(benchmark::State& state, bool sealed) {
   state.counters["file_ratio"] =
       static_cast<double>(file_sz) / static_cast<double>(wl.alloc_bytes);
   Report(state, wl.alloc_bytes, threads, seconds);
+  if (style != wksp_checkpt::Style::kV3 && seconds > 0) {
+    ReportWriteFloor(state, wl.alloc_bytes, threads, seconds,
+                     sealed && style != wksp_checkpt::Style::kV1);
+  }
 }
 
 // What publishing durably costs (wksp_checkpt.h CheckptOptions::durable:
@@ -521,6 +553,113 @@ void BM_Verify(benchmark::State& state) {
   }
 }
 
+// The first-touch ceiling: one write of every byte of memory whose pages
+// are populated already, through a mapping made fresh before each
+// iteration, as in every new process that joins a workspace. named:1 maps a
+// file whose pages exist (page_kb:4 in /dev/shm, page_kb:2048 in the
+// hugetlbfs mount: skipped, saying why, without one); named:0 maps private
+// anonymous memory (page_kb:2048: transparent huge pages by MADV_HUGEPAGE,
+// skipped where the kernel gives none). Either way the mapping is populated
+// with MADV_POPULATE_WRITE (untimed; Prefault does the same), then one
+// memset is timed ("GBps"), then a second one ("second_GBps"); "x_second"
+// is their ratio: 1 where a first touch costs nothing more. On the
+// development VM each first user write to a 4 KiB page traps to the
+// hypervisor (docs/PERFORMANCE.md, "First touch"), 2 MiB pages once per
+// 512 of them.
+bool ThpEnabled() {
+  std::ifstream in("/sys/kernel/mm/transparent_hugepage/enabled");
+  std::string line;
+  std::getline(in, line);
+  return line.find("[always]") != std::string::npos ||
+         line.find("[madvise]") != std::string::npos;
+}
+
+void BM_FirstTouch(benchmark::State& state) {
+  const bool named = state.range(0) != 0;
+  const uint64_t page = static_cast<uint64_t>(state.range(1)) << 10;
+  constexpr uint64_t kHuge = uint64_t{2} << 20;
+  const uint64_t bytes =
+      (std::min<uint64_t>(Get().alloc_bytes, 1ull << 30) + kHuge - 1) / kHuge *
+      kHuge;
+  std::string path;
+  if (named) {
+    std::string dir = "/dev/shm";
+    if (page != 4096) {
+      absl::StatusOr<std::string> d = wksp::ShmemDir(wksp::PageSize::kHuge);
+      if (!d.ok()) {
+        state.SkipWithError(absl::StrFormat("2 MiB pages: %s (see "
+                                            "tools/hugepages.sh)",
+                                            d.status().message())
+                                .c_str());
+        return;
+      }
+      if (FreeHugePages(wksp::PageSize::kHuge) < bytes / kHuge) {
+        state.SkipWithError("2 MiB pages: too few free reserved pages");
+        return;
+      }
+      dir = *d;
+    }
+    path = absl::StrFormat("%s/wksp_checkpt_bench.%d.touch", dir, getpid());
+    const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_EXCL, 0600);
+    if (fd < 0 || ::ftruncate(fd, static_cast<off_t>(bytes)) != 0) {
+      if (fd >= 0) ::close(fd);
+      ::unlink(path.c_str());
+      state.SkipWithError(absl::StrFormat("cannot make %s", path).c_str());
+      return;
+    }
+    ::close(fd);
+  } else if (page != 4096 && !ThpEnabled()) {
+    state.SkipWithError(
+        "2 MiB pages: transparent huge pages are off "
+        "(/sys/kernel/mm/transparent_hugepage/enabled)");
+    return;
+  }
+  double first = 0, second = 0;
+  bool populated_file = false;
+  for (auto _ : state) {
+    state.PauseTiming();
+    absl::StatusOr<io::Mapping> m =
+        named ? io::MapFileReadWrite(path) : io::MapAnonymousPrivate(bytes);
+    if (!m.ok()) {
+      state.SkipWithError(std::string(m.status().message()).c_str());
+      break;
+    }
+    if (!named && page != 4096) (void)m->Advise(io::Advice::kHugePage);
+    std::span<uint8_t> span = m->mutable_span();
+    if (named && !populated_file) {
+      std::memset(span.data(), 1, span.size());  // the pages exist from now
+      *m = io::Mapping();                        // and a fresh mapping next
+      m = io::MapFileReadWrite(path);
+      if (!m.ok()) {
+        state.SkipWithError(std::string(m.status().message()).c_str());
+        break;
+      }
+      span = m->mutable_span();
+      populated_file = true;
+    }
+    (void)io::Populate(span, io::PopulateFor::kWrite);
+    state.ResumeTiming();
+    int64_t t0 = MonotonicNs();
+    std::memset(span.data(), 2, span.size());
+    int64_t t1 = MonotonicNs();
+    std::memset(span.data(), 3, span.size());
+    int64_t t2 = MonotonicNs();
+    benchmark::DoNotOptimize(span.data());
+    first += static_cast<double>(t1 - t0) * 1e-9;
+    second += static_cast<double>(t2 - t1) * 1e-9;
+  }
+  if (!path.empty()) ::unlink(path.c_str());
+  const double n = static_cast<double>(bytes * state.iterations());
+  state.SetBytesProcessed(static_cast<int64_t>(n));
+  if (first > 0 && second > 0) {
+    state.counters["GBps"] = n / first * 1e-9;
+    state.counters["second_GBps"] = n / second * 1e-9;
+    state.counters["x_second"] = second / first;
+    state.counters["first_touch_us_per_4k"] =
+        (first - second) * 1e6 / (n / 4096);
+  }
+}
+
 // Removes the style's files once its benchmarks are done (files of a full
 // run are several GiB each).
 void BM_Cleanup(benchmark::State& state) {
@@ -607,6 +746,16 @@ void Register() {
     benchmark::RegisterBenchmark("BM_WkspCleanup", BM_Cleanup)
         ->Arg(style)
         ->Iterations(1);
+  }
+  for (int64_t named : {1, 0}) {
+    for (int64_t page_kb : {4, 2048}) {
+      benchmark::RegisterBenchmark("BM_FirstTouch", BM_FirstTouch)
+          ->Args({named, page_kb})
+          ->ArgNames({"named", "page_kb"})
+          ->Unit(benchmark::kMillisecond)
+          ->UseRealTime()
+          ->Iterations(1);
+    }
   }
   for (int64_t disk : {0, 1}) {
     for (int64_t durable : {0, 1}) {

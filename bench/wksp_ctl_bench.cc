@@ -41,6 +41,7 @@
 #include "util/clock.h"
 #include "util/thread_pool.h"
 #include "wksp/checkpt/wksp_checkpt.h"
+#include "wksp/shmem.h"
 #include "wksp/wksp.h"
 
 extern char** environ;
@@ -237,6 +238,12 @@ void Register() {
 }  // namespace wk::bench
 
 int main(int argc, char** argv) {
+  // Like wksp_ctl, this benchmark honours WKSP_SHMEM_ROOT (the library does
+  // not), so its named workspace and the tool's are the same one, e.g. on a
+  // tmpfs mounted with huge=advise (docs/PERFORMANCE.md, "First touch").
+  if (const char* root = std::getenv("WKSP_SHMEM_ROOT"); root && *root) {
+    wk::wksp::SetShmemRoot(root);
+  }
   wk::bench::Register();
   benchmark::Initialize(&argc, argv);
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;

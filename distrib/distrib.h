@@ -18,6 +18,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -29,6 +30,14 @@ namespace wk::distrib {
 // Asks every Seed and Fetch of this process to stop soon (within about
 // 100 ms). Async-signal-safe: a SIGINT/SIGTERM handler may call it.
 void RequestStop();
+
+// Receives one line per libtorrent alert (peers' too) of every Seed and
+// Fetch of this process, for debugging; nullptr (the default) turns the log
+// off. The library writes nothing to stdout or stderr itself: wksp_ctl sets
+// a sink writing to stderr when WKSPKIT_DISTRIB_LOG is set. The sink is
+// called from the thread running Seed or Fetch; set it before they start.
+using AlertLog = void (*)(std::string_view line);
+void SetAlertLog(AlertLog log);
 
 struct SeedOptions {
   std::string listen = "0.0.0.0:6881";  // IP:PORT; port 0 picks one

@@ -104,9 +104,15 @@ class PeerPlugin final : public lt::torrent_plugin {
   const bool serve_;
 };
 
+std::atomic<AlertLog> alert_log{nullptr};
+
 }  // namespace
 
 void RequestStop() { stop_requested.store(true, std::memory_order_relaxed); }
+
+void SetAlertLog(AlertLog log) {
+  alert_log.store(log, std::memory_order_relaxed);
+}
 
 namespace internal {
 
@@ -115,10 +121,6 @@ namespace internal {
 bool StopRequested() {
   return stop_requested.load(std::memory_order_relaxed) || CancelRequested();
 }
-
-namespace {
-bool Logging();
-}  // namespace
 
 lt::settings_pack Settings(const std::string& listen, int pieces) {
   lt::settings_pack p;
@@ -134,8 +136,8 @@ lt::settings_pack Settings(const std::string& listen, int pieces) {
                 lt::alert_category::piece_progress |
                 lt::alert_category::storage);
   p.set_int(lt::settings_pack::alert_queue_size, 4 * pieces + 1000);
-  // WKSPKIT_DISTRIB_LOG=1 logs every alert, peers' too, on stderr.
-  if (Logging()) {
+  // With an alert log set (SetAlertLog), every alert, peers' too.
+  if (alert_log.load(std::memory_order_relaxed) != nullptr) {
     p.set_int(lt::settings_pack::alert_mask, lt::alert_category::all);
   }
   p.set_int(lt::settings_pack::tick_interval, 100);
@@ -206,23 +208,16 @@ absl::StatusOr<std::shared_ptr<lt::torrent_info>> LoadTorrent(
   return ti;
 }
 
-namespace {
-bool Logging() {
-  static const bool on = std::getenv("WKSPKIT_DISTRIB_LOG") != nullptr;
-  return on;
-}
-}  // namespace
-
 std::vector<lt::alert*> Alerts(lt::session& ses, int ms) {
   std::vector<lt::alert*> v;
   if (ses.wait_for_alert(lt::milliseconds(ms)) != nullptr) ses.pop_alerts(&v);
-  if (Logging()) {
+  if (AlertLog log = alert_log.load(std::memory_order_relaxed)) {
     for (lt::alert* a : v) {
       const double t = static_cast<double>(lt::total_microseconds(
                            a->timestamp().time_since_epoch())) *
                        1e-6;
-      std::fprintf(stderr, "[distrib %d %.6f] %s: %s\n", getpid(), t, a->what(),
-                   a->message().c_str());
+      log(absl::StrFormat("[distrib %d %.6f] %s: %s", getpid(), t, a->what(),
+                          a->message()));
     }
   }
   return v;

@@ -41,7 +41,19 @@ absl::Status BeforeCall(FaultEvent event, const char* op, int fd) {
 
 }  // namespace
 
-std::string FdName(int fd) { return absl::StrFormat("fd %d", fd); }
+std::string FdName(int fd) {
+  // An operator knows the standard streams by name, not number.
+  switch (fd) {
+    case 0:
+      return "stdin";
+    case 1:
+      return "stdout";
+    case 2:
+      return "stderr";
+    default:
+      return absl::StrFormat("fd %d", fd);
+  }
+}
 
 void Fd::reset(int fd) {
   if (fd_ >= 0) ::close(fd_);  // Linux frees the descriptor even on EINTR

@@ -111,7 +111,7 @@ absl::StatusOr<uint64_t> FileSize(int fd);
 absl::Status EndOfFileError(std::string_view what, uint64_t got, uint64_t want);
 bool IsEndOfFile(const absl::Status& status);
 
-// "fd N", used in error messages.
+// "stdin", "stdout", "stderr" or "fd N", used in error messages.
 std::string FdName(int fd);
 
 }  // namespace wk::io

@@ -154,6 +154,9 @@ absl::Status Mapping::Advise(Advice advice) const {
     case Advice::kDontNeed:
       how = MADV_DONTNEED;
       break;
+    case Advice::kHugePage:
+      how = MADV_HUGEPAGE;
+      break;
   }
   if (::madvise(base_, length_, how) != 0) [[unlikely]] {
     return ErrnoError(errno, "madvise", MappingName(size_));

@@ -26,7 +26,19 @@
 
 namespace wk::io {
 
-enum class Advice { kNormal, kSequential, kRandom, kWillNeed, kDontNeed };
+// kHugePage: MADV_HUGEPAGE, transparent huge pages for this range where the
+// kernel allows them (private anonymous memory when
+// /sys/kernel/mm/transparent_hugepage/enabled is "madvise" or "always";
+// shared and tmpfs memory per its shmem_enabled and the mount's huge=).
+// A kernel without them refuses it: callers treat it as a hint.
+enum class Advice {
+  kNormal,
+  kSequential,
+  kRandom,
+  kWillNeed,
+  kDontNeed,
+  kHugePage
+};
 
 class Mapping;
 namespace internal {

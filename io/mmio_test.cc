@@ -5,7 +5,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
+#include <fstream>
 #include <string>
 #include <utility>
 
@@ -299,6 +302,59 @@ TEST(MmioTest, AnonymousSharedWithForkedChild) {
             absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(MapAnonymousShared(3 << 20, 3 << 20).status().code(),
             absl::StatusCode::kInvalidArgument);
+}
+
+// The transparent huge page mode for private anonymous memory
+// ("always [madvise] never": the bracketed one), "" without THP.
+std::string ThpMode() {
+  std::ifstream in("/sys/kernel/mm/transparent_hugepage/enabled");
+  std::string line;
+  std::getline(in, line);
+  const size_t a = line.find('['), b = line.find(']');
+  return a == std::string::npos || b == std::string::npos
+             ? ""
+             : line.substr(a + 1, b - a - 1);
+}
+
+// kB of AnonHugePages in /proc/self/smaps for the mapping starting at p.
+uint64_t AnonHugeKb(const void* p) {
+  std::ifstream in("/proc/self/smaps");
+  std::string line;
+  bool ours = false;
+  const uintptr_t want = reinterpret_cast<uintptr_t>(p);
+  while (std::getline(in, line)) {
+    uintptr_t lo = 0, hi = 0;
+    if (std::sscanf(line.c_str(), "%lx-%lx ", &lo, &hi) == 2) {
+      ours = lo <= want && want < hi;
+    } else if (ours && line.rfind("AnonHugePages:", 0) == 0) {
+      return std::strtoull(line.c_str() + 14, nullptr, 10);
+    }
+  }
+  return 0;
+}
+
+TEST(MmioTest, HugePageAdviceGivesHugePagesWhereTheKernelAllows) {
+  constexpr uint64_t kSize = uint64_t{8} << 20;
+  auto m = MapAnonymousPrivate(kSize);
+  ASSERT_TRUE(m.ok()) << m.status();
+  const std::string mode = ThpMode();
+  absl::Status st = m->Advise(Advice::kHugePage);
+  if (mode.empty()) {
+    // No THP in this kernel: the hint may be refused, nothing else changes.
+    EXPECT_TRUE(st.ok() || st.code() == absl::StatusCode::kInvalidArgument)
+        << st;
+  } else {
+    EXPECT_TRUE(st.ok()) << st;
+  }
+  std::memset(m->mutable_span().data(), 7, kSize);
+  EXPECT_EQ(m->data()[kSize - 1], 7);
+  if (mode == "always" || mode == "madvise") {
+    // An 8 MiB mapping holds at least three aligned 2 MiB pages; the
+    // kernel may still fall back to 4 KiB pages when none is free.
+    const uint64_t kb = AnonHugeKb(m->data());
+    if (kb == 0) GTEST_SKIP() << "no huge page was free for this mapping";
+    EXPECT_GE(kb, 2048u);
+  }
 }
 
 TEST(MmioTest, MoveAndUnmap) {

@@ -22,6 +22,7 @@ struct Slot {
 Slot g_slots[ShrinkGuard::kMaxGuards];
 struct sigaction g_previous;
 std::once_flag g_installed;
+std::atomic<bool> g_enabled{true};
 
 void OnSigbus(int signo, siginfo_t* info, void* ucontext) {
   const uintptr_t addr = reinterpret_cast<uintptr_t>(info->si_addr);
@@ -65,8 +66,12 @@ void Install() {
 
 }  // namespace
 
+void ShrinkGuard::SetEnabled(bool enabled) {
+  g_enabled.store(enabled, std::memory_order_relaxed);
+}
+
 ShrinkGuard::ShrinkGuard(std::span<const uint8_t> mapping) {
-  if (mapping.empty()) return;
+  if (mapping.empty() || !g_enabled.load(std::memory_order_relaxed)) return;
   std::call_once(g_installed, Install);
   const uintptr_t lo = reinterpret_cast<uintptr_t>(mapping.data());
   for (size_t i = 0; i < kMaxGuards; ++i) {

@@ -12,7 +12,9 @@
 // a SIGBUS outside every guarded range goes to the handler that was there
 // before (or kills as by default). At most kMaxGuards guards exist at once;
 // more fail to register (Guarded() says so) and their mapping is then
-// unprotected. Thread-safe; the handler is async-signal-safe (lock-free
+// unprotected. SetEnabled(false) stops new guards from registering (and, if
+// none was made yet, from installing the handler): for programs that own
+// SIGBUS. Thread-safe; the handler is async-signal-safe (lock-free
 // slots, mmap is a plain system call).
 #ifndef WKSPKIT_IO_SHRINK_GUARD_H_
 #define WKSPKIT_IO_SHRINK_GUARD_H_
@@ -26,6 +28,9 @@ namespace wk::io {
 class ShrinkGuard {
  public:
   static constexpr size_t kMaxGuards = 64;
+
+  // Whether guards made from now on register (default true).
+  static void SetEnabled(bool enabled);
 
   explicit ShrinkGuard(std::span<const uint8_t> mapping);
   ~ShrinkGuard();

@@ -3,12 +3,14 @@
 #include "wksp/shmem.h"
 
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstdlib>
 #include <fstream>
+#include <mutex>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -66,9 +68,11 @@ std::string FindHugetlbfs(uint64_t bytes) {
   return "";
 }
 
-std::string NormalDir() {
-  const char* root = std::getenv("WKSP_SHMEM_ROOT");
-  return root != nullptr && root[0] != '\0' ? std::string(root) : "/dev/shm";
+// The process-wide root (SetShmemRoot); empty means the default.
+std::mutex root_mu;
+std::string& RootLocked() {
+  static std::string* root = new std::string();  // never destroyed: usable
+  return *root;                                  // from exit handlers too
 }
 
 // Asks the kernel to prefer the NUMA node of `cpu_idx` for [p, p+size).
@@ -115,8 +119,19 @@ const char* PageSizeName(PageSize page_size) {
   return "unknown";
 }
 
+void SetShmemRoot(std::string_view dir) {
+  std::lock_guard<std::mutex> lock(root_mu);
+  RootLocked().assign(dir);
+}
+
+std::string ShmemRoot() {
+  std::lock_guard<std::mutex> lock(root_mu);
+  const std::string& root = RootLocked();
+  return root.empty() ? std::string("/dev/shm") : root;
+}
+
 absl::StatusOr<std::string> ShmemDir(PageSize page_size) {
-  if (page_size == PageSize::kNormal) return NormalDir();
+  if (page_size == PageSize::kNormal) return ShmemRoot();
   std::string dir = FindHugetlbfs(static_cast<uint64_t>(page_size));
   if (dir.empty()) {
     const char* sz = page_size == PageSize::kHuge ? "2M" : "1G";
@@ -128,6 +143,35 @@ absl::StatusOr<std::string> ShmemDir(PageSize page_size) {
   }
   return dir;
 }
+
+namespace {
+
+// A 4 KiB-page region in shared memory asks for transparent huge pages.
+// Where the kernel gives them (a tmpfs mounted with huge=advise or always
+// for named regions, /sys/kernel/mm/transparent_hugepage/shmem_enabled for
+// anonymous ones; neither by default, which makes this a no-op), each
+// process's first touch of the region costs one fault per 2 MiB instead of
+// 512, which on some VMs is most of a restore's time (docs/PERFORMANCE.md,
+// "First touch"). Named regions outside a tmpfs (a root on a disk file
+// system, as tests use) are left alone: there the advice would map the file
+// system's large folios whole, which is not what was asked for. A hint: a
+// kernel without THP refuses it, and nothing changes.
+constexpr long kTmpfsMagic = 0x01021994;  // TMPFS_MAGIC, linux/magic.h
+
+void AdviseHugePages(const io::Mapping& m, PageSize page_size,
+                     const std::string& dir_or_empty) {
+  if (page_size != PageSize::kNormal) return;
+  if (!dir_or_empty.empty()) {
+    struct statfs fs;
+    if (::statfs(dir_or_empty.c_str(), &fs) != 0 ||
+        static_cast<long>(fs.f_type) != kTmpfsMagic) {
+      return;
+    }
+  }
+  (void)m.Advise(io::Advice::kHugePage);
+}
+
+}  // namespace
 
 absl::StatusOr<io::Mapping> ShmemCreate(std::string_view name, uint64_t size,
                                         const ShmemCreateOptions& options) {
@@ -142,6 +186,7 @@ absl::StatusOr<io::Mapping> ShmemCreate(std::string_view name, uint64_t size,
   WK_ASSIGN_OR_RETURN(io::Mapping m,
                       io::CreateAndMap(path, bytes, options.mode,
                                        io::Reserve::kAllocate));
+  AdviseHugePages(m, options.page_size, dir);
   PreferNodeOfCpu(m.mutable_span().data(), bytes, options.cpu_idx);
   return m;
 }
@@ -175,6 +220,7 @@ absl::StatusOr<io::Mapping> ShmemJoin(std::string_view name, bool read_only,
     absl::StatusOr<io::Mapping> m =
         read_only ? io::MapFileReadOnly(path) : io::MapFileReadWrite(path);
     if (!m.ok() && StatusErrno(m.status()) == ENOENT) continue;
+    if (m.ok()) AdviseHugePages(*m, ps, *dir);
     if (m.ok() && page_size != nullptr) *page_size = ps;
     return m;
   }
@@ -212,6 +258,7 @@ absl::StatusOr<io::Mapping> MapAnonymous(uint64_t size, PageSize page_size,
             "nr_hugepages",
             PageSizeName(page_size), huge >> 10));
   }
+  AdviseHugePages(*m, page_size, "");
   PreferNodeOfCpu(m->mutable_span().data(), bytes, cpu_idx);
   return m;
 }

@@ -1,10 +1,13 @@
 // Named shared-memory regions backed by files, and anonymous shared mappings.
 //
 // A named region is the file <dir>/<name>, where <dir> depends on the page
-// size: normal (4 KiB) pages live in $WKSP_SHMEM_ROOT if that is set (tests
-// point it into TEST_TMPDIR), else /dev/shm; huge (2 MiB) and gigantic
-// (1 GiB) pages live in a hugetlbfs mount with that page size, found in
-// /proc/mounts. Names follow wksp/name.h.
+// size: normal (4 KiB) pages live in the process's shared-memory root
+// (SetShmemRoot below; /dev/shm unless the program sets another); huge
+// (2 MiB) and gigantic (1 GiB) pages live in a hugetlbfs mount with that page
+// size, found in /proc/mounts. Names follow wksp/name.h.
+//
+// The library reads no environment variable: a program that wants one to
+// choose the root (wksp_ctl maps WKSP_SHMEM_ROOT) passes it to SetShmemRoot.
 //
 // Regions come back as io::Mapping (io/mmio.h), which unmaps on destruction.
 // Unlinking a name does not affect existing mappings (the memory lives until
@@ -37,6 +40,19 @@ inline constexpr PageSize kPageSizes[] = {PageSize::kNormal, PageSize::kHuge,
 
 // "normal", "huge" or "gigantic" (apps/parse.h reads them back).
 const char* PageSizeName(PageSize page_size);
+
+// Sets the directory of normal-page named regions for the whole process
+// (every later create, join, unlink and list of a normal-page name); an
+// empty `dir` restores the default, /dev/shm. The directory is not checked
+// or created here: a missing one makes the later calls fail with NotFound.
+// Thread-safe, but a call racing a create or join in another thread lets
+// that one use either root: set it once at startup, before threads use
+// workspaces.
+void SetShmemRoot(std::string_view dir);
+
+// The directory of normal-page named regions: what SetShmemRoot last set,
+// else "/dev/shm".
+std::string ShmemRoot();
 
 // The directory holding regions of this page size. For huge and gigantic
 // pages: NotFound naming what to mount when no such hugetlbfs is mounted.

@@ -19,16 +19,19 @@
 #include "io/test_util.h"
 #include "wksp/internal/layout.h"
 #include "wksp/internal/lock.h"
+#include "wksp/shmem.h"
 #include "wksp/wksp.h"
 
 namespace wk::wksp::testing {
 
-// Points WKSP_SHMEM_ROOT at $TEST_TMPDIR/shm (created if needed). Call from
-// SetUp, before any thread starts.
+// Points the process's shared-memory root (wksp::SetShmemRoot) at
+// $TEST_TMPDIR/shm (created if needed), and WKSP_SHMEM_ROOT too for the
+// wksp_ctl a test may start. Call from SetUp, before any thread starts.
 inline std::string UseTestShmemRoot() {
   const char* tmp = std::getenv("TEST_TMPDIR");
   std::string root = absl::StrFormat("%s/shm", tmp != nullptr ? tmp : "/tmp");
   mkdir(root.c_str(), 0700);
+  SetShmemRoot(root);
   setenv("WKSP_SHMEM_ROOT", root.c_str(), 1);
   return root;
 }

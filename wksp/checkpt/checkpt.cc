@@ -11,10 +11,13 @@
 #include "absl/strings/str_format.h"
 #include "io/fd.h"
 #include "io/pending_file.h"
+#include "io/shrink_guard.h"
+#include "util/fault.h"
 #include "util/status.h"
 #include "util/thread_pool.h"
+#include "wksp/checkpt/chunk_index.h"
 #include "wksp/checkpt/internal.h"
-#include "wksp/checkpt/read_v1.h"
+#include "wksp/checkpt/sniff.h"
 #include "wksp/checkpt/wksp_checkpt.h"
 #include "wksp/wksp_admin.h"
 
@@ -23,6 +26,23 @@ namespace internal {
 
 size_t ResolveThreads(size_t threads) {
   return threads ? threads : ThreadPool::HardwareConcurrency();
+}
+
+absl::Status FileShrank() {
+  return absl::DataLossError(
+      "the checkpoint file shrank while it was being read (truncated or "
+      "rewritten by another process?); use a file nobody changes meanwhile");
+}
+
+bool ShorterThan(int fd, uint64_t scanned) {
+  absl::StatusOr<uint64_t> now = io::FileSize(fd);
+  return now.ok() && *now < scanned;
+}
+
+absl::Status AfterScan() {
+  if (int err = FaultPoint(FaultEvent::kScanned); err != 0) [[unlikely]]
+    return ErrnoError(err, "read", "checkpoint (injected fault)");
+  return absl::OkStatus();
 }
 
 checkpt::FrameStyle FrameStyleOf(Style style) {
@@ -49,7 +69,8 @@ absl::Status CheckOptions(const CheckptOptions& options) {
 
 absl::Status LockAndCheckpt(wksp::Wksp& wksp, int fd, bool seekable,
                             const std::string& path,
-                            const CheckptOptions& options) {
+                            const CheckptOptions& options,
+                            internal::ChunkIndex* index = nullptr) {
   if (wksp.read_only()) [[unlikely]] {
     // Reading is all a checkpoint does, but the lock word needs a write.
     return absl::FailedPreconditionError(
@@ -62,16 +83,17 @@ absl::Status LockAndCheckpt(wksp::Wksp& wksp, int fd, bool seekable,
   if (options.style == Style::kV1) {
     return internal::WriteV1(wksp, allocs, info, fd, options);
   }
-  return internal::WriteV2(wksp, allocs, info, fd, seekable, options);
+  WK_RETURN_IF_ERROR(
+      internal::WriteV2(wksp, allocs, info, fd, seekable, options));
+  if (index) {
+    WK_ASSIGN_OR_RETURN(*index, internal::HashWorkspaceLocked(
+                                    wksp, std::move(allocs), options.threads));
+  }
+  return absl::OkStatus();
 }
 
-absl::Status NotCheckpt(std::string_view why) {
-  return absl::DataLossError(
-      absl::StrFormat("not a workspace checkpoint (%s)", why));
-}
-
-// The first byte tells the styles apart: v1 files start with the SVW of the
-// magic, v2 files with its first little-endian byte.
+// The sniff (sniff.h) reads the v1 magic or the v2 header from fd and says
+// which style it is; the style's restore reads on from there.
 absl::Status LockAndRestore(wksp::Wksp& wksp, int fd, bool mappable,
                             const RestoreOptions& options) {
   if (wksp.read_only()) [[unlikely]] {
@@ -79,35 +101,27 @@ absl::Status LockAndRestore(wksp::Wksp& wksp, int fd, bool mappable,
         "restore needs a read-write join of the workspace");
   }
   WK_ASSIGN_OR_RETURN(wksp::LockGuard lock, wksp.Lock());
-  const auto v1_magic = internal::V1Magic();
-  constexpr uint8_t kV2First = static_cast<uint8_t>(format::kMagic);
-  uint8_t head[std::max(format::kHeaderSz, svw::kMaxWidth)];
-  absl::Status st = io::ReadExact(fd, head, 1);
-  if (st.ok() && head[0] == v1_magic[0]) {
-    st = io::ReadExact(fd, head + 1, v1_magic.size() - 1);
-    if (st.ok() && std::memcmp(head, v1_magic.data(), v1_magic.size()) != 0) {
-      return NotCheckpt("bad v1 magic");
-    }
-    if (st.ok()) {
-      return internal::RestoreV1(wksp, fd, io::IsRegularFile(fd), options);
-    }
-  } else if (st.ok() && head[0] == kV2First) {
-    st = io::ReadExact(fd, head + 1, format::kHeaderSz - 1);
-    if (st.ok()) {
-      const std::span<const uint8_t> header(head, format::kHeaderSz);
-      format::Header h;
-      WK_RETURN_IF_ERROR(format::DecodeHeader(header, &h));
-      if (mappable) return internal::RestoreV2File(wksp, fd, options);
-      return internal::RestoreV2Stream(wksp, fd, h, header, options);
-    }
-  } else if (st.ok()) {
-    return NotCheckpt("unknown first byte");
-  }
-  if (io::IsEndOfFile(st)) return NotCheckpt("too short for a header");
-  return st;
+  return internal::RestoreLocked(wksp, fd, mappable, options);
 }
 
 }  // namespace
+
+namespace internal {
+
+absl::Status RestoreLocked(wksp::Wksp& wksp, int fd, bool mappable,
+                           const RestoreOptions& options) {
+  WK_ASSIGN_OR_RETURN(internal::Sniffed sniffed, internal::SniffFd(fd));
+  if (sniffed.style == Style::kV1) {
+    return internal::RestoreV1(wksp, fd, io::IsRegularFile(fd), options);
+  }
+  if (mappable) return internal::RestoreV2File(wksp, fd, options);
+  return internal::RestoreV2Stream(wksp, fd, sniffed.header,
+                                   sniffed.header_bytes, options);
+}
+
+}  // namespace internal
+
+void SetSigbusGuard(bool enabled) { io::ShrinkGuard::SetEnabled(enabled); }
 
 bool StyleIsSupported(Style style) {
   return std::find(std::begin(kStyles), std::end(kStyles), style) !=
@@ -135,17 +149,30 @@ int StoredFrameStyle(Style style) {
 absl::Status Checkpt(wksp::Wksp& wksp, const std::string& path,
                      const CheckptOptions& options) {
   WK_RETURN_IF_ERROR(CheckOptions(options));
+  if (!options.base.empty()) return internal::WriteDelta(wksp, path, options);
   absl::StatusOr<io::PendingFile> file =
       io::PendingFile::Create(path, options.mode, kCheckptTempTag);
   if (!file.ok()) [[unlikely]]
     return Annotate(file.status(), "checkpt");
-  absl::Status st = LockAndCheckpt(wksp, file->fd(), true, path, options);
+  // Sealed v2/v3 files get their chunk index beside them (§9.2).
+  std::optional<internal::ChunkIndex> index;
+  if (options.index && options.sealed && options.style != Style::kV1) {
+    index.emplace();
+  }
+  absl::Status st = LockAndCheckpt(wksp, file->fd(), true, path, options,
+                                   index ? &*index : nullptr);
   // After the lock is released: syncing need not hold up the workspace.
+  // The index sidecar goes first, so a checkpoint at the path has one. Best
+  // effort: a base without a usable sidecar is read once instead.
+  const bool sidecar =
+      st.ok() && index &&
+      internal::WriteSidecar(path, file->fd(), *index, options.durable).ok();
   if (st.ok()) {
     st = file->Publish(options.durable ? io::Durability::kSync
                                        : io::Durability::kNone);
   }
   if (!st.ok()) [[unlikely]] {
+    if (sidecar) unlink(internal::SidecarPath(path).c_str());
     // The temporary goes with `file`: nothing was created at path.
     return WithMessage(st, absl::StrFormat("checkpt %s: %s; no file was "
                                            "created at %s",
@@ -157,9 +184,13 @@ absl::Status Checkpt(wksp::Wksp& wksp, const std::string& path,
 absl::Status CheckptFd(wksp::Wksp& wksp, int fd,
                        const CheckptOptions& options) {
   WK_RETURN_IF_ERROR(CheckOptions(options));
+  if (!options.base.empty()) [[unlikely]] {
+    return absl::InvalidArgumentError(
+        "a delta checkpoint (--base) is written to a path, not a descriptor");
+  }
   absl::Status st = LockAndCheckpt(wksp, fd, io::IsRegularFile(fd),
                                    absl::StrFormat("fd:%d", fd), options);
-  return Annotate(st, absl::StrFormat("checkpt to fd %d", fd));
+  return Annotate(st, "checkpt to " + io::FdName(fd));
 }
 
 absl::Status Restore(wksp::Wksp& wksp, const std::string& path,
@@ -178,7 +209,7 @@ absl::Status RestoreFd(wksp::Wksp& wksp, int fd,
   absl::StatusOr<uint64_t> pos = io::Seek(fd, 0, io::Whence::kCur);
   bool mappable = io::IsRegularFile(fd) && pos.ok() && *pos == 0;
   return Annotate(LockAndRestore(wksp, fd, mappable, options),
-                  absl::StrFormat("restore from fd %d", fd));
+                  "restore from " + io::FdName(fd));
 }
 
 }  // namespace wk::wksp_checkpt

@@ -20,6 +20,21 @@
 #include "wksp/checkpt/wksp_checkpt.h"
 #include "wksp/wksp.h"
 
+namespace wk::wksp_checkpt {
+
+// The numbers a file of this style stores (Preview::stored_style,
+// stored_frame_style): its style (1 or 2) and its frame_style_compressed (0
+// for v1, which has no frames; the checkpt::FrameStyle of its frames
+// otherwise). kDefault counts as kDefaultStyle.
+int StoredStyle(Style style);
+int StoredFrameStyle(Style style);
+
+// What names the temporary of a checkpoint to a path where O_TMPFILE is not
+// available: ".<base>.wkspckpt-tmp.<pid>.<n>" beside it (wksp_checkpt.h).
+inline constexpr char kCheckptTempTag[] = "wkspckpt-tmp";
+
+}  // namespace wk::wksp_checkpt
+
 namespace wk::wksp_checkpt::internal {
 
 // The progress of one checkpoint or restore (ProgressFn), fed by any number
@@ -99,6 +114,21 @@ absl::Status Prefault(const wksp::Wksp& wksp, uint64_t lo, uint64_t hi,
 // info.cc), or the fixed values of a deterministic checkpoint.
 format::Info MakeInfo(const std::string& path, const CheckptOptions& options);
 
+// The error of a read from a file that shrank meanwhile (an io::ShrinkGuard
+// saw a page vanish, or a pread came up short): every reader gives this one.
+absl::Status FileShrank();
+
+// Whether the file at fd is now shorter than the `scanned` bytes a reader
+// mapped: a read of the zeros past the new end inside its last page meets no
+// SIGBUS, so a guard alone does not see every cut.
+bool ShorterThan(int fd, uint64_t scanned);
+
+// Called by every reader of a mapped v2/v3 file once its scan is done and
+// before it reads the frames' data: the test fault point
+// FaultEvent::kScanned (util/fault.h), where tests truncate the file.
+// Returns the error a fault injects, else OK.
+absl::Status AfterScan();
+
 // A thread count option: 0 means every CPU this process may use.
 size_t ResolveThreads(size_t threads);
 
@@ -126,6 +156,15 @@ absl::Status RestoreV2File(wksp::Wksp& wksp, int fd,
 absl::Status RestoreV2Stream(wksp::Wksp& wksp, int fd, const format::Header& h,
                              std::span<const uint8_t> header_bytes,
                              const RestoreOptions& options);
+
+// Restore's style dispatch on fd (at offset 0, unread), with the lock
+// already held: for callers that do more under the same lock (a chain).
+absl::Status RestoreLocked(wksp::Wksp& wksp, int fd, bool mappable,
+                           const RestoreOptions& options);
+
+// Checkpt with options.base set: writes a delta (delta_write.cc).
+absl::Status WriteDelta(wksp::Wksp& wksp, const std::string& path,
+                        const CheckptOptions& options);
 
 // What a walk of a v2/v3 stream found.
 struct StreamSummary {

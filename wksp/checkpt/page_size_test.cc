@@ -39,7 +39,7 @@ std::string UseTestShmemRoot() {
   const char* tmp = std::getenv("TEST_TMPDIR");
   std::string root = absl::StrFormat("%s/shm", tmp != nullptr ? tmp : "/tmp");
   mkdir(root.c_str(), 0700);
-  setenv("WKSP_SHMEM_ROOT", root.c_str(), 1);
+  wksp::SetShmemRoot(root);
   return root;
 }
 

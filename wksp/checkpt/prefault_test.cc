@@ -9,6 +9,7 @@
 #include "gtest/gtest.h"
 #include "io/populate.h"
 #include "wksp/checkpt/internal.h"
+#include "wksp/shmem.h"
 #include "wksp/wksp.h"
 
 namespace wk::wksp_checkpt::internal {
@@ -20,7 +21,7 @@ class PrefaultTest : public ::testing::Test {
     const char* tmp = std::getenv("TEST_TMPDIR");
     root_ = std::string(tmp ? tmp : "/tmp") + "/prefault_shm";
     ::mkdir(root_.c_str(), 0700);
-    ::setenv("WKSP_SHMEM_ROOT", root_.c_str(), 1);
+    wksp::SetShmemRoot(root_);
     auto w = wksp::Wksp::Create("prefault", 64, 16 << 20);
     ASSERT_TRUE(w.ok()) << w.status();
     w_ = std::make_unique<wksp::Wksp>(std::move(*w));

@@ -13,11 +13,13 @@
 #include "absl/strings/str_format.h"
 #include "io/fd.h"
 #include "io/mmio.h"
+#include "io/shrink_guard.h"
 #include "io/stream.h"
 #include "util/status.h"
 #include "wksp/checkpt/internal.h"
 #include "wksp/checkpt/read_v1.h"
 #include "wksp/checkpt/scan_v2.h"
+#include "wksp/checkpt/sniff.h"
 #include "wksp/checkpt/svw.h"
 #include "wksp/checkpt/wksp_checkpt.h"
 #include "wksp/geometry.h"
@@ -29,11 +31,6 @@ namespace {
 // the longest name.
 constexpr size_t kPreviewMax = 14 * svw::kMaxWidth + wksp::kNameMaxLen;
 constexpr size_t kPreviewMin = 12;
-
-absl::Status NotCheckpt(std::string_view why) {
-  return absl::DataLossError(
-      absl::StrFormat("not a workspace checkpoint: %s", why));
-}
 
 // Firedancer's fd_log_wallclock_cstr form: local time with the offset in
 // whole hours, "2026-11-25 11:59:19.158101045 GMT+00".
@@ -81,7 +78,7 @@ std::string InfoText(const CheckptDescription& d, int verbose) {
   }
   if (v2) {
     absl::StrAppendFormat(&out, kNumLine, "frame_style_compressed",
-                          StoredFrameStyle(d.preview.style));
+                          d.preview.stored_frame_style);
   }
   if (verbose < 2) return out;
   if (v2) {
@@ -133,17 +130,29 @@ struct Contents {
   bool sealed = false;                             // v2/v3
 };
 
+// Reads through a mapping under an io::ShrinkGuard: a file truncated while
+// it is read fails with FileShrank(), never SIGBUS.
 absl::Status ReadV2Contents(int fd, bool with_allocs, Contents* c) {
   WK_ASSIGN_OR_RETURN(io::Mapping map, io::MapFileReadOnly(fd));
+  io::ShrinkGuard shrink(map.span());
   internal::V2Scan scan;
-  WK_RETURN_IF_ERROR(
-      internal::ScanV2(map.span(), 1, nullptr, !with_allocs, &scan));
+  absl::Status st =
+      internal::ScanV2(map.span(), 1, nullptr, !with_allocs, &scan);
   // Everything a restore checks, so that "query OK" means "restore works":
   // every allocation's bytes are read (LZ4 decoded) and every seal checked.
-  if (with_allocs) {
-    WK_RETURN_IF_ERROR(internal::ReadAllCgroups(
-        map.span(), internal::ResolveThreads(0), scan));
+  if (st.ok() && with_allocs) {
+    st = internal::AfterScan();
+    if (st.ok()) {
+      st = internal::ReadAllCgroups(map.span(), internal::ResolveThreads(0),
+                                    scan);
+    }
   }
+  // Whatever the reads said, a cut file explains it.
+  if (shrink.shrank() ||
+      (!st.ok() && internal::ShorterThan(fd, map.size()))) [[unlikely]] {
+    return internal::FileShrank();
+  }
+  WK_RETURN_IF_ERROR(st);
   c->sealed = scan.sealed;
   c->info = std::move(scan.info);
   c->allocs = std::move(scan.allocs);
@@ -227,42 +236,49 @@ absl::StatusOr<io::Fd> OpenQueried(const std::string& path, bool whole) {
   return spool;
 }
 
+// Reads the file's first bytes (through io/, so cancellation and test faults
+// apply) and decides with the sniff every reader uses (sniff.h).
 absl::StatusOr<Preview> PreviewFd(int fd, const std::string& path) {
   uint8_t b[kPreviewMax];
+  static_assert(kPreviewMax >= format::kHeaderSz);
   size_t got = 0;
+  WK_RETURN_IF_ERROR(io::Seek(fd, 0, io::Whence::kSet).status());
   while (got < kPreviewMax) {
-    ssize_t n = pread(fd, b + got, kPreviewMax - got, static_cast<off_t>(got));
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return ErrnoError(errno, "read", path);
+    WK_ASSIGN_OR_RETURN(size_t n,
+                        io::ReadAtLeast(fd, b + got, 0, kPreviewMax - got));
     if (n == 0) break;
-    got += static_cast<size_t>(n);
+    got += n;
   }
   if (got < kPreviewMin) [[unlikely]] {
-    return NotCheckpt(absl::StrFormat("%s holds only %u bytes", path, got));
+    return internal::NotCheckpt(
+        absl::StrFormat("%s holds only %u bytes", path, got));
   }
+  absl::StatusOr<internal::Sniffed> sniffed =
+      internal::SniffBytes(std::span(b, got));
+  if (!sniffed.ok()) [[unlikely]]
+    return Annotate(sniffed.status(), path);
   Preview p;
-  format::Header h;
-  internal::V1Header h1;
-  if (got >= format::kHeaderSz &&
-      format::DecodeHeader(std::span(b, got), &h).ok()) {
-    p.style = h.frame_style_compressed == internal::FrameStyleOf(Style::kV2)
-                  ? Style::kV2
-                  : Style::kV3;
+  p.style = sniffed->style;
+  p.stored_style = StoredStyle(p.style);
+  p.stored_frame_style = StoredFrameStyle(p.style);
+  if (sniffed->style != Style::kV1) {
+    const format::Header& h = sniffed->header;
     p.seed = h.seed;
     p.part_max = h.part_max;
     p.data_max = h.data_max;
     p.name = h.name;
     return p;
   }
-  if (internal::PreviewV1(std::span(b, got), &h1)) {
-    p.style = Style::kV1;
-    p.seed = h1.seed;
-    p.part_max = h1.part_max;
-    p.data_max = h1.data_max;
-    p.name = std::move(h1.name);
-    return p;
+  internal::V1Header h1;
+  if (!internal::PreviewV1(std::span(b, got), &h1)) {
+    return internal::NotCheckpt(
+        absl::StrFormat("%s has no valid v1 header", path));
   }
-  return NotCheckpt(absl::StrFormat("%s has no valid v1 or v2 header", path));
+  p.seed = h1.seed;
+  p.part_max = h1.part_max;
+  p.data_max = h1.data_max;
+  p.name = std::move(h1.name);
+  return p;
 }
 
 }  // namespace
@@ -318,7 +334,7 @@ std::string CheckptText(const std::string& path, int verbose,
                         const CheckptDescription& d) {
   const Preview& p = d.preview;
   std::string out = absl::StrFormat("checkpt %s (verbose %d)\n", path, verbose);
-  absl::StrAppendFormat(&out, kNumLine, "style", StoredStyle(p.style));
+  absl::StrAppendFormat(&out, kNumLine, "style", p.stored_style);
   absl::StrAppendFormat(&out, "\t%-22s %s\n", "name", p.name);
   absl::StrAppendFormat(&out, kNumLine, "seed", p.seed);
   absl::StrAppendFormat(&out, kNumLine, "part_max", p.part_max);

@@ -1,5 +1,6 @@
 #include "wksp/checkpt/read_v1.h"
 
+#include <algorithm>
 #include <string>
 
 #include "absl/strings/str_format.h"
@@ -115,6 +116,12 @@ std::array<uint8_t, svw::kMaxWidth> V1Magic() {
   return m;
 }
 
+bool IsV1Magic(std::span<const uint8_t> first) {
+  const auto magic = V1Magic();
+  return first.size() >= magic.size() &&
+         std::equal(magic.begin(), magic.end(), first.begin());
+}
+
 absl::Status ReadV1Header(io::BufferedReader& r, V1Header* h) {
   uint64_t f[kFieldCnt];
   for (int i = 0; i < kFieldCnt; ++i) {
@@ -174,14 +181,14 @@ absl::Status SkipV1Data(io::BufferedReader& r, const format::Alloc& a,
 }
 
 bool PreviewV1(std::span<const uint8_t> b, V1Header* h) {
-  uint64_t magic, f[kFieldCnt], len;
-  size_t off = 0;
+  uint64_t f[kFieldCnt], len;
+  if (!IsV1Magic(b)) return false;
+  size_t off = svw::kMaxWidth;
   auto next = [&](uint64_t* x) {
     size_t n = svw::Decode(b.data() + off, b.size() - off, x);
     off += n;
     return n != 0;
   };
-  if (!next(&magic) || magic != format::kMagic) return false;
   for (uint64_t& x : f) {
     if (!next(&x)) return false;
   }

@@ -28,6 +28,11 @@ inline constexpr uint64_t kV1InfoStrMax = format::kInfoStrMax - 1;
 // always kMaxWidth bytes.
 std::array<uint8_t, svw::kMaxWidth> V1Magic();
 
+// Whether `first` starts with exactly those bytes. The one v1 magic test of
+// every reader: an SVW with a padding bit changed decodes to the same
+// number but is not the magic.
+bool IsV1Magic(std::span<const uint8_t> first);
+
 // A v1 checkpoint's fields up to the allocation records.
 struct V1Header {
   uint32_t seed = 0;
@@ -52,7 +57,8 @@ absl::StatusOr<bool> ReadV1Record(io::BufferedReader& r, const V1Header& h,
 absl::Status SkipV1Data(io::BufferedReader& r, const format::Alloc& a,
                         uint64_t file_sz);
 
-// The §5 v1 test on a file's first bytes (for preview): the magic, style 1,
+// The §5 v1 test on a file's first bytes (for preview): the magic
+// (IsV1Magic), style 1,
 // a 32-bit seed, valid limits and a valid name. Fills what it read.
 bool PreviewV1(std::span<const uint8_t> first, V1Header* h);
 

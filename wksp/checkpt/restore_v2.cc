@@ -94,19 +94,6 @@ absl::StatusOr<uint64_t> RestoreCgroup(checkpt::Reader& r, seal::Hasher& hasher,
   return bytes;
 }
 
-absl::Status FileShrank() {
-  return absl::DataLossError(
-      "the checkpoint file shrank while it was being read (truncated or "
-      "rewritten by another process?); restore from a file nobody changes");
-}
-
-// Whether the file at fd is now shorter than the `scanned` bytes the scan
-// saw.
-bool ShorterThan(int fd, uint64_t scanned) {
-  absl::StatusOr<uint64_t> now = io::FileSize(fd);
-  return now.ok() && *now < scanned;
-}
-
 }  // namespace
 
 absl::Status RestoreV2File(wksp::Wksp& wksp, int fd,
@@ -118,9 +105,11 @@ absl::Status RestoreV2File(wksp::Wksp& wksp, int fd,
   io::ShrinkGuard shrink(file);
   const size_t threads = ResolveThreads(options.threads);
   V2Scan scan;
-  WK_RETURN_IF_ERROR(ScanV2(file, threads, &wksp, false, &scan));
+  absl::Status scanned = ScanV2(file, threads, &wksp, false, &scan);
+  if (scanned.ok()) scanned = AfterScan();
   if (shrink.shrank()) [[unlikely]]
     return FileShrank();
+  WK_RETURN_IF_ERROR(scanned);
 
   // Everything checkable was checked: restore.
   const std::vector<CgroupTask>& tasks = scan.tasks;

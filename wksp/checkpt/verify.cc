@@ -10,21 +10,18 @@
 #include "io/fd.h"
 #include "io/mmio.h"
 #include "io/populate.h"
+#include "io/shrink_guard.h"
 #include "io/stream.h"
 #include "util/status.h"
 #include "util/thread_pool.h"
 #include "wksp/checkpt/internal.h"
 #include "wksp/checkpt/read_v1.h"
 #include "wksp/checkpt/scan_v2.h"
+#include "wksp/checkpt/sniff.h"
 #include "wksp/checkpt/wksp_checkpt.h"
 
 namespace wk::wksp_checkpt {
 namespace {
-
-absl::Status NotCheckpt(std::string_view why) {
-  return absl::DataLossError(
-      absl::StrFormat("not a workspace checkpoint (%s)", why));
-}
 
 uint64_t DataBytes(std::span<const format::Alloc> allocs) {
   uint64_t n = 0;
@@ -59,17 +56,27 @@ absl::Status VerifySeals(std::span<const uint8_t> file, size_t thread_cnt,
   return absl::OkStatus();
 }
 
+// Reads through a mapping under an io::ShrinkGuard: a file truncated while
+// it is verified fails with FileShrank(), never SIGBUS.
 absl::StatusOr<VerifyReport> VerifyV2File(int fd, size_t threads) {
   WK_ASSIGN_OR_RETURN(io::Mapping map, io::MapFileReadOnly(fd));
   const std::span<const uint8_t> file = map.span();
   (void)map.Advise(io::Advice::kSequential);
+  io::ShrinkGuard shrink(file);
   internal::V2Scan scan;
-  WK_RETURN_IF_ERROR(internal::ScanV2(file, threads, nullptr, false, &scan));
-  if (scan.sealed) {
-    WK_RETURN_IF_ERROR(VerifySeals(file, threads, scan));
-  } else {
-    WK_RETURN_IF_ERROR(internal::ReadAllCgroups(file, threads, scan));
+  absl::Status st = internal::ScanV2(file, threads, nullptr, false, &scan);
+  if (st.ok()) st = internal::AfterScan();
+  if (st.ok() && scan.sealed) {
+    st = VerifySeals(file, threads, scan);
+  } else if (st.ok()) {
+    st = internal::ReadAllCgroups(file, threads, scan);
   }
+  // Whatever the reads said, a cut file explains it.
+  if (shrink.shrank() ||
+      (!st.ok() && internal::ShorterThan(fd, file.size()))) [[unlikely]] {
+    return internal::FileShrank();
+  }
+  WK_RETURN_IF_ERROR(st);
   VerifyReport rep;
   rep.style = scan.header.frame_style_compressed == checkpt::FrameStyle::kLz4
                   ? Style::kV3
@@ -126,36 +133,16 @@ absl::StatusOr<VerifyReport> VerifyV1(int fd, bool seekable) {
 absl::StatusOr<VerifyReport> Verify(int fd, bool mappable,
                                     const VerifyOptions& options) {
   const size_t threads = internal::ResolveThreads(options.threads);
-  const auto v1_magic = internal::V1Magic();
-  uint8_t head[format::kHeaderSz];
-  absl::Status st = io::ReadExact(fd, head, 1);
-  if (io::IsEndOfFile(st)) return NotCheckpt("empty");
-  WK_RETURN_IF_ERROR(st);
-  if (head[0] == v1_magic[0]) {
-    st = io::ReadExact(fd, head + 1, v1_magic.size() - 1);
-    if (io::IsEndOfFile(st)) return NotCheckpt("too short for a header");
-    WK_RETURN_IF_ERROR(st);
-    if (std::memcmp(head, v1_magic.data(), v1_magic.size()) != 0) {
-      return NotCheckpt("bad v1 magic");
-    }
-    return VerifyV1(fd, mappable);
-  }
-  if (head[0] != static_cast<uint8_t>(format::kMagic)) {
-    return NotCheckpt("unknown first byte");
-  }
-  st = io::ReadExact(fd, head + 1, format::kHeaderSz - 1);
-  if (io::IsEndOfFile(st)) return NotCheckpt("too short for a header");
-  WK_RETURN_IF_ERROR(st);
-  format::Header h;
-  WK_RETURN_IF_ERROR(format::DecodeHeader(head, &h));
+  WK_ASSIGN_OR_RETURN(internal::Sniffed sniffed, internal::SniffFd(fd));
+  if (sniffed.style == Style::kV1) return VerifyV1(fd, mappable);
+  const format::Header& h = sniffed.header;
   if (mappable) return VerifyV2File(fd, threads);
   internal::StreamSummary sum;
   WK_RETURN_IF_ERROR(
-      internal::WalkV2Stream(nullptr, fd, h, head, RestoreOptions{}, &sum));
+      internal::WalkV2Stream(nullptr, fd, h, sniffed.header_bytes,
+                             RestoreOptions{}, &sum));
   VerifyReport rep;
-  rep.style = h.frame_style_compressed == checkpt::FrameStyle::kLz4
-                  ? Style::kV3
-                  : Style::kV2;
+  rep.style = sniffed.style;
   rep.sealed = sum.sealed;
   rep.allocs = sum.allocs;
   rep.data_bytes = sum.data_bytes;
@@ -182,7 +169,7 @@ absl::StatusOr<VerifyReport> VerifyCheckptFd(int fd,
   const bool mappable = io::IsRegularFile(fd) && pos.ok() && *pos == 0;
   absl::StatusOr<VerifyReport> r = Verify(fd, mappable, options);
   if (!r.ok()) {
-    return Annotate(r.status(), absl::StrFormat("verify from fd %d", fd));
+    return Annotate(r.status(), "verify from " + io::FdName(fd));
   }
   return r;
 }

@@ -40,6 +40,17 @@
 // `threads` threads pulling cgroups from a shared queue pread each frame's
 // data straight into the workspace. A file truncated or rewritten during
 // the restore fails it (reset if the workspace was touched), never SIGBUS.
+//
+// SIGBUS. Reading a mapped file past an end that moved raises SIGBUS. So
+// that a truncated checkpoint is an error rather than a crash, Restore,
+// VerifyCheckpt and DescribeCheckpt/PrintCheckpt/CheckptAllocations of a
+// v2/v3 file install, on first use, a process-wide SIGBUS handler
+// (io/shrink_guard.h) that answers faults inside the checkpoint's mapping
+// and passes every other SIGBUS to the handler installed before it (or the
+// default action). A program that installs its own SIGBUS handler later
+// must chain to the previous one, or opt out with SetSigbusGuard(false)
+// before its first restore: a file truncated while it is read may then kill
+// the process by SIGBUS.
 // Descriptors (pipes, stdin) are read in a
 // single pass, with a read-ahead thread; there only the header and info can
 // be checked before the first allocation is written, so most failures of a
@@ -93,7 +104,7 @@ using ProgressFn = std::function<void(uint64_t done, uint64_t total)>;
 
 // Checkpoint styles as callers ask for them, numbered as on the command line
 // (wksp_ctl checkpt). A file stores v3 as style 2 with LZ4 frames; v1 and v2
-// as themselves (StoredStyle, StoredFrameStyle).
+// as themselves (Preview shows the stored numbers).
 enum class Style : int { kDefault = 0, kV1 = 1, kV2 = 2, kV3 = 3 };
 
 // What kDefault writes.
@@ -108,13 +119,6 @@ bool StyleIsSupported(Style style);
 // The style numbered `number`, or nullopt when none is.
 std::optional<Style> StyleFromNumber(uint64_t number);
 int StyleNumber(Style style);
-
-// The numbers a file of this style stores (and checkpt-query prints): its
-// style (1 or 2) and its frame_style_compressed (0 for v1, which has no
-// frames; the checkpt::FrameStyle of its frames otherwise). kDefault counts
-// as kDefaultStyle.
-int StoredStyle(Style style);
-int StoredFrameStyle(Style style);
 
 // The longest info text (CheckptOptions::uinfo) a checkpoint stores, in
 // bytes; a longer one is cut to this (callers should refuse it instead).
@@ -144,6 +148,19 @@ struct CheckptOptions {
   // stream piped into Firedancer, whose stream restore takes no gaps. v1
   // ignores it.
   bool sealed = true;
+  // Sealed v2/v3 to a path: also write the chunk-digest index of the state
+  // written in the sidecar PATH.wkspidx (CHECKPOINT_FORMAT.md §9.2), so that
+  // deltas against this file read it instead of the file. Costs one XXH3
+  // pass over the allocations, under the lock. A failure to write the
+  // sidecar does not fail the checkpoint (a base without one is read once).
+  bool index = true;
+  // Non-empty: write a delta (incremental checkpoint, §9) against the
+  // checkpoint at this path (a full checkpoint, or a delta): the complete
+  // allocation table and index of the state, and only the 64 KiB chunks
+  // whose digest the base's index does not have. Styles v2 (RAW) and v3
+  // (LZ4, default); always sealed and deterministic (no time, host or path
+  // is stored); to a path only. `uinfo` and `deterministic` do not apply.
+  std::string base;
 };
 
 // The info fields of a deterministic checkpoint (CheckptOptions).
@@ -152,16 +169,15 @@ inline constexpr char kDeterministicLogStr[] =
     "-";  // thread host cpu group user
 inline constexpr char kDeterministicPath[] = "-";
 
-// What names the temporary of a checkpoint to a path where O_TMPFILE is not
-// available: ".<base>.wkspckpt-tmp.<pid>.<n>" beside it. Such a file is
-// the leftover of a killed checkpoint, safe to delete.
-inline constexpr char kCheckptTempTag[] = "wkspckpt-tmp";
-
 struct RestoreOptions {
   std::optional<uint32_t> seed;  // none: keep the target's current seed
   size_t threads = 1;            // 0 = all CPUs
   ProgressFn progress;           // optional
 };
+
+// Whether readers of mapped checkpoints install and use the SIGBUS handler
+// described above (default true). Affects readers started afterwards.
+void SetSigbusGuard(bool enabled);
 
 absl::Status Checkpt(wksp::Wksp& wksp, const std::string& path,
                      const CheckptOptions& options);
@@ -178,6 +194,11 @@ bool IsWorkspaceReset(const absl::Status& status);
 // What the first bytes of a checkpoint say (CHECKPOINT_FORMAT.md §5).
 struct Preview {
   Style style = Style::kV1;  // kV1, kV2 or kV3, as the file says
+  // The numbers the file stores, which checkpt-query prints as Firedancer
+  // does: its style (1 or 2; v3 is 2) and frame_style_compressed (0 for v1,
+  // which has no frames; 1 RAW, 2 LZ4).
+  int stored_style = 1;
+  int stored_frame_style = 0;
   uint32_t seed = 0;
   uint64_t part_max = 0;
   uint64_t data_max = 0;
@@ -263,6 +284,77 @@ absl::StatusOr<VerifyReport> VerifyCheckpt(const std::string& path,
 // (a pipe, stdin) as a stream, read once.
 absl::StatusOr<VerifyReport> VerifyCheckptFd(int fd,
                                              const VerifyOptions& options);
+
+// Incremental checkpoints (CHECKPOINT_FORMAT.md §9). A delta is written by
+// Checkpt with CheckptOptions::base. A chain is a full checkpoint followed
+// by deltas, each made against the state before it.
+
+// True when the file at `path` starts with a delta checkpoint's magic.
+bool IsDeltaCheckpt(const std::string& path);
+
+// Updates `wksp` in place to the state the delta at `delta_path` holds. The
+// workspace must hold exactly the delta's base state: this is checked first,
+// by hashing every allocation (`threads` threads) and comparing the state id
+// with the base id the delta names; a mismatch is FailedPrecondition and,
+// like every failure found before writing (a corrupt delta, a table that
+// does not fit), leaves the workspace untouched. Then only the changed
+// chunks are written, under the restore mark (wksp.h): a failure while
+// writing resets the workspace (IsWorkspaceReset), a kill leaves it marked,
+// as for any restore. The seed is options.seed, else the workspace's.
+absl::Status ApplyDelta(wksp::Wksp& wksp, const std::string& delta_path,
+                        const RestoreOptions& options);
+
+// Restores a chain: chain[0] a full checkpoint of any style, then deltas in
+// the order they were made. The deltas' links (each one's base id is the
+// state id of the one before) are checked before the workspace is touched;
+// after restoring chain[0] the workspace is hashed once and must be the first
+// delta's base (else it is reset). Failures as Restore's. One path: Restore.
+absl::Status RestoreChain(wksp::Wksp& wksp,
+                          const std::vector<std::string>& chain,
+                          const RestoreOptions& options);
+
+// Compacts a chain into one full checkpoint at `out`, written with
+// `options` (base must be empty): byte-identical to Checkpt of the same state
+// with the same options when they are deterministic. Restores the chain into
+// a scratch anonymous workspace of the last delta's name, geometry and seed
+// (memory: the state's allocations).
+absl::Status MergeChain(const std::vector<std::string>& chain,
+                        const std::string& out, const CheckptOptions& options);
+
+// What a delta says about itself (checkpt-query).
+struct DeltaDescription {
+  Style style = Style::kV3;  // kV2: chunks stored as is; kV3: LZ4 blocks
+  std::string name;
+  uint32_t seed = 0;
+  uint64_t part_max = 0, data_max = 0;
+  uint64_t allocs = 0;         // allocations of the state
+  uint64_t alloc_bytes = 0;    // their bytes
+  uint64_t chunks = 0;         // 64 KiB chunks of the state
+  uint64_t changed = 0;        // chunks stored
+  uint64_t changed_bytes = 0;  // their bytes (uncompressed)
+  uint64_t groups = 0;
+  uint64_t file_bytes = 0;
+  std::string base_id, state_id;  // 32 hex digits each
+};
+// Reads and checks the delta's header, index and trailer (not its chunks).
+absl::StatusOr<DeltaDescription> DescribeDelta(const std::string& path);
+// Checks everything, every stored chunk decoded and checked against its
+// digest, with `threads` threads (checkpt-verify of a delta).
+absl::StatusOr<DeltaDescription> VerifyDelta(const std::string& path,
+                                             const VerifyOptions& options);
+
+// The state id (32 hex digits) of the checkpoint at `path`: a delta's own,
+// or a full checkpoint's from its index (the sidecar, else the file read
+// once, as a base is).
+absl::StatusOr<std::string> CheckptStateId(const std::string& path,
+                                           size_t threads);
+
+// Checks a chain without a workspace: every delta as VerifyDelta, and each
+// link (one line per file in *lines: its path, state id and base id, and
+// whether the link holds). chain[0] may be a full checkpoint or a delta.
+absl::Status VerifyChain(const std::vector<std::string>& chain,
+                         const VerifyOptions& options,
+                         std::vector<std::string>* lines);
 
 }  // namespace wk::wksp_checkpt
 

@@ -13,6 +13,7 @@
 #include "absl/strings/str_format.h"
 #include "checkpt/checkpt.h"
 #include "io/fd.h"
+#include "io/mmio.h"
 #include "util/status.h"
 #include "util/thread_pool.h"
 #include "wksp/checkpt/internal.h"
@@ -40,6 +41,38 @@ size_t WbufSize(const std::vector<uint64_t>& raw_sz, checkpt::FrameStyle fs,
       std::max(kWbufMinSz, std::min(kWbufMaxSz, kWbufTotalMax / threads));
   return static_cast<size_t>(std::clamp<uint64_t>(want, kWbufMinSz, cap));
 }
+
+// A thread's write buffer. Large ones (v3 with several threads: up to 64 MiB
+// each, new for every checkpoint) are mapped on transparent huge pages
+// where the kernel allows: on the development VM each first touch of a
+// 4 KiB page costs ~6 us, ~0.1 s per 64 MiB buffer and checkpoint, and a
+// 2 MiB page pays it once (docs/PERFORMANCE.md, "First touch").
+class WriteBuffer {
+ public:
+  static absl::StatusOr<WriteBuffer> Make(size_t sz) {
+    WriteBuffer b;
+    b.sz_ = sz;
+    if (sz < kHugeMin) {
+      b.heap_ = std::make_unique_for_overwrite<uint8_t[]>(sz);
+      b.data_ = b.heap_.get();
+      return b;
+    }
+    // Whole 2 MiB pages, so that the kernel can place and fill them so.
+    const size_t len = (sz + kHugeMin - 1) / kHugeMin * kHugeMin;
+    WK_ASSIGN_OR_RETURN(b.map_, io::MapAnonymousPrivate(len));
+    (void)b.map_.Advise(io::Advice::kHugePage);  // a hint: may be refused
+    b.data_ = b.map_.mutable_span().data();
+    return b;
+  }
+  std::span<uint8_t> span() const { return {data_, sz_}; }
+
+ private:
+  static constexpr size_t kHugeMin = size_t{2} << 20;
+  std::unique_ptr<uint8_t[]> heap_;
+  io::Mapping map_;
+  uint8_t* data_ = nullptr;
+  size_t sz_ = 0;
+};
 
 struct Plan {
   checkpt::FrameStyle fs;  // of every frame but header and footer
@@ -166,8 +199,10 @@ absl::Status Cmd(checkpt::Writer& w, uint64_t a, uint64_t b, uint64_t c) {
 class V2Writer {
  public:
   V2Writer(const wksp::Wksp& wksp, std::span<const format::Alloc> allocs,
-           const Plan& plan, OrderedOutput& out, const CheckptOptions& options)
-      : wksp_(wksp),
+           const Plan& plan, OrderedOutput& out, const CheckptOptions& options,
+           size_t threads)
+      : hash_first_(threads > 1),
+        wksp_(wksp),
         allocs_(allocs),
         plan_(plan),
         out_(out),
@@ -205,18 +240,24 @@ class V2Writer {
 
  private:
   // Sealed, a large span (RAW allocation data, handed over straight from the
-  // workspace) is hashed and written piece by piece, so each piece is still
-  // in cache when it is written: the workspace is read from memory once,
-  // not twice (v2, 1 thread: seals cost 16% of the checkpoint before).
+  // workspace) is hashed and written piece by piece, in the order that
+  // measured faster (v2, 1 GiB, docs/PERFORMANCE.md). With one thread, each
+  // 1 MiB piece is written, then hashed (3.23 against 2.99 GB/s the other
+  // way round): the copy into new tmpfs pages is bound by its stores, so
+  // warming its source first gains it little. With several, each 256 KiB
+  // piece is hashed, then written (3.9 against 3.8): writes into one file
+  // serialize on its inode lock, and a copy whose source is in cache holds
+  // the lock for less, while the hashing overlaps the other threads' writes.
   absl::Status SealAndWrite(size_t k, SegmentSeal& sealer,
                             std::span<const uint8_t> b) {
     if (!sealer.sealed()) return out_.Write(k, b);
-    constexpr size_t kPiece = size_t{256} << 10;
+    const size_t piece_max = hash_first_ ? size_t{256} << 10 : size_t{1} << 20;
     while (!b.empty()) {
       const std::span<const uint8_t> piece =
-          b.first(std::min(b.size(), kPiece));
-      sealer.Feed(piece);
+          b.first(std::min(b.size(), piece_max));
+      if (hash_first_) sealer.Feed(piece);
       WK_RETURN_IF_ERROR(out_.Write(k, piece));
+      if (!hash_first_) sealer.Feed(piece);
       b = b.subspan(piece.size());
     }
     return absl::OkStatus();
@@ -310,6 +351,7 @@ class V2Writer {
         .status();
   }
 
+  const bool hash_first_;  // sealed: hash each piece before writing it
   const wksp::Wksp& wksp_;
   const std::span<const format::Alloc> allocs_;
   const Plan& plan_;
@@ -345,16 +387,21 @@ absl::Status WriteV2(const wksp::Wksp& wksp,
       MakePlan(wksp, allocs, info, FrameStyleOf(options.style), options.sealed);
   WK_ASSIGN_OR_RETURN(std::unique_ptr<OrderedOutput> out,
                       MakeOutput(fd, seekable, plan));
-  V2Writer writer(wksp, allocs, plan, *out, options);
+  const size_t threads =
+      std::min(ResolveThreads(options.threads), plan.raw_sz.size());
+  V2Writer writer(wksp, allocs, plan, *out, options, threads);
   const size_t segments = writer.segments();
-  const size_t threads = std::min(ResolveThreads(options.threads), segments);
   std::atomic<size_t> next{0};
   ThreadPool pool(threads);
   const size_t wbuf_sz = WbufSize(plan.raw_sz, plan.fs, threads);
   pool.ExecAll([&](size_t) {
-    auto wbuf = std::make_unique_for_overwrite<uint8_t[]>(wbuf_sz);
+    absl::StatusOr<WriteBuffer> wbuf = WriteBuffer::Make(wbuf_sz);
+    if (!wbuf.ok()) [[unlikely]] {
+      out->Fail(wbuf.status());
+      return;
+    }
     for (size_t k; (k = next.fetch_add(1)) < segments;) {
-      absl::Status st = writer.Segment(k, std::span(wbuf.get(), wbuf_sz));
+      absl::Status st = writer.Segment(k, wbuf->span());
       if (!st.ok()) [[unlikely]]
         out->Fail(st);
       out->Done(k);

@@ -1,0 +1,307 @@
+// The chunk-digest index (chunk_index.h; CHECKPOINT_FORMAT.md §9.1, §9.2).
+#include "wksp/checkpt/chunk_index.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cstring>
+#include <memory>
+
+#include "absl/strings/str_format.h"
+#include "io/fd.h"
+#include "util/status.h"
+#include "util/thread_pool.h"
+#include "util/xxh3.h"
+#include "wksp/checkpt/internal.h"
+#include "wksp/wksp_admin.h"
+
+namespace wk::wksp_checkpt::internal {
+namespace {
+
+// Chunks hashed per task: 16 MiB, enough to make the queue's cost noise and
+// small enough to balance two threads over a few hundred MiB.
+constexpr uint64_t kChunksPerTask = 256;
+
+constexpr uint64_t kSidecarMagic = 0x3130584449534B57ULL;  // "WKSIDX01"
+constexpr size_t kSidecarHeadSz = 88;
+constexpr uint64_t kTieHeadSz = uint64_t{64} << 10;
+constexpr uint64_t kTieTailSz = uint64_t{4} << 10;
+constexpr char kSidecarSuffix[] = ".wkspidx";
+
+absl::Status BadIndex(std::string_view what, std::string_view why) {
+  return absl::DataLossError(absl::StrFormat("corrupt %s: %s", what, why));
+}
+
+void StoreDigest(uint8_t* p, const ChunkDigest& d) {
+  format::StoreU64(p, d.lo);
+  format::StoreU64(p + 8, d.hi);
+}
+ChunkDigest LoadDigest(const uint8_t* p) {
+  return {format::LoadU64(p), format::LoadU64(p + 8)};
+}
+
+// What ties a sidecar to one checkpoint file: its size and the digest of
+// its first and last bytes (the info frame and the footer).
+absl::Status TieOf(int fd, uint64_t* size, ChunkDigest* tie) {
+  WK_ASSIGN_OR_RETURN(*size, io::FileSize(fd));
+  const uint64_t head = std::min(*size, kTieHeadSz);
+  const uint64_t tail = std::min(*size, kTieTailSz);
+  std::vector<uint8_t> b(head + tail);
+  WK_RETURN_IF_ERROR(io::PReadExact(fd, b.data(), head, 0));
+  WK_RETURN_IF_ERROR(io::PReadExact(fd, b.data() + head, tail, *size - tail));
+  *tie = Digest(b);
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+ChunkDigest Digest(std::span<const uint8_t> bytes) {
+  const XXH128_hash_t h = XXH3_128bits(bytes.data(), bytes.size());
+  return {h.low64, h.high64};
+}
+
+uint64_t ChunkCount(std::span<const format::Alloc> allocs) {
+  uint64_t n = 0;
+  for (const auto& a : allocs) n += ChunkCount(a.hi - a.lo);
+  return n;
+}
+
+std::vector<ChunkRef> Chunks(std::span<const format::Alloc> allocs) {
+  std::vector<ChunkRef> out;
+  out.reserve(ChunkCount(allocs));
+  for (const auto& a : allocs) {
+    for (uint64_t g = a.lo; g < a.hi; g += kChunkSz) {
+      out.push_back({g, std::min(kChunkSz, a.hi - g)});
+    }
+  }
+  return out;
+}
+
+std::vector<uint8_t> ChunkIndex::Encode() const {
+  std::vector<uint8_t> b(kAllocRecSz * allocs.size() +
+                         kDigestSz * digests.size());
+  uint8_t* p = b.data();
+  for (const auto& a : allocs) {
+    format::StoreU64(p, a.lo);
+    format::StoreU64(p + 8, a.hi);
+    format::StoreU64(p + 16, a.tag);
+    p += kAllocRecSz;
+  }
+  for (const auto& d : digests) {
+    StoreDigest(p, d);
+    p += kDigestSz;
+  }
+  return b;
+}
+
+StateId ChunkIndex::Id() const { return Digest(Encode()); }
+
+absl::StatusOr<ChunkIndex> DecodeIndex(std::span<const uint8_t> bytes,
+                                       uint64_t alloc_cnt, uint64_t chunk_cnt,
+                                       const wksp::Limits& src,
+                                       std::string_view what) {
+  // Counts first, against the bytes there are: no allocation is sized by
+  // an unchecked count.
+  if (alloc_cnt > bytes.size() / kAllocRecSz ||
+      chunk_cnt > bytes.size() / kDigestSz ||
+      bytes.size() != kAllocRecSz * alloc_cnt + kDigestSz * chunk_cnt)
+      [[unlikely]] {
+    return BadIndex(what, absl::StrFormat(
+                              "index of %u allocations and %u chunks cannot "
+                              "be %u bytes",
+                              alloc_cnt, chunk_cnt, bytes.size()));
+  }
+  ChunkIndex idx;
+  idx.allocs.resize(alloc_cnt);
+  const uint8_t* p = bytes.data();
+  uint64_t prev_hi = 0, chunks = 0;
+  for (uint64_t i = 0; i < alloc_cnt; ++i, p += kAllocRecSz) {
+    format::Alloc& a = idx.allocs[i];
+    a = {format::LoadU64(p), format::LoadU64(p + 8), format::LoadU64(p + 16)};
+    absl::Status st = format::CheckInSource(a, src);
+    if (!st.ok()) [[unlikely]]
+      return BadIndex(what, std::string(st.message()));
+    if (a.lo < prev_hi) [[unlikely]] {
+      return BadIndex(what, absl::StrFormat("allocation [%u, %u) overlaps or "
+                                            "precedes the one before it",
+                                            a.lo, a.hi));
+    }
+    prev_hi = a.hi;
+    chunks += ChunkCount(a.hi - a.lo);
+  }
+  if (chunks != chunk_cnt) [[unlikely]] {
+    return BadIndex(what,
+                    absl::StrFormat("%u chunk digests for allocations of %u "
+                                    "chunks",
+                                    chunk_cnt, chunks));
+  }
+  idx.digests.resize(chunk_cnt);
+  for (uint64_t i = 0; i < chunk_cnt; ++i, p += kDigestSz) {
+    idx.digests[i] = LoadDigest(p);
+  }
+  return idx;
+}
+
+absl::StatusOr<ChunkIndex> HashWorkspaceLocked(
+    const wksp::Wksp& wksp, std::vector<format::Alloc> allocs, size_t threads) {
+  ChunkIndex idx;
+  idx.allocs = std::move(allocs);
+  const std::vector<ChunkRef> chunks = Chunks(idx.allocs);
+  idx.digests.resize(chunks.size());
+  const uint64_t tasks = (chunks.size() + kChunksPerTask - 1) / kChunksPerTask;
+  ThreadPool pool(std::max<uint64_t>(
+      1, std::min<uint64_t>(ResolveThreads(threads), tasks)));
+  std::atomic<uint64_t> next{0};
+  std::vector<absl::Status> errs(pool.size());
+  pool.ExecAll([&](size_t t) {
+    for (uint64_t k; (k = next.fetch_add(1)) < tasks;) {
+      const uint64_t c0 = k * kChunksPerTask;
+      const uint64_t c1 = std::min<uint64_t>(c0 + kChunksPerTask, chunks.size());
+      // Pre-fault each run of contiguous chunks in one go (4 KiB pages
+      // mapped anew fault per page otherwise).
+      for (uint64_t r = c0; r < c1;) {
+        uint64_t e = r + 1;
+        while (e < c1 && chunks[e].gaddr == chunks[e - 1].gaddr + chunks[e - 1].sz)
+          ++e;
+        absl::Status st =
+            Prefault(wksp, chunks[r].gaddr, chunks[e - 1].gaddr + chunks[e - 1].sz,
+                     io::PopulateFor::kRead);
+        if (!st.ok()) [[unlikely]] {
+          errs[t] = st;
+          return;
+        }
+        r = e;
+      }
+      for (uint64_t c = c0; c < c1; ++c) {
+        idx.digests[c] = Digest({wksp.laddr(chunks[c].gaddr), chunks[c].sz});
+      }
+    }
+  });
+  for (const auto& e : errs) WK_RETURN_IF_ERROR(e);
+  return idx;
+}
+
+std::vector<uint64_t> ChangedChunks(const ChunkIndex& prev,
+                                    const ChunkIndex& next) {
+  const std::vector<ChunkRef> pc = Chunks(prev.allocs);
+  const std::vector<ChunkRef> nc = Chunks(next.allocs);
+  std::vector<uint64_t> out;
+  size_t j = 0;
+  for (size_t i = 0; i < nc.size(); ++i) {
+    while (j < pc.size() && pc[j].gaddr < nc[i].gaddr) ++j;
+    const bool same = j < pc.size() && pc[j].gaddr == nc[i].gaddr &&
+                      pc[j].sz == nc[i].sz &&
+                      prev.digests[j] == next.digests[i];
+    if (!same) out.push_back(i);
+  }
+  return out;
+}
+
+std::string SidecarPath(const std::string& path) {
+  return path + kSidecarSuffix;
+}
+
+absl::Status WriteSidecar(const std::string& path, int ckpt_fd,
+                          const ChunkIndex& index, bool durable) {
+  uint64_t size = 0;
+  ChunkDigest tie;
+  WK_RETURN_IF_ERROR(TieOf(ckpt_fd, &size, &tie));
+  const std::vector<uint8_t> body = index.Encode();
+  std::vector<uint8_t> b(kSidecarHeadSz);
+  format::StoreU64(b.data(), kSidecarMagic);
+  format::StoreU64(b.data() + 8, kChunkSz);
+  format::StoreU64(b.data() + 16, index.allocs.size());
+  format::StoreU64(b.data() + 24, index.digests.size());
+  format::StoreU64(b.data() + 32, size);
+  StoreDigest(b.data() + 40, tie);
+  StoreDigest(b.data() + 56, Digest(body));
+  StoreDigest(b.data() + 72, Digest({b.data(), 72}));
+  // A temporary renamed over the sidecar: a stale one (of a file once at
+  // this path) is replaced, and a kill leaves the old one or the new one.
+  const std::string side = SidecarPath(path);
+  // Named like a checkpoint's temporary (kCheckptTempTag): what a kill
+  // leaves is recognisably safe to delete.
+  const size_t slash = side.rfind('/');
+  const std::string tmp = absl::StrFormat(
+      "%s.%s.%s.%d",
+      slash == std::string::npos ? "" : side.substr(0, slash + 1),
+      side.substr(slash == std::string::npos ? 0 : slash + 1), kCheckptTempTag,
+      static_cast<int>(getpid()));
+  unlink(tmp.c_str());
+  {
+    WK_ASSIGN_OR_RETURN(io::Fd fd, io::CreateExclusive(tmp, 0644));
+    absl::Status st = io::WriteExact(fd.get(), b.data(), b.size());
+    if (st.ok()) st = io::WriteExact(fd.get(), body.data(), body.size());
+    if (st.ok() && durable) st = io::Fsync(fd.get());
+    if (!st.ok()) [[unlikely]] {
+      unlink(tmp.c_str());
+      return Annotate(st, absl::StrFormat("writing index %s", side));
+    }
+  }
+  if (rename(tmp.c_str(), side.c_str()) != 0) [[unlikely]] {
+    const int err = errno;
+    unlink(tmp.c_str());
+    return ErrnoError(err, "rename", side);
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<ChunkIndex> ReadSidecar(const std::string& path) {
+  const std::string side = SidecarPath(path);
+  auto stale = [&](std::string_view why) {
+    return absl::NotFoundError(
+        absl::StrFormat("index %s of checkpoint %s not usable: %s", side, path,
+                        why));
+  };
+  absl::StatusOr<io::Fd> sfd = io::OpenRead(side);
+  if (!sfd.ok()) return stale(std::string(sfd.status().message()));
+  WK_ASSIGN_OR_RETURN(uint64_t ssz, io::FileSize(sfd->get()));
+  if (ssz < kSidecarHeadSz) return stale("too short");
+  uint8_t h[kSidecarHeadSz];
+  WK_RETURN_IF_ERROR(io::PReadExact(sfd->get(), h, sizeof(h), 0));
+  if (format::LoadU64(h) != kSidecarMagic) return stale("bad magic");
+  if (!(LoadDigest(h + 72) == Digest({h, 72}))) return stale("bad checksum");
+  if (format::LoadU64(h + 8) != kChunkSz) return stale("other chunk size");
+  uint64_t size = 0;
+  ChunkDigest tie;
+  {
+    WK_ASSIGN_OR_RETURN(io::Fd fd, io::OpenRead(path));
+    WK_RETURN_IF_ERROR(TieOf(fd.get(), &size, &tie));
+  }
+  if (format::LoadU64(h + 32) != size || !(LoadDigest(h + 40) == tie)) {
+    return stale("it describes another file (stale)");
+  }
+  std::vector<uint8_t> body(ssz - kSidecarHeadSz);
+  WK_RETURN_IF_ERROR(
+      io::PReadExact(sfd->get(), body.data(), body.size(), kSidecarHeadSz));
+  if (!(Digest(body) == LoadDigest(h + 56))) return stale("bad checksum");
+  // Any range the allocator could make: the table was checked when written.
+  const wksp::Limits any{~uint64_t{0}, 1, ~uint64_t{0}};
+  absl::StatusOr<ChunkIndex> idx =
+      DecodeIndex(body, format::LoadU64(h + 16), format::LoadU64(h + 24), any,
+                  absl::StrFormat("index %s", side));
+  if (!idx.ok()) return stale(std::string(idx.status().message()));
+  return idx;
+}
+
+absl::StatusOr<ChunkIndex> IndexOfFull(const std::string& path,
+                                       size_t threads) {
+  absl::StatusOr<ChunkIndex> side = ReadSidecar(path);
+  if (side.ok() || !absl::IsNotFound(side.status())) return side;
+  // Read once: restore into a scratch workspace and hash it.
+  WK_ASSIGN_OR_RETURN(Preview p, PreviewCheckpt(path));
+  WK_ASSIGN_OR_RETURN(
+      wksp::Wksp scratch,
+      wksp::Wksp::CreateAnonymous(p.name, p.part_max, p.data_max));
+  RestoreOptions ro;
+  ro.threads = threads;
+  WK_RETURN_IF_ERROR(Restore(scratch, path, ro));
+  WK_ASSIGN_OR_RETURN(wksp::LockGuard lock, scratch.Lock());
+  WK_ASSIGN_OR_RETURN(std::vector<format::Alloc> allocs,
+                      wksp::UsedPartitionsLocked(scratch));
+  return HashWorkspaceLocked(scratch, std::move(allocs), threads);
+}
+
+}  // namespace wk::wksp_checkpt::internal

@@ -1,0 +1,102 @@
+// Private to wksp/checkpt: the chunk-digest index of a workspace state
+// (CHECKPOINT_FORMAT.md §9.1): its allocation table and an XXH3-128 digest
+// per 64 KiB chunk of every allocation, its state id, the comparison that
+// tells which chunks changed, and the sidecar that carries a full
+// checkpoint's index (§9.2).
+#ifndef WKSPKIT_WKSP_CHECKPT_CHUNK_INDEX_H_
+#define WKSPKIT_WKSP_CHECKPT_CHUNK_INDEX_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "wksp/checkpt/format.h"
+#include "wksp/wksp.h"
+
+namespace wk::wksp_checkpt::internal {
+
+inline constexpr uint64_t kChunkSz = uint64_t{64} << 10;
+inline constexpr size_t kAllocRecSz = 24;  // lo, hi, tag
+inline constexpr size_t kDigestSz = 16;    // XXH3-128, low then high
+
+struct ChunkDigest {
+  uint64_t lo = 0, hi = 0;
+  friend bool operator==(const ChunkDigest&, const ChunkDigest&) = default;
+};
+
+// A state id: XXH3-128 of the index's bytes.
+using StateId = ChunkDigest;
+
+// XXH3-128 of `bytes`.
+ChunkDigest Digest(std::span<const uint8_t> bytes);
+
+// Chunks of an allocation of `sz` bytes.
+inline uint64_t ChunkCount(uint64_t sz) { return (sz + kChunkSz - 1) / kChunkSz; }
+// Chunks of every allocation of `allocs`.
+uint64_t ChunkCount(std::span<const format::Alloc> allocs);
+
+// One chunk: where it lies and its size.
+struct ChunkRef {
+  uint64_t gaddr = 0;
+  uint64_t sz = 0;
+};
+// Every chunk of `allocs` (ascending lo), in index order.
+std::vector<ChunkRef> Chunks(std::span<const format::Alloc> allocs);
+
+// The index of one state.
+struct ChunkIndex {
+  std::vector<format::Alloc> allocs;  // ascending lo
+  std::vector<ChunkDigest> digests;   // one per chunk, in index order
+  // The index section's bytes (table then digests, §9.1).
+  std::vector<uint8_t> Encode() const;
+  StateId Id() const;
+};
+
+// Decodes an index section of `alloc_cnt` allocations and `chunk_cnt`
+// chunks, checking each allocation (CheckInSource against `src`, ascending,
+// no overlap) and that chunk_cnt is the table's chunk count. DataLoss
+// naming `what` otherwise.
+absl::StatusOr<ChunkIndex> DecodeIndex(std::span<const uint8_t> bytes,
+                                       uint64_t alloc_cnt, uint64_t chunk_cnt,
+                                       const wksp::Limits& src,
+                                       std::string_view what);
+
+// Hashes every chunk of `allocs` (the workspace's, ascending lo) with
+// `threads` threads. The caller holds the workspace lock.
+absl::StatusOr<ChunkIndex> HashWorkspaceLocked(
+    const wksp::Wksp& wksp, std::vector<format::Alloc> allocs, size_t threads);
+
+// Indices (into new_index's chunk order) of the chunks of `next` that `prev`
+// does not hold at the same gaddr with the same size and digest.
+std::vector<uint64_t> ChangedChunks(const ChunkIndex& prev,
+                                    const ChunkIndex& next);
+
+// The sidecar of the checkpoint at `path` (§9.2).
+std::string SidecarPath(const std::string& path);
+
+// Writes the sidecar of the checkpoint about to be published at `path`,
+// whose complete bytes `ckpt_fd` holds (a temporary renamed over any stale
+// sidecar; named ".<base>.wkspidx.wkspckpt-tmp.<pid>", which a kill may
+// leave). Written before the checkpoint appears, so a checkpoint at a path
+// has its sidecar (unless this failed). `durable`: fsync it (the checkpoint's
+// publication then syncs the directory).
+absl::Status WriteSidecar(const std::string& path, int ckpt_fd,
+                          const ChunkIndex& index, bool durable);
+
+// The index of the full checkpoint at `path` from its sidecar; NotFound
+// when there is none or it does not describe this very file (stale).
+absl::StatusOr<ChunkIndex> ReadSidecar(const std::string& path);
+
+// The index of the full checkpoint at `path`: its sidecar, or else the
+// file read once (restored into a scratch anonymous workspace of its
+// geometry and hashed; memory: its allocations).
+absl::StatusOr<ChunkIndex> IndexOfFull(const std::string& path,
+                                       size_t threads);
+
+}  // namespace wk::wksp_checkpt::internal
+
+#endif  // WKSPKIT_WKSP_CHECKPT_CHUNK_INDEX_H_

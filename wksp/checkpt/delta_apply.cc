@@ -1,0 +1,229 @@
+// Delta checkpoints, applied in place and restored as chains
+// (CHECKPOINT_FORMAT.md §9.4). Everything that can be checked is checked
+// before the first write: the delta's metadata digests, the workspace's
+// state id against the delta's base id, the new table's fit, and that the
+// stored chunks are exactly those the base lacks. Then, under the restore
+// mark (RestoreTarget), the new table is set and the groups are written by
+// `threads` threads pulling them from a shared counter; each group's digest
+// and each chunk's digest are checked as it is written.
+#include <algorithm>
+#include <atomic>
+#include <vector>
+
+#include "absl/strings/str_format.h"
+#include "io/fd.h"
+#include "util/status.h"
+#include "util/thread_pool.h"
+#include "wksp/checkpt/chunk_index.h"
+#include "wksp/checkpt/delta_format.h"
+#include "wksp/checkpt/internal.h"
+#include "wksp/checkpt/restore_target.h"
+#include "wksp/wksp_admin.h"
+
+namespace wk::wksp_checkpt::internal {
+namespace {
+
+absl::Status NotBase(const delta::DeltaFile& d, const StateId& have,
+                     std::string_view what) {
+  return absl::FailedPreconditionError(absl::StrFormat(
+      "%s is in state %s, but delta %s applies only to state %s (its base); "
+      "apply the deltas in the order they were made, onto the checkpoint "
+      "they were made against",
+      what, delta::IdHex(have), d.path, delta::IdHex(d.header.base_id)));
+}
+
+// Applies d onto a workspace whose state has index `cur` (checked by the
+// caller). The lock is held.
+absl::Status ApplyLocked(wksp::Wksp& wksp, const delta::DeltaFile& d,
+                         const ChunkIndex& cur, const RestoreOptions& options) {
+  const delta::Header& h = d.header;
+  const ChunkIndex& next = d.index;
+  WK_RETURN_IF_ERROR(wksp::CheckFit(wksp, next.allocs));
+  const std::vector<ChunkRef> chunks = Chunks(next.allocs);
+  const std::vector<uint64_t> changed = ChangedChunks(cur, next);
+  if (changed.size() != h.changed_cnt) [[unlikely]] {
+    return absl::DataLossError(absl::StrFormat(
+        "corrupt delta checkpoint %s: it stores %u chunks, its base lacks %u "
+        "of its state",
+        d.path, h.changed_cnt, changed.size()));
+  }
+  // Every group's records, before the first write: the chunks stored must
+  // be exactly the changed ones (their digests are checked as written).
+  for (uint64_t g = 0; g < h.group_cnt; ++g) {
+    const uint64_t n = delta::GroupChunks(h.changed_cnt, g);
+    std::vector<uint8_t> recs(n * delta::kChunkRecSz);
+    WK_RETURN_IF_ERROR(
+        io::PReadExact(d.fd.get(), recs.data(), recs.size(), d.groups[g].off));
+    for (uint64_t i = 0; i < n; ++i) {
+      const ChunkRef& want = chunks[changed[g * delta::kChunksPerGroup + i]];
+      const uint8_t* r = recs.data() + i * delta::kChunkRecSz;
+      if (format::LoadU64(r) != want.gaddr || format::LoadU32(r + 8) != want.sz)
+          [[unlikely]] {
+        return absl::DataLossError(absl::StrFormat(
+            "corrupt delta checkpoint %s: group %u stores chunk %u at gaddr "
+            "%u, size %u; the changed chunk there is at %u, size %u",
+            d.path, g, i, format::LoadU64(r), format::LoadU32(r + 8),
+            want.gaddr, want.sz));
+      }
+    }
+  }
+
+  RestoreTarget target(wksp, options.seed.value_or(wksp.seed()));
+  target.Begin();
+  for (uint64_t i = 0; i < next.allocs.size(); ++i) {
+    if (absl::Status st = target.Place(i, next.allocs[i]); !st.ok())
+        [[unlikely]] {
+      return target.Fail(st);
+    }
+  }
+  uint64_t total = 0;
+  for (uint64_t c : changed) total += chunks[c].sz;
+  ProgressMeter meter(options.progress, total);
+  ThreadPool pool(std::max<uint64_t>(
+      1, std::min<uint64_t>(ResolveThreads(options.threads), h.group_cnt)));
+  std::vector<absl::Status> errs(pool.size());
+  std::atomic<uint64_t> next_group{0};
+  pool.ExecAll([&](size_t t) {
+    std::vector<uint8_t> buf;
+    std::vector<delta::StoredChunk> stored;
+    for (uint64_t g; (g = next_group.fetch_add(1)) < h.group_cnt;) {
+      absl::Status st = delta::ReadGroup(d, g, buf);
+      const uint64_t n = delta::GroupChunks(h.changed_cnt, g);
+      if (st.ok()) st = delta::ParseGroup(buf, n, &stored);
+      uint64_t bytes = 0;
+      for (uint64_t i = 0; st.ok() && i < n; ++i) {
+        const uint64_t c = changed[g * delta::kChunksPerGroup + i];
+        const format::Alloc range{chunks[c].gaddr,
+                                  chunks[c].gaddr + chunks[c].sz, 1};
+        // The records were checked before the first write; the file may
+        // have changed since: never write other than the chunk's bytes.
+        if (stored[i].gaddr != chunks[c].gaddr || stored[i].usz != chunks[c].sz)
+            [[unlikely]] {
+          st = absl::DataLossError(absl::StrFormat(
+              "delta checkpoint %s changed while it was being applied", d.path));
+          break;
+        }
+        st = target.Prepare({&range, 1});
+        uint8_t* dst = target.Dest(chunks[c].gaddr);
+        if (st.ok()) st = delta::DecodeChunk(stored[i], dst);
+        if (st.ok() && !(Digest({dst, chunks[c].sz}) == next.digests[c]))
+            [[unlikely]] {
+          st = absl::DataLossError(absl::StrFormat(
+              "corrupt delta checkpoint %s: chunk at gaddr %u does not match "
+              "its digest",
+              d.path, chunks[c].gaddr));
+        }
+        bytes += chunks[c].sz;
+      }
+      if (!st.ok()) [[unlikely]] {
+        errs[t] = st;
+        return;
+      }
+      meter.Add(bytes);
+    }
+  });
+  for (const auto& e : errs) {
+    if (!e.ok()) [[unlikely]]
+      return target.Fail(e);
+  }
+  meter.Finish();
+  return target.Finish();
+}
+
+absl::StatusOr<ChunkIndex> HashLocked(wksp::Wksp& wksp, size_t threads) {
+  WK_ASSIGN_OR_RETURN(std::vector<format::Alloc> allocs,
+                      wksp::UsedPartitionsLocked(wksp));
+  return HashWorkspaceLocked(wksp, std::move(allocs), threads);
+}
+
+absl::Status NeedsWrite(const wksp::Wksp& wksp, std::string_view what) {
+  if (wksp.read_only()) [[unlikely]] {
+    return absl::FailedPreconditionError(
+        absl::StrFormat("%s needs a read-write join of the workspace", what));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+}  // namespace wk::wksp_checkpt::internal
+
+namespace wk::wksp_checkpt {
+
+using internal::ChunkIndex;
+namespace delta = internal::delta;
+
+absl::Status ApplyDelta(wksp::Wksp& wksp, const std::string& delta_path,
+                        const RestoreOptions& options) {
+  auto run = [&]() -> absl::Status {
+    WK_RETURN_IF_ERROR(internal::NeedsWrite(wksp, "apply"));
+    WK_ASSIGN_OR_RETURN(delta::DeltaFile d, delta::OpenDelta(delta_path));
+    WK_ASSIGN_OR_RETURN(wksp::LockGuard lock, wksp.Lock());
+    WK_ASSIGN_OR_RETURN(ChunkIndex cur,
+                        internal::HashLocked(wksp, options.threads));
+    const internal::StateId have = cur.Id();
+    if (!(have == d.header.base_id)) {
+      return internal::NotBase(d, have, "the workspace");
+    }
+    return internal::ApplyLocked(wksp, d, cur, options);
+  };
+  return Annotate(run(), absl::StrFormat("apply %s", delta_path));
+}
+
+absl::Status RestoreChain(wksp::Wksp& wksp,
+                          const std::vector<std::string>& chain,
+                          const RestoreOptions& options) {
+  if (chain.empty()) [[unlikely]]
+    return absl::InvalidArgumentError("restore: no checkpoint given");
+  if (chain.size() == 1 && !IsDeltaCheckpt(chain[0])) {
+    return Restore(wksp, chain[0], options);
+  }
+  auto run = [&]() -> absl::Status {
+    WK_RETURN_IF_ERROR(internal::NeedsWrite(wksp, "restore"));
+    if (IsDeltaCheckpt(chain[0])) [[unlikely]] {
+      return absl::InvalidArgumentError(absl::StrFormat(
+          "%s is a delta: a chain starts with a full checkpoint (the base "
+          "of its first delta)",
+          chain[0]));
+    }
+    // Every delta's metadata and every link, before anything is written.
+    std::vector<delta::DeltaFile> ds;
+    for (size_t i = 1; i < chain.size(); ++i) {
+      WK_ASSIGN_OR_RETURN(delta::DeltaFile d, delta::OpenDelta(chain[i]));
+      if (!ds.empty() && !(ds.back().header.state_id == d.header.base_id)) {
+        return internal::NotBase(d, ds.back().header.state_id, chain[i - 1]);
+      }
+      ds.push_back(std::move(d));
+    }
+    WK_ASSIGN_OR_RETURN(io::Fd fd, io::OpenRead(chain[0]));
+    WK_ASSIGN_OR_RETURN(wksp::LockGuard lock, wksp.Lock());
+    WK_RETURN_IF_ERROR(Annotate(
+        internal::RestoreLocked(wksp, fd.get(), io::IsRegularFile(fd.get()),
+                                options),
+        absl::StrFormat("restore %s", chain[0])));
+    // The full checkpoint is in: from here any failure resets.
+    const uint32_t seed = options.seed.value_or(wksp.seed());
+    auto reset = [&](const absl::Status& st) {
+      if (IsWorkspaceReset(st)) return st;
+      wksp::ResetLocked(wksp, seed);
+      return internal::WorkspaceReset(st);
+    };
+    absl::StatusOr<ChunkIndex> cur = internal::HashLocked(wksp, options.threads);
+    if (!cur.ok()) [[unlikely]]
+      return reset(cur.status());
+    if (const internal::StateId have = cur->Id();
+        !(have == ds[0].header.base_id)) [[unlikely]] {
+      return reset(internal::NotBase(ds[0], have, chain[0]));
+    }
+    const ChunkIndex* prev = &*cur;
+    for (const delta::DeltaFile& d : ds) {
+      absl::Status st = internal::ApplyLocked(wksp, d, *prev, options);
+      if (!st.ok()) [[unlikely]]
+        return reset(Annotate(st, absl::StrFormat("apply %s", d.path)));
+      prev = &d.index;
+    }
+    return absl::OkStatus();
+  };
+  return run();
+}
+
+}  // namespace wk::wksp_checkpt

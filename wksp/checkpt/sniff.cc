@@ -1,0 +1,65 @@
+// Style detection and header decoding of every reader (sniff.h).
+#include "wksp/checkpt/sniff.h"
+
+#include "absl/strings/str_format.h"
+#include "io/fd.h"
+#include "util/status.h"
+#include "wksp/checkpt/internal.h"
+#include "wksp/checkpt/read_v1.h"
+#include "wksp/checkpt/svw.h"
+
+namespace wk::wksp_checkpt::internal {
+namespace {
+
+// The first byte tells the styles apart: v1 files start with the SVW of the
+// magic, v2 files with its first little-endian byte.
+constexpr uint8_t kV2First = static_cast<uint8_t>(format::kMagic);
+
+}  // namespace
+
+absl::Status NotCheckpt(std::string_view why) {
+  return absl::DataLossError(
+      absl::StrFormat("not a workspace checkpoint (%s)", why));
+}
+
+absl::StatusOr<Sniffed> SniffBytes(std::span<const uint8_t> first) {
+  if (first.empty()) return NotCheckpt("empty");
+  Sniffed s;
+  if (first[0] == V1Magic()[0]) {
+    if (first.size() < svw::kMaxWidth) return NotCheckpt("too short for a header");
+    if (!IsV1Magic(first)) return NotCheckpt("bad v1 magic");
+    s.style = Style::kV1;
+    s.size = svw::kMaxWidth;
+    return s;
+  }
+  if (first[0] != kV2First) return NotCheckpt("unknown first byte");
+  if (first.size() < format::kHeaderSz) {
+    return NotCheckpt("too short for a header");
+  }
+  WK_RETURN_IF_ERROR(format::DecodeHeader(first, &s.header));
+  std::copy_n(first.begin(), format::kHeaderSz, s.header_bytes.begin());
+  s.style = s.header.frame_style_compressed == FrameStyleOf(Style::kV2)
+                ? Style::kV2
+                : Style::kV3;
+  s.size = format::kHeaderSz;
+  return s;
+}
+
+absl::StatusOr<Sniffed> SniffFd(int fd) {
+  std::array<uint8_t, format::kHeaderSz> head;
+  static_assert(format::kHeaderSz >= svw::kMaxWidth);
+  absl::Status st = io::ReadExact(fd, head.data(), 1);
+  if (io::IsEndOfFile(st)) return NotCheckpt("empty");
+  WK_RETURN_IF_ERROR(st);
+  const size_t want =
+      head[0] == V1Magic()[0] ? svw::kMaxWidth : format::kHeaderSz;
+  if (head[0] == V1Magic()[0] || head[0] == kV2First) {
+    st = io::ReadExact(fd, head.data() + 1, want - 1);
+    if (io::IsEndOfFile(st)) return NotCheckpt("too short for a header");
+    WK_RETURN_IF_ERROR(st);
+    return SniffBytes(std::span(head.data(), want));
+  }
+  return SniffBytes(std::span(head.data(), 1));
+}
+
+}  // namespace wk::wksp_checkpt::internal
