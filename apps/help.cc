@@ -152,9 +152,9 @@ workspace whose first page touches took much of the time, what to do.
 With PATH "-" for checkpt, no other command of that run may print to stdout.
 
 Exit status: 0 all commands succeeded; 1 a command failed (other reasons);
-2 usage error (unknown command, missing or malformed argument); 3 restore
-failed (or was interrupted) after modifying the workspace, which is now
-empty; 4 not found; 5 permission denied; 6 out of space or memory; 7 lock
+2 usage error (unknown command, missing or malformed argument);
+3 restore failed (or was interrupted) after modifying the workspace, which
+is now empty; 4 not found; 5 permission denied; 6 out of space or memory; 7 lock
 held (--wait ran out, or the holder waits for us) or timed out; 8 corrupt or
 truncated data (checkpoint, workspace); 128+N interrupted by signal N
 (SIGHUP 129, SIGINT 130, SIGTERM 143), also while waiting for a lock: the

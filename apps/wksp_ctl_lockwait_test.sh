@@ -63,7 +63,7 @@ sleeping() {
 WKSP_FAULT_AT=write:1:stop "$ctl" -q checkpt lw "$tmp/lw.ckpt" 600 2 "" &
 holder=$!
 pids+=("$holder")
-holds_lw() { "$ctl" list 2>/dev/null | grep -qE "^lw +normal +[0-9]+ +\? +$holder\(wksp_ctl\) "; }
+holds_lw() { "$ctl" list 2>/dev/null | grep -qE "^lw +normal +[0-9]+ +\? +$holder\(wksp_ctl_testin\) "; }
 poll 20 stopped && poll 5 holds_lw || fail "the checkpt of lw did not stop holding the lock"
 used_lw() { "$ctl" --json usage lw 1 2>&1 | grep -oE '"used_cnt":[0-9]+'; }
 for sig in INT TERM HUP; do
@@ -91,7 +91,7 @@ kill -CONT "$holder"; wait "$holder" || fail "resumed checkpt of lw"
 # end of its pipe and gives up (7); the first then ends too (broken pipe, or
 # a stream that ends early).
 timeout 60 "$ctl" -q checkpt lw - 600 2 "" 2>"$tmp/self_ck.err" |
-  timeout 60 "$ctl" -q restore lw - - 2>"$tmp/self.err"
+  timeout 60 "$ctl" -q --force restore lw - - 2>"$tmp/self.err"
 rcs=("${PIPESTATUS[@]}")
 if { [[ ${rcs[1]} -eq 7 ]] && grep -q "streamed into itself" "$tmp/self.err"; } ||
    { [[ ${rcs[0]} -eq 7 ]] && grep -q "streamed into itself" "$tmp/self_ck.err"; }; then
