@@ -10,7 +10,10 @@
 // of queue (p, t) is thread t of process p and its consumer thread t of
 // process (p+1) % P. --kill SIGKILLs one worker process mid-run (with
 // --kill=lock, while it holds the workspace lock) and checks that the pairs
-// not involving it keep making progress.
+// not involving it keep making progress. A worker process killed from
+// outside is noticed by its pid (each process's pid is in the control
+// block): its peers stop waiting for it, and the run ends with a failure
+// naming it, after reclaiming what it held.
 //
 // At the end the workspace must verify and its usage must be what it was
 // before the run (after a kill, the victim's in-flight allocations are
@@ -26,6 +29,7 @@
 #include <atomic>
 #include <bit>
 #include <chrono>
+#include <cerrno>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -96,7 +100,8 @@ struct RingStats {
 struct Control {
   uint64_t stop;
   uint64_t errors;
-  uint64_t dead[kMaxProcs];
+  uint64_t dead[kMaxProcs];  // marked by the parent after its own --kill
+  uint64_t pid[kMaxProcs];   // each worker process's pid (0: not started)
   uint64_t hold_lock[kMaxProcs];  // parent asks, the victim answers 2
   RingStats ring[kMaxRings];
 };
@@ -148,6 +153,46 @@ struct Worker {
   Layout lay;
 };
 
+// Whether process `pid` is gone: no such process, or a zombie (killed, not
+// yet reaped by the parent, so kill(pid, 0) still finds it).
+bool ProcessGone(pid_t pid) {
+  if (kill(pid, 0) != 0 && errno == ESRCH) return true;
+  char path[48];
+  std::snprintf(path, sizeof(path), "/proc/%d/stat", static_cast<int>(pid));
+  FILE* f = std::fopen(path, "r");
+  if (f == nullptr) return errno == ENOENT;
+  char buf[512] = {};
+  const size_t n = std::fread(buf, 1, sizeof(buf) - 1, f);
+  std::fclose(f);
+  buf[n] = '\0';
+  const char* close = std::strrchr(buf, ')');
+  return close != nullptr && close[1] == ' ' &&
+         (close[2] == 'Z' || close[2] == 'X');
+}
+
+// Whether worker process `peer` is dead: marked by the parent's --kill, or
+// found dead by its pid (a SIGKILL from outside marks nothing). A waiting
+// worker asks often; the pid is looked at every 10 ms at most.
+class PeerWatch {
+ public:
+  PeerWatch(const Control* ctl, int peer) : ctl_(ctl), peer_(peer) {}
+  bool Dead() {
+    if (dead_) return true;
+    if (Load(ctl_->dead[peer_]) != 0) return dead_ = true;
+    const int64_t now = MonotonicNs();
+    if (now < next_look_) return false;
+    next_look_ = now + 10'000'000;
+    const uint64_t pid = Load(ctl_->pid[peer_]);
+    return dead_ = pid != 0 && ProcessGone(static_cast<pid_t>(pid));
+  }
+
+ private:
+  const Control* ctl_;
+  int peer_;
+  bool dead_ = false;
+  int64_t next_look_ = 0;
+};
+
 void Error(Control* ctl, const std::string& what) {
   absl::FPrintF(stderr, "alloc_stress: %s\n", what);
   std::atomic_ref<uint64_t>(ctl->errors).fetch_add(1);
@@ -160,9 +205,9 @@ void Produce(const Worker& k, int r) {
                       static_cast<uint64_t>(r));
   std::uniform_int_distribution<uint64_t> size(k.opt->min_sz, k.opt->max_sz);
   int align_bits = std::countr_zero(k.opt->max_align);
-  const int peer = k.lay.consumer_proc(r);
+  PeerWatch peer(k.ctl, k.lay.consumer_proc(r));
   for (uint64_t n = 0; k.opt->ops == 0 || n < k.opt->ops; ++n) {
-    if (Load(k.ctl->stop) || Load(k.ctl->dead[peer])) break;
+    if (Load(k.ctl->stop) || peer.Dead()) break;
     uint64_t sz = size(rng);
     uint64_t align = uint64_t{1}
                      << (rng() % static_cast<uint64_t>(align_bits + 1));
@@ -190,7 +235,7 @@ void Produce(const Worker& k, int r) {
     Bump(st.allocs);
     bool pushed = false;
     while (!(pushed = ring.Push({*g, (sz << 16) | (tag - kTagBase)}))) {
-      if (Load(k.ctl->dead[peer])) break;
+      if (peer.Dead()) break;
       std::this_thread::yield();
     }
     if (!pushed) {  // nobody will free it: do it here
@@ -204,11 +249,11 @@ void Produce(const Worker& k, int r) {
 void Consume(const Worker& k, int r) {
   RingStats& st = k.ctl->ring[r];
   Ring ring = Ring::Attach(k.w->laddr(st.ring_gaddr));
-  const int peer = k.lay.producer_proc(r);
+  PeerWatch peer(k.ctl, k.lay.producer_proc(r));
   for (;;) {
     Ring::Item it;
     if (!ring.Pop(&it)) {
-      if (Load(st.producer_done) || Load(k.ctl->dead[peer])) {
+      if (Load(st.producer_done) || peer.Dead()) {
         if (!ring.Pop(&it)) break;  // drained
       } else {
         std::this_thread::yield();
@@ -263,6 +308,7 @@ void RunWorkers(const Worker& k, int proc) {
     _exit(1);
   }
   auto* ctl = reinterpret_cast<Control*>(w->laddr(ctl_gaddr));
+  Store(ctl->pid[proc], static_cast<uint64_t>(getpid()));
   Worker k{&*w, ctl, &opt, lay};
   std::thread workers(RunWorkers, k, proc);
   // Serve the parent's "hold the lock" request: take it and wait for death.
@@ -489,6 +535,8 @@ int Run(const Options& opt) {
         break;
       }
       if (pid == 0) ChildMain(a.name, a.ctl_gaddr, opt, lay, p);
+      // The child stores it too; the first store wins the race with a kill.
+      Store(a.ctl->pid[p], static_cast<uint64_t>(pid));
       pids.push_back(pid);
     }
   }
@@ -505,11 +553,20 @@ int Run(const Options& opt) {
     Store(a.ctl->stop, 1);
   }
   if (local.joinable()) local.join();
+  bool outside_kill = false;
   for (size_t p = 0; p < pids.size(); ++p) {
     if (static_cast<int>(p) == victim) continue;
     int status = 0;
     waitpid(pids[p], &status, 0);
-    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+    if (WIFSIGNALED(status)) {
+      // Killed by someone else: its peers noticed by its pid and stopped
+      // waiting for it; what it held is reclaimed below. Still a failure:
+      // the run did not go as asked.
+      outside_kill = true;
+      v.Fail(absl::StrFormat(
+          "worker process %u (pid %d) was killed by signal %d from outside",
+          p, pids[p], WTERMSIG(status)));
+    } else if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
       v.Fail(absl::StrFormat(
           "worker process %u (pid %d) ended badly (status 0x%x)", p, pids[p],
           status));
@@ -531,7 +588,7 @@ int Run(const Options& opt) {
   }
   if (uint64_t e = Load(a.ctl->errors))
     v.Fail(absl::StrFormat("%u pattern/free errors", e));
-  CheckEndState(a, victim >= 0, v);
+  CheckEndState(a, victim >= 0 || outside_kill, v);
   PrintReport(opt, lay, *a.ctl, secs, v.rc);
   return v.rc;
 }

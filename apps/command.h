@@ -47,6 +47,7 @@ struct Settings {
   std::vector<std::string> deltas;
   ProgressOptions progress;
   DistribSettings distrib;
+  int64_t lock_wait_ns = -1;  // --wait: bound on a lock wait; -1: none
 };
 
 // A parsed command, ready to run: every argument was checked when it was

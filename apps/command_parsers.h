@@ -27,6 +27,7 @@ absl::StatusOr<Action> SetDeterministic(Settings& s, Args a);
 absl::StatusOr<Action> SetForce(Settings& s, Args a);
 absl::StatusOr<Action> SetQuiet(Settings& s, Args a);
 absl::StatusOr<Action> SetProgress(Settings& s, Args a);
+absl::StatusOr<Action> SetWait(Settings& s, Args a);
 // A distribution setting (distrib_commands.h): checked now, nothing to run.
 template <absl::Status (*kSet)(DistribSettings&, DistribArgs)>
 absl::StatusOr<Action> Distrib(Settings& s, Args a) {

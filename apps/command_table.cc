@@ -37,6 +37,7 @@ constexpr Command kCommands[] = {
     {kSetting, "--quiet", "", 0, false, -1, -1, SetQuiet},
     {kSetting, "--progress", "auto|always|never|numeric", 1, false, -1, -1,
      SetProgress},
+    {kSetting, "--wait", "seconds", 1, false, -1, -1, SetWait},
     // Distribution settings (distrib_commands.h).
     {kSetting, "--listen", "ip:port", 1, false, -1, -1, Distrib<SetListen>},
     {kSetting, "--seconds", "s", 1, false, -1, -1, Distrib<SetSeconds>},

@@ -17,6 +17,7 @@
 #include "apps/boot_flags.h"
 #include "apps/command.h"
 #include "apps/output.h"
+#include "apps/pipe_peer.h"
 #include "util/cancel.h"
 #include "util/status.h"
 #include "wksp/checkpt/wksp_checkpt.h"
@@ -27,15 +28,30 @@ namespace wk::apps {
 namespace {
 
 // Tells the user whom a command waits for (after about a second, then every
-// ten) and keeps waiting.
-bool ReportLockWait(const wksp::LockWait& wait) {
+// ten) and keeps waiting, unless the holder is waiting for this very process
+// through a pipe: then neither could ever finish, so it gives up.
+absl::Status OnLockWait(const wksp::LockWait& wait) {
+  const std::string holder = wksp::DescribeLockHolder(wait.holder);
+  if (wait.holder.same_pid_ns) {
+    const std::string end =
+        PipeSharedWith(static_cast<pid_t>(wait.holder.pid));
+    if (!end.empty()) {
+      return absl::UnavailableError(absl::StrFormat(
+          "the holder %s the pipe on this command's %s, so it waits for this "
+          "command while this command waits for the lock: a workspace "
+          "streamed into itself (e.g. `wksp_ctl checkpt %s - | wksp_ctl "
+          "restore %s - -`) can never finish; checkpoint to a file, then "
+          "restore from the file",
+          end == "stdin" ? "writes into" : "reads from", end, wait.wksp_name,
+          wait.wksp_name));
+    }
+  }
   absl::FPrintF(stderr,
                 "%swksp_ctl: waiting for the workspace lock of %s held by %s "
                 "(waited %.0f s so far)\n",
-                LineStart(stderr), wait.wksp_name,
-                wksp::DescribeLockHolder(wait.holder),
+                LineStart(stderr), wait.wksp_name, holder,
                 static_cast<double>(wait.waited_ns) * 1e-9);
-  return true;
+  return absl::OkStatus();
 }
 
 // The command `word` names; "--opt=value" names "--opt" with its value.
@@ -55,7 +71,8 @@ struct Step {
   const Command* cmd;
   std::vector<char*> args;
   Action run;
-  bool to_stdout;  // prints, or a checkpoint to stdout
+  bool to_stdout;        // prints, or a checkpoint to stdout
+  int64_t lock_wait_ns;  // --wait in force (wksp::SetLockWaitLimit)
 };
 
 struct PlanResult {
@@ -138,8 +155,10 @@ absl::Status Plan(std::span<char* const> words, PlanResult* out) {
     checkpt_to_stdout |= is_dash(cmd->stdout_path);
     stdout_users += to_stdout;
     stdin_users += is_dash(cmd->stdin_path);
-    if (*run)
-      steps.push_back({cmd, std::move(cargs), *std::move(run), to_stdout});
+    if (*run) {
+      steps.push_back({cmd, std::move(cargs), *std::move(run), to_stdout,
+                       settings.lock_wait_ns});
+    }
     words = words.subspan(used);
   }
   if (pending_setting) {
@@ -228,7 +247,7 @@ void InstallCancelHandlers() {
 }
 
 int RunCommands(Args argv) {
-  wksp::SetLockWaitHook(&ReportLockWait);
+  wksp::SetLockWaitHook(&OnLockWait);
   std::vector<char*> words(argv.begin(), argv.end());
   BootFlags boot;
   if (absl::Status st = StripBootFlags(words, &boot); !st.ok()) {
@@ -246,6 +265,7 @@ int RunCommands(Args argv) {
     return kExitUsage;
   }
   for (const Step& step : plan.steps) {
+    wksp::SetLockWaitLimit(step.lock_wait_ns);
     absl::Status st = step.run();
     if (CancelRequested()) [[unlikely]]
       return Interrupted(step, st, &step == &plan.steps.back());
@@ -262,7 +282,7 @@ int RunCommands(Args argv) {
                     int{kExitWkspReset});
       return kExitWkspReset;
     }
-    return kExitFailed;
+    return ExitStatusOf(st);
   }
   return kExitOk;
 }

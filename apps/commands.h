@@ -16,20 +16,11 @@
 #include <string_view>
 #include <vector>
 
+#include "apps/exit_status.h"
+
 namespace wk::apps {
 
-// Exit statuses of wksp_ctl.
-enum ExitStatus : int {
-  kExitOk = 0,
-  kExitFailed = 1,        // a command failed (see its documented effect)
-  kExitUsage = 2,         // unknown command, missing or malformed argument
-  kExitWkspReset = 3,     // restore failed after it had modified the
-                          // workspace, which was then reset to empty
-  kExitSignalBase = 128,  // + N: interrupted by signal N (SIGINT: 130)
-  kExitBrokenPipe = 141,  // stdout's reader went away (128 + SIGPIPE, what a
-                          // shell reports for a program SIGPIPE killed);
-                          // nothing is printed
-};
+// Exit statuses: apps/exit_status.h.
 
 // Makes SIGINT, SIGTERM and SIGHUP request cancellation (util/cancel.h)
 // instead of killing: the command in progress fails with Cancelled and

@@ -628,13 +628,14 @@ TEST_F(FaultTest, SignalDuringRestore) {
   }
 }
 
-// A full disk, injected and real: exit 1 naming it, nothing at PATH.
+// A full disk, injected and real: exit 6 (out of space) naming it, nothing
+// at PATH.
 TEST_F(FaultTest, NoSpaceInjected) {
   for (int style : {1, 2, 3}) {
     SCOPED_TRACE(absl::StrFormat("style %d", style));
     const std::string path = TmpDir() + "/nospace.ckpt";
     Result r = RunCtl(CheckptArgs(style, 2, path), "write:4:enospc");
-    EXPECT_EQ(r.Exit(), 1) << r.Describe();
+    EXPECT_EQ(r.Exit(), 6) << r.Describe();
     EXPECT_NE(r.output.find("No space left on device"), std::string::npos)
         << r.output;
     EXPECT_FALSE(Exists(path));
@@ -657,7 +658,7 @@ TEST_F(FaultTest, NoSpaceOnASmallTmpfs) {
     SCOPED_TRACE(absl::StrFormat("style %d", style));
     const std::string path = dir + "/full.ckpt";
     Result r = RunCtl(CheckptArgs(style, 2, path), "");
-    EXPECT_EQ(r.Exit(), 1) << r.Describe();
+    EXPECT_EQ(r.Exit(), 6) << r.Describe();
     EXPECT_NE(r.output.find("No space left on device"), std::string::npos)
         << r.output;
     EXPECT_FALSE(Exists(path));

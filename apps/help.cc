@@ -40,6 +40,8 @@ Settings (apply to the commands after them):
                      (auto), always, never, or numeric: one number a line
                      (percent done, or bytes when the total is unknown), as
                      `pv -n` prints, and no summary line
+  --wait SECONDS     later commands wait at most SECONDS for a workspace
+                     lock, then fail (exit 7); default: while the holder lives
   --seal yes|no      later v2/v3 checkpts carry a checksum after every frame
                      (default yes); no writes Firedancer's exact layout, for
                      its stream restore
@@ -160,12 +162,15 @@ its share of the data) after a checkpt to a file, and, for a 4 KiB-page
 workspace whose first page touches took much of the time, what to do.
 With PATH "-" for checkpt, no other command of that run may print to stdout.
 
-Exit status: 0 all commands succeeded; 1 a command failed; 2 usage error
-(unknown command, missing or malformed argument; nothing ran);
+Exit status: 0 all commands succeeded; 1 a command failed (other reasons);
+2 usage error (unknown command, missing or malformed argument);
 3 restore failed (or was interrupted) after modifying the workspace, which
-is now empty; 128+N interrupted by signal N (SIGHUP 129, SIGINT 130, SIGTERM
-143): the command in progress was undone (no checkpoint file left, or the
-workspace not modified) and nothing after it ran; a second signal kills.
+is now empty; 4 not found; 5 permission denied; 6 out of space or memory; 7 lock
+held (--wait ran out, or the holder waits for us) or timed out; 8 corrupt or
+truncated data (checkpoint, workspace); 128+N interrupted by signal N
+(SIGHUP 129, SIGINT 130, SIGTERM 143), also while waiting for a lock: the
+command in progress was undone (no checkpoint file left, or the workspace
+not modified) and nothing after it ran; a second signal kills.
 141 stdout was closed by its reader (nothing printed, as for SIGPIPE).
 )HELP";
 

@@ -58,7 +58,12 @@ ListEntry Describe(const std::string& dir, const std::string& name,
   bool writable = w.ok();
   if (!w.ok()) w = wksp::Wksp::Join(name, /*read_only=*/true);
   if (!w.ok()) {
-    e.error = std::string(w.status().message());
+    // DataLoss is the verdict "not a workspace"; anything else (permission,
+    // memory) only says the file could not be looked at.
+    e.error = absl::StrFormat(
+        "%s: %s",
+        absl::IsDataLoss(w.status()) ? "not a workspace" : "cannot read",
+        w.status().message());
     return e;
   }
   e.is_wksp = true;

@@ -240,7 +240,7 @@ std::string ListText(const std::vector<ListEntry>& entries) {
                       "SIZE", "USED", "LOCK", "RESTORING", "ATTACHED");
   for (const ListEntry& e : entries) {
     if (!e.is_wksp) {
-      absl::StrAppendFormat(&out, "%-20s %-8s %14u %14s not a workspace: %s\n",
+      absl::StrAppendFormat(&out, "%-20s %-8s %14u %14s %s\n",
                             e.name, e.page_size, e.file_sz, "-", e.error);
       continue;
     }

@@ -150,7 +150,7 @@ TEST(OutputTest, ListFormats) {
   junk.name = "junk";
   junk.page_size = "normal";
   junk.file_sz = 7;
-  junk.error = "no magic";
+  junk.error = "not a workspace: no magic";
   std::string t = ListText({w, junk, held});
   EXPECT_NE(t.find("12(a),13(b)"), std::string::npos) << t;
   EXPECT_NE(t.find("16549(dead)"), std::string::npos) << t;

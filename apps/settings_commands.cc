@@ -8,6 +8,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "apps/command.h"
@@ -20,6 +21,22 @@
 #include "wksp/checkpt/wksp_checkpt.h"
 
 namespace wk::apps {
+
+absl::StatusOr<Action> SetWait(Settings& s, Args a) {
+  // Seconds, fractions allowed; at most a year (a longer bound is no bound).
+  double seconds = 0;
+  const std::string_view v = a[0];
+  if (!absl::SimpleAtod(absl::string_view(v.data(), v.size()), &seconds) ||
+      !(seconds >= 0) ||
+      seconds > 365.0 * 86400) {
+    return absl::InvalidArgumentError(absl::StrFormat(
+        "bad --wait \"%s\": seconds to wait for a workspace lock, 0 up to a "
+        "year (0: fail at once when it is held)",
+        v));
+  }
+  s.lock_wait_ns = static_cast<int64_t>(seconds * 1e9);
+  return Action();
+}
 
 absl::StatusOr<Action> SetTag(Settings& s, Args a) {
   WK_ASSIGN_OR_RETURN(s.tag, TagArg(a[0]));

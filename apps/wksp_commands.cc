@@ -107,6 +107,12 @@ absl::StatusOr<Action> Delete(Settings& s, Args a) {
           path));
     }
     absl::StatusOr<wksp::Wksp> w = wksp::Wksp::Join(name, /*read_only=*/true);
+    if (!w.ok() && !absl::IsDataLoss(w.status())) {
+      // Could not look (permission, memory): no verdict on the file.
+      return Annotate(w.status(),
+                      absl::StrFormat("delete %s: cannot read its header",
+                                      path));
+    }
     if (!w.ok()) {
       return absl::FailedPreconditionError(absl::StrFormat(
           "refusing to delete %s: a %u-byte file that is not a workspace (%s)",

@@ -69,8 +69,8 @@ check two-stdin-readers 2 "only one command" -- restore w - - checkpt-query - 0
 head -c 4096 /dev/urandom >"$WKSP_SHMEM_ROOT/junk"
 check delete-junk 1 "refusing to delete $WKSP_SHMEM_ROOT/junk: a 4096-byte file that is not a workspace" -- delete junk
 [[ -f "$WKSP_SHMEM_ROOT/junk" ]] && ok "junk-kept" || fail "delete removed a non-workspace"
-check alloc-junk 1 "not a workspace" -- alloc junk 0 1
-check not-found-names-dirs 1 "no shared memory region named \"nope\" \(searched: $WKSP_SHMEM_ROOT" -- delete nope
+check alloc-junk 8 "not a workspace" -- alloc junk 0 1
+check not-found-names-dirs 4 "no shared memory region named \"nope\" \(searched: $WKSP_SHMEM_ROOT" -- delete nope
 
 # ---- list ----------------------------------------------------------------------------
 l=$(out list)
@@ -119,7 +119,7 @@ expect_eq restore-new-mode "$(stat -c %a "$WKSP_SHMEM_ROOT/rn")" 640
 check restore-new-exists 1 "exists|EEXIST" -- restore-new rn "$ref/ref_v2.checkpt" - normal 0 600
 out delete rn
 head -c 100 "$ref/ref_v1.checkpt" >"$tmp/cut.ckpt"
-check restore-new-bad 1 "restore-new bad" -- restore-new bad "$tmp/cut.ckpt" - normal 0 600
+check restore-new-bad 8 "restore-new bad" -- restore-new bad "$tmp/cut.ckpt" - normal 0 600
 [[ -e "$WKSP_SHMEM_ROOT/bad" ]] && fail "restore-new left a workspace behind"
 
 # ---- checkpt-query from a stream -----------------------------------------------------

@@ -111,15 +111,15 @@ wait "$victim"; rc=$?
 # list reads the mark without taking the lock (nothing repaired yet).
 check list-mark 0 "^mk .* killed by $victim " -- list
 mark="a restore by pid $victim started .* did not finish \(killed\?\); the half-restored contents were discarded and the workspace is empty: restore the checkpoint again, or reset the workspace \(wksp_ctl reset\) to use it empty"
-check check-mark 1 "^wksp_ctl: check mk: workspace mk: $mark" -- check mk
-check verify-mark 1 "verify mk: .*$mark" -- verify mk
-check usage-mark 1 "usage mk 1: .*$mark" -- usage mk 1
-check query-mark 1 "query mk: .*$mark" -- query mk
+check check-mark 8 "^wksp_ctl: check mk: workspace mk: $mark" -- check mk
+check verify-mark 8 "verify mk: .*$mark" -- verify mk
+check usage-mark 8 "usage mk 1: .*$mark" -- usage mk 1
+check query-mark 8 "query mk: .*$mark" -- query mk
 check list-still-marked 0 "^mk .* killed by $victim " -- list
 # Every join says so on stderr, also that of a command that succeeds
 # (reset), which then says what it is fixing.
 joined="^wksp_ctl: workspace mk: a restore by pid $victim started .* UTC did not finish \(killed\?\); it is \(or is about to be\) empty: restore it again, or \`reset\` it to use it empty$"
-check join-reports 1 "$joined" -- usage mk 1
+check join-reports 8 "$joined" -- usage mk 1
 check reset-reports 0 "$joined" -- reset mk
 check list-clear 0 "^mk +normal +[0-9]+ +0 +- +- " -- list
 check usage-empty 0 "" -- usage mk 1

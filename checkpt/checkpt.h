@@ -193,11 +193,16 @@ class Reader {
   // Source mode: as streaming mode over a pipe, but bytes come from
   // source(dst, min, max), which has io::ReadAtLeast's contract (at least min
   // bytes, at most max, IsEndOfFile error when the input ends first); e.g. a
-  // read-ahead thread (io/prefetch.h). Offsets count from 0.
+  // read-ahead thread (io/prefetch.h). Offsets count from first_offset (the
+  // file offset of the source's first byte, so messages name file offsets);
+  // total_size, when known (0: not), is the whole input's size, which a
+  // truncation message then names.
   using SourceFn = std::function<absl::StatusOr<size_t>(
       uint8_t* dst, size_t min, size_t max)>;
   static absl::StatusOr<Reader> Source(SourceFn source,
-                                       std::span<uint8_t> rbuf);
+                                       std::span<uint8_t> rbuf,
+                                       uint64_t first_offset = 0,
+                                       uint64_t total_size = 0);
   // Mmio mode over `region`.
   static absl::StatusOr<Reader> Mmio(std::span<const uint8_t> region);
 

@@ -77,10 +77,19 @@ struct ReaderState {
     return s;
   }
 
-  absl::Status ReadFailed(const absl::Status& s, uint64_t at) {
+  // A read of `need` bytes at offset `at` failed with `s`.
+  absl::Status ReadFailed(const absl::Status& s, uint64_t at, uint64_t need) {
     if (io::IsEndOfFile(s)) {
-      return Fail(Truncated(
-          absl::StrFormat("checkpoint ends early (reading at offset %d)", at)));
+      if (sz != kSizeUnknown) {
+        return Fail(Truncated(absl::StrFormat(
+            "checkpoint ends early: has %d bytes, needs at least %d", sz,
+            at + need)));
+      }
+      // A stream's length is not known: it ended somewhere in the read.
+      return Fail(Truncated(absl::StrFormat(
+          "checkpoint ends early: has fewer than %d bytes (it ends after "
+          "offset %d), needs at least %d",
+          at + need, at, at + need)));
     }
     return Fail(internal::IoError(
         s, absl::StrFormat("read at checkpoint offset %d", at)));
@@ -133,21 +142,21 @@ absl::Status ReaderState::Fill(uint64_t n) {
     const uint64_t avail = at < sz ? sz - at : 0;
     if (avail < need) [[unlikely]] {
       return Fail(Truncated(absl::StrFormat(
-          "checkpoint ends early: %d bytes needed at offset %d of %d", n, off,
-          sz)));
+          "checkpoint ends early: has %d bytes, needs %d (%d at offset %d)",
+          sz, off + n, n, off)));
     }
     // Whatever the read-ahead end says, at least what this read needs.
     const uint64_t ahead = ahead_end > at ? std::min(ahead_end - at, avail) : 0;
     const uint64_t want = std::min(space, std::max(need, ahead));
     absl::Status s = io::PReadExact(fd, p, want, at);
     if (!s.ok()) [[unlikely]]
-      return ReadFailed(s, at);
+      return ReadFailed(s, at, need);
     ready += want;
     return absl::OkStatus();
   }
   absl::StatusOr<size_t> got = ReadSome(p, need, space);
   if (!got.ok()) [[unlikely]]
-    return ReadFailed(got.status(), at);
+    return ReadFailed(got.status(), at, need);
   ready += *got;
   return absl::OkStatus();
 }
@@ -156,8 +165,8 @@ absl::Status ReaderState::Raw(uint8_t* dst, uint64_t n, bool counted) {
   if (mmio) {
     if (n > sz - off) [[unlikely]] {
       return Fail(Truncated(absl::StrFormat(
-          "checkpoint ends early: %d bytes needed at offset %d of %d", n, off,
-          sz)));
+          "checkpoint ends early: has %d bytes, needs %d (%d at offset %d)",
+          sz, off + n, n, off)));
     }
     for (uint64_t done = 0; done < n;) {
       const uint64_t piece = Piece(n - done, counted);
@@ -190,15 +199,15 @@ absl::Status ReaderState::Raw(uint8_t* dst, uint64_t n, bool counted) {
   // Large reads go straight into the caller's memory (the buffer is empty).
   if (seekable && (off > sz || n > sz - off)) [[unlikely]] {
     return Fail(Truncated(absl::StrFormat(
-        "checkpoint ends early: %d bytes needed at offset %d of %d", n, off,
-        sz)));
+        "checkpoint ends early: has %d bytes, needs %d (%d at offset %d)",
+          sz, off + n, n, off)));
   }
   for (uint64_t done = 0; done < n;) {
     const uint64_t piece = Piece(n - done, counted);
     absl::Status s = seekable ? io::PReadExact(fd, dst + done, piece, off)
                               : ReadSome(dst + done, piece, piece).status();
     if (!s.ok()) [[unlikely]]
-      return ReadFailed(s, off);
+      return ReadFailed(s, off, piece);
     Tap(dst + done, piece);
     if (counted) counter.Add(piece);
     off += piece;
@@ -215,7 +224,9 @@ absl::Status ReaderState::NextBlock(uint64_t u, const uint8_t** src,
   if (mmio) {
     if (sz - off < 3) [[unlikely]] {
       return Fail(Truncated(absl::StrFormat(
-          "checkpoint ends inside a chunk header at offset %d", off)));
+          "checkpoint ends early, inside a chunk header: has %d bytes, needs "
+          "%d",
+          sz, off + 3)));
     }
     h = region + off;
   } else {
@@ -234,7 +245,9 @@ absl::Status ReaderState::NextBlock(uint64_t u, const uint8_t** src,
   if (mmio) {
     if (sz - off - 3 < csz) [[unlikely]] {
       return Fail(Truncated(absl::StrFormat(
-          "checkpoint ends inside the %d-byte block at offset %d", csz, off)));
+          "checkpoint ends early, inside the %d-byte block at offset %d: has "
+          "%d bytes, needs %d",
+          csz, off, sz, off + 3 + csz)));
     }
     *src = region + off + 3;
   } else {
@@ -370,13 +383,17 @@ absl::StatusOr<Reader> Reader::Stream(int fd, std::span<uint8_t> rbuf) {
 }
 
 absl::StatusOr<Reader> Reader::Source(SourceFn source,
-                                      std::span<uint8_t> rbuf) {
+                                      std::span<uint8_t> rbuf,
+                                      uint64_t first_offset,
+                                      uint64_t total_size) {
   if (!source) [[unlikely]]
     return Inval("empty source");
   absl::StatusOr<std::unique_ptr<ReaderState>> s = NewBufferedState(rbuf);
   if (!s.ok()) [[unlikely]]
     return s.status();
   (*s)->source = std::move(source);
+  (*s)->off = first_offset;
+  if (total_size != 0) (*s)->sz = total_size;
   return Reader(std::move(*s));
 }
 
@@ -506,8 +523,8 @@ absl::StatusOr<std::span<const uint8_t>> Reader::Peek(uint64_t n) {
   if (r.mmio) {
     if (r.off > r.sz || n > r.sz - r.off) [[unlikely]] {
       return r.Fail(Truncated(absl::StrFormat(
-          "checkpoint ends early: %d bytes needed at offset %d of %d", n, r.off,
-          r.sz)));
+          "checkpoint ends early: has %d bytes, needs %d (%d at offset %d)",
+          r.sz, r.off + n, n, r.off)));
     }
     return std::span<const uint8_t>(r.region + r.off, n);
   }

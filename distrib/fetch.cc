@@ -649,7 +649,10 @@ absl::StatusOr<FetchReport> Fetch(wksp::Wksp& wksp, const std::string& torrent,
       resume = true;
       region = io::MapFileReadWrite(part);
     } else {
-      region = io::CreateAndMap(part, n, 0644);
+      // The kept file's blocks are allocated before the first byte arrives:
+      // a file system without room for it fails the fetch here, workspace
+      // untouched, instead of a store into the mapping dying of SIGBUS.
+      region = io::CreateAndMap(part, n, 0644, io::Reserve::kAllocate);
     }
   }
   if (!region.ok()) return Annotate(region.status(), "fetch");

@@ -3,15 +3,21 @@
 #include <fcntl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstdint>
+#include <cstdlib>
+#include <cstring>
+#include <optional>
+#include <string>
 #include <utility>
 
 #include "absl/strings/str_format.h"
 #include "io/fd.h"
 #include "util/bits.h"
+#include "util/cancel.h"
 #include "util/status.h"
 
 namespace wk::io {
@@ -248,6 +254,96 @@ absl::StatusOr<Mapping> MapAnonymousShared(uint64_t size,
   return m;
 }
 
+namespace {
+
+// The directory part of `path` ("." for a bare name).
+std::string DirOf(const std::string& path) {
+  const size_t slash = path.rfind('/');
+  if (slash == std::string::npos) return ".";
+  return slash == 0 ? "/" : path.substr(0, slash);
+}
+
+// Reads one unsigned number from a sysfs file; nullopt if unreadable.
+std::optional<uint64_t> ReadSysfsU64(const std::string& path) {
+  absl::StatusOr<Fd> fd = OpenRead(path);
+  if (!fd.ok()) return std::nullopt;
+  char buf[32];
+  const ssize_t n = ::read(fd->get(), buf, sizeof(buf) - 1);
+  if (n <= 0) return std::nullopt;
+  buf[n] = '\0';
+  char* end = nullptr;
+  const unsigned long long v = std::strtoull(buf, &end, 10);
+  if (end == buf) return std::nullopt;
+  return static_cast<uint64_t>(v);
+}
+
+// Bytes a new file in `dir` can still get, or nullopt when that cannot be
+// told. A hugetlbfs mount without a size= limit reports no blocks at all:
+// then its page size's pool decides (free pages not yet promised to a
+// mapping).
+std::optional<uint64_t> FreeBytesIn(const std::string& dir) {
+  struct statfs fs;
+  if (::statfs(dir.c_str(), &fs) != 0) return std::nullopt;
+  const uint64_t bsize = static_cast<uint64_t>(fs.f_bsize);
+  constexpr decltype(fs.f_type) kHugetlbfsMagic = 0x958458f6;
+  if (fs.f_type == kHugetlbfsMagic && fs.f_blocks == 0) {
+    const std::string pool = absl::StrFormat(
+        "/sys/kernel/mm/hugepages/hugepages-%ukB/", bsize >> 10);
+    std::optional<uint64_t> free = ReadSysfsU64(pool + "free_hugepages");
+    std::optional<uint64_t> resv = ReadSysfsU64(pool + "resv_hugepages");
+    if (!free || !resv) return std::nullopt;
+    return (*free > *resv ? *free - *resv : 0) * bsize;
+  }
+  return static_cast<uint64_t>(fs.f_bavail) * bsize;
+}
+
+// ResourceExhausted for a file of `size` bytes that does not fit in the
+// directory of `path`: how much it needs and how much is free there.
+absl::Status NoRoom(int err, const std::string& path, uint64_t size,
+                    std::optional<uint64_t> free) {
+  const std::string have =
+      free ? absl::StrFormat("%u bytes free", *free) : "less free";
+  char buf[128];
+  return absl::Status(
+      absl::StatusCode::kResourceExhausted,
+      absl::StrFormat("create %s: needs %u bytes, %s in %s (%s)",
+                      path, size, have, DirOf(path),
+                      strerror_r(err, buf, sizeof(buf))));
+}
+
+// Allocates every block of [0, size) of the new file behind `fd` now, so
+// stores through a mapping never meet a full file system (SIGBUS).
+absl::Status AllocateBlocks(int fd, const std::string& path, uint64_t size) {
+  // Fail fast, before zeroing gigabytes only to give them back: the
+  // fallocate below still decides when others race us for the space.
+  const std::optional<uint64_t> free = FreeBytesIn(DirOf(path));
+  if (free && *free < size) return NoRoom(ENOSPC, path, size, free);
+  for (;;) {
+    if (::fallocate(fd, 0, 0, static_cast<off_t>(size)) == 0) {
+      return absl::OkStatus();
+    }
+    const int err = errno;
+    if (err == EINTR) {
+      WK_RETURN_IF_ERROR(CheckCancel());
+      continue;
+    }
+    if (err == EOPNOTSUPP) {
+      // A file system without fallocate (some network and FUSE ones): the
+      // file stays sparse; its blocks come as pages are first written.
+      if (::ftruncate(fd, static_cast<off_t>(size)) == 0) {
+        return absl::OkStatus();
+      }
+      return ErrnoError(errno, "ftruncate", path);
+    }
+    if (err == ENOSPC || err == ENOMEM) {
+      return NoRoom(err, path, size, FreeBytesIn(DirOf(path)));
+    }
+    return ErrnoError(err, "fallocate", path);
+  }
+}
+
+}  // namespace
+
 absl::StatusOr<Mapping> CreateAndMap(const std::string& path, uint64_t size,
                                      mode_t mode, Reserve reserve) {
   if (size == 0 || size > static_cast<uint64_t>(INT64_MAX)) [[unlikely]] {
@@ -258,11 +354,7 @@ absl::StatusOr<Mapping> CreateAndMap(const std::string& path, uint64_t size,
   WK_ASSIGN_OR_RETURN(Fd fd, CreateExclusive(path, mode));
   absl::Status status;
   if (reserve == Reserve::kAllocate) {
-    int err;
-    do {
-      err = ::posix_fallocate(fd.get(), 0, static_cast<off_t>(size));
-    } while (err == EINTR);
-    if (err != 0) status = ErrnoError(err, "fallocate", path);
+    status = AllocateBlocks(fd.get(), path, size);
   } else {
     int r;
     do {

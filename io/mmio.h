@@ -125,12 +125,19 @@ absl::StatusOr<Mapping> MapAnonymousPrivate(uint64_t size);
 
 enum class Reserve {
   kSparse,    // ftruncate only: fast, blocks allocated as pages are written
-  kAllocate,  // posix_fallocate: disk space reserved now (no SIGBUS later)
+  kAllocate,  // fallocate(2): every block allocated (zeroed) now, so a store
+              // through the mapping never meets a full file system (SIGBUS).
+              // tmpfs and hugetlbfs (huge pages taken from the pool) support
+              // it; a file system that does not leaves the file sparse.
 };
 
 // Creates `path` (CreateExclusive: must not exist, permission bits exactly
 // `mode`), sizes it to `size` bytes (> 0) and maps it read-write. On failure
-// the file is removed again.
+// the file is removed again. With kAllocate, a file that does not fit fails
+// with ResourceExhausted "create PATH: needs N bytes, M bytes free in DIR"
+// (at once when the free space is known to be short, before zeroing
+// anything); a cancellation request (util/cancel.h) that interrupts the
+// allocation gives Cancelled.
 absl::StatusOr<Mapping> CreateAndMap(const std::string& path, uint64_t size,
                                      mode_t mode,
                                      Reserve reserve = Reserve::kSparse);

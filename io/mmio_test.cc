@@ -255,6 +255,16 @@ TEST(MmioTest, CreateAndMapFailures) {
   EXPECT_EQ(m.status().code(), absl::StatusCode::kAlreadyExists);
   EXPECT_EQ(StatOf(existing.path()).st_size, 7);  // not removed or resized
 
+  // More than any file system here holds: refused with what it needs and
+  // what is free, before any block is allocated, and nothing is left.
+  TempPath big("create_big");
+  m = CreateAndMap(big.path(), uint64_t{1} << 62, 0600, Reserve::kAllocate);
+  EXPECT_EQ(m.status().code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_THAT(m.status().message(),
+              HasSubstr("needs 4611686018427387904 bytes, "));
+  EXPECT_THAT(m.status().message(), HasSubstr(" bytes free in "));
+  EXPECT_NE(::access(big.path().c_str(), F_OK), 0);
+
   TempPath zero("create_zero");
   m = CreateAndMap(zero.path(), 0, 0600);
   EXPECT_EQ(m.status().code(), absl::StatusCode::kInvalidArgument);

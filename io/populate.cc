@@ -7,8 +7,10 @@
 #include <atomic>
 #include <cerrno>
 #include <mutex>
+#include <string>
 
 #include "absl/strings/str_format.h"
+#include "util/cancel.h"
 #include "util/status.h"
 
 namespace wk::io {
@@ -104,20 +106,35 @@ absl::Status Populate(std::span<const uint8_t> range, PopulateFor what) {
   const uintptr_t hi = reinterpret_cast<uintptr_t>(range.data()) + range.size();
   const int advice =
       what == PopulateFor::kWrite ? MADV_POPULATE_WRITE : MADV_POPULATE_READ;
+  const std::string what_range =
+      absl::StrFormat("of %u bytes at %p", static_cast<uint64_t>(hi - lo),
+                      reinterpret_cast<void*>(lo));
+  const char* op = what == PopulateFor::kWrite ? "madvise(MADV_POPULATE_WRITE)"
+                                               : "madvise(MADV_POPULATE_READ)";
   for (;;) {
     if (::madvise(reinterpret_cast<void*>(lo), hi - lo, advice) == 0) {
       return absl::OkStatus();
     }
-    if (errno == EINTR || errno == EAGAIN) continue;
+    if (errno == EINTR || errno == EAGAIN) {
+      // A signal arrived: stop if it asked us to (util/cancel.h).
+      WK_RETURN_IF_ERROR(CheckCancel());
+      continue;
+    }
     break;
   }
   const int err = errno;
-  return ErrnoError(
-      err,
-      what == PopulateFor::kWrite ? "madvise(MADV_POPULATE_WRITE)"
-                                  : "madvise(MADV_POPULATE_READ)",
-      absl::StrFormat("of %u bytes at %p", static_cast<uint64_t>(hi - lo),
-                      reinterpret_cast<void*>(lo)));
+  absl::Status st = ErrnoError(err, op, what_range);
+  if (err == EFAULT || err == ENOMEM) {
+    // EFAULT is the fault a store would have met as SIGBUS: no page could be
+    // had for the range. Out of memory, not a bad address of ours.
+    return absl::Status(
+        absl::StatusCode::kResourceExhausted,
+        absl::StrFormat("no memory for the pages %s: the file system holding "
+                        "them is full, the huge-page pool is empty, or the "
+                        "file was truncated (%s)",
+                        what_range, st.message()));
+  }
+  return st;
 }
 
 }  // namespace wk::io

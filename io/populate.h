@@ -25,10 +25,12 @@ enum class PopulateFor {
 };
 
 // Makes every page overlapping `range` (inside one mapping of this process)
-// present in the page tables. An empty range is a no-op. Failure, e.g. no
-// memory left for the pages (tmpfs or huge-page pool full: the error a later
-// store would have met as SIGBUS) or kWrite through a read-only mapping,
-// gives an error naming the range; its bytes are unchanged either way.
+// present in the page tables. An empty range is a no-op. Failure gives an
+// error naming the range; its bytes are unchanged either way:
+// ResourceExhausted when no page could be had (tmpfs full, huge-page pool
+// empty, file truncated: what a later store would have met as SIGBUS),
+// Cancelled when a signal requested cancellation (util/cancel.h) meanwhile,
+// else the system call's error (e.g. kWrite through a read-only mapping).
 absl::Status Populate(std::span<const uint8_t> range, PopulateFor what);
 
 // Whether the page holding `addr` is present in this process's page tables

@@ -1,6 +1,31 @@
 // Error vocabulary shared by every package: absl::Status helpers that carry
 // the failing operation, its object (path or descriptor) and the errno text,
 // plus the two early-return macros used on error paths.
+//
+// The one rule for error classes: a failed status's code is its class,
+// chosen by the layer that knows the cause; the layers above add context
+// (Annotate, WithMessage keep the code and payloads) and never re-code it.
+// Tools map the class to what the user sees (wksp_ctl: apps/exit_status.h).
+//   kInvalidArgument   the caller's arguments are wrong (usage)
+//   kNotFound          a named workspace, file or allocation does not exist
+//   kPermissionDenied  permission denied
+//   kResourceExhausted out of space or memory: a full file system, an empty
+//                      huge-page pool, memory that cannot be populated, no
+//                      free partition or slot in a workspace
+//   kCancelled         a signal asked to stop (util/cancel.h); the message
+//                      names the signal
+//   kDeadlineExceeded  a wait ran out: a lock wait limit, a timeout
+//   kUnavailable       a lock is held by someone who will not let go (a
+//                      waiter gave up with a reason)
+//   kDataLoss          only for data that is corrupt or truncated: a
+//                      checkpoint file or stream, a workspace's metadata. A
+//                      signal, a full disk or unpopulatable memory met while
+//                      reading a good file is never DataLoss.
+//   anything else      failed for another reason (kAlreadyExists,
+//                      kFailedPrecondition: the state forbids it, ...)
+// ErrnoError follows absl::ErrnoToStatusCode, so a system call's EINVAL or
+// EAGAIN reads kInvalidArgument or kUnavailable; a tool tells those apart
+// from the library's own by the errno payload (StatusErrno != 0).
 #ifndef WKSPKIT_UTIL_STATUS_H_
 #define WKSPKIT_UTIL_STATUS_H_
 

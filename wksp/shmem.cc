@@ -179,10 +179,13 @@ absl::StatusOr<io::Mapping> ShmemCreate(std::string_view name, uint64_t size,
   WK_ASSIGN_OR_RETURN(uint64_t bytes, RoundToPage(size, options.page_size));
   WK_ASSIGN_OR_RETURN(std::string dir, ShmemDir(options.page_size));
   std::string path = absl::StrFormat("%s/%s", dir, name);
-  // Sized with ftruncate (a hugetlbfs file cannot be written, only mapped);
-  // removed again on failure.
+  // Every page allocated now (fallocate: tmpfs zeroes them, hugetlbfs takes
+  // them from the pool), so no store into the workspace can meet a full file
+  // system as SIGBUS later; a region that does not fit fails here, and the
+  // file is removed again.
   WK_ASSIGN_OR_RETURN(io::Mapping m,
-                      io::CreateAndMap(path, bytes, options.mode));
+                      io::CreateAndMap(path, bytes, options.mode,
+                                       io::Reserve::kAllocate));
   AdviseHugePages(m, options.page_size, dir);
   PreferNodeOfCpu(m.mutable_span().data(), bytes, options.cpu_idx);
   return m;

@@ -65,8 +65,11 @@ struct ShmemCreateOptions {
 };
 
 // Creates region `name` of at least `size` bytes (rounded up to the page
-// size), zero filled, and maps it read-write shared. AlreadyExists if the
-// name is taken. On failure nothing is left behind.
+// size), zero filled, and maps it read-write shared. Its memory is allocated
+// now (io::Reserve::kAllocate: tmpfs pages, or huge pages from the pool), so
+// using it never dies of SIGBUS on a full file system; a region that does
+// not fit fails with ResourceExhausted "needs N bytes, M bytes free in DIR".
+// AlreadyExists if the name is taken. On failure nothing is left behind.
 absl::StatusOr<io::Mapping> ShmemCreate(std::string_view name, uint64_t size,
                                         const ShmemCreateOptions& options);
 
@@ -80,7 +83,13 @@ absl::StatusOr<io::Mapping> ShmemJoin(std::string_view name, bool read_only,
 absl::Status ShmemUnlink(std::string_view name);
 
 // Maps `size` bytes (rounded up to the page size) of anonymous shared
-// memory, zero filled; shared with children forked afterwards.
+// memory, zero filled; shared with children forked afterwards. Nothing is
+// left to reserve by hand: huge and gigantic pages are reserved from the
+// pool by the mapping itself (ResourceExhausted here when the pool is
+// short, never SIGBUS later), and normal pages are charged to the kernel's
+// commit accounting (which refuses the mapping under overcommit_memory=2;
+// otherwise memory that runs out later meets the OOM killer, as any
+// process memory does, not a full file system).
 absl::StatusOr<io::Mapping> MapAnonymous(uint64_t size, PageSize page_size,
                                          int cpu_idx = -1);
 

@@ -13,7 +13,9 @@
 
 #include "absl/strings/str_format.h"
 #include "absl/time/time.h"
+#include "io/populate.h"
 #include "util/bits.h"
+#include "util/clock.h"
 #include "util/status.h"
 #include "wksp/internal/core.h"
 #include "wksp/internal/lock.h"
@@ -49,6 +51,7 @@ absl::Status CheckAlignSzTag(uint64_t* align, uint64_t sz, uint64_t tag) {
 }
 
 std::atomic<LockWaitHook> g_lock_wait_hook{nullptr};
+std::atomic<int64_t> g_lock_wait_limit_ns{-1};
 
 // Coarse is enough for "since" in reports and costs no more than a load.
 int64_t CoarseWallclockNs() {
@@ -88,6 +91,10 @@ absl::Status CheckTags(std::span<const uint64_t> tags) {
 
 void SetLockWaitHook(LockWaitHook hook) {
   g_lock_wait_hook.store(hook, std::memory_order_release);
+}
+
+void SetLockWaitLimit(int64_t limit_ns) {
+  g_lock_wait_limit_ns.store(limit_ns, std::memory_order_relaxed);
 }
 
 std::string DescribeLockHolder(const LockHolder& holder) {
@@ -275,19 +282,33 @@ absl::StatusOr<LockGuard> Wksp::Acquire(LockMode mode) {
   const internal::Region r = region();
   Header* h = r.hdr;
   internal::LockResult res;
-  auto on_wait = [&](uint64_t owner, int64_t waited_ns) {
+  auto on_wait = [&](uint64_t owner, int64_t waited_ns) -> absl::Status {
     LockWaitHook hook = g_lock_wait_hook.load(std::memory_order_acquire);
-    if (hook == nullptr) return true;
+    if (hook == nullptr) return absl::OkStatus();
     LockHolder holder = HolderOf(h, owner);
     return hook(LockWait{name(), holder, waited_ns});
   };
-  absl::Status locked = internal::LockWord(&h->lock, &res, on_wait);
+  const int64_t limit_ns = g_lock_wait_limit_ns.load(std::memory_order_relaxed);
+  const int64_t deadline_ns =
+      limit_ns < 0 ? internal::kNoDeadline : MonotonicNs() + limit_ns;
+  absl::Status locked =
+      internal::LockWord(&h->lock, &res, deadline_ns, on_wait);
   if (!locked.ok()) [[unlikely]] {
-    if (!absl::IsDeadlineExceeded(locked)) return locked;
+    // Nothing was changed: say so, and whom we waited for.
     std::optional<LockHolder> holder = CurrentLockHolder();
-    return absl::DeadlineExceededError(absl::StrFormat(
-        "workspace %s: gave up waiting for the lock held by %s", name(),
-        holder ? DescribeLockHolder(*holder) : "nobody any more"));
+    const std::string who =
+        holder ? DescribeLockHolder(*holder) : "nobody any more";
+    if (absl::IsDeadlineExceeded(locked) &&
+        deadline_ns != internal::kNoDeadline && MonotonicNs() >= deadline_ns) {
+      return absl::DeadlineExceededError(absl::StrFormat(
+          "workspace %s: gave up waiting for the lock held by %s after the "
+          "wait limit of %.3g s; nothing was changed",
+          name(), who, static_cast<double>(limit_ns) * 1e-9));
+    }
+    return Annotate(locked,
+                    absl::StrFormat("workspace %s: waiting for the lock held "
+                                    "by %s; nothing was changed",
+                                    name(), who));
   }
   LockGuard guard(this);  // held from here: every return below releases
   __atomic_store_n(&h->lock_pid, internal::SelfPid(), __ATOMIC_RELAXED);
@@ -489,6 +510,16 @@ absl::Status Wksp::Memset(uint64_t gaddr, int c) {
   const internal::Region r = region();
   Idx i = internal::FindUsedLocked(r, gaddr);
   if (i != kNull) {
+    // A workspace made sparse (before creation reserved its memory) may
+    // have pages no longer to be had: fail here, not with SIGBUS mid-store.
+    std::span<const uint8_t> range(r.base + r.pinfo[i].lo,
+                                   r.pinfo[i].hi - r.pinfo[i].lo);
+    absl::Status st = io::Populate(range, io::PopulateFor::kWrite);
+    if (!st.ok()) [[unlikely]] {
+      return Annotate(
+          st, absl::StrFormat("memset: allocation [%u, %u) of workspace %s",
+                              r.pinfo[i].lo, r.pinfo[i].hi, name()));
+    }
     memset(r.base + r.pinfo[i].lo, c, r.pinfo[i].hi - r.pinfo[i].lo);
   }
   lock.Release();

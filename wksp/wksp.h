@@ -24,7 +24,8 @@
 // a live owner in another pid namespace: internal/lock.h. In short: a killed
 // owner is recovered even before it is reaped; an owner in another pid
 // namespace is never taken over. A waiter calls the lock wait hook (below)
-// after about a second, saying whom it waits for.
+// after about a second, saying whom it waits for; a wait ends early on a
+// cancellation request or at the wait limit (SetLockWaitLimit).
 //
 // Restore mark: a restore (wksp/checkpt) marks the workspace "being restored
 // by pid P" before its first write and clears the mark when it succeeds; a
@@ -83,12 +84,23 @@ struct LockWait {
   int64_t waited_ns;
 };
 // Called by a thread that has waited about a second for a workspace lock,
-// then every ten seconds while it still waits; returns true to keep waiting,
-// false to give up (the call then fails with DeadlineExceeded naming the
-// holder). Hooks run on the waiting thread and may be called concurrently.
-using LockWaitHook = bool (*)(const LockWait& wait);
+// then every ten seconds while it still waits; returns OK to keep waiting,
+// or an error to give up: the call then fails with that error, prefixed with
+// the workspace's name (e.g. a tool that finds the holder waits on it and
+// cannot finish first). Hooks run on the waiting thread and may be called
+// concurrently.
+using LockWaitHook = absl::Status (*)(const LockWait& wait);
 // Sets the process-wide hook (nullptr, the default: wait silently).
 void SetLockWaitHook(LockWaitHook hook);
+
+// Bounds every later lock wait of this process to `limit_ns` nanoseconds
+// (0: only take a free lock; negative, the default: no bound). A call that
+// waited that long fails with DeadlineExceeded naming the holder and
+// changes nothing. Whatever the limit, a wait also ends with Cancelled once
+// cancellation is requested (util/cancel.h: a signal handler's
+// RequestCancel); a waiter sleeps between looks (at most ~10 ms), so it uses
+// well under 1% of a core.
+void SetLockWaitLimit(int64_t limit_ns);
 
 // "pid P (cmd) since TIME", or for a holder in another pid namespace "tid T
 // of pid namespace pid:[N] (not ours: ...)" - for messages.

@@ -19,6 +19,7 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "util/cancel.h"
 #include "util/clock.h"
 #include "wksp/internal/lock.h"
 #include "wksp/test_util.h"
@@ -42,7 +43,7 @@ std::string g_hook_text;
 std::atomic<int> g_release_fd{-1};
 std::atomic<bool> g_give_up{false};
 
-bool RecordingHook(const LockWait& wait) {
+absl::Status RecordingHook(const LockWait& wait) {
   if (g_hook_calls.fetch_add(1) == 0) {
     g_hook_holder = wait.holder;
     g_hook_text = DescribeLockHolder(wait.holder);
@@ -53,7 +54,8 @@ bool RecordingHook(const LockWait& wait) {
       (void)!write(fd, &c, 1);
     }
   }
-  return !g_give_up.load();
+  return g_give_up.load() ? absl::AbortedError("the test's hook gives up")
+                           : absl::OkStatus();
 }
 
 class LockTest : public ::testing::Test {
@@ -67,7 +69,11 @@ class LockTest : public ::testing::Test {
     g_give_up = false;
     SetLockWaitHook(&RecordingHook);
   }
-  void TearDown() override { SetLockWaitHook(nullptr); }
+  void TearDown() override {
+    SetLockWaitHook(nullptr);
+    SetLockWaitLimit(-1);
+    ClearCancelForTest();
+  }
 };
 
 // Reads one byte from fd within kTimeoutMs; 0 on timeout or EOF.
@@ -199,10 +205,69 @@ TEST_F(LockTest, GivingUpNamesTheHolder) {
   absl::Status s;
   std::thread t([&] { s = w->Alloc(0, 10, 1).status(); });
   t.join();
-  EXPECT_EQ(s.code(), absl::StatusCode::kDeadlineExceeded);
+  EXPECT_EQ(s.code(), absl::StatusCode::kAborted);
   EXPECT_THAT(s.message(),
               HasSubstr("held by pid " + std::to_string(getpid())));
+  EXPECT_THAT(s.message(), HasSubstr("the test's hook gives up"));
   EXPECT_EQ(g_hook_calls.load(), 1);
+}
+
+// A cancellation request (what wksp_ctl's SIGINT/SIGTERM/SIGHUP handler
+// makes) ends a wait at once with Cancelled, and the call changes nothing.
+TEST_F(LockTest, CancelEndsTheWait) {
+  auto w = Wksp::CreateAnonymous("cancel", 16, 1 << 16);
+  ASSERT_TRUE(w.ok());
+  auto guard = w->Lock();
+  ASSERT_TRUE(guard.ok());
+  std::atomic<pid_t> tid{0};
+  absl::Status s;
+  std::thread t([&] {
+    tid = testing::ThisTid();
+    s = w->Alloc(0, 10, 1).status();
+  });
+  while (tid.load() == 0) sched_yield();
+  ASSERT_TRUE(testing::WaitSleepingForLock(tid.load()));
+  RequestCancel(SIGTERM);
+  t.join();
+  EXPECT_EQ(s.code(), absl::StatusCode::kCancelled) << s;
+  EXPECT_THAT(s.message(), HasSubstr("SIGTERM"));
+  EXPECT_THAT(s.message(), HasSubstr("nothing was changed"));
+  guard->Release();
+  ClearCancelForTest();
+  EXPECT_EQ(w->GetUsage()->used_cnt, 0u);
+}
+
+// The wait limit: a held lock fails the call with DeadlineExceeded naming
+// the holder (0: at once); a lock released within the limit is taken.
+TEST_F(LockTest, WaitLimitBoundsTheWait) {
+  auto w = Wksp::CreateAnonymous("limit", 16, 1 << 16);
+  ASSERT_TRUE(w.ok());
+  auto guard = w->Lock();
+  ASSERT_TRUE(guard.ok());
+  for (int64_t limit_ns : {int64_t{0}, int64_t{50} * 1000 * 1000}) {
+    SetLockWaitLimit(limit_ns);
+    absl::Status s;
+    std::thread t([&] { s = w->Alloc(0, 10, 1).status(); });
+    t.join();
+    EXPECT_EQ(s.code(), absl::StatusCode::kDeadlineExceeded) << s;
+    EXPECT_THAT(s.message(), HasSubstr("wait limit"));
+    EXPECT_THAT(s.message(),
+                HasSubstr("held by pid " + std::to_string(getpid())));
+  }
+  // Generous limit, released while waiting: the call completes.
+  SetLockWaitLimit(int64_t{kTimeoutMs} * 1000 * 1000);
+  std::atomic<pid_t> tid{0};
+  absl::StatusOr<uint64_t> g;
+  std::thread t([&] {
+    tid = testing::ThisTid();
+    g = w->Alloc(0, 10, 1);
+  });
+  while (tid.load() == 0) sched_yield();
+  ASSERT_TRUE(testing::WaitSleepingForLock(tid.load()));
+  guard->Release();
+  t.join();
+  EXPECT_TRUE(g.ok()) << g.status();
+  EXPECT_EQ(w->GetUsage()->used_cnt, 1u);
 }
 
 // An owner in a pid namespace of its own: a grandchild that is pid 1 of a

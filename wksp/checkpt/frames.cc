@@ -20,7 +20,14 @@ absl::Status Bad(std::string_view what) {
 }
 
 absl::Status At(const absl::Status& st, std::string_view where) {
-  return Annotate(st, absl::StrFormat("corrupt v2/v3 checkpoint (%s)", where));
+  // Only a fault of the file is called corrupt (util/status.h): a signal, a
+  // full file system or memory that cannot be populated keep their class
+  // and say where they struck.
+  if (st.code() == absl::StatusCode::kDataLoss) {
+    return Annotate(st,
+                    absl::StrFormat("corrupt v2/v3 checkpoint (%s)", where));
+  }
+  return Annotate(st, absl::StrFormat("v2/v3 checkpoint (%s)", where));
 }
 
 absl::StatusOr<uint64_t> ReadInfo(checkpt::Reader& r, checkpt::FrameStyle fs,

@@ -177,6 +177,11 @@ absl::Status WalkV2Stream(wksp::Wksp* wksp, int fd, const format::Header& h,
                           std::span<const uint8_t> header_bytes,
                           const RestoreOptions& options,
                           StreamSummary* summary);
+// The same walk (verify only) over a whole mapped file, header included:
+// why a file whose layout cannot be scanned from its footer fails when read
+// from the start, e.g. where a truncated file ends and what it needs.
+absl::Status WalkV2Bytes(std::span<const uint8_t> file,
+                         const format::Header& h);
 
 }  // namespace wk::wksp_checkpt::internal
 

@@ -6,9 +6,9 @@ namespace wk::wksp_checkpt::internal {
 
 absl::Status Prefault(const wksp::Wksp& wksp, uint64_t lo, uint64_t hi,
                       io::PopulateFor what) {
-  if (wksp.page_size() != wksp::PageSize::kNormal || hi <= lo) {
-    return absl::OkStatus();
-  }
+  // Huge pages too: few faults to save there, but a workspace made sparse
+  // on a hugetlbfs whose pool ran dry must fail here, not with SIGBUS.
+  if (hi <= lo) return absl::OkStatus();
   // Mapped at both ends: most likely mapped whole (this process wrote or
   // restored it before), and populating again would only walk the page
   // tables (~0.08 s per GiB measured). Two pagemap reads decide.

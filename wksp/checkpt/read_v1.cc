@@ -171,7 +171,11 @@ absl::Status SkipV1Data(io::BufferedReader& r, const format::Alloc& a,
   uint64_t end;
   if (!AddChecked(r.offset(), a.hi - a.lo, &end) || end > file_sz)
       [[unlikely]] {
-    return Bad("truncated inside allocation data");
+    return absl::DataLossError(absl::StrFormat(
+        "v1 checkpoint ends early, inside the data of allocation [%u, %u): "
+        "has %u bytes, needs %u",
+        a.lo, a.hi, file_sz,
+        end >= r.offset() ? end : UINT64_MAX));
   }
   return r.SkipBySeek(a.hi - a.lo);
 }

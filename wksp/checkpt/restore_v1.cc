@@ -34,7 +34,8 @@ constexpr size_t kScanBufSz = 4 * svw::kMaxWidth;
 
 absl::Status TruncatedData() {
   return absl::DataLossError(
-      "corrupt v1 checkpoint: truncated inside allocation data");
+      "v1 checkpoint ends early, inside allocation data (truncated, or it "
+      "shrank while it was read)");
 }
 
 }  // namespace

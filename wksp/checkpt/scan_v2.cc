@@ -8,6 +8,7 @@
 #include "util/status.h"
 #include "util/thread_pool.h"
 #include "wksp/checkpt/frames.h"
+#include "wksp/checkpt/internal.h"
 #include "wksp/wksp_admin.h"
 
 namespace wk::wksp_checkpt::internal {
@@ -368,7 +369,19 @@ absl::Status ScanHead(std::span<const uint8_t> file, const wksp::Wksp* target,
         CheckSealAt(file, *info_end, 0, *info_end, "header and info frames"));
   }
   if (info_only) return absl::OkStatus();
-  WK_RETURN_IF_ERROR(ScanFooter(r, file, *info_end, target, out));
+  absl::Status st = ScanFooter(r, file, *info_end, target, out);
+  if (st.code() == absl::StatusCode::kDataLoss) [[unlikely]] {
+    // No valid footer at the end: most often a truncated file. Read from the
+    // start, the file says where it ends early and how much it needs
+    // (checkpt::ErrorClass kIo: the input ended); other faults keep the
+    // footer's verdict.
+    absl::Status walked = WalkV2Bytes(file, out->header);
+    if (!walked.ok() && checkpt::ClassOf(walked) == checkpt::ErrorClass::kIo &&
+        walked.code() == absl::StatusCode::kDataLoss) {
+      return walked;
+    }
+  }
+  WK_RETURN_IF_ERROR(st);
   return ScanVolumes(r, file, *info_end, trailer_lo, out);
 }
 

@@ -64,15 +64,29 @@ enum class LockResult {
 
 // Called while waiting: first after kLockWaitReportNs, then every
 // kLockWaitRepeatNs, with the current owner and how long we have waited.
-// Returning false gives up (LockWord returns DeadlineExceeded).
-using LockWaitFn = absl::FunctionRef<bool(uint64_t owner, int64_t waited_ns)>;
+// An error gives up: LockWord returns it.
+using LockWaitFn =
+    absl::FunctionRef<absl::Status(uint64_t owner, int64_t waited_ns)>;
 inline constexpr int64_t kLockWaitReportNs = 1000 * 1000 * 1000;
 inline constexpr int64_t kLockWaitRepeatNs = int64_t{10} * kLockWaitReportNs;
+// The longest sleep between two looks at a held word: a waiter wakes at most
+// ~100 times a second (well under 1% of a core, docs/wksp_ctl.md), and sees
+// a release, a cancellation or its deadline within about this long.
+inline constexpr long kLockSleepMaxNs = 10 * 1000 * 1000;
+// No deadline.
+inline constexpr int64_t kNoDeadline = -1;
 
-// Spins, then yields, then sleeps until `*word` is ours. Returns
-// FailedPrecondition without waiting if this thread already owns it (a
-// reentrant call would deadlock).
-absl::Status LockWord(uint64_t* word, LockResult* result, LockWaitFn on_wait);
+// Spins, then yields, then sleeps with a backoff growing to kLockSleepMaxNs
+// until `*word` is ours. Returns without the lock:
+//   - FailedPrecondition at once if this thread already owns it (a
+//     reentrant call would deadlock);
+//   - Cancelled (util/cancel.h) once cancellation was requested, e.g. by a
+//     SIGINT handler: a wait is never what keeps a process from stopping;
+//   - DeadlineExceeded once MonotonicNs() passes `deadline_ns` (when not
+//     kNoDeadline; a deadline already passed still tries the word once);
+//   - whatever error on_wait returns.
+absl::Status LockWord(uint64_t* word, LockResult* result, int64_t deadline_ns,
+                      LockWaitFn on_wait);
 
 // Releases a word this thread owns.
 void UnlockWord(uint64_t* word);
