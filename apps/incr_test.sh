@@ -95,7 +95,7 @@ cmp -s "$d/merged" "$d/direct" && ok "merge is byte-identical to a full checkpoi
 o=$("$ctl" --base "$d/full" checkpt prim - 0600 3 "" 2>&1 </dev/null >/dev/null); rc=$?
 [[ $rc -eq 2 ]] && ok "delta to stdout refused" || fail "delta to -: rc=$rc $o"
 o=$("$ctl" --base "$d/nope" checkpt prim "$d/h9" 0600 3 "" 2>&1); rc=$?
-[[ $rc -eq 1 && ! -e "$d/h9" ]] && ok "missing base refused, nothing written" || fail "missing base: $o"
+[[ $rc -eq 4 && ! -e "$d/h9" ]] && ok "missing base refused, nothing written" || fail "missing base: rc=$rc $o"
 
 for w in prim stby fresh; do "$ctl" delete $w >/dev/null 2>&1; done
 rm -rf "$d"

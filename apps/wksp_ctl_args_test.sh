@@ -51,7 +51,7 @@ check dashdash 0 '^\{"schema_version":2,"wksp":"w"' -- --json -- query w
 check dashdash-first 0 "^wksp w$" -- -- query w
 check setting-after-dashdash 2 "setting '--json' after '--'" -- -- --json query w
 # After `--` a word is still a command; a path may start with '-'.
-check dashdash-path 1 "no-such-file|No such file" -- -- checkpt-verify ./--no-such-file
+check dashdash-path 4 "no-such-file|No such file" -- -- checkpt-verify ./--no-such-file
 o=$("$ctl" 2>&1); rc=$?
 if [[ $rc -eq 2 && $(wc -l <<<"$o") -le 3 ]] && grep -q "^usage: wksp_ctl" <<<"$o" \
    && grep -q "Try 'wksp_ctl --help'" <<<"$o"; then ok "no-args-short-usage"; else fail "no args: rc=$rc: $o"; fi
@@ -66,7 +66,7 @@ check cpu-missing-first 2 "CPU 5000 does not exist" -- new c 1M normal 5000,0 60
 check cpu-missing-later 0 "^wksp_ctl: warning: cpu_idx_seq 0,5000: CPU\(s\) 5000 do not exist on this machine \(CPUs 0-$((ncpu - 1))\); memory goes near CPU 0$" \
   -- new c 1M normal 0,5000 600 delete c
 check cpu-last 0 "" -- new c 1M normal "$((ncpu - 1))" 600 delete c
-WKSP_SHMEM_ROOT="$tmp/nope" check root-missing 1 "list: .*$tmp/nope.*No such file or directory" -- list
+WKSP_SHMEM_ROOT="$tmp/nope" check root-missing 4 "list: .*$tmp/nope.*No such file or directory" -- list
 
 # ---- units and progress --------------------------------------------------------
 check iec-summary 0 "^checkpt w: 3145728 bytes in [0-9.]+ s \([0-9.]+ GB/s\); file [0-9]+ bytes \(3\.0 MiB\)$" -- checkpt w "$tmp/w.v1" 600 1 x
