@@ -13,30 +13,7 @@ ctl="${TEST_SRCDIR}/${TEST_WORKSPACE}/apps/wksp_ctl_testing"  # honours WKSP_FAU
 tmp="${TEST_TMPDIR:-$(mktemp -d)}/read_shrink_test"
 mkdir -p "$tmp/shm"
 export WKSP_SHMEM_ROOT="$tmp/shm"
-fails=0
-fail() { echo "FAIL $*"; fails=$((fails + 1)); }
-ok() { echo "ok   $*"; }
-
-pids=()
-cleanup() {
-  local p
-  for p in "${pids[@]}"; do
-    kill -CONT "$p" 2>/dev/null
-    kill -KILL "$p" 2>/dev/null
-  done
-  rm -rf "$tmp"
-}
-trap cleanup EXIT
-
-# poll SECONDS COMMAND...: runs COMMAND every 50 ms until it succeeds (0) or
-# SECONDS pass (1).
-poll() {
-  local deadline=$((SECONDS + $1)); shift
-  until "$@"; do
-    ((SECONDS < deadline)) || return 1
-    sleep 0.05
-  done
-}
+source "${TEST_SRCDIR}/${TEST_WORKSPACE}/apps/testing_lib.sh"
 
 "$ctl" new w 64M normal 0 600 >/dev/null || fail "new w"
 for i in $(seq 1 12); do

@@ -14,42 +14,7 @@ ctl="${TEST_SRCDIR}/${TEST_WORKSPACE}/apps/wksp_ctl_testing"  # honours WKSP_FAU
 tmp="${TEST_TMPDIR:-$(mktemp -d)}/wait_test"
 mkdir -p "$tmp/shm"
 export WKSP_SHMEM_ROOT="$tmp/shm"
-fails=0
-fail() { echo "FAIL $*"; fails=$((fails + 1)); }
-ok() { echo "ok   $*"; }
-
-pids=()
-cleanup() {
-  local p
-  for p in "${pids[@]}"; do
-    kill -CONT "$p" 2>/dev/null
-    kill -KILL "$p" 2>/dev/null
-  done
-  rm -rf "$tmp"
-}
-trap cleanup EXIT
-
-# poll SECONDS COMMAND...: runs COMMAND every 50 ms until it succeeds (0) or
-# SECONDS pass (1).
-poll() {
-  local deadline=$((SECONDS + $1)); shift
-  until "$@"; do
-    ((SECONDS < deadline)) || return 1
-    sleep 0.05
-  done
-}
-# check NAME EXPECTED_RC PATTERN -- ARGS...: exit status, and a line of
-# stdout+stderr matching PATTERN (extended regex).
-check() {
-  local name=$1 want_rc=$2 pattern=$3; shift 4
-  local out rc
-  out=$("$ctl" "$@" 2>&1); rc=$?
-  if [[ $rc -ne $want_rc ]] || ! grep -qE -- "$pattern" <<<"$out"; then
-    fail "$name: rc=$rc (want $want_rc), output:"; echo "$out" | cut -c1-400
-  else
-    ok "$name"
-  fi
-}
+source "${TEST_SRCDIR}/${TEST_WORKSPACE}/apps/testing_lib.sh"
 
 # ---- a lock waiter says whom it waits for ---------------------------------------
 "$ctl" new lk 16M normal 0 600 alloc lk 0 1M >/dev/null || fail "new lk"
