@@ -42,15 +42,55 @@ uint64_t DefaultHugePageSize() {
   return 0;
 }
 
-// First hugetlbfs mount point whose page size is `bytes`, or "".
-std::string FindHugetlbfs(uint64_t bytes) {
+// /proc/mounts writes space, tab, newline and backslash in paths as \ooo.
+std::string UnescapeMountField(std::string_view field) {
+  std::string out;
+  for (size_t i = 0; i < field.size(); ++i) {
+    if (field[i] == '\\' && i + 3 < field.size()) {
+      int v = 0;
+      bool octal = true;
+      for (size_t k = 1; k <= 3; ++k) {
+        const char c = field[i + k];
+        octal = octal && c >= '0' && c <= '7';
+        v = v * 8 + (c - '0');
+      }
+      if (octal) {
+        out.push_back(static_cast<char>(v));
+        i += 3;
+        continue;
+      }
+    }
+    out.push_back(field[i]);
+  }
+  return out;
+}
+
+struct Mount {
+  std::string dir;   // unescaped
+  std::string type;  // "tmpfs", "hugetlbfs", ...
+  std::string opts;  // "rw,size=4g,huge=advise"
+};
+
+// The mounts of this process's namespace, in /proc/mounts order (a later
+// mount on the same point lies on top of an earlier one).
+std::vector<Mount> ReadMounts() {
+  std::vector<Mount> mounts;
   std::ifstream in("/proc/mounts");
   std::string line;
   while (std::getline(in, line)) {
     std::istringstream fields(line);
     std::string dev, dir, type, opts;
-    if (!(fields >> dev >> dir >> type >> opts) || type != "hugetlbfs")
-      continue;
+    if (!(fields >> dev >> dir >> type >> opts)) continue;
+    mounts.push_back({UnescapeMountField(dir), type, opts});
+  }
+  return mounts;
+}
+
+// First hugetlbfs mount point whose page size is `bytes`, or "".
+std::string FindHugetlbfs(uint64_t bytes) {
+  for (const Mount& mount : ReadMounts()) {
+    if (mount.type != "hugetlbfs") continue;
+    const std::string& opts = mount.opts;
     uint64_t page = 0;
     size_t at = opts.find("pagesize=");
     if (at != std::string::npos) {
@@ -64,7 +104,7 @@ std::string FindHugetlbfs(uint64_t bytes) {
     } else {
       page = DefaultHugePageSize();
     }
-    if (page == bytes) return dir;
+    if (page == bytes) return mount.dir;
   }
   return "";
 }
@@ -172,29 +212,6 @@ void AdviseHugePages(const io::Mapping& m, PageSize page_size,
   (void)m.Advise(io::Advice::kHugePage);
 }
 
-// /proc/mounts writes space, tab, newline and backslash in paths as \ooo.
-std::string UnescapeMountField(std::string_view field) {
-  std::string out;
-  for (size_t i = 0; i < field.size(); ++i) {
-    if (field[i] == '\\' && i + 3 < field.size()) {
-      int v = 0;
-      bool octal = true;
-      for (size_t k = 1; k <= 3; ++k) {
-        const char c = field[i + k];
-        octal = octal && c >= '0' && c <= '7';
-        v = v * 8 + (c - '0');
-      }
-      if (octal) {
-        out.push_back(static_cast<char>(v));
-        i += 3;
-        continue;
-      }
-    }
-    out.push_back(field[i]);
-  }
-  return out;
-}
-
 // Whether `dir` lies in a tmpfs mounted with huge=advise: one that gives
 // 2 MiB pages only to ranges advised MADV_HUGEPAGE, so a region there must
 // be advised before its pages are allocated (io::CreateAndMap's advice).
@@ -205,15 +222,10 @@ bool InTmpfsHugeAdvise(const std::string& dir) {
   if (real == nullptr) return false;
   const std::string path(real);
   std::free(real);
-  std::ifstream in("/proc/mounts");
-  std::string line;
   size_t best = 0;
   bool advise = false;
-  while (std::getline(in, line)) {
-    std::istringstream fields(line);
-    std::string dev, raw_dir, type, opts;
-    if (!(fields >> dev >> raw_dir >> type >> opts)) continue;
-    const std::string mnt = UnescapeMountField(raw_dir);
+  for (const Mount& mount : ReadMounts()) {
+    const std::string& mnt = mount.dir;
     const bool covers =
         mnt == "/" || path == mnt ||
         (path.size() > mnt.size() && path.compare(0, mnt.size(), mnt) == 0 &&
@@ -222,9 +234,9 @@ bool InTmpfsHugeAdvise(const std::string& dir) {
     // same point, the last (the one on top) does.
     if (!covers || mnt.size() < best) continue;
     best = mnt.size();
-    advise =
-        type == "tmpfs" &&
-        absl::StrCat(",", opts, ",").find(",huge=advise,") != std::string::npos;
+    advise = mount.type == "tmpfs" &&
+             absl::StrCat(",", mount.opts, ",").find(",huge=advise,") !=
+                 std::string::npos;
   }
   return advise;
 }
