@@ -6,6 +6,7 @@
 #     stream, more than every buffer between them holds), the one pass holds
 #     the lock and no --tee file exists yet; when the reader goes on, all
 #     outputs complete, identical;
+#   - SIGINT while held there: exit 130, no --tee file, the lock released;
 #   - a reader that closes stdout early is reported by name (exit 1) and the
 #     --tee files are complete all the same;
 #   - a taken name or a missing folder fails before anything is written;
@@ -68,6 +69,23 @@ if [[ $rc -eq 0 ]]; then
   same "held: every output complete after the reader went on" held.ck m1.ck m2.ck
 else
   fail "held: rc=$rc: $(cat held.err)"
+fi
+
+# 2b. SIGINT while held mid-stream: exit 130, no --tee file, lock released.
+"$ctl" "${ck[@]}" --tee i1.ck --tee i2.ck checkpt w - 600 2 tee >fifo 2>int.err &
+pid=$!
+pids+=("$pid")
+exec 3<fifo
+dd bs=4096 count=4 iflag=fullblock <&3 >/dev/null 2>&1
+kill -INT "$pid"
+cat <&3 >/dev/null
+exec 3<&-
+wait "$pid"; rc=$?
+if [[ $rc -eq 130 && ! -e i1.ck && ! -e i2.ck ]]; then
+  check "SIGINT mid-stream: exit 130, nothing published, lock free" 0 "" -- \
+    --wait 0 usage w 1
+else
+  fail "SIGINT mid-stream: rc=$rc, files: $(ls i?.ck 2>&1): $(cat int.err)"
 fi
 
 # 3. stdout's reader goes away after 100 bytes: named, the files complete.
