@@ -177,7 +177,9 @@ absl::Status ReadV2Contents(int fd, Depth depth, Contents* c) {
 
 absl::Status ReadV1Contents(int fd, Depth depth, Contents* c) {
   const bool with_allocs = depth == Depth::kAllocs;
-  constexpr size_t kBufSz = size_t{1} << 20;
+  // Records are read, their data skipped by seeking, and each seek drops
+  // the buffer: a small one reads little beyond a large record's header.
+  constexpr size_t kBufSz = size_t{64} << 10;
   auto buf = std::make_unique_for_overwrite<uint8_t[]>(kBufSz);
   WK_RETURN_IF_ERROR(io::Seek(fd, svw::kMaxWidth, io::Whence::kSet).status());
   io::BufferedReader r(fd, std::span(buf.get(), kBufSz), svw::kMaxWidth);
