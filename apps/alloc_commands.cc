@@ -29,7 +29,7 @@ absl::StatusOr<Action> Alloc(Settings& s, Args a) {
   const uint64_t tag = s.tag;
   const bool json = s.json;
   return Action([=]() -> absl::Status {
-    WK_ASSIGN_OR_RETURN(wksp::Wksp w, JoinWarn(name));
+    WK_ASSIGN_OR_RETURN(wksp::Wksp w, JoinToWrite(name));
     WK_ASSIGN_OR_RETURN(uint64_t gaddr, w.Alloc(align, sz, tag));
     if (json) return Print(AllocJson(w.name(), gaddr, sz, align, tag));
     return Print(FormatGaddr(w.name(), gaddr) + "\n");
@@ -39,7 +39,7 @@ absl::StatusOr<Action> Alloc(Settings& s, Args a) {
 absl::StatusOr<Action> Free(Settings&, Args a) {
   WK_ASSIGN_OR_RETURN(GaddrRef ref, ParseGaddr(a[0]));
   return Action([=]() -> absl::Status {
-    WK_ASSIGN_OR_RETURN(wksp::Wksp w, JoinWarn(ref.name));
+    WK_ASSIGN_OR_RETURN(wksp::Wksp w, JoinToWrite(ref.name));
     return w.Free(ref.gaddr);
   });
 }
@@ -48,7 +48,7 @@ absl::StatusOr<Action> TagFree(Settings&, Args a) {
   WK_ASSIGN_OR_RETURN(std::string name, Name(a[0]));
   WK_ASSIGN_OR_RETURN(uint64_t tag, TagArg(a[1]));
   return Action([=]() -> absl::Status {
-    WK_ASSIGN_OR_RETURN(wksp::Wksp w, JoinWarn(name));
+    WK_ASSIGN_OR_RETURN(wksp::Wksp w, JoinToWrite(name));
     uint64_t tags[] = {tag};
     return w.TagFree(tags).status();
   });
@@ -58,7 +58,7 @@ absl::StatusOr<Action> Memset(Settings&, Args a) {
   WK_ASSIGN_OR_RETURN(GaddrRef ref, ParseGaddr(a[0]));
   WK_ASSIGN_OR_RETURN(uint64_t c, ParseRange(a[1], "byte", 0, 255));
   return Action([=]() -> absl::Status {
-    WK_ASSIGN_OR_RETURN(wksp::Wksp w, JoinWarn(ref.name));
+    WK_ASSIGN_OR_RETURN(wksp::Wksp w, JoinToWrite(ref.name));
     return w.Memset(ref.gaddr, static_cast<int>(c));
   });
 }

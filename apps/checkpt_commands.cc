@@ -316,9 +316,9 @@ absl::StatusOr<Action> Restore(Settings& s, Args a) {
       return absl::FailedPreconditionError(
           "refusing to read a checkpoint from a terminal (redirect stdin)");
     }
-    WK_ASSIGN_OR_RETURN(wksp::Wksp w, JoinWarn(name));
     WK_ASSIGN_OR_RETURN(std::string wksp_path, RegionPath(name));
     WK_RETURN_IF_ERROR(CheckAttached(name, wksp_path, "restore", set.force));
+    WK_ASSIGN_OR_RETURN(wksp::Wksp w, JoinToWrite(name));
     return RestoreInto(w, path, seed, set);
   });
 }

@@ -63,6 +63,21 @@ absl::StatusOr<wksp::Wksp> JoinWarn(const std::string& name) {
   return w;
 }
 
+absl::StatusOr<wksp::Wksp> JoinToWrite(const std::string& name) {
+  WK_ASSIGN_OR_RETURN(wksp::Wksp w, JoinWarn(name));
+  absl::Status st = wksp::ShmemReserve(name);
+  if (!st.ok()) [[unlikely]] {
+    return WithMessage(
+        st, absl::StrFormat("workspace %s is sparse (made before creation "
+                            "reserved its memory) and its pages cannot all "
+                            "be had: %s; nothing was changed. Free space "
+                            "there, or checkpt it and restore-new it where "
+                            "it fits",
+                            name, st.message()));
+  }
+  return w;
+}
+
 // The file a region name refers to (the first directory holding it), or
 // NotFound naming the directories searched.
 absl::StatusOr<std::string> RegionPath(const std::string& name) {

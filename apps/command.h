@@ -107,6 +107,13 @@ absl::StatusOr<uint64_t> TagArg(std::string_view text);
 // Joins workspace `name`, warning on stderr if it carries a restore mark.
 absl::StatusOr<wksp::Wksp> JoinWarn(const std::string& name);
 
+// JoinWarn for a command that writes into the workspace: first gives a
+// region made sparse (before creation reserved memory) every page it lacks
+// (wksp::ShmemReserve), so a full file system fails here with exit status 6,
+// naming the directory and sizes, the workspace unchanged, instead of
+// SIGBUS or a restore reset halfway.
+absl::StatusOr<wksp::Wksp> JoinToWrite(const std::string& name);
+
 // The file a region name refers to (the first directory holding it), or
 // NotFound naming the directories searched.
 absl::StatusOr<std::string> RegionPath(const std::string& name);

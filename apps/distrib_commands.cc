@@ -265,6 +265,7 @@ absl::StatusOr<Action> FetchCmd(Settings& s, Args a) {
     // fetch restores into an existing workspace: the same care as restore.
     if (absl::StatusOr<std::string> path = RegionPath(args[0]); path.ok()) {
       WK_RETURN_IF_ERROR(CheckAttached(args[0], *path, "fetch", set.force));
+      WK_RETURN_IF_ERROR(JoinToWrite(args[0]).status());
     }
     return FetchCommand(set.distrib, set.threads, set.progress, args);
   });

@@ -93,7 +93,7 @@ absl::StatusOr<Action> Apply(Settings& s, Args a) {
   const std::string path = a[1];
   const Settings set = s;
   return Action([=]() -> absl::Status {
-    WK_ASSIGN_OR_RETURN(wksp::Wksp w, JoinWarn(name));
+    WK_ASSIGN_OR_RETURN(wksp::Wksp w, JoinToWrite(name));
     Progress progress(absl::StrFormat("apply %s", w.name()), stderr,
                       set.progress);
     wksp_checkpt::RestoreOptions opt;

@@ -127,13 +127,19 @@ absl::StatusOr<Action> Check(Settings&, Args a) { return OnWksp<DoCheck>(a); }
 
 absl::StatusOr<Action> Verify(Settings&, Args a) { return OnWksp<DoVerify>(a); }
 
-absl::StatusOr<Action> Reset(Settings&, Args a) { return OnWksp<DoReset>(a); }
+absl::StatusOr<Action> Reset(Settings&, Args a) {
+  WK_ASSIGN_OR_RETURN(std::string name, Name(a[0]));
+  return Action([name]() -> absl::Status {
+    WK_ASSIGN_OR_RETURN(wksp::Wksp w, JoinToWrite(name));
+    return DoReset(w);
+  });
+}
 
 absl::StatusOr<Action> Rebuild(Settings&, Args a) {
   WK_ASSIGN_OR_RETURN(std::string name, Name(a[0]));
   WK_ASSIGN_OR_RETURN(std::optional<uint32_t> seed, ParseSeed(a[1]));
   return Action([=]() -> absl::Status {
-    WK_ASSIGN_OR_RETURN(wksp::Wksp w, JoinWarn(name));
+    WK_ASSIGN_OR_RETURN(wksp::Wksp w, JoinToWrite(name));
     return w.Rebuild(seed.value_or(w.seed()));
   });
 }

@@ -64,7 +64,57 @@ check truncated-stream 8 "ends early: has $((size / 2)) bytes, needs at least [0
 check truncated-verify 8 "ends early: has $((size / 2)) bytes, needs at least [0-9]+" -- checkpt-verify "$tmp/half2.ckpt"
 size1=$(stat -c %s "$tmp/w1.ckpt")
 head -c $((size1 / 2)) "$tmp/w1.ckpt" >"$tmp/half1.ckpt"
-check truncated-v1 8 "ends early.*has $((size1 / 2)) bytes, needs [0-9]+" -- -q restore w "$tmp/half1.ckpt" -
+check truncated-v1 8 "ends early.*has $((size1 / 2)) bytes, needs at least [0-9]+" -- -q restore w "$tmp/half1.ckpt" -
+
+# Every reader of a file cut short says so (truncated, not corrupt), with the
+# bytes it has and needs: checkpt-query at every verbosity (even 0, which
+# shows only the header), checkpt-verify, restore and restore-new, from a
+# path, a redirected file and a pipe, for v1, v2, v3 and a delta. A restore
+# from a path or a redirected file is refused before it writes (8, the
+# workspace untouched); one from a pipe has begun writing when the stream
+# ends, so the workspace is reset (3), the message the same.
+"$ctl" -q checkpt w "$tmp/w3.ckpt" 600 3 "" || fail "checkpt v3"
+"$ctl" new r 16M normal 0 600 || fail "new r"
+for st in 1 2 3; do
+  full="$tmp/w$st.ckpt" cut="$tmp/cut$st.ckpt"
+  has=$(($(stat -c %s "$full") / 2))
+  head -c "$has" "$full" >"$cut"
+  ends="ends early.*has $has bytes, needs at least [0-9]+"
+  for v in 0 2 4; do
+    check "truncated-v$st-query$v" 8 "$ends" corrupt -- checkpt-query "$cut" "$v"
+  done
+  check "truncated-v$st-query-stdin" 8 "$ends" corrupt -- checkpt-query - 1 <"$cut"
+  check "truncated-v$st-verify" 8 "$ends" corrupt -- checkpt-verify "$cut"
+  check "truncated-v$st-verify-stdin" 8 "$ends" corrupt -- checkpt-verify - <"$cut"
+  check "truncated-v$st-verify-pipe" 8 "ends early.*has (fewer than )?[0-9]+ bytes.*needs at least [0-9]+" corrupt -- \
+    checkpt-verify - < <(cat "$cut")
+  check "truncated-v$st-restore" 8 "$ends" corrupt -- -q restore w "$cut" -
+  check "truncated-v$st-restore-stdin" 8 "$ends" corrupt -- -q restore w - - <"$cut"
+  check "truncated-v$st-restore-pipe" 3 "ends early.*has (fewer than )?[0-9]+ bytes.*needs at least [0-9]+.*reset to empty" corrupt -- \
+    -q restore r - - < <(cat "$cut")
+  check "truncated-v$st-restore-new" 8 "$ends.*the new workspace was deleted" corrupt -- \
+    -q restore-new rn "$cut" - normal 0 600
+  [[ -e "$WKSP_SHMEM_ROOT/rn" ]] && fail "restore-new of a truncated v$st file left rn behind"
+done
+# A v1 file cut inside its header: the header reader says where.
+head -c 40 "$tmp/w1.ckpt" >"$tmp/head1.ckpt"
+check truncated-v1-header 8 "v1 checkpoint ends early, before its name: has 40 bytes, needs at least 41" -- checkpt-query "$tmp/head1.ckpt" 0
+check truncated-v1-header-pipe 8 "ends early, before its name: has 40 bytes, needs at least 41" -- -q restore r - - < <(cat "$tmp/head1.ckpt")
+# A delta cut short: the groups its header implies say how much it needs.
+"$ctl" memset "$g" 3 -q --base "$tmp/w2.ckpt" checkpt w "$tmp/d.ckpt" 600 2 "" || fail "delta checkpt"
+dsize=$(stat -c %s "$tmp/d.ckpt")
+for has in 100 $((dsize / 2)) $((dsize - 1)); do
+  head -c "$has" "$tmp/d.ckpt" >"$tmp/dcut.ckpt"
+  ends="delta checkpoint ends early: has $has bytes, needs at least [0-9]+"
+  check "truncated-delta$has-query" 8 "$ends" -- checkpt-query "$tmp/dcut.ckpt" 0
+  check "truncated-delta$has-verify" 8 "$ends" -- checkpt-verify "$tmp/dcut.ckpt"
+  check "truncated-delta$has-apply" 8 "$ends" -- -q apply w "$tmp/dcut.ckpt"
+  check "truncated-delta$has-chain" 8 "$ends" -- -q --delta "$tmp/dcut.ckpt" restore w "$tmp/w2.ckpt" -
+  check "truncated-delta$has-restore-new" 8 "$ends" -- -q --delta "$tmp/dcut.ckpt" restore-new rn "$tmp/w2.ckpt" - normal 0 600
+  [[ -e "$WKSP_SHMEM_ROOT/rn" ]] && fail "restore-new of a truncated delta left rn behind"
+done
+check truncated-delta-needs 8 "has $((dsize - 1)) bytes, needs at least $dsize" -- checkpt-verify "$tmp/dcut.ckpt"
+"$ctl" delete r || fail "delete r"
 # A flipped byte in the middle of the data: the seal says so.
 cp "$tmp/w2.ckpt" "$tmp/flip.ckpt"
 printf '\x55' | dd of="$tmp/flip.ckpt" bs=1 seek=$((size / 2)) conv=notrunc status=none

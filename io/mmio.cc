@@ -12,6 +12,7 @@
 #include <cstring>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 
 #include "absl/strings/str_format.h"
@@ -300,13 +301,14 @@ std::optional<uint64_t> FreeBytesIn(const std::string& dir) {
 // ResourceExhausted for a file of `size` bytes that does not fit in the
 // directory of `path`: how much it needs and how much is free there.
 absl::Status NoRoom(int err, const std::string& path, uint64_t size,
-                    std::optional<uint64_t> free) {
+                    std::optional<uint64_t> free,
+                    std::string_view what = "create") {
   const std::string have =
       free ? absl::StrFormat("%u bytes free", *free) : "less free";
   char buf[128];
   return absl::Status(
       absl::StatusCode::kResourceExhausted,
-      absl::StrFormat("create %s: needs %u bytes, %s in %s (%s)", path, size,
+      absl::StrFormat("%s %s: needs %u bytes, %s in %s (%s)", what, path, size,
                       have, DirOf(path), strerror_r(err, buf, sizeof(buf))));
 }
 
@@ -422,6 +424,41 @@ absl::StatusOr<Mapping> CreateAndMap(const std::string& path, uint64_t size,
   fd.reset();
   ::unlink(path.c_str());
   return status;
+}
+
+absl::Status AllocateExisting(const std::string& path) {
+  WK_ASSIGN_OR_RETURN(Fd fd, OpenReadWrite(path));
+  struct stat st;
+  if (::fstat(fd.get(), &st) != 0) return ErrnoError(errno, "fstat", path);
+  const uint64_t size = static_cast<uint64_t>(st.st_size);
+  // st_blocks counts 512-byte units on tmpfs and hugetlbfs alike (a huge
+  // page adds its whole size): a file made with Reserve::kAllocate is done
+  // after one fstat, however large.
+  const uint64_t have = static_cast<uint64_t>(st.st_blocks) * 512;
+  if (!S_ISREG(st.st_mode) || have >= size) return absl::OkStatus();
+  const uint64_t missing = size - have;
+  const std::optional<uint64_t> free = FreeBytesIn(DirOf(path));
+  if (free && *free < missing) {
+    return NoRoom(ENOSPC, path, missing, free, "populate");
+  }
+  for (;;) {
+    // Mode 0 inside the file's size: holes get zeroed blocks, written blocks
+    // are kept, the size is unchanged. On failure tmpfs and hugetlbfs give
+    // back what this call took.
+    if (::fallocate(fd.get(), 0, 0, static_cast<off_t>(size)) == 0) {
+      return absl::OkStatus();
+    }
+    const int err = errno;
+    if (err == EINTR) {
+      WK_RETURN_IF_ERROR(CheckCancel());
+      continue;
+    }
+    if (err == EOPNOTSUPP) return absl::OkStatus();  // stays sparse
+    if (err == ENOSPC || err == ENOMEM) {
+      return NoRoom(err, path, missing, FreeBytesIn(DirOf(path)), "populate");
+    }
+    return ErrnoError(err, "fallocate", path);
+  }
 }
 
 }  // namespace wk::io

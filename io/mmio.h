@@ -153,6 +153,15 @@ absl::StatusOr<Mapping> CreateAndMap(const std::string& path, uint64_t size,
                                      Reserve reserve = Reserve::kSparse,
                                      Advice advice = Advice::kNormal);
 
+// Allocates the blocks an existing file (a sparse one, made before creation
+// reserved them) lacks, keeping every byte it holds, so stores through a
+// mapping of it never meet a full file system (SIGBUS). A file whose blocks
+// cover its size costs one fstat. One that does not fit fails with
+// ResourceExhausted "populate PATH: needs N bytes, M bytes free in DIR"
+// (N: the bytes it lacks), its bytes unchanged. A file system without
+// fallocate leaves the file sparse (OK).
+absl::Status AllocateExisting(const std::string& path);
+
 }  // namespace wk::io
 
 #endif  // WKSPKIT_IO_MMIO_H_

@@ -302,6 +302,19 @@ absl::StatusOr<io::Mapping> ShmemJoin(std::string_view name, bool read_only,
   return NotFoundIn(name);
 }
 
+absl::Status ShmemReserve(std::string_view name) {
+  WK_RETURN_IF_ERROR(ValidateName(name));
+  for (PageSize ps : kPageSizes) {
+    absl::StatusOr<std::string> dir = ShmemDir(ps);
+    if (!dir.ok()) continue;
+    const std::string path = absl::StrFormat("%s/%s", *dir, name);
+    absl::Status st = io::AllocateExisting(path);
+    if (!st.ok() && StatusErrno(st) == ENOENT) continue;
+    return st;
+  }
+  return NotFoundIn(name);
+}
+
 absl::Status ShmemUnlink(std::string_view name) {
   WK_RETURN_IF_ERROR(ValidateName(name));
   for (PageSize ps : kPageSizes) {

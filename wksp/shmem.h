@@ -80,6 +80,15 @@ absl::StatusOr<io::Mapping> ShmemCreate(std::string_view name, uint64_t size,
 absl::StatusOr<io::Mapping> ShmemJoin(std::string_view name, bool read_only,
                                       PageSize* page_size = nullptr);
 
+// Allocates the pages existing region `name` lacks (io::AllocateExisting):
+// a region made sparse, before creation reserved its memory, gets them all
+// now or fails with ResourceExhausted "populate PATH: needs N bytes, M bytes
+// free in DIR", its bytes unchanged. Call it before writing into a region
+// whose pages may be missing, so a full file system is an error, not
+// SIGBUS halfway. One fstat for a region created reserved. NotFound if it
+// does not exist.
+absl::Status ShmemReserve(std::string_view name);
+
 // Removes region `name`. NotFound if it does not exist.
 absl::Status ShmemUnlink(std::string_view name);
 

@@ -23,6 +23,56 @@ absl::Status Bad(std::string_view what) {
   return absl::DataLossError(absl::StrFormat("corrupt delta checkpoint: %s", what));
 }
 
+// A delta file cut short (a copy that did not finish): truncated, not
+// corrupt, with the bytes it has and the least it needs.
+absl::Status EndsEarly(uint64_t has, uint64_t needs) {
+  return absl::DataLossError(absl::StrFormat(
+      "delta checkpoint ends early: has %u bytes, needs at least %u", has,
+      needs));
+}
+
+// For a file without a footer at its end: walks the groups by their chunk
+// records from the end of the index and, when the file ends before the
+// groups and trailer they imply, says how many bytes it needs. OK when it
+// does not (then the end itself was changed) or when a record is not one
+// a writer makes (the caller's verdict stands).
+absl::Status WalkGroups(int fd, uint64_t size, const Header& h) {
+  unsigned __int128 at = static_cast<unsigned __int128>(kHeaderSz) +
+                         static_cast<unsigned __int128>(kAllocRecSz) *
+                             h.alloc_cnt +
+                         static_cast<unsigned __int128>(kDigestSz) * h.chunk_cnt;
+  std::vector<uint8_t> recs;
+  for (uint64_t g = 0; g < h.group_cnt && at <= size; ++g) {
+    const uint64_t n = GroupChunks(h.changed_cnt, g);
+    if (at + n * kChunkRecSz > size) {
+      at += n * kChunkRecSz;
+      break;
+    }
+    recs.resize(n * kChunkRecSz);
+    if (!io::PReadExact(fd, recs.data(), recs.size(),
+                        static_cast<uint64_t>(at))
+             .ok()) {
+      return absl::OkStatus();
+    }
+    at += recs.size();
+    for (uint64_t i = 0; i < n; ++i) {
+      const uint8_t* r = recs.data() + i * kChunkRecSz;
+      const uint32_t usz = format::LoadU32(r + 8), csz = format::LoadU32(r + 12);
+      if (usz == 0 || usz > kChunkSz || csz == 0 || csz > usz) {
+        return absl::OkStatus();
+      }
+      at += csz;
+    }
+  }
+  // What the trailer adds; groups not walked count only their records.
+  const unsigned __int128 least =
+      at + static_cast<unsigned __int128>(kGroupEntrySz) * h.group_cnt +
+      kFooterSz;
+  if (least <= size) return absl::OkStatus();
+  return EndsEarly(size, least > UINT64_MAX ? UINT64_MAX
+                                            : static_cast<uint64_t>(least));
+}
+
 void StoreDigest(uint8_t* p, const ChunkDigest& d) {
   format::StoreU64(p, d.lo);
   format::StoreU64(p + 8, d.hi);
@@ -140,12 +190,34 @@ absl::StatusOr<DeltaFile> OpenDelta(const std::string& path) {
         "%s: a delta checkpoint must be a regular file", path));
   }
   d.size = *size;
-  if (d.size < kHeaderSz + kFooterSz) [[unlikely]]
+  if (d.size < kHeaderSz) [[unlikely]] {
+    uint8_t m[8];
+    if (d.size >= sizeof(m) &&
+        io::PReadExact(d.fd.get(), m, sizeof(m), 0).ok() &&
+        format::LoadU64(m) == kMagic) {
+      return EndsEarly(d.size, kHeaderSz + kFooterSz);
+    }
     return Bad("file too short for a header and footer");
+  }
   uint8_t hb[kHeaderSz];
   WK_RETURN_IF_ERROR(io::PReadExact(d.fd.get(), hb, kHeaderSz, 0));
   WK_RETURN_IF_ERROR(DecodeHeader(hb, &d.header));
   const Header& h = d.header;
+  {
+    // The least a file with this (sealed) header holds: the index, one
+    // record per changed chunk, the trailer. Shorter is a file cut short.
+    const unsigned __int128 least =
+        static_cast<unsigned __int128>(kHeaderSz) + kFooterSz +
+        static_cast<unsigned __int128>(kAllocRecSz) * h.alloc_cnt +
+        static_cast<unsigned __int128>(kDigestSz) * h.chunk_cnt +
+        static_cast<unsigned __int128>(kChunkRecSz) * h.changed_cnt +
+        static_cast<unsigned __int128>(kGroupEntrySz) * h.group_cnt;
+    if (d.size < least) [[unlikely]] {
+      return EndsEarly(d.size, least > UINT64_MAX
+                                   ? UINT64_MAX
+                                   : static_cast<uint64_t>(least));
+    }
+  }
   // The trailer's size follows from the header's group count, bounded by
   // the file's size before anything is sized by it.
   if (h.group_cnt > (d.size - kHeaderSz - kFooterSz) / kGroupEntrySz)
@@ -158,8 +230,13 @@ absl::StatusOr<DeltaFile> OpenDelta(const std::string& path) {
   WK_RETURN_IF_ERROR(
       io::PReadExact(d.fd.get(), tb.data(), trailer_sz, trailer_off));
   const uint8_t* f = tb.data() + kGroupEntrySz * h.group_cnt;
-  if (format::LoadU64(f + 24) != ~kMagic) [[unlikely]]
-    return Bad("no footer at the end of the file (truncated?)");
+  if (format::LoadU64(f + 24) != ~kMagic) [[unlikely]] {
+    WK_RETURN_IF_ERROR(WalkGroups(d.fd.get(), d.size, h));
+    return Bad(absl::StrFormat(
+        "no footer at the end of its %u bytes: cut short, or its end was "
+        "changed",
+        d.size));
+  }
   if (!(LoadDigest(f + 40) == Digest({tb.data(), tb.size() - kDigestSz})))
       [[unlikely]] {
     return Bad("trailer checksum mismatch (the trailer was changed)");

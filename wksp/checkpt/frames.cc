@@ -24,8 +24,11 @@ absl::Status At(const absl::Status& st, std::string_view where) {
   // full file system or memory that cannot be populated keep their class
   // and say where they struck.
   if (st.code() == absl::StatusCode::kDataLoss) {
-    return Annotate(st,
-                    absl::StrFormat("corrupt v2/v3 checkpoint (%s)", where));
+    // Input that ended early is truncated, not corrupt: its message says
+    // how many bytes it has and needs.
+    const bool cut = checkpt::ClassOf(st) == checkpt::ErrorClass::kIo;
+    return Annotate(st, absl::StrFormat("%s v2/v3 checkpoint (%s)",
+                                        cut ? "truncated" : "corrupt", where));
   }
   return Annotate(st, absl::StrFormat("v2/v3 checkpoint (%s)", where));
 }

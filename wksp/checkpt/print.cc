@@ -122,6 +122,11 @@ std::string AllocsText(const CheckptDescription& d, int verbose) {
   return out;
 }
 
+// How much of a file a description reads: the info only (a stream read in
+// part), the layout too (every record or frame boundary, no data: enough to
+// tell a file cut short), or every allocation.
+enum class Depth { kInfo, kLayout, kAllocs };
+
 // What checkpt-query shows beyond the preview, read from either style.
 struct Contents {
   format::Info info;
@@ -132,12 +137,20 @@ struct Contents {
 
 // Reads through a mapping under an io::ShrinkGuard: a file truncated while
 // it is read fails with FileShrank(), never SIGBUS.
-absl::Status ReadV2Contents(int fd, bool with_allocs, Contents* c) {
+absl::Status ReadV2Contents(int fd, Depth depth, Contents* c) {
+  const bool with_allocs = depth == Depth::kAllocs;
   WK_ASSIGN_OR_RETURN(io::Mapping map, io::MapFileReadOnly(fd));
   io::ShrinkGuard shrink(map.span());
   internal::V2Scan scan;
+  uint64_t info_end = 0;
+  // kLayout: header, info, footer, volumes and appendices (no cgroup
+  // frame is read), which is enough to tell a file cut short, and says how
+  // many bytes it has and needs.
   absl::Status st =
-      internal::ScanV2(map.span(), 1, nullptr, !with_allocs, &scan);
+      depth == Depth::kLayout
+          ? internal::ScanV2Layout(map.span(), nullptr, 0, &scan, &info_end)
+          : internal::ScanV2(map.span(), 1, nullptr, depth == Depth::kInfo,
+                             &scan);
   // Everything a restore checks, so that "query OK" means "restore works":
   // every allocation's bytes are read (LZ4 decoded) and every seal checked.
   if (st.ok() && with_allocs) {
@@ -162,22 +175,25 @@ absl::Status ReadV2Contents(int fd, bool with_allocs, Contents* c) {
   return absl::OkStatus();
 }
 
-absl::Status ReadV1Contents(int fd, bool with_allocs, Contents* c) {
-  constexpr size_t kBufSz = size_t{1} << 20;
+absl::Status ReadV1Contents(int fd, Depth depth, Contents* c) {
+  const bool with_allocs = depth == Depth::kAllocs;
+  // Records are read, their data skipped by seeking, and each seek drops
+  // the buffer: a small one reads little beyond a large record's header.
+  constexpr size_t kBufSz = size_t{64} << 10;
   auto buf = std::make_unique_for_overwrite<uint8_t[]>(kBufSz);
   WK_RETURN_IF_ERROR(io::Seek(fd, svw::kMaxWidth, io::Whence::kSet).status());
   io::BufferedReader r(fd, std::span(buf.get(), kBufSz), svw::kMaxWidth);
   internal::V1Header h;
   WK_RETURN_IF_ERROR(internal::ReadV1Header(r, &h));
   c->info = std::move(h.info);
-  if (!with_allocs) return absl::OkStatus();
+  if (depth == Depth::kInfo) return absl::OkStatus();
   WK_ASSIGN_OR_RETURN(uint64_t file_sz, io::FileSize(fd));
   for (uint64_t prev_hi = 0;;) {
     format::Alloc a;
     WK_ASSIGN_OR_RETURN(bool more, internal::ReadV1Record(r, h, prev_hi, &a));
     if (!more) break;
     WK_RETURN_IF_ERROR(internal::SkipV1Data(r, a, file_sz));
-    c->allocs.push_back(a);
+    if (with_allocs) c->allocs.push_back(a);
     prev_hi = a.hi;
   }
   // As a restore from a file: nothing may follow the end record (a tag
@@ -192,9 +208,9 @@ absl::Status ReadV1Contents(int fd, bool with_allocs, Contents* c) {
 
 // Reads the metadata of the checkpoint behind fd and, with `with_allocs`,
 // every allocation record (data skipped), checking the file's structure.
-absl::Status ReadContents(int fd, Style style, bool with_allocs, Contents* c) {
-  return style == Style::kV1 ? ReadV1Contents(fd, with_allocs, c)
-                             : ReadV2Contents(fd, with_allocs, c);
+absl::Status ReadContents(int fd, Style style, Depth depth, Contents* c) {
+  return style == Style::kV1 ? ReadV1Contents(fd, depth, c)
+                             : ReadV2Contents(fd, depth, c);
 }
 
 }  // namespace
@@ -207,7 +223,9 @@ namespace {
 // (enough for the header and info; the rest is left unread).
 constexpr uint64_t kStreamPrefixMax = uint64_t{1} << 20;
 
-absl::StatusOr<io::Fd> OpenQueried(const std::string& path, bool whole) {
+absl::StatusOr<io::Fd> OpenQueried(const std::string& path, bool whole,
+                                   bool* complete = nullptr) {
+  if (complete != nullptr) *complete = true;
   io::Fd in;
   if (path == "-") {
     int fd = fcntl(STDIN_FILENO, F_DUPFD_CLOEXEC, 0);
@@ -222,7 +240,8 @@ absl::StatusOr<io::Fd> OpenQueried(const std::string& path, bool whole) {
   io::Fd spool(mem);
   constexpr size_t kChunk = size_t{1} << 20;
   auto buf = std::make_unique_for_overwrite<uint8_t[]>(kChunk);
-  for (uint64_t got = 0; whole || got < kStreamPrefixMax;) {
+  uint64_t got = 0;
+  while (whole || got < kStreamPrefixMax) {
     size_t want = whole ? kChunk
                         : static_cast<size_t>(std::min<uint64_t>(
                               kChunk, kStreamPrefixMax - got));
@@ -231,6 +250,10 @@ absl::StatusOr<io::Fd> OpenQueried(const std::string& path, bool whole) {
     if (*n == 0) break;
     WK_RETURN_IF_ERROR(io::WriteExact(spool.get(), buf.get(), *n));
     got += *n;
+  }
+  if (complete != nullptr && !whole && got >= kStreamPrefixMax) {
+    // More may follow: the spool holds the stream's first bytes only.
+    *complete = false;
   }
   WK_RETURN_IF_ERROR(io::Seek(spool.get(), 0, io::Whence::kSet).status());
   return spool;
@@ -270,7 +293,16 @@ absl::StatusOr<Preview> PreviewFd(int fd, const std::string& path) {
     return p;
   }
   internal::V1Header h1;
-  if (!internal::PreviewV1(std::span(b, got), &h1)) {
+  if (!internal::PreviewV1(std::span(b, got), &h1)) [[unlikely]] {
+    // The magic is there: the header reader says what is wrong with the
+    // rest, or where the file ends early and how much it needs.
+    uint8_t buf[kPreviewMax];
+    if (io::Seek(fd, svw::kMaxWidth, io::Whence::kSet).ok()) {
+      io::BufferedReader r(fd, std::span(buf, sizeof(buf)), svw::kMaxWidth);
+      internal::V1Header full;
+      absl::Status st = internal::ReadV1Header(r, &full);
+      if (!st.ok()) return Annotate(st, path);
+    }
     return internal::NotCheckpt(
         absl::StrFormat("%s has no valid v1 header", path));
   }
@@ -299,13 +331,23 @@ absl::StatusOr<Preview> PreviewCheckpt(const std::string& path) {
 absl::Status DescribeCheckpt(const std::string& path, int verbose,
                              CheckptDescription* d) {
   *d = CheckptDescription();
-  WK_ASSIGN_OR_RETURN(io::Fd fd, OpenQueried(path, verbose >= 3));
+  bool complete = true;
+  WK_ASSIGN_OR_RETURN(io::Fd fd, OpenQueried(path, verbose >= 3, &complete));
   WK_ASSIGN_OR_RETURN(d->preview, PreviewFd(fd.get(), path));
-  if (verbose < 1) return absl::OkStatus();
+  // At every verbosity a whole file (a path, a redirected file, a pipe that
+  // ended within the spool) is checked to its end record or footer, so a
+  // file cut short fails here (DataLoss, with the bytes it has and needs)
+  // even where only the header is shown. The part of a longer pipe that
+  // verbose 0-2 leave unread goes unchecked (checkpt-verify reads it all).
+  const Depth depth = verbose >= 3 ? Depth::kAllocs
+                      : complete   ? Depth::kLayout
+                                   : Depth::kInfo;
+  if (verbose < 1 && depth == Depth::kInfo) return absl::OkStatus();
   Contents c;
   WK_RETURN_IF_ERROR(
-      Annotate(ReadContents(fd.get(), d->preview.style, verbose >= 3, &c),
+      Annotate(ReadContents(fd.get(), d->preview.style, depth, &c),
                absl::StrFormat("checkpt-query %s", path)));
+  if (verbose < 1) return absl::OkStatus();
   d->has_info = true;
   d->magic = format::kMagic;
   d->wallclock = c.info.wallclock;

@@ -69,18 +69,29 @@ absl::Status CheckName(const std::string& name) {
   return absl::OkStatus();
 }
 
+// A v1 file cut short (not corrupt: a copy that did not finish, a disk that
+// filled up), with the bytes it has and the bytes the field needs.
+absl::Status EndsEarly(std::string_view where, const char* field,
+                       uint64_t has, uint64_t needs) {
+  return absl::DataLossError(absl::StrFormat(
+      "v1 checkpoint ends early, %s its %s: has %u bytes, needs at least %u",
+      where, field, has, needs));
+}
+
 absl::StatusOr<uint64_t> GetSvw(io::BufferedReader& r, const char* field) {
   auto first = r.Peek(1);
   if (!first.ok()) [[unlikely]] {
     return io::IsEndOfFile(first.status())
-               ? Bad(absl::StrFormat("truncated before %s", field))
+               ? EndsEarly("before", field, r.offset(), r.offset() + 1)
                : first.status();
   }
   size_t n = svw::WidthFromFirstByte((*first)[0]);
   auto bytes = r.Peek(n);
   if (!bytes.ok()) [[unlikely]] {
+    // At end of file Peek leaves what there was buffered.
     return io::IsEndOfFile(bytes.status())
-               ? Bad(absl::StrFormat("truncated inside %s", field))
+               ? EndsEarly("inside", field, r.offset() + r.buffered(),
+                           r.offset() + n)
                : bytes.status();
   }
   uint64_t x = 0;
@@ -97,9 +108,11 @@ absl::StatusOr<std::string> GetString(io::BufferedReader& r, const char* field,
         absl::StrFormat("%s length %u not in [%u, %u]", field, len, min, max));
   }
   std::string s(len, '\0');
+  const uint64_t at = r.offset();
   absl::Status st = r.Read(s.data(), len);
   if (!st.ok()) [[unlikely]] {
-    return io::IsEndOfFile(st) ? Bad(absl::StrFormat("truncated %s", field))
+    // At end of file Read consumed what there was.
+    return io::IsEndOfFile(st) ? EndsEarly("inside", field, r.offset(), at + len)
                                : st;
   }
   if (s.find('\0') != std::string::npos) [[unlikely]] {
@@ -166,16 +179,20 @@ absl::StatusOr<bool> ReadV1Record(io::BufferedReader& r, const V1Header& h,
   return true;
 }
 
+absl::Status V1DataEndsEarly(const format::Alloc& a, uint64_t has,
+                             uint64_t needs) {
+  return absl::DataLossError(absl::StrFormat(
+      "v1 checkpoint ends early, inside the data of allocation [%u, %u): "
+      "has %u bytes, needs at least %u",
+      a.lo, a.hi, has, needs));
+}
+
 absl::Status SkipV1Data(io::BufferedReader& r, const format::Alloc& a,
                         uint64_t file_sz) {
   uint64_t end;
   if (!AddChecked(r.offset(), a.hi - a.lo, &end) || end > file_sz)
       [[unlikely]] {
-    return absl::DataLossError(absl::StrFormat(
-        "v1 checkpoint ends early, inside the data of allocation [%u, %u): "
-        "has %u bytes, needs %u",
-        a.lo, a.hi, file_sz,
-        end >= r.offset() ? end : UINT64_MAX));
+    return V1DataEndsEarly(a, file_sz, end >= r.offset() ? end : UINT64_MAX);
   }
   return r.SkipBySeek(a.hi - a.lo);
 }

@@ -52,6 +52,11 @@ absl::Status ReadV1Header(io::BufferedReader& r, V1Header* h);
 absl::StatusOr<bool> ReadV1Record(io::BufferedReader& r, const V1Header& h,
                                   uint64_t prev_hi, format::Alloc* a);
 
+// DataLoss for a v1 file that ends inside the data of allocation `a`: it
+// has `has` bytes and needs at least `needs` (the end of that data).
+absl::Status V1DataEndsEarly(const format::Alloc& a, uint64_t has,
+                             uint64_t needs);
+
 // Seeks over a record's data (reading none of it), which must end within
 // file_sz.
 absl::Status SkipV1Data(io::BufferedReader& r, const format::Alloc& a,

@@ -44,7 +44,9 @@ absl::Status RestoreV1(wksp::Wksp& wksp, int fd, bool seekable,
                        const RestoreOptions& options) {
   const size_t buf_sz = seekable ? kScanBufSz : kPipeBufSz;
   auto buf = std::make_unique_for_overwrite<uint8_t[]>(buf_sz);
-  uint64_t start = 0;
+  // A stream's offsets count from its first byte: the sniff (checkpt.cc)
+  // has read the magic.
+  uint64_t start = svw::kMaxWidth;
   if (seekable) {
     WK_ASSIGN_OR_RETURN(start, io::Seek(fd, 0, io::Whence::kCur));
   }
@@ -152,11 +154,13 @@ absl::Status RestoreV1(wksp::Wksp& wksp, int fd, bool seekable,
     if (st.ok()) st = target.Prepare(std::span(&a, 1));
     if (st.ok()) {
       uint8_t* const dest = target.Dest(a.lo);
+      const uint64_t at = r.offset();
       st = InPieces(a.hi - a.lo, meter, [&](uint64_t o, uint64_t n) {
         return r.ReadDirect(dest + o, n);
       });
+      // End of file consumed what there was: r.offset() is the stream's size.
       if (io::IsEndOfFile(st)) [[unlikely]]
-        st = TruncatedData();
+        st = V1DataEndsEarly(a, r.offset(), at + (a.hi - a.lo));
     }
     if (!st.ok()) [[unlikely]]
       return target.Fail(st);

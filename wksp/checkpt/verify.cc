@@ -112,7 +112,12 @@ absl::StatusOr<VerifyReport> VerifyV1(int fd, bool seekable) {
     if (seekable) {
       WK_RETURN_IF_ERROR(internal::SkipV1Data(r, a, file_sz));
     } else {
-      WK_RETURN_IF_ERROR(r.Skip(a.hi - a.lo));
+      const uint64_t at = r.offset();
+      absl::Status st = r.Skip(a.hi - a.lo);
+      // End of file consumed what there was: r.offset() is the stream's size.
+      if (io::IsEndOfFile(st)) [[unlikely]]
+        return internal::V1DataEndsEarly(a, r.offset(), at + (a.hi - a.lo));
+      WK_RETURN_IF_ERROR(st);
     }
     rep.data_bytes += a.hi - a.lo;
     prev_hi = a.hi;
