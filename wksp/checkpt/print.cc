@@ -132,12 +132,14 @@ struct Contents {
 
 // Reads through a mapping under an io::ShrinkGuard: a file truncated while
 // it is read fails with FileShrank(), never SIGBUS.
-absl::Status ReadV2Contents(int fd, bool with_allocs, Contents* c) {
+// The header is the preview's sniff, not read again.
+absl::Status ReadV2Contents(int fd, const internal::Sniffed& sniffed,
+                            bool with_allocs, Contents* c) {
   WK_ASSIGN_OR_RETURN(io::Mapping map, io::MapFileReadOnly(fd));
   io::ShrinkGuard shrink(map.span());
   internal::V2Scan scan;
   absl::Status st =
-      internal::ScanV2(map.span(), 1, nullptr, !with_allocs, &scan);
+      internal::ScanV2(map.span(), sniffed, 1, nullptr, !with_allocs, &scan);
   // Everything a restore checks, so that "query OK" means "restore works":
   // every allocation's bytes are read (LZ4 decoded) and every seal checked.
   if (st.ok() && with_allocs) {
@@ -190,11 +192,14 @@ absl::Status ReadV1Contents(int fd, bool with_allocs, Contents* c) {
   return absl::OkStatus();
 }
 
-// Reads the metadata of the checkpoint behind fd and, with `with_allocs`,
-// every allocation record (data skipped), checking the file's structure.
-absl::Status ReadContents(int fd, Style style, bool with_allocs, Contents* c) {
-  return style == Style::kV1 ? ReadV1Contents(fd, with_allocs, c)
-                             : ReadV2Contents(fd, with_allocs, c);
+// Reads the metadata of the checkpoint behind fd, sniffed as `sniffed`,
+// and, with `with_allocs`, every allocation record (data skipped), checking
+// the file's structure.
+absl::Status ReadContents(int fd, const internal::Sniffed& sniffed,
+                          bool with_allocs, Contents* c) {
+  return sniffed.style == Style::kV1
+             ? ReadV1Contents(fd, with_allocs, c)
+             : ReadV2Contents(fd, sniffed, with_allocs, c);
 }
 
 }  // namespace
@@ -237,8 +242,10 @@ absl::StatusOr<io::Fd> OpenQueried(const std::string& path, bool whole) {
 }
 
 // Reads the file's first bytes (through io/, so cancellation and test faults
-// apply) and decides with the sniff every reader uses (sniff.h).
-absl::StatusOr<Preview> PreviewFd(int fd, const std::string& path) {
+// apply) and decides with the sniff every reader uses (sniff.h); the sniff
+// goes to *sniffed_out when given, for the reads that follow.
+absl::StatusOr<Preview> PreviewFd(int fd, const std::string& path,
+                                  internal::Sniffed* sniffed_out = nullptr) {
   uint8_t b[kPreviewMax];
   static_assert(kPreviewMax >= format::kHeaderSz);
   size_t got = 0;
@@ -257,6 +264,7 @@ absl::StatusOr<Preview> PreviewFd(int fd, const std::string& path) {
       internal::SniffBytes(std::span(b, got));
   if (!sniffed.ok()) [[unlikely]]
     return Annotate(sniffed.status(), path);
+  if (sniffed_out) *sniffed_out = *sniffed;
   Preview p;
   p.style = sniffed->style;
   p.stored_style = StoredStyle(p.style);
@@ -300,11 +308,12 @@ absl::Status DescribeCheckpt(const std::string& path, int verbose,
                              CheckptDescription* d) {
   *d = CheckptDescription();
   WK_ASSIGN_OR_RETURN(io::Fd fd, OpenQueried(path, verbose >= 3));
-  WK_ASSIGN_OR_RETURN(d->preview, PreviewFd(fd.get(), path));
+  internal::Sniffed sniffed;
+  WK_ASSIGN_OR_RETURN(d->preview, PreviewFd(fd.get(), path, &sniffed));
   if (verbose < 1) return absl::OkStatus();
   Contents c;
   WK_RETURN_IF_ERROR(
-      Annotate(ReadContents(fd.get(), d->preview.style, verbose >= 3, &c),
+      Annotate(ReadContents(fd.get(), sniffed, verbose >= 3, &c),
                absl::StrFormat("checkpt-query %s", path)));
   d->has_info = true;
   d->magic = format::kMagic;
