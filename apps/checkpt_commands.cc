@@ -4,7 +4,6 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <cerrno>
 #include <cstdio>
 #include <optional>
 #include <string>
@@ -95,19 +94,13 @@ absl::Status RestoreInto(wksp::Wksp& w, const std::string& path,
   opt.progress = progress.Callback();
   // A total from the file size where the restore cannot tell one (v1, a
   // stream from a redirected file): an estimate, a little high. Not for v3,
-  // whose file is smaller than its data. (A preview of a redirected stdin
-  // reads with pread and leaves its offset alone.)
+  // whose file is smaller than its data. (PreviewCheckpt of a redirected
+  // stdin puts its offset back, so the restore reads from the start.)
   const std::optional<uint64_t> file_sz = RegularFileSize(path, STDIN_FILENO);
   bool lz4 = false;
   if (file_sz) {
-    // The preview of a redirected stdin reads through a duplicate that
-    // shares stdin's offset: put it back for the restore.
-    const off_t stdin_at = path == "-" ? lseek(STDIN_FILENO, 0, SEEK_CUR) : 0;
     absl::StatusOr<wksp_checkpt::Preview> p =
         wksp_checkpt::PreviewCheckpt(path);
-    if (path == "-" && lseek(STDIN_FILENO, stdin_at, SEEK_SET) != stdin_at) {
-      return ErrnoError(errno, "seek back after the preview", "stdin");
-    }
     lz4 = p.ok() && p->style == wksp_checkpt::Style::kV3;
     if (p.ok() && !lz4) progress.SetFallbackTotal(*file_sz);
   }

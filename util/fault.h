@@ -18,10 +18,11 @@
 // readers), sync (fsync), publish (a finished file about to be synced and
 // linked at its path), published (just after it got its name), frame (a
 // checkpoint frame opened for reading), scanned (a mapped v2/v3 checkpoint
-// scanned, its frames' data about to be read). Only events of the armed kind are
-// counted. A bad value is reported on stderr once (by the test binary) and
-// ignores the variable. Kill points are exact counts, not timings, so a test
-// that kills at event n is reproducible.
+// scanned, its frames' data about to be read), header (a v2/v3 header
+// decoded from a file's bytes: once per read of a checkpoint, which tests
+// count). Only events of the armed kind are counted. A bad value is reported on
+// stderr once (by the test binary) and ignores the variable. Kill points are
+// exact counts, not timings, so a test that kills at event n is reproducible.
 //
 // In-process tests may install their own injector with SetFaultHook (e.g. to
 // truncate a file at an exact read).
@@ -40,6 +41,7 @@ enum class FaultEvent : int {
   kPublished,
   kFrame,
   kScanned,
+  kHeader,
 };
 
 // An injector: returns 0, or an errno the operation must fail with.

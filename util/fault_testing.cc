@@ -32,7 +32,7 @@ constexpr Named kEvents[] = {
     {"read", FaultEvent::kRead},           {"write", FaultEvent::kWrite},
     {"sync", FaultEvent::kSync},           {"publish", FaultEvent::kPublish},
     {"published", FaultEvent::kPublished}, {"frame", FaultEvent::kFrame},
-    {"scanned", FaultEvent::kScanned},
+    {"scanned", FaultEvent::kScanned},     {"header", FaultEvent::kHeader},
 };
 
 bool ParseAction(std::string_view a, Spec* s) {
@@ -91,7 +91,7 @@ const Spec& TheSpec() {
     if (v && *v && !Parse(v, &s)) {
       std::fprintf(stderr,
                    "wkspkit: ignoring %s=\"%s\" (want "
-                   "read|write|sync|publish|published|frame|scanned:N"
+                   "read|write|sync|publish|published|frame|scanned|header:N"
                    "[:kill|int|term|hup|stop|enospc|eio])\n",
                    kEnvVar, v);
       s = Spec{};

@@ -114,7 +114,7 @@ absl::Status RestoreLocked(wksp::Wksp& wksp, int fd, bool mappable,
   if (sniffed.style == Style::kV1) {
     return internal::RestoreV1(wksp, fd, io::IsRegularFile(fd), options);
   }
-  if (mappable) return internal::RestoreV2File(wksp, fd, options);
+  if (mappable) return internal::RestoreV2File(wksp, fd, sniffed, options);
   return internal::RestoreV2Stream(wksp, fd, sniffed.header,
                                    sniffed.header_bytes, options);
 }

@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "absl/strings/str_format.h"
+#include "util/fault.h"
 #include "util/hash.h"
 #include "wksp/geometry.h"
 
@@ -43,6 +44,8 @@ void EncodeHeader(const Header& h, uint8_t out[kHeaderSz]) {
 }
 
 absl::Status DecodeHeader(std::span<const uint8_t> in, Header* h) {
+  // Counted by tests: each read of a checkpoint decodes its header once.
+  (void)FaultPoint(FaultEvent::kHeader);
   if (in.size() < kHeaderSz) [[unlikely]]
     return Bad("header truncated");
   const uint8_t* p = in.data();

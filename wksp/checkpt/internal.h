@@ -147,11 +147,13 @@ absl::Status WriteV2(const wksp::Wksp& wksp,
 
 // Restores into wksp. RestoreV1: fd is just past the v1 magic (read and
 // checked). RestoreV2File: fd is a regular file holding the checkpoint from
-// offset 0 (it is mapped). RestoreV2Stream: the first kHeaderSz bytes,
-// `header_bytes`, were read from fd and decoded into `h`.
+// offset 0 (it is mapped), whose header `sniffed` read and decoded (the
+// scan takes it from there, sniff.h). RestoreV2Stream: the first kHeaderSz
+// bytes, `header_bytes`, were read from fd and decoded into `h`.
 absl::Status RestoreV1(wksp::Wksp& wksp, int fd, bool seekable,
                        const RestoreOptions& options);
-absl::Status RestoreV2File(wksp::Wksp& wksp, int fd,
+struct Sniffed;  // sniff.h
+absl::Status RestoreV2File(wksp::Wksp& wksp, int fd, const Sniffed& sniffed,
                            const RestoreOptions& options);
 absl::Status RestoreV2Stream(wksp::Wksp& wksp, int fd, const format::Header& h,
                              std::span<const uint8_t> header_bytes,

@@ -137,7 +137,9 @@ struct Contents {
 
 // Reads through a mapping under an io::ShrinkGuard: a file truncated while
 // it is read fails with FileShrank(), never SIGBUS.
-absl::Status ReadV2Contents(int fd, Depth depth, Contents* c) {
+// The header is the preview's sniff, not read again.
+absl::Status ReadV2Contents(int fd, const internal::Sniffed& sniffed,
+                            Depth depth, Contents* c) {
   const bool with_allocs = depth == Depth::kAllocs;
   WK_ASSIGN_OR_RETURN(io::Mapping map, io::MapFileReadOnly(fd));
   io::ShrinkGuard shrink(map.span());
@@ -148,9 +150,10 @@ absl::Status ReadV2Contents(int fd, Depth depth, Contents* c) {
   // many bytes it has and needs.
   absl::Status st =
       depth == Depth::kLayout
-          ? internal::ScanV2Layout(map.span(), nullptr, 0, &scan, &info_end)
-          : internal::ScanV2(map.span(), 1, nullptr, depth == Depth::kInfo,
-                             &scan);
+          ? internal::ScanV2Layout(map.span(), sniffed, nullptr, 0, &scan,
+                                   &info_end)
+          : internal::ScanV2(map.span(), sniffed, 1, nullptr,
+                             depth == Depth::kInfo, &scan);
   // Everything a restore checks, so that "query OK" means "restore works":
   // every allocation's bytes are read (LZ4 decoded) and every seal checked.
   if (st.ok() && with_allocs) {
@@ -206,11 +209,14 @@ absl::Status ReadV1Contents(int fd, Depth depth, Contents* c) {
   return absl::OkStatus();
 }
 
-// Reads the metadata of the checkpoint behind fd and, with `with_allocs`,
-// every allocation record (data skipped), checking the file's structure.
-absl::Status ReadContents(int fd, Style style, Depth depth, Contents* c) {
-  return style == Style::kV1 ? ReadV1Contents(fd, depth, c)
-                             : ReadV2Contents(fd, depth, c);
+// Reads the metadata of the checkpoint behind fd, sniffed as `sniffed`,
+// and, at Depth::kAllocs, every allocation record (data skipped), checking
+// the file's structure.
+absl::Status ReadContents(int fd, const internal::Sniffed& sniffed,
+                          Depth depth, Contents* c) {
+  return sniffed.style == Style::kV1
+             ? ReadV1Contents(fd, depth, c)
+             : ReadV2Contents(fd, sniffed, depth, c);
 }
 
 }  // namespace
@@ -260,8 +266,10 @@ absl::StatusOr<io::Fd> OpenQueried(const std::string& path, bool whole,
 }
 
 // Reads the file's first bytes (through io/, so cancellation and test faults
-// apply) and decides with the sniff every reader uses (sniff.h).
-absl::StatusOr<Preview> PreviewFd(int fd, const std::string& path) {
+// apply) and decides with the sniff every reader uses (sniff.h); the sniff
+// goes to *sniffed_out when given, for the reads that follow.
+absl::StatusOr<Preview> PreviewFd(int fd, const std::string& path,
+                                  internal::Sniffed* sniffed_out = nullptr) {
   uint8_t b[kPreviewMax];
   static_assert(kPreviewMax >= format::kHeaderSz);
   size_t got = 0;
@@ -280,6 +288,7 @@ absl::StatusOr<Preview> PreviewFd(int fd, const std::string& path) {
       internal::SniffBytes(std::span(b, got));
   if (!sniffed.ok()) [[unlikely]]
     return Annotate(sniffed.status(), path);
+  if (sniffed_out) *sniffed_out = *sniffed;
   Preview p;
   p.style = sniffed->style;
   p.stored_style = StoredStyle(p.style);
@@ -333,7 +342,8 @@ absl::Status DescribeCheckpt(const std::string& path, int verbose,
   *d = CheckptDescription();
   bool complete = true;
   WK_ASSIGN_OR_RETURN(io::Fd fd, OpenQueried(path, verbose >= 3, &complete));
-  WK_ASSIGN_OR_RETURN(d->preview, PreviewFd(fd.get(), path));
+  internal::Sniffed sniffed;
+  WK_ASSIGN_OR_RETURN(d->preview, PreviewFd(fd.get(), path, &sniffed));
   // At every verbosity a whole file (a path, a redirected file, a pipe that
   // ended within the spool) is checked to its end record or footer, so a
   // file cut short fails here (DataLoss, with the bytes it has and needs)
@@ -345,7 +355,7 @@ absl::Status DescribeCheckpt(const std::string& path, int verbose,
   if (verbose < 1 && depth == Depth::kInfo) return absl::OkStatus();
   Contents c;
   WK_RETURN_IF_ERROR(
-      Annotate(ReadContents(fd.get(), d->preview.style, depth, &c),
+      Annotate(ReadContents(fd.get(), sniffed, depth, &c),
                absl::StrFormat("checkpt-query %s", path)));
   if (verbose < 1) return absl::OkStatus();
   d->has_info = true;

@@ -33,6 +33,7 @@
 #include "wksp/checkpt/restore_target.h"
 #include "wksp/checkpt/scan_v2.h"
 #include "wksp/checkpt/seal.h"
+#include "wksp/checkpt/sniff.h"
 
 namespace wk::wksp_checkpt::internal {
 namespace {
@@ -96,7 +97,7 @@ absl::StatusOr<uint64_t> RestoreCgroup(checkpt::Reader& r, seal::Hasher& hasher,
 
 }  // namespace
 
-absl::Status RestoreV2File(wksp::Wksp& wksp, int fd,
+absl::Status RestoreV2File(wksp::Wksp& wksp, int fd, const Sniffed& sniffed,
                            const RestoreOptions& options) {
   WK_ASSIGN_OR_RETURN(io::Mapping map, io::MapFileReadOnly(fd));
   const std::span<const uint8_t> file = map.span();
@@ -105,7 +106,7 @@ absl::Status RestoreV2File(wksp::Wksp& wksp, int fd,
   io::ShrinkGuard shrink(file);
   const size_t threads = ResolveThreads(options.threads);
   V2Scan scan;
-  absl::Status scanned = ScanV2(file, threads, &wksp, false, &scan);
+  absl::Status scanned = ScanV2(file, sniffed, threads, &wksp, false, &scan);
   if (scanned.ok()) scanned = AfterScan();
   if (shrink.shrank()) [[unlikely]]
     return FileShrank();

@@ -34,12 +34,12 @@ absl::Status CheckSealAt(std::span<const uint8_t> file, uint64_t at,
 // The footer, at the file's end: the counts, and where the volumes frame is
 // (after the info frame, which ended at info_end).
 absl::Status ScanFooter(checkpt::Reader& r, std::span<const uint8_t> file,
-                        uint64_t info_end, const wksp::Wksp* target,
-                        V2Scan* out) {
+                        const Sniffed& sniffed, uint64_t info_end,
+                        const wksp::Wksp* target, V2Scan* out) {
   const uint64_t n = file.size();
   WK_RETURN_IF_ERROR(r.Seek(n - format::kFooterSz));
   WK_RETURN_IF_ERROR(
-      ReadFooter(r, out->header, file.first(format::kHeaderSz), &out->footer));
+      ReadFooter(r, out->header, sniffed.header_bytes, &out->footer));
   const format::Footer& f = out->footer;
   if (f.checkpt_sz != n) [[unlikely]] {
     return Bad(
@@ -348,14 +348,34 @@ absl::Status ReadAllCgroups(std::span<const uint8_t> file, size_t thread_cnt,
 
 namespace {
 
-// Header and info (and whether the file is sealed); the rest of the layout
-// unless info_only.
-absl::Status ScanHead(std::span<const uint8_t> file, const wksp::Wksp* target,
-                      bool info_only, uint64_t trailer_lo, V2Scan* out,
-                      uint64_t* info_end) {
+// The seal right after the info frame covers the header and the info
+// frame: hashed from the sniff's header bytes (the ones decoded) and the
+// info frame's bytes in the file.
+absl::Status CheckHeadSeal(std::span<const uint8_t> file,
+                           const Sniffed& sniffed, uint64_t info_end) {
+  if (info_end > file.size() || file.size() - info_end < seal::kSealSz)
+      [[unlikely]] {
+    return Bad("header and info frames: no room for its seal");
+  }
+  seal::Seal found;
+  WK_RETURN_IF_ERROR(seal::Decode(file.subspan(info_end, seal::kSealSz),
+                                  "header and info frames", &found));
+  seal::Hasher h;
+  h.Update(sniffed.header_bytes);
+  h.Update(file.subspan(format::kHeaderSz, info_end - format::kHeaderSz));
+  return seal::Check(found, h.Finish(0), "header and info frames");
+}
+
+// Header (the sniff's) and info (and whether the file is sealed); the rest
+// of the layout unless info_only.
+absl::Status ScanHead(std::span<const uint8_t> file, const Sniffed& sniffed,
+                      const wksp::Wksp* target, bool info_only,
+                      uint64_t trailer_lo, V2Scan* out, uint64_t* info_end) {
+  if (sniffed.style == Style::kV1) [[unlikely]]
+    return Bad("a v1 checkpoint where a v2/v3 one was expected");
   if (file.size() <= kMinFileSz) [[unlikely]]
     return Bad("file too small");
-  WK_RETURN_IF_ERROR(format::DecodeHeader(file, &out->header));
+  out->header = sniffed.header;
   WK_ASSIGN_OR_RETURN(checkpt::Reader r, checkpt::Reader::Mmio(file));
   WK_RETURN_IF_ERROR(r.Seek(format::kHeaderSz));
   WK_ASSIGN_OR_RETURN(
@@ -364,12 +384,9 @@ absl::Status ScanHead(std::span<const uint8_t> file, const wksp::Wksp* target,
   // there must start the next frame.
   out->sealed =
       *info_end < file.size() && seal::HasMagic(file.subspan(*info_end));
-  if (out->sealed) {
-    WK_RETURN_IF_ERROR(
-        CheckSealAt(file, *info_end, 0, *info_end, "header and info frames"));
-  }
+  if (out->sealed) WK_RETURN_IF_ERROR(CheckHeadSeal(file, sniffed, *info_end));
   if (info_only) return absl::OkStatus();
-  absl::Status st = ScanFooter(r, file, *info_end, target, out);
+  absl::Status st = ScanFooter(r, file, sniffed, *info_end, target, out);
   if (st.code() == absl::StatusCode::kDataLoss) [[unlikely]] {
     // No valid footer at the end: most often a truncated file. Read from the
     // start, the file says where it ends early and how much it needs
@@ -387,19 +404,35 @@ absl::Status ScanHead(std::span<const uint8_t> file, const wksp::Wksp* target,
 
 }  // namespace
 
-absl::Status ScanV2(std::span<const uint8_t> file, size_t threads,
-                    const wksp::Wksp* target, bool info_only, V2Scan* out) {
+absl::Status ScanV2(std::span<const uint8_t> file, const Sniffed& sniffed,
+                    size_t threads, const wksp::Wksp* target, bool info_only,
+                    V2Scan* out) {
   uint64_t info_end = 0;
-  WK_RETURN_IF_ERROR(ScanHead(file, target, info_only, 0, out, &info_end));
+  WK_RETURN_IF_ERROR(
+      ScanHead(file, sniffed, target, info_only, 0, out, &info_end));
   if (info_only) return absl::OkStatus();
   WK_RETURN_IF_ERROR(ScanCgroups(file, threads, out));
   return CheckAllocationsFit(*out, target);
 }
 
+absl::Status ScanV2(std::span<const uint8_t> file, size_t threads,
+                    const wksp::Wksp* target, bool info_only, V2Scan* out) {
+  WK_ASSIGN_OR_RETURN(Sniffed sniffed, SniffBytes(file));
+  return ScanV2(file, sniffed, threads, target, info_only, out);
+}
+
+absl::Status ScanV2Layout(std::span<const uint8_t> file,
+                          const Sniffed& sniffed, const wksp::Wksp* target,
+                          uint64_t trailer_lo, V2Scan* out,
+                          uint64_t* info_end) {
+  return ScanHead(file, sniffed, target, false, trailer_lo, out, info_end);
+}
+
 absl::Status ScanV2Layout(std::span<const uint8_t> file,
                           const wksp::Wksp* target, uint64_t trailer_lo,
                           V2Scan* out, uint64_t* info_end) {
-  return ScanHead(file, target, false, trailer_lo, out, info_end);
+  WK_ASSIGN_OR_RETURN(Sniffed sniffed, SniffBytes(file));
+  return ScanV2Layout(file, sniffed, target, trailer_lo, out, info_end);
 }
 
 absl::Status CheckCgroupSealRange(std::span<const uint8_t> file,

@@ -15,6 +15,7 @@
 #include "checkpt/checkpt.h"
 #include "wksp/checkpt/format.h"
 #include "wksp/checkpt/seal.h"
+#include "wksp/checkpt/sniff.h"
 #include "wksp/wksp.h"
 
 namespace wk::wksp_checkpt::internal {
@@ -66,19 +67,32 @@ absl::Status ReadAllCgroups(std::span<const uint8_t> file, size_t threads,
 // frames and how they point at each other, every cgroup's commands, and that
 // the allocations fit `target` (wksp::CheckFit) or, without one, the
 // workspace they were taken from. info_only stops after the info frame
-// (header and info filled in).
+// (header and info filled in). `sniffed` is the file's sniff (a v2/v3 one):
+// its header is the file's, decoded once, and the file's first kHeaderSz
+// bytes are not read again (a sealed file's first seal is checked against
+// sniffed.header_bytes and the info frame's bytes).
+absl::Status ScanV2(std::span<const uint8_t> file, const Sniffed& sniffed,
+                    size_t threads, const wksp::Wksp* target, bool info_only,
+                    V2Scan* out);
+// The same for a caller that holds only the bytes: sniffs them first
+// (SniffBytes), then scans.
 absl::Status ScanV2(std::span<const uint8_t> file, size_t threads,
                     const wksp::Wksp* target, bool info_only, V2Scan* out);
 
-// The layout alone (ScanV2 without the cgroups' commands and the fit):
-// header, info, footer, volumes and appendices, into out (allocs stays
-// empty); *info_end is where the info frame ends. The volumes and appendix
-// frames must start at or above trailer_lo (FailedPrecondition otherwise):
-// a caller that holds only the file's first and last bytes says where its
-// last bytes begin. Reads nothing of the cgroup frames, so for a sealed file
-// each cgroup's seal is left undecoded: once the frame's bytes are there,
-// CheckCgroupSealRange decodes it into the task and checks its range (the
-// digest is then checked as the frame is read, as in a file restore).
+// The layout alone (ScanV2 without the cgroups' commands and the fit): header, info, footer, volumes and
+// appendices, into out (allocs stays empty); *info_end is where the info
+// frame ends. The volumes and appendix frames must start at or above
+// trailer_lo (FailedPrecondition otherwise): a caller that holds only the
+// file's first and last bytes says where its last bytes begin. Reads nothing
+// of the cgroup frames, so for a sealed file each cgroup's seal is left
+// undecoded: once the frame's bytes are there, CheckCgroupSealRange decodes
+// it into the task and checks its range (the digest is then checked as the
+// frame is read, as in a file restore).
+absl::Status ScanV2Layout(std::span<const uint8_t> file,
+                          const Sniffed& sniffed, const wksp::Wksp* target,
+                          uint64_t trailer_lo, V2Scan* out,
+                          uint64_t* info_end);
+// The same for a caller that holds only the bytes (sniffs them first).
 absl::Status ScanV2Layout(std::span<const uint8_t> file,
                           const wksp::Wksp* target, uint64_t trailer_lo,
                           V2Scan* out, uint64_t* info_end);

@@ -58,13 +58,16 @@ absl::Status VerifySeals(std::span<const uint8_t> file, size_t thread_cnt,
 
 // Reads through a mapping under an io::ShrinkGuard: a file truncated while
 // it is verified fails with FileShrank(), never SIGBUS.
-absl::StatusOr<VerifyReport> VerifyV2File(int fd, size_t threads) {
+absl::StatusOr<VerifyReport> VerifyV2File(int fd,
+                                          const internal::Sniffed& sniffed,
+                                          size_t threads) {
   WK_ASSIGN_OR_RETURN(io::Mapping map, io::MapFileReadOnly(fd));
   const std::span<const uint8_t> file = map.span();
   (void)map.Advise(io::Advice::kSequential);
   io::ShrinkGuard shrink(file);
   internal::V2Scan scan;
-  absl::Status st = internal::ScanV2(file, threads, nullptr, false, &scan);
+  absl::Status st =
+      internal::ScanV2(file, sniffed, threads, nullptr, false, &scan);
   if (st.ok()) st = internal::AfterScan();
   if (st.ok() && scan.sealed) {
     st = VerifySeals(file, threads, scan);
@@ -141,7 +144,7 @@ absl::StatusOr<VerifyReport> Verify(int fd, bool mappable,
   WK_ASSIGN_OR_RETURN(internal::Sniffed sniffed, internal::SniffFd(fd));
   if (sniffed.style == Style::kV1) return VerifyV1(fd, mappable);
   const format::Header& h = sniffed.header;
-  if (mappable) return VerifyV2File(fd, threads);
+  if (mappable) return VerifyV2File(fd, sniffed, threads);
   internal::StreamSummary sum;
   WK_RETURN_IF_ERROR(
       internal::WalkV2Stream(nullptr, fd, h, sniffed.header_bytes,
