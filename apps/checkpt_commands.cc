@@ -14,6 +14,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/str_format.h"
+#include "apps/checkpt_tee.h"
 #include "apps/command.h"
 #include "apps/command_parsers.h"
 #include "apps/output.h"
@@ -131,6 +132,16 @@ absl::Status RestoreInto(wksp::Wksp& w, const std::string& path,
 
 }  // namespace
 
+absl::StatusOr<Action> AddTee(Settings& s, Args a) {
+  const std::string path = a[0];
+  if (path.empty() || path == "-") {
+    return absl::InvalidArgumentError(
+        "--tee takes a file path; stdout ('-') can only be checkpt's own path");
+  }
+  s.tees.push_back(path);
+  return Action();
+}
+
 absl::StatusOr<Action> Checkpt(Settings& s, Args a) {
   WK_ASSIGN_OR_RETURN(std::string name, Name(a[0]));
   std::string path = a[1];
@@ -154,6 +165,24 @@ absl::StatusOr<Action> Checkpt(Settings& s, Args a) {
         "a delta checkpoint (--base) is written to a path, not '-'");
   }
   const Settings set = s;
+  s.tees.clear();  // --tee: outputs of this checkpt only
+  std::vector<std::string> outputs;
+  if (!set.tees.empty()) {
+    if (!set.base.empty()) {
+      return absl::InvalidArgumentError(
+          "--tee writes full checkpoints; a delta (--base) has one output");
+    }
+    outputs.push_back(path);
+    for (const std::string& t : set.tees) {
+      if (std::find(outputs.begin(), outputs.end(), t) != outputs.end()) {
+        return absl::InvalidArgumentError(absl::StrFormat(
+            "output %s is named twice (checkpt's path and --tee paths must "
+            "differ)",
+            t));
+      }
+      outputs.push_back(t);
+    }
+  }
   return Action([=]() -> absl::Status {
     if (path == "-" && isatty(STDOUT_FILENO) == 1) {
       return absl::FailedPreconditionError(
@@ -178,6 +207,20 @@ absl::StatusOr<Action> Checkpt(Settings& s, Args a) {
     const std::optional<uint64_t> start =
         path == "-" ? RegularFileSize(path, STDOUT_FILENO) : std::nullopt;
     const int64_t t0 = MonotonicNs();
+    const bool lz4 =
+        (*style == wksp_checkpt::Style::kDefault ? wksp_checkpt::kDefaultStyle
+                                                  : *style) ==
+        wksp_checkpt::Style::kV3;
+    if (!outputs.empty()) {
+      uint64_t bytes = 0;
+      WK_RETURN_IF_ERROR(CheckptTee(w, outputs, opt, &bytes));
+      progress.Finish(u.used_sz,
+                      FileSuffix(bytes, u.used_sz, lz4) +
+                          absl::StrFormat(", %d identical outputs",
+                                          outputs.size()) +
+                          PageHint(w, u.used_sz, t0));
+      return absl::OkStatus();
+    }
     WK_RETURN_IF_ERROR(path == "-"
                            ? wksp_checkpt::CheckptFd(w, STDOUT_FILENO, opt)
                            : wksp_checkpt::Checkpt(w, path, opt));
@@ -187,11 +230,7 @@ absl::StatusOr<Action> Checkpt(Settings& s, Args a) {
     std::string suffix;
     std::optional<uint64_t> end = RegularFileSize(path, STDOUT_FILENO);
     if (end && (path != "-" || start)) {
-      suffix = FileSuffix(
-          *end - (start ? *start : 0), u.used_sz,
-          (*style == wksp_checkpt::Style::kDefault ? wksp_checkpt::kDefaultStyle
-                                                    : *style) ==
-              wksp_checkpt::Style::kV3);
+      suffix = FileSuffix(*end - (start ? *start : 0), u.used_sz, lz4);
     }
     progress.Finish(u.used_sz, suffix + page_hint);
     return absl::OkStatus();

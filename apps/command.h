@@ -45,6 +45,9 @@ struct Settings {
   // in order; that command consumes them).
   std::string base;
   std::vector<std::string> deltas;
+  // More outputs of the next checkpt (--tee, in order; it uses them up): one
+  // pass writes them all (checkpt_tee.h).
+  std::vector<std::string> tees;
   ProgressOptions progress;
   DistribSettings distrib;
   int64_t lock_wait_ns = -1;  // --wait: bound on a lock wait; -1: none

@@ -61,6 +61,8 @@ absl::StatusOr<Action> Query(Settings& s, Args a);
 
 // checkpt_commands.cc: checkpoints, written, read and restored.
 absl::StatusOr<Action> Checkpt(Settings& s, Args a);
+// --tee PATH: one more output of the next checkpt.
+absl::StatusOr<Action> AddTee(Settings& s, Args a);
 absl::StatusOr<Action> CheckptQuery(Settings& s, Args a);
 absl::StatusOr<Action> CheckptVerify(Settings& s, Args a);
 absl::StatusOr<Action> Restore(Settings& s, Args a);

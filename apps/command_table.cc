@@ -53,6 +53,7 @@ constexpr Command kCommands[] = {
     // Incremental checkpoint settings (incr_commands.cc).
     {kSetting, "--base", "path|-", 1, false, -1, -1, SetBase},
     {kSetting, "--delta", "path", 1, false, -1, -1, AddDelta},
+    {kSetting, "--tee", "path", 1, false, -1, -1, AddTee},
     // Commands.
     {kCommand, "supported-styles", "", 0, true, -1, -1, SupportedStyles},
     {kCommand, "list", "", 0, true, -1, -1, List},

@@ -53,6 +53,8 @@ Settings (apply to the commands after them):
   --delta PATH       add a delta to the chain of the next restore,
                      restore-new, checkpt-verify or checkpt-merge (repeat,
                      in the order they were made)
+  --tee PATH         the next checkpt also writes PATH (repeat): one pass,
+                     identical outputs; a failed output is named, exit 1
   --listen IP:PORT   address later seed/fetch listen on (port 0 = any;
                      default seed 0.0.0.0:6881, fetch 0.0.0.0:0)
   --peer IP:PORT     add a peer for later fetches (repeat for each peer)

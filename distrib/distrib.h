@@ -51,9 +51,10 @@ struct SeedOptions {
   size_t threads = 0;                   // hashing threads; 0 = all CPUs
   uint64_t upload_rate = 0;             // bytes/s to all peers; 0 = no limit
   // How long the first-copy rule (below) keeps a piece to the sharing
-  // fetcher it was sent to, from that fetcher's last request for it: time
-  // for it to receive the piece and pass it on. 3 s was too short at M = 8
-  // (the origin's queue to that fetcher outlasted it; DISTRIBUTION.md).
+  // fetcher it was sent to once nothing of it is owed any more: from the
+  // last block of it sent (or that fetcher's HAVE, or its disconnection),
+  // time for it to pass the piece on. Blocks still queued for it keep the
+  // piece its own whatever their wait (DISTRIBUTION.md).
   double first_copy_grace_s = 8;
   // libtorrent's super-seeding instead (an experiment: it stalls our
   // fetches, which ask for the layout first and then a window; see

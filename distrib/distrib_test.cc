@@ -9,7 +9,10 @@
 //   - every fetcher ends with the source's allocations; the bad pieces
 //     were rejected by the hash checks;
 //   - a fetch with no reachable peer fails within its timeout and leaves
-//     its workspace untouched.
+//     its workspace untouched;
+//   - the stall bound: a slow fetch longer than its timeout succeeds, and
+//     one whose seeder stops midway fails after about the timeout, its
+//     workspace reset.
 #include "distrib/distrib.h"
 
 #include <fcntl.h>
@@ -377,6 +380,129 @@ TEST_F(DistribTest, NoPeerFailsWithinTimeoutUntouched) {
   EXPECT_FALSE(wksp_checkpt::IsWorkspaceReset(r.status()));
   EXPECT_LT(s, 2 + 5.0);  // the timeout, plus closing the session
   EXPECT_TRUE(Snap(dst) == before);
+}
+
+// The stall bound (--timeout): no new verified piece for timeout_s fails the
+// fetch, however long it has run; a slow fetch that keeps getting pieces
+// does not. One rate-limited seeder (1 MiB/s, an 8 MiB file: a piece every
+// quarter second, the whole file in about 8 s):
+//   - a fetch with timeout_s = 3 finishes although it lasts longer than 3 s;
+//   - a second fetch from it, the seeder stopped with SIGSTOP once half the
+//     data is restored, fails about 3 s later with the stall message; its
+//     workspace was modified, so it is reset to empty, carries no restore
+//     mark and verifies (wksp_ctl: exit status 3).
+TEST_F(DistribTest, StallBoundNotWholeFetch) {
+  constexpr double kTimeout = 3;
+  wksp::Wksp src = NewWksp("src");
+  std::mt19937_64 rng(21);
+  for (int i = 0; i < 128; ++i) {  // 8 MiB of incompressible data
+    auto g = src.Alloc(64, 64 << 10, 1);
+    ASSERT_TRUE(g.ok()) << g.status();
+    for (uint64_t j = 0; j < (64 << 10); ++j) src.laddr(*g)[j] = uint8_t(rng());
+  }
+  const Content want = Snap(src);
+  uint64_t total = 0;
+  for (const auto& b : want.bytes) total += b.size();
+  const std::string c = File(".ckpt"), t = File(".torrent");
+  wksp_checkpt::CheckptOptions co;
+  co.style = wksp_checkpt::Style::kV2;
+  ASSERT_TRUE(wksp_checkpt::Checkpt(src, c, co).ok());
+  ASSERT_TRUE(CreateTorrent(c, t, 1).ok());
+
+  Child seeder = Spawn([=](int out) {
+    SeedOptions o;
+    o.listen = "127.0.0.1:0";
+    o.threads = 1;
+    o.upload_rate = 1 << 20;
+    o.ready = [out](const std::string& ep) { WriteLine(out, ep); };
+    return Seed(t, c, o).ok() ? 0 : 1;
+  });
+  const std::string peer = ReadLine(seeder, kWaitMs);
+  ASSERT_FALSE(peer.empty());
+
+  // A fetcher: "half" once half the data is restored, then "ok" or the
+  // failure's code and message.
+  auto fetcher = [&](const std::string& name) {
+    return Spawn([=](int out) {
+      auto w = wksp::Wksp::Join(name);
+      if (!w.ok()) return 1;
+      FetchOptions o;
+      o.peers = {peer};
+      o.listen = "127.0.0.1:0";
+      o.timeout_s = kTimeout;
+      o.threads = 1;
+      o.upload = false;
+      bool said = false;
+      o.progress = [&](uint64_t done) {
+        if (!said && done >= total / 2) {
+          said = true;
+          WriteLine(out, "half");
+        }
+      };
+      auto r = Fetch(*w, t, o);
+      if (r.ok()) {
+        WriteLine(out, "ok");
+        return 0;
+      }
+      WriteLine(out, absl::StrFormat(
+                         "%d %d %s", static_cast<int>(r.status().code()),
+                         wksp_checkpt::IsWorkspaceReset(r.status()) ? 1 : 0,
+                         r.status().message()));
+      return 2;
+    });
+  };
+  using SteadyClock = std::chrono::steady_clock;
+  auto since = [](SteadyClock::time_point t0) {
+    return std::chrono::duration<double>(SteadyClock::now() - t0).count();
+  };
+
+  // 1. Slow but moving: longer than the stall bound, and it succeeds.
+  NewWksp("slow");
+  const auto t0 = SteadyClock::now();
+  Child slow = fetcher(wksps_.back());
+  EXPECT_EQ(ReadLine(slow, kWaitMs), "half");
+  EXPECT_EQ(ReadLine(slow, kWaitMs), "ok");
+  EXPECT_EQ(Reap(slow, kWaitMs), 0);
+  const double slow_s = since(t0);
+  std::printf("slow fetch: %.1f s with a %.0f s stall bound\n", slow_s,
+              kTimeout);
+  EXPECT_GT(slow_s, 1.5 * kTimeout) << "the rate limit did not slow it";
+  {
+    auto w = wksp::Wksp::Join(wksps_.back());
+    ASSERT_TRUE(w.ok());
+    EXPECT_TRUE(Snap(*w) == want);
+  }
+
+  // 2. The seeder stops halfway: the fetch fails on the stall bound.
+  wksp::Wksp stalled = NewWksp("stalled");
+  Child f = fetcher(wksps_.back());
+  ASSERT_EQ(ReadLine(f, kWaitMs), "half");
+  ASSERT_EQ(kill(seeder.pid, SIGSTOP), 0);
+  const auto stopped = SteadyClock::now();
+  const std::string line = ReadLine(f, kWaitMs);
+  const double waited = since(stopped);
+  EXPECT_EQ(Reap(f, kWaitMs), 2) << line;
+  std::printf("stalled fetch failed %.1f s after SIGSTOP: %s\n", waited,
+              line.c_str());
+  // Pieces already on their way when it stopped may still arrive, so the
+  // clock may start a little after the stop, never before the last piece
+  // (a quarter second earlier at most, at this rate, on an idle machine).
+  EXPECT_GE(waited, kTimeout - 1);
+  EXPECT_LT(waited, kTimeout + 10);  // the bound plus closing the session
+  const std::string want_head = absl::StrFormat(
+      "%d 1 ", static_cast<int>(absl::StatusCode::kDeadlineExceeded));
+  EXPECT_EQ(line.rfind(want_head, 0), 0u) << line;
+  EXPECT_NE(line.find("no new piece for 3 s"), std::string::npos) << line;
+  // Reset to empty, no restore mark, metadata consistent.
+  EXPECT_FALSE(stalled.CurrentRestoreMark().has_value());
+  auto u = stalled.GetUsage();
+  ASSERT_TRUE(u.ok()) << u.status();
+  EXPECT_EQ(u->used_sz, 0u);
+  EXPECT_TRUE(stalled.Verify().ok());
+
+  kill(seeder.pid, SIGCONT);
+  kill(seeder.pid, SIGTERM);
+  (void)Reap(seeder, kWaitMs);
 }
 
 }  // namespace

@@ -5,9 +5,10 @@
 #     v2 info-hash differs from the v2-only torrent's (the v1 part is in the
 #     info dict);
 #   - our seed announces to Debian's opentracker (--tracker); aria2c (which
-#     reads only v1 torrents) finds it there and downloads the file
-#     byte-identical, where its version computes hybrid info-hashes right
-#     (Debian 12's 1.36.0 does not: skipped, with the reason);
+#     reads only v1 torrents), given a magnet link, finds it there and takes
+#     the info dict from it (ut_metadata), byte for byte; and downloads the
+#     file byte-identical, where its version computes hybrid info-hashes
+#     right (Debian 12's 1.36.0 does not: skipped, with the reason);
 #   - our fetch, given the tracker and no --peer, finds the seed and restores
 #     the workspace.
 # aria2c and opentracker come from Debian's aria2 and opentracker packages
@@ -67,8 +68,10 @@ if [[ ${#v2} -eq 64 && ${#v1} -eq 40 && -z "$rest" ]] &&
 else
   fail "hybrid torrent: '$v2' '$v1' / '$v2b' '$v1b', or the files differ"
 fi
-# The v1 info-hash is the SHA-1 of the info dict's bytes as written.
-own=$(python3 - "$tmp/h.torrent" <<'EOF'
+# The SHA-1 of the info dict's bytes as FILE holds them (a torrent's v1
+# info-hash).
+info_sha1() {
+  python3 - "$1" <<'EOF'
 import hashlib, sys
 b = open(sys.argv[1], "rb").read()
 def end(i):  # the index after the bencoded value at i
@@ -85,7 +88,9 @@ def end(i):  # the index after the bencoded value at i
 i = b.index(b"4:infod") + 6
 print(hashlib.sha1(b[i:end(i)]).hexdigest())
 EOF
-)
+}
+# The v1 info-hash is the SHA-1 of the info dict's bytes as written.
+own=$(info_sha1 "$tmp/h.torrent")
 [[ "$own" == "$v1" ]] && ok "v1 info-hash is the SHA-1 of the info dict" ||
   fail "v1 info-hash $v1, SHA-1 of the info dict $own"
 [[ "$v2only" != "$v2" ]] && ok "v2-only and hybrid info-hashes differ" ||
@@ -131,26 +136,50 @@ done
 ((i < 50)) && ok "seed announced to opentracker" ||
   { fail "the tracker never listed the seed"; cat "$tmp/ot.log"; }
 
-# ---- aria2c downloads it --------------------------------------------------
-# aria2 1.36.0 (Debian 12) drops the empty-string key BEP 52's "file tree"
-# requires when it re-encodes the info dict, so it computes a wrong v1
-# info-hash for every hybrid torrent (aria2 issue 1903, fixed after 1.36.0
-# by aria2 pull request 1905) and no peer or tracker knows its swarm. Our
-# torrent's v1 hash is the SHA-1 of its info dict as written (libtorrent
-# agrees); where aria2c disagrees, that part is skipped with the reason.
+# ---- aria2c ---------------------------------------------------------------
+aopts=(--listen-port="$(free_port)" --enable-dht=false --enable-dht6=false
+  --bt-enable-lpd=false --enable-peer-exchange=false --seed-time=0
+  --bt-stop-timeout=15 --file-allocation=none --summary-interval=0
+  --console-log-level=warn --log-level=info)
+# 1. A magnet link (v1 info-hash and our tracker): aria2c finds our seed
+#    through the tracker and takes the info dict from it over ut_metadata
+#    (BEP 9), checking its SHA-1 against the link's hash; --bt-save-metadata
+#    keeps the bytes it received, which must be our info dict exactly.
+enc_tracker=$(python3 -c 'import sys, urllib.parse; print(urllib.parse.quote(sys.argv[1], safe=""))' "$tracker")
+mkdir -p "$tmp/meta"
+if timeout 60 aria2c "${aopts[@]}" -d "$tmp/meta" --bt-metadata-only=true \
+  --bt-save-metadata=true -l "$tmp/meta.debug" \
+  "magnet:?xt=urn:btih:$v1&tr=$enc_tracker" >"$tmp/meta.log" 2>&1 &&
+  [[ -f "$tmp/meta/$v1.torrent" && "$(info_sha1 "$tmp/meta/$v1.torrent")" == "$v1" ]]; then
+  ok "aria2c took the hybrid info dict from our seed by magnet link (ut_metadata), SHA-1 $v1"
+else
+  fail "aria2c magnet metadata"; tail -5 "$tmp/meta.log"
+  grep -iE "metadata|tracker|error" "$tmp/meta.debug" | head -20
+fi
+# 2. The download. aria2 1.36.0 (Debian 12) parses bencode with a parser
+#    that drops a dictionary member whose key is empty (aria2 issue 1903;
+#    fixed by commit ba36a38a, pull request 1905, first released in 1.37.0),
+#    and it derives a torrent's info-hash by re-encoding the parsed info
+#    dict (bittorrent_helper.cc, processRootDictionary). BEP 52's file tree
+#    keys every file's entry by "", so for any hybrid torrent it computes
+#    the SHA-1 of a dict without those entries: a hash no peer or tracker
+#    knows. Every route goes through that parser: a .torrent file (-T or a
+#    path), and a magnet link too: the metadata it took above, raw and
+#    checked, is wrapped into a torrent (metadata2Torrent) and parsed again
+#    (UTMetadataPostDownloadHandler), so the download group announces the
+#    wrong hash (the tracker refuses it: not whitelisted) and refuses our
+#    seed's connections under the right one ("Unknown info hash"). Where
+#    aria2c computes the hash right, the download runs for real and must be
+#    byte-identical.
 a2hash=$(aria2c -S "$tmp/h.torrent" | sed -nE 's/^Info Hash: ([0-9a-f]{40})$/\1/p')
-aport=$(free_port)
 if [[ "$a2hash" != "$v1" ]]; then
-  echo "SKIPPED aria2c: $(aria2c --version | head -1) computes the hybrid" \
-    "torrent's info-hash as $a2hash, not $v1 (aria2 issue 1903: the empty" \
-    "file-tree key is dropped; fixed after 1.36.0)"
-elif timeout 90 aria2c -d "$tmp/aria" --listen-port="$aport" \
-  --bt-tracker="$tracker" \
-  --enable-dht=false --enable-dht6=false --bt-enable-lpd=false \
-  --enable-peer-exchange=false --seed-time=0 --bt-stop-timeout=15 \
-  --file-allocation=none --summary-interval=0 --console-log-level=warn \
-  -l "$tmp/aria.debug" --log-level=info "$tmp/h.torrent" \
-  >"$tmp/aria.log" 2>&1 && cmp -s "$tmp/src.ckpt" "$tmp/aria/checkpt"; then
+  echo "SKIPPED aria2c download: $(aria2c --version | head -1) computes the" \
+    "hybrid torrent's info-hash as $a2hash, not $v1: its bencode parser drops" \
+    "BEP 52's empty file-tree key (aria2 issue 1903, fixed in 1.37.0 by pull" \
+    "request 1905), from a .torrent and from magnet metadata alike"
+elif timeout 90 aria2c "${aopts[@]}" -d "$tmp/aria" --bt-tracker="$tracker" \
+  -l "$tmp/aria.debug" "$tmp/h.torrent" >"$tmp/aria.log" 2>&1 &&
+  cmp -s "$tmp/src.ckpt" "$tmp/aria/checkpt"; then
   ok "aria2c downloaded the hybrid torrent from our seed, byte-identical"
 else
   fail "aria2c"; tail -5 "$tmp/aria.log"; grep -iE "peer|tracker|announce|error|fail" "$tmp/aria.debug" | head -40

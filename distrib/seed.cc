@@ -10,6 +10,8 @@
 #include "distrib/session.h"
 #include "io/mmio.h"
 #include "libtorrent/add_torrent_params.hpp"
+#include "libtorrent/address.hpp"
+#include "libtorrent/ip_filter.hpp"
 #include "libtorrent/alert_types.hpp"
 #include "libtorrent/session.hpp"
 #include "libtorrent/session_params.hpp"
@@ -110,6 +112,20 @@ absl::StatusOr<SeedReport> Seed(const std::string& torrent,
     lt::session_params sp(std::move(settings));
     sp.disk_io_constructor = RegionDiskConstructor(region, threads);
     lt::session ses(std::move(sp));
+    if (o.upload_rate > 0) {
+      // libtorrent exempts peers on local networks (loopback included) from
+      // the session's rate limits; the limit is for every peer.
+      lt::ip_filter every;
+      const std::uint32_t global =
+          std::uint32_t{1} << static_cast<std::uint32_t>(
+              lt::session::global_peer_class_id);
+      every.add_rule(lt::make_address("0.0.0.0"),
+                     lt::make_address("255.255.255.255"), global);
+      every.add_rule(lt::make_address("::"),
+                     lt::make_address("ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff"),
+                     global);
+      ses.set_peer_class_filter(every);
+    }
     lt::add_torrent_params atp;
     atp.ti = ti;
     atp.trackers = o.trackers;

@@ -85,14 +85,30 @@ using internal::PeerRole;
 // network thread, as every plugin callback does: no locks.
 struct FirstCopies {
   struct Entry {
-    const void* owner = nullptr;  // the connection that was sent the piece
-    Clock::time_point last{};     // its last request for the piece
+    uint64_t owner = 0;  // the connection that was sent the piece (0: none)
+    // The owner's last activity on the piece: a request for a block of it,
+    // a block of it sent, its HAVE for it.
+    Clock::time_point last{};
+    // Blocks the owner asked for that have not gone out yet (nor been
+    // cancelled): the origin's queue to it may hold them for many seconds.
+    uint32_t owed = 0;
   };
   FirstCopies(size_t pieces, Clock::duration grace)
       : pieces(pieces), grace(grace) {}
+  // Whether entry `e` still keeps its piece to its owner at `now`.
+  bool Held(const Entry& e, Clock::time_point now) const {
+    if (e.owner == 0) return false;
+    // Blocks still owed keep it, unless nothing moved for a long time (a
+    // request libtorrent dropped without our seeing it must not pin the
+    // piece forever).
+    if (e.owed > 0) return now - e.last < kOwedCap;
+    return now - e.last < grace;
+  }
+  static constexpr Clock::duration kOwedCap = std::chrono::seconds(60);
   std::vector<Entry> pieces;
   const Clock::duration grace;
   uint64_t rejected = 0;
+  uint64_t next_id = 1;  // connections' ids: never reused
 };
 
 // A peer id starting with kSharingPrefix: one of our fetchers that serves
@@ -121,33 +137,72 @@ class Peer final : public lt::peer_plugin {
   void on_connected() override { SetNoDelay(); }
   void on_disconnect(lt::error_code const&) override {
     if (!first_) return;
-    // What it was sent may never reach the others: anyone may ask again.
+    // A piece not sent in full may never reach the others: anyone may ask
+    // again. One sent in full stays its for the grace from now: the fetcher
+    // has it and serves it on other connections; a disconnect is often a
+    // stalled fetcher redialling its peers, and freeing all its pieces at
+    // once made the origin send them again (up to 45 of 97 pieces in a run
+    // at M = 8). A fetcher that died keeps them from the others for the
+    // grace only.
+    const Clock::time_point now = Clock::now();
     for (auto& e : first_->pieces) {
-      if (e.owner == this) e.owner = nullptr;
+      if (e.owner != id_) continue;
+      if (e.owed > 0) {
+        e.owner = 0, e.owed = 0;
+      } else {
+        e.last = now;
+      }
     }
   }
   bool on_request(lt::peer_request const& r) override {
     if (role_ == PeerRole::kNoUpload) return true;
-    if (!first_) return false;
-    const size_t p = static_cast<size_t>(static_cast<int>(r.piece));
-    if (p >= first_->pieces.size()) return false;
+    FirstCopies::Entry* e = Owned(r.piece);
+    if (e == nullptr) return false;
     if (sharing_ < 0) sharing_ = IsSharingFetcher(h_) ? 1 : 0;
     if (sharing_ == 0) return false;  // served as any client is
-    auto& e = first_->pieces[p];
     const Clock::time_point now = Clock::now();
-    if (e.owner == nullptr || e.owner == this ||
-        now - e.last >= first_->grace) {
-      e.owner = this;
-      e.last = now;
-      return false;
+    if (e->owner != id_ && first_->Held(*e, now)) {
+      // Another sharing fetcher has it or is getting it: ask it instead.
+      ++first_->rejected;
+      SendReject(r);
+      return true;
     }
-    // Another sharing fetcher has it or is getting it: ask it instead.
-    ++first_->rejected;
-    SendReject(r);
-    return true;
+    if (e->owner != id_) e->owed = 0;
+    e->owner = id_;
+    e->last = now;
+    ++e->owed;
+    return false;
+  }
+  // The grace runs from the owner's last block of the piece (the time it
+  // can start passing the piece on), not from its request, which may wait
+  // in the origin's queue longer than the grace.
+  void sent_piece(lt::peer_request const& r) override { Settle(r.piece, true); }
+  bool on_cancel(lt::peer_request const& r) override {
+    Settle(r.piece, false);
+    return false;
+  }
+  bool on_have(lt::piece_index_t p) override {
+    if (FirstCopies::Entry* e = Owned(p); e && e->owner == id_) {
+      e->last = Clock::now();  // it has it: the others get it from it now
+    }
+    return false;
   }
 
  private:
+  // The origin's entry for piece p, or null (not the origin, or no such
+  // piece).
+  FirstCopies::Entry* Owned(lt::piece_index_t piece) {
+    if (!first_) return nullptr;
+    const size_t p = static_cast<size_t>(static_cast<int>(piece));
+    return p < first_->pieces.size() ? &first_->pieces[p] : nullptr;
+  }
+  // A block of `piece` owed to this connection went out (or was cancelled).
+  void Settle(lt::piece_index_t piece, bool sent) {
+    FirstCopies::Entry* e = Owned(piece);
+    if (e == nullptr || e->owner != id_) return;
+    if (e->owed > 0) --e->owed;
+    if (sent) e->last = Clock::now();
+  }
   void SetNoDelay() { NoDelay(h_.local_endpoint(), h_.remote()); }
   // BEP 6 reject_request: length 13, id 16, index, begin, length.
   void SendReject(lt::peer_request const& r) {
@@ -168,6 +223,7 @@ class Peer final : public lt::peer_plugin {
   lt::peer_connection_handle h_;
   const PeerRole role_;
   std::shared_ptr<FirstCopies> first_;  // the origin's, else null
+  const uint64_t id_ = first_ ? first_->next_id++ : 0;
   int sharing_ = -1;                    // unknown until the first request
 };
 

@@ -64,11 +64,13 @@ void SetFingerprint(lt::settings_pack& p, PeerRole role);
 // is still short), and
 //   - kNoUpload: drops every request a peer sends;
 //   - kOrigin: sends each piece to one sharing fetcher only (the first to
-//     ask), and rejects (BEP 6) the others' requests for it for
-//     grace_s after that fetcher's last request for it, so they get
-//     it from that fetcher and the origin uploads about one copy; once that
-//     fetcher is gone, or the grace passed, anyone may have it again.
-//     Other clients (and no-upload fetchers) are served as usual.
+//     ask), and rejects (BEP 6) the others' requests for it while blocks of
+//     it are still owed to that fetcher and for grace_s after its last
+//     activity on it (a block sent, its HAVE, its disconnection), so they
+//     get it from that fetcher and the origin uploads about one copy. A
+//     fetcher that disconnects owing blocks loses its pieces at once; one
+//     that had them in full keeps them for the grace. Other clients (and
+//     no-upload fetchers) are served as usual.
 void AddPeerPlugin(lt::add_torrent_params& atp, PeerRole role,
                    double grace_s = 0);
 

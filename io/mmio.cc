@@ -306,18 +306,31 @@ absl::Status NoRoom(int err, const std::string& path, uint64_t size,
   char buf[128];
   return absl::Status(
       absl::StatusCode::kResourceExhausted,
-      absl::StrFormat("create %s: needs %u bytes, %s in %s (%s)",
-                      path, size, have, DirOf(path),
-                      strerror_r(err, buf, sizeof(buf))));
+      absl::StrFormat("create %s: needs %u bytes, %s in %s (%s)", path, size,
+                      have, DirOf(path), strerror_r(err, buf, sizeof(buf))));
+}
+
+// Fails fast, before zeroing gigabytes only to give them back, when the
+// directory of `path` is known to have less than `size` bytes free: the
+// allocation itself still decides when others race us for the space.
+absl::Status CheckRoom(const std::string& path, uint64_t size) {
+  const std::optional<uint64_t> free = FreeBytesIn(DirOf(path));
+  if (free && *free < size) return NoRoom(ENOSPC, path, size, free);
+  return absl::OkStatus();
+}
+
+absl::Status Truncate(int fd, const std::string& path, uint64_t size) {
+  int r;
+  do {
+    r = ::ftruncate(fd, static_cast<off_t>(size));
+  } while (r != 0 && errno == EINTR);
+  if (r != 0) return ErrnoError(errno, "ftruncate", path);
+  return absl::OkStatus();
 }
 
 // Allocates every block of [0, size) of the new file behind `fd` now, so
 // stores through a mapping never meet a full file system (SIGBUS).
 absl::Status AllocateBlocks(int fd, const std::string& path, uint64_t size) {
-  // Fail fast, before zeroing gigabytes only to give them back: the
-  // fallocate below still decides when others race us for the space.
-  const std::optional<uint64_t> free = FreeBytesIn(DirOf(path));
-  if (free && *free < size) return NoRoom(ENOSPC, path, size, free);
   for (;;) {
     if (::fallocate(fd, 0, 0, static_cast<off_t>(size)) == 0) {
       return absl::OkStatus();
@@ -342,30 +355,68 @@ absl::Status AllocateBlocks(int fd, const std::string& path, uint64_t size) {
   }
 }
 
+#ifndef MADV_POPULATE_WRITE
+constexpr int MADV_POPULATE_WRITE = 23;  // Linux 5.14+; older libc headers
+#endif
+
+// AllocateBlocks through the mapping `m` of the whole new file behind `fd`:
+// its pages are allocated as a write fault would, so they follow the
+// mapping's advice. Where the kernel lacks MADV_POPULATE_WRITE (EINVAL on a
+// writable shared mapping), fallocate does it instead.
+absl::Status PopulateBlocks(const Mapping& m, int fd, const std::string& path,
+                            uint64_t size) {
+  for (;;) {
+    if (::madvise(const_cast<uint8_t*>(m.data()), m.size(),
+                  MADV_POPULATE_WRITE) == 0) {
+      return absl::OkStatus();
+    }
+    const int err = errno;
+    if (err == EINTR || err == EAGAIN) {
+      WK_RETURN_IF_ERROR(CheckCancel());
+      continue;
+    }
+    if (err == EINVAL) return AllocateBlocks(fd, path, size);
+    // EFAULT is what a store would have met as SIGBUS: no page to be had.
+    if (err == EFAULT || err == ENOMEM || err == ENOSPC) {
+      return NoRoom(ENOSPC, path, size, FreeBytesIn(DirOf(path)));
+    }
+    return ErrnoError(err, "madvise(MADV_POPULATE_WRITE)", path);
+  }
+}
+
 }  // namespace
 
 absl::StatusOr<Mapping> CreateAndMap(const std::string& path, uint64_t size,
-                                     mode_t mode, Reserve reserve) {
+                                     mode_t mode, Reserve reserve,
+                                     Advice advice) {
   if (size == 0 || size > static_cast<uint64_t>(INT64_MAX)) [[unlikely]] {
     return absl::InvalidArgumentError(absl::StrFormat(
         "create %s: size %u cannot be mapped (must be 1 .. 2^63-1)", path,
         size));
   }
   WK_ASSIGN_OR_RETURN(Fd fd, CreateExclusive(path, mode));
-  absl::Status status;
-  if (reserve == Reserve::kAllocate) {
-    status = AllocateBlocks(fd.get(), path, size);
-  } else {
-    int r;
-    do {
-      r = ::ftruncate(fd.get(), static_cast<off_t>(size));
-    } while (r != 0 && errno == EINTR);
-    if (r != 0) status = ErrnoError(errno, "ftruncate", path);
+  const bool allocate = reserve == Reserve::kAllocate;
+  // Advise, then populate: allocated before the advice, pages keep the size
+  // they were allocated with.
+  const bool populate = allocate && advice != Advice::kNormal;
+  absl::Status status = allocate ? CheckRoom(path, size) : absl::OkStatus();
+  if (status.ok()) {
+    status = allocate && !populate ? AllocateBlocks(fd.get(), path, size)
+                                   : Truncate(fd.get(), path, size);
   }
   if (status.ok()) {
     auto mapping = internal::MapNamed(fd.get(), 0, size, true, path);
-    if (mapping.ok()) return mapping;
-    status = mapping.status();
+    if (mapping.ok() && advice != Advice::kNormal) {
+      (void)mapping->Advise(advice);  // a hint
+    }
+    if (mapping.ok() && populate) {
+      status = PopulateBlocks(*mapping, fd.get(), path, size);
+      if (status.ok()) return mapping;
+    } else if (mapping.ok()) {
+      return mapping;
+    } else {
+      status = mapping.status();
+    }
   }
   // Leave nothing behind: the caller asked for a new file and did not get it.
   fd.reset();

@@ -138,9 +138,20 @@ enum class Reserve {
 // (at once when the free space is known to be short, before zeroing
 // anything); a cancellation request (util/cancel.h) that interrupts the
 // allocation gives Cancelled.
+//
+// `advice` other than kNormal is given to the mapping before any block is
+// allocated, so that the allocation can follow it: a tmpfs mounted with
+// huge=advise hands out 2 MiB pages only to a range advised kHugePage, and
+// pages allocated before (fallocate has no mapping to look at) stay 4 KiB.
+// Then kAllocate allocates the blocks by populating the mapping for writing
+// (MADV_POPULATE_WRITE; the pages are also mapped in this process), and by
+// fallocate(2) where the kernel lacks that: the same guarantee and errors
+// either way. The advice itself is a hint; a kernel that refuses it changes
+// nothing else.
 absl::StatusOr<Mapping> CreateAndMap(const std::string& path, uint64_t size,
                                      mode_t mode,
-                                     Reserve reserve = Reserve::kSparse);
+                                     Reserve reserve = Reserve::kSparse,
+                                     Advice advice = Advice::kNormal);
 
 }  // namespace wk::io
 

@@ -225,10 +225,18 @@ class UmaskGuard {
 };
 
 TEST(MmioTest, CreateAndMapSizeAndMode) {
-  for (Reserve reserve : {Reserve::kSparse, Reserve::kAllocate}) {
+  // kAllocate with an advice allocates by populating the advised mapping.
+  struct Case {
+    Reserve reserve;
+    Advice advice;
+  };
+  for (Case c : {Case{Reserve::kSparse, Advice::kNormal},
+                 Case{Reserve::kAllocate, Advice::kNormal},
+                 Case{Reserve::kAllocate, Advice::kHugePage}}) {
+    const Reserve reserve = c.reserve;
     UmaskGuard guard(077);
     TempPath path("create");
-    auto m = CreateAndMap(path.path(), 10'001, 0640, reserve);
+    auto m = CreateAndMap(path.path(), 10'001, 0640, reserve, c.advice);
     ASSERT_TRUE(m.ok()) << m.status();
     struct stat st = StatOf(path.path());
     EXPECT_EQ(static_cast<uint64_t>(st.st_size), 10'001u);
@@ -262,6 +270,12 @@ TEST(MmioTest, CreateAndMapFailures) {
   EXPECT_EQ(m.status().code(), absl::StatusCode::kResourceExhausted);
   EXPECT_THAT(m.status().message(),
               HasSubstr("needs 4611686018427387904 bytes, "));
+  EXPECT_THAT(m.status().message(), HasSubstr(" bytes free in "));
+  EXPECT_NE(::access(big.path().c_str(), F_OK), 0);
+  // The same when the blocks would come from populating an advised mapping.
+  m = CreateAndMap(big.path(), uint64_t{1} << 62, 0600, Reserve::kAllocate,
+                   Advice::kHugePage);
+  EXPECT_EQ(m.status().code(), absl::StatusCode::kResourceExhausted);
   EXPECT_THAT(m.status().message(), HasSubstr(" bytes free in "));
   EXPECT_NE(::access(big.path().c_str(), F_OK), 0);
 

@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "io/mmio.h"
@@ -41,15 +42,55 @@ uint64_t DefaultHugePageSize() {
   return 0;
 }
 
-// First hugetlbfs mount point whose page size is `bytes`, or "".
-std::string FindHugetlbfs(uint64_t bytes) {
+// /proc/mounts writes space, tab, newline and backslash in paths as \ooo.
+std::string UnescapeMountField(std::string_view field) {
+  std::string out;
+  for (size_t i = 0; i < field.size(); ++i) {
+    if (field[i] == '\\' && i + 3 < field.size()) {
+      int v = 0;
+      bool octal = true;
+      for (size_t k = 1; k <= 3; ++k) {
+        const char c = field[i + k];
+        octal = octal && c >= '0' && c <= '7';
+        v = v * 8 + (c - '0');
+      }
+      if (octal) {
+        out.push_back(static_cast<char>(v));
+        i += 3;
+        continue;
+      }
+    }
+    out.push_back(field[i]);
+  }
+  return out;
+}
+
+struct Mount {
+  std::string dir;   // unescaped
+  std::string type;  // "tmpfs", "hugetlbfs", ...
+  std::string opts;  // "rw,size=4g,huge=advise"
+};
+
+// The mounts of this process's namespace, in /proc/mounts order (a later
+// mount on the same point lies on top of an earlier one).
+std::vector<Mount> ReadMounts() {
+  std::vector<Mount> mounts;
   std::ifstream in("/proc/mounts");
   std::string line;
   while (std::getline(in, line)) {
     std::istringstream fields(line);
     std::string dev, dir, type, opts;
-    if (!(fields >> dev >> dir >> type >> opts) || type != "hugetlbfs")
-      continue;
+    if (!(fields >> dev >> dir >> type >> opts)) continue;
+    mounts.push_back({UnescapeMountField(dir), type, opts});
+  }
+  return mounts;
+}
+
+// First hugetlbfs mount point whose page size is `bytes`, or "".
+std::string FindHugetlbfs(uint64_t bytes) {
+  for (const Mount& mount : ReadMounts()) {
+    if (mount.type != "hugetlbfs") continue;
+    const std::string& opts = mount.opts;
     uint64_t page = 0;
     size_t at = opts.find("pagesize=");
     if (at != std::string::npos) {
@@ -63,7 +104,7 @@ std::string FindHugetlbfs(uint64_t bytes) {
     } else {
       page = DefaultHugePageSize();
     }
-    if (page == bytes) return dir;
+    if (page == bytes) return mount.dir;
   }
   return "";
 }
@@ -171,6 +212,35 @@ void AdviseHugePages(const io::Mapping& m, PageSize page_size,
   (void)m.Advise(io::Advice::kHugePage);
 }
 
+// Whether `dir` lies in a tmpfs mounted with huge=advise: one that gives
+// 2 MiB pages only to ranges advised MADV_HUGEPAGE, so a region there must
+// be advised before its pages are allocated (io::CreateAndMap's advice).
+// With huge=always or within_size, allocation (fallocate included) takes
+// huge pages anyway; with huge=never (the default) it never does.
+bool InTmpfsHugeAdvise(const std::string& dir) {
+  char* real = ::realpath(dir.c_str(), nullptr);
+  if (real == nullptr) return false;
+  const std::string path(real);
+  std::free(real);
+  size_t best = 0;
+  bool advise = false;
+  for (const Mount& mount : ReadMounts()) {
+    const std::string& mnt = mount.dir;
+    const bool covers =
+        mnt == "/" || path == mnt ||
+        (path.size() > mnt.size() && path.compare(0, mnt.size(), mnt) == 0 &&
+         path[mnt.size()] == '/');
+    // The longest covering mount point holds dir; of several mounts on the
+    // same point, the last (the one on top) does.
+    if (!covers || mnt.size() < best) continue;
+    best = mnt.size();
+    advise = mount.type == "tmpfs" &&
+             absl::StrCat(",", mount.opts, ",").find(",huge=advise,") !=
+                 std::string::npos;
+  }
+  return advise;
+}
+
 }  // namespace
 
 absl::StatusOr<io::Mapping> ShmemCreate(std::string_view name, uint64_t size,
@@ -179,14 +249,19 @@ absl::StatusOr<io::Mapping> ShmemCreate(std::string_view name, uint64_t size,
   WK_ASSIGN_OR_RETURN(uint64_t bytes, RoundToPage(size, options.page_size));
   WK_ASSIGN_OR_RETURN(std::string dir, ShmemDir(options.page_size));
   std::string path = absl::StrFormat("%s/%s", dir, name);
-  // Every page allocated now (fallocate: tmpfs zeroes them, hugetlbfs takes
-  // them from the pool), so no store into the workspace can meet a full file
-  // system as SIGBUS later; a region that does not fit fails here, and the
-  // file is removed again.
-  WK_ASSIGN_OR_RETURN(io::Mapping m,
-                      io::CreateAndMap(path, bytes, options.mode,
-                                       io::Reserve::kAllocate));
-  AdviseHugePages(m, options.page_size, dir);
+  // Every page allocated now (tmpfs zeroes them, hugetlbfs takes them from
+  // the pool), so no store into the workspace can meet a full file system as
+  // SIGBUS later; a region that does not fit fails here, and the file is
+  // removed again. On a huge=advise tmpfs the huge-page advice must come
+  // before the allocation, or the pages stay 4 KiB for good.
+  const bool advise_first =
+      options.page_size == PageSize::kNormal && InTmpfsHugeAdvise(dir);
+  WK_ASSIGN_OR_RETURN(
+      io::Mapping m,
+      io::CreateAndMap(
+          path, bytes, options.mode, io::Reserve::kAllocate,
+          advise_first ? io::Advice::kHugePage : io::Advice::kNormal));
+  if (!advise_first) AdviseHugePages(m, options.page_size, dir);
   PreferNodeOfCpu(m.mutable_span().data(), bytes, options.cpu_idx);
   return m;
 }

@@ -66,7 +66,8 @@ struct ShmemCreateOptions {
 
 // Creates region `name` of at least `size` bytes (rounded up to the page
 // size), zero filled, and maps it read-write shared. Its memory is allocated
-// now (io::Reserve::kAllocate: tmpfs pages, or huge pages from the pool), so
+// now (io::Reserve::kAllocate: tmpfs pages, advised MADV_HUGEPAGE first in
+// a tmpfs mounted huge=advise, or huge pages from the pool), so
 // using it never dies of SIGBUS on a full file system; a region that does
 // not fit fails with ResourceExhausted "needs N bytes, M bytes free in DIR".
 // AlreadyExists if the name is taken. On failure nothing is left behind.

@@ -21,6 +21,13 @@
 //     that a dead owner in a namespace we cannot see must be cleared by
 //     hand (or by a process in that namespace, which recovers it normally).
 //
+// One mode only: a checkpoint holds the word exclusively for its whole
+// transfer, so two checkpoints of one workspace run in turn. Copies wanted at
+// once come from one pass with several outputs (wksp_ctl's --tee,
+// apps/checkpt_tee.h) rather than from a shared reader mode, which would need
+// a reader count and reader identities here (for dead-reader recovery) and
+// writer preference.
+//
 // Remaining limit: a dead owner whose tid was reused by a new live thread in
 // the same namespace is not detected (tids are reused only after wrapping
 // /proc/sys/kernel/pid_max).
