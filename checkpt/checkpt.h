@@ -165,6 +165,15 @@ class Writer {
   // sink calls; the same bytes). An empty function removes it.
   void SetCount(CountFn count);
 
+  // From now on `tap` is called with the Data() bytes as they are taken in,
+  // in order, in pieces (LZ4: each chunk of at most kChunkUszMax, from the
+  // writer's own copy; RAW: pieces of at most kCountStep, once written):
+  // a caller can digest what it writes while the bytes are in cache
+  // instead of reading them again. The bytes written do not change. An
+  // empty function removes it.
+  using DataTap = std::function<void(std::span<const uint8_t>)>;
+  void SetDataTap(DataTap tap);
+
   bool can_open() const;  // not failed, not finished, not in a frame
   bool in_frame() const;
   bool failed() const;

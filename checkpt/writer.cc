@@ -48,6 +48,7 @@ struct WriterState {
   std::unique_ptr<uint8_t[]> scratch;  // mmio: chunks near the region's end
   Writer::SinkFn sink;                 // sink mode: replaces writes to fd
   internal::DataCounter counter;       // SetCount
+  Writer::DataTap tap;                 // SetDataTap
 
   // Hands n bytes to the fd or the sink.
   absl::Status Emit(const uint8_t* p, uint64_t n) {
@@ -84,7 +85,8 @@ struct WriterState {
 
   absl::Status Raw(const uint8_t* buf, uint64_t sz);
   absl::Status RawCounted(const uint8_t* buf, uint64_t sz);
-  absl::Status Lz4(const uint8_t* buf, uint64_t sz, bool counted);
+  absl::Status Lz4(const uint8_t* buf, uint64_t sz, bool counted,
+                   bool tapped);
   absl::Status Buf(const void* buf, uint64_t sz, uint64_t max, const char* what,
                    bool data);
 };
@@ -122,19 +124,22 @@ absl::Status WriterState::Raw(const uint8_t* buf, uint64_t sz) {
   return absl::OkStatus();
 }
 
-// A counted data buffer: in pieces of at most kCountStep, each counted.
+// A counted or tapped data buffer: in pieces of at most kCountStep, each
+// counted and tapped once written.
 absl::Status WriterState::RawCounted(const uint8_t* buf, uint64_t sz) {
   for (uint64_t done = 0; done < sz;) {
     const uint64_t piece = std::min(sz - done, kCountStep);
     if (absl::Status s = Raw(buf + done, piece); !s.ok()) [[unlikely]]
       return s;
     counter.Add(piece);
+    if (tap) tap(std::span<const uint8_t>(buf + done, piece));
     done += piece;
   }
   return absl::OkStatus();
 }
 
-absl::Status WriterState::Lz4(const uint8_t* buf, uint64_t sz, bool counted) {
+absl::Status WriterState::Lz4(const uint8_t* buf, uint64_t sz, bool counted,
+                              bool tapped) {
   LZ4_stream_t* stream = lz4.get();
   uint8_t* ring = gbuf.get();
   do {
@@ -197,6 +202,8 @@ absl::Status WriterState::Lz4(const uint8_t* buf, uint64_t sz, bool counted) {
       used += csz;
     }
     if (counted) counter.Add(u);
+    // The chunk's copy in the ring is in cache: tap it from there.
+    if (tapped) tap(std::span<const uint8_t>(ring + cursor, u));
     buf += u;
     sz -= u;
   } while (sz);
@@ -220,8 +227,9 @@ absl::Status WriterState::Buf(const void* buf, uint64_t sz, uint64_t max,
   }
   const uint8_t* p = static_cast<const uint8_t*>(buf);
   const bool counted = data && counter.on();
-  if (style == kInLz4) return Lz4(p, sz, counted);
-  return counted ? RawCounted(p, sz) : Raw(p, sz);
+  const bool tapped = data && tap;
+  if (style == kInLz4) return Lz4(p, sz, counted, tapped);
+  return counted || tapped ? RawCounted(p, sz) : Raw(p, sz);
 }
 
 namespace {
@@ -383,6 +391,11 @@ absl::StatusOr<uint64_t> Writer::Finish() {
 void Writer::SetCount(CountFn count) {
   if (!s_) return;
   s_->counter.Set(std::move(count));
+}
+
+void Writer::SetDataTap(DataTap tap) {
+  if (!s_) return;
+  s_->tap = std::move(tap);
 }
 
 bool Writer::can_open() const { return s_ && s_->style == kNotInFrame; }

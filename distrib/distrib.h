@@ -10,6 +10,12 @@
 // merkle tree, in whatever order they complete. A peer that sends bad data
 // fails the piece's hash check; the piece is fetched again, from others
 // (libtorrent bans a peer it can tell sent bad blocks).
+//
+// A delta checkpoint (CHECKPOINT_FORMAT.md §9.5) is fetched the same way and
+// applied in place: its header and index come first, the workspace must be
+// in the delta's base state (checked by hashing it before anything is
+// written), then each group of changed chunks is written as its pieces
+// complete.
 #ifndef WKSPKIT_DISTRIB_DISTRIB_H_
 #define WKSPKIT_DISTRIB_DISTRIB_H_
 

@@ -177,6 +177,7 @@ class Fetcher {
       asked_[p] = true;
       ++users_[p];
       held_ += PieceBytes(p);
+      layout_pieces_.push_back(p);
     }
     NotePeak();
     lt::error_code ec;
@@ -380,9 +381,7 @@ class Fetcher {
     last_piece_ = Clock::now();
     if (gate_ && users_[p] > 0) gate_->Open(p);
     if (!rr_) {
-      for (size_t q : HeadTailPieces()) {
-        if (!have_[q]) return absl::OkStatus();
-      }
+      if (!LayoutHere()) return absl::OkStatus();
       return OpenRestore();
     }
     for (size_t k : piece_frames_[p]) {
@@ -391,10 +390,49 @@ class Fetcher {
     return absl::OkStatus();
   }
 
+  // Whether every piece RangeRestore::Open reads is here. The head and tail
+  // come first; once they are here, the head says whether Open needs more
+  // (a delta's index and trailer, however large): those pieces are asked
+  // for at top priority, and held like the head and tail until Open.
+  bool LayoutHere() {
+    for (size_t q : layout_pieces_) {
+      if (!have_[q]) return false;
+    }
+    if (layout_grown_) return true;
+    layout_grown_ = true;
+    std::vector<std::pair<lt::piece_index_t, lt::download_priority_t>> ask;
+    const auto head =
+        region_.span().first(wksp_checkpt::RangeHeadSize(n_));
+    for (const wksp_checkpt::ByteRange& r : wksp_checkpt::RangeLayout(head, n_)) {
+      if (r.lo >= r.hi) continue;
+      auto [p0, p1] = PiecesOf(r.lo, r.hi);
+      for (size_t p = p0; p < p1; ++p) {
+        if (std::find(layout_pieces_.begin(), layout_pieces_.end(), p) !=
+            layout_pieces_.end()) {
+          continue;
+        }
+        layout_pieces_.push_back(p);
+        ++users_[p];
+        if (have_[p]) continue;  // a resumed .part's
+        asked_[p] = true;
+        held_ += PieceBytes(p);
+        ask.emplace_back(lt::piece_index_t(static_cast<int>(p)),
+                         lt::top_priority);
+      }
+    }
+    NotePeak();
+    if (!ask.empty()) {
+      th_.prioritize_pieces(ask);
+      return false;
+    }
+    return true;
+  }
+
   // The layout is here: plan the frames, start the restore threads.
   absl::Status OpenRestore() {
     wksp_checkpt::RestoreOptions ro;
     ro.seed = o_.seed;
+    ro.threads = threads_;  // hashes the workspace before a delta
     if (o_.progress) {
       ro.progress = [this](uint64_t done, uint64_t) { o_.progress(done); };
     }
@@ -410,9 +448,11 @@ class Fetcher {
         missing_[k] += !have_[p];
       }
     }
+    // Open may have hashed the workspace (a delta): not a stall.
+    last_piece_ = Clock::now();
     restorers_ = std::make_unique<Restorers>(
         *rr_, std::max<size_t>(1, std::min(threads_, frames.size())));
-    for (size_t p : HeadTailPieces()) Release(p);
+    for (size_t p : layout_pieces_) Release(p);
     for (size_t k = 0; k < frames.size(); ++k) {
       if (missing_[k] == 0) restorers_->Push(k);
     }
@@ -582,6 +622,8 @@ class Fetcher {
   std::vector<int> users_;  // head/tail and frames that still need a piece
   std::vector<std::vector<size_t>> piece_frames_;
   std::vector<size_t> missing_;  // per frame: pieces not yet complete
+  std::vector<size_t> layout_pieces_;  // what Open reads (LayoutHere)
+  bool layout_grown_ = false;          // the head was asked what else
   size_t have_cnt_ = 0, next_frame_ = 0, frames_done_ = 0;
   uint64_t held_ = 0;  // bytes of asked-for pieces not yet given back
   bool restored_ = false;

@@ -83,11 +83,14 @@ absl::Status LockAndCheckpt(wksp::Wksp& wksp, int fd, bool seekable,
   if (options.style == Style::kV1) {
     return internal::WriteV1(wksp, allocs, info, fd, options);
   }
+  // The index's digests come from the writer's own pass over the bytes.
+  std::vector<internal::ChunkDigest> digests;
+  if (index) digests.resize(internal::ChunkCount(allocs));
   WK_RETURN_IF_ERROR(
-      internal::WriteV2(wksp, allocs, info, fd, seekable, options));
+      internal::WriteV2(wksp, allocs, info, fd, seekable, options, digests));
   if (index) {
-    WK_ASSIGN_OR_RETURN(*index, internal::HashWorkspaceLocked(
-                                    wksp, std::move(allocs), options.threads));
+    index->allocs = std::move(allocs);
+    index->digests = std::move(digests);
   }
   return absl::OkStatus();
 }

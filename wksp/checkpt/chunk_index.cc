@@ -62,6 +62,52 @@ ChunkDigest Digest(std::span<const uint8_t> bytes) {
   return {h.low64, h.high64};
 }
 
+// libxxhash keeps its streaming state's layout private: made by it.
+struct ChunkDigester::State {
+  State() : xxh(XXH3_createState()) {}
+  ~State() { XXH3_freeState(xxh); }
+  XXH3_state_t* xxh;
+};
+
+ChunkDigester::ChunkDigester() : s_(std::make_unique<State>()) {}
+ChunkDigester::~ChunkDigester() = default;
+
+void ChunkDigester::Begin(ChunkDigest* out) {
+  first_ = out_ = out;
+  partial_ = 0;
+}
+
+void ChunkDigester::Feed(std::span<const uint8_t> b) {
+  while (!b.empty()) {
+    // Whole chunks in one piece: one-shot (the common case: LZ4 feeds
+    // 64 KiB chunks, RAW 1 MiB pieces, both aligned to the allocation).
+    if (partial_ == 0 && b.size() >= kChunkSz) {
+      *out_++ = Digest(b.first(kChunkSz));
+      b = b.subspan(kChunkSz);
+      continue;
+    }
+    if (partial_ == 0) XXH3_128bits_reset(s_->xxh);
+    const uint64_t take = std::min<uint64_t>(b.size(), kChunkSz - partial_);
+    XXH3_128bits_update(s_->xxh, b.data(), take);
+    partial_ += take;
+    b = b.subspan(take);
+    if (partial_ == kChunkSz) {
+      const XXH128_hash_t h = XXH3_128bits_digest(s_->xxh);
+      *out_++ = {h.low64, h.high64};
+      partial_ = 0;
+    }
+  }
+}
+
+uint64_t ChunkDigester::End() {
+  if (partial_) {
+    const XXH128_hash_t h = XXH3_128bits_digest(s_->xxh);
+    *out_++ = {h.low64, h.high64};
+    partial_ = 0;
+  }
+  return static_cast<uint64_t>(out_ - first_);
+}
+
 uint64_t ChunkCount(std::span<const format::Alloc> allocs) {
   uint64_t n = 0;
   for (const auto& a : allocs) n += ChunkCount(a.hi - a.lo);

@@ -8,6 +8,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <span>
 #include <string>
 #include <vector>
@@ -64,6 +65,31 @@ absl::StatusOr<ChunkIndex> DecodeIndex(std::span<const uint8_t> bytes,
                                        uint64_t alloc_cnt, uint64_t chunk_cnt,
                                        const wksp::Limits& src,
                                        std::string_view what);
+
+// Digests the chunks of one allocation at a time from its bytes fed in
+// order, in pieces of any size (a checkpoint writer's data tap, so a full
+// checkpoint's index costs no second pass over the workspace). The digests
+// equal Digest() of each chunk. Not thread safe: one per writing thread.
+class ChunkDigester {
+ public:
+  ChunkDigester();
+  ~ChunkDigester();
+  ChunkDigester(const ChunkDigester&) = delete;
+  ChunkDigester& operator=(const ChunkDigester&) = delete;
+  // An allocation starts: its digests go to out[0, ChunkCount(its size)).
+  void Begin(ChunkDigest* out);
+  void Feed(std::span<const uint8_t> bytes);
+  // The allocation ended: digests its last, partial chunk. Returns how many
+  // digests it wrote since Begin.
+  uint64_t End();
+
+ private:
+  struct State;
+  std::unique_ptr<State> s_;
+  ChunkDigest* first_ = nullptr;
+  ChunkDigest* out_ = nullptr;
+  uint64_t partial_ = 0;  // bytes of the current chunk fed so far
+};
 
 // Hashes every chunk of `allocs` (the workspace's, ascending lo) with
 // `threads` threads. The caller holds the workspace lock.

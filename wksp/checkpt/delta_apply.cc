@@ -15,13 +15,13 @@
 #include "util/status.h"
 #include "util/thread_pool.h"
 #include "wksp/checkpt/chunk_index.h"
+#include "wksp/checkpt/delta_apply.h"
 #include "wksp/checkpt/delta_format.h"
 #include "wksp/checkpt/internal.h"
 #include "wksp/checkpt/restore_target.h"
 #include "wksp/wksp_admin.h"
 
 namespace wk::wksp_checkpt::internal {
-namespace {
 
 absl::Status NotBase(const delta::DeltaFile& d, const StateId& have,
                      std::string_view what) {
@@ -32,30 +32,35 @@ absl::Status NotBase(const delta::DeltaFile& d, const StateId& have,
       what, delta::IdHex(have), d.path, delta::IdHex(d.header.base_id)));
 }
 
-// Applies d onto a workspace whose state has index `cur` (checked by the
-// caller). The lock is held.
-absl::Status ApplyLocked(wksp::Wksp& wksp, const delta::DeltaFile& d,
-                         const ChunkIndex& cur, const RestoreOptions& options) {
+absl::StatusOr<DeltaApplier> DeltaApplier::Plan(wksp::Wksp& wksp,
+                                                const delta::DeltaFile& d,
+                                                const ChunkIndex& cur) {
   const delta::Header& h = d.header;
   const ChunkIndex& next = d.index;
   WK_RETURN_IF_ERROR(wksp::CheckFit(wksp, next.allocs));
-  const std::vector<ChunkRef> chunks = Chunks(next.allocs);
-  const std::vector<uint64_t> changed = ChangedChunks(cur, next);
-  if (changed.size() != h.changed_cnt) [[unlikely]] {
+  DeltaApplier a(d);
+  a.chunks_ = Chunks(next.allocs);
+  a.changed_ = ChangedChunks(cur, next);
+  if (a.changed_.size() != h.changed_cnt) [[unlikely]] {
     return absl::DataLossError(absl::StrFormat(
         "corrupt delta checkpoint %s: it stores %u chunks, its base lacks %u "
         "of its state",
-        d.path, h.changed_cnt, changed.size()));
+        d.path, h.changed_cnt, a.changed_.size()));
   }
-  // Every group's records, before the first write: the chunks stored must
-  // be exactly the changed ones (their digests are checked as written).
+  for (uint64_t c : a.changed_) a.total_ += a.chunks_[c].sz;
+  return a;
+}
+
+absl::Status DeltaApplier::CheckRecords() const {
+  const delta::DeltaFile& d = *d_;
+  const delta::Header& h = d.header;
   for (uint64_t g = 0; g < h.group_cnt; ++g) {
     const uint64_t n = delta::GroupChunks(h.changed_cnt, g);
     std::vector<uint8_t> recs(n * delta::kChunkRecSz);
     WK_RETURN_IF_ERROR(
         io::PReadExact(d.fd.get(), recs.data(), recs.size(), d.groups[g].off));
     for (uint64_t i = 0; i < n; ++i) {
-      const ChunkRef& want = chunks[changed[g * delta::kChunksPerGroup + i]];
+      const ChunkRef& want = chunks_[changed_[g * delta::kChunksPerGroup + i]];
       const uint8_t* r = recs.data() + i * delta::kChunkRecSz;
       if (format::LoadU64(r) != want.gaddr || format::LoadU32(r + 8) != want.sz)
           [[unlikely]] {
@@ -67,54 +72,81 @@ absl::Status ApplyLocked(wksp::Wksp& wksp, const delta::DeltaFile& d,
       }
     }
   }
+  return absl::OkStatus();
+}
 
-  RestoreTarget target(wksp, options.seed.value_or(wksp.seed()));
+absl::Status DeltaApplier::PlaceTable(RestoreTarget& target) const {
+  const ChunkIndex& next = d_->index;
   target.Begin();
   for (uint64_t i = 0; i < next.allocs.size(); ++i) {
-    if (absl::Status st = target.Place(i, next.allocs[i]); !st.ok())
-        [[unlikely]] {
-      return target.Fail(st);
-    }
+    WK_RETURN_IF_ERROR(target.Place(i, next.allocs[i]));
   }
-  uint64_t total = 0;
-  for (uint64_t c : changed) total += chunks[c].sz;
-  ProgressMeter meter(options.progress, total);
+  return absl::OkStatus();
+}
+
+absl::Status DeltaApplier::WriteGroup(RestoreTarget& target, uint64_t g,
+                                      std::span<const uint8_t> bytes,
+                                      uint64_t* written) const {
+  const delta::DeltaFile& d = *d_;
+  WK_RETURN_IF_ERROR(delta::CheckGroup(d, g, bytes));
+  const uint64_t n = delta::GroupChunks(d.header.changed_cnt, g);
+  std::vector<delta::StoredChunk> stored;
+  WK_RETURN_IF_ERROR(delta::ParseGroup(bytes, n, &stored));
+  for (uint64_t i = 0; i < n; ++i) {
+    const uint64_t c = changed_[g * delta::kChunksPerGroup + i];
+    const ChunkRef& ch = chunks_[c];
+    // Checked before the first write where the delta is a file
+    // (CheckRecords), but the file may have changed since, and a download's
+    // groups arrive after the writes began: never write other than the
+    // planned chunk's bytes.
+    if (stored[i].gaddr != ch.gaddr || stored[i].usz != ch.sz) [[unlikely]] {
+      return absl::DataLossError(absl::StrFormat(
+          "corrupt delta checkpoint %s: group %u stores chunk %u at gaddr %u, "
+          "size %u; the changed chunk there is at %u, size %u",
+          d.path, g, i, stored[i].gaddr, stored[i].usz, ch.gaddr, ch.sz));
+    }
+    const format::Alloc range{ch.gaddr, ch.gaddr + ch.sz, 1};
+    WK_RETURN_IF_ERROR(target.Prepare({&range, 1}));
+    uint8_t* dst = target.Dest(ch.gaddr);
+    WK_RETURN_IF_ERROR(delta::DecodeChunk(stored[i], dst));
+    if (!(Digest({dst, ch.sz}) == d.index.digests[c])) [[unlikely]] {
+      return absl::DataLossError(absl::StrFormat(
+          "corrupt delta checkpoint %s: chunk at gaddr %u does not match its "
+          "digest",
+          d.path, ch.gaddr));
+    }
+    *written += ch.sz;
+  }
+  return absl::OkStatus();
+}
+
+namespace {
+
+// Applies d onto a workspace whose state has index `cur` (checked by the
+// caller). The lock is held.
+absl::Status ApplyLocked(wksp::Wksp& wksp, const delta::DeltaFile& d,
+                         const ChunkIndex& cur, const RestoreOptions& options) {
+  const delta::Header& h = d.header;
+  WK_ASSIGN_OR_RETURN(DeltaApplier plan, DeltaApplier::Plan(wksp, d, cur));
+  // Every group's records, before the first write: the chunks stored must
+  // be exactly the changed ones (their digests are checked as written).
+  WK_RETURN_IF_ERROR(plan.CheckRecords());
+
+  RestoreTarget target(wksp, options.seed.value_or(wksp.seed()));
+  if (absl::Status st = plan.PlaceTable(target); !st.ok()) [[unlikely]]
+    return target.Fail(st);
+  ProgressMeter meter(options.progress, plan.total_bytes());
   ThreadPool pool(std::max<uint64_t>(
       1, std::min<uint64_t>(ResolveThreads(options.threads), h.group_cnt)));
   std::vector<absl::Status> errs(pool.size());
   std::atomic<uint64_t> next_group{0};
   pool.ExecAll([&](size_t t) {
     std::vector<uint8_t> buf;
-    std::vector<delta::StoredChunk> stored;
     for (uint64_t g; (g = next_group.fetch_add(1)) < h.group_cnt;) {
-      absl::Status st = delta::ReadGroup(d, g, buf);
-      const uint64_t n = delta::GroupChunks(h.changed_cnt, g);
-      if (st.ok()) st = delta::ParseGroup(buf, n, &stored);
+      // WriteGroup checks the group's digest.
+      absl::Status st = delta::ReadGroupBytes(d, g, buf);
       uint64_t bytes = 0;
-      for (uint64_t i = 0; st.ok() && i < n; ++i) {
-        const uint64_t c = changed[g * delta::kChunksPerGroup + i];
-        const format::Alloc range{chunks[c].gaddr,
-                                  chunks[c].gaddr + chunks[c].sz, 1};
-        // The records were checked before the first write; the file may
-        // have changed since: never write other than the chunk's bytes.
-        if (stored[i].gaddr != chunks[c].gaddr || stored[i].usz != chunks[c].sz)
-            [[unlikely]] {
-          st = absl::DataLossError(absl::StrFormat(
-              "delta checkpoint %s changed while it was being applied", d.path));
-          break;
-        }
-        st = target.Prepare({&range, 1});
-        uint8_t* dst = target.Dest(chunks[c].gaddr);
-        if (st.ok()) st = delta::DecodeChunk(stored[i], dst);
-        if (st.ok() && !(Digest({dst, chunks[c].sz}) == next.digests[c]))
-            [[unlikely]] {
-          st = absl::DataLossError(absl::StrFormat(
-              "corrupt delta checkpoint %s: chunk at gaddr %u does not match "
-              "its digest",
-              d.path, chunks[c].gaddr));
-        }
-        bytes += chunks[c].sz;
-      }
+      if (st.ok()) st = plan.WriteGroup(target, g, buf, &bytes);
       if (!st.ok()) [[unlikely]] {
         errs[t] = st;
         return;
@@ -145,6 +177,17 @@ absl::Status NeedsWrite(const wksp::Wksp& wksp, std::string_view what) {
 }
 
 }  // namespace
+
+absl::StatusOr<ChunkIndex> CheckBase(wksp::Wksp& wksp,
+                                     const delta::DeltaFile& d,
+                                     size_t threads, std::string_view what) {
+  WK_ASSIGN_OR_RETURN(ChunkIndex cur, HashLocked(wksp, threads));
+  if (const StateId have = cur.Id(); !(have == d.header.base_id)) {
+    return NotBase(d, have, what);
+  }
+  return cur;
+}
+
 }  // namespace wk::wksp_checkpt::internal
 
 namespace wk::wksp_checkpt {
@@ -158,12 +201,9 @@ absl::Status ApplyDelta(wksp::Wksp& wksp, const std::string& delta_path,
     WK_RETURN_IF_ERROR(internal::NeedsWrite(wksp, "apply"));
     WK_ASSIGN_OR_RETURN(delta::DeltaFile d, delta::OpenDelta(delta_path));
     WK_ASSIGN_OR_RETURN(wksp::LockGuard lock, wksp.Lock());
-    WK_ASSIGN_OR_RETURN(ChunkIndex cur,
-                        internal::HashLocked(wksp, options.threads));
-    const internal::StateId have = cur.Id();
-    if (!(have == d.header.base_id)) {
-      return internal::NotBase(d, have, "the workspace");
-    }
+    WK_ASSIGN_OR_RETURN(
+        ChunkIndex cur,
+        internal::CheckBase(wksp, d, options.threads, "the workspace"));
     return internal::ApplyLocked(wksp, d, cur, options);
   };
   return Annotate(run(), absl::StrFormat("apply %s", delta_path));

@@ -7,6 +7,7 @@
 #include <cstring>
 #include <limits>
 
+#include "absl/functional/function_ref.h"
 #include "absl/strings/str_format.h"
 #include "util/status.h"
 #include "wksp/checkpt/format.h"
@@ -18,6 +19,9 @@ namespace {
 
 constexpr size_t kHeaderDigestOff = 160;
 constexpr size_t kNameOff = 24;
+
+// An exact read of n bytes at an offset inside the file, into dst.
+using ReadAt = absl::FunctionRef<absl::Status(uint8_t*, uint64_t, uint64_t)>;
 
 absl::Status Bad(std::string_view what) {
   return absl::DataLossError(absl::StrFormat("corrupt delta checkpoint: %s", what));
@@ -36,7 +40,7 @@ absl::Status EndsEarly(uint64_t has, uint64_t needs) {
 // groups and trailer they imply, says how many bytes it needs. OK when it
 // does not (then the end itself was changed) or when a record is not one
 // a writer makes (the caller's verdict stands).
-absl::Status WalkGroups(int fd, uint64_t size, const Header& h) {
+absl::Status WalkGroups(ReadAt read, uint64_t size, const Header& h) {
   unsigned __int128 at = static_cast<unsigned __int128>(kHeaderSz) +
                          static_cast<unsigned __int128>(kAllocRecSz) *
                              h.alloc_cnt +
@@ -49,9 +53,7 @@ absl::Status WalkGroups(int fd, uint64_t size, const Header& h) {
       break;
     }
     recs.resize(n * kChunkRecSz);
-    if (!io::PReadExact(fd, recs.data(), recs.size(),
-                        static_cast<uint64_t>(at))
-             .ok()) {
+    if (!read(recs.data(), recs.size(), static_cast<uint64_t>(at)).ok()) {
       return absl::OkStatus();
     }
     at += recs.size();
@@ -180,27 +182,21 @@ std::vector<uint8_t> EncodeTrailer(std::span<const GroupEntry> groups,
   return b;
 }
 
-absl::StatusOr<DeltaFile> OpenDelta(const std::string& path) {
-  DeltaFile d;
-  d.path = path;
-  WK_ASSIGN_OR_RETURN(d.fd, io::OpenRead(path));
-  absl::StatusOr<uint64_t> size = io::FileSize(d.fd.get());
-  if (!size.ok()) [[unlikely]] {
-    return absl::FailedPreconditionError(absl::StrFormat(
-        "%s: a delta checkpoint must be a regular file", path));
-  }
-  d.size = *size;
+namespace {
+
+// The metadata of a delta of `size` bytes read through `read` (exact reads
+// inside [0, size)), into *d.
+absl::Status DecodeDelta(ReadAt read, DeltaFile& d) {
   if (d.size < kHeaderSz) [[unlikely]] {
     uint8_t m[8];
-    if (d.size >= sizeof(m) &&
-        io::PReadExact(d.fd.get(), m, sizeof(m), 0).ok() &&
+    if (d.size >= sizeof(m) && read(m, sizeof(m), 0).ok() &&
         format::LoadU64(m) == kMagic) {
       return EndsEarly(d.size, kHeaderSz + kFooterSz);
     }
     return Bad("file too short for a header and footer");
   }
   uint8_t hb[kHeaderSz];
-  WK_RETURN_IF_ERROR(io::PReadExact(d.fd.get(), hb, kHeaderSz, 0));
+  WK_RETURN_IF_ERROR(read(hb, kHeaderSz, 0));
   WK_RETURN_IF_ERROR(DecodeHeader(hb, &d.header));
   const Header& h = d.header;
   {
@@ -218,20 +214,16 @@ absl::StatusOr<DeltaFile> OpenDelta(const std::string& path) {
                                    : static_cast<uint64_t>(least));
     }
   }
-  // The trailer's size follows from the header's group count, bounded by
-  // the file's size before anything is sized by it.
-  if (h.group_cnt > (d.size - kHeaderSz - kFooterSz) / kGroupEntrySz)
-      [[unlikely]] {
-    return Bad("more groups than the file can hold");
-  }
-  const uint64_t trailer_sz = kGroupEntrySz * h.group_cnt + kFooterSz;
-  const uint64_t trailer_off = d.size - trailer_sz;
+  const absl::StatusOr<MetaLayout> lay = LayoutOf(h, d.size);
+  if (!lay.ok()) [[unlikely]]
+    return lay.status();
+  const uint64_t trailer_off = lay->trailer_off;
+  const uint64_t trailer_sz = d.size - trailer_off;
   std::vector<uint8_t> tb(trailer_sz);
-  WK_RETURN_IF_ERROR(
-      io::PReadExact(d.fd.get(), tb.data(), trailer_sz, trailer_off));
+  WK_RETURN_IF_ERROR(read(tb.data(), trailer_sz, trailer_off));
   const uint8_t* f = tb.data() + kGroupEntrySz * h.group_cnt;
   if (format::LoadU64(f + 24) != ~kMagic) [[unlikely]] {
-    WK_RETURN_IF_ERROR(WalkGroups(d.fd.get(), d.size, h));
+    WK_RETURN_IF_ERROR(WalkGroups(read, d.size, h));
     return Bad(absl::StrFormat(
         "no footer at the end of its %u bytes: cut short, or its end was "
         "changed",
@@ -247,16 +239,10 @@ absl::StatusOr<DeltaFile> OpenDelta(const std::string& path) {
     return Bad("footer does not match the file's size or the header");
   }
   // Index section.
-  if (h.alloc_cnt > d.size / kAllocRecSz || h.chunk_cnt > d.size / kDigestSz)
-      [[unlikely]] {
-    return Bad("index larger than the file");
-  }
-  const uint64_t index_sz = kAllocRecSz * h.alloc_cnt + kDigestSz * h.chunk_cnt;
-  d.data_off = kHeaderSz + index_sz;
-  if (d.data_off > trailer_off) [[unlikely]]
-    return Bad("index runs into the trailer");
+  const uint64_t index_sz = lay->data_off - kHeaderSz;
+  d.data_off = lay->data_off;
   std::vector<uint8_t> ib(index_sz);
-  WK_RETURN_IF_ERROR(io::PReadExact(d.fd.get(), ib.data(), index_sz, kHeaderSz));
+  WK_RETURN_IF_ERROR(read(ib.data(), index_sz, kHeaderSz));
   if (!(Digest(ib) == h.state_id)) [[unlikely]]
     return Bad("index checksum does not match the state id (the index was changed)");
   const wksp::Limits src = wksp::LimitsOf(h.part_max, h.data_max);
@@ -279,11 +265,74 @@ absl::StatusOr<DeltaFile> OpenDelta(const std::string& path) {
   }
   if (at != trailer_off) [[unlikely]]
     return Bad("groups do not end where the trailer starts");
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<MetaLayout> LayoutOf(const Header& h, uint64_t file_sz) {
+  if (file_sz < kHeaderSz + kFooterSz) [[unlikely]]
+    return Bad("file too short for a header and footer");
+  // Every size follows from the header's counts, bounded by the file's size
+  // before anything is sized by it.
+  if (h.group_cnt > (file_sz - kHeaderSz - kFooterSz) / kGroupEntrySz)
+      [[unlikely]] {
+    return Bad("more groups than the file can hold");
+  }
+  MetaLayout m;
+  m.trailer_off = file_sz - (kGroupEntrySz * h.group_cnt + kFooterSz);
+  if (h.alloc_cnt > file_sz / kAllocRecSz || h.chunk_cnt > file_sz / kDigestSz)
+      [[unlikely]] {
+    return Bad("index larger than the file");
+  }
+  m.data_off = kHeaderSz + kAllocRecSz * h.alloc_cnt + kDigestSz * h.chunk_cnt;
+  if (m.data_off > m.trailer_off) [[unlikely]]
+    return Bad("index runs into the trailer");
+  return m;
+}
+
+absl::StatusOr<DeltaFile> OpenDelta(const std::string& path) {
+  DeltaFile d;
+  d.path = path;
+  WK_ASSIGN_OR_RETURN(d.fd, io::OpenRead(path));
+  absl::StatusOr<uint64_t> size = io::FileSize(d.fd.get());
+  if (!size.ok()) [[unlikely]] {
+    return absl::FailedPreconditionError(absl::StrFormat(
+        "%s: a delta checkpoint must be a regular file", path));
+  }
+  d.size = *size;
+  const int fd = d.fd.get();
+  WK_RETURN_IF_ERROR(DecodeDelta(
+      [fd](uint8_t* dst, uint64_t n, uint64_t off) {
+        return io::PReadExact(fd, dst, n, off);
+      },
+      d));
+  return d;
+}
+
+absl::StatusOr<DeltaFile> OpenDelta(std::span<const uint8_t> file,
+                                    std::string_view what) {
+  DeltaFile d;
+  d.path = what;
+  d.size = file.size();
+  WK_RETURN_IF_ERROR(DecodeDelta(
+      [file](uint8_t* dst, uint64_t n, uint64_t off) {
+        // DecodeDelta reads only inside [0, size).
+        std::memcpy(dst, file.data() + off, n);
+        return absl::OkStatus();
+      },
+      d));
   return d;
 }
 
 absl::Status ReadGroup(const DeltaFile& d, uint64_t g,
                        std::vector<uint8_t>& buf) {
+  WK_RETURN_IF_ERROR(ReadGroupBytes(d, g, buf));
+  return CheckGroup(d, g, buf);
+}
+
+absl::Status ReadGroupBytes(const DeltaFile& d, uint64_t g,
+                            std::vector<uint8_t>& buf) {
   const GroupEntry& ge = d.groups[g];
   buf.resize(ge.sz);
   absl::Status st = io::PReadExact(d.fd.get(), buf.data(), ge.sz, ge.off);
@@ -296,7 +345,13 @@ absl::Status ReadGroup(const DeltaFile& d, uint64_t g,
     }
     return st;
   }
-  if (!(Digest(buf) == ge.digest)) [[unlikely]]
+  return absl::OkStatus();
+}
+
+absl::Status CheckGroup(const DeltaFile& d, uint64_t g,
+                        std::span<const uint8_t> bytes) {
+  const GroupEntry& ge = d.groups[g];
+  if (bytes.size() != ge.sz || !(Digest(bytes) == ge.digest)) [[unlikely]]
     return Bad(absl::StrFormat("group %u checksum mismatch (the bytes were changed)", g));
   return absl::OkStatus();
 }

@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -66,10 +67,30 @@ struct DeltaFile {
   uint64_t data_off = 0;  // first group
 };
 absl::StatusOr<DeltaFile> OpenDelta(const std::string& path);
+// The same from a delta's bytes in memory (`file`, all of its bytes; only
+// the header, index and trailer are read: the groups may not be there yet),
+// `what` naming it in messages. The DeltaFile has no fd: check each group
+// with CheckGroup, never ReadGroup.
+absl::StatusOr<DeltaFile> OpenDelta(std::span<const uint8_t> file,
+                                    std::string_view what);
+
+// Where a delta of `file_sz` bytes with header `h` keeps its metadata: the
+// index section ends (and the first group starts) at data_off, the trailer
+// starts at trailer_off. DataLoss when the counts do not fit the size.
+struct MetaLayout {
+  uint64_t data_off = 0, trailer_off = 0;
+};
+absl::StatusOr<MetaLayout> LayoutOf(const Header& h, uint64_t file_sz);
 
 // Reads group g whole into `buf` (resized) and checks its digest.
 absl::Status ReadGroup(const DeltaFile& d, uint64_t g,
                        std::vector<uint8_t>& buf);
+// The same without the digest check (a caller that checks it later).
+absl::Status ReadGroupBytes(const DeltaFile& d, uint64_t g,
+                            std::vector<uint8_t>& buf);
+// Checks that `bytes` are group g's (size and digest).
+absl::Status CheckGroup(const DeltaFile& d, uint64_t g,
+                        std::span<const uint8_t> bytes);
 
 // One changed chunk of a group, pointing into the group's bytes.
 struct StoredChunk {

@@ -359,7 +359,11 @@ class DeltaKillTest : public ::testing::Test {
   void SetUp() override {
     const std::string root = TmpDir() + "/shm";
     mkdir(root.c_str(), 0700);
+    // The library reads no environment: set the root here, and in the
+    // children from the variable they inherit (main). Names repeat across
+    // concurrent runs (pids in PID namespaces): a root of its own per run.
     setenv("WKSP_SHMEM_ROOT", root.c_str(), 1);
+    wksp::SetShmemRoot(root);
     name_ = absl::StrFormat("dk-%d", static_cast<int>(getpid()));
     wksp::Wksp::Delete(name_).IgnoreError();
     auto w = wksp::Wksp::Create(name_, 2048, uint64_t{16} << 20);
@@ -448,7 +452,7 @@ TEST_F(DeltaKillTest, KilledApplyIsUntouchedCompleteOrMarked) {
     }
     const int st = Child("apply", {name_, d}, absl::StrFormat("read:%d", n));
     auto w = wksp::Wksp::Join(name_);
-    ASSERT_TRUE(w.ok());
+    ASSERT_TRUE(w.ok()) << w.status() << " after read " << n;
     if (w->CurrentRestoreMark().has_value()) {
       // Killed while writing: the lock taker empties it, and it is reported
       // (refused) until reset or restored.
@@ -485,6 +489,9 @@ TEST_F(DeltaKillTest, KilledApplyIsUntouchedCompleteOrMarked) {
 
 int main(int argc, char** argv) {
   if (const char* mode = std::getenv(wk::wksp_checkpt::kChildEnv)) {
+    if (const char* root = std::getenv("WKSP_SHMEM_ROOT")) {
+      wk::wksp::SetShmemRoot(root);
+    }
     return wk::wksp_checkpt::RunChild(mode, argv);
   }
   ::testing::InitGoogleTest(&argc, argv);

@@ -16,6 +16,7 @@
 #include "absl/status/status.h"
 #include "checkpt/checkpt.h"
 #include "io/populate.h"
+#include "wksp/checkpt/chunk_index.h"
 #include "wksp/checkpt/format.h"
 #include "wksp/checkpt/wksp_checkpt.h"
 #include "wksp/wksp.h"
@@ -140,10 +141,14 @@ absl::Status WriteV1(const wksp::Wksp& wksp,
                      std::span<const format::Alloc> allocs,
                      const format::Info& info, int fd,
                      const CheckptOptions& options);
+// `digests` not empty: also the chunk digests of the state written (its
+// index, §9.1: ChunkCount(allocs) of them, in index order), computed from
+// the bytes as the writer takes them in, with no second pass.
 absl::Status WriteV2(const wksp::Wksp& wksp,
                      std::span<const format::Alloc> allocs,
                      const format::Info& info, int fd, bool seekable,
-                     const CheckptOptions& options);
+                     const CheckptOptions& options,
+                     std::span<ChunkDigest> digests = {});
 
 // Restores into wksp. RestoreV1: fd is just past the v1 magic (read and
 // checked). RestoreV2File: fd is a regular file holding the checkpoint from

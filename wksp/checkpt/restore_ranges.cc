@@ -5,10 +5,13 @@
 
 #include <algorithm>
 #include <mutex>
+#include <optional>
 
 #include "absl/strings/str_format.h"
 #include "checkpt/checkpt.h"
 #include "util/status.h"
+#include "wksp/checkpt/delta_apply.h"
+#include "wksp/checkpt/delta_format.h"
 #include "wksp/checkpt/frames.h"
 #include "wksp/checkpt/restore_target.h"
 #include "wksp/checkpt/scan_v2.h"
@@ -26,6 +29,21 @@ constexpr uint64_t kTailSz = uint64_t{64} << 10;
 uint64_t RangeHeadSize(uint64_t file_sz) { return std::min(file_sz, kHeadSz); }
 uint64_t RangeTailSize(uint64_t file_sz) { return std::min(file_sz, kTailSz); }
 
+std::vector<ByteRange> RangeLayout(std::span<const uint8_t> head,
+                                   uint64_t file_sz) {
+  std::vector<ByteRange> v = {
+      {0, RangeHeadSize(file_sz)},
+      {file_sz - RangeTailSize(file_sz), file_sz}};
+  namespace delta = internal::delta;
+  delta::Header h;
+  if (!delta::IsDelta(head) || !delta::DecodeHeader(head, &h).ok()) return v;
+  absl::StatusOr<delta::MetaLayout> m = delta::LayoutOf(h, file_sz);
+  if (!m.ok()) return v;
+  v.push_back({0, m->data_off});
+  v.push_back({m->trailer_off, file_sz});
+  return v;
+}
+
 struct RangeRestore::State {
   State(wksp::Wksp& w, wksp::LockGuard l, std::span<const uint8_t> f,
         const RestoreOptions& o)
@@ -40,6 +58,11 @@ struct RangeRestore::State {
   std::span<const uint8_t> file;
   RestoreOptions options;
   internal::V2Scan scan;  // layout only: no allocs
+  // A delta: its metadata and the plan of its writes (applier points
+  // into delta).
+  std::unique_ptr<internal::delta::DeltaFile> delta;
+  std::optional<internal::DeltaApplier> applier;
+  absl::Status placed;  // PlaceTable's, set once under `begun`
   std::vector<Frame> frames;
   internal::RestoreTarget target;
   std::once_flag begun;
@@ -63,6 +86,10 @@ absl::StatusOr<std::unique_ptr<RangeRestore>> RangeRestore::Open(
   }
   WK_ASSIGN_OR_RETURN(wksp::LockGuard lock, wksp.Lock());
   auto s = std::make_unique<State>(wksp, std::move(lock), file, options);
+  if (internal::delta::IsDelta(file)) {
+    WK_RETURN_IF_ERROR(OpenDelta(*s));
+    return std::unique_ptr<RangeRestore>(new RangeRestore(std::move(s)));
+  }
   uint64_t info_end = 0;
   const uint64_t trailer_lo = file.size() - RangeTailSize(file.size());
   WK_RETURN_IF_ERROR(
@@ -75,14 +102,52 @@ absl::StatusOr<std::unique_ptr<RangeRestore>> RangeRestore::Open(
   return std::unique_ptr<RangeRestore>(new RangeRestore(std::move(s)));
 }
 
+absl::Status RangeRestore::OpenDelta(State& s) {
+  namespace delta = internal::delta;
+  WK_ASSIGN_OR_RETURN(delta::DeltaFile d,
+                      delta::OpenDelta(s.file, "being downloaded"));
+  s.delta = std::make_unique<delta::DeltaFile>(std::move(d));
+  WK_ASSIGN_OR_RETURN(internal::ChunkIndex cur,
+                      internal::CheckBase(s.wksp, *s.delta,
+                                          s.options.threads, "the workspace"));
+  WK_ASSIGN_OR_RETURN(internal::DeltaApplier a,
+                      internal::DeltaApplier::Plan(s.wksp, *s.delta, cur));
+  s.applier.emplace(std::move(a));
+  for (const delta::GroupEntry& g : s.delta->groups) {
+    s.frames.push_back({g.off, g.off + g.sz});
+  }
+  return absl::OkStatus();
+}
+
+absl::Status RangeRestore::RestoreGroup(size_t k) {
+  State& s = *s_;
+  if (k >= s.frames.size()) [[unlikely]]
+    return absl::InvalidArgumentError("no such group");
+  std::call_once(s.begun, [&] { s.placed = s.applier->PlaceTable(s.target); });
+  WK_RETURN_IF_ERROR(s.placed);
+  uint64_t bytes = 0;
+  const Frame& f = s.frames[k];
+  WK_RETURN_IF_ERROR(s.applier->WriteGroup(
+      s.target, k, s.file.subspan(f.off, f.end - f.off), &bytes));
+  if (s.options.progress) {
+    std::lock_guard<std::mutex> g(s.progress_mu);
+    s.done += bytes;
+    s.options.progress(s.done, 0);
+  }
+  return absl::OkStatus();
+}
+
 const std::vector<RangeRestore::Frame>& RangeRestore::frames() const {
   return s_->frames;
 }
 
-uint64_t RangeRestore::alloc_cnt() const { return s_->scan.footer.alloc_cnt; }
+uint64_t RangeRestore::alloc_cnt() const {
+  return s_->delta ? s_->delta->header.alloc_cnt : s_->scan.footer.alloc_cnt;
+}
 
 absl::Status RangeRestore::RestoreFrame(size_t k) {
   State& s = *s_;
+  if (s.delta) return RestoreGroup(k);
   if (k >= s.scan.tasks.size()) [[unlikely]]
     return absl::InvalidArgumentError("no such cgroup frame");
   // A copy: the seal decoded here belongs to this call (frames may be
@@ -140,8 +205,16 @@ absl::Status RangeRestore::RestoreFrame(size_t k) {
 absl::Status RangeRestore::Finish() {
   State& s = *s_;
   s.ended = true;
-  // An empty checkpoint still replaces every allocation.
-  std::call_once(s.begun, [&] { s.target.Begin(); });
+  // An empty checkpoint (or a delta without groups) still replaces every
+  // allocation.
+  if (s.delta) {
+    std::call_once(s.begun,
+                   [&] { s.placed = s.applier->PlaceTable(s.target); });
+    if (!s.placed.ok()) [[unlikely]]
+      return s.target.Fail(s.placed);
+  } else {
+    std::call_once(s.begun, [&] { s.target.Begin(); });
+  }
   return s.target.Finish();
 }
 

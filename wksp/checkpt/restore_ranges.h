@@ -3,6 +3,14 @@
 // cgroup frame is restored as soon as its bytes are there, by whichever
 // thread calls RestoreFrame, in any order.
 //
+// A delta checkpoint (CHECKPOINT_FORMAT.md §9.3) is applied in place the
+// same way: its frames are its chunk groups. Open needs its header, index
+// and trailer (RangeLayout says where), checks them, and hashes the
+// workspace: a workspace not in the delta's base state is refused untouched
+// (FailedPrecondition). Each group's records and chunk digests are checked
+// as it is written; a failure after the first frame resets and marks the
+// workspace, as for a restore.
+//
 // Open needs the file's first RangeHeadSize(n) and last RangeTailSize(n)
 // bytes (n = file size) and nothing else: there it reads and checks the
 // header, info, footer, volumes and appendix frames (a file whose appendices
@@ -40,6 +48,17 @@ namespace wk::wksp_checkpt {
 uint64_t RangeHeadSize(uint64_t file_sz);
 uint64_t RangeTailSize(uint64_t file_sz);
 
+// The byte ranges [lo, hi) of an n-byte file that Open reads, told from its
+// first RangeHeadSize(n) bytes (`head`): the head and the tail, and for a
+// delta checkpoint also its header and index section and its trailer
+// (however large). A head too damaged to tell: the head and tail only (Open
+// then says what is wrong).
+struct ByteRange {
+  uint64_t lo = 0, hi = 0;
+};
+std::vector<ByteRange> RangeLayout(std::span<const uint8_t> head,
+                                   uint64_t file_sz);
+
 class RangeRestore {
  public:
   // A cgroup frame: its bytes [off, end) must be present to restore it.
@@ -48,7 +67,8 @@ class RangeRestore {
   };
 
   // `file` must stay mapped until the object is gone. options.threads is
-  // not used (callers run RestoreFrame on their own threads); progress is.
+  // used only to hash the workspace before a delta (callers run
+  // RestoreFrame on their own threads); progress is used.
   static absl::StatusOr<std::unique_ptr<RangeRestore>> Open(
       wksp::Wksp& wksp, std::span<const uint8_t> file,
       const RestoreOptions& options);
@@ -56,9 +76,10 @@ class RangeRestore {
   RangeRestore(const RangeRestore&) = delete;
   RangeRestore& operator=(const RangeRestore&) = delete;
 
-  // Every cgroup frame, in file order.
+  // Every cgroup frame (a delta's chunk groups), in file order.
   const std::vector<Frame>& frames() const;
-  // How many allocations the checkpoint holds (its footer says).
+  // How many allocations the checkpoint holds (its footer, or a delta's
+  // header, says).
   uint64_t alloc_cnt() const;
 
   // Restores frame k (once per k; concurrent calls for distinct k are
@@ -73,6 +94,8 @@ class RangeRestore {
  private:
   struct State;
   explicit RangeRestore(std::unique_ptr<State> s);
+  static absl::Status OpenDelta(State& s);
+  absl::Status RestoreGroup(size_t k);
   std::unique_ptr<State> s_;
 };
 

@@ -124,5 +124,94 @@ TEST(RangeRestoreTest, FailuresBeforeAndAfterTouching) {
   EXPECT_TRUE(Content(*dst).empty());
 }
 
+
+std::vector<uint8_t> ReadAll(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::vector<uint8_t>((std::istreambuf_iterator<char>(in)), {});
+}
+
+// A delta applied from its bytes as they arrive: only the ranges RangeLayout
+// names are there at Open (the rest of the region is zero), then the groups
+// arrive in reverse order. A workspace not in the base state is refused
+// untouched; a group that fails its check after the first write resets.
+TEST(RangeRestoreTest, DeltaGroupsInAnyOrder) {
+  wksp::Wksp src = Source();
+  const std::string base = TmpPath("ranges.base"), delta = TmpPath("ranges.delta");
+  ASSERT_TRUE(Checkpt(src, base, {}).ok());
+  auto at_base = [&]() {
+    auto w = wksp::Wksp::CreateAnonymous("dst", 1024, 8 << 20);
+    EXPECT_TRUE(w.ok());
+    RestoreOptions ro;
+    ro.seed = src.seed();
+    EXPECT_TRUE(Restore(*w, base, ro).ok());
+    return std::move(*w);
+  };
+  wksp::Wksp dst = at_base(), bad = at_base(), other = at_base();
+  // Every third allocation written, some freed, one added.
+  const auto parts = Content(src);
+  for (size_t i = 0; i < parts.size(); i += 3) {
+    src.laddr(parts[i].first.lo)[0] ^= 1;
+  }
+  for (size_t i = 1; i < parts.size(); i += 29) {
+    ASSERT_TRUE(src.Free(parts[i].first.lo).ok());
+  }
+  ASSERT_TRUE(src.Alloc(8, 70000, 5).ok());
+  CheckptOptions dopt;
+  dopt.base = base;
+  ASSERT_TRUE(Checkpt(src, delta, dopt).ok());
+  const std::vector<uint8_t> file = ReadAll(delta);
+  ::unlink(base.c_str());
+  ::unlink((base + ".wkspidx").c_str());
+  ::unlink(delta.c_str());
+  const uint64_t n = file.size();
+
+  std::vector<uint8_t> region(n, 0);
+  std::copy_n(file.begin(), RangeHeadSize(n), region.begin());
+  const std::vector<ByteRange> layout = RangeLayout(region, n);
+  ASSERT_EQ(layout.size(), 4u);  // head, tail, header + index, trailer
+  for (const ByteRange& r : layout) {
+    std::copy(file.begin() + r.lo, file.begin() + r.hi, region.begin() + r.lo);
+  }
+  std::vector<uint8_t> with_layout = region;
+
+  // Another state: refused before anything is written.
+  other.laddr(Content(other)[5].first.lo)[1] ^= 1;
+  const auto other_before = Content(other);
+  auto refused = RangeRestore::Open(other, region, {});
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_TRUE(Content(other) == other_before);
+
+  RestoreOptions ro;
+  ro.seed = src.seed();
+  ro.threads = 2;
+  auto rr = RangeRestore::Open(dst, region, ro);
+  ASSERT_TRUE(rr.ok()) << rr.status();
+  const auto frames = (*rr)->frames();
+  ASSERT_GE(frames.size(), 2u);
+  for (size_t k = frames.size(); k-- > 0;) {
+    std::copy(file.begin() + frames[k].off, file.begin() + frames[k].end,
+              region.begin() + frames[k].off);
+    ASSERT_TRUE((*rr)->RestoreFrame(k).ok()) << k;
+  }
+  ASSERT_TRUE((*rr)->Finish().ok());
+  rr->reset();
+  EXPECT_TRUE(Content(dst) == Content(src));
+  EXPECT_TRUE(dst.Verify().ok());
+
+  // Group 1 damaged (what a download never delivers, but a bad file could).
+  region = file;
+  region[frames[1].off + 20] ^= 0x10;
+  auto rb = RangeRestore::Open(bad, region, ro);
+  ASSERT_TRUE(rb.ok()) << rb.status();
+  ASSERT_TRUE((*rb)->RestoreFrame(0).ok());
+  absl::Status st = (*rb)->RestoreFrame(1);
+  ASSERT_FALSE(st.ok());
+  st = (*rb)->Fail(st);
+  EXPECT_TRUE(IsWorkspaceReset(st)) << st;
+  rb->reset();
+  EXPECT_TRUE(Content(bad).empty());
+}
+
 }  // namespace
 }  // namespace wk::wksp_checkpt

@@ -150,8 +150,9 @@ struct CheckptOptions {
   bool sealed = true;
   // Sealed v2/v3 to a path: also write the chunk-digest index of the state
   // written in the sidecar PATH.wkspidx (CHECKPOINT_FORMAT.md §9.2), so that
-  // deltas against this file read it instead of the file. Costs one XXH3
-  // pass over the allocations, under the lock. A failure to write the
+  // deltas against this file read it instead of the file. Its digests are
+  // computed from the bytes as the writer takes them in (no second pass
+  // over the workspace); the file's bytes are the same with or without it. A failure to write the
   // sidecar does not fail the checkpoint (a base without one is read once).
   bool index = true;
   // Non-empty: write a delta (incremental checkpoint, §9) against the

@@ -8,6 +8,7 @@
 #include <atomic>
 #include <cstring>
 #include <memory>
+#include <optional>
 #include <vector>
 
 #include "absl/strings/str_format.h"
@@ -16,6 +17,7 @@
 #include "io/mmio.h"
 #include "util/status.h"
 #include "util/thread_pool.h"
+#include "wksp/checkpt/chunk_index.h"
 #include "wksp/checkpt/internal.h"
 #include "wksp/checkpt/ordered_output.h"
 #include "wksp/checkpt/seal.h"
@@ -200,14 +202,24 @@ class V2Writer {
  public:
   V2Writer(const wksp::Wksp& wksp, std::span<const format::Alloc> allocs,
            const Plan& plan, OrderedOutput& out, const CheckptOptions& options,
-           size_t threads)
+           size_t threads, std::span<ChunkDigest> digests)
       : hash_first_(threads > 1),
         wksp_(wksp),
         allocs_(allocs),
         plan_(plan),
         out_(out),
         g_(plan.lists.size()),
-        meter_(options.progress, Total(allocs)) {}
+        meter_(options.progress, Total(allocs)),
+        digests_(digests) {
+    if (digests_.empty()) return;
+    // Where each allocation's digests start (index order is allocs order).
+    first_chunk_.resize(allocs.size());
+    uint64_t c = 0;
+    for (size_t i = 0; i < allocs.size(); ++i) {
+      first_chunk_[i] = c;
+      c += ChunkCount(allocs[i].hi - allocs[i].lo);
+    }
+  }
 
   size_t segments() const { return g_ + 2; }
   // The last progress report, once every segment is out.
@@ -279,6 +291,14 @@ class V2Writer {
 
   absl::Status Cgroup(checkpt::Writer& w, SegmentSeal& sealer, size_t k) {
     const std::vector<uint32_t>& list = plan_.lists[k - 1];
+    // The index's digests, from the bytes as the writer takes them in (in
+    // cache: compressed from its ring, or just written). Each allocation is
+    // in one cgroup, so each digest has one writer whatever the threads.
+    std::optional<ChunkDigester> dg;
+    if (!digests_.empty()) {
+      dg.emplace();
+      w.SetDataTap([&dg](std::span<const uint8_t> b) { dg->Feed(b); });
+    }
     sealer.Start();
     WK_RETURN_IF_ERROR(
         Frame(w, plan_.fs, [&]() -> absl::Status {
@@ -293,7 +313,14 @@ class V2Writer {
           }
           for (uint32_t i : list) {
             const auto& a = allocs_[i];
+            if (dg) dg->Begin(&digests_[first_chunk_[i]]);
             WK_RETURN_IF_ERROR(w.Data(wksp_.laddr(a.lo), a.hi - a.lo));
+            // Data() took every byte in before returning (LZ4 compresses,
+            // RAW writes or copies into the buffer).
+            if (dg && dg->End() != ChunkCount(a.hi - a.lo)) [[unlikely]] {
+              return absl::InternalError(
+                  "chunk digests do not cover the allocation written");
+            }
           }
           return absl::OkStatus();
         }).status());
@@ -358,6 +385,8 @@ class V2Writer {
   OrderedOutput& out_;
   const size_t g_;
   ProgressMeter meter_;
+  const std::span<ChunkDigest> digests_;  // empty: no index
+  std::vector<uint64_t> first_chunk_;     // per allocation, into digests_
 };
 
 // RAW frames to a seekable file: every offset is known now, so segments go
@@ -382,14 +411,17 @@ absl::StatusOr<std::unique_ptr<OrderedOutput>> MakeOutput(int fd, bool seekable,
 absl::Status WriteV2(const wksp::Wksp& wksp,
                      std::span<const format::Alloc> allocs,
                      const format::Info& info, int fd, bool seekable,
-                     const CheckptOptions& options) {
+                     const CheckptOptions& options,
+                     std::span<ChunkDigest> digests) {
   const Plan plan =
       MakePlan(wksp, allocs, info, FrameStyleOf(options.style), options.sealed);
   WK_ASSIGN_OR_RETURN(std::unique_ptr<OrderedOutput> out,
                       MakeOutput(fd, seekable, plan));
   const size_t threads =
       std::min(ResolveThreads(options.threads), plan.raw_sz.size());
-  V2Writer writer(wksp, allocs, plan, *out, options, threads);
+  if (!digests.empty() && digests.size() != ChunkCount(allocs)) [[unlikely]]
+    return absl::InternalError("WriteV2: digests sized for another table");
+  V2Writer writer(wksp, allocs, plan, *out, options, threads, digests);
   const size_t segments = writer.segments();
   std::atomic<size_t> next{0};
   ThreadPool pool(threads);

@@ -1,0 +1,76 @@
+// Private to wksp/checkpt: applying a delta checkpoint in place, in steps a
+// caller can drive from a file (ApplyDelta, RestoreChain) or from a
+// download whose groups arrive in any order (RangeRestore, restore_ranges.h).
+// The caller holds the workspace lock throughout.
+//
+// Order of use: CheckBase (hashes the workspace: its state must be the
+// delta's base), DeltaApplier::Plan (the new table fits, the changed chunks
+// are as many as the delta stores; nothing written), then under a
+// RestoreTarget: PlaceTable once, WriteGroup once per group (any order, any
+// threads), and the target's Finish. A failure after PlaceTable must go
+// through the target's Fail (the workspace is reset and marked).
+#ifndef WKSPKIT_WKSP_CHECKPT_DELTA_APPLY_H_
+#define WKSPKIT_WKSP_CHECKPT_DELTA_APPLY_H_
+
+#include <cstdint>
+#include <span>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "wksp/checkpt/chunk_index.h"
+#include "wksp/checkpt/delta_format.h"
+#include "wksp/checkpt/restore_target.h"
+#include "wksp/wksp.h"
+
+namespace wk::wksp_checkpt::internal {
+
+// Hashes the workspace with `threads` threads and returns its index when
+// its state id is d's base; FailedPrecondition naming both states (and
+// `what`, e.g. "the workspace") otherwise. Nothing is written.
+absl::StatusOr<ChunkIndex> CheckBase(wksp::Wksp& wksp,
+                                     const delta::DeltaFile& d,
+                                     size_t threads, std::string_view what);
+
+// FailedPrecondition: `what` is in state `have`, not d's base.
+absl::Status NotBase(const delta::DeltaFile& d, const StateId& have,
+                     std::string_view what);
+
+class DeltaApplier {
+ public:
+  // d and the workspace must outlive the applier.
+  static absl::StatusOr<DeltaApplier> Plan(wksp::Wksp& wksp,
+                                           const delta::DeltaFile& d,
+                                           const ChunkIndex& cur);
+
+  // Reads every group's chunk records from d's file and checks them against
+  // the plan (a delta opened from a path only): done before the first
+  // write, so a delta whose records disagree fails untouched.
+  absl::Status CheckRecords() const;
+
+  // Begins the target and places the new allocation table.
+  absl::Status PlaceTable(RestoreTarget& target) const;
+
+  // Writes group g from `bytes` (the group's bytes, checked here against
+  // its digest): each chunk's record must be the planned one and its
+  // decoded bytes must match the new index's digest. Thread safe for
+  // distinct g. *written: the chunk bytes written.
+  absl::Status WriteGroup(RestoreTarget& target, uint64_t g,
+                          std::span<const uint8_t> bytes,
+                          uint64_t* written) const;
+
+  // Bytes of every changed chunk.
+  uint64_t total_bytes() const { return total_; }
+
+ private:
+  DeltaApplier(const delta::DeltaFile& d) : d_(&d) {}
+  const delta::DeltaFile* d_;
+  std::vector<ChunkRef> chunks_;   // the new state's, in index order
+  std::vector<uint64_t> changed_;  // indices into chunks_, in delta order
+  uint64_t total_ = 0;
+};
+
+}  // namespace wk::wksp_checkpt::internal
+
+#endif  // WKSPKIT_WKSP_CHECKPT_DELTA_APPLY_H_
