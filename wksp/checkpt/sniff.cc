@@ -36,6 +36,11 @@ absl::StatusOr<Sniffed> SniffBytes(std::span<const uint8_t> first) {
   if (first.size() < format::kHeaderSz) {
     return NotCheckpt("too short for a header");
   }
+  // One byte in 256 of any file matches kV2First: without the whole magic
+  // it is not a checkpoint at all, rather than a corrupt one.
+  if (format::LoadU64(first.data()) != format::kMagic) {
+    return NotCheckpt("bad magic");
+  }
   WK_RETURN_IF_ERROR(format::DecodeHeader(first, &s.header));
   std::copy_n(first.begin(), format::kHeaderSz, s.header_bytes.begin());
   s.style = s.header.frame_style_compressed == FrameStyleOf(Style::kV2)
