@@ -213,6 +213,8 @@ void BM_Cleanup(benchmark::State& state) {
   for (auto _ : state) {
     const auto style = wksp_checkpt::StyleFromNumber(state.range(0)).value();
     ::unlink(PathFor(style).c_str());
+    // The index sidecar a sealed v2/v3 checkpoint writes beside its path.
+    ::unlink((PathFor(style) + ".wkspidx").c_str());
   }
 }
 
@@ -252,6 +254,7 @@ int main(int argc, char** argv) {
   using wk::wksp_checkpt::Style;
   for (Style style : {Style::kV1, Style::kV2, Style::kV3}) {
     ::unlink(wk::bench::PathFor(style).c_str());
+    ::unlink((wk::bench::PathFor(style) + ".wkspidx").c_str());
   }
   (void)wk::wksp::Wksp::Delete(wk::bench::Name());
   return 0;

@@ -138,6 +138,13 @@ BENCHMARK(BM_AllocFree)->Arg(64)->Arg(64 << 10);
 
 // ---- checkpoint and restore ---------------------------------------------
 
+// A checkpoint and the index sidecar that a sealed v2/v3 checkpoint to a
+// path writes beside it (PATH.wkspidx, wkspkit.h).
+void RemoveCheckpt(const std::string& path) {
+  unlink(path.c_str());
+  unlink((path + ".wkspidx").c_str());
+}
+
 // Source and target workspaces of each API, filled once.
 struct CppPair {
   ws::Wksp src, dst;
@@ -209,8 +216,8 @@ void BM_CheckptRestore(benchmark::State& state) {
   wkspkit_restore_opts_t c_ro;
   wkspkit_restore_opts_init(&c_ro);
   c_ro.threads = static_cast<uint32_t>(state.range(1));
-  unlink(cpp_path.c_str());
-  unlink(c_path.c_str());
+  RemoveCheckpt(cpp_path);
+  RemoveCheckpt(c_path);
 
   double ckpt_cpp = 0, ckpt_c = 0, rest_cpp = 0, rest_c = 0;
   auto cpp_ckpt = [&] {
@@ -250,8 +257,8 @@ void BM_CheckptRestore(benchmark::State& state) {
     }
     c_first = !c_first;
     state.PauseTiming();
-    unlink(cpp_path.c_str());
-    unlink(c_path.c_str());
+    RemoveCheckpt(cpp_path);
+    RemoveCheckpt(c_path);
     state.ResumeTiming();
   }
   const double gb =
