@@ -48,11 +48,19 @@ struct LastError {
   std::string message;
 };
 thread_local LastError t_last;
+// Whether this thread's last call failed: what every call checks on its way
+// in. A trivially destructible flag in the initial-exec TLS model (one byte
+// of the static TLS that glibc keeps spare for libraries, dlopen'd ones
+// included), so a successful call costs no __tls_get_addr and no
+// first-use guard of t_last (whose string needs a destructor).
+constinit thread_local bool t_failed
+    __attribute__((tls_model("initial-exec"))) = false;
 
 // Records a failure; never throws (the message is dropped when even that
 // allocation fails, the code is kept).
 wkspkit_err_t Fail(wkspkit_err_t code, std::string_view message,
                    bool wksp_reset = false) noexcept {
+  t_failed = true;
   t_last.code = code;
   t_last.wksp_reset = wksp_reset;
   try {
@@ -74,7 +82,8 @@ wkspkit_err_t Fail(const absl::Status& status) noexcept {
 // every exception.
 template <typename F>
 wkspkit_err_t Boundary(F&& body) noexcept {
-  if (t_last.code != WKSPKIT_OK) [[unlikely]] {
+  if (t_failed) [[unlikely]] {
+    t_failed = false;
     t_last.code = WKSPKIT_OK;
     t_last.wksp_reset = false;
     t_last.message.clear();
@@ -189,11 +198,17 @@ const char* wkspkit_err_name(wkspkit_err_t err) {
   return wkspkit::ErrName(err);
 }
 
-const char* wkspkit_last_error(void) { return t_last.message.c_str(); }
+const char* wkspkit_last_error(void) {
+  return t_failed ? t_last.message.c_str() : "";
+}
 
-wkspkit_err_t wkspkit_last_error_code(void) { return t_last.code; }
+wkspkit_err_t wkspkit_last_error_code(void) {
+  return t_failed ? t_last.code : WKSPKIT_OK;
+}
 
-int wkspkit_last_error_wksp_reset(void) { return t_last.wksp_reset ? 1 : 0; }
+int wkspkit_last_error_wksp_reset(void) {
+  return t_failed && t_last.wksp_reset ? 1 : 0;
+}
 
 const char* wkspkit_version(void) { return wk::kVersion; }
 
