@@ -30,7 +30,6 @@ namespace {
 // The §5 tests read at most this much: 14 SVW values at their widest, then
 // the longest name.
 constexpr size_t kPreviewMax = 14 * svw::kMaxWidth + wksp::kNameMaxLen;
-constexpr size_t kPreviewMin = 12;
 
 // Firedancer's fd_log_wallclock_cstr form: local time with the offset in
 // whole hours, "2026-11-25 11:59:19.158101045 GMT+00".
@@ -280,10 +279,9 @@ absl::StatusOr<Preview> PreviewFd(int fd, const std::string& path,
     if (n == 0) break;
     got += n;
   }
-  if (got < kPreviewMin) [[unlikely]] {
-    return internal::NotCheckpt(
-        absl::StrFormat("%s holds only %u bytes", path, got));
-  }
+  // However few bytes there are, the sniff decides: the start of a magic
+  // is a file cut short (with what it has and needs), anything else is not
+  // a checkpoint.
   absl::StatusOr<internal::Sniffed> sniffed =
       internal::SniffBytes(std::span(b, got));
   if (!sniffed.ok()) [[unlikely]]
