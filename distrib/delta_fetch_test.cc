@@ -25,6 +25,7 @@
 #include "distrib/distrib.h"
 #include "distrib/torrent.h"
 #include "gtest/gtest.h"
+#include "wksp/checkpt/test_util.h"
 #include "wksp/checkpt/wksp_checkpt.h"
 #include "wksp/test_util.h"
 #include "wksp/wksp.h"
@@ -40,24 +41,8 @@ std::vector<uint8_t> ReadFile(const std::string& path) {
   return std::vector<uint8_t>((std::istreambuf_iterator<char>(in)), {});
 }
 
-struct Content {
-  std::vector<wksp::PartitionInfo> parts;
-  std::vector<std::vector<uint8_t>> bytes;
-  bool operator==(const Content&) const = default;
-};
-
-Content Snap(wksp::Wksp& w) {
-  Content c;
-  auto lock = w.Lock();
-  EXPECT_TRUE(lock.ok());
-  auto parts = wksp::UsedPartitionsLocked(w);
-  EXPECT_TRUE(parts.ok());
-  c.parts = *parts;
-  for (const auto& p : c.parts) {
-    c.bytes.emplace_back(w.laddr(p.lo), w.laddr(p.lo) + (p.hi - p.lo));
-  }
-  return c;
-}
+using Content = wksp_checkpt::testutil::Snapshot;
+using wksp_checkpt::testutil::Snap;
 
 class DeltaFetchTest : public ::testing::Test {
  protected:

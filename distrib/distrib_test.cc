@@ -40,6 +40,7 @@
 #include "absl/strings/str_split.h"
 #include "distrib/torrent.h"
 #include "gtest/gtest.h"
+#include "wksp/checkpt/test_util.h"
 #include "wksp/checkpt/wksp_checkpt.h"
 #include "wksp/test_util.h"
 #include "wksp/wksp.h"
@@ -138,24 +139,8 @@ bool Exited(const Child& c) {
   return poll(&pfd, 1, 0) == 1;
 }
 
-struct Content {
-  std::vector<wksp::PartitionInfo> parts;
-  std::vector<std::vector<uint8_t>> bytes;
-  bool operator==(const Content&) const = default;
-};
-
-Content Snap(wksp::Wksp& w) {
-  Content c;
-  auto lock = w.Lock();
-  EXPECT_TRUE(lock.ok());
-  auto parts = wksp::UsedPartitionsLocked(w);
-  EXPECT_TRUE(parts.ok());
-  c.parts = *parts;
-  for (const auto& p : c.parts) {
-    c.bytes.emplace_back(w.laddr(p.lo), w.laddr(p.lo) + (p.hi - p.lo));
-  }
-  return c;
-}
+using Content = wksp_checkpt::testutil::Snapshot;
+using wksp_checkpt::testutil::Snap;
 
 // A port nothing listens on: bound, then closed.
 int ClosedPort() {
