@@ -182,6 +182,13 @@ fi
 
 # ---- 3. the sole origin killed midway and restarted: all finish ----------
 kill -TERM "${FLEET_PIDS[@]}" 2>/dev/null  # part 2's origin
+# Part 3 listens on the same addresses: the stopped processes must be gone,
+# and their ports free, first (a seeder that stops gracefully can take
+# seconds; a new origin that cannot bind its port waits with no peer).
+for p in "${FLEET_PIDS[@]}"; do
+  wait_exit "$p" 30 >/dev/null 2>&1
+  (($? == 124)) && fail "a part 2 process ($p) still runs 30 s after SIGTERM"
+done
 fleet_bg 0 "$d/seed3.log" "$ctl" --listen "$origin" --seconds 300 \
   seed "$d/src.torrent" "$d/src.ckpt"
 seed_pid=$FLEET_PID
