@@ -139,20 +139,8 @@ absl::StatusOr<Action> Checkpt(Settings& s, Args a) {
   WK_ASSIGN_OR_RETURN(std::string name, Name(a[0]));
   std::string path = a[1];
   WK_ASSIGN_OR_RETURN(mode_t mode, ParseMode(a[2]));
-  WK_ASSIGN_OR_RETURN(uint64_t number, ParseRange(a[3], "style", 0, INT32_MAX));
-  std::optional<wksp_checkpt::Style> style =
-      wksp_checkpt::StyleFromNumber(number);
-  if (!style) {
-    return absl::InvalidArgumentError(absl::StrFormat(
-        "style %u is not supported by this build (see supported-styles)",
-        number));
-  }
-  std::string uinfo = a[4];
-  if (uinfo.size() > wksp_checkpt::kUinfoMaxLen) {
-    return absl::InvalidArgumentError(
-        absl::StrFormat("info is %u bytes; a checkpoint stores at most %u",
-                        uinfo.size(), wksp_checkpt::kUinfoMaxLen));
-  }
+  WK_ASSIGN_OR_RETURN(const wksp_checkpt::Style style, ParseStyle(a[3]));
+  WK_ASSIGN_OR_RETURN(const std::string uinfo, ParseUinfo(a[4]));
   if (!s.base.empty() && path == "-") {
     return absl::InvalidArgumentError(
         "a delta checkpoint (--base) is written to a path, not '-'");
@@ -186,7 +174,7 @@ absl::StatusOr<Action> Checkpt(Settings& s, Args a) {
     Progress progress(absl::StrFormat("checkpt %s", w.name()), stderr,
                       set.progress);
     wksp_checkpt::CheckptOptions opt;
-    opt.style = *style;
+    opt.style = style;
     opt.mode = mode;
     opt.uinfo = uinfo;
     opt.threads = set.threads;
@@ -201,8 +189,8 @@ absl::StatusOr<Action> Checkpt(Settings& s, Args a) {
         path == "-" ? RegularFileSize(path, STDOUT_FILENO) : std::nullopt;
     const int64_t t0 = MonotonicNs();
     const bool lz4 =
-        (*style == wksp_checkpt::Style::kDefault ? wksp_checkpt::kDefaultStyle
-                                                  : *style) ==
+        (style == wksp_checkpt::Style::kDefault ? wksp_checkpt::kDefaultStyle
+                                                 : style) ==
         wksp_checkpt::Style::kV3;
     if (!outputs.empty()) {
       uint64_t bytes = 0;

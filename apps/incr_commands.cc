@@ -109,20 +109,8 @@ absl::StatusOr<Action> Apply(Settings& s, Args a) {
 absl::StatusOr<Action> CheckptMerge(Settings& s, Args a) {
   const std::string base = a[0], out = a[1];
   WK_ASSIGN_OR_RETURN(mode_t mode, ParseMode(a[2]));
-  WK_ASSIGN_OR_RETURN(uint64_t number, ParseRange(a[3], "style", 0, INT32_MAX));
-  std::optional<wksp_checkpt::Style> style =
-      wksp_checkpt::StyleFromNumber(number);
-  if (!style) {
-    return absl::InvalidArgumentError(absl::StrFormat(
-        "style %u is not supported by this build (see supported-styles)",
-        number));
-  }
-  const std::string uinfo = a[4];
-  if (uinfo.size() > wksp_checkpt::kUinfoMaxLen) {
-    return absl::InvalidArgumentError(
-        absl::StrFormat("info is %u bytes; a checkpoint stores at most %u",
-                        uinfo.size(), wksp_checkpt::kUinfoMaxLen));
-  }
+  WK_ASSIGN_OR_RETURN(const wksp_checkpt::Style style, ParseStyle(a[3]));
+  WK_ASSIGN_OR_RETURN(const std::string uinfo, ParseUinfo(a[4]));
   if (out == "-") {
     return absl::InvalidArgumentError("checkpt-merge writes to a path, not '-'");
   }
@@ -132,7 +120,7 @@ absl::StatusOr<Action> CheckptMerge(Settings& s, Args a) {
     std::vector<std::string> chain{base};
     chain.insert(chain.end(), set.deltas.begin(), set.deltas.end());
     wksp_checkpt::CheckptOptions opt;
-    opt.style = *style;
+    opt.style = style;
     opt.mode = mode;
     opt.uinfo = uinfo;
     opt.threads = set.threads;

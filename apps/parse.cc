@@ -182,4 +182,25 @@ absl::StatusOr<std::vector<int>> ParseCpuSeqOn(std::string_view text,
   return cpus;
 }
 
+absl::StatusOr<wksp_checkpt::Style> ParseStyle(std::string_view text) {
+  WK_ASSIGN_OR_RETURN(uint64_t number, ParseRange(text, "style", 0, INT32_MAX));
+  std::optional<wksp_checkpt::Style> style =
+      wksp_checkpt::StyleFromNumber(number);
+  if (!style) {
+    return absl::InvalidArgumentError(absl::StrFormat(
+        "style %u is not supported by this build (see supported-styles)",
+        number));
+  }
+  return *style;
+}
+
+absl::StatusOr<std::string> ParseUinfo(std::string_view text) {
+  if (text.size() > wksp_checkpt::kUinfoMaxLen) {
+    return absl::InvalidArgumentError(
+        absl::StrFormat("info is %u bytes; a checkpoint stores at most %u",
+                        text.size(), wksp_checkpt::kUinfoMaxLen));
+  }
+  return std::string(text);
+}
+
 }  // namespace wk::apps

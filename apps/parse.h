@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "wksp/checkpt/wksp_checkpt.h"
 #include "wksp/shmem.h"
 
 namespace wk::apps {
@@ -43,6 +44,13 @@ bool HasSizeSuffix(std::string_view text);
 
 // Octal permission bits, at most 0777 (e.g. 600, 0644).
 absl::StatusOr<mode_t> ParseMode(std::string_view text);
+
+// A checkpoint style number as the commands take it (wksp_checkpt's
+// StyleFromNumber), or InvalidArgument pointing at supported-styles.
+absl::StatusOr<wksp_checkpt::Style> ParseStyle(std::string_view text);
+
+// The info string a checkpoint stores: at most kUinfoMaxLen bytes.
+absl::StatusOr<std::string> ParseUinfo(std::string_view text);
 
 // "-" means "no seed given" (nullopt); otherwise a number below 2^32.
 // (Numbers below: ParseCNumber forms.)

@@ -116,4 +116,17 @@ TEST(ParseTest, CpuSeqOnMachine) {
 }
 
 }  // namespace
+TEST(ParseTest, StyleAndUinfo) {
+  EXPECT_EQ(*ParseStyle("2"), wksp_checkpt::Style::kV2);
+  EXPECT_EQ(*ParseStyle("0"), wksp_checkpt::Style::kDefault);
+  absl::StatusOr<wksp_checkpt::Style> bad = ParseStyle("7");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("supported-styles"), std::string::npos);
+  EXPECT_FALSE(ParseStyle("two").ok());
+  EXPECT_EQ(*ParseUinfo("note"), "note");
+  const std::string longest(wksp_checkpt::kUinfoMaxLen, 'x');
+  EXPECT_EQ(*ParseUinfo(longest), longest);
+  EXPECT_FALSE(ParseUinfo(longest + "x").ok());
+}
+
 }  // namespace wk::apps
