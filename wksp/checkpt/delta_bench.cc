@@ -1,13 +1,14 @@
 // Incremental checkpoints on the reference workload (docs/PERFORMANCE.md,
 // "Incremental checkpoints"); build with -c opt:
-//   bazel run -c opt //wksp/checkpt:delta_bench -- [GiB] [threads] [dir]
+//   bazel run -c opt //wksp/checkpt:delta_bench -- [GiB] [threads] [dir] [pct]
 // Fills a workspace with the reference workload (default 1 GiB), writes a
 // full v2 checkpoint, then for 1% and 10% of the 64 KiB chunks changed
 // (chosen uniformly over all chunks, so spread over the allocations) times
 // a delta checkpoint (v2 and v3) and its apply in place, against ceilings
 // measured in the same run: XXH3-128 of the allocations from memory (libxxhash
 // over one buffer, bench/ceiling.h), writing the changed bytes to a file in
-// `dir` (default /dev/shm), and pread of them back (apply). Also the full
+// `dir` (default /dev/shm), and pread of them back (apply). `pct` (e.g. 10)
+// times only that percentage instead of both. Also the full
 // checkpoint and full restore it replaces, and the index hash with 1 and 2
 // threads. Prints one table, then each of issue 20's targets with its ratio
 // from this run; each figure is the best of 3. The whole run takes about
@@ -111,6 +112,8 @@ int Main(int argc, char** argv) {
   const double gib = argc > 1 ? std::atof(argv[1]) : 1.0;
   const size_t threads = argc > 2 ? std::strtoul(argv[2], nullptr, 10) : 2;
   const std::string dir = argc > 3 ? argv[3] : "/dev/shm";
+  std::vector<double> fracs = {0.01, 0.10};
+  if (argc > 4) fracs = {std::atof(argv[4]) / 100};
   const uint64_t target = static_cast<uint64_t>(gib * double(uint64_t{1} << 30));
   auto w = wksp::Wksp::CreateAnonymous("bench", bench::kRefPartMax,
                                        bench::RefDataMax(target));
@@ -206,7 +209,7 @@ int Main(int argc, char** argv) {
               "ratio | vs full restore | size MiB | bound MiB |\n"
               "|---|---|---|---|---|---|---|---|---|---|---|---|\n");
   std::mt19937_64 rng(42);
-  for (double frac : {0.01, 0.10}) {
+  for (double frac : fracs) {
     // Back to the base state in w, then change frac of the chunks.
     Die(Restore(*w, full, ro), "reset source");
     std::vector<uint64_t> pick(chunks.size());
