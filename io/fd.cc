@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 
 #include "absl/strings/str_format.h"
@@ -190,6 +191,75 @@ absl::Status PWriteExact(int fd, const void* buf, size_t n, uint64_t offset) {
     return ErrnoError(w < 0 ? errno : ENOSPC, "pwrite", FdName(fd));
   }
   return absl::OkStatus();
+}
+
+namespace {
+
+// Runs `call` (a readv/writev-shaped system call taking an iovec array and
+// the bytes done so far) until all of `iov` has been transferred, resuming
+// inside a partly done buffer on a copy of its entry. `on_zero`: the error
+// when the call transfers nothing.
+template <typename Call, typename OnZero>
+absl::Status TransferV(std::span<const iovec> iov, FaultEvent event,
+                       const char* op, int fd, Call call, OnZero on_zero) {
+  size_t total = 0;
+  for (const iovec& v : iov) total += v.iov_len;
+  // At most IOV_MAX entries per call.
+  constexpr size_t kMax = 1024;
+  iovec local[kMax];
+  size_t i = 0, skip = 0, done = 0;  // entry i, skip bytes of it done
+  while (i < iov.size()) {
+    if (iov[i].iov_len == skip) {
+      ++i;
+      skip = 0;
+      continue;
+    }
+    WK_RETURN_IF_ERROR(BeforeCall(event, op, fd));
+    const size_t n = std::min(kMax, iov.size() - i);
+    for (size_t j = 0; j < n; ++j) local[j] = iov[i + j];
+    local[0].iov_base = static_cast<char*>(local[0].iov_base) + skip;
+    local[0].iov_len -= skip;
+    const ssize_t r = call(local, static_cast<int>(n), done);
+    if (r > 0) {
+      done += static_cast<size_t>(r);
+      for (size_t left = static_cast<size_t>(r); left > 0;) {
+        const size_t take = std::min(left, iov[i].iov_len - skip);
+        skip += take;
+        left -= take;
+        if (skip == iov[i].iov_len) {
+          ++i;
+          skip = 0;
+        }
+      }
+      continue;
+    }
+    if (r < 0 && errno == EINTR) continue;
+    if (r == 0) return on_zero(done, total);
+    return ErrnoError(errno, op, FdName(fd));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::Status WritevExact(int fd, std::span<const iovec> iov) {
+  return TransferV(
+      iov, FaultEvent::kWrite, "writev", fd,
+      [fd](const iovec* v, int n, size_t) { return ::writev(fd, v, n); },
+      [fd](size_t, size_t) {
+        return ErrnoError(ENOSPC, "writev", FdName(fd));
+      });
+}
+
+absl::Status PReadvExact(int fd, std::span<const iovec> iov, uint64_t offset) {
+  return TransferV(
+      iov, FaultEvent::kRead, "preadv", fd,
+      [fd, offset](const iovec* v, int n, size_t done) {
+        return ::preadv(fd, v, n, static_cast<off_t>(offset + done));
+      },
+      [fd](size_t got, size_t want) {
+        return EndOfFileError(FdName(fd), got, want);
+      });
 }
 
 absl::Status Fsync(int fd) {

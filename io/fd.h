@@ -16,9 +16,11 @@
 #define WKSPKIT_IO_FD_H_
 
 #include <sys/types.h>
+#include <sys/uio.h>
 
 #include <cstddef>
 #include <cstdint>
+#include <span>
 #include <string>
 
 #include "absl/status/status.h"
@@ -81,6 +83,12 @@ absl::Status WriteExact(int fd, const void* buf, size_t n);
 // Positional variants: the file position is not used or moved.
 absl::Status PReadExact(int fd, void* buf, size_t n, uint64_t offset);
 absl::Status PWriteExact(int fd, const void* buf, size_t n, uint64_t offset);
+
+// Gather/scatter variants: the buffers in order, as one run of bytes, in as
+// few system calls as the kernel allows (one when it takes them all). The
+// iovec entries themselves are left as they were.
+absl::Status WritevExact(int fd, std::span<const iovec> iov);
+absl::Status PReadvExact(int fd, std::span<const iovec> iov, uint64_t offset);
 
 absl::Status Fsync(int fd);
 

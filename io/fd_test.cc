@@ -7,6 +7,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <chrono>
@@ -309,6 +310,45 @@ TEST(FdTest, PositionalWriteThenRead) {
   ASSERT_TRUE(PReadExact(fd->get(), buf, 8, 0).ok());
   EXPECT_EQ(std::string(buf, 8), std::string("\0\0\0\0\0xyz", 8));
   EXPECT_TRUE(Fsync(fd->get()).ok());
+}
+
+TEST(FdTest, GatherWriteScatterRead) {
+  TempPath path("vec");
+  auto fd = CreateExclusive(path.path(), 0600);
+  ASSERT_TRUE(fd.ok()) << fd.status();
+  // Entries of every shape: empty, small, one larger than a pipe's or a
+  // page's worth, and more entries than one system call takes.
+  std::string big(100'000, 'b');
+  std::vector<std::string> parts = {"", "ab", big, "", "c"};
+  for (int i = 0; i < 1500; ++i) parts.push_back(std::string(1, 'A' + i % 26));
+  std::string want;
+  std::vector<iovec> w;
+  for (std::string& p : parts) {
+    w.push_back({p.data(), p.size()});
+    want += p;
+  }
+  ASSERT_TRUE(WritevExact(fd->get(), w).ok());
+  EXPECT_EQ(*FileSize(fd->get()), want.size());
+
+  // Read back at an offset into pieces of other sizes.
+  const uint64_t off = 1;
+  std::string got(want.size() - off, '?');
+  std::vector<iovec> r;
+  for (size_t at = 0, n = 1; at < got.size(); at += n, n = n * 3 + 1) {
+    n = std::min(n, got.size() - at);
+    r.push_back({got.data() + at, n});
+    r.push_back({nullptr, 0});
+  }
+  ASSERT_TRUE(PReadvExact(fd->get(), r, off).ok());
+  EXPECT_EQ(got, want.substr(off));
+  EXPECT_EQ(*Seek(fd->get(), 0, Whence::kCur), want.size());
+
+  // Past the end: end of file, with the bytes there were.
+  char buf[8];
+  iovec past[2] = {{buf, 4}, {buf + 4, 4}};
+  absl::Status s = PReadvExact(fd->get(), past, want.size() - 5);
+  EXPECT_TRUE(IsEndOfFile(s)) << s;
+  EXPECT_THAT(s.message(), HasSubstr("5 of 8"));
 }
 
 // --- Creation, opening, errors ---------------------------------------------
