@@ -4,8 +4,10 @@
 // state id against the delta's base id, the new table's fit, and that the
 // stored chunks are exactly those the base lacks. Then, under the restore
 // mark (RestoreTarget), the new table is set and the groups are written by
-// `threads` threads pulling them from a shared counter; each group's digest
-// and each chunk's digest are checked as it is written.
+// `threads` threads pulling them from a shared counter; each chunk's digest
+// (and an LZ4 group's digest) is checked as it is written. A RAW group is
+// read from the file straight into the workspace and its chunks hashed
+// there once: one copy and one pass over the bytes, as a plain read.
 #include <algorithm>
 #include <atomic>
 #include <vector>
@@ -34,7 +36,8 @@ absl::Status NotBase(const delta::DeltaFile& d, const StateId& have,
 
 absl::StatusOr<DeltaApplier> DeltaApplier::Plan(wksp::Wksp& wksp,
                                                 const delta::DeltaFile& d,
-                                                const ChunkIndex& cur) {
+                                                const ChunkIndex& cur,
+                                                bool cur_mapped) {
   const delta::Header& h = d.header;
   const ChunkIndex& next = d.index;
   WK_RETURN_IF_ERROR(wksp::CheckFit(wksp, next.allocs));
@@ -48,28 +51,46 @@ absl::StatusOr<DeltaApplier> DeltaApplier::Plan(wksp::Wksp& wksp,
         d.path, h.changed_cnt, a.changed_.size()));
   }
   for (uint64_t c : a.changed_) a.total_ += a.chunks_[c].sz;
+  // Changed chunks (ascending) that lie inside an allocation of cur
+  // (ascending, disjoint): a walk of both.
+  a.mapped_.assign(a.changed_.size(), false);
+  if (cur_mapped) {
+    size_t j = 0;
+    for (uint64_t k = 0; k < a.changed_.size(); ++k) {
+      const ChunkRef& c = a.Changed(k);
+      while (j < cur.allocs.size() && cur.allocs[j].hi <= c.gaddr) ++j;
+      a.mapped_[k] = j < cur.allocs.size() && cur.allocs[j].lo <= c.gaddr &&
+                     c.gaddr + c.sz <= cur.allocs[j].hi;
+    }
+  }
   return a;
+}
+
+absl::Status DeltaApplier::CheckRecord(uint64_t g, uint64_t i, uint64_t gaddr,
+                                       uint64_t usz) const {
+  const ChunkRef& want = Changed(g * delta::kChunksPerGroup + i);
+  if (gaddr != want.gaddr || usz != want.sz) [[unlikely]] {
+    return absl::DataLossError(absl::StrFormat(
+        "corrupt delta checkpoint %s: group %u stores chunk %u at gaddr %u, "
+        "size %u; the changed chunk there is at %u, size %u",
+        d_->path, g, i, gaddr, usz, want.gaddr, want.sz));
+  }
+  return absl::OkStatus();
 }
 
 absl::Status DeltaApplier::CheckRecords() const {
   const delta::DeltaFile& d = *d_;
   const delta::Header& h = d.header;
+  std::vector<uint8_t> recs;
   for (uint64_t g = 0; g < h.group_cnt; ++g) {
     const uint64_t n = delta::GroupChunks(h.changed_cnt, g);
-    std::vector<uint8_t> recs(n * delta::kChunkRecSz);
+    recs.resize(n * delta::kChunkRecSz);
     WK_RETURN_IF_ERROR(
         io::PReadExact(d.fd.get(), recs.data(), recs.size(), d.groups[g].off));
     for (uint64_t i = 0; i < n; ++i) {
-      const ChunkRef& want = chunks_[changed_[g * delta::kChunksPerGroup + i]];
       const uint8_t* r = recs.data() + i * delta::kChunkRecSz;
-      if (format::LoadU64(r) != want.gaddr || format::LoadU32(r + 8) != want.sz)
-          [[unlikely]] {
-        return absl::DataLossError(absl::StrFormat(
-            "corrupt delta checkpoint %s: group %u stores chunk %u at gaddr "
-            "%u, size %u; the changed chunk there is at %u, size %u",
-            d.path, g, i, format::LoadU64(r), format::LoadU32(r + 8),
-            want.gaddr, want.sz));
-      }
+      WK_RETURN_IF_ERROR(
+          CheckRecord(g, i, format::LoadU64(r), format::LoadU32(r + 8)));
     }
   }
   return absl::OkStatus();
@@ -84,38 +105,109 @@ absl::Status DeltaApplier::PlaceTable(RestoreTarget& target) const {
   return absl::OkStatus();
 }
 
+absl::Status DeltaApplier::Prepare(const RestoreTarget& target,
+                                   uint64_t k) const {
+  if (mapped_[k]) return absl::OkStatus();
+  const ChunkRef& ch = Changed(k);
+  const format::Alloc range{ch.gaddr, ch.gaddr + ch.sz, 1};
+  return target.Prepare({&range, 1});
+}
+
+absl::Status DeltaApplier::CheckChunk(const RestoreTarget& target,
+                                      uint64_t k) const {
+  const ChunkRef& ch = Changed(k);
+  if (!(Digest({target.Dest(ch.gaddr), ch.sz}) ==
+        d_->index.digests[changed_[k]])) [[unlikely]] {
+    return absl::DataLossError(absl::StrFormat(
+        "corrupt delta checkpoint %s: chunk at gaddr %u does not match its "
+        "digest",
+        d_->path, ch.gaddr));
+  }
+  return absl::OkStatus();
+}
+
 absl::Status DeltaApplier::WriteGroup(RestoreTarget& target, uint64_t g,
                                       std::span<const uint8_t> bytes,
                                       uint64_t* written) const {
   const delta::DeltaFile& d = *d_;
-  WK_RETURN_IF_ERROR(delta::CheckGroup(d, g, bytes));
   const uint64_t n = delta::GroupChunks(d.header.changed_cnt, g);
   std::vector<delta::StoredChunk> stored;
-  WK_RETURN_IF_ERROR(delta::ParseGroup(bytes, n, &stored));
+  const absl::Status parsed = delta::ParseGroup(bytes, n, &stored);
+  const bool raw =
+      parsed.ok() && bytes.size() == d.groups[g].sz &&
+      std::all_of(stored.begin(), stored.end(), [](const auto& c) {
+        return c.stored.size() == c.usz;
+      });
+  // Raw chunks: every byte is checked below (records against the plan,
+  // chunks against their digests), so the group's digest adds nothing.
+  if (!raw) WK_RETURN_IF_ERROR(delta::CheckGroup(d, g, bytes));
+  WK_RETURN_IF_ERROR(parsed);
   for (uint64_t i = 0; i < n; ++i) {
-    const uint64_t c = changed_[g * delta::kChunksPerGroup + i];
-    const ChunkRef& ch = chunks_[c];
+    const uint64_t k = g * delta::kChunksPerGroup + i;
+    const ChunkRef& ch = Changed(k);
     // Checked before the first write where the delta is a file
     // (CheckRecords), but the file may have changed since, and a download's
     // groups arrive after the writes began: never write other than the
     // planned chunk's bytes.
-    if (stored[i].gaddr != ch.gaddr || stored[i].usz != ch.sz) [[unlikely]] {
-      return absl::DataLossError(absl::StrFormat(
-          "corrupt delta checkpoint %s: group %u stores chunk %u at gaddr %u, "
-          "size %u; the changed chunk there is at %u, size %u",
-          d.path, g, i, stored[i].gaddr, stored[i].usz, ch.gaddr, ch.sz));
-    }
-    const format::Alloc range{ch.gaddr, ch.gaddr + ch.sz, 1};
-    WK_RETURN_IF_ERROR(target.Prepare({&range, 1}));
-    uint8_t* dst = target.Dest(ch.gaddr);
-    WK_RETURN_IF_ERROR(delta::DecodeChunk(stored[i], dst));
-    if (!(Digest({dst, ch.sz}) == d.index.digests[c])) [[unlikely]] {
-      return absl::DataLossError(absl::StrFormat(
-          "corrupt delta checkpoint %s: chunk at gaddr %u does not match its "
-          "digest",
-          d.path, ch.gaddr));
-    }
+    WK_RETURN_IF_ERROR(CheckRecord(g, i, stored[i].gaddr, stored[i].usz));
+    WK_RETURN_IF_ERROR(Prepare(target, k));
+    WK_RETURN_IF_ERROR(delta::DecodeChunk(stored[i], target.Dest(ch.gaddr)));
+    WK_RETURN_IF_ERROR(CheckChunk(target, k));
     *written += ch.sz;
+  }
+  return absl::OkStatus();
+}
+
+absl::Status DeltaApplier::ReadGroupInPlace(RestoreTarget& target, uint64_t g,
+                                            bool* done,
+                                            uint64_t* written) const {
+  // Chunks read per system call: small enough that their bytes are still
+  // in the core's cache when they are hashed right after.
+  constexpr uint64_t kBatchBytes = uint64_t{512} << 10;
+  const delta::DeltaFile& d = *d_;
+  const delta::GroupEntry& ge = d.groups[g];
+  const uint64_t n = delta::GroupChunks(d.header.changed_cnt, g);
+  const uint64_t first = g * delta::kChunksPerGroup;
+  *done = false;
+  uint8_t recs[delta::kChunksPerGroup * delta::kChunkRecSz];
+  WK_RETURN_IF_ERROR(
+      io::PReadExact(d.fd.get(), recs, n * delta::kChunkRecSz, ge.off));
+  uint64_t sz = n * delta::kChunkRecSz;
+  for (uint64_t i = 0; i < n; ++i) {
+    const uint8_t* r = recs + i * delta::kChunkRecSz;
+    const uint32_t usz = format::LoadU32(r + 8);
+    WK_RETURN_IF_ERROR(CheckRecord(g, i, format::LoadU64(r), usz));
+    if (format::LoadU32(r + 12) != usz) return absl::OkStatus();  // LZ4
+    sz += usz;
+  }
+  if (sz != ge.sz) [[unlikely]] {
+    return absl::DataLossError(absl::StrFormat(
+        "corrupt delta checkpoint %s: group %u is %u bytes, its records add "
+        "up to %u",
+        d.path, g, ge.sz, sz));
+  }
+  *done = true;
+  iovec iov[delta::kChunksPerGroup];
+  uint64_t off = ge.off + n * delta::kChunkRecSz;
+  for (uint64_t i = 0; i < n;) {
+    uint64_t e = i, bytes = 0;
+    for (; e < n && (e == i || bytes + Changed(first + e).sz <= kBatchBytes);
+         ++e) {
+      const ChunkRef& ch = Changed(first + e);
+      WK_RETURN_IF_ERROR(Prepare(target, first + e));
+      iov[e - i] = {target.Dest(ch.gaddr), ch.sz};
+      bytes += ch.sz;
+    }
+    absl::Status st =
+        io::PReadvExact(d.fd.get(), std::span(iov, e - i), off);
+    if (!st.ok()) [[unlikely]]
+      return io::IsEndOfFile(st) ? delta::GroupPastEnd(g) : st;
+    for (uint64_t k = i; k < e; ++k) {
+      WK_RETURN_IF_ERROR(CheckChunk(target, first + k));
+    }
+    *written += bytes;
+    off += bytes;
+    i = e;
   }
   return absl::OkStatus();
 }
@@ -123,11 +215,13 @@ absl::Status DeltaApplier::WriteGroup(RestoreTarget& target, uint64_t g,
 namespace {
 
 // Applies d onto a workspace whose state has index `cur` (checked by the
-// caller). The lock is held.
+// caller; `cur_mapped` as for DeltaApplier::Plan). The lock is held.
 absl::Status ApplyLocked(wksp::Wksp& wksp, const delta::DeltaFile& d,
-                         const ChunkIndex& cur, const RestoreOptions& options) {
+                         const ChunkIndex& cur, bool cur_mapped,
+                         const RestoreOptions& options) {
   const delta::Header& h = d.header;
-  WK_ASSIGN_OR_RETURN(DeltaApplier plan, DeltaApplier::Plan(wksp, d, cur));
+  WK_ASSIGN_OR_RETURN(DeltaApplier plan,
+                      DeltaApplier::Plan(wksp, d, cur, cur_mapped));
   // Every group's records, before the first write: the chunks stored must
   // be exactly the changed ones (their digests are checked as written).
   WK_RETURN_IF_ERROR(plan.CheckRecords());
@@ -140,13 +234,25 @@ absl::Status ApplyLocked(wksp::Wksp& wksp, const delta::DeltaFile& d,
       1, std::min<uint64_t>(ResolveThreads(options.threads), h.group_cnt)));
   std::vector<absl::Status> errs(pool.size());
   std::atomic<uint64_t> next_group{0};
+  uint64_t buf_sz = 0;
+  for (const delta::GroupEntry& ge : d.groups) buf_sz = std::max(buf_sz, ge.sz);
   pool.ExecAll([&](size_t t) {
     std::vector<uint8_t> buf;
     for (uint64_t g; (g = next_group.fetch_add(1)) < h.group_cnt;) {
-      // WriteGroup checks the group's digest.
-      absl::Status st = delta::ReadGroupBytes(d, g, buf);
+      // RAW: straight from the file into the workspace where every chunk
+      // of the group is raw; else through `buf`.
+      bool done = false;
       uint64_t bytes = 0;
-      if (st.ok()) st = plan.WriteGroup(target, g, buf, &bytes);
+      absl::Status st;
+      if (h.fs == checkpt::FrameStyle::kRaw) {
+        st = plan.ReadGroupInPlace(target, g, &done, &bytes);
+      }
+      if (st.ok() && !done) {
+        if (buf.empty()) buf.resize(buf_sz);  // once: never cleared again
+        absl::StatusOr<std::span<const uint8_t>> b =
+            delta::ReadGroupBytes(d, g, buf);
+        st = b.ok() ? plan.WriteGroup(target, g, *b, &bytes) : b.status();
+      }
       if (!st.ok()) [[unlikely]] {
         errs[t] = st;
         return;
@@ -204,7 +310,7 @@ absl::Status ApplyDelta(wksp::Wksp& wksp, const std::string& delta_path,
     WK_ASSIGN_OR_RETURN(
         ChunkIndex cur,
         internal::CheckBase(wksp, d, options.threads, "the workspace"));
-    return internal::ApplyLocked(wksp, d, cur, options);
+    return internal::ApplyLocked(wksp, d, cur, /*cur_mapped=*/true, options);
   };
   return Annotate(run(), absl::StrFormat("apply %s", delta_path));
 }
@@ -256,7 +362,9 @@ absl::Status RestoreChain(wksp::Wksp& wksp,
     }
     const ChunkIndex* prev = &*cur;
     for (const delta::DeltaFile& d : ds) {
-      absl::Status st = internal::ApplyLocked(wksp, d, *prev, options);
+      // Only the first delta's base was hashed here.
+      absl::Status st =
+          internal::ApplyLocked(wksp, d, *prev, prev == &*cur, options);
       if (!st.ok()) [[unlikely]]
         return reset(Annotate(st, absl::StrFormat("apply %s", d.path)));
       prev = &d.index;

@@ -6,8 +6,8 @@
 // Order of use: CheckBase (hashes the workspace: its state must be the
 // delta's base), DeltaApplier::Plan (the new table fits, the changed chunks
 // are as many as the delta stores; nothing written), then under a
-// RestoreTarget: PlaceTable once, WriteGroup once per group (any order, any
-// threads), and the target's Finish. A failure after PlaceTable must go
+// RestoreTarget: PlaceTable once, WriteGroup or ReadGroupInPlace once per
+// group (any order, any threads), and the target's Finish. A failure after PlaceTable must go
 // through the target's Fail (the workspace is reset and marked).
 #ifndef WKSPKIT_WKSP_CHECKPT_DELTA_APPLY_H_
 #define WKSPKIT_WKSP_CHECKPT_DELTA_APPLY_H_
@@ -39,10 +39,14 @@ absl::Status NotBase(const delta::DeltaFile& d, const StateId& have,
 
 class DeltaApplier {
  public:
-  // d and the workspace must outlive the applier.
+  // d and the workspace must outlive the applier. `cur_mapped`: every
+  // allocation of `cur` is mapped in this process's page tables (it was
+  // just hashed, e.g. by CheckBase): changed chunks that lie inside one are
+  // then written without a page-table check first (RestoreTarget::Prepare).
   static absl::StatusOr<DeltaApplier> Plan(wksp::Wksp& wksp,
                                            const delta::DeltaFile& d,
-                                           const ChunkIndex& cur);
+                                           const ChunkIndex& cur,
+                                           bool cur_mapped);
 
   // Reads every group's chunk records from d's file and checks them against
   // the plan (a delta opened from a path only): done before the first
@@ -52,22 +56,45 @@ class DeltaApplier {
   // Begins the target and places the new allocation table.
   absl::Status PlaceTable(RestoreTarget& target) const;
 
-  // Writes group g from `bytes` (the group's bytes, checked here against
-  // its digest): each chunk's record must be the planned one and its
-  // decoded bytes must match the new index's digest. Thread safe for
-  // distinct g. *written: the chunk bytes written.
+  // Writes group g from `bytes` (the group's bytes): each chunk's record
+  // must be the planned one and its decoded bytes must match the new
+  // index's digest. The group's digest is checked too where a chunk is
+  // LZ4 (other blocks could decode to the same bytes); a group of raw
+  // chunks has every byte checked without it (records equal to the plan's,
+  // chunk bytes against their digests). Thread safe for distinct g.
+  // *written: the chunk bytes written.
   absl::Status WriteGroup(RestoreTarget& target, uint64_t g,
                           std::span<const uint8_t> bytes,
                           uint64_t* written) const;
+
+  // For a delta opened from a path: reads group g's chunks straight from
+  // the file into the workspace when every one is stored raw (checked as
+  // WriteGroup checks them, after the read: a failure leaves bytes written,
+  // so the caller must Fail the target). *done false (nothing written):
+  // the group holds an LZ4 chunk; call WriteGroup with its bytes instead.
+  // Thread safe for distinct g.
+  absl::Status ReadGroupInPlace(RestoreTarget& target, uint64_t g, bool* done,
+                                uint64_t* written) const;
 
   // Bytes of every changed chunk.
   uint64_t total_bytes() const { return total_; }
 
  private:
   DeltaApplier(const delta::DeltaFile& d) : d_(&d) {}
+  // Changed chunk k of the delta (k-th in delta order) and its digest.
+  const ChunkRef& Changed(uint64_t k) const { return chunks_[changed_[k]]; }
+  // Maps chunk k's pages writable first unless they are known mapped.
+  absl::Status Prepare(const RestoreTarget& target, uint64_t k) const;
+  // The chunk at k now in the workspace must match its digest.
+  absl::Status CheckChunk(const RestoreTarget& target, uint64_t k) const;
+  // Record i of group g must say (gaddr, usz) of the planned chunk.
+  absl::Status CheckRecord(uint64_t g, uint64_t i, uint64_t gaddr,
+                           uint64_t usz) const;
+
   const delta::DeltaFile* d_;
   std::vector<ChunkRef> chunks_;   // the new state's, in index order
   std::vector<uint64_t> changed_;  // indices into chunks_, in delta order
+  std::vector<bool> mapped_;       // per changed chunk: known mapped
   uint64_t total_ = 0;
 };
 

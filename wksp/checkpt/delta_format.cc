@@ -327,25 +327,27 @@ absl::StatusOr<DeltaFile> OpenDelta(std::span<const uint8_t> file,
 
 absl::Status ReadGroup(const DeltaFile& d, uint64_t g,
                        std::vector<uint8_t>& buf) {
-  WK_RETURN_IF_ERROR(ReadGroupBytes(d, g, buf));
+  WK_RETURN_IF_ERROR(ReadGroupBytes(d, g, buf).status());
+  buf.resize(d.groups[g].sz);
   return CheckGroup(d, g, buf);
 }
 
-absl::Status ReadGroupBytes(const DeltaFile& d, uint64_t g,
-                            std::vector<uint8_t>& buf) {
+absl::Status GroupPastEnd(uint64_t g) {
+  return Bad(absl::StrFormat(
+      "group %u is past the end of the file (it shrank while being read?)",
+      g));
+}
+
+absl::StatusOr<std::span<const uint8_t>> ReadGroupBytes(
+    const DeltaFile& d, uint64_t g, std::vector<uint8_t>& buf) {
   const GroupEntry& ge = d.groups[g];
-  buf.resize(ge.sz);
+  if (buf.size() < ge.sz) buf.resize(ge.sz);
   absl::Status st = io::PReadExact(d.fd.get(), buf.data(), ge.sz, ge.off);
   if (!st.ok()) [[unlikely]] {
-    if (io::IsEndOfFile(st)) {
-      return Bad(absl::StrFormat(
-          "group %u is past the end of the file (it shrank while being "
-          "read?)",
-          g));
-    }
+    if (io::IsEndOfFile(st)) return GroupPastEnd(g);
     return st;
   }
-  return absl::OkStatus();
+  return std::span<const uint8_t>(buf.data(), ge.sz);
 }
 
 absl::Status CheckGroup(const DeltaFile& d, uint64_t g,

@@ -85,9 +85,13 @@ absl::StatusOr<MetaLayout> LayoutOf(const Header& h, uint64_t file_sz);
 // Reads group g whole into `buf` (resized) and checks its digest.
 absl::Status ReadGroup(const DeltaFile& d, uint64_t g,
                        std::vector<uint8_t>& buf);
-// The same without the digest check (a caller that checks it later).
-absl::Status ReadGroupBytes(const DeltaFile& d, uint64_t g,
-                            std::vector<uint8_t>& buf);
+// Reads group g's bytes without the digest check (a caller that checks it
+// later) into the front of `buf`, which only grows (a buffer reused for
+// every group is not cleared again each time); returns them.
+absl::StatusOr<std::span<const uint8_t>> ReadGroupBytes(
+    const DeltaFile& d, uint64_t g, std::vector<uint8_t>& buf);
+// The error of a group that lies past the file's end (it shrank).
+absl::Status GroupPastEnd(uint64_t g);
 // Checks that `bytes` are group g's (size and digest).
 absl::Status CheckGroup(const DeltaFile& d, uint64_t g,
                         std::span<const uint8_t> bytes);

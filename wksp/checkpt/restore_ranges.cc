@@ -111,7 +111,8 @@ absl::Status RangeRestore::OpenDelta(State& s) {
                       internal::CheckBase(s.wksp, *s.delta,
                                           s.options.threads, "the workspace"));
   WK_ASSIGN_OR_RETURN(internal::DeltaApplier a,
-                      internal::DeltaApplier::Plan(s.wksp, *s.delta, cur));
+                      internal::DeltaApplier::Plan(s.wksp, *s.delta, cur,
+                                                   /*cur_mapped=*/true));
   s.applier.emplace(std::move(a));
   for (const delta::GroupEntry& g : s.delta->groups) {
     s.frames.push_back({g.off, g.off + g.sz});
