@@ -7,6 +7,7 @@
 // an OrderedOutput. Written unnamed and published complete, as Checkpt's
 // files are.
 #include <lz4.h>
+#include <sys/uio.h>
 
 #include <algorithm>
 #include <atomic>
@@ -48,28 +49,35 @@ class GroupWriter {
         out_(out),
         meter_(meter) {}
 
-  // Writes group g as segment k; fills *entry's size and digest.
+  // Writes group g as segment k; fills *entry's size and digest. Everything
+  // but the write itself (compression, the group's digest) is done before
+  // waiting for k's turn, so threads make their groups while another
+  // writes. The hash pass just read every chunk under the same lock: its
+  // pages are mapped, no check needed here.
   absl::Status Write(uint64_t g, size_t k, delta::GroupEntry* entry) {
     const uint64_t n = delta::GroupChunks(changed_.size(), g);
     const uint64_t first = g * delta::kChunksPerGroup;
     recs_.assign(n * delta::kChunkRecSz, 0);
     parts_.clear();
-    if (lz4_) comp_.resize(n * static_cast<size_t>(LZ4_compressBound(kChunkSz)));
+    parts_.push_back({recs_.data(), recs_.size()});
+    if (lz4_ && comp_cap_ < n * kCompBound) {
+      // Not cleared: LZ4 writes what is read back.
+      comp_ = std::make_unique_for_overwrite<uint8_t[]>(n * kCompBound);
+      comp_cap_ = n * kCompBound;
+    }
     size_t comp_at = 0;
     uint64_t bytes = 0;
     for (uint64_t i = 0; i < n; ++i) {
       const ChunkRef& c = chunks_[changed_[first + i]];
-      WK_RETURN_IF_ERROR(
-          Prefault(wksp_, c.gaddr, c.gaddr + c.sz, io::PopulateFor::kRead));
       const uint8_t* src = wksp_.laddr(c.gaddr);
       std::span<const uint8_t> stored(src, c.sz);
       if (lz4_) {
-        char* dst = reinterpret_cast<char*>(comp_.data() + comp_at);
+        char* dst = reinterpret_cast<char*>(comp_.get() + comp_at);
         const int csz = LZ4_compress_default(
             reinterpret_cast<const char*>(src), dst, static_cast<int>(c.sz),
             LZ4_compressBound(static_cast<int>(c.sz)));
         if (csz > 0 && static_cast<uint64_t>(csz) < c.sz) {
-          stored = {comp_.data() + comp_at, static_cast<size_t>(csz)};
+          stored = {comp_.get() + comp_at, static_cast<size_t>(csz)};
           comp_at += static_cast<size_t>(csz);
         }
       }
@@ -77,21 +85,19 @@ class GroupWriter {
       format::StoreU64(r, c.gaddr);
       format::StoreU32(r + 8, static_cast<uint32_t>(c.sz));
       format::StoreU32(r + 12, static_cast<uint32_t>(stored.size()));
-      parts_.push_back(stored);
+      parts_.push_back({const_cast<uint8_t*>(stored.data()), stored.size()});
       bytes += c.sz;
     }
     XXH3_128bits_reset(st_);
-    XXH3_128bits_update(st_, recs_.data(), recs_.size());
-    WK_RETURN_IF_ERROR(out_.Write(k, recs_));
-    uint64_t sz = recs_.size();
-    for (std::span<const uint8_t> p : parts_) {
-      XXH3_128bits_update(st_, p.data(), p.size());
-      WK_RETURN_IF_ERROR(out_.Write(k, p));
-      sz += p.size();
+    uint64_t sz = 0;
+    for (const iovec& p : parts_) {
+      XXH3_128bits_update(st_, p.iov_base, p.iov_len);
+      sz += p.iov_len;
     }
     const XXH128_hash_t h = XXH3_128bits_digest(st_);
     entry->sz = sz;
     entry->digest = {h.low64, h.high64};
+    WK_RETURN_IF_ERROR(out_.WriteParts(k, parts_));
     meter_.Add(bytes);
     return absl::OkStatus();
   }
@@ -107,8 +113,12 @@ class GroupWriter {
   const bool lz4_;
   OrderedOutput& out_;
   ProgressMeter& meter_;
-  std::vector<uint8_t> recs_, comp_;
-  std::vector<std::span<const uint8_t>> parts_;
+  static constexpr size_t kCompBound =
+      static_cast<size_t>(LZ4_COMPRESSBOUND(kChunkSz));
+  std::vector<uint8_t> recs_;
+  std::unique_ptr<uint8_t[]> comp_;  // LZ4 blocks of the group
+  size_t comp_cap_ = 0;
+  std::vector<iovec> parts_;  // the records, then each chunk as stored
   XXH3_state_t* st_ = XXH3_createState();
 };
 

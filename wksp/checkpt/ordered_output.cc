@@ -1,6 +1,7 @@
 #include "wksp/checkpt/ordered_output.h"
 
 #include "io/fd.h"
+#include "util/status.h"
 
 namespace wk::wksp_checkpt::internal {
 
@@ -30,21 +31,41 @@ absl::Status OrderedOutput::Write(size_t k, std::span<const uint8_t> bytes) {
       Fail(st);
     return st;
   }
-  {
-    std::unique_lock<std::mutex> lock(mu_);
-    cv_.wait(lock, [&] { return turn_ == k || !status_.ok(); });
-    if (!status_.ok()) return status_;
-  }
+  WK_RETURN_IF_ERROR(AwaitTurn(k));
   // Only segment k's producer writes while it holds the turn: no lock needed
   // for the descriptor itself.
-  absl::Status st = io::WriteExact(fd_, bytes.data(), bytes.size());
+  return Wrote(io::WriteExact(fd_, bytes.data(), bytes.size()), bytes.size());
+}
+
+absl::Status OrderedOutput::WriteParts(size_t k,
+                                       std::span<const iovec> parts) {
+  if (positional_) {
+    for (const iovec& p : parts) {
+      WK_RETURN_IF_ERROR(
+          Write(k, {static_cast<const uint8_t*>(p.iov_base), p.iov_len}));
+    }
+    return absl::OkStatus();
+  }
+  WK_RETURN_IF_ERROR(AwaitTurn(k));
+  uint64_t n = 0;
+  for (const iovec& p : parts) n += p.iov_len;
+  return Wrote(io::WritevExact(fd_, parts), n);
+}
+
+absl::Status OrderedOutput::AwaitTurn(size_t k) {
+  std::unique_lock<std::mutex> lock(mu_);
+  cv_.wait(lock, [&] { return turn_ == k || !status_.ok(); });
+  return status_;
+}
+
+absl::Status OrderedOutput::Wrote(const absl::Status& st, uint64_t n) {
   std::lock_guard<std::mutex> lock(mu_);
   if (!st.ok()) [[unlikely]] {
     if (status_.ok()) status_ = st;
     cv_.notify_all();
     return st;
   }
-  offset_ += bytes.size();
+  offset_ += n;
   return absl::OkStatus();
 }
 

@@ -10,6 +10,8 @@
 #ifndef WKSPKIT_WKSP_CHECKPT_ORDERED_OUTPUT_H_
 #define WKSPKIT_WKSP_CHECKPT_ORDERED_OUTPUT_H_
 
+#include <sys/uio.h>
+
 #include <condition_variable>
 #include <cstdint>
 #include <mutex>
@@ -31,6 +33,9 @@ class OrderedOutput {
   // Appends bytes to segment k. Sequential mode: waits for k's turn. Returns
   // the first failure of any segment (the output is failed for all).
   absl::Status Write(size_t k, std::span<const uint8_t> bytes);
+  // Appends `parts`, in order, to segment k as Write would each, in one
+  // system call where the kernel takes them all (sequential mode).
+  absl::Status WriteParts(size_t k, std::span<const iovec> parts);
   // Ends segment k (passes the turn on once every earlier segment is done).
   // Safe to call for a segment that failed or wrote nothing; call it exactly
   // once per segment.
@@ -52,6 +57,11 @@ class OrderedOutput {
   uint64_t End() const { return base_ + seg_off_.back(); }
 
  private:
+  // Sequential mode: waits for k's turn. OK: the caller may write.
+  absl::Status AwaitTurn(size_t k);
+  // Sequential mode, after k's write: counts it or records its failure.
+  absl::Status Wrote(const absl::Status& st, uint64_t n);
+
   const int fd_;
   const bool positional_;
   const uint64_t base_;
