@@ -13,6 +13,7 @@
 #include <chrono>
 #include <sstream>
 #include <string>
+#include <utility>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_format.h"
@@ -21,6 +22,7 @@
 #include "libtorrent/address.hpp"
 #include "libtorrent/alert_types.hpp"
 #include "libtorrent/extensions.hpp"
+#include "libtorrent/ip_filter.hpp"
 #include "libtorrent/peer_connection_handle.hpp"
 #include "libtorrent/peer_info.hpp"
 #include "util/cancel.h"
@@ -311,6 +313,17 @@ void AddPeerPlugin(lt::add_torrent_params& atp, PeerRole role,
       [role, pieces, grace](lt::torrent_handle const&, lt::client_data_t) {
         return std::make_shared<PeerPlugin>(role, pieces, grace);
       });
+}
+
+void ForgetPeers(lt::session& ses) {
+  lt::ip_filter all;
+  all.add_rule(lt::make_address("0.0.0.0"), lt::make_address("255.255.255.255"),
+               lt::ip_filter::blocked);
+  all.add_rule(lt::make_address("::"),
+               lt::make_address("ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff"),
+               lt::ip_filter::blocked);
+  ses.set_ip_filter(std::move(all));
+  ses.set_ip_filter(lt::ip_filter());
 }
 
 void SetFingerprint(lt::settings_pack& p, PeerRole role) {
