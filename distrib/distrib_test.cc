@@ -502,5 +502,112 @@ TEST_F(DistribTest, DISABLED_StallBoundNotWholeFetch) {
   (void)Reap(seeder, kWaitMs);
 }
 
+// Stall resets while pieces are half in. Two slow seeders, the second
+// sending a bad byte in every piece past the head; once the first piece
+// is in the good one is stopped (SIGSTOP) for 4 s. Meanwhile the bad
+// one sends blocks of pieces that cannot pass without the good one's, and
+// the fetch, finding no new piece, forgets every peer and redials (stall_s
+// 0.5: at every second without a piece) while libtorrent's piece picker
+// still names the forgotten peers as the senders of those blocks. Then the
+// good seeder goes on and those pieces are checked. With
+// torrent_handle::clear_peers the peer entries were freed under the picker
+// and the checks wrote into freed memory (the likely cause of fetchers
+// dying with munmap_chunk(): invalid pointer); the fetch must end with the
+// source's allocations, having reset its peers.
+TEST_F(DistribTest, PeerResetsWhilePiecesAreHalfIn) {
+  wksp::Wksp src = NewWksp("src");
+  std::mt19937_64 rng(33);
+  for (int i = 0; i < 32; ++i) {  // 2 MiB of incompressible data
+    auto g = src.Alloc(64, 64 << 10, 1);
+    ASSERT_TRUE(g.ok()) << g.status();
+    for (uint64_t j = 0; j < (64 << 10); ++j) src.laddr(*g)[j] = uint8_t(rng());
+  }
+  const Content want = Snap(src);
+  std::vector<std::string> ckpt = {File("_good.ckpt"), File("_bad.ckpt")};
+  const std::string t = File(".torrent");
+  wksp_checkpt::CheckptOptions co;
+  co.style = wksp_checkpt::Style::kV2;
+  ASSERT_TRUE(wksp_checkpt::Checkpt(src, ckpt[0], co).ok());
+  ASSERT_TRUE(CreateTorrent(ckpt[0], t, 1).ok());
+  const std::vector<uint8_t> file = ReadFile(ckpt[0]);
+  {
+    std::ofstream copy(ckpt[1], std::ios::binary);
+    copy.write(reinterpret_cast<const char*>(file.data()),
+               static_cast<std::streamsize>(file.size()));
+    ASSERT_TRUE(copy.good());
+  }
+
+  // 192 KiB/s each: a piece takes over a second, so blocks of several
+  // pieces are in flight at any time.
+  std::vector<Child> seeders;
+  std::vector<std::string> peers;
+  for (const std::string& c : ckpt) {
+    seeders.push_back(Spawn([=](int out) {
+      SeedOptions o;
+      o.listen = "127.0.0.1:0";
+      o.threads = 1;
+      o.upload_rate = 192 << 10;
+      o.ready = [out](const std::string& ep) { WriteLine(out, ep); };
+      return Seed(t, c, o).ok() ? 0 : 1;
+    }));
+    peers.push_back(ReadLine(seeders.back(), kWaitMs));
+    ASSERT_FALSE(peers.back().empty());
+  }
+  // The second seeder was checked: now its copy goes bad past the head.
+  {
+    const uint64_t piece = PieceSize(file.size());
+    int fd = open(ckpt[1].c_str(), O_RDWR);
+    ASSERT_GE(fd, 0);
+    for (uint64_t off = piece + 1000; off < file.size(); off += piece) {
+      uint8_t b = file[off] ^ 0x5A;
+      ASSERT_EQ(pwrite(fd, &b, 1, static_cast<off_t>(off)), 1);
+    }
+    close(fd);
+  }
+
+  NewWksp("dst");
+  const std::string name = wksps_.back();
+  Child f = Spawn([=](int out) {
+    auto w = wksp::Wksp::Join(name);
+    if (!w.ok()) return 1;
+    FetchOptions o;
+    o.peers = peers;
+    o.listen = "127.0.0.1:0";
+    o.timeout_s = 30;
+    o.threads = 1;
+    o.upload = false;
+    o.stall_s = 0.5;
+    o.phase = [out](FetchPhase ph) {
+      if (ph == FetchPhase::kDownloading) WriteLine(out, "first");
+    };
+    auto r = Fetch(*w, t, o);
+    if (!r.ok()) {
+      WriteLine(out, std::string(r.status().message()));
+      return 2;
+    }
+    WriteLine(out, absl::StrFormat("%u %u", r->peer_resets, r->hash_failures));
+    return 0;
+  });
+  ASSERT_EQ(ReadLine(f, kWaitMs), "first");
+  ASSERT_EQ(kill(seeders[0].pid, SIGSTOP), 0);
+  // The outage: the fetch cannot end without the good seeder's blocks.
+  EXPECT_EQ(ReadLine(f, 4000), "");
+  ASSERT_EQ(kill(seeders[0].pid, SIGCONT), 0);
+  const std::string line = ReadLine(f, kWaitMs);
+  EXPECT_EQ(Reap(f, kWaitMs), 0) << line;
+  std::printf("peer resets, hash failures: %s\n", line.c_str());
+  std::vector<std::string> n = absl::StrSplit(line, ' ');
+  ASSERT_EQ(n.size(), 2u) << line;
+  EXPECT_GT(std::stoull(n[0]), 0u) << "the peers were never reset";
+  auto w = wksp::Wksp::Join(name);
+  ASSERT_TRUE(w.ok());
+  EXPECT_TRUE(Snap(*w) == want);
+  EXPECT_TRUE(w->Verify().ok());
+  for (auto& s : seeders) {
+    kill(s.pid, SIGTERM);
+    (void)Reap(s, kWaitMs);
+  }
+}
+
 }  // namespace
 }  // namespace wk::distrib
