@@ -18,6 +18,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_format.h"
 #include "distrib/distrib.h"
+#include "distrib/reject_filter.h"
 #include "distrib/torrent.h"
 #include "libtorrent/address.hpp"
 #include "libtorrent/alert_types.hpp"
@@ -81,6 +82,7 @@ void NoDelay(const lt::tcp::endpoint& local, const lt::tcp::endpoint& remote) {
 
 using Clock = std::chrono::steady_clock;
 using internal::kSharingPrefix;
+using internal::NewRejectFilter;
 using internal::PeerRole;
 
 // The origin's first-copy rule (see AddPeerPlugin). Lives on libtorrent's
@@ -128,7 +130,8 @@ bool IsSharingFetcher(const lt::peer_connection_handle& h) {
 
 // Turns Nagle off once the connection is up (an outgoing one is not
 // connected yet when the plugin is created); unless serving, drops
-// requests; at the origin, applies the first-copy rule.
+// requests; at the origin, applies the first-copy rule; at a fetcher,
+// sends its hash rejects through the RejectFilter.
 class Peer final : public lt::peer_plugin {
  public:
   Peer(lt::peer_connection_handle h, PeerRole role,
@@ -137,6 +140,25 @@ class Peer final : public lt::peer_plugin {
     if (!h_.is_outgoing()) SetNoDelay();  // incoming: connected already
   }
   void on_connected() override { SetNoDelay(); }
+  // Our handshake is queued by now (both directions), so what the filter
+  // sees starts at a message boundary. A fetcher lacks the block hashes of
+  // the pieces it has not verified and rejects requests for them, which
+  // corrupts the heap of a libtorrent 2.0.8 peer (reject_filter.h). The
+  // origin holds every hash and never rejects: its blocks stay zero-copy.
+  bool on_handshake(lt::span<char const>) override {
+    if (role_ == PeerRole::kOrigin ||
+        h_.type() != lt::connection_type::bittorrent) {
+      return true;
+    }
+    lt::peer_info pi;
+    h_.get_peer_info(pi);
+    if (pi.flags & (lt::peer_info::rc4_encrypted |
+                    lt::peer_info::plaintext_encrypted)) {
+      return true;  // a send crypto is (or was) in place: leave it be
+    }
+    lt::bt_peer_connection_handle(h_).switch_send_crypto(NewRejectFilter());
+    return true;
+  }
   void on_disconnect(lt::error_code const&) override {
     if (!first_) return;
     // A piece not sent in full may never reach the others: anyone may ask
