@@ -52,7 +52,9 @@
 namespace wk::distrib {
 namespace {
 
-constexpr int kWaitMs = 40000;  // bound on any single wait
+// Bound on any single wait: generous, since a loaded 2-core machine (tests
+// and builds in parallel) stretches a 20 s fetch past 60 s.
+constexpr int kWaitMs = 90000;
 
 std::string TmpPath(const std::string& name) {
   const char* dir = std::getenv("TEST_TMPDIR");
