@@ -169,6 +169,12 @@ class Fetcher {
     atp.trackers = o_.trackers;
     atp.save_path = ".";
     atp.flags &= ~(lt::torrent_flags::auto_managed | lt::torrent_flags::paused);
+    // Added paused, resumed once checked (Start): libtorrent dials the
+    // peers it knows at once when a torrent resumes, and otherwise only in
+    // its once-a-second connect round, which cost every fetch up to a
+    // second before its first connection (a fifth of a fleet fetch at
+    // 40 Mbit/s). A kept .part's re-check needs the torrent running.
+    if (!resume_) atp.flags |= lt::torrent_flags::paused;
     internal::AddPeerPlugin(atp, role);
     // First the head and tail (the layout), nothing else until it is read.
     atp.piece_priorities.assign(pieces_, lt::dont_download);
@@ -205,6 +211,10 @@ class Fetcher {
       }
       for (lt::alert* a : internal::Alerts(ses, kAlertWaitMs)) {
         if (!st.ok()) break;
+        // Peers given while the torrent was still being checked were not
+        // dialled (the connections came on the next redial, 1 s later, a
+        // fifth of a whole fleet fetch at 40 Mbit/s): dial them now.
+        if (lt::alert_cast<lt::torrent_checked_alert>(a)) Start(dial);
         st = OnAlert(a);
       }
       if (st.ok() && (resync_ || Clock::now() - last_resync >= kResyncEvery)) {
@@ -338,11 +348,25 @@ class Fetcher {
     return absl::OkStatus();
   }
 
+  // The torrent, added paused, is checked: dial the peers and resume it.
+  template <typename Dial>
+  void Start(const Dial& dial) {
+    if (started_) return;
+    started_ = true;
+    dial();
+    th_.resume();
+  }
+
   // Pieces libtorrent has whose piece_finished alert never came; a stall.
   template <typename Dial>
   absl::Status Resync(const Dial& dial) {
     resync_ = false;
     const lt::torrent_status ts = th_.status(lt::torrent_handle::query_pieces);
+    // Its torrent_checked alert was dropped: start all the same.
+    if (!started_ && ts.state != lt::torrent_status::checking_files &&
+        ts.state != lt::torrent_status::checking_resume_data) {
+      Start(dial);
+    }
     const Clock::time_point now = Clock::now();
     bool wanted = false;
     for (size_t p = 0; p < pieces_ && !wanted; ++p)
@@ -609,6 +633,7 @@ class Fetcher {
   const Clock::time_point t_start_ = Clock::now();
   Clock::time_point deadline_, last_piece_;
   bool checked_ = false;  // the .part re-check (resume_) is over
+  bool started_ = resume_;  // resumed after the check (Start)
   std::unique_ptr<PieceGate> gate_;  // without keep, uploading
   std::vector<size_t> draining_;     // given back once their reads are sent
   std::deque<size_t> retired_;       // restored, still served (oldest first)
