@@ -464,6 +464,7 @@ class Fetcher {
         rr_, wksp_checkpt::RangeRestore::Open(wksp_, region_.span(), ro));
     const auto& frames = rr_->frames();
     missing_.assign(frames.size(), 0);
+    frame_state_.assign(frames.size(), kNotAsked);
     for (size_t k = 0; k < frames.size(); ++k) {
       auto [p0, p1] = PiecesOf(frames[k].off, frames[k].end);
       for (size_t p = p0; p < p1; ++p) {
@@ -539,7 +540,13 @@ class Fetcher {
         GiveBack(retired_.front());
         retired_.pop_front();
       }
-      const bool in_progress = next_frame_ > frames_done_;
+      // Counted per frame: frames whose pieces were all here before they
+      // were asked for (inside the layout's pieces) complete out of order,
+      // and a count of frames done then caught up with next_frame_ while
+      // a frame of the window was still coming, letting a second frame in
+      // past mem_max (8.7 MB held with 1 MiB set and a delta's 4 MiB
+      // groups).
+      const bool in_progress = frames_in_window_ > 0;
       const uint64_t used = keep() ? window_ + more : held_ + more_held;
       if (in_progress && used > o_.mem_max) break;
       for (size_t p = p0; p < p1; ++p) {
@@ -551,6 +558,10 @@ class Fetcher {
       }
       window_ += more;
       if (!keep()) held_ += more_held;
+      if (frame_state_[next_frame_] == kNotAsked) {
+        frame_state_[next_frame_] = kInWindow;
+        ++frames_in_window_;
+      }
       ++next_frame_;
     }
     if (keep() && !rest_asked_) {
@@ -570,6 +581,8 @@ class Fetcher {
     for (auto& [k, st] : restorers_->TakeDone()) {
       WK_RETURN_IF_ERROR(st);
       ++frames_done_;
+      if (frame_state_[k] == kInWindow) --frames_in_window_;
+      frame_state_[k] = kRestored;
       auto [p0, p1] = PiecesOf(rr_->frames()[k].off, rr_->frames()[k].end);
       for (size_t p = p0; p < p1; ++p) {
         if (users_[p] == 1 && in_window_[p]) window_ -= PieceBytes(p);
@@ -650,6 +663,9 @@ class Fetcher {
   std::vector<size_t> layout_pieces_;  // what Open reads (LayoutHere)
   bool layout_grown_ = false;          // the head was asked what else
   size_t have_cnt_ = 0, next_frame_ = 0, frames_done_ = 0;
+  enum FrameState : uint8_t { kNotAsked, kInWindow, kRestored };
+  std::vector<FrameState> frame_state_;  // per frame
+  size_t frames_in_window_ = 0;  // asked for by Widen, not restored yet
   uint64_t held_ = 0;  // bytes of asked-for pieces not yet given back
   bool restored_ = false;
   bool resync_ = false;     // alerts were dropped: compare pieces now
