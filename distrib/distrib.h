@@ -111,6 +111,11 @@ struct FetchOptions {
   double timeout_s = 60;
   // The whole fetch, restore included (not seed_after): 0 = no bound.
   double deadline_s = 0;
+  // No byte of a wanted piece for this long (checked once a second): every
+  // peer is disconnected and forgotten, bans included, and the given peers
+  // are dialled afresh (docs/DISTRIBUTION.md says which libtorrent stalls
+  // this gets out of). Counted in FetchReport::peer_resets.
+  double stall_s = 2;
   // Serve the pieces we hold to other peers while fetching: the kept file,
   // or without keep the pieces still in memory (downloaded, not yet given
   // back; a request for one given back is answered "don't have"). false:

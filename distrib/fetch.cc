@@ -47,15 +47,6 @@ constexpr auto kReconnectEvery = std::chrono::seconds(1);
 // How often the pieces libtorrent has are compared with those the alerts
 // reported: a full alert queue drops alerts, piece_finished among them.
 constexpr auto kResyncEvery = std::chrono::seconds(1);
-// No byte for this long while pieces are wanted: the peer list is cleared
-// and the given peers are dialled afresh. Two ways libtorrent 2.0.8 gets
-// stuck that this gets out of: it takes trust from every peer that sent
-// part of a piece that fails its hash, and in a fetch's narrow window most
-// pieces are shared (end-game requests), so an honest seeder next to a bad
-// one can end up banned (the bad one, once fresh, is banned again on its
-// next bad piece); and after a failed piece whose block hashes came from a
-// peer that then died, it has been seen never to ask for that piece again.
-constexpr auto kStallAfter = std::chrono::seconds(2);
 
 Clock::duration Seconds(double s) {
   return std::chrono::duration_cast<Clock::duration>(
@@ -218,7 +209,7 @@ class Fetcher {
         st = OnAlert(a);
       }
       if (st.ok() && (resync_ || Clock::now() - last_resync >= kResyncEvery)) {
-        st = Resync(dial);
+        st = Resync(ses, dial);
         last_resync = Clock::now();
       }
       if (st.ok() && restorers_) st = Collect();
@@ -357,9 +348,18 @@ class Fetcher {
     th_.resume();
   }
 
-  // Pieces libtorrent has whose piece_finished alert never came; a stall.
+  // Pieces libtorrent has whose piece_finished alert never came; a stall
+  // (no byte for stall_s while pieces are wanted): every peer is forgotten
+  // (ForgetPeers) and the given peers are dialled afresh. Two ways
+  // libtorrent 2.0.8 gets stuck that this gets out of: it takes trust from
+  // every peer that sent part of a piece that fails its hash, and in a
+  // fetch's narrow window most pieces are shared (end-game requests), so an
+  // honest seeder next to a bad one can end up banned (the bad one, once
+  // fresh, is banned again on its next bad piece); and after a failed piece
+  // whose block hashes came from a peer that then died, it has been seen
+  // never to ask for that piece again.
   template <typename Dial>
-  absl::Status Resync(const Dial& dial) {
+  absl::Status Resync(lt::session& ses, const Dial& dial) {
     resync_ = false;
     const lt::torrent_status ts = th_.status(lt::torrent_handle::query_pieces);
     // Its torrent_checked alert was dropped: start all the same.
@@ -374,8 +374,8 @@ class Fetcher {
     if (ts.total_done != last_done_ || !wanted) {
       last_done_ = ts.total_done;
       last_progress_ = now;
-    } else if (now - last_progress_ >= kStallAfter) {
-      th_.clear_peers();
+    } else if (now - last_progress_ >= Seconds(o_.stall_s)) {
+      internal::ForgetPeers(ses);
       dial();
       if (!o_.trackers.empty()) th_.force_reannounce();
       ++report_.peer_resets;

@@ -13,15 +13,18 @@
 #include <chrono>
 #include <sstream>
 #include <string>
+#include <utility>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_format.h"
 #include "distrib/distrib.h"
 #include "distrib/first_copy.h"
+#include "distrib/reject_filter.h"
 #include "distrib/torrent.h"
 #include "libtorrent/address.hpp"
 #include "libtorrent/alert_types.hpp"
 #include "libtorrent/extensions.hpp"
+#include "libtorrent/ip_filter.hpp"
 #include "libtorrent/peer_connection_handle.hpp"
 #include "libtorrent/peer_info.hpp"
 #include "util/cancel.h"
@@ -80,6 +83,7 @@ void NoDelay(const lt::tcp::endpoint& local, const lt::tcp::endpoint& remote) {
 
 using Clock = std::chrono::steady_clock;
 using internal::kSharingPrefix;
+using internal::NewRejectFilter;
 using internal::PeerRole;
 
 using FirstCopies = internal::FirstCopyRule;
@@ -99,7 +103,8 @@ bool IsSharingFetcher(const lt::peer_connection_handle& h) {
 
 // Turns Nagle off once the connection is up (an outgoing one is not
 // connected yet when the plugin is created); unless serving, drops
-// requests; at the origin, applies the first-copy rule (first_copy.h).
+// requests; at the origin, applies the first-copy rule (first_copy.h); at a
+// fetcher, sends its hash rejects through the RejectFilter.
 class Peer final : public lt::peer_plugin {
  public:
   Peer(lt::peer_connection_handle h, PeerRole role,
@@ -108,6 +113,25 @@ class Peer final : public lt::peer_plugin {
     if (!h_.is_outgoing()) SetNoDelay();  // incoming: connected already
   }
   void on_connected() override { SetNoDelay(); }
+  // Our handshake is queued by now (both directions), so what the filter
+  // sees starts at a message boundary. A fetcher lacks the block hashes of
+  // the pieces it has not verified and rejects requests for them, which
+  // corrupts the heap of a libtorrent 2.0.8 peer (reject_filter.h). The
+  // origin holds every hash and never rejects: its blocks stay zero-copy.
+  bool on_handshake(lt::span<char const>) override {
+    if (role_ == PeerRole::kOrigin ||
+        h_.type() != lt::connection_type::bittorrent) {
+      return true;
+    }
+    lt::peer_info pi;
+    h_.get_peer_info(pi);
+    if (pi.flags & (lt::peer_info::rc4_encrypted |
+                    lt::peer_info::plaintext_encrypted)) {
+      return true;  // a send crypto is (or was) in place: leave it be
+    }
+    lt::bt_peer_connection_handle(h_).switch_send_crypto(NewRejectFilter());
+    return true;
+  }
   void on_disconnect(lt::error_code const&) override {
     if (fetcher_ != 0) first_->Disconnect(fetcher_, h_.is_seed(), Clock::now());
     fetcher_ = 0;
@@ -268,6 +292,17 @@ void AddPeerPlugin(lt::add_torrent_params& atp, PeerRole role,
         return std::make_shared<PeerPlugin>(role, file_bytes, piece_bytes,
                                             grace);
       });
+}
+
+void ForgetPeers(lt::session& ses) {
+  lt::ip_filter all;
+  all.add_rule(lt::make_address("0.0.0.0"), lt::make_address("255.255.255.255"),
+               lt::ip_filter::blocked);
+  all.add_rule(lt::make_address("::"),
+               lt::make_address("ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff"),
+               lt::ip_filter::blocked);
+  ses.set_ip_filter(std::move(all));
+  ses.set_ip_filter(lt::ip_filter());
 }
 
 void SetFingerprint(lt::settings_pack& p, PeerRole role) {

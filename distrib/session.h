@@ -75,6 +75,19 @@ void SetFingerprint(lt::settings_pack& p, PeerRole role);
 void AddPeerPlugin(lt::add_torrent_params& atp, PeerRole role,
                    double grace_s = 0);
 
+// Disconnects every peer of the session's torrents and forgets them, bans
+// included, so that the peers dialled next start afresh. It goes through an
+// IP filter that blocks every address, then one that blocks none: that is
+// the removal libtorrent keeps consistent (its piece picker and connect
+// candidates drop their pointers to the peers it frees).
+// torrent_handle::clear_peers is not: libtorrent 2.0.8 frees every peer
+// entry there while the piece picker still names them as the senders of
+// blocks of pieces not checked yet, and the check of such a piece then
+// writes into freed memory (the likely cause of fetchers dying with
+// munmap_chunk(): invalid pointer). Asynchronous like every session call;
+// calls made after it (connect_peer) run after it.
+void ForgetPeers(lt::session& ses);
+
 // Whether RequestStop was called (distrib.h).
 bool StopRequested();
 
