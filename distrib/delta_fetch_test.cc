@@ -228,6 +228,14 @@ TEST_F(DeltaFetchTest, FetchAppliesDeltaInPlace) {
     EXPECT_TRUE(Snap(dst) == want);
     EXPECT_TRUE(dst.Verify().ok());
     EXPECT_EQ(last, applied);
+    if (!keep) {
+      // Within the stated bound (distrib.h): max(mem_max, the largest
+      // frame + 2 pieces) plus the head and tail; this delta's frames are
+      // its 4 MiB groups, more than mem_max. A second frame let in past
+      // the bound held 8.7 MB here.
+      EXPECT_LE(r->peak_held,
+                (uint64_t{4} << 20) + 2 * r->piece_sz + (uint64_t{192} << 10));
+    }
     if (keep) {
       EXPECT_TRUE(ReadFile(kept) == ReadFile(delta));
     }

@@ -51,10 +51,13 @@ struct SeedOptions {
   size_t threads = 0;                   // hashing threads; 0 = all CPUs
   uint64_t upload_rate = 0;             // bytes/s to all peers; 0 = no limit
   // How long the first-copy rule (below) keeps a piece to the sharing
-  // fetcher it was sent to once nothing of it is owed any more: from the
-  // last block of it sent (or that fetcher's HAVE, or its disconnection),
-  // time for it to pass the piece on. Blocks still queued for it keep the
-  // piece its own whatever their wait (DISTRIBUTION.md).
+  // fetcher it was sent to once nothing of it is owed any more, while the
+  // origin still has pieces no fetcher was sent in full: from the last
+  // block of it sent (or that fetcher's HAVE), time for it to pass the
+  // piece on. Afterwards the grace follows the measured upload rate, at
+  // most this. Blocks still queued for it keep the piece its own whatever
+  // their wait; a fetcher that left with every piece keeps nothing
+  // (distrib/first_copy.h, DISTRIBUTION.md).
   double first_copy_grace_s = 8;
   // libtorrent's super-seeding instead (an experiment: it stalls our
   // fetches, which ask for the layout first and then a window; see
@@ -81,10 +84,10 @@ struct SeedReport {
 //
 // The origin's upload: every peer is unchoked (no slot limit: a fleet's
 // hosts are all wanted), and each piece goes to one of our sharing fetchers
-// only (the first-copy rule: the others asking for it are rejected for
-// first_copy_grace_s and get it from that fetcher), so the fetchers trade
-// among themselves and the origin sends about one copy of the file
-// (docs/DISTRIBUTION.md has the rule and the figures).
+// only (the first-copy rule: the others asking for it are rejected while
+// that fetcher can pass it on, and get it from that fetcher), so the
+// fetchers trade among themselves and the origin sends about one copy of
+// the file (docs/DISTRIBUTION.md has the rule and the figures).
 absl::StatusOr<SeedReport> Seed(const std::string& torrent,
                                 const std::string& file,
                                 const SeedOptions& options);
@@ -108,6 +111,11 @@ struct FetchOptions {
   double timeout_s = 60;
   // The whole fetch, restore included (not seed_after): 0 = no bound.
   double deadline_s = 0;
+  // No byte of a wanted piece for this long (checked once a second): every
+  // peer is disconnected and forgotten, bans included, and the given peers
+  // are dialled afresh (docs/DISTRIBUTION.md says which libtorrent stalls
+  // this gets out of). Counted in FetchReport::peer_resets.
+  double stall_s = 2;
   // Serve the pieces we hold to other peers while fetching: the kept file,
   // or without keep the pieces still in memory (downloaded, not yet given
   // back; a request for one given back is answered "don't have"). false:

@@ -9,11 +9,17 @@
 #   MBIT link rate (default 40), MB checkpoint size (default 24), MODE
 #   memory (fetch into memory, default) or keep (--keep FILE --seed-after).
 # WKSPKIT_DISTRIB_SUPERSEED=1 in the environment makes the origin
-# super-seed (the experiment docs/DISTRIBUTION.md reports).
+# super-seed (the experiment docs/DISTRIBUTION.md reports);
+# FLEET_BENCH_T1=SECONDS skips the streaming runs and takes that T1;
+# FLEET_BENCH_LOGS=DIR keeps each M's seed and fetch logs in DIR/M, with
+# traffic.txt: every 0.25 s of the swarm, the seconds since its start and
+# each host's bytes sent (host 0 is the origin); FLEET_BENCH_CTL=PATH runs
+# that wksp_ctl instead of the one built beside this script (comparing
+# two builds back to back).
 set -uo pipefail
 here="${RUNFILES_DIR:-$0.runfiles}/${TEST_WORKSPACE:-wkspkit}"
 [[ -x "$here/apps/wksp_ctl" ]] || here="$(cd "$(dirname "$0")/.." && pwd)"
-ctl="$here/apps/wksp_ctl"
+ctl="${FLEET_BENCH_CTL:-$here/apps/wksp_ctl}"
 source "$here/distrib/fleet.sh"
 why=$(fleet_unavailable)
 [[ -z "$why" ]] || { echo "fleet_bench: $why" >&2; exit 1; }
@@ -121,14 +127,29 @@ for m in "${ms[@]}"; do
       "${extra[@]}" fetch src "$d/src.torrent" -
     logs+=("$d/fetch$i.log") fpids+=("$FLEET_PID")
   done
+  trace_pid=
+  if [[ -n "${FLEET_BENCH_LOGS:-}" ]]; then
+    (while :; do
+      line=$(echo "$(now) - $t0" | bc -l)
+      for ((i = 0; i < hosts; i++)); do line+=" $(fleet_tx_bytes "$i")"; done
+      echo "$line"
+      sleep 0.25
+    done) >"$d/traffic.txt" 2>/dev/null &
+    trace_pid=$!
+  fi
   if wait_all 600 "${logs[@]}"; then
     tsw=$(echo "$(now) - $t0" | bc -l)
   else
     tsw=nan
     tail -n 3 "${logs[@]}" >&2
   fi
+  [[ -z "$trace_pid" ]] || { kill "$trace_pid"; wait "$trace_pid"; }
   for p in "${fpids[@]}"; do kill -TERM "$p" 2>/dev/null; wait "$p"; done
   kill -TERM "$seed_pid"; wait "$seed_pid"
+  if [[ -n "${FLEET_BENCH_LOGS:-}" ]]; then
+    mkdir -p "$FLEET_BENCH_LOGS/$m" && cp "$d"/seed.log "$d"/fetch*.log "$d"/traffic.txt \
+      "$FLEET_BENCH_LOGS/$m/"
+  fi
   up=$(sed -nE 's/^seed: uploaded ([0-9]+) bytes.*/\1/p' "$d/seed.log")
   printf '%-4s %-8s %-8.2f %-14.2f %-14s %-8.2f\n' "$m" "$mode" "$t1" \
     "$(echo "$ts / $t1" | bc -l)" \

@@ -13,14 +13,18 @@
 #include <chrono>
 #include <sstream>
 #include <string>
+#include <utility>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_format.h"
 #include "distrib/distrib.h"
+#include "distrib/first_copy.h"
+#include "distrib/reject_filter.h"
 #include "distrib/torrent.h"
 #include "libtorrent/address.hpp"
 #include "libtorrent/alert_types.hpp"
 #include "libtorrent/extensions.hpp"
+#include "libtorrent/ip_filter.hpp"
 #include "libtorrent/peer_connection_handle.hpp"
 #include "libtorrent/peer_info.hpp"
 #include "util/cancel.h"
@@ -79,37 +83,10 @@ void NoDelay(const lt::tcp::endpoint& local, const lt::tcp::endpoint& remote) {
 
 using Clock = std::chrono::steady_clock;
 using internal::kSharingPrefix;
+using internal::NewRejectFilter;
 using internal::PeerRole;
 
-// The origin's first-copy rule (see AddPeerPlugin). Lives on libtorrent's
-// network thread, as every plugin callback does: no locks.
-struct FirstCopies {
-  struct Entry {
-    uint64_t owner = 0;  // the connection that was sent the piece (0: none)
-    // The owner's last activity on the piece: a request for a block of it,
-    // a block of it sent, its HAVE for it.
-    Clock::time_point last{};
-    // Blocks the owner asked for that have not gone out yet (nor been
-    // cancelled): the origin's queue to it may hold them for many seconds.
-    uint32_t owed = 0;
-  };
-  FirstCopies(size_t pieces, Clock::duration grace)
-      : pieces(pieces), grace(grace) {}
-  // Whether entry `e` still keeps its piece to its owner at `now`.
-  bool Held(const Entry& e, Clock::time_point now) const {
-    if (e.owner == 0) return false;
-    // Blocks still owed keep it, unless nothing moved for a long time (a
-    // request libtorrent dropped without our seeing it must not pin the
-    // piece forever).
-    if (e.owed > 0) return now - e.last < kOwedCap;
-    return now - e.last < grace;
-  }
-  static constexpr Clock::duration kOwedCap = std::chrono::seconds(60);
-  std::vector<Entry> pieces;
-  const Clock::duration grace;
-  uint64_t rejected = 0;
-  uint64_t next_id = 1;  // connections' ids: never reused
-};
+using FirstCopies = internal::FirstCopyRule;
 
 // A peer id starting with kSharingPrefix: one of our fetchers that serves
 // what it downloads (PeerFingerprint).
@@ -126,7 +103,8 @@ bool IsSharingFetcher(const lt::peer_connection_handle& h) {
 
 // Turns Nagle off once the connection is up (an outgoing one is not
 // connected yet when the plugin is created); unless serving, drops
-// requests; at the origin, applies the first-copy rule.
+// requests; at the origin, applies the first-copy rule (first_copy.h); at a
+// fetcher, sends its hash rejects through the RejectFilter.
 class Peer final : public lt::peer_plugin {
  public:
   Peer(lt::peer_connection_handle h, PeerRole role,
@@ -135,73 +113,69 @@ class Peer final : public lt::peer_plugin {
     if (!h_.is_outgoing()) SetNoDelay();  // incoming: connected already
   }
   void on_connected() override { SetNoDelay(); }
-  void on_disconnect(lt::error_code const&) override {
-    if (!first_) return;
-    // A piece not sent in full may never reach the others: anyone may ask
-    // again. One sent in full stays its for the grace from now: the fetcher
-    // has it and serves it on other connections; a disconnect is often a
-    // stalled fetcher redialling its peers, and freeing all its pieces at
-    // once made the origin send them again (up to 45 of 97 pieces in a run
-    // at M = 8). A fetcher that died keeps them from the others for the
-    // grace only.
-    const Clock::time_point now = Clock::now();
-    for (auto& e : first_->pieces) {
-      if (e.owner != id_) continue;
-      if (e.owed > 0) {
-        e.owner = 0, e.owed = 0;
-      } else {
-        e.last = now;
-      }
+  // Our handshake is queued by now (both directions), so what the filter
+  // sees starts at a message boundary. A fetcher lacks the block hashes of
+  // the pieces it has not verified and rejects requests for them, which
+  // corrupts the heap of a libtorrent 2.0.8 peer (reject_filter.h). The
+  // origin holds every hash and never rejects: its blocks stay zero-copy.
+  bool on_handshake(lt::span<char const>) override {
+    if (role_ == PeerRole::kOrigin ||
+        h_.type() != lt::connection_type::bittorrent) {
+      return true;
     }
+    lt::peer_info pi;
+    h_.get_peer_info(pi);
+    if (pi.flags & (lt::peer_info::rc4_encrypted |
+                    lt::peer_info::plaintext_encrypted)) {
+      return true;  // a send crypto is (or was) in place: leave it be
+    }
+    lt::bt_peer_connection_handle(h_).switch_send_crypto(NewRejectFilter());
+    return true;
+  }
+  void on_disconnect(lt::error_code const&) override {
+    if (fetcher_ != 0) first_->Disconnect(fetcher_, h_.is_seed(), Clock::now());
+    fetcher_ = 0;
   }
   bool on_request(lt::peer_request const& r) override {
     if (role_ == PeerRole::kNoUpload) return true;
-    FirstCopies::Entry* e = Owned(r.piece);
-    if (e == nullptr) return false;
-    if (sharing_ < 0) sharing_ = IsSharingFetcher(h_) ? 1 : 0;
-    if (sharing_ == 0) return false;  // served as any client is
-    const Clock::time_point now = Clock::now();
-    if (e->owner != id_ && first_->Held(*e, now)) {
-      // Another sharing fetcher has it or is getting it: ask it instead.
-      ++first_->rejected;
-      SendReject(r);
-      return true;
-    }
-    if (e->owner != id_) e->owed = 0;
-    e->owner = id_;
-    e->last = now;
-    ++e->owed;
-    return false;
+    if (Fetcher() == 0) return false;  // served as any client is
+    if (first_->Request(fetcher_, Index(r.piece), Clock::now())) return false;
+    // Another sharing fetcher has it or is getting it: ask it instead.
+    SendReject(r);
+    return true;
   }
-  // The grace runs from the owner's last block of the piece (the time it
-  // can start passing the piece on), not from its request, which may wait
-  // in the origin's queue longer than the grace.
-  void sent_piece(lt::peer_request const& r) override { Settle(r.piece, true); }
+  void sent_piece(lt::peer_request const& r) override {
+    if (first_) {
+      first_->Sent(Fetcher(), Index(r.piece), static_cast<uint32_t>(r.length),
+                   Clock::now());
+    }
+  }
   bool on_cancel(lt::peer_request const& r) override {
-    Settle(r.piece, false);
+    if (Fetcher() != 0) first_->Cancelled(fetcher_, Index(r.piece));
     return false;
   }
   bool on_have(lt::piece_index_t p) override {
-    if (FirstCopies::Entry* e = Owned(p); e && e->owner == id_) {
-      e->last = Clock::now();  // it has it: the others get it from it now
-    }
+    if (Fetcher() != 0) first_->Have(fetcher_, Index(p), Clock::now());
     return false;
   }
 
  private:
-  // The origin's entry for piece p, or null (not the origin, or no such
-  // piece).
-  FirstCopies::Entry* Owned(lt::piece_index_t piece) {
-    if (!first_) return nullptr;
-    const size_t p = static_cast<size_t>(static_cast<int>(piece));
-    return p < first_->pieces.size() ? &first_->pieces[p] : nullptr;
+  static size_t Index(lt::piece_index_t p) {
+    return static_cast<size_t>(static_cast<int>(p));
   }
-  // A block of `piece` owed to this connection went out (or was cancelled).
-  void Settle(lt::piece_index_t piece, bool sent) {
-    FirstCopies::Entry* e = Owned(piece);
-    if (e == nullptr || e->owner != id_) return;
-    if (e->owed > 0) --e->owed;
-    if (sent) e->last = Clock::now();
+  // At the origin, the id of the sharing fetcher at the other end (0: not
+  // the origin, or not one of our sharing fetchers). Known from the
+  // handshake on, which comes before any request or HAVE.
+  FirstCopies::FetcherId Fetcher() {
+    if (!first_ || sharing_ == 0) return 0;
+    if (sharing_ < 0) {
+      sharing_ = IsSharingFetcher(h_) ? 1 : 0;
+      if (sharing_ == 1) {
+        const lt::peer_id& pid = h_.pid();
+        fetcher_ = first_->Connect(std::string_view(pid.data(), pid.size()));
+      }
+    }
+    return fetcher_;
   }
   void SetNoDelay() { NoDelay(h_.local_endpoint(), h_.remote()); }
   // BEP 6 reject_request: length 13, id 16, index, begin, length.
@@ -223,15 +197,17 @@ class Peer final : public lt::peer_plugin {
   lt::peer_connection_handle h_;
   const PeerRole role_;
   std::shared_ptr<FirstCopies> first_;  // the origin's, else null
-  const uint64_t id_ = first_ ? first_->next_id++ : 0;
-  int sharing_ = -1;                    // unknown until the first request
+  int sharing_ = -1;                    // unknown until first needed
+  FirstCopies::FetcherId fetcher_ = 0;  // while connected, if sharing
 };
 
 class PeerPlugin final : public lt::torrent_plugin {
  public:
-  PeerPlugin(PeerRole role, int pieces, Clock::duration grace) : role_(role) {
+  PeerPlugin(PeerRole role, uint64_t file_bytes, uint64_t piece_bytes,
+             Clock::duration grace)
+      : role_(role) {
     if (role == PeerRole::kOrigin) {
-      first_ = std::make_shared<FirstCopies>(static_cast<size_t>(pieces), grace);
+      first_ = std::make_shared<FirstCopies>(file_bytes, piece_bytes, grace);
     }
   }
   std::shared_ptr<lt::peer_plugin> new_connection(
@@ -304,13 +280,29 @@ void SetOriginSettings(lt::settings_pack& p) {
 
 void AddPeerPlugin(lt::add_torrent_params& atp, PeerRole role,
                    double grace_s) {
-  const int pieces = atp.ti ? atp.ti->num_pieces() : 0;
+  const uint64_t file_bytes =
+      atp.ti ? static_cast<uint64_t>(atp.ti->total_size()) : 0;
+  const uint64_t piece_bytes =
+      atp.ti ? static_cast<uint64_t>(atp.ti->piece_length()) : 0;
   const auto grace = std::chrono::duration_cast<Clock::duration>(
       std::chrono::duration<double>(grace_s));
   atp.extensions.push_back(
-      [role, pieces, grace](lt::torrent_handle const&, lt::client_data_t) {
-        return std::make_shared<PeerPlugin>(role, pieces, grace);
+      [role, file_bytes, piece_bytes, grace](lt::torrent_handle const&,
+                                             lt::client_data_t) {
+        return std::make_shared<PeerPlugin>(role, file_bytes, piece_bytes,
+                                            grace);
       });
+}
+
+void ForgetPeers(lt::session& ses) {
+  lt::ip_filter all;
+  all.add_rule(lt::make_address("0.0.0.0"), lt::make_address("255.255.255.255"),
+               lt::ip_filter::blocked);
+  all.add_rule(lt::make_address("::"),
+               lt::make_address("ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff"),
+               lt::ip_filter::blocked);
+  ses.set_ip_filter(std::move(all));
+  ses.set_ip_filter(lt::ip_filter());
 }
 
 void SetFingerprint(lt::settings_pack& p, PeerRole role) {

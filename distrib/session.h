@@ -64,15 +64,29 @@ void SetFingerprint(lt::settings_pack& p, PeerRole role);
 // is still short), and
 //   - kNoUpload: drops every request a peer sends;
 //   - kOrigin: sends each piece to one sharing fetcher only (the first to
-//     ask), and rejects (BEP 6) the others' requests for it while blocks of
-//     it are still owed to that fetcher and for grace_s after its last
-//     activity on it (a block sent, its HAVE, its disconnection), so they
-//     get it from that fetcher and the origin uploads about one copy. A
-//     fetcher that disconnects owing blocks loses its pieces at once; one
-//     that had them in full keeps them for the grace. Other clients (and
-//     no-upload fetchers) are served as usual.
+//     ask), and rejects (BEP 6) the others' requests for it while that
+//     fetcher is getting it or can pass it on (first_copy.h says exactly
+//     when: blocks still owed, then grace_s after its last activity on it
+//     while the origin is still sending first copies, a shorter grace
+//     following the transfer rate once every piece went out, no hold once
+//     the fetcher left with every piece), so they get it from that fetcher
+//     and the origin uploads about one copy. Other clients (and no-upload
+//     fetchers) are served as usual.
 void AddPeerPlugin(lt::add_torrent_params& atp, PeerRole role,
                    double grace_s = 0);
+
+// Disconnects every peer of the session's torrents and forgets them, bans
+// included, so that the peers dialled next start afresh. It goes through an
+// IP filter that blocks every address, then one that blocks none: that is
+// the removal libtorrent keeps consistent (its piece picker and connect
+// candidates drop their pointers to the peers it frees).
+// torrent_handle::clear_peers is not: libtorrent 2.0.8 frees every peer
+// entry there while the piece picker still names them as the senders of
+// blocks of pieces not checked yet, and the check of such a piece then
+// writes into freed memory (the likely cause of fetchers dying with
+// munmap_chunk(): invalid pointer). Asynchronous like every session call;
+// calls made after it (connect_peer) run after it.
+void ForgetPeers(lt::session& ses);
 
 // Whether RequestStop was called (distrib.h).
 bool StopRequested();

@@ -1,0 +1,205 @@
+#include "distrib/first_copy.h"
+
+#include <chrono>
+
+#include "gtest/gtest.h"
+
+namespace wk::distrib::internal {
+namespace {
+
+using Clock = FirstCopyRule::Clock;
+using std::chrono::milliseconds;
+using std::chrono::seconds;
+
+constexpr uint64_t kPiece = 256 << 10;
+constexpr uint32_t kBlock = 16 << 10;
+
+// Sends every block of `piece` to f, one per millisecond from `t`; returns
+// the time after the last.
+Clock::time_point SendPiece(FirstCopyRule& r, FirstCopyRule::FetcherId f,
+                            size_t piece, Clock::time_point t,
+                            uint64_t bytes = kPiece) {
+  for (uint64_t off = 0; off < bytes; off += kBlock) {
+    EXPECT_TRUE(r.Request(f, piece, t));
+    t += milliseconds(1);
+    r.Sent(f, piece, kBlock, t);
+  }
+  return t;
+}
+
+TEST(FirstCopyRule, EndgameGraceFollowsTheRate) {
+  const auto cap = seconds(8);
+  // 256 KiB to 7 others at 5 MB/s: 0.367 s; twice that.
+  EXPECT_NEAR(std::chrono::duration<double>(
+                  FirstCopyRule::EndgameGrace(kPiece, 5e6, 8, cap))
+                  .count(),
+              2 * 7 * 262144 / 5e6, 1e-6);
+  // Twice as fast a link, half the grace.
+  EXPECT_NEAR(std::chrono::duration<double>(
+                  FirstCopyRule::EndgameGrace(kPiece, 10e6, 8, cap))
+                  .count(),
+              2 * 7 * 262144 / 10e6, 1e-6);
+  // Never under the floor, never over the cap; the cap when no rate is
+  // known yet.
+  EXPECT_EQ(FirstCopyRule::EndgameGrace(kPiece, 1e12, 8, cap),
+            FirstCopyRule::kEndgameFloor);
+  EXPECT_EQ(FirstCopyRule::EndgameGrace(kPiece, 1e3, 8, cap), cap);
+  EXPECT_EQ(FirstCopyRule::EndgameGrace(kPiece, 0, 8, cap), cap);
+  // One fetcher (or none): one piece time, twice.
+  EXPECT_EQ(FirstCopyRule::EndgameGrace(kPiece, 1e5, 1, cap),
+            FirstCopyRule::EndgameGrace(kPiece, 1e5, 2, cap));
+  // A cap under the floor wins.
+  EXPECT_EQ(FirstCopyRule::EndgameGrace(kPiece, 1e12, 8, milliseconds(10)),
+            milliseconds(10));
+}
+
+TEST(FirstCopyRule, OneOwnerWhileOwedThenForTheGrace) {
+  FirstCopyRule r(4 * kPiece, kPiece, seconds(8));
+  const Clock::time_point t0{};
+  const auto a = r.Connect("peer-a"), b = r.Connect("peer-b");
+  EXPECT_NE(a, b);
+  EXPECT_EQ(r.Connect("peer-a"), a);  // a second connection: same fetcher
+  EXPECT_TRUE(r.Request(a, 0, t0));
+  // Owed blocks hold it however long they wait in the queue.
+  EXPECT_FALSE(r.Request(b, 0, t0 + seconds(30)));
+  r.Sent(a, 0, kBlock, t0 + seconds(30));
+  // Delivered (nothing owed): the grace from the last block.
+  EXPECT_FALSE(r.Request(b, 0, t0 + seconds(37)));
+  r.Have(a, 0, t0 + seconds(37));  // its HAVE restarts it
+  EXPECT_FALSE(r.Request(b, 0, t0 + seconds(44)));
+  EXPECT_TRUE(r.Request(b, 0, t0 + seconds(45) + milliseconds(1)));
+  // b owns it now: a is the one refused.
+  EXPECT_FALSE(r.Request(a, 0, t0 + seconds(46)));
+  EXPECT_EQ(r.rejected(), 4u);
+  // Cancelled blocks are no longer owed.
+  EXPECT_TRUE(r.Request(a, 1, t0));
+  r.Cancelled(a, 1);
+  EXPECT_FALSE(r.Request(b, 1, t0 + seconds(7)));
+  EXPECT_TRUE(r.Request(b, 1, t0 + seconds(8)));
+  // An owner that never moves on owed blocks loses them at the cap.
+  EXPECT_TRUE(r.Request(a, 2, t0));
+  EXPECT_FALSE(r.Request(b, 2, t0 + FirstCopyRule::kOwedCap -
+                                   milliseconds(1)));
+  EXPECT_TRUE(r.Request(b, 2, t0 + FirstCopyRule::kOwedCap));
+}
+
+TEST(FirstCopyRule, EndgameShortensTheGrace) {
+  // 3 pieces, the last a half.
+  FirstCopyRule r(5 * kPiece / 2, kPiece, seconds(8));
+  const auto a = r.Connect("a"), b = r.Connect("b"), c = r.Connect("c");
+  Clock::time_point t{};
+  t = SendPiece(r, a, 0, t);
+  t = SendPiece(r, b, 1, t);
+  EXPECT_FALSE(r.FirstPassDone());
+  EXPECT_EQ(r.Grace(t), seconds(8));
+  // Piece 0 waits for the first pass's grace.
+  EXPECT_FALSE(r.Request(c, 0, t + seconds(1)));
+  t = SendPiece(r, c, 2, t, kPiece / 2);
+  EXPECT_TRUE(r.FirstPassDone());
+  // 640 KiB in 40 ms (16 MB/s), 3 fetchers: 2 x 2 x 256 KiB / rate, about
+  // 65 ms, so the floor.
+  EXPECT_EQ(r.Grace(t), FirstCopyRule::kEndgameFloor);
+  EXPECT_FALSE(r.Request(b, 2, t + milliseconds(200)));
+  EXPECT_TRUE(r.Request(b, 2, t + milliseconds(250)));
+}
+
+TEST(FirstCopyRule, OwnerThatLeftCompleteHoldsNothing) {
+  FirstCopyRule r(2 * kPiece, kPiece, seconds(8));
+  const auto a = r.Connect("a"), b = r.Connect("b");
+  Clock::time_point t = SendPiece(r, a, 0, Clock::time_point{});
+  EXPECT_FALSE(r.Request(b, 0, t));
+  r.Disconnect(a, /*complete=*/true, t);
+  EXPECT_TRUE(r.Request(b, 0, t));
+}
+
+TEST(FirstCopyRule, IncompleteOwnerHoldsWhileItMayRedial) {
+  FirstCopyRule r(3 * kPiece, kPiece, seconds(8));
+  const auto a = r.Connect("a"), b = r.Connect("b");
+  Clock::time_point t = SendPiece(r, a, 0, Clock::time_point{});
+  // Piece 1: half its blocks still owed when the connection closes.
+  EXPECT_TRUE(r.Request(a, 1, t));
+  EXPECT_TRUE(r.Request(a, 1, t));
+  r.Sent(a, 1, kBlock, t);
+  r.Disconnect(a, /*complete=*/false, t);
+  EXPECT_TRUE(r.Request(b, 1, t));  // it may never have it
+  EXPECT_FALSE(r.Request(b, 0, t + FirstCopyRule::kRejoin -
+                                   milliseconds(1)));
+  // It redials in time (same peer id): the piece stays its own.
+  EXPECT_EQ(r.Connect("a"), a);
+  EXPECT_FALSE(r.Request(b, 0, t + FirstCopyRule::kRejoin));
+  // It goes away for good: the others may have it after kRejoin.
+  r.Disconnect(a, /*complete=*/false, t + seconds(3));
+  EXPECT_FALSE(r.Request(b, 0, t + seconds(4)));
+  EXPECT_TRUE(r.Request(b, 0, t + seconds(3) + FirstCopyRule::kRejoin));
+}
+
+TEST(FirstCopyRule, OneOfTwoConnectionsClosingKeepsThePieces) {
+  FirstCopyRule r(2 * kPiece, kPiece, seconds(8));
+  const auto a = r.Connect("a"), b = r.Connect("b");
+  EXPECT_EQ(r.Connect("a"), a);
+  Clock::time_point t = SendPiece(r, a, 0, Clock::time_point{});
+  r.Disconnect(a, /*complete=*/true, t);  // the other is still up
+  EXPECT_FALSE(r.Request(b, 0, t + seconds(5)));
+}
+
+TEST(FirstCopyRule, AFetcherClaimsFewPiecesAtOnce) {
+  FirstCopyRule r(64 * kPiece, kPiece, seconds(8));
+  const auto a = r.Connect("a"), b = r.Connect("b");
+  const Clock::time_point t{};
+  ASSERT_EQ(r.BusyCap(), FirstCopyRule::kMinBusy);
+  for (size_t p = 0; p < FirstCopyRule::kMinBusy; ++p) {
+    EXPECT_TRUE(r.Request(a, p, t));
+    EXPECT_TRUE(r.Request(a, p, t));  // more blocks of its own: always
+  }
+  const size_t next = FirstCopyRule::kMinBusy;
+  EXPECT_FALSE(r.Request(a, next, t));  // a fifth piece: not yet
+  EXPECT_TRUE(r.Request(b, next, t));   // another fetcher may
+  // Piece 0's two blocks go out: a may claim one more.
+  r.Sent(a, 0, kBlock, t);
+  EXPECT_FALSE(r.Request(a, next + 1, t));
+  r.Sent(a, 0, kBlock, t);
+  EXPECT_TRUE(r.Request(a, next + 1, t));
+  // A cancel frees the slot too.
+  EXPECT_FALSE(r.Request(a, next + 2, t));
+  r.Cancelled(a, 1);
+  r.Cancelled(a, 1);
+  EXPECT_TRUE(r.Request(a, next + 2, t));
+  // A fast link lets each fetcher have more queued: 640 KiB every 10 ms
+  // (65.5 MB/s) is 16.4 MB in a quarter second, 62 pieces.
+  Clock::time_point u = t;
+  for (int i = 0; i < 100; ++i) {
+    u += milliseconds(10);
+    r.Sent(0, 0, 640 << 10, u);
+  }
+  EXPECT_EQ(r.BusyCap(), 62u);
+}
+
+TEST(FirstCopyRule, NoClaimCapAloneOrAfterTheFirstPass) {
+  FirstCopyRule r(8 * kPiece, kPiece, seconds(8));
+  const auto a = r.Connect("a");
+  const Clock::time_point t{};
+  for (size_t p = 0; p < 8; ++p) EXPECT_TRUE(r.Request(a, p, t));  // alone
+  for (size_t p = 0; p < 8; ++p) {
+    for (uint64_t off = 0; off < kPiece; off += kBlock) r.Sent(a, p, kBlock, t);
+  }
+  ASSERT_TRUE(r.FirstPassDone());
+  const auto b = r.Connect("b");
+  const Clock::time_point late = t + seconds(9);  // past every grace
+  for (size_t p = 0; p < 8; ++p) EXPECT_TRUE(r.Request(b, p, late));
+}
+
+TEST(FirstCopyRule, OthersAndBadIndicesAreServed) {
+  FirstCopyRule r(2 * kPiece, kPiece, seconds(8));
+  const auto a = r.Connect("a");
+  EXPECT_TRUE(r.Request(a, 0, Clock::time_point{}));
+  EXPECT_TRUE(r.Request(0, 0, Clock::time_point{}));  // not a sharing fetcher
+  EXPECT_TRUE(r.Request(a, 99, Clock::time_point{}));
+  r.Sent(0, 0, kBlock, Clock::time_point{});  // counted in the rate only
+  r.Disconnect(0, true, Clock::time_point{});
+  r.Disconnect(a, true, Clock::time_point{});
+  r.Disconnect(a, true, Clock::time_point{});  // once too often: ignored
+  EXPECT_EQ(r.rejected(), 0u);
+}
+
+}  // namespace
+}  // namespace wk::distrib::internal
