@@ -5,6 +5,7 @@
 // exception), and writes its out parameters only on success.
 #include "wkspkit/wkspkit.h"
 
+#include <cstddef>
 #include <cstdlib>
 #include <cstring>
 #include <exception>
@@ -557,6 +558,15 @@ absl::StatusOr<wc::RestoreOptions> RestoreOpts(
   return r;
 }
 
+// The caller's cancel flag in `opts`, when its struct_size reaches it.
+template <typename T>
+const int* CancelFlag(const T* opts) {
+  if (opts == nullptr ||
+      opts->struct_size < offsetof(T, cancel) + sizeof(opts->cancel))
+    return nullptr;
+  return opts->cancel;
+}
+
 absl::Status CheckFd(int fd) {
   if (fd < 0) {
     return absl::InvalidArgumentError("descriptor " + std::to_string(fd) +
@@ -581,6 +591,7 @@ wkspkit_err_t wkspkit_checkpt(wkspkit_wksp_t* w, const char* path,
     WK_ASSIGN_OR_RETURN(ws::Wksp * j, Live(w));
     if (path == nullptr) return NullArg("path");
     WK_ASSIGN_OR_RETURN(wc::CheckptOptions c, CheckptOpts(opts));
+    wk::ScopedCallCancel scope(CancelFlag(opts));
     return wc::Checkpt(*j, path, c);
   });
 }
@@ -591,6 +602,7 @@ wkspkit_err_t wkspkit_checkpt_fd(wkspkit_wksp_t* w, int fd,
     WK_ASSIGN_OR_RETURN(ws::Wksp * j, Live(w));
     WK_RETURN_IF_ERROR(CheckFd(fd));
     WK_ASSIGN_OR_RETURN(wc::CheckptOptions c, CheckptOpts(opts));
+    wk::ScopedCallCancel scope(CancelFlag(opts));
     return wc::CheckptFd(*j, fd, c);
   });
 }
@@ -603,6 +615,7 @@ wkspkit_err_t wkspkit_restore(wkspkit_wksp_t* w, const char* path,
     WK_ASSIGN_OR_RETURN(ws::Wksp * j, Live(w));
     if (path == nullptr) return NullArg("path");
     WK_ASSIGN_OR_RETURN(wc::RestoreOptions r, RestoreOpts(opts));
+    wk::ScopedCallCancel scope(CancelFlag(opts));
     return wc::Restore(*j, path, r);
   });
 }
@@ -613,6 +626,7 @@ wkspkit_err_t wkspkit_restore_fd(wkspkit_wksp_t* w, int fd,
     WK_ASSIGN_OR_RETURN(ws::Wksp * j, Live(w));
     WK_RETURN_IF_ERROR(CheckFd(fd));
     WK_ASSIGN_OR_RETURN(wc::RestoreOptions r, RestoreOpts(opts));
+    wk::ScopedCallCancel scope(CancelFlag(opts));
     return wc::RestoreFd(*j, fd, r);
   });
 }
