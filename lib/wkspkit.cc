@@ -42,32 +42,41 @@ namespace ws = wk::wksp;
 namespace wc = wk::wksp_checkpt;
 
 // This thread's last call: code, message, and whether a failed restore reset
-// its workspace.
+// its workspace. A fixed buffer, not a std::string: recording a failure
+// allocates nothing (so it cannot fail), and the record is trivially
+// destructible, so no thread-exit destructor has to be registered on first
+// use. Default TLS model: 2 KiB is too much to take from the static TLS that
+// glibc keeps spare for dlopen'd libraries.
 struct LastError {
   wkspkit_err_t code = WKSPKIT_OK;
   bool wksp_reset = false;
-  std::string message;
+  char message[2048] = {};  // NUL-terminated; cut to fit (docs in the header)
 };
-thread_local LastError t_last;
+constinit thread_local LastError t_last;
 // Whether this thread's last call failed: what every call checks on its way
-// in. A trivially destructible flag in the initial-exec TLS model (one byte
-// of the static TLS that glibc keeps spare for libraries, dlopen'd ones
-// included), so a successful call costs no __tls_get_addr and no
-// first-use guard of t_last (whose string needs a destructor).
+// in. A one-byte flag in the initial-exec TLS model (static TLS that glibc
+// keeps spare for libraries, dlopen'd ones included), so a successful call
+// costs no __tls_get_addr.
 constinit thread_local bool t_failed
     __attribute__((tls_model("initial-exec"))) = false;
 
-// Records a failure; never throws (the message is dropped when even that
-// allocation fails, the code is kept).
+// Records a failure. A message longer than the buffer is cut and ends in
+// "...".
 wkspkit_err_t Fail(wkspkit_err_t code, std::string_view message,
                    bool wksp_reset = false) noexcept {
   t_failed = true;
-  t_last.code = code;
-  t_last.wksp_reset = wksp_reset;
-  try {
-    t_last.message.assign(message);
-  } catch (...) {
-    t_last.message.clear();
+  LastError& e = t_last;
+  e.code = code;
+  e.wksp_reset = wksp_reset;
+  constexpr size_t kMax = sizeof(e.message) - 1;
+  if (message.size() <= kMax) {
+    std::memcpy(e.message, message.data(), message.size());
+    e.message[message.size()] = '\0';
+  } else {
+    constexpr std::string_view kCut = "...";
+    std::memcpy(e.message, message.data(), kMax - kCut.size());
+    std::memcpy(e.message + kMax - kCut.size(), kCut.data(), kCut.size());
+    e.message[kMax] = '\0';
   }
   return code;
 }
@@ -85,9 +94,10 @@ template <typename F>
 wkspkit_err_t Boundary(F&& body) noexcept {
   if (t_failed) [[unlikely]] {
     t_failed = false;
-    t_last.code = WKSPKIT_OK;
-    t_last.wksp_reset = false;
-    t_last.message.clear();
+    LastError& e = t_last;
+    e.code = WKSPKIT_OK;
+    e.wksp_reset = false;
+    e.message[0] = '\0';
   }
   try {
     absl::Status status = body();
@@ -207,7 +217,7 @@ const char* wkspkit_err_name(wkspkit_err_t err) {
 }
 
 const char* wkspkit_last_error(void) {
-  return t_failed ? t_last.message.c_str() : "";
+  return t_failed ? t_last.message : "";
 }
 
 wkspkit_err_t wkspkit_last_error_code(void) {

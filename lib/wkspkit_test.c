@@ -1040,6 +1040,25 @@ static void TestCallCancel(void) {
   wkspkit_leave(src);
 }
 
+/* A message longer than the record is cut to 2047 bytes ending in "...";
+ * the next success clears it. */
+static void TestLongMessage(void) {
+  static char path[3001];
+  memset(path, 'x', sizeof path - 1);
+  path[0] = '/';
+  path[sizeof path - 1] = '\0';
+  wkspkit_preview_t p;
+  CHECK(wkspkit_preview(path, &p) != WKSPKIT_OK);
+  const char *m = wkspkit_last_error();
+  const size_t n = strlen(m);
+  CHECK(n == 2047);
+  CHECK(strcmp(m + n - 3, "...") == 0);
+  CHECK(strstr(m, "xxxxxxxxxxxxxxxx") != NULL); /* the path is in it */
+  uint64_t fp = 0;
+  CHECK_OK(wkspkit_footprint(16, kMiB, &fp));
+  CHECK(wkspkit_last_error()[0] == '\0');
+}
+
 /* The SIGBUS handler: installed by the first restore of a mapped file unless
  * the program opted out. Each case in a fresh child (it is process-wide) of
  * a process that has not restored yet (main runs this first). 10: the
@@ -1093,6 +1112,7 @@ int main(void) {
   TestCheckptRestoreFd();
   TestLockHolder();
   TestRestoreMark();
+  TestLongMessage();
   TestCallCancel();
   TestCancel();
   printf("wkspkit_test: all C API tests passed\n");

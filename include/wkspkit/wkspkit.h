@@ -96,7 +96,8 @@ const char *wkspkit_err_name(wkspkit_err_t err);
 
 /* The message of this thread's last failed call ("" after a success or
  * before any call). Owned by the library; valid until this thread's next
- * call into the library. Never NULL. */
+ * call into the library. Never NULL. At most 2047 bytes: a longer message
+ * is cut and ends in "...". */
 const char *wkspkit_last_error(void);
 
 /* The code of this thread's last call (WKSPKIT_OK after a success). */
