@@ -21,7 +21,11 @@ Prefetcher::Prefetcher(int fd, size_t block_size, size_t blocks)
     error_ = ErrnoError(EBADF, "read", FdName(fd));
     done_ = true;
   }
-  thread_ = std::thread([this] { Run(); });
+  // The reads run for the call that made us: its cancel flag goes along.
+  thread_ = std::thread([this, flag = CallCancelFlag()] {
+    ScopedCallCancel scope(flag);
+    Run();
+  });
 }
 
 Prefetcher::~Prefetcher() {

@@ -79,7 +79,9 @@ static void Layouts(void) {
                  "wkspkit_restore_mark_t.in_progress");
   _Static_assert(offsetof(wkspkit_checkpt_opts_t, index) == 56,
                  "wkspkit_checkpt_opts_t.index");
-  _Static_assert(sizeof(wkspkit_checkpt_opts_t) == 64,
+  _Static_assert(offsetof(wkspkit_checkpt_opts_t, cancel) == 64,
+                 "wkspkit_checkpt_opts_t.cancel");
+  _Static_assert(sizeof(wkspkit_checkpt_opts_t) == 72,
                  "wkspkit_checkpt_opts_t");
   _Static_assert(offsetof(wkspkit_checkpt_opts_t, style) == 4,
                  "wkspkit_checkpt_opts_t.style");
@@ -99,7 +101,9 @@ static void Layouts(void) {
                  "wkspkit_checkpt_opts_t.progress");
   _Static_assert(offsetof(wkspkit_checkpt_opts_t, progress_arg) == 48,
                  "wkspkit_checkpt_opts_t.progress_arg");
-  _Static_assert(sizeof(wkspkit_restore_opts_t) == 32,
+  _Static_assert(offsetof(wkspkit_restore_opts_t, cancel) == 32,
+                 "wkspkit_restore_opts_t.cancel");
+  _Static_assert(sizeof(wkspkit_restore_opts_t) == 40,
                  "wkspkit_restore_opts_t");
   _Static_assert(offsetof(wkspkit_restore_opts_t, set_seed) == 4,
                  "wkspkit_restore_opts_t.set_seed");

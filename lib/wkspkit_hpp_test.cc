@@ -6,6 +6,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cstdlib>
 #include <cstring>
 #include <string>
@@ -78,6 +79,35 @@ TEST_F(WrapperTest, LifecycleAllocAndQueries) {
   }
   wkspkit::Workspace::Delete(name);
   EXPECT_THROW(wkspkit::Workspace::Delete(name), wkspkit::Error);
+}
+
+TEST_F(WrapperTest, CancelFlagStopsOneCall) {
+  auto src = wkspkit::Workspace::CreateAnonymous("cpp-cancel", 64, 8 << 20);
+  const uint64_t g = src.Alloc(3 << 20, 5);
+  std::memset(src.Laddr(g), 0x3C, 3 << 20);
+  std::atomic<int> stop{0};
+  wkspkit::CheckptOptions co;
+  co.style = WKSPKIT_STYLE_V2;
+  co.threads = 2;
+  co.cancel = &stop;
+  co.progress = [&](uint64_t, uint64_t) { stop.store(1); };
+  const std::string path = Tmp("cancel.ckpt");
+  try {
+    src.Checkpt(path, co);
+    ADD_FAILURE() << "the checkpoint was not stopped";
+  } catch (const wkspkit::Error& e) {
+    EXPECT_EQ(e.code(), WKSPKIT_ERR_CANCELLED) << e.what();
+  }
+  EXPECT_NE(access(path.c_str(), F_OK), 0);
+  co.cancel = nullptr;  // the next call goes on
+  src.Checkpt(path, co);
+  auto dst = wkspkit::Workspace::CreateAnonymous("cpp-cancel-dst", 64, 8 << 20);
+  wkspkit::RestoreOptions ro;
+  ro.cancel = &stop;  // still set: stopped before it writes
+  EXPECT_THROW(dst.Restore(path, ro), wkspkit::Error);
+  ro.cancel = nullptr;
+  dst.Restore(path, ro);
+  EXPECT_EQ(std::memcmp(src.Laddr(g), dst.Laddr(g), 3 << 20), 0);
 }
 
 TEST_F(WrapperTest, CheckptRestoreWithProgressAndReset) {

@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -969,6 +970,95 @@ static void TestCancel(void) {
   wkspkit_leave(src);
 }
 
+/* Sets the int that `arg` points to on the first report: a caller stopping
+ * its own call midway. */
+static void CancelOnProgress(void *arg, uint64_t done, uint64_t total) {
+  (void)done;
+  (void)total;
+  __atomic_store_n((int *)arg, 1, __ATOMIC_RELAXED);
+}
+
+/* A call's own cancel flag stops that call only: the process is not
+ * cancelled, and the next call without the flag works. */
+static void TestCallCancel(void) {
+  uint64_t g[kAllocs];
+  wkspkit_wksp_t *src = Source(Name("ccsrc"), g);
+  int flag = 1;
+  wkspkit_checkpt_opts_t co;
+  wkspkit_checkpt_opts_init(&co);
+  CHECK(co.cancel == NULL);
+  co.cancel = &flag;
+  CHECK_ERR(wkspkit_checkpt(src, TmpPath("call-cancel.ckpt"), &co),
+            WKSPKIT_ERR_CANCELLED);
+  CHECK(strstr(wkspkit_last_error(), "cancelled by the caller") != NULL);
+  CHECK(!FileExists(TmpPath("call-cancel.ckpt")));
+  CHECK(wkspkit_cancel_signal() == 0);
+
+  /* Set midway, from a worker thread's progress report. */
+  flag = 0;
+  co.style = WKSPKIT_STYLE_V2;
+  co.threads = 2;
+  co.progress = CancelOnProgress;
+  co.progress_arg = &flag;
+  CHECK_ERR(wkspkit_checkpt(src, TmpPath("call-cancel.ckpt"), &co),
+            WKSPKIT_ERR_CANCELLED);
+  CHECK(flag == 1);
+  CHECK(!FileExists(TmpPath("call-cancel.ckpt")));
+
+  /* The same options without the flag: the process goes on working. */
+  co.cancel = NULL;
+  CHECK_OK(wkspkit_checkpt(src, TmpPath("call-cancel.ckpt"), &co));
+
+  /* A restore stopped before it writes leaves the target untouched. */
+  wkspkit_wksp_t *dst = Anon(Name("ccdst"), 64, 8 * kMiB);
+  uint64_t keep = 0;
+  CHECK_OK(wkspkit_alloc(dst, 0, 4096, 7, &keep));
+  wkspkit_restore_opts_t ro;
+  wkspkit_restore_opts_init(&ro);
+  CHECK(ro.cancel == NULL);
+  flag = 1;
+  ro.cancel = &flag;
+  CHECK_ERR(wkspkit_restore(dst, TmpPath("call-cancel.ckpt"), &ro),
+            WKSPKIT_ERR_CANCELLED);
+  CHECK(wkspkit_last_error_wksp_reset() == 0);
+  uint64_t tag = 0;
+  CHECK_OK(wkspkit_tag(dst, keep, &tag));
+  CHECK(tag == 7);
+  int fd = open(TmpPath("call-cancel.ckpt"), O_RDONLY);
+  CHECK(fd >= 0);
+  CHECK_ERR(wkspkit_restore_fd(dst, fd, &ro), WKSPKIT_ERR_CANCELLED);
+  close(fd);
+  /* An options struct from before the field (its struct_size ends before
+   * it) is read without it. */
+  ro.struct_size = (uint32_t)offsetof(wkspkit_restore_opts_t, cancel);
+  CHECK_OK(wkspkit_restore(dst, TmpPath("call-cancel.ckpt"), &ro));
+  ExpectRestored(src, dst, g);
+  CHECK(wkspkit_cancel_signal() == 0);
+  CHECK(unlink(TmpPath("call-cancel.ckpt")) == 0);
+  unlink(TmpPath("call-cancel.ckpt.wkspidx"));
+  wkspkit_leave(dst);
+  wkspkit_leave(src);
+}
+
+/* A message longer than the record is cut to 2047 bytes ending in "...";
+ * the next success clears it. */
+static void TestLongMessage(void) {
+  static char path[3001];
+  memset(path, 'x', sizeof path - 1);
+  path[0] = '/';
+  path[sizeof path - 1] = '\0';
+  wkspkit_preview_t p;
+  CHECK(wkspkit_preview(path, &p) != WKSPKIT_OK);
+  const char *m = wkspkit_last_error();
+  const size_t n = strlen(m);
+  CHECK(n == 2047);
+  CHECK(strcmp(m + n - 3, "...") == 0);
+  CHECK(strstr(m, "xxxxxxxxxxxxxxxx") != NULL); /* the path is in it */
+  uint64_t fp = 0;
+  CHECK_OK(wkspkit_footprint(16, kMiB, &fp));
+  CHECK(wkspkit_last_error()[0] == '\0');
+}
+
 /* The SIGBUS handler: installed by the first restore of a mapped file unless
  * the program opted out. Each case in a fresh child (it is process-wide) of
  * a process that has not restored yet (main runs this first). 10: the
@@ -1022,6 +1112,8 @@ int main(void) {
   TestCheckptRestoreFd();
   TestLockHolder();
   TestRestoreMark();
+  TestLongMessage();
+  TestCallCancel();
   TestCancel();
   printf("wkspkit_test: all C API tests passed\n");
   return 0;

@@ -21,8 +21,12 @@ const char* SignalName(int signo) {
 
 absl::Status CheckCancel() {
   const int signo = CancelSignal();
-  if (signo == 0) [[likely]]
-    return absl::OkStatus();
+  if (signo == 0) [[likely]] {
+    if (!CallCancelled()) [[likely]]
+      return absl::OkStatus();
+    return absl::CancelledError(
+        "cancelled by the caller (the call's cancel flag was set)");
+  }
   return absl::CancelledError(absl::StrFormat("interrupted by %s (signal %d)",
                                               SignalName(signo), signo));
 }

@@ -4,6 +4,8 @@
 
 #include <algorithm>
 
+#include "util/cancel.h"
+
 namespace wk {
 
 ThreadPool::ThreadPool(size_t size) {
@@ -36,6 +38,7 @@ void ThreadPool::Exec(size_t t0, size_t t1,
     t0_ = t0;
     t1_ = t1;
     fn_ = &fn;
+    call_flag_ = CallCancelFlag();
     pending_ = t1 - t0 - 1;
     ++generation_;
   }
@@ -55,8 +58,12 @@ void ThreadPool::WorkerLoop(size_t index) {
     seen = generation_;
     if (index <= t0_ || index >= t1_) continue;  // not part of this fork
     const auto* fn = fn_;
+    const int* call_flag = call_flag_;
     lock.unlock();
-    (*fn)(index);
+    {
+      ScopedCallCancel scope(call_flag);  // the caller's, for this fork
+      (*fn)(index);
+    }
     lock.lock();
     if (--pending_ == 0) done_cv_.notify_one();
   }

@@ -7,7 +7,8 @@
 // the constructor, joined by the destructor). Exec requires t0 < t1 <= size()
 // and is not reentrant: one Exec at a time per pool, from any thread, and fn
 // must not call Exec on the same pool. fn must not throw. Memory written by
-// fn(i) happens-before Exec returns.
+// fn(i) happens-before Exec returns. Workers see the Exec caller's call
+// cancel flag (util/cancel.h) while they run fn.
 #ifndef WKSPKIT_UTIL_THREAD_POOL_H_
 #define WKSPKIT_UTIL_THREAD_POOL_H_
 
@@ -54,6 +55,7 @@ class ThreadPool {
   size_t pending_ = 0;       // workers of this generation not yet finished
   bool stop_ = false;
   const absl::FunctionRef<void(size_t)>* fn_ = nullptr;
+  const int* call_flag_ = nullptr;  // the Exec caller's (util/cancel.h)
   std::vector<std::thread> threads_;  // threads_[k] is worker k+1
 };
 

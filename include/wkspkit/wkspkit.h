@@ -96,7 +96,8 @@ const char *wkspkit_err_name(wkspkit_err_t err);
 
 /* The message of this thread's last failed call ("" after a success or
  * before any call). Owned by the library; valid until this thread's next
- * call into the library. Never NULL. */
+ * call into the library. Never NULL. At most 2047 bytes: a longer message
+ * is cut and ends in "...". */
 const char *wkspkit_last_error(void);
 
 /* The code of this thread's last call (WKSPKIT_OK after a success). */
@@ -119,9 +120,10 @@ const char *wkspkit_version(void);
  * leaves nothing at the path; a restore resets its workspace). Meant for a
  * program's own SIGINT/SIGTERM handler: async-signal-safe (one atomic
  * store). Process-wide and one-way: there is no un-cancel; a process that
- * must go on working afterwards should stop through a progress callback
- * in its own code instead. `signo` > 0 is the signal to report ("interrupted
- * by SIGINT"); the first request wins. */
+ * must go on working afterwards stops single calls through their options'
+ * `cancel` flag instead (wkspkit_checkpt_opts_t, wkspkit_restore_opts_t).
+ * `signo` > 0 is the signal to report ("interrupted by SIGINT"); the first
+ * request wins. */
 void wkspkit_request_cancel(int signo);
 
 /* The signal of the first wkspkit_request_cancel(), or 0. */
@@ -404,6 +406,13 @@ typedef struct wkspkit_checkpt_opts {
    * file read instead of the file. A failure to write it does not fail the
    * checkpoint. Remove it with the checkpoint. Default 1. */
   int index;
+  /* Optional: this call's own stop flag. Setting *cancel nonzero (from any
+   * thread, with an atomic store such as C11 atomic_store on an atomic_int
+   * or __atomic_store_n, or from a signal handler) stops this call only,
+   * at its next read, write or frame, as wkspkit_request_cancel() stops
+   * every call: CANCELLED, nothing left at the path. Must stay valid until
+   * the call returns. NULL (the default): none. */
+  const int *cancel;
 } wkspkit_checkpt_opts_t;
 
 void wkspkit_checkpt_opts_init(wkspkit_checkpt_opts_t *opts);
@@ -431,6 +440,11 @@ typedef struct wkspkit_restore_opts {
   uint32_t threads; /* 0: every CPU; default 1 */
   wkspkit_progress_fn progress;
   void *progress_arg;
+  /* Optional: this call's own stop flag, as wkspkit_checkpt_opts_t.cancel.
+   * A restore it stops before writing leaves the workspace untouched; one
+   * it stops while writing resets it, like any failure found then. NULL
+   * (the default): none. */
+  const int *cancel;
 } wkspkit_restore_opts_t;
 
 void wkspkit_restore_opts_init(wkspkit_restore_opts_t *opts);

@@ -11,6 +11,7 @@
 #ifndef WKSPKIT_WKSPKIT_HPP_
 #define WKSPKIT_WKSPKIT_HPP_
 
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
@@ -55,6 +56,13 @@ namespace detail {
 inline void CallProgress(void* arg, uint64_t done, uint64_t total) noexcept {
   (*static_cast<const Progress*>(arg))(done, total);
 }
+// The C API reads the flag as a plain int with atomic loads.
+static_assert(sizeof(std::atomic<int>) == sizeof(int) &&
+                  std::atomic<int>::is_always_lock_free,
+              "std::atomic<int> must be a lock-free int");
+inline const int* CancelFlag(const std::atomic<int>* flag) noexcept {
+  return reinterpret_cast<const int*>(flag);
+}
 }  // namespace detail
 
 struct CheckptOptions {
@@ -67,12 +75,16 @@ struct CheckptOptions {
   bool sealed = true;
   bool index = true;  // PATH.wkspidx beside a sealed v2/v3 file
   Progress progress;
+  // This call's stop flag (wkspkit_checkpt_opts_t.cancel): storing nonzero,
+  // from any thread, stops it with a CANCELLED Error. Must outlive the call.
+  const std::atomic<int>* cancel = nullptr;
 };
 
 struct RestoreOptions {
   std::optional<uint32_t> seed;  // none: keep the target's
   uint32_t threads = 1;
   Progress progress;
+  const std::atomic<int>* cancel = nullptr;  // as CheckptOptions::cancel
 };
 
 struct CreateOptions {
@@ -231,6 +243,7 @@ class Workspace {
     c.deterministic = o.deterministic;
     c.sealed = o.sealed;
     c.index = o.index;
+    c.cancel = detail::CancelFlag(o.cancel);
     if (o.progress) {
       c.progress = &detail::CallProgress;
       c.progress_arg = const_cast<Progress*>(&o.progress);
@@ -243,6 +256,7 @@ class Workspace {
     r.set_seed = o.seed.has_value();
     r.seed = o.seed.value_or(0);
     r.threads = o.threads;
+    r.cancel = detail::CancelFlag(o.cancel);
     if (o.progress) {
       r.progress = &detail::CallProgress;
       r.progress_arg = const_cast<Progress*>(&o.progress);

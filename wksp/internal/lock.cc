@@ -28,7 +28,11 @@
 namespace wk::wksp::internal {
 namespace {
 
-thread_local uint64_t tls_owner_id = 0;
+// This thread's lock identity, read on every acquire. Initial-exec TLS:
+// inside libwkspkit.so the default model would cost a __tls_get_addr call
+// per lock (glibc keeps spare static TLS for libraries, dlopen'd ones too).
+constinit thread_local uint64_t tls_owner_id
+    __attribute__((tls_model("initial-exec"))) = 0;
 std::atomic<CriticalSectionHook> g_hook{nullptr};
 
 // Per-process facts, computed on first use and again in a forked child
