@@ -115,7 +115,7 @@ for m in "${ms[@]}"; do
     "$d/src.torrent" "$d/src.ckpt"
   seed_pid=$FLEET_PID
   for ((i = 0; i < 600; i++)); do
-    grep -q '^seeding' "$d/seed.log" && break; sleep 0.05
+    grep -qs '^seeding' "$d/seed.log" && break; sleep 0.05
   done
   logs=() fpids=()
   t0=$(now)
