@@ -20,15 +20,7 @@ run() {  # run NAME ARGS...: must succeed
   local o
   if o=$("$ctl" -q "$@" 2>&1); then ok "$name"; else fail "$name: $o"; fi
 }
-# The workspace's state (allocations, tags, bytes; not its name or seed):
-# the state id its full checkpoint's index sidecar records (bytes 56-71,
-# CHECKPOINT_FORMAT.md §9.2).
-state() {
-  local f="$d/state.$RANDOM"
-  "$ctl" -q checkpt "$1" "$f" 0600 3 "" >/dev/null 2>&1 || { echo none; return; }
-  od -An -tx1 -j56 -N16 "$f.wkspidx" | tr -d ' \n'
-  rm -f "$f" "$f.wkspidx"
-}
+source "${TEST_SRCDIR}/${TEST_WORKSPACE}/apps/state_lib.sh"  # state W
 
 run "new primary" new prim 64M normal 0 0600
 run "new standby" new stby 64M normal 0 0600

@@ -34,14 +34,7 @@ run() {  # run NAME ARGS...: must succeed
   local o
   if o=$("$ctl" -q "$@" 2>&1); then ok "$name"; else fail "$name: $o"; fi
 }
-# The workspace's state id (allocations, tags, bytes), from the index
-# sidecar of a full checkpoint of it (bytes 56-71, §9.2).
-state() {
-  local f="$d/state.$RANDOM"
-  "$ctl" -q checkpt "$1" "$f" 0600 3 "" >/dev/null 2>&1 || { echo none; return; }
-  od -An -tx1 -j56 -N16 "$f.wkspidx" | tr -d ' \n'
-  rm -f "$f" "$f.wkspidx"
-}
+source "${TEST_SRCDIR}/${TEST_WORKSPACE}/apps/state_lib.sh"  # state W
 # seed NAME FILE: torrent-create FILE, serve it on loopback (60 s at most);
 # sets peer to its address.
 peer=""
