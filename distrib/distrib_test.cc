@@ -160,6 +160,30 @@ int ClosedPort() {
   return ntohs(a.sin_port);
 }
 
+// A seeder of `file` through `torrent` on a loopback port of its own choosing,
+// in a child process; its first line is the endpoint to dial.
+Child SpawnSeeder(const std::string& torrent, const std::string& file,
+                  size_t threads, uint64_t upload_rate) {
+  return Spawn([=](int out) {
+    SeedOptions o;
+    o.listen = "127.0.0.1:0";
+    o.threads = threads;
+    o.upload_rate = upload_rate;
+    o.ready = [out](const std::string& ep) { WriteLine(out, ep); };
+    return Seed(torrent, file, o).ok() ? 0 : 1;
+  });
+}
+
+// `count` allocations of 64 KiB of incompressible data (from `seed`), tag 1.
+void FillRandom(wksp::Wksp& w, int count, uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  for (int i = 0; i < count; ++i) {
+    auto g = w.Alloc(64, 64 << 10, 1);
+    ASSERT_TRUE(g.ok()) << g.status();
+    for (uint64_t j = 0; j < (64 << 10); ++j) w.laddr(*g)[j] = uint8_t(rng());
+  }
+}
+
 class DistribTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -251,14 +275,7 @@ TEST_F(DistribTest, ThreeSeedersThreeFetchers) {
   std::vector<std::string> peers;
   for (int i = 0; i < 3; ++i) {
     const std::string c = ckpt[i], t = torrent[i];
-    seeders.push_back(Spawn([=](int out) {
-      SeedOptions o;
-      o.listen = "127.0.0.1:0";
-      o.threads = 2;
-      o.upload_rate = 6 << 20;
-      o.ready = [out](const std::string& ep) { WriteLine(out, ep); };
-      return Seed(t, c, o).ok() ? 0 : 1;
-    }));
+    seeders.push_back(SpawnSeeder(t, c, 2, 6 << 20));
   }
   for (auto& s : seeders) {
     peers.push_back(ReadLine(s, kWaitMs));
@@ -390,12 +407,7 @@ TEST_F(DistribTest, NoPeerFailsWithinTimeoutUntouched) {
 TEST_F(DistribTest, StallBoundNotWholeFetch) {
   constexpr double kTimeout = 3;
   wksp::Wksp src = NewWksp("src");
-  std::mt19937_64 rng(21);
-  for (int i = 0; i < 128; ++i) {  // 8 MiB of incompressible data
-    auto g = src.Alloc(64, 64 << 10, 1);
-    ASSERT_TRUE(g.ok()) << g.status();
-    for (uint64_t j = 0; j < (64 << 10); ++j) src.laddr(*g)[j] = uint8_t(rng());
-  }
+  ASSERT_NO_FATAL_FAILURE(FillRandom(src, 128, 21));  // 8 MiB
   const Content want = Snap(src);
   uint64_t total = 0;
   for (const auto& b : want.bytes) total += b.size();
@@ -405,14 +417,7 @@ TEST_F(DistribTest, StallBoundNotWholeFetch) {
   ASSERT_TRUE(wksp_checkpt::Checkpt(src, c, co).ok());
   ASSERT_TRUE(CreateTorrent(c, t, 1).ok());
 
-  Child seeder = Spawn([=](int out) {
-    SeedOptions o;
-    o.listen = "127.0.0.1:0";
-    o.threads = 1;
-    o.upload_rate = 1 << 20;
-    o.ready = [out](const std::string& ep) { WriteLine(out, ep); };
-    return Seed(t, c, o).ok() ? 0 : 1;
-  });
+  Child seeder = SpawnSeeder(t, c, 1, 1 << 20);
   const std::string peer = ReadLine(seeder, kWaitMs);
   ASSERT_FALSE(peer.empty());
 
@@ -522,12 +527,7 @@ TEST_F(DistribTest, StallBoundNotWholeFetch) {
 // source's allocations, having reset its peers.
 TEST_F(DistribTest, PeerResetsWhilePiecesAreHalfIn) {
   wksp::Wksp src = NewWksp("src");
-  std::mt19937_64 rng(33);
-  for (int i = 0; i < 32; ++i) {  // 2 MiB of incompressible data
-    auto g = src.Alloc(64, 64 << 10, 1);
-    ASSERT_TRUE(g.ok()) << g.status();
-    for (uint64_t j = 0; j < (64 << 10); ++j) src.laddr(*g)[j] = uint8_t(rng());
-  }
+  ASSERT_NO_FATAL_FAILURE(FillRandom(src, 32, 33));  // 2 MiB
   const Content want = Snap(src);
   std::vector<std::string> ckpt = {File("_good.ckpt"), File("_bad.ckpt")};
   const std::string t = File(".torrent");
@@ -548,14 +548,7 @@ TEST_F(DistribTest, PeerResetsWhilePiecesAreHalfIn) {
   std::vector<Child> seeders;
   std::vector<std::string> peers;
   for (const std::string& c : ckpt) {
-    seeders.push_back(Spawn([=](int out) {
-      SeedOptions o;
-      o.listen = "127.0.0.1:0";
-      o.threads = 1;
-      o.upload_rate = 192 << 10;
-      o.ready = [out](const std::string& ep) { WriteLine(out, ep); };
-      return Seed(t, c, o).ok() ? 0 : 1;
-    }));
+    seeders.push_back(SpawnSeeder(t, c, 1, 192 << 10));
     peers.push_back(ReadLine(seeders.back(), kWaitMs));
     ASSERT_FALSE(peers.back().empty());
   }
