@@ -174,6 +174,17 @@ Child SpawnSeeder(const std::string& torrent, const std::string& file,
   });
 }
 
+// A fetch progress callback that writes `line` to `out` once, when `at`
+// bytes are restored.
+std::function<void(uint64_t)> SayAt(int out, uint64_t at, std::string line) {
+  return [out, at, line, said = false](uint64_t done) mutable {
+    if (!said && done >= at) {
+      said = true;
+      WriteLine(out, line);
+    }
+  };
+}
+
 // `count` allocations of 64 KiB of incompressible data (from `seed`), tag 1.
 void FillRandom(wksp::Wksp& w, int count, uint64_t seed) {
   std::mt19937_64 rng(seed);
@@ -312,13 +323,7 @@ TEST_F(DistribTest, ThreeSeedersThreeFetchers) {
       o.timeout_s = 40;
       o.threads = 2;
       o.mem_max = 4 << 20;  // smaller than the file: the window moves
-      bool said = false;
-      o.progress = [&](uint64_t done) {
-        if (!said && done >= total / 2) {
-          said = true;
-          WriteLine(out, "half");
-        }
-      };
+      o.progress = SayAt(out, total / 2, "half");
       auto r = Fetch(*w, t, o);
       if (!r.ok()) {
         WriteLine(out, std::string(r.status().message()));
@@ -440,13 +445,7 @@ TEST_F(DistribTest, StallBoundNotWholeFetch) {
       // stopped at "half" sometimes had every piece already (1 run in 4
       // finished within 0.1 s of the seeder's SIGSTOP).
       o.mem_max = 1 << 20;
-      bool said = false;
-      o.progress = [&](uint64_t done) {
-        if (!said && done >= total / 2) {
-          said = true;
-          WriteLine(out, "half");
-        }
-      };
+      o.progress = SayAt(out, total / 2, "half");
       auto r = Fetch(*w, t, o);
       if (r.ok()) {
         WriteLine(out, "ok");
