@@ -644,24 +644,10 @@ TEST_F(DistribTest, FetcherSendsBlockHashRejectsNeutered) {
     return 0;
   });
 
-  // Connect (the fetcher may not listen yet) and shake hands: v2 (reserved
-  // bit 0x10 of byte 7) and fast extension (0x04), the info-hash truncated.
-  int s = -1;
-  for (int i = 0; i < 100 && s < 0; ++i) {
-    s = socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    a.sin_port = htons(static_cast<uint16_t>(port));
-    if (connect(s, reinterpret_cast<sockaddr*>(&a), sizeof(a)) != 0) {
-      close(s);
-      s = -1;
-      usleep(50000);
-    }
-  }
-  ASSERT_GE(s, 0) << "the fetcher never listened on " << port;
-  timeval tv{10, 0};
-  setsockopt(s, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+  // Connect and shake hands: v2 (reserved bit 0x10 of byte 7) and fast
+  // extension (0x04), the info-hash truncated. Until the fetcher listens
+  // the connect fails, and until its torrent is checked and resumed it
+  // closes a connection for it unanswered: both are tried again (bounded).
   std::string hs = "\x13" "BitTorrent protocol";
   hs += std::string("\0\0\0\0\0\0\0\x14", 8);
   for (int i = 0; i < 20; ++i) {
@@ -669,18 +655,35 @@ TEST_F(DistribTest, FetcherSendsBlockHashRejectsNeutered) {
                                       nullptr, 16));
   }
   hs += "-XX0000-abcdefghijkl";
-  ASSERT_EQ(write(s, hs.data(), hs.size()), static_cast<ssize_t>(hs.size()));
-  auto read_n = [s](size_t n) {
+  auto read_from = [](int fd, size_t n) {
     std::string b(n, '\0');
     size_t got = 0;
     while (got < n) {
-      const ssize_t r = read(s, b.data() + got, n - got);
+      const ssize_t r = read(fd, b.data() + got, n - got);
       if (r <= 0) return std::string();
       got += static_cast<size_t>(r);
     }
     return b;
   };
-  ASSERT_EQ(read_n(68).size(), 68u) << "no handshake back";
+  int s = -1;
+  for (int i = 0; i < 200 && s < 0; ++i) {
+    s = socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    a.sin_port = htons(static_cast<uint16_t>(port));
+    timeval tv{10, 0};
+    setsockopt(s, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+    if (connect(s, reinterpret_cast<sockaddr*>(&a), sizeof(a)) != 0 ||
+        write(s, hs.data(), hs.size()) != static_cast<ssize_t>(hs.size()) ||
+        read_from(s, 68).size() != 68) {
+      close(s);
+      s = -1;
+      usleep(50000);
+    }
+  }
+  ASSERT_GE(s, 0) << "the fetcher on " << port << " never shook hands";
+  auto read_n = [&read_from, s](size_t n) { return read_from(s, n); };
 
   // Hash request (21): pieces root, base 0 (blocks), index 0, 2 hashes,
   // no proof layers. The fetcher has no block, so no block hash.
