@@ -20,11 +20,13 @@
 #include <cstdio>
 #include <cstdlib>
 #include <string>
+#include <utility>
 
 #include "absl/strings/str_format.h"
 #include "gtest/gtest.h"
 #include "testdata/checkpt_query.h"
 #include "testdata/ref_workspace.h"
+#include "wksp/checkpt/test_util.h"
 #include "wksp/checkpt/wksp_checkpt.h"
 #include "wksp/geometry.h"
 
@@ -36,15 +38,9 @@ using testdata::QueryReport;
 std::string OurReport(int style, int verbose) {
   std::string path =
       testdata::RefPath(absl::StrFormat("ref_v%d.checkpt", style));
-  char* buf = nullptr;
-  size_t len = 0;
-  FILE* out = open_memstream(&buf, &len);
-  absl::Status st = PrintCheckpt(path, verbose, out);
-  fclose(out);
-  std::string text(buf, len);
-  free(buf);
-  EXPECT_TRUE(st.ok()) << st;
-  return text;
+  testutil::Printed p = testutil::PrintToText(path, verbose);
+  EXPECT_TRUE(p.status.ok()) << p.status;
+  return std::move(p.text);
 }
 
 // Without its last word (the time zone's name).

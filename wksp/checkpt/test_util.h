@@ -1,17 +1,41 @@
 // Test helpers of the wksp/checkpt package: a workspace's used partitions and
 // their bytes as one comparable value, so a test can say "the restore gave
-// back exactly the source" or "a failed restore left the target untouched".
+// back exactly the source" or "a failed restore left the target untouched";
+// PrintCheckpt's report captured as a string.
 #ifndef WKSPKIT_WKSP_CHECKPT_TEST_UTIL_H_
 #define WKSPKIT_WKSP_CHECKPT_TEST_UTIL_H_
 
 #include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <string>
 #include <vector>
 
 #include "gtest/gtest.h"
+#include "wksp/checkpt/wksp_checkpt.h"
 #include "wksp/wksp.h"
 #include "wksp/wksp_admin.h"
 
 namespace wk::wksp_checkpt::testutil {
+
+// What PrintCheckpt(path, verbose) returned and wrote.
+struct Printed {
+  absl::Status status;
+  std::string text;
+};
+inline Printed PrintToText(const std::string& path, int verbose) {
+  char* buf = nullptr;
+  size_t len = 0;
+  FILE* out = open_memstream(&buf, &len);
+  EXPECT_NE(out, nullptr);
+  if (out == nullptr) return {absl::InternalError("open_memstream"), ""};
+  Printed p;
+  p.status = PrintCheckpt(path, verbose, out);
+  fclose(out);
+  p.text.assign(buf, len);
+  free(buf);
+  return p;
+}
 
 struct Snapshot {
   std::vector<wksp::PartitionInfo> parts;

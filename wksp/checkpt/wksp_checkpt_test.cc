@@ -651,13 +651,9 @@ TEST_F(CheckptTest, PrintEveryLevel) {
     std::string path =
         testdata::RefPath(absl::StrFormat("ref_v%d.checkpt", style));
     for (int v = 0; v <= 4; ++v) {
-      char* buf = nullptr;
-      size_t len = 0;
-      FILE* out = open_memstream(&buf, &len);
-      ASSERT_TRUE(PrintCheckpt(path, v, out).ok());
-      fclose(out);
-      std::string text(buf, len);
-      free(buf);
+      const testutil::Printed p = testutil::PrintToText(path, v);
+      ASSERT_TRUE(p.status.ok()) << p.status;
+      const std::string& text = p.text;
       EXPECT_NE(text.find(name_line), std::string::npos) << text;
       EXPECT_EQ(text.find("\tuinfo\n") != std::string::npos, v >= 2) << text;
       EXPECT_EQ(text.find(uinfo) != std::string::npos, v >= 2) << text;
@@ -679,13 +675,9 @@ TEST_F(CheckptTest, PrintEveryLevel) {
     WriteFile(cut, f);
     const std::string has = absl::StrFormat("has %u bytes", f.size());
     for (int v = 0; v <= 4; ++v) {
-      char* buf = nullptr;
-      size_t len = 0;
-      FILE* out = open_memstream(&buf, &len);
-      absl::Status st = PrintCheckpt(cut, v, out);
-      fclose(out);
-      std::string text(buf, len);
-      free(buf);
+      const testutil::Printed p = testutil::PrintToText(cut, v);
+      const absl::Status& st = p.status;
+      const std::string& text = p.text;
       EXPECT_EQ(st.code(), absl::StatusCode::kDataLoss) << style << " " << v;
       EXPECT_NE(st.message().find("ends early"), std::string_view::npos)
           << st;
