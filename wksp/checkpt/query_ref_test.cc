@@ -17,8 +17,6 @@
 // its v1 report at level 3 has no gaddr line: what ours adds at levels 3 and
 // 4 is compared with the reference data (ref_v<S>.allocs.tsv and the
 // workspace's README) instead.
-#include <cstdio>
-#include <cstdlib>
 #include <string>
 #include <utility>
 
