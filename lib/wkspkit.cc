@@ -521,8 +521,10 @@ void wkspkit_restore_opts_init(wkspkit_restore_opts_t* opts) {
 
 namespace {
 
+// The C options as the C++ API's, and the call's cancel flag in *cancel
+// (util/cancel.h: the caller scopes it around the call).
 absl::StatusOr<wc::CheckptOptions> CheckptOpts(
-    const wkspkit_checkpt_opts_t* opts) {
+    const wkspkit_checkpt_opts_t* opts, const int** cancel) {
   wkspkit_checkpt_opts_t d;
   wkspkit_checkpt_opts_init(&d);
   WK_ASSIGN_OR_RETURN(wkspkit_checkpt_opts_t o,
@@ -552,11 +554,12 @@ absl::StatusOr<wc::CheckptOptions> CheckptOpts(
   c.sealed = o.sealed != 0;
   c.index = o.index != 0;
   c.progress = Progress(o.progress, o.progress_arg);
+  *cancel = o.cancel;  // NULL from the defaults when struct_size ends before it
   return c;
 }
 
 absl::StatusOr<wc::RestoreOptions> RestoreOpts(
-    const wkspkit_restore_opts_t* opts) {
+    const wkspkit_restore_opts_t* opts, const int** cancel) {
   wkspkit_restore_opts_t d;
   wkspkit_restore_opts_init(&d);
   WK_ASSIGN_OR_RETURN(wkspkit_restore_opts_t o,
@@ -565,16 +568,8 @@ absl::StatusOr<wc::RestoreOptions> RestoreOpts(
   if (o.set_seed) r.seed = o.seed;
   r.threads = o.threads;
   r.progress = Progress(o.progress, o.progress_arg);
+  *cancel = o.cancel;
   return r;
-}
-
-// The caller's cancel flag in `opts`, when its struct_size reaches it.
-template <typename T>
-const int* CancelFlag(const T* opts) {
-  if (opts == nullptr ||
-      opts->struct_size < offsetof(T, cancel) + sizeof(opts->cancel))
-    return nullptr;
-  return opts->cancel;
 }
 
 absl::Status CheckFd(int fd) {
@@ -600,8 +595,9 @@ wkspkit_err_t wkspkit_checkpt(wkspkit_wksp_t* w, const char* path,
   return Boundary([&]() -> absl::Status {
     WK_ASSIGN_OR_RETURN(ws::Wksp * j, Live(w));
     if (path == nullptr) return NullArg("path");
-    WK_ASSIGN_OR_RETURN(wc::CheckptOptions c, CheckptOpts(opts));
-    wk::ScopedCallCancel scope(CancelFlag(opts));
+    const int* cancel = nullptr;
+    WK_ASSIGN_OR_RETURN(wc::CheckptOptions c, CheckptOpts(opts, &cancel));
+    wk::ScopedCallCancel scope(cancel);
     return wc::Checkpt(*j, path, c);
   });
 }
@@ -611,8 +607,9 @@ wkspkit_err_t wkspkit_checkpt_fd(wkspkit_wksp_t* w, int fd,
   return Boundary([&]() -> absl::Status {
     WK_ASSIGN_OR_RETURN(ws::Wksp * j, Live(w));
     WK_RETURN_IF_ERROR(CheckFd(fd));
-    WK_ASSIGN_OR_RETURN(wc::CheckptOptions c, CheckptOpts(opts));
-    wk::ScopedCallCancel scope(CancelFlag(opts));
+    const int* cancel = nullptr;
+    WK_ASSIGN_OR_RETURN(wc::CheckptOptions c, CheckptOpts(opts, &cancel));
+    wk::ScopedCallCancel scope(cancel);
     return wc::CheckptFd(*j, fd, c);
   });
 }
@@ -624,8 +621,9 @@ wkspkit_err_t wkspkit_restore(wkspkit_wksp_t* w, const char* path,
   return Boundary([&]() -> absl::Status {
     WK_ASSIGN_OR_RETURN(ws::Wksp * j, Live(w));
     if (path == nullptr) return NullArg("path");
-    WK_ASSIGN_OR_RETURN(wc::RestoreOptions r, RestoreOpts(opts));
-    wk::ScopedCallCancel scope(CancelFlag(opts));
+    const int* cancel = nullptr;
+    WK_ASSIGN_OR_RETURN(wc::RestoreOptions r, RestoreOpts(opts, &cancel));
+    wk::ScopedCallCancel scope(cancel);
     return wc::Restore(*j, path, r);
   });
 }
@@ -635,8 +633,9 @@ wkspkit_err_t wkspkit_restore_fd(wkspkit_wksp_t* w, int fd,
   return Boundary([&]() -> absl::Status {
     WK_ASSIGN_OR_RETURN(ws::Wksp * j, Live(w));
     WK_RETURN_IF_ERROR(CheckFd(fd));
-    WK_ASSIGN_OR_RETURN(wc::RestoreOptions r, RestoreOpts(opts));
-    wk::ScopedCallCancel scope(CancelFlag(opts));
+    const int* cancel = nullptr;
+    WK_ASSIGN_OR_RETURN(wc::RestoreOptions r, RestoreOpts(opts, &cancel));
+    wk::ScopedCallCancel scope(cancel);
     return wc::RestoreFd(*j, fd, r);
   });
 }
