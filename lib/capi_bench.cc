@@ -4,9 +4,10 @@
 // and checkpoint and restore of the same 128 MiB of allocations (64 x 2 MiB,
 // half pseudo-random and half text per 4 KiB page) to and from a file in
 // /dev/shm (or $WKSP_BENCH_DIR), styles v2 and v3 with 1 and 2 threads.
-// Counters: *_cpp and *_c are ns per alloc/free or GB/s of allocation data;
-// x_* is the C API's speed over the C++ API's in that row (target >= 0.95;
-// docs/LIBRARY.md "What the C API costs" has the table):
+// Counters: *_cpp and *_c are ns of thread CPU time per alloc/free, or GB/s
+// of allocation data (wall clock); x_* is the C API's speed over the C++
+// API's in that row (target >= 0.95; docs/LIBRARY.md "What the C API costs"
+// has the table):
 //   ./bazelw run -c opt //lib:capi_bench --
 //     --benchmark_repetitions=5 --benchmark_report_aggregates_only=true
 #include <time.h>
