@@ -84,9 +84,24 @@ fleet_bg() {
   FLEET_PIDS+=("$FLEET_PID")
 }
 
-# Bytes a host's interface sent (upload) and received, from its counters.
-fleet_tx_bytes() {
-  ip netns exec "${FLEET_NS}h$1" cat /sys/class/net/eth0/statistics/tx_bytes
+# fleet_trace SECONDS (in the background: it execs): until killed, every SECONDS one line: the clock
+# (date +%s.%N), then for each host the bytes it sent and received so far.
+# Read in the router, from each host's veth end there (what the host sent is
+# what that end received), by one shell: a sample costs no process per host,
+# so 0.1 s steps hold even on a loaded machine.
+fleet_trace() {
+  exec ip netns exec "${FLEET_NS}r" bash -c '
+    n=$1 step=$2
+    while :; do
+      line=$(date +%s.%N)
+      for ((i = 0; i < n; i++)); do
+        read -r up <"/sys/class/net/h$i/statistics/rx_bytes"
+        read -r down <"/sys/class/net/h$i/statistics/tx_bytes"
+        line+=" $up $down"
+      done
+      echo "$line"
+      sleep "$step"
+    done' trace "$FLEET_HOSTS" "$1"
 }
 
 fleet_down() {

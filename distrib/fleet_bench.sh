@@ -12,8 +12,8 @@
 # super-seed (the experiment docs/DISTRIBUTION.md reports);
 # FLEET_BENCH_T1=SECONDS skips the streaming runs and takes that T1;
 # FLEET_BENCH_LOGS=DIR keeps each M's seed and fetch logs in DIR/M, with
-# traffic.txt: every 0.25 s of the swarm, the seconds since its start and
-# each host's bytes sent (host 0 is the origin); FLEET_BENCH_CTL=PATH runs
+# traffic.txt: every 0.1 s of the swarm, the seconds since its start and
+# each host's MB sent and received since (host 0 is the origin); FLEET_BENCH_CTL=PATH runs
 # that wksp_ctl instead of the one built beside this script (comparing
 # two builds back to back).
 set -uo pipefail
@@ -117,7 +117,11 @@ for m in "${ms[@]}"; do
   for ((i = 0; i < 600; i++)); do
     grep -qs '^seeding' "$d/seed.log" && break; sleep 0.05
   done
-  logs=() fpids=()
+  logs=() fpids=() trace_pid=
+  if [[ -n "${FLEET_BENCH_LOGS:-}" ]]; then
+    fleet_trace 0.1 >"$d/trace.raw" 2>/dev/null &
+    trace_pid=$!
+  fi
   t0=$(now)
   for ((i = 1; i <= m; i++)); do
     extra=()
@@ -127,23 +131,21 @@ for m in "${ms[@]}"; do
       "${extra[@]}" fetch src "$d/src.torrent" -
     logs+=("$d/fetch$i.log") fpids+=("$FLEET_PID")
   done
-  trace_pid=
-  if [[ -n "${FLEET_BENCH_LOGS:-}" ]]; then
-    (while :; do
-      line=$(echo "$(now) - $t0" | bc -l)
-      for ((i = 0; i < hosts; i++)); do line+=" $(fleet_tx_bytes "$i")"; done
-      echo "$line"
-      sleep 0.25
-    done) >"$d/traffic.txt" 2>/dev/null &
-    trace_pid=$!
-  fi
   if wait_all 600 "${logs[@]}"; then
     tsw=$(echo "$(now) - $t0" | bc -l)
   else
     tsw=nan
     tail -n 3 "${logs[@]}" >&2
   fi
-  [[ -z "$trace_pid" ]] || { kill "$trace_pid"; wait "$trace_pid"; }
+  if [[ -n "$trace_pid" ]]; then
+    kill "$trace_pid"; wait "$trace_pid"
+    # Seconds since the swarm's start, then per host MB sent and received
+    # since then.
+    awk -v t0="$t0" 'NR == 1 { for (i = 2; i <= NF; i++) b[i] = $i }
+      { printf "%.2f", $1 - t0
+        for (i = 2; i <= NF; i++) printf " %.2f", ($i - b[i]) / 1e6
+        print "" }' "$d/trace.raw" >"$d/traffic.txt"
+  fi
   for p in "${fpids[@]}"; do kill -TERM "$p" 2>/dev/null; wait "$p"; done
   kill -TERM "$seed_pid"; wait "$seed_pid"
   if [[ -n "${FLEET_BENCH_LOGS:-}" ]]; then
