@@ -230,13 +230,15 @@ class Peer final : public lt::peer_plugin {
   // HAVE again for each piece hidden from this fetcher that it may now
   // have from the origin.
   void Reannounce(Clock::time_point now) {
-    if (hidden_n_ == 0 || fetcher_ == 0 || h_.is_disconnecting()) return;
-    for (size_t p = 0; p < hidden_.size() && hidden_n_ > 0; ++p) {
-      if (!hidden_[p] || !origin_->rule.MayAsk(fetcher_, p, now)) continue;
-      hidden_[p] = false;
-      --hidden_n_;
-      SendHave(p);
+    if (hidden_list_.empty() || fetcher_ == 0 || h_.is_disconnecting()) {
+      return;
     }
+    std::erase_if(hidden_list_, [&](uint32_t p) {
+      if (!origin_->rule.MayAsk(fetcher_, p, now)) return false;
+      hidden_[p] = false;
+      SendHave(p);
+      return true;
+    });
   }
 
  private:
@@ -266,7 +268,7 @@ class Peer final : public lt::peer_plugin {
     if (hidden_.empty()) hidden_.assign(origin_->rule.pieces(), false);
     if (hidden_[piece]) return;
     hidden_[piece] = true;
-    ++hidden_n_;
+    hidden_list_.push_back(static_cast<uint32_t>(piece));
     // lt_donthave: length 6, id 20 (extended), its id, the piece index.
     char m[10];
     Put32(m, 6);
@@ -307,7 +309,7 @@ class Peer final : public lt::peer_plugin {
   FirstCopies::FetcherId fetcher_ = 0;  // while connected, if sharing
   uint8_t donthave_id_ = 0;             // its lt_donthave id (0: none)
   std::vector<bool> hidden_;            // pieces it was told it lacks
-  size_t hidden_n_ = 0;
+  std::vector<uint32_t> hidden_list_;   // the same, as a list (Reannounce)
 };
 
 class PeerPlugin final : public lt::torrent_plugin {
