@@ -225,9 +225,7 @@ const char* wkspkit_err_name(wkspkit_err_t err) {
   return wkspkit::ErrName(err);
 }
 
-const char* wkspkit_last_error(void) {
-  return t_failed ? t_last.message : "";
-}
+const char* wkspkit_last_error(void) { return t_failed ? t_last.message : ""; }
 
 wkspkit_err_t wkspkit_last_error_code(void) {
   return t_failed ? t_last.code : WKSPKIT_OK;
@@ -368,8 +366,11 @@ uint64_t wkspkit_gaddr(const wkspkit_wksp_t* w, const void* laddr) {
 // cold NotLive, and a failure is recorded straight from the C++ API's status.
 // Their frames hold no array (only the C++ API's returned status), so the
 // stack-protector canary, a tenth of their own instructions, guards nothing.
-[[gnu::no_stack_protector]] wkspkit_err_t wkspkit_alloc(wkspkit_wksp_t* w, uint64_t align, uint64_t sz,
-                            uint64_t tag, uint64_t* out_gaddr) {
+[[gnu::no_stack_protector]] wkspkit_err_t wkspkit_alloc(wkspkit_wksp_t* w,
+                                                        uint64_t align,
+                                                        uint64_t sz,
+                                                        uint64_t tag,
+                                                        uint64_t* out_gaddr) {
   return BoundaryCode([&]() -> wkspkit_err_t {
     if (w == nullptr || w->magic != wkspkit_wksp::kLive) [[unlikely]]
       return Fail(NotLive(w));
