@@ -223,6 +223,14 @@ class Peer final : public lt::peer_plugin {
     origin_->Sweep(now, false);
     return false;
   }
+  // A fetcher told "don't have" for every piece it still wants says it is
+  // not interested; libtorrent would then choke it and drop the requests
+  // it queued, and unchoke it again only in its next round (seconds later)
+  // once our HAVE makes it interested: the owed blocks were never sent, the
+  // rule held their pieces from everyone (kOwedCap), and fetches stalled
+  // until they redialled. The origin unchokes every fetcher anyway
+  // (SetOriginSettings): it ignores their lack of interest.
+  bool on_not_interested() override { return Fetcher() != 0; }
   // Once a second: a grace may run out while the origin is quiet.
   void tick() override {
     if (origin_) origin_->Sweep(Clock::now(), false);
