@@ -90,25 +90,15 @@ bool FirstCopyRule::Held(const Piece& p, Clock::time_point now) const {
   return now - p.last < Grace(now);
 }
 
-bool FirstCopyRule::Capped(FetcherId f) const {
-  // The cap shares out the first copies; alone, or once every piece went
-  // out, it would only make the fetcher ask again and again.
-  return !FirstPassDone() && live_fetchers_ > 1 &&
-         fetchers_[f].busy >= BusyCap();
-}
-
-bool FirstCopyRule::MayAsk(FetcherId f, size_t piece,
-                           Clock::time_point now) const {
-  if (f == 0 || f >= fetchers_.size() || piece >= pieces_.size()) return true;
-  const Piece& p = pieces_[piece];
-  return p.owner == f || (!Capped(f) && !Held(p, now));
-}
-
 bool FirstCopyRule::Request(FetcherId f, size_t piece, Clock::time_point now) {
   if (f == 0 || piece >= pieces_.size()) return true;
   Piece& p = pieces_[piece];
   if (p.owner != f) {
-    if (!MayAsk(f, piece, now)) {
+    // The cap shares out the first copies; alone, or once every piece went
+    // out, it would only make the fetcher ask again and again.
+    const bool capped = !FirstPassDone() && live_fetchers_ > 1 &&
+                        fetchers_[f].busy >= BusyCap();
+    if (capped || Held(p, now)) {
       ++rejected_;
       return false;
     }

@@ -96,9 +96,6 @@ class FirstCopyRule {
   // A block of `piece` of `bytes` went out to f (0: to a peer that is not
   // one of our sharing fetchers; counted in the rate only).
   void Sent(FetcherId f, size_t piece, uint32_t bytes, Clock::time_point now);
-  // Whether Request(f, piece, now) would serve it (without claiming it):
-  // what the origin uses to tell a refused fetcher when it may ask again.
-  bool MayAsk(FetcherId f, size_t piece, Clock::time_point now) const;
   // f cancelled a block of `piece` it had asked for.
   void Cancelled(FetcherId f, size_t piece);
   // f announced that it has `piece`.
@@ -119,18 +116,16 @@ class FirstCopyRule {
     FetcherId owner = 0;  // 0: none
     // The owner's last activity on it: a request, a block sent, a HAVE.
     Clock::time_point last{};
-    uint32_t owed = 0;       // blocks requested by the owner, not yet sent
-    uint64_t to_owner = 0;   // bytes of it sent to the current owner
+    uint32_t owed = 0;     // blocks requested by the owner, not yet sent
+    uint64_t to_owner = 0;  // bytes of it sent to the current owner
     bool delivered = false;  // once sent in full to an owner (sticky)
   };
   struct Fetcher {
-    int live = 0;              // open connections
-    uint32_t busy = 0;         // pieces it owns with blocks owed
+    int live = 0;            // open connections
+    uint32_t busy = 0;       // pieces it owns with blocks owed
     Clock::time_point gone{};  // when the last one closed
   };
   bool Held(const Piece& p, Clock::time_point now) const;
-  // f may not claim another piece yet (BusyCap).
-  bool Capped(FetcherId f) const;
   // p has no owner any more.
   void Drop(Piece& p);
   // Block bytes sent, for the recent rate.
@@ -145,8 +140,7 @@ class FirstCopyRule {
   size_t delivered_ = 0, live_fetchers_ = 0;
   uint64_t sent_bytes_ = 0;  // every block, to anyone: the upload rate
   Clock::time_point first_sent_{};
-  // Bytes/s from the first block to the pass's end.
-  double first_pass_rate_ = 0;
+  double first_pass_rate_ = 0;  // bytes/s from the first block to the pass's end
   // The recent upload rate: bytes over windows of about kRateWindow.
   static constexpr Clock::duration kRateWindow = std::chrono::milliseconds(250);
   Clock::time_point window_start_{};

@@ -78,7 +78,8 @@ TEST(FirstCopyRule, OneOwnerWhileOwedThenForTheGrace) {
   EXPECT_TRUE(r.Request(b, 1, t0 + seconds(8)));
   // An owner that never moves on owed blocks loses them at the cap.
   EXPECT_TRUE(r.Request(a, 2, t0));
-  EXPECT_FALSE(r.Request(b, 2, t0 + FirstCopyRule::kOwedCap - milliseconds(1)));
+  EXPECT_FALSE(r.Request(b, 2, t0 + FirstCopyRule::kOwedCap -
+                                   milliseconds(1)));
   EXPECT_TRUE(r.Request(b, 2, t0 + FirstCopyRule::kOwedCap));
 }
 
@@ -121,7 +122,8 @@ TEST(FirstCopyRule, IncompleteOwnerHoldsWhileItMayRedial) {
   r.Sent(a, 1, kBlock, t);
   r.Disconnect(a, /*complete=*/false, t);
   EXPECT_TRUE(r.Request(b, 1, t));  // it may never have it
-  EXPECT_FALSE(r.Request(b, 0, t + FirstCopyRule::kRejoin - milliseconds(1)));
+  EXPECT_FALSE(r.Request(b, 0, t + FirstCopyRule::kRejoin -
+                                   milliseconds(1)));
   // It redials in time (same peer id): the piece stays its own.
   EXPECT_EQ(r.Connect("a"), a);
   EXPECT_FALSE(r.Request(b, 0, t + FirstCopyRule::kRejoin));
@@ -184,41 +186,6 @@ TEST(FirstCopyRule, NoClaimCapAloneOrAfterTheFirstPass) {
   const auto b = r.Connect("b");
   const Clock::time_point late = t + seconds(9);  // past every grace
   for (size_t p = 0; p < 8; ++p) EXPECT_TRUE(r.Request(b, p, late));
-}
-
-TEST(FirstCopyRule, MayAskIsRequestsAnswerWithoutClaiming) {
-  FirstCopyRule r(64 * kPiece, kPiece, seconds(8));
-  const auto a = r.Connect("a"), b = r.Connect("b");
-  const Clock::time_point t{};
-  // Asking whether claims nothing: a may still have piece 0 after b asked.
-  EXPECT_TRUE(r.MayAsk(b, 0, t));
-  EXPECT_TRUE(r.Request(a, 0, t));
-  EXPECT_FALSE(r.MayAsk(b, 0, t));  // held while owed
-  EXPECT_TRUE(r.MayAsk(a, 0, t));   // its own
-  // Delivered: held for the grace after the last block, then free.
-  r.Sent(a, 0, kBlock, t);
-  const Clock::time_point done = SendPiece(r, a, 0, t, kPiece - kBlock);
-  EXPECT_FALSE(r.MayAsk(b, 0, done + seconds(8) - milliseconds(1)));
-  EXPECT_TRUE(r.MayAsk(b, 0, done + seconds(8)));
-  // A fetcher at its claim cap may not ask for a new piece until one of its
-  // pieces has no blocks owed; its own pieces it may always.
-  for (size_t p = 1; p <= FirstCopyRule::kMinBusy; ++p) {
-    EXPECT_TRUE(r.Request(b, p, done));
-  }
-  const size_t next = FirstCopyRule::kMinBusy + 1;
-  EXPECT_FALSE(r.MayAsk(b, next, done));
-  EXPECT_TRUE(r.MayAsk(b, 1, done));
-  EXPECT_TRUE(r.MayAsk(a, next, done));
-  r.Sent(b, 1, kBlock, done);
-  EXPECT_TRUE(r.MayAsk(b, next, done));
-  // Request answers the same, and only Request counts a refusal.
-  EXPECT_EQ(r.rejected(), 0u);
-  EXPECT_FALSE(r.Request(a, 2, done));
-  EXPECT_EQ(r.rejected(), 1u);
-  // Others and bad indices: always.
-  EXPECT_TRUE(r.MayAsk(0, 2, done));
-  EXPECT_TRUE(r.MayAsk(b, 999, done));
-  EXPECT_TRUE(r.MayAsk(99, 2, done));
 }
 
 TEST(FirstCopyRule, OthersAndBadIndicesAreServed) {

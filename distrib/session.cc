@@ -7,14 +7,13 @@
 #include <unistd.h>
 
 #include <atomic>
-#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <chrono>
 #include <sstream>
 #include <string>
 #include <utility>
-#include <vector>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_format.h"
@@ -24,7 +23,6 @@
 #include "distrib/torrent.h"
 #include "libtorrent/address.hpp"
 #include "libtorrent/alert_types.hpp"
-#include "libtorrent/bdecode.hpp"
 #include "libtorrent/extensions.hpp"
 #include "libtorrent/ip_filter.hpp"
 #include "libtorrent/peer_connection_handle.hpp"
@@ -90,32 +88,13 @@ using internal::PeerRole;
 
 using FirstCopies = internal::FirstCopyRule;
 
-class Peer;
-
-// The origin's state, shared by its connections: the first-copy rule, and
-// the connections to sharing fetchers, which Sweep walks to tell each
-// fetcher when it may ask again for a piece it was refused.
-struct Origin {
-  Origin(uint64_t file_bytes, uint64_t piece_bytes, Clock::duration grace)
-      : rule(file_bytes, piece_bytes, grace) {}
-  // Every kSweepEvery at most, from any connection's callbacks (the origin
-  // sends or receives something several times a millisecond while busy,
-  // and each connection ticks once a second), or when forced.
-  void Sweep(Clock::time_point now, bool force);
-
-  static constexpr Clock::duration kSweepEvery = std::chrono::milliseconds(20);
-  FirstCopies rule;
-  std::vector<Peer*> peers;  // each Peer adds and removes itself
-  Clock::time_point last_sweep{};
-};
-
 // A peer id starting with kSharingPrefix: one of our fetchers that serves
 // what it downloads (PeerFingerprint).
 bool IsSharingFetcher(const lt::peer_connection_handle& h) {
   lt::peer_info pi;
   h.get_peer_info(pi);
-  if (pi.flags &
-      (lt::peer_info::rc4_encrypted | lt::peer_info::plaintext_encrypted)) {
+  if (pi.flags & (lt::peer_info::rc4_encrypted |
+                  lt::peer_info::plaintext_encrypted)) {
     return false;  // a reject written by hand would not be encrypted
   }
   return std::memcmp(pi.pid.data(), kSharingPrefix,
@@ -126,30 +105,13 @@ bool IsSharingFetcher(const lt::peer_connection_handle& h) {
 // connected yet when the plugin is created); unless serving, drops
 // requests; at the origin, applies the first-copy rule (first_copy.h); at a
 // fetcher, sends its hash rejects through the RejectFilter.
-//
-// At the origin, a sharing fetcher refused a piece is also told "don't
-// have" for it (the lt_donthave extension, which libtorrent fetchers
-// support), and HAVE again once the rule would serve it (Sweep). Without
-// that, its libtorrent asked the origin again at once, for the same piece
-// or the next one held for someone else: 34 000 to 100 000 rejects in an
-// 8-fetcher run of fleet_bench (up to 1 000 000 on a loaded machine), each
-// its own TCP segment, costing both sides CPU and request slots that
-// should have gone to the peers holding those pieces; 3 000 to 5 000 with
-// it. Told "don't have", its picker asks the origin only for pieces it may
-// get, and the others' owners for the rest.
 class Peer final : public lt::peer_plugin {
  public:
   Peer(lt::peer_connection_handle h, PeerRole role,
-       std::shared_ptr<Origin> origin)
-      : h_(std::move(h)), role_(role), origin_(std::move(origin)) {
+       std::shared_ptr<FirstCopies> first)
+      : h_(std::move(h)), role_(role), first_(std::move(first)) {
     if (!h_.is_outgoing()) SetNoDelay();  // incoming: connected already
-    if (origin_) origin_->peers.push_back(this);
   }
-  ~Peer() override {
-    if (origin_) std::erase(origin_->peers, this);
-  }
-  Peer(const Peer&) = delete;
-  Peer& operator=(const Peer&) = delete;
   void on_connected() override { SetNoDelay(); }
   // Our handshake is queued by now (both directions), so what the filter
   // sees starts at a message boundary. A fetcher lacks the block hashes of
@@ -163,90 +125,38 @@ class Peer final : public lt::peer_plugin {
     }
     lt::peer_info pi;
     h_.get_peer_info(pi);
-    if (pi.flags &
-        (lt::peer_info::rc4_encrypted | lt::peer_info::plaintext_encrypted)) {
+    if (pi.flags & (lt::peer_info::rc4_encrypted |
+                    lt::peer_info::plaintext_encrypted)) {
       return true;  // a send crypto is (or was) in place: leave it be
     }
     lt::bt_peer_connection_handle(h_).switch_send_crypto(NewRejectFilter());
     return true;
   }
-  // The fetcher's message id for lt_donthave (0: it has none).
-  bool on_extension_handshake(lt::bdecode_node const& h) override {
-    if (!origin_ || h.type() != lt::bdecode_node::dict_t) return true;
-    const lt::bdecode_node m = h.dict_find_dict("m");
-    if (m) {
-      const int64_t id = m.dict_find_int_value("lt_donthave", 0);
-      donthave_id_ = id > 0 && id < 256 ? static_cast<uint8_t>(id) : 0;
-    }
-    return true;
-  }
   void on_disconnect(lt::error_code const&) override {
-    if (fetcher_ != 0) {
-      origin_->rule.Disconnect(fetcher_, h_.is_seed(), Clock::now());
-    }
+    if (fetcher_ != 0) first_->Disconnect(fetcher_, h_.is_seed(), Clock::now());
     fetcher_ = 0;
-    // Its pieces may be free now (a fetcher that left complete holds
-    // none): the others learn it at once.
-    if (origin_) origin_->Sweep(Clock::now(), true);
   }
   bool on_request(lt::peer_request const& r) override {
     if (role_ == PeerRole::kNoUpload) return true;
     if (Fetcher() == 0) return false;  // served as any client is
-    const Clock::time_point now = Clock::now();
-    const size_t piece = Index(r.piece);
-    if (origin_->rule.Request(fetcher_, piece, now)) {
-      origin_->Sweep(now, false);
-      return false;
-    }
-    // Another sharing fetcher has it or is getting it, or this one has
-    // enough pieces coming: ask the others instead.
+    if (first_->Request(fetcher_, Index(r.piece), Clock::now())) return false;
+    // Another sharing fetcher has it or is getting it: ask it instead.
     SendReject(r);
-    Hide(piece);
-    origin_->Sweep(now, false);
     return true;
   }
   void sent_piece(lt::peer_request const& r) override {
-    if (!origin_) return;
-    const Clock::time_point now = Clock::now();
-    origin_->rule.Sent(Fetcher(), Index(r.piece),
-                       static_cast<uint32_t>(r.length), now);
-    origin_->Sweep(now, false);
+    if (first_) {
+      first_->Sent(Fetcher(), Index(r.piece), static_cast<uint32_t>(r.length),
+                   Clock::now());
+    }
   }
   bool on_cancel(lt::peer_request const& r) override {
-    if (Fetcher() != 0) origin_->rule.Cancelled(fetcher_, Index(r.piece));
+    if (Fetcher() != 0) first_->Cancelled(fetcher_, Index(r.piece));
     return false;
   }
   bool on_have(lt::piece_index_t p) override {
-    if (Fetcher() == 0) return false;
-    const Clock::time_point now = Clock::now();
-    origin_->rule.Have(fetcher_, Index(p), now);
-    origin_->Sweep(now, false);
+    if (Fetcher() != 0) first_->Have(fetcher_, Index(p), Clock::now());
     return false;
-  }
-  // A fetcher told "don't have" for every piece it still wants says it is
-  // not interested; libtorrent would then choke it and drop the requests
-  // it queued, and unchoke it again only in its next round (seconds later)
-  // once our HAVE makes it interested: the owed blocks were never sent, the
-  // rule held their pieces from everyone (kOwedCap), and fetches stalled
-  // until they redialled. The origin unchokes every fetcher anyway
-  // (SetOriginSettings): it ignores their lack of interest.
-  bool on_not_interested() override { return Fetcher() != 0; }
-  // Once a second: a grace may run out while the origin is quiet.
-  void tick() override {
-    if (origin_) origin_->Sweep(Clock::now(), false);
-  }
-  // HAVE again for each piece hidden from this fetcher that it may now
-  // have from the origin.
-  void Reannounce(Clock::time_point now) {
-    if (hidden_list_.empty() || fetcher_ == 0 || h_.is_disconnecting()) {
-      return;
-    }
-    std::erase_if(hidden_list_, [&](uint32_t p) {
-      if (!origin_->rule.MayAsk(fetcher_, p, now)) return false;
-      hidden_[p] = false;
-      SendHave(p);
-      return true;
-    });
   }
 
  private:
@@ -257,67 +167,38 @@ class Peer final : public lt::peer_plugin {
   // the origin, or not one of our sharing fetchers). Known from the
   // handshake on, which comes before any request or HAVE.
   FirstCopies::FetcherId Fetcher() {
-    if (!origin_ || sharing_ == 0) return 0;
+    if (!first_ || sharing_ == 0) return 0;
     if (sharing_ < 0) {
       sharing_ = IsSharingFetcher(h_) ? 1 : 0;
       if (sharing_ == 1) {
         const lt::peer_id& pid = h_.pid();
-        fetcher_ =
-            origin_->rule.Connect(std::string_view(pid.data(), pid.size()));
+        fetcher_ = first_->Connect(std::string_view(pid.data(), pid.size()));
       }
     }
     return fetcher_;
   }
   void SetNoDelay() { NoDelay(h_.local_endpoint(), h_.remote()); }
-  // Tells the fetcher "don't have" for `piece`, once until it is announced
-  // again.
-  void Hide(size_t piece) {
-    if (donthave_id_ == 0 || piece >= origin_->rule.pieces()) return;
-    if (hidden_.empty()) hidden_.assign(origin_->rule.pieces(), false);
-    if (hidden_[piece]) return;
-    hidden_[piece] = true;
-    hidden_list_.push_back(static_cast<uint32_t>(piece));
-    // lt_donthave: length 6, id 20 (extended), its id, the piece index.
-    char m[10];
-    Put32(m, 6);
-    m[4] = 20;
-    m[5] = static_cast<char>(donthave_id_);
-    Put32(m + 6, static_cast<uint32_t>(piece));
-    h_.send_buffer(m, sizeof(m));
-  }
-  // HAVE: length 5, id 4, the piece index.
-  void SendHave(size_t piece) {
-    char m[9];
-    Put32(m, 5);
-    m[4] = 4;
-    Put32(m + 5, static_cast<uint32_t>(piece));
-    h_.send_buffer(m, sizeof(m));
-  }
-  // Big-endian, as every integer in the peer protocol.
-  static void Put32(char* at, uint32_t v) {
-    at[0] = static_cast<char>(v >> 24);
-    at[1] = static_cast<char>(v >> 16);
-    at[2] = static_cast<char>(v >> 8);
-    at[3] = static_cast<char>(v);
-  }
   // BEP 6 reject_request: length 13, id 16, index, begin, length.
   void SendReject(lt::peer_request const& r) {
     char m[17];
-    Put32(m, 13);
+    auto put = [&m](int at, uint32_t v) {
+      m[at] = static_cast<char>(v >> 24);
+      m[at + 1] = static_cast<char>(v >> 16);
+      m[at + 2] = static_cast<char>(v >> 8);
+      m[at + 3] = static_cast<char>(v);
+    };
+    put(0, 13);
     m[4] = 16;
-    Put32(m + 5, static_cast<uint32_t>(static_cast<int>(r.piece)));
-    Put32(m + 9, static_cast<uint32_t>(r.start));
-    Put32(m + 13, static_cast<uint32_t>(r.length));
+    put(5, static_cast<uint32_t>(static_cast<int>(r.piece)));
+    put(9, static_cast<uint32_t>(r.start));
+    put(13, static_cast<uint32_t>(r.length));
     h_.send_buffer(m, sizeof(m));
   }
   lt::peer_connection_handle h_;
   const PeerRole role_;
-  std::shared_ptr<Origin> origin_;      // at the origin, else null
+  std::shared_ptr<FirstCopies> first_;  // the origin's, else null
   int sharing_ = -1;                    // unknown until first needed
   FirstCopies::FetcherId fetcher_ = 0;  // while connected, if sharing
-  uint8_t donthave_id_ = 0;             // its lt_donthave id (0: none)
-  std::vector<bool> hidden_;            // pieces it was told it lacks
-  std::vector<uint32_t> hidden_list_;   // the same, as a list (Reannounce)
 };
 
 class PeerPlugin final : public lt::torrent_plugin {
@@ -326,24 +207,18 @@ class PeerPlugin final : public lt::torrent_plugin {
              Clock::duration grace)
       : role_(role) {
     if (role == PeerRole::kOrigin) {
-      origin_ = std::make_shared<Origin>(file_bytes, piece_bytes, grace);
+      first_ = std::make_shared<FirstCopies>(file_bytes, piece_bytes, grace);
     }
   }
   std::shared_ptr<lt::peer_plugin> new_connection(
       lt::peer_connection_handle const& h) override {
-    return std::make_shared<Peer>(h, role_, origin_);
+    return std::make_shared<Peer>(h, role_, first_);
   }
 
  private:
   const PeerRole role_;
-  std::shared_ptr<Origin> origin_;
+  std::shared_ptr<FirstCopies> first_;
 };
-
-void Origin::Sweep(Clock::time_point now, bool force) {
-  if (!force && now - last_sweep < kSweepEvery) return;
-  last_sweep = now;
-  for (Peer* p : peers) p->Reannounce(now);
-}
 
 std::atomic<AlertLog> alert_log{nullptr};
 
@@ -395,10 +270,8 @@ lt::settings_pack Settings(const std::string& listen, int pieces) {
   // libtorrent sizes each connection's send buffer from its upload rate
   // (half a second of it) within these bounds. The floor stays small: a
   // fetcher serving 7 others over a 40 Mbit/s link at 1 MiB each queued
-  // 1.5 s of blocks, and every request waited behind that queue, so the
-  // last pieces reached the last fetchers late (fleet_bench, M = 8: swarm /
-  // T1 1.37 against 1.43, mean of 8 alternating runs each on a loaded
-  // machine, the lower one in 7 of 8 pairs).
+  // 1.5 s of blocks, and every request, the last pieces' included, waited
+  // behind that queue (docs/DISTRIBUTION.md, "Measured").
   p.set_int(lt::settings_pack::send_buffer_watermark, 8 << 20);
   p.set_int(lt::settings_pack::send_buffer_low_watermark, 128 << 10);
   p.set_int(lt::settings_pack::max_out_request_queue, 1500);
@@ -410,17 +283,20 @@ void SetOriginSettings(lt::settings_pack& p) {
   p.set_int(lt::settings_pack::unchoke_slots_limit, -1);
 }
 
-void AddPeerPlugin(lt::add_torrent_params& atp, PeerRole role, double grace_s) {
+void AddPeerPlugin(lt::add_torrent_params& atp, PeerRole role,
+                   double grace_s) {
   const uint64_t file_bytes =
       atp.ti ? static_cast<uint64_t>(atp.ti->total_size()) : 0;
   const uint64_t piece_bytes =
       atp.ti ? static_cast<uint64_t>(atp.ti->piece_length()) : 0;
   const auto grace = std::chrono::duration_cast<Clock::duration>(
       std::chrono::duration<double>(grace_s));
-  atp.extensions.push_back([role, file_bytes, piece_bytes, grace](
-                               lt::torrent_handle const&, lt::client_data_t) {
-    return std::make_shared<PeerPlugin>(role, file_bytes, piece_bytes, grace);
-  });
+  atp.extensions.push_back(
+      [role, file_bytes, piece_bytes, grace](lt::torrent_handle const&,
+                                             lt::client_data_t) {
+        return std::make_shared<PeerPlugin>(role, file_bytes, piece_bytes,
+                                            grace);
+      });
 }
 
 void ForgetPeers(lt::session& ses) {
@@ -439,7 +315,7 @@ void SetFingerprint(lt::settings_pack& p, PeerRole role) {
   // stream); incoming encryption stays allowed for other clients.
   p.set_int(lt::settings_pack::out_enc_policy, lt::settings_pack::pe_disabled);
   p.set_str(lt::settings_pack::peer_fingerprint,
-            role == PeerRole::kSharing  ? kSharingPrefix
+            role == PeerRole::kSharing ? kSharingPrefix
             : role == PeerRole::kOrigin ? "-WO0100-"
                                         : "-WN0100-");
 }
