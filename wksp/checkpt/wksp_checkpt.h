@@ -294,11 +294,14 @@ absl::StatusOr<VerifyReport> VerifyCheckptFd(int fd,
 bool IsDeltaCheckpt(const std::string& path);
 
 // Updates `wksp` in place to the state the delta at `delta_path` holds. The
-// workspace must hold exactly the delta's base state: this is checked first,
-// by hashing every allocation (`threads` threads) and comparing the state id
-// with the base id the delta names; a mismatch is FailedPrecondition and,
-// like every failure found before writing (a corrupt delta, a table that
-// does not fit), leaves the workspace untouched. Then only the changed
+// workspace must hold the delta's base state in every chunk the delta keeps:
+// this is checked first, by hashing those chunks (`threads` threads; the
+// chunks the delta replaces whole are not read, and the allocation table is
+// replaced whole, so a difference only there is accepted and the result is
+// still exactly the delta's state; CHECKPOINT_FORMAT.md §9.4); a differing
+// kept chunk is FailedPrecondition and, like every failure found before
+// writing (a corrupt delta, a table that does not fit), leaves the
+// workspace untouched. Then only the changed
 // chunks are written, under the restore mark (wksp.h): a failure while
 // writing resets the workspace (IsWorkspaceReset), a kill leaves it marked,
 // as for any restore. The seed is options.seed, else the workspace's.
