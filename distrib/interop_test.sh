@@ -176,11 +176,13 @@ if [[ "$a2hash" != "$v1" ]]; then
   echo "SKIPPED aria2c download: $(aria2c --version | head -1) computes the" \
     "hybrid torrent's info-hash as $a2hash, not $v1: its bencode parser drops" \
     "BEP 52's empty file-tree key (aria2 issue 1903, fixed in 1.37.0 by pull" \
-    "request 1905), from a .torrent and from magnet metadata alike"
+    "request 1905), from a .torrent and from magnet metadata alike; an aria2c" \
+    "1.37.0 or later first on PATH runs the download (docs/DISTRIBUTION.md" \
+    "says how to build one from Debian 13's source package)"
 elif timeout 90 aria2c "${aopts[@]}" -d "$tmp/aria" --bt-tracker="$tracker" \
   -l "$tmp/aria.debug" "$tmp/h.torrent" >"$tmp/aria.log" 2>&1 &&
   cmp -s "$tmp/src.ckpt" "$tmp/aria/checkpt"; then
-  ok "aria2c downloaded the hybrid torrent from our seed, byte-identical"
+  ok "$(aria2c --version | head -1) downloaded the hybrid torrent from our seed, byte-identical"
 else
   fail "aria2c"; tail -5 "$tmp/aria.log"; grep -iE "peer|tracker|announce|error|fail" "$tmp/aria.debug" | head -40
 fi

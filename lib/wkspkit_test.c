@@ -978,6 +978,20 @@ static void CancelOnProgress(void *arg, uint64_t done, uint64_t total) {
   __atomic_store_n((int *)arg, 1, __ATOMIC_RELAXED);
 }
 
+/* Sets *flag at the first progress report that counts some but not all of
+ * the restored bytes, and records that count. */
+typedef struct {
+  int *flag;
+  uint64_t set_at_done;
+} MidwayCancel;
+
+static void CancelOnFirstBytes(void *arg, uint64_t done, uint64_t total) {
+  MidwayCancel *mc = arg;
+  if (done == 0 || (total != 0 && done >= total)) return;
+  if (__atomic_exchange_n(mc->flag, 1, __ATOMIC_RELAXED) == 0)
+    mc->set_at_done = done;
+}
+
 /* A call's own cancel flag stops that call only: the process is not
  * cancelled, and the next call without the flag works. */
 static void TestCallCancel(void) {
@@ -1031,6 +1045,33 @@ static void TestCallCancel(void) {
   /* An options struct from before the field (its struct_size ends before
    * it) is read without it. */
   ro.struct_size = (uint32_t)offsetof(wkspkit_restore_opts_t, cancel);
+  CHECK_OK(wkspkit_restore(dst, TmpPath("call-cancel.ckpt"), &ro));
+  ExpectRestored(src, dst, g);
+
+  /* Stopped midway by its own flag, set from the progress report of the
+   * first bytes written: the target ends reset to empty, unmarked and
+   * usable, and the same restore without the flag then completes. */
+  wkspkit_restore_opts_init(&ro);
+  MidwayCancel mc = {&flag, 0};
+  flag = 0;
+  ro.cancel = &flag;
+  ro.progress = CancelOnFirstBytes;
+  ro.progress_arg = &mc;
+  CHECK_ERR(wkspkit_restore(dst, TmpPath("call-cancel.ckpt"), &ro),
+            WKSPKIT_ERR_CANCELLED);
+  CHECK(flag == 1);
+  CHECK(mc.set_at_done > 0 && mc.set_at_done < DataBytes());
+  CHECK(strstr(wkspkit_last_error(), "cancelled by the caller") != NULL);
+  CHECK(wkspkit_last_error_wksp_reset() == 1);
+  wkspkit_usage_t u;
+  CHECK_OK(wkspkit_usage(dst, NULL, 0, &u));
+  CHECK(u.used_cnt == 0);
+  wkspkit_restore_mark_t rm;
+  int marked = -1;
+  CHECK_OK(wkspkit_restore_mark(dst, &rm, &marked));
+  CHECK(marked == 0);
+  CHECK(wkspkit_cancel_signal() == 0);
+  ro.cancel = NULL;
   CHECK_OK(wkspkit_restore(dst, TmpPath("call-cancel.ckpt"), &ro));
   ExpectRestored(src, dst, g);
   CHECK(wkspkit_cancel_signal() == 0);
