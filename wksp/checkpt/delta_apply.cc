@@ -379,7 +379,21 @@ absl::Status ApplyDelta(wksp::Wksp& wksp, const std::string& delta_path,
     WK_RETURN_IF_ERROR(internal::NeedsWrite(wksp, "apply"));
     WK_ASSIGN_OR_RETURN(delta::DeltaFile d, delta::OpenDelta(delta_path));
     WK_ASSIGN_OR_RETURN(wksp::LockGuard lock, wksp.Lock());
-    // Every chunk the delta keeps, checked before the first write.
+    // An apply changes nothing but the chunks the delta replaces, or
+    // refuses. Where the workspace's allocation table already is the
+    // delta's, that takes every chunk the delta keeps holding its bytes
+    // (the replaced ones are overwritten, so they are not read); anywhere
+    // else the workspace must be exactly the delta's base (its state id,
+    // every chunk hashed), so no allocation is dropped or moved unseen.
+    WK_ASSIGN_OR_RETURN(std::vector<format::Alloc> table,
+                        wksp::UsedPartitionsLocked(wksp));
+    if (table != d.index.allocs) {
+      WK_ASSIGN_OR_RETURN(
+          ChunkIndex cur,
+          internal::CheckBase(wksp, d, options.threads, "the workspace"));
+      return internal::ApplyLocked(wksp, d, cur, /*cur_mapped=*/true,
+                                   options);
+    }
     WK_ASSIGN_OR_RETURN(
         internal::DeltaApplier plan,
         internal::DeltaApplier::PlanInPlace(wksp, d, options.threads));

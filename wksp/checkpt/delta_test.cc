@@ -4,8 +4,9 @@
 // the chain restores to the model's state byte for byte, applied in place
 // too; merging it equals a deterministic full checkpoint of that state;
 // applying a delta onto another state fails with the workspace untouched
-// unless that state holds every chunk the delta keeps (then the result is
-// exactly the delta's state: what it replaces is not read).
+// unless that state already has the delta's allocation table and holds
+// every chunk the delta keeps (then the result is exactly the delta's
+// state: what it replaces is not read).
 // Plus: deltas are deterministic, bases without an index (v1, sidecar
 // removed) work, every single-bit flip of a small delta is caught, and a
 // delta checkpoint and an apply killed (SIGKILL, util/fault.h) at 20+
@@ -126,13 +127,14 @@ CheckptOptions Opts(Style style, size_t threads, const std::string& base = "") {
   return o;
 }
 
-// The rule apply checks the workspace by (CHECKPOINT_FORMAT.md §9.4), read
-// from the model's snapshots: every chunk (64 KiB, cut from each
-// allocation's start) of `next` that `base` holds at the same gaddr with
-// the same size and bytes (one the delta from base to next keeps) holds
-// those bytes in w's memory.
-bool HoldsKeptChunks(wksp::Wksp& w, const Snapshot& base,
-                     const Snapshot& next) {
+// When apply takes the delta from `base` to `next` onto a workspace that
+// is not `base` (CHECKPOINT_FORMAT.md §9.4), read from the model's
+// snapshots: w's allocation table is next's, and every chunk (64 KiB, cut
+// from each allocation's start) of `next` that `base` holds at the same
+// gaddr with the same size and bytes (one the delta keeps) holds those
+// bytes in w's memory.
+bool TakesDelta(wksp::Wksp& w, const Snapshot& base, const Snapshot& next) {
+  if (Snap(w).parts != next.parts) return false;
   constexpr uint64_t kChunk = uint64_t{64} << 10;
   struct Chunk {
     uint64_t sz;
@@ -236,7 +238,7 @@ TEST(DeltaTest, RandomChainsAgainstModel) {
         if (j == k || states[j - 1] == states[k - 1]) continue;
         SCOPED_TRACE(absl::StrFormat("delta %u onto state %u", j, k - 1));
         const Snapshot before = Snap(a);
-        const bool holds = HoldsKeptChunks(a, states[j - 1], states[j]);
+        const bool holds = TakesDelta(a, states[j - 1], states[j]);
         absl::Status st = ApplyDelta(a, chain[j], {});
         if (holds) {
           ASSERT_TRUE(st.ok()) << st;
@@ -317,12 +319,13 @@ TEST(DeltaTest, BaseWithoutIndexIsReadOnce) {
   Remove(d);
 }
 
-// Apply checks the workspace at the chunks the delta keeps (its bytes, and
-// so its state, are exactly the delta's once the replaced chunks are
-// written), never reading the chunks it replaces. A workspace that differs
-// from the base in a replaced chunk, or in its allocation table only, takes
-// the delta and ends in exactly its state; one differing by a byte in a
-// kept chunk is refused untouched.
+// Onto a workspace with the delta's allocation table, apply checks the
+// chunks the delta keeps (its bytes, and so its state, are exactly the
+// delta's once the replaced chunks are written), never reading the chunks
+// it replaces. A workspace that differs from the base in a replaced chunk
+// only takes the delta and ends in exactly its state; one that also has an
+// allocation more, or differs by a byte in a kept chunk, is refused
+// untouched.
 void OnlyKeptChunksAreChecked(Style style) {
   constexpr uint64_t kChunk = uint64_t{64} << 10;
   std::mt19937_64 rng(5);
@@ -345,8 +348,19 @@ void OnlyKeptChunksAreChecked(Style style) {
   wksp::Wksp t = Fresh("kept-target");
   ASSERT_TRUE(Restore(t, bp, {}).ok());
   std::memset(t.laddr(*a) + kChunk, 0xee, kChunk);  // the replaced chunk
-  ASSERT_TRUE(t.Alloc(1, 5000, 7).ok());            // an allocation more
+  // An allocation more: not the delta's table, so the whole state must be
+  // the base's, and it is not.
+  auto extra = t.Alloc(1, 5000, 7);
+  ASSERT_TRUE(extra.ok());
+  Snapshot before = Snap(t);
   absl::Status st = ApplyDelta(t, dp, {});
+  EXPECT_TRUE(absl::IsFailedPrecondition(st)) << st;
+  EXPECT_FALSE(IsWorkspaceReset(st));
+  EXPECT_NE(st.message().find("applies only to state"), std::string::npos)
+      << st;
+  EXPECT_TRUE(Snap(t) == before);
+  ASSERT_TRUE(t.Free(*extra).ok());
+  st = ApplyDelta(t, dp, {});
   ASSERT_TRUE(st.ok()) << st;
   EXPECT_TRUE(Snap(t) == next);
   EXPECT_TRUE(t.Verify().ok());
@@ -356,7 +370,7 @@ void OnlyKeptChunksAreChecked(Style style) {
     SCOPED_TRACE(absl::StrFormat("gaddr %u", g));
     ASSERT_TRUE(Restore(t, bp, {}).ok());
     t.laddr(g)[0] ^= 0x10;
-    const Snapshot before = Snap(t);
+    before = Snap(t);
     st = ApplyDelta(t, dp, {});
     EXPECT_TRUE(absl::IsFailedPrecondition(st)) << st;
     EXPECT_FALSE(IsWorkspaceReset(st));
