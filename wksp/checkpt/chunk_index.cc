@@ -191,12 +191,10 @@ absl::StatusOr<ChunkIndex> DecodeIndex(std::span<const uint8_t> bytes,
   return idx;
 }
 
-absl::StatusOr<ChunkIndex> HashWorkspaceLocked(
-    const wksp::Wksp& wksp, std::vector<format::Alloc> allocs, size_t threads) {
-  ChunkIndex idx;
-  idx.allocs = std::move(allocs);
-  const std::vector<ChunkRef> chunks = Chunks(idx.allocs);
-  idx.digests.resize(chunks.size());
+absl::Status HashChunksLocked(const wksp::Wksp& wksp,
+                              std::span<const ChunkRef> chunks,
+                              const std::vector<bool>& skip,
+                              std::span<ChunkDigest> out, size_t threads) {
   const uint64_t tasks = (chunks.size() + kChunksPerTask - 1) / kChunksPerTask;
   ThreadPool pool(std::max<uint64_t>(
       1, std::min<uint64_t>(ResolveThreads(threads), tasks)));
@@ -211,6 +209,7 @@ absl::StatusOr<ChunkIndex> HashWorkspaceLocked(
       // last bytes are mapped already (this process wrote or hashed them
       // before), skip it: allocations are runs of their own, and two
       // pagemap reads per allocation cost a quarter of the hash's time.
+      // Skipped chunks are pre-faulted too: callers write them next.
       const bool mapped =
           io::PagePresent(wksp.laddr(chunks[c0].gaddr)) &&
           io::PagePresent(wksp.laddr(chunks[c1 - 1].gaddr) + chunks[c1 - 1].sz - 1);
@@ -228,11 +227,22 @@ absl::StatusOr<ChunkIndex> HashWorkspaceLocked(
         r = e;
       }
       for (uint64_t c = c0; c < c1; ++c) {
-        idx.digests[c] = Digest({wksp.laddr(chunks[c].gaddr), chunks[c].sz});
+        if (!skip.empty() && skip[c]) continue;
+        out[c] = Digest({wksp.laddr(chunks[c].gaddr), chunks[c].sz});
       }
     }
   });
   for (const auto& e : errs) WK_RETURN_IF_ERROR(e);
+  return absl::OkStatus();
+}
+
+absl::StatusOr<ChunkIndex> HashWorkspaceLocked(
+    const wksp::Wksp& wksp, std::vector<format::Alloc> allocs, size_t threads) {
+  ChunkIndex idx;
+  idx.allocs = std::move(allocs);
+  const std::vector<ChunkRef> chunks = Chunks(idx.allocs);
+  idx.digests.resize(chunks.size());
+  WK_RETURN_IF_ERROR(HashChunksLocked(wksp, chunks, {}, idx.digests, threads));
   return idx;
 }
 

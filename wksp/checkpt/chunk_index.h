@@ -96,6 +96,17 @@ class ChunkDigester {
 absl::StatusOr<ChunkIndex> HashWorkspaceLocked(
     const wksp::Wksp& wksp, std::vector<format::Alloc> allocs, size_t threads);
 
+// Digests chunks[i] (ascending, in the workspace's data region) into
+// out[i] with `threads` threads, for every i but those with skip[i] (an
+// empty skip: every chunk); out holds chunks.size() digests. Each run of
+// contiguous chunks, skipped ones included, is pre-faulted for reading
+// first unless mapped already (Prefault, internal.h). The caller holds the
+// workspace lock.
+absl::Status HashChunksLocked(const wksp::Wksp& wksp,
+                              std::span<const ChunkRef> chunks,
+                              const std::vector<bool>& skip,
+                              std::span<ChunkDigest> out, size_t threads);
+
 // Indices (into new_index's chunk order) of the chunks of `next` that `prev`
 // does not hold at the same gaddr with the same size and digest.
 std::vector<uint64_t> ChangedChunks(const ChunkIndex& prev,

@@ -1,8 +1,10 @@
 // Delta checkpoints, applied in place and restored as chains
 // (CHECKPOINT_FORMAT.md §9.4). Everything that can be checked is checked
-// before the first write: the delta's metadata digests, the workspace's
-// state id against the delta's base id, the new table's fit, and that the
-// stored chunks are exactly those the base lacks. Then, under the restore
+// before the first write: the delta's metadata digests, the new table's
+// fit, and the workspace against the base: for an apply from a file, every
+// chunk the delta keeps (its records name those it replaces); for a chain
+// or a download, the workspace's state id against the delta's base id and
+// the stored chunks exactly those the base lacks. Then, under the restore
 // mark (RestoreTarget), the new table is set and the groups are written by
 // `threads` threads pulling them from a shared counter; each chunk's digest
 // (and an LZ4 group's digest) is checked as it is written. A RAW group is
@@ -64,6 +66,69 @@ absl::StatusOr<DeltaApplier> DeltaApplier::Plan(wksp::Wksp& wksp,
     }
   }
   return a;
+}
+
+absl::StatusOr<DeltaApplier> DeltaApplier::PlanInPlace(
+    wksp::Wksp& wksp, const delta::DeltaFile& d, size_t threads) {
+  const ChunkIndex& next = d.index;
+  // First: the chunks hashed below must lie in the data region.
+  WK_RETURN_IF_ERROR(wksp::CheckFit(wksp, next.allocs));
+  DeltaApplier a(d);
+  a.chunks_ = Chunks(next.allocs);
+  WK_RETURN_IF_ERROR(a.ReadRecords());
+  std::vector<bool> replaced(a.chunks_.size(), false);
+  for (uint64_t c : a.changed_) {
+    replaced[c] = true;
+    a.total_ += a.chunks_[c].sz;
+  }
+  std::vector<ChunkDigest> have(a.chunks_.size());
+  WK_RETURN_IF_ERROR(
+      HashChunksLocked(wksp, a.chunks_, replaced, have, threads));
+  for (uint64_t i = 0; i < a.chunks_.size(); ++i) {
+    if (!replaced[i] && !(have[i] == next.digests[i])) [[unlikely]] {
+      return absl::FailedPreconditionError(absl::StrFormat(
+          "the workspace is not in the base state of delta %s: its %u bytes "
+          "at gaddr %u, which the delta keeps, differ from the base's; the "
+          "delta applies only to state %s (its base); apply the deltas in "
+          "the order they were made, onto the checkpoint they were made "
+          "against (or, if the delta may be damaged, checkpt-verify it)",
+          d.path, a.chunks_[i].sz, a.chunks_[i].gaddr,
+          delta::IdHex(d.header.base_id)));
+    }
+  }
+  // The hash pre-faulted every chunk of the new table, replaced ones too.
+  a.mapped_.assign(a.changed_.size(), true);
+  return a;
+}
+
+absl::Status DeltaApplier::ReadRecords() {
+  const delta::DeltaFile& d = *d_;
+  const delta::Header& h = d.header;
+  std::vector<uint8_t> recs;
+  changed_.clear();
+  changed_.reserve(h.changed_cnt);
+  uint64_t c = 0;  // the next chunk of the new state a record may name
+  for (uint64_t g = 0; g < h.group_cnt; ++g) {
+    const uint64_t n = delta::GroupChunks(h.changed_cnt, g);
+    recs.resize(n * delta::kChunkRecSz);
+    WK_RETURN_IF_ERROR(
+        io::PReadExact(d.fd.get(), recs.data(), recs.size(), d.groups[g].off));
+    for (uint64_t i = 0; i < n; ++i) {
+      const uint8_t* r = recs.data() + i * delta::kChunkRecSz;
+      const uint64_t gaddr = format::LoadU64(r);
+      const uint32_t usz = format::LoadU32(r + 8);
+      while (c < chunks_.size() && chunks_[c].gaddr < gaddr) ++c;
+      if (c == chunks_.size() || chunks_[c].gaddr != gaddr ||
+          chunks_[c].sz != usz) [[unlikely]] {
+        return absl::DataLossError(absl::StrFormat(
+            "corrupt delta checkpoint %s: group %u stores chunk %u at gaddr "
+            "%u, size %u: not a chunk of its state after the one before it",
+            d.path, g, i, gaddr, usz));
+      }
+      changed_.push_back(c++);
+    }
+  }
+  return absl::OkStatus();
 }
 
 absl::Status DeltaApplier::CheckRecord(uint64_t g, uint64_t i, uint64_t gaddr,
@@ -214,18 +279,12 @@ absl::Status DeltaApplier::ReadGroupInPlace(RestoreTarget& target, uint64_t g,
 
 namespace {
 
-// Applies d onto a workspace whose state has index `cur` (checked by the
-// caller; `cur_mapped` as for DeltaApplier::Plan). The lock is held.
-absl::Status ApplyLocked(wksp::Wksp& wksp, const delta::DeltaFile& d,
-                         const ChunkIndex& cur, bool cur_mapped,
-                         const RestoreOptions& options) {
+// Writes d's groups as `plan` says (made by Plan and checked against d's
+// records, or by PlanInPlace). The lock is held.
+absl::Status ApplyPlanned(wksp::Wksp& wksp, const delta::DeltaFile& d,
+                          const DeltaApplier& plan,
+                          const RestoreOptions& options) {
   const delta::Header& h = d.header;
-  WK_ASSIGN_OR_RETURN(DeltaApplier plan,
-                      DeltaApplier::Plan(wksp, d, cur, cur_mapped));
-  // Every group's records, before the first write: the chunks stored must
-  // be exactly the changed ones (their digests are checked as written).
-  WK_RETURN_IF_ERROR(plan.CheckRecords());
-
   RestoreTarget target(wksp, options.seed.value_or(wksp.seed()));
   if (absl::Status st = plan.PlaceTable(target); !st.ok()) [[unlikely]]
     return target.Fail(st);
@@ -268,6 +327,19 @@ absl::Status ApplyLocked(wksp::Wksp& wksp, const delta::DeltaFile& d,
   return target.Finish();
 }
 
+// Applies d onto a workspace whose state has index `cur` (checked by the
+// caller; `cur_mapped` as for DeltaApplier::Plan). The lock is held.
+absl::Status ApplyLocked(wksp::Wksp& wksp, const delta::DeltaFile& d,
+                         const ChunkIndex& cur, bool cur_mapped,
+                         const RestoreOptions& options) {
+  WK_ASSIGN_OR_RETURN(DeltaApplier plan,
+                      DeltaApplier::Plan(wksp, d, cur, cur_mapped));
+  // Every group's records, before the first write: the chunks stored must
+  // be exactly the changed ones (their digests are checked as written).
+  WK_RETURN_IF_ERROR(plan.CheckRecords());
+  return ApplyPlanned(wksp, d, plan, options);
+}
+
 absl::StatusOr<ChunkIndex> HashLocked(wksp::Wksp& wksp, size_t threads) {
   WK_ASSIGN_OR_RETURN(std::vector<format::Alloc> allocs,
                       wksp::UsedPartitionsLocked(wksp));
@@ -307,10 +379,25 @@ absl::Status ApplyDelta(wksp::Wksp& wksp, const std::string& delta_path,
     WK_RETURN_IF_ERROR(internal::NeedsWrite(wksp, "apply"));
     WK_ASSIGN_OR_RETURN(delta::DeltaFile d, delta::OpenDelta(delta_path));
     WK_ASSIGN_OR_RETURN(wksp::LockGuard lock, wksp.Lock());
+    // An apply changes nothing but the chunks the delta replaces, or
+    // refuses. Where the workspace's allocation table already is the
+    // delta's, that takes every chunk the delta keeps holding its bytes
+    // (the replaced ones are overwritten, so they are not read); anywhere
+    // else the workspace must be exactly the delta's base (its state id,
+    // every chunk hashed), so no allocation is dropped or moved unseen.
+    WK_ASSIGN_OR_RETURN(std::vector<format::Alloc> table,
+                        wksp::UsedPartitionsLocked(wksp));
+    if (table != d.index.allocs) {
+      WK_ASSIGN_OR_RETURN(
+          ChunkIndex cur,
+          internal::CheckBase(wksp, d, options.threads, "the workspace"));
+      return internal::ApplyLocked(wksp, d, cur, /*cur_mapped=*/true,
+                                   options);
+    }
     WK_ASSIGN_OR_RETURN(
-        ChunkIndex cur,
-        internal::CheckBase(wksp, d, options.threads, "the workspace"));
-    return internal::ApplyLocked(wksp, d, cur, /*cur_mapped=*/true, options);
+        internal::DeltaApplier plan,
+        internal::DeltaApplier::PlanInPlace(wksp, d, options.threads));
+    return internal::ApplyPlanned(wksp, d, plan, options);
   };
   return Annotate(run(), absl::StrFormat("apply %s", delta_path));
 }

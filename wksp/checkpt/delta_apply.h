@@ -4,11 +4,13 @@
 // The caller holds the workspace lock throughout.
 //
 // Order of use: CheckBase (hashes the workspace: its state must be the
-// delta's base), DeltaApplier::Plan (the new table fits, the changed chunks
-// are as many as the delta stores; nothing written), then under a
+// delta's base) then DeltaApplier::Plan (the new table fits, the changed
+// chunks are as many as the delta stores), or for a delta from a file
+// DeltaApplier::PlanInPlace alone (nothing written either way), then under a
 // RestoreTarget: PlaceTable once, WriteGroup or ReadGroupInPlace once per
-// group (any order, any threads), and the target's Finish. A failure after PlaceTable must go
-// through the target's Fail (the workspace is reset and marked).
+// group (any order, any threads), and the target's Finish. A failure after
+// PlaceTable must go through the target's Fail (the workspace is reset and
+// marked).
 #ifndef WKSPKIT_WKSP_CHECKPT_DELTA_APPLY_H_
 #define WKSPKIT_WKSP_CHECKPT_DELTA_APPLY_H_
 
@@ -48,6 +50,19 @@ class DeltaApplier {
                                            const ChunkIndex& cur,
                                            bool cur_mapped);
 
+  // For an apply from d's file onto the workspace as it is: the changed
+  // chunks are those d's records name (each must be a chunk of d's state,
+  // ascending), and every other chunk of d's state (those d keeps) must
+  // hold in the workspace the bytes of its digest: hashed with `threads`
+  // threads, the replaced chunks skipped (their old bytes cannot change
+  // the result). FailedPrecondition when a kept chunk differs, DataLoss
+  // for a bad record; nothing written either way. Every chunk of the new
+  // table is pre-faulted. With the target's groups written, the workspace
+  // is exactly d's state.
+  static absl::StatusOr<DeltaApplier> PlanInPlace(wksp::Wksp& wksp,
+                                                  const delta::DeltaFile& d,
+                                                  size_t threads);
+
   // Reads every group's chunk records from d's file and checks them against
   // the plan (a delta opened from a path only): done before the first
   // write, so a delta whose records disagree fails untouched.
@@ -83,6 +98,8 @@ class DeltaApplier {
   DeltaApplier(const delta::DeltaFile& d) : d_(&d) {}
   // Changed chunk k of the delta (k-th in delta order) and its digest.
   const ChunkRef& Changed(uint64_t k) const { return chunks_[changed_[k]]; }
+  // changed_ from the records of d's file (PlanInPlace).
+  absl::Status ReadRecords();
   // Maps chunk k's pages writable first unless they are known mapped.
   absl::Status Prepare(const RestoreTarget& target, uint64_t k) const;
   // The chunk at k now in the workspace must match its digest.

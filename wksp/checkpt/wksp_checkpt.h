@@ -294,12 +294,17 @@ absl::StatusOr<VerifyReport> VerifyCheckptFd(int fd,
 bool IsDeltaCheckpt(const std::string& path);
 
 // Updates `wksp` in place to the state the delta at `delta_path` holds. The
-// workspace must hold exactly the delta's base state: this is checked first,
-// by hashing every allocation (`threads` threads) and comparing the state id
-// with the base id the delta names; a mismatch is FailedPrecondition and,
-// like every failure found before writing (a corrupt delta, a table that
-// does not fit), leaves the workspace untouched. Then only the changed
-// chunks are written, under the restore mark (wksp.h): a failure while
+// workspace must hold the delta's base state, checked first (`threads`
+// threads): where its allocation table is already the delta's, by hashing
+// every chunk the delta keeps (the chunks it replaces whole are not read,
+// so a difference only there is accepted and the result is still exactly
+// the delta's state); anywhere else by hashing the whole workspace and
+// comparing its state id with the delta's base id (CHECKPOINT_FORMAT.md
+// §9.4). Either way the apply changes nothing but the chunks the delta
+// replaces. A mismatch is FailedPrecondition and, like every failure found
+// before writing (a corrupt delta, a table that does not fit), leaves the
+// workspace untouched. Then only the changed chunks are written, under the
+// restore mark (wksp.h): a failure while
 // writing resets the workspace (IsWorkspaceReset), a kill leaves it marked,
 // as for any restore. The seed is options.seed, else the workspace's.
 absl::Status ApplyDelta(wksp::Wksp& wksp, const std::string& delta_path,
