@@ -391,8 +391,7 @@ absl::Status ApplyDelta(wksp::Wksp& wksp, const std::string& delta_path,
       WK_ASSIGN_OR_RETURN(
           ChunkIndex cur,
           internal::CheckBase(wksp, d, options.threads, "the workspace"));
-      return internal::ApplyLocked(wksp, d, cur, /*cur_mapped=*/true,
-                                   options);
+      return internal::ApplyLocked(wksp, d, cur, /*cur_mapped=*/true, options);
     }
     WK_ASSIGN_OR_RETURN(
         internal::DeltaApplier plan,
