@@ -10,6 +10,8 @@
 // (and an LZ4 group's digest) is checked as it is written. A RAW group is
 // read from the file straight into the workspace and its chunks hashed
 // there once: one copy and one pass over the bytes, as a plain read.
+#include "wksp/checkpt/delta_apply.h"
+
 #include <algorithm>
 #include <atomic>
 #include <vector>
@@ -19,7 +21,6 @@
 #include "util/status.h"
 #include "util/thread_pool.h"
 #include "wksp/checkpt/chunk_index.h"
-#include "wksp/checkpt/delta_apply.h"
 #include "wksp/checkpt/delta_format.h"
 #include "wksp/checkpt/internal.h"
 #include "wksp/checkpt/restore_target.h"
@@ -101,13 +102,11 @@ absl::StatusOr<DeltaApplier> DeltaApplier::PlanInPlace(
   return a;
 }
 
-absl::Status DeltaApplier::ReadRecords() {
+template <typename F>
+absl::Status DeltaApplier::ForEachRecord(F&& fn) const {
   const delta::DeltaFile& d = *d_;
   const delta::Header& h = d.header;
   std::vector<uint8_t> recs;
-  changed_.clear();
-  changed_.reserve(h.changed_cnt);
-  uint64_t c = 0;  // the next chunk of the new state a record may name
   for (uint64_t g = 0; g < h.group_cnt; ++g) {
     const uint64_t n = delta::GroupChunks(h.changed_cnt, g);
     recs.resize(n * delta::kChunkRecSz);
@@ -115,20 +114,29 @@ absl::Status DeltaApplier::ReadRecords() {
         io::PReadExact(d.fd.get(), recs.data(), recs.size(), d.groups[g].off));
     for (uint64_t i = 0; i < n; ++i) {
       const uint8_t* r = recs.data() + i * delta::kChunkRecSz;
-      const uint64_t gaddr = format::LoadU64(r);
-      const uint32_t usz = format::LoadU32(r + 8);
-      while (c < chunks_.size() && chunks_[c].gaddr < gaddr) ++c;
-      if (c == chunks_.size() || chunks_[c].gaddr != gaddr ||
-          chunks_[c].sz != usz) [[unlikely]] {
-        return absl::DataLossError(absl::StrFormat(
-            "corrupt delta checkpoint %s: group %u stores chunk %u at gaddr "
-            "%u, size %u: not a chunk of its state after the one before it",
-            d.path, g, i, gaddr, usz));
-      }
-      changed_.push_back(c++);
+      WK_RETURN_IF_ERROR(fn(g, i, format::LoadU64(r), format::LoadU32(r + 8)));
     }
   }
   return absl::OkStatus();
+}
+
+absl::Status DeltaApplier::ReadRecords() {
+  changed_.clear();
+  changed_.reserve(d_->header.changed_cnt);
+  uint64_t c = 0;  // the next chunk of the new state a record may name
+  return ForEachRecord([&](uint64_t g, uint64_t i, uint64_t gaddr,
+                           uint64_t usz) -> absl::Status {
+    while (c < chunks_.size() && chunks_[c].gaddr < gaddr) ++c;
+    if (c == chunks_.size() || chunks_[c].gaddr != gaddr ||
+        chunks_[c].sz != usz) [[unlikely]] {
+      return absl::DataLossError(absl::StrFormat(
+          "corrupt delta checkpoint %s: group %u stores chunk %u at gaddr "
+          "%u, size %u: not a chunk of its state after the one before it",
+          d_->path, g, i, gaddr, usz));
+    }
+    changed_.push_back(c++);
+    return absl::OkStatus();
+  });
 }
 
 absl::Status DeltaApplier::CheckRecord(uint64_t g, uint64_t i, uint64_t gaddr,
@@ -144,21 +152,10 @@ absl::Status DeltaApplier::CheckRecord(uint64_t g, uint64_t i, uint64_t gaddr,
 }
 
 absl::Status DeltaApplier::CheckRecords() const {
-  const delta::DeltaFile& d = *d_;
-  const delta::Header& h = d.header;
-  std::vector<uint8_t> recs;
-  for (uint64_t g = 0; g < h.group_cnt; ++g) {
-    const uint64_t n = delta::GroupChunks(h.changed_cnt, g);
-    recs.resize(n * delta::kChunkRecSz);
-    WK_RETURN_IF_ERROR(
-        io::PReadExact(d.fd.get(), recs.data(), recs.size(), d.groups[g].off));
-    for (uint64_t i = 0; i < n; ++i) {
-      const uint8_t* r = recs.data() + i * delta::kChunkRecSz;
-      WK_RETURN_IF_ERROR(
-          CheckRecord(g, i, format::LoadU64(r), format::LoadU32(r + 8)));
-    }
-  }
-  return absl::OkStatus();
+  return ForEachRecord(
+      [&](uint64_t g, uint64_t i, uint64_t gaddr, uint64_t usz) {
+        return CheckRecord(g, i, gaddr, usz);
+      });
 }
 
 absl::Status DeltaApplier::PlaceTable(RestoreTarget& target) const {
@@ -198,11 +195,10 @@ absl::Status DeltaApplier::WriteGroup(RestoreTarget& target, uint64_t g,
   const uint64_t n = delta::GroupChunks(d.header.changed_cnt, g);
   std::vector<delta::StoredChunk> stored;
   const absl::Status parsed = delta::ParseGroup(bytes, n, &stored);
-  const bool raw =
-      parsed.ok() && bytes.size() == d.groups[g].sz &&
-      std::all_of(stored.begin(), stored.end(), [](const auto& c) {
-        return c.stored.size() == c.usz;
-      });
+  const bool raw = parsed.ok() && bytes.size() == d.groups[g].sz &&
+                   std::all_of(stored.begin(), stored.end(), [](const auto& c) {
+                     return c.stored.size() == c.usz;
+                   });
   // Raw chunks: every byte is checked below (records against the plan,
   // chunks against their digests), so the group's digest adds nothing.
   if (!raw) WK_RETURN_IF_ERROR(delta::CheckGroup(d, g, bytes));
@@ -263,8 +259,7 @@ absl::Status DeltaApplier::ReadGroupInPlace(RestoreTarget& target, uint64_t g,
       iov[e - i] = {target.Dest(ch.gaddr), ch.sz};
       bytes += ch.sz;
     }
-    absl::Status st =
-        io::PReadvExact(d.fd.get(), std::span(iov, e - i), off);
+    absl::Status st = io::PReadvExact(d.fd.get(), std::span(iov, e - i), off);
     if (!st.ok()) [[unlikely]]
       return io::IsEndOfFile(st) ? delta::GroupPastEnd(g) : st;
     for (uint64_t k = i; k < e; ++k) {
@@ -357,8 +352,8 @@ absl::Status NeedsWrite(const wksp::Wksp& wksp, std::string_view what) {
 }  // namespace
 
 absl::StatusOr<ChunkIndex> CheckBase(wksp::Wksp& wksp,
-                                     const delta::DeltaFile& d,
-                                     size_t threads, std::string_view what) {
+                                     const delta::DeltaFile& d, size_t threads,
+                                     std::string_view what) {
   WK_ASSIGN_OR_RETURN(ChunkIndex cur, HashLocked(wksp, threads));
   if (const StateId have = cur.Id(); !(have == d.header.base_id)) {
     return NotBase(d, have, what);
@@ -428,10 +423,10 @@ absl::Status RestoreChain(wksp::Wksp& wksp,
     }
     WK_ASSIGN_OR_RETURN(io::Fd fd, io::OpenRead(chain[0]));
     WK_ASSIGN_OR_RETURN(wksp::LockGuard lock, wksp.Lock());
-    WK_RETURN_IF_ERROR(Annotate(
-        internal::RestoreLocked(wksp, fd.get(), io::IsRegularFile(fd.get()),
-                                options),
-        absl::StrFormat("restore %s", chain[0])));
+    WK_RETURN_IF_ERROR(
+        Annotate(internal::RestoreLocked(wksp, fd.get(),
+                                         io::IsRegularFile(fd.get()), options),
+                 absl::StrFormat("restore %s", chain[0])));
     // The full checkpoint is in: from here any failure resets.
     const uint32_t seed = options.seed.value_or(wksp.seed());
     auto reset = [&](const absl::Status& st) {
@@ -439,7 +434,8 @@ absl::Status RestoreChain(wksp::Wksp& wksp,
       wksp::ResetLocked(wksp, seed);
       return internal::WorkspaceReset(st);
     };
-    absl::StatusOr<ChunkIndex> cur = internal::HashLocked(wksp, options.threads);
+    absl::StatusOr<ChunkIndex> cur =
+        internal::HashLocked(wksp, options.threads);
     if (!cur.ok()) [[unlikely]]
       return reset(cur.status());
     if (const internal::StateId have = cur->Id();

@@ -32,8 +32,8 @@ namespace wk::wksp_checkpt::internal {
 // its state id is d's base; FailedPrecondition naming both states (and
 // `what`, e.g. "the workspace") otherwise. Nothing is written.
 absl::StatusOr<ChunkIndex> CheckBase(wksp::Wksp& wksp,
-                                     const delta::DeltaFile& d,
-                                     size_t threads, std::string_view what);
+                                     const delta::DeltaFile& d, size_t threads,
+                                     std::string_view what);
 
 // FailedPrecondition: `what` is in state `have`, not d's base.
 absl::Status NotBase(const delta::DeltaFile& d, const StateId& have,
@@ -98,6 +98,12 @@ class DeltaApplier {
   DeltaApplier(const delta::DeltaFile& d) : d_(&d) {}
   // Changed chunk k of the delta (k-th in delta order) and its digest.
   const ChunkRef& Changed(uint64_t k) const { return chunks_[changed_[k]]; }
+  // Calls fn(group, index in group, gaddr, size) for each chunk record of
+  // d's file, group by group, stopping at the first failure (a read's or
+  // fn's).
+  template <typename F>
+  absl::Status ForEachRecord(F&& fn) const;
+
   // changed_ from the records of d's file (PlanInPlace).
   absl::Status ReadRecords();
   // Maps chunk k's pages writable first unless they are known mapped.
