@@ -135,12 +135,17 @@ absl::Status NullArg(const char* what) {
       "not from wkspkit_create/wkspkit_join)");
 }
 
-// The join behind handle `w`, or InvalidArgument. Inlined into every call:
-// the check is two loads and a compare, and the hot calls (alloc, free)
-// cost about 90 ns each, so a call and a StatusOr round trip here showed.
+// Whether `w` is a handle from create/join not yet left. Inlined into every
+// call: the check is two loads and a compare, and the hot calls (alloc,
+// free) cost about 90 ns each, so a call and a StatusOr round trip showed.
+[[gnu::always_inline]] inline bool IsLive(const wkspkit_wksp_t* w) {
+  return w != nullptr && w->magic == wkspkit_wksp::kLive;
+}
+
+// The join behind handle `w`, or InvalidArgument.
 [[gnu::always_inline]] inline absl::StatusOr<ws::Wksp*> Live(
     const wkspkit_wksp_t* w) {
-  if (w == nullptr || w->magic != wkspkit_wksp::kLive) [[unlikely]]
+  if (!IsLive(w)) [[unlikely]]
     return NotLive(w);
   return const_cast<ws::Wksp*>(&w->wksp);
 }
@@ -320,7 +325,7 @@ wkspkit_err_t wkspkit_join(const char* name, const wkspkit_join_opts_t* opts,
 }
 
 void wkspkit_leave(wkspkit_wksp_t* w) {
-  if (w == nullptr || w->magic != wkspkit_wksp::kLive) return;
+  if (!IsLive(w)) return;
   w->magic = 0;
   delete w;
 }
@@ -352,12 +357,12 @@ wkspkit_err_t wkspkit_info(const wkspkit_wksp_t* w, wkspkit_info_t* out) {
 }
 
 void* wkspkit_laddr(const wkspkit_wksp_t* w, uint64_t gaddr) {
-  if (w == nullptr || w->magic != wkspkit_wksp::kLive) return nullptr;
+  if (!IsLive(w)) return nullptr;
   return w->wksp.laddr(gaddr);
 }
 
 uint64_t wkspkit_gaddr(const wkspkit_wksp_t* w, const void* laddr) {
-  if (w == nullptr || w->magic != wkspkit_wksp::kLive) return 0;
+  if (!IsLive(w)) return 0;
   return w->wksp.gaddr(laddr);
 }
 
@@ -372,7 +377,7 @@ uint64_t wkspkit_gaddr(const wkspkit_wksp_t* w, const void* laddr) {
                                                         uint64_t tag,
                                                         uint64_t* out_gaddr) {
   return BoundaryCode([&]() -> wkspkit_err_t {
-    if (w == nullptr || w->magic != wkspkit_wksp::kLive) [[unlikely]]
+    if (!IsLive(w)) [[unlikely]]
       return Fail(NotLive(w));
     if (out_gaddr == nullptr) [[unlikely]]
       return Fail(NullArg("out_gaddr"));
@@ -388,7 +393,7 @@ uint64_t wkspkit_gaddr(const wkspkit_wksp_t* w, const void* laddr) {
 [[gnu::no_stack_protector]] wkspkit_err_t wkspkit_free(wkspkit_wksp_t* w,
                                                        uint64_t gaddr) {
   return BoundaryCode([&]() -> wkspkit_err_t {
-    if (w == nullptr || w->magic != wkspkit_wksp::kLive) [[unlikely]]
+    if (!IsLive(w)) [[unlikely]]
       return Fail(NotLive(w));
     absl::Status freed = w->wksp.Free(gaddr);
     if (!freed.ok()) [[unlikely]]
