@@ -22,6 +22,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <random>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -51,6 +52,25 @@ double Best(int reps, F f) {
     best = std::min(best, Now() - t0);
   }
   return best;
+}
+
+// Best of 3 of bare XXH3-128 over the n byte ranges range(i), `threads`
+// threads taking them from a shared counter: the hashing ceilings.
+template <typename F>
+double BareXxh3(size_t threads, size_t n, F range) {
+  return Best(3, [&] {
+    std::atomic<size_t> next{0};
+    std::atomic<uint64_t> sink{0};
+    ThreadPool pool(threads);
+    pool.ExecAll([&](size_t) {
+      uint64_t x = 0;
+      for (size_t i; (i = next.fetch_add(1)) < n;) {
+        const std::span<const uint8_t> r = range(i);
+        x ^= XXH3_128bits(r.data(), r.size()).low64;
+      }
+      sink.fetch_xor(x);
+    });
+  });
 }
 
 void Die(const absl::Status& st, const char* what) {
@@ -148,18 +168,9 @@ int Main(int argc, char** argv) {
   // from a shared counter (no chunking, no index, no prefault). With 1
   // thread too: how far this machine lets hashing scale at all.
   auto bare_xxh3 = [&](size_t th) {
-    return Best(3, [&] {
-    std::atomic<size_t> next{0};
-    std::atomic<uint64_t> sink{0};
-    ThreadPool pool(th);
-    pool.ExecAll([&](size_t) {
-      uint64_t x = 0;
-      for (size_t i; (i = next.fetch_add(1)) < allocs.size();) {
-        x ^= XXH3_128bits(w->laddr(allocs[i].lo), allocs[i].hi - allocs[i].lo)
-                 .low64;
-      }
-      sink.fetch_xor(x);
-    });
+    return BareXxh3(th, allocs.size(), [&](size_t i) {
+      return std::span<const uint8_t>(w->laddr(allocs[i].lo),
+                                      allocs[i].hi - allocs[i].lo);
     });
   };
   const double xxh3_s = bare_xxh3(threads);
@@ -227,18 +238,9 @@ int Main(int argc, char** argv) {
     // against the delta's chunk digests (what catches a corrupt delta, the
     // bit-flip test). Bare XXH3-128 of the changed chunks from memory,
     // `threads` threads: the apply's floor is XXH3 + pread + this.
-    const double check_s = Best(3, [&] {
-      std::atomic<size_t> next{0};
-      std::atomic<uint64_t> sink{0};
-      ThreadPool pool(threads);
-      pool.ExecAll([&](size_t) {
-        uint64_t x = 0;
-        for (size_t i; (i = next.fetch_add(1)) < pick.size();) {
-          const internal::ChunkRef& c = chunks[pick[i]];
-          x ^= XXH3_128bits(w->laddr(c.gaddr), c.sz).low64;
-        }
-        sink.fetch_xor(x);
-      });
+    const double check_s = BareXxh3(threads, pick.size(), [&](size_t i) {
+      const internal::ChunkRef& c = chunks[pick[i]];
+      return std::span<const uint8_t>(w->laddr(c.gaddr), c.sz);
     });
     std::printf("%.0f%% changed: write %.3f s, pread %.3f s, XXH3 of the "
                 "changed chunks %.3f s\n",
