@@ -1,7 +1,7 @@
-# Shared helpers of the apps shell tests that drive wksp_ctl_testing. Source it
-# after setting ctl (the binary) and tmp (a folder this test owns): it counts
-# failures in $fails, kills the processes listed in $pids (stopped ones too)
-# and removes $tmp on exit.
+# Shared helpers of the shell tests that drive wksp_ctl or wksp_ctl_testing.
+# Source it after setting ctl (the binary) and tmp (a folder this test owns):
+# it counts failures in $fails, kills the processes listed in $pids (stopped
+# ones too) and removes $tmp on exit.
 fails=0
 fail() { echo "FAIL $*"; fails=$((fails + 1)); }
 ok() { echo "ok   $*"; }

@@ -18,17 +18,9 @@ mkdir -p "$tmp/shm"
 export WKSP_SHMEM_ROOT="$tmp/shm"
 d="$tmp/ck"
 mkdir -p "$d"
-fails=0
-fail() { echo "FAIL $*"; fails=$((fails + 1)); }
-ok() { echo "ok   $*"; }
-seeders=()
-cleanup() {
-  local p
-  for p in "${seeders[@]}"; do kill -KILL "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
-  for w in prim stby; do "$ctl" delete "$w" >/dev/null 2>&1; done
-  rm -rf "$tmp"
-}
-trap cleanup EXIT
+# fail, ok, and on exit: the seeders in $pids killed, $tmp (and with it
+# every workspace, under $tmp/shm) removed.
+source "${TEST_SRCDIR}/${TEST_WORKSPACE}/apps/testing_lib.sh"
 run() {  # run NAME ARGS...: must succeed
   local name=$1; shift
   local o
@@ -44,11 +36,11 @@ seed() {
     { fail "torrent-create $1"; return 1; }
   "$ctl" --listen 127.0.0.1:0 --seconds 60 seed "$d/$1.torrent" "$2" \
     >"$d/$1.seed.log" 2>&1 &
-  seeders+=($!)
+  pids+=($!)
   local i
   for ((i = 0; i < 300; i++)); do
     grep -q '^seeding' "$d/$1.seed.log" && break
-    kill -0 "${seeders[-1]}" 2>/dev/null || break
+    kill -0 "${pids[-1]}" 2>/dev/null || break
     sleep 0.1
   done
   peer=$(awk '/^seeding/ {print $2}' "$d/$1.seed.log")
@@ -56,8 +48,8 @@ seed() {
 }
 unseed() {
   local p
-  for p in "${seeders[@]}"; do kill -TERM "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
-  seeders=()
+  for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
+  pids=()
 }
 
 # Base: 24 allocations of 1-5 chunks (64 KiB), each filled with its byte.
