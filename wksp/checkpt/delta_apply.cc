@@ -1,10 +1,11 @@
 // Delta checkpoints, applied in place and restored as chains
 // (CHECKPOINT_FORMAT.md §9.4). Everything that can be checked is checked
 // before the first write: the delta's metadata digests, the new table's
-// fit, and the workspace against the base: for an apply from a file, every
-// chunk the delta keeps (its records name those it replaces); for a chain
-// or a download, the workspace's state id against the delta's base id and
-// the stored chunks exactly those the base lacks. Then, under the restore
+// fit, and the workspace against the base: for an apply from a file onto a
+// workspace whose allocation table is already the delta's, every chunk the
+// delta keeps (its records name those it replaces); otherwise, and for a
+// chain or a download, the workspace's state id against the delta's base id
+// and the stored chunks exactly those the base lacks. Then, under the restore
 // mark (RestoreTarget), the new table is set and the groups are written by
 // `threads` threads pulling them from a shared counter; each chunk's digest
 // (and an LZ4 group's digest) is checked as it is written. A RAW group is

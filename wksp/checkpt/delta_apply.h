@@ -50,7 +50,8 @@ class DeltaApplier {
                                            const ChunkIndex& cur,
                                            bool cur_mapped);
 
-  // For an apply from d's file onto the workspace as it is: the changed
+  // For an apply from d's file onto a workspace whose allocation table is
+  // already d's (the caller checks; elsewhere Plan applies): the changed
   // chunks are those d's records name (each must be a chunk of d's state,
   // ascending), and every other chunk of d's state (those d keeps) must
   // hold in the workspace the bytes of its digest: hashed with `threads`
