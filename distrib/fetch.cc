@@ -25,6 +25,7 @@
 #include "distrib/distrib.h"
 #include "distrib/region_disk.h"
 #include "distrib/session.h"
+#include "io/fd.h"
 #include "io/mmio.h"
 #include "libtorrent/add_torrent_params.hpp"
 #include "libtorrent/alert_types.hpp"
@@ -107,9 +108,16 @@ class Restorers {
 class Fetcher {
  public:
   // resume: region is a kept .part file to re-check first.
+  // writeback: the kept .part file (read-only is enough), or -1.
   Fetcher(wksp::Wksp& w, std::shared_ptr<lt::torrent_info> ti,
-          io::Mapping& region, const FetchOptions& o, bool resume)
-      : wksp_(w), ti_(std::move(ti)), region_(region), o_(o), resume_(resume) {
+          io::Mapping& region, const FetchOptions& o, bool resume,
+          int writeback)
+      : wksp_(w),
+        ti_(std::move(ti)),
+        region_(region),
+        o_(o),
+        resume_(resume),
+        writeback_(writeback) {
     n_ = static_cast<uint64_t>(ti_->files().file_size(lt::file_index_t{0}));
     plen_ = static_cast<uint64_t>(ti_->piece_length());
     pieces_ = static_cast<size_t>(ti_->num_pieces());
@@ -403,6 +411,7 @@ class Fetcher {
       Phase(FetchPhase::kDownloading);
     }
     last_piece_ = Clock::now();
+    WriteBack(p);
     if (gate_ && users_[p] > 0) gate_->Open(p);
     if (!rr_) {
       if (!LayoutHere()) return absl::OkStatus();
@@ -412,6 +421,19 @@ class Fetcher {
       if (--missing_[k] == 0) restorers_->Push(k);
     }
     return absl::OkStatus();
+  }
+
+  // A kept file's verified piece starts on its way to the disk now, so the
+  // Sync before the file is published finds little left to write: done
+  // all at the end, it wrote the whole file at once (every target of a
+  // fleet at the same moment), 0.1-0.3 s after the last piece with 8
+  // targets of a 25 MB file (docs/DISTRIBUTION.md, "Measured"). Only a
+  // hint: the kernel starts the writes and the fetch does not wait.
+  void WriteBack(size_t p) const {
+    if (writeback_ < 0) return;
+    (void)::sync_file_range(writeback_, static_cast<off64_t>(p * plen_),
+                            static_cast<off64_t>(PieceBytes(p)),
+                            SYNC_FILE_RANGE_WRITE);
   }
 
   // Whether every piece RangeRestore::Open reads is here. The head and tail
@@ -643,6 +665,7 @@ class Fetcher {
   io::Mapping& region_;
   const FetchOptions& o_;
   const bool resume_;
+  const int writeback_;  // the kept file's descriptor (WriteBack), or -1
   const Clock::time_point t_start_ = Clock::now();
   Clock::time_point deadline_, last_piece_;
   bool checked_ = false;  // the .part re-check (resume_) is over
@@ -739,9 +762,13 @@ absl::StatusOr<FetchReport> Fetch(wksp::Wksp& wksp, const std::string& torrent,
     }
   }
   if (!region.ok()) return Annotate(region.status(), "fetch");
+  // For the writeback hints only: without it the final Sync writes it all.
+  absl::StatusOr<io::Fd> writeback =
+      part.empty() ? absl::StatusOr<io::Fd>(io::Fd()) : io::OpenRead(part);
+  const int writeback_fd = writeback.ok() ? writeback->get() : -1;
   absl::StatusOr<FetchReport> r;
   try {
-    r = Fetcher(wksp, ti, *region, o, resume).Run();
+    r = Fetcher(wksp, ti, *region, o, resume, writeback_fd).Run();
   } catch (const std::exception& e) {
     r = absl::InternalError(absl::StrFormat("fetch: %s", e.what()));
   }
