@@ -13,7 +13,9 @@
 # FLEET_BENCH_T1=SECONDS skips the streaming runs and takes that T1;
 # FLEET_BENCH_LOGS=DIR keeps each M's seed and fetch logs in DIR/M, with
 # traffic.txt: every 0.1 s of the swarm, the seconds since its start and
-# each host's MB sent and received since (host 0 is the origin); FLEET_BENCH_CTL=PATH runs
+# each host's MB sent and received since (host 0 is the origin), and
+# cpu.txt: each host's CPU seconds and the machine's busy core-seconds
+# over the swarm; FLEET_BENCH_CTL=PATH runs
 # that wksp_ctl instead of the one built beside this script (comparing
 # two builds back to back).
 set -uo pipefail
@@ -123,6 +125,7 @@ for m in "${ms[@]}"; do
     trace_pid=$!
   fi
   t0=$(now)
+  [[ -n "${FLEET_BENCH_LOGS:-}" ]] && stat0=$(head -n 1 /proc/stat)
   for ((i = 1; i <= m; i++)); do
     extra=()
     [[ "$mode" == keep ]] && extra=(--keep "$d/h$i/src.ckpt" --seed-after)
@@ -138,6 +141,22 @@ for m in "${ms[@]}"; do
     tail -n 3 "${logs[@]}" >&2
   fi
   if [[ -n "$trace_pid" ]]; then
+    # CPU seconds each process used up to here (the origin's since it
+    # started seeding, just before t0), and the machine's CPU time busy
+    # and in all over the swarm: whether the cores were the limit.
+    stat1=$(head -n 1 /proc/stat)
+    hz=$(getconf CLK_TCK)
+    {
+      for ((i = 0; i <= m; i++)); do
+        p=$seed_pid; ((i)) && p=${fpids[i - 1]}
+        awk -v h="$i" -v hz="$hz" '{ printf "host %d cpu %.2f s\n", h, ($14 + $15) / hz }' \
+          "/proc/$p/stat" 2>/dev/null
+      done
+      # user nice system idle iowait irq softirq steal: idle+iowait is idle.
+      echo "$stat0" "$stat1" | awk -v hz="$hz" -v n="$(nproc)" '{
+        for (i = 2; i <= 9; i++) { d = $(i + 11) - $i; all += d; if (i == 5 || i == 6) idle += d }
+        printf "machine busy %.2f of %.2f core-seconds (%d cores)\n", (all - idle) / hz, all / hz, n }'
+    } >"$d/cpu.txt"
     kill "$trace_pid"; wait "$trace_pid"
     # Seconds since the swarm's start, then per host MB sent and received
     # since then.
@@ -149,7 +168,7 @@ for m in "${ms[@]}"; do
   for p in "${fpids[@]}"; do kill -TERM "$p" 2>/dev/null; wait "$p"; done
   kill -TERM "$seed_pid"; wait "$seed_pid"
   if [[ -n "${FLEET_BENCH_LOGS:-}" ]]; then
-    mkdir -p "$FLEET_BENCH_LOGS/$m" && cp "$d"/seed.log "$d"/fetch*.log "$d"/traffic.txt \
+    mkdir -p "$FLEET_BENCH_LOGS/$m" && cp "$d"/seed.log "$d"/fetch*.log "$d"/traffic.txt "$d"/cpu.txt \
       "$FLEET_BENCH_LOGS/$m/"
   fi
   up=$(sed -nE 's/^seed: uploaded ([0-9]+) bytes.*/\1/p' "$d/seed.log")
