@@ -108,16 +108,17 @@ class Restorers {
 class Fetcher {
  public:
   // resume: region is a kept .part file to re-check first.
-  // writeback: the kept .part file (read-only is enough), or -1.
+  // file_fd: the kept .part file that region maps, open read-write (blocks
+  // are written through it, WriteBack), or -1.
   Fetcher(wksp::Wksp& w, std::shared_ptr<lt::torrent_info> ti,
           io::Mapping& region, const FetchOptions& o, bool resume,
-          int writeback)
+          int file_fd)
       : wksp_(w),
         ti_(std::move(ti)),
         region_(region),
         o_(o),
         resume_(resume),
-        writeback_(writeback) {
+        file_fd_(file_fd) {
     n_ = static_cast<uint64_t>(ti_->files().file_size(lt::file_index_t{0}));
     plen_ = static_cast<uint64_t>(ti_->piece_length());
     pieces_ = static_cast<size_t>(ti_->num_pieces());
@@ -161,7 +162,8 @@ class Fetcher {
     sp_settings.set_bool(lt::settings_pack::close_redundant_connections, false);
     lt::session_params sp(std::move(sp_settings));
     sp.disk_io_constructor = RegionDiskConstructor(
-        Region{region_.mutable_span(), true, resume_, gate_.get()}, threads_);
+        Region{region_.mutable_span(), true, resume_, gate_.get(), file_fd_},
+        threads_);
     lt::session ses(std::move(sp));
     lt::add_torrent_params atp;
     atp.ti = ti_;
@@ -430,8 +432,8 @@ class Fetcher {
   // targets of a 25 MB file (docs/DISTRIBUTION.md, "Measured"). Only a
   // hint: the kernel starts the writes and the fetch does not wait.
   void WriteBack(size_t p) const {
-    if (writeback_ < 0) return;
-    (void)::sync_file_range(writeback_, static_cast<off64_t>(p * plen_),
+    if (file_fd_ < 0) return;
+    (void)::sync_file_range(file_fd_, static_cast<off64_t>(p * plen_),
                             static_cast<off64_t>(PieceBytes(p)),
                             SYNC_FILE_RANGE_WRITE);
   }
@@ -665,7 +667,7 @@ class Fetcher {
   io::Mapping& region_;
   const FetchOptions& o_;
   const bool resume_;
-  const int writeback_;  // the kept file's descriptor (WriteBack), or -1
+  const int file_fd_;  // the kept file, read-write (RegionDisk, WriteBack)
   const Clock::time_point t_start_ = Clock::now();
   Clock::time_point deadline_, last_piece_;
   bool checked_ = false;  // the .part re-check (resume_) is over
@@ -762,13 +764,15 @@ absl::StatusOr<FetchReport> Fetch(wksp::Wksp& wksp, const std::string& torrent,
     }
   }
   if (!region.ok()) return Annotate(region.status(), "fetch");
-  // For the writeback hints only: without it the final Sync writes it all.
-  absl::StatusOr<io::Fd> writeback =
-      part.empty() ? absl::StatusOr<io::Fd>(io::Fd()) : io::OpenRead(part);
-  const int writeback_fd = writeback.ok() ? writeback->get() : -1;
+  // Blocks go into the kept file with pwrite, and its pieces to the disk as
+  // they are verified (RegionDisk, WriteBack); without this descriptor,
+  // stores into the mapping and the final Sync do the same, slower.
+  absl::StatusOr<io::Fd> file_fd =
+      part.empty() ? absl::StatusOr<io::Fd>(io::Fd()) : io::OpenReadWrite(part);
+  const int file = file_fd.ok() ? file_fd->get() : -1;
   absl::StatusOr<FetchReport> r;
   try {
-    r = Fetcher(wksp, ti, *region, o, resume, writeback_fd).Run();
+    r = Fetcher(wksp, ti, *region, o, resume, file).Run();
   } catch (const std::exception& e) {
     r = absl::InternalError(absl::StrFormat("fetch: %s", e.what()));
   }

@@ -1,6 +1,9 @@
 #include "distrib/region_disk.h"
 
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
 #include <condition_variable>
 #include <cstring>
 #include <deque>
@@ -77,6 +80,23 @@ lt::storage_error Error(boost::system::errc::errc_t e, lt::operation_t op) {
   return lt::storage_error(
       lt::error_code(static_cast<int>(e), boost::system::generic_category()),
       op);
+}
+
+// Writes all n bytes at offset off of fd (a kept file's blocks).
+lt::storage_error PWrite(int fd, const char* buf, size_t n, uint64_t off) {
+  while (n > 0) {
+    const ssize_t w = ::pwrite(fd, buf, n, static_cast<off_t>(off));
+    if (w < 0 && errno == EINTR) continue;
+    if (w <= 0) {
+      return lt::storage_error(
+          lt::error_code(w < 0 ? errno : EIO, boost::system::generic_category()),
+          lt::operation_t::file_write);
+    }
+    buf += w;
+    n -= static_cast<size_t>(w);
+    off += static_cast<uint64_t>(w);
+  }
+  return lt::storage_error();
 }
 
 // The owner of the few buffers async_read allocates (a last block padded
@@ -191,9 +211,17 @@ class RegionDisk final : public lt::disk_interface {
                   lt::operation_t::file_write);
     } else {
       // Bytes past the file's end (tail padding) are not stored.
-      std::memcpy(region_.bytes.data() + off, buf,
-                  std::min<size_t>(static_cast<size_t>(r.length),
-                                   region_.bytes.size() - off));
+      const size_t n = std::min<size_t>(static_cast<size_t>(r.length),
+                                        region_.bytes.size() - off);
+      if (region_.write_fd >= 0) {
+        // A store into a shared file mapping takes a page fault and the
+        // file system's page_mkwrite per 4 KiB page; one pwrite per block
+        // costs the fetchers of a fleet a third less CPU (kept files, 16
+        // targets on 2 cores), and an I/O error is an error, not SIGBUS.
+        err = PWrite(region_.write_fd, buf, n, off);
+      } else {
+        std::memcpy(region_.bytes.data() + off, buf, n);
+      }
     }
     Post([handler, err] { handler(err); });
     return false;  // never "buffers full": the fetch bounds what it asks for

@@ -5,7 +5,8 @@
 //     whole merkle tree and can answer any peer's hash requests;
 //   - fetching: a private anonymous region (nothing on disk; the fetch gives
 //     pages back once restored) or a mapping of the kept file.
-// Blocks are written into the region by the network thread (16 KiB copies);
+// Blocks are written into the region by the network thread (16 KiB copies,
+// or pwrite into the mapped file where Region::write_fd is set);
 // hashing (SHA-256 of every block, SHA-1 only if asked) runs on `threads`
 // worker threads; reads hand out pointers into the region, which must
 // outlive the session.
@@ -59,6 +60,10 @@ struct Region {
   bool writable = false;     // false: writes fail (a seeder never writes)
   bool full_check = false;   // hash every piece when the torrent is added
   PieceGate* gate = nullptr;  // null: every piece may be read
+  // A descriptor of the file `bytes` maps (shared), open for writing: blocks
+  // are written into it with pwrite instead of stores into the mapping. -1:
+  // stores.
+  int write_fd = -1;
 };
 
 lt::disk_io_constructor_type RegionDiskConstructor(Region region,
