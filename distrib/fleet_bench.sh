@@ -15,7 +15,8 @@
 # traffic.txt: every 0.1 s of the swarm, the seconds since its start and
 # each host's MB sent and received since (host 0 is the origin), and
 # cpu.txt: each host's CPU seconds and the machine's busy core-seconds
-# over the swarm; FLEET_BENCH_CTL=PATH runs
+# over the swarm, then its share of the cores busy every 0.5 s;
+# FLEET_BENCH_CTL=PATH runs
 # that wksp_ctl instead of the one built beside this script (comparing
 # two builds back to back).
 set -uo pipefail
@@ -119,10 +120,15 @@ for m in "${ms[@]}"; do
   for ((i = 0; i < 600; i++)); do
     grep -qs '^seeding' "$d/seed.log" && break; sleep 0.05
   done
-  logs=() fpids=() trace_pid=
+  logs=() fpids=() trace_pid= cpu_pid=
   if [[ -n "${FLEET_BENCH_LOGS:-}" ]]; then
     fleet_trace 0.1 >"$d/trace.raw" 2>/dev/null &
     trace_pid=$!
+    # The machine's CPU counters every 0.1 s (builtins only but sleep).
+    while :; do
+      read -r line </proc/stat; echo "$EPOCHREALTIME $line"; sleep 0.1
+    done >"$d/cpu.raw" 2>/dev/null &
+    cpu_pid=$!
   fi
   t0=$(now)
   [[ -n "${FLEET_BENCH_LOGS:-}" ]] && stat0=$(head -n 1 /proc/stat)
@@ -151,11 +157,23 @@ for m in "${ms[@]}"; do
         p=$seed_pid; ((i)) && p=${fpids[i - 1]}
         awk -v h="$i" -v hz="$hz" '{ printf "host %d cpu %.2f s\n", h, ($14 + $15) / hz }' \
           "/proc/$p/stat" 2>/dev/null
-      done
+      done | tee "$d/cpu.hosts"
+      awk '{ s += $4 } END { printf "hosts alive at the end: %d, cpu %.2f s\n", NR, s }' "$d/cpu.hosts"
       # user nice system idle iowait irq softirq steal: idle+iowait is idle.
       echo "$stat0" "$stat1" | awk -v hz="$hz" -v n="$(nproc)" '{
         for (i = 2; i <= 9; i++) { d = $(i + 11) - $i; all += d; if (i == 5 || i == 6) idle += d }
-        printf "machine busy %.2f of %.2f core-seconds (%d cores)\n", (all - idle) / hz, all / hz, n }'
+        printf "machine busy %.2f of %.2f core-seconds (%d cores), softirq %.2f\n",
+          (all - idle) / hz, all / hz, n, ($19 - $8) / hz }'
+      # Then every 0.5 s of the swarm: seconds since its start, the share
+      # of both cores busy (user nice system irq softirq steal).
+      kill "$cpu_pid"; wait "$cpu_pid"
+      awk -v t0="$t0" -v hz="$hz" -v n="$(nproc)" '$1 >= t0 {
+        busy = $3 + $4 + $5 + $8 + $9 + $10
+        if (seen && $1 - t >= 0.5) {
+          printf "%.1f busy %.0f%%\n", $1 - t0, 100 * (busy - b) / hz / n / ($1 - t)
+          seen = 0
+        }
+        if (!seen) { t = $1; b = busy; seen = 1 } }' "$d/cpu.raw"
     } >"$d/cpu.txt"
     kill "$trace_pid"; wait "$trace_pid"
     # Seconds since the swarm's start, then per host MB sent and received
