@@ -6,8 +6,10 @@
 
 #include <algorithm>
 #include <atomic>
+#include <bit>
 #include <cstring>
 #include <memory>
+#include <utility>
 
 #include "absl/strings/str_format.h"
 #include "io/fd.h"
@@ -145,10 +147,11 @@ std::vector<uint8_t> ChunkIndex::Encode() const {
 
 StateId ChunkIndex::Id() const { return Digest(Encode()); }
 
-absl::StatusOr<ChunkIndex> DecodeIndex(std::span<const uint8_t> bytes,
-                                       uint64_t alloc_cnt, uint64_t chunk_cnt,
+absl::StatusOr<ChunkIndex> DecodeIndex(IndexBytes in, uint64_t alloc_cnt,
+                                       uint64_t chunk_cnt,
                                        const wksp::Limits& src,
                                        std::string_view what) {
+  const std::span<const uint8_t> bytes = std::as_const(in).bytes();
   // Counts first, against the bytes there are: no allocation is sized by
   // an unchecked count.
   if (alloc_cnt > bytes.size() / kAllocRecSz ||
@@ -184,24 +187,42 @@ absl::StatusOr<ChunkIndex> DecodeIndex(std::span<const uint8_t> bytes,
                                     "chunks",
                                     chunk_cnt, chunks));
   }
-  idx.digests.resize(chunk_cnt);
-  for (uint64_t i = 0; i < chunk_cnt; ++i, p += kDigestSz) {
-    idx.digests[i] = LoadDigest(p);
+  // The digests move to the front of the buffer that holds them (the
+  // allocation records were before them), where their little-endian bytes
+  // are ChunkDigests already on this host.
+  static_assert(sizeof(ChunkDigest) == kDigestSz);
+  std::memmove(in.words_.data(), p, kDigestSz * chunk_cnt);
+  in.words_.resize(chunk_cnt);
+  if constexpr (std::endian::native != std::endian::little) {
+    for (ChunkDigest& d : in.words_) {
+      d = LoadDigest(reinterpret_cast<const uint8_t*>(&d));
+    }
   }
+  idx.digests = std::move(in.words_);
   return idx;
 }
 
-absl::Status HashChunksLocked(const wksp::Wksp& wksp,
-                              std::span<const ChunkRef> chunks,
-                              const std::vector<bool>& skip,
-                              std::span<ChunkDigest> out, size_t threads) {
+namespace {
+
+// Runs on_chunk(c, bytes) for every chunk c of `chunks` but the skipped
+// ones, with `threads` threads taking tasks of kChunksPerTask chunks from a
+// shared counter; a task first pre-faults its runs of contiguous chunks
+// unless mapped already. on_chunk returns false to stop every thread at its
+// next task (it must be thread safe for distinct c).
+template <typename OnChunk>
+absl::Status ForEachChunkLocked(const wksp::Wksp& wksp,
+                                std::span<const ChunkRef> chunks,
+                                const std::vector<bool>& skip, size_t threads,
+                                OnChunk&& on_chunk) {
   const uint64_t tasks = (chunks.size() + kChunksPerTask - 1) / kChunksPerTask;
   ThreadPool pool(std::max<uint64_t>(
       1, std::min<uint64_t>(ResolveThreads(threads), tasks)));
   std::atomic<uint64_t> next{0};
+  std::atomic<bool> stop{false};
   std::vector<absl::Status> errs(pool.size());
   pool.ExecAll([&](size_t t) {
-    for (uint64_t k; (k = next.fetch_add(1)) < tasks;) {
+    for (uint64_t k; !stop.load(std::memory_order_relaxed) &&
+                     (k = next.fetch_add(1)) < tasks;) {
       const uint64_t c0 = k * kChunksPerTask;
       const uint64_t c1 = std::min<uint64_t>(c0 + kChunksPerTask, chunks.size());
       // Pre-fault each run of contiguous chunks in one go (4 KiB pages
@@ -222,18 +243,56 @@ absl::Status HashChunksLocked(const wksp::Wksp& wksp,
                      io::PopulateFor::kRead);
         if (!st.ok()) [[unlikely]] {
           errs[t] = st;
+          stop.store(true, std::memory_order_relaxed);
           return;
         }
         r = e;
       }
       for (uint64_t c = c0; c < c1; ++c) {
         if (!skip.empty() && skip[c]) continue;
-        out[c] = Digest({wksp.laddr(chunks[c].gaddr), chunks[c].sz});
+        if (!on_chunk(c, std::span<const uint8_t>(wksp.laddr(chunks[c].gaddr),
+                                                  chunks[c].sz))) [[unlikely]] {
+          stop.store(true, std::memory_order_relaxed);
+          return;
+        }
       }
     }
   });
   for (const auto& e : errs) WK_RETURN_IF_ERROR(e);
   return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::Status HashChunksLocked(const wksp::Wksp& wksp,
+                              std::span<const ChunkRef> chunks,
+                              const std::vector<bool>& skip,
+                              std::span<ChunkDigest> out, size_t threads) {
+  return ForEachChunkLocked(wksp, chunks, skip, threads,
+                            [&](uint64_t c, std::span<const uint8_t> bytes) {
+                              out[c] = Digest(bytes);
+                              return true;
+                            });
+}
+
+absl::StatusOr<uint64_t> FirstDifferentChunkLocked(
+    const wksp::Wksp& wksp, std::span<const ChunkRef> chunks,
+    const std::vector<bool>& skip, std::span<const ChunkDigest> want,
+    size_t threads) {
+  std::atomic<uint64_t> first{chunks.size()};
+  WK_RETURN_IF_ERROR(
+      ForEachChunkLocked(wksp, chunks, skip, threads,
+                         [&](uint64_t c, std::span<const uint8_t> bytes) {
+                           if (Digest(bytes) == want[c]) [[likely]]
+                             return true;
+                           // The lowest of those the threads found before they
+                           // stopped.
+                           uint64_t f = first.load(std::memory_order_relaxed);
+                           while (c < f && !first.compare_exchange_weak(f, c)) {
+                           }
+                           return false;
+                         }));
+  return first.load();
 }
 
 absl::StatusOr<ChunkIndex> HashWorkspaceLocked(
@@ -336,15 +395,16 @@ absl::StatusOr<ChunkIndex> ReadSidecar(const std::string& path) {
   if (format::LoadU64(h + 32) != size || !(LoadDigest(h + 40) == tie)) {
     return stale("it describes another file (stale)");
   }
-  std::vector<uint8_t> body(ssz - kSidecarHeadSz);
-  WK_RETURN_IF_ERROR(
-      io::PReadExact(sfd->get(), body.data(), body.size(), kSidecarHeadSz));
-  if (!(Digest(body) == LoadDigest(h + 56))) return stale("bad checksum");
+  IndexBytes body(ssz - kSidecarHeadSz);
+  WK_RETURN_IF_ERROR(io::PReadExact(sfd->get(), body.bytes().data(),
+                                    body.bytes().size(), kSidecarHeadSz));
+  if (!(Digest(body.bytes()) == LoadDigest(h + 56)))
+    return stale("bad checksum");
   // Any range the allocator could make: the table was checked when written.
   const wksp::Limits any{~uint64_t{0}, 1, ~uint64_t{0}};
-  absl::StatusOr<ChunkIndex> idx =
-      DecodeIndex(body, format::LoadU64(h + 16), format::LoadU64(h + 24), any,
-                  absl::StrFormat("index %s", side));
+  absl::StatusOr<ChunkIndex> idx = DecodeIndex(
+      std::move(body), format::LoadU64(h + 16), format::LoadU64(h + 24), any,
+      absl::StrFormat("index %s", side));
   if (!idx.ok()) return stale(std::string(idx.status().message()));
   return idx;
 }

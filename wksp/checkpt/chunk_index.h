@@ -57,12 +57,34 @@ struct ChunkIndex {
   StateId Id() const;
 };
 
+// An index section's bytes, read into bytes(), held where DecodeIndex
+// leaves the digests: the index is decoded without a second copy of it (a
+// 100 GiB workspace's digests are 26 MB).
+class IndexBytes {
+ public:
+  explicit IndexBytes(uint64_t sz)
+      : words_((sz + kDigestSz - 1) / kDigestSz), sz_(sz) {}
+  std::span<uint8_t> bytes() {
+    return {reinterpret_cast<uint8_t*>(words_.data()), sz_};
+  }
+  std::span<const uint8_t> bytes() const {
+    return {reinterpret_cast<const uint8_t*>(words_.data()), sz_};
+  }
+
+ private:
+  friend absl::StatusOr<ChunkIndex> DecodeIndex(IndexBytes, uint64_t, uint64_t,
+                                                const wksp::Limits&,
+                                                std::string_view);
+  std::vector<ChunkDigest> words_;
+  uint64_t sz_;
+};
+
 // Decodes an index section of `alloc_cnt` allocations and `chunk_cnt`
 // chunks, checking each allocation (CheckInSource against `src`, ascending,
 // no overlap) and that chunk_cnt is the table's chunk count. DataLoss
 // naming `what` otherwise.
-absl::StatusOr<ChunkIndex> DecodeIndex(std::span<const uint8_t> bytes,
-                                       uint64_t alloc_cnt, uint64_t chunk_cnt,
+absl::StatusOr<ChunkIndex> DecodeIndex(IndexBytes bytes, uint64_t alloc_cnt,
+                                       uint64_t chunk_cnt,
                                        const wksp::Limits& src,
                                        std::string_view what);
 
@@ -106,6 +128,17 @@ absl::Status HashChunksLocked(const wksp::Wksp& wksp,
                               std::span<const ChunkRef> chunks,
                               const std::vector<bool>& skip,
                               std::span<ChunkDigest> out, size_t threads);
+
+// Compares the digest of chunks[i] (as HashChunksLocked hashes it, skip
+// alike) with want[i] and returns an i where they differ, or chunks.size()
+// when none does. Stops at the first difference found, so which differing
+// chunk it names depends on the threads' progress; each thread hashes in
+// ascending order. No digest array is kept: want holds chunks.size()
+// digests. The caller holds the workspace lock.
+absl::StatusOr<uint64_t> FirstDifferentChunkLocked(
+    const wksp::Wksp& wksp, std::span<const ChunkRef> chunks,
+    const std::vector<bool>& skip, std::span<const ChunkDigest> want,
+    size_t threads);
 
 // Indices (into new_index's chunk order) of the chunks of `next` that `prev`
 // does not hold at the same gaddr with the same size and digest.

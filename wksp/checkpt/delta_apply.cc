@@ -6,10 +6,11 @@
 // delta keeps (its records name those it replaces); otherwise, and for a
 // chain or a download, the workspace's state id against the delta's base id
 // and the stored chunks exactly those the base lacks. Then, under the restore
-// mark (RestoreTarget), the new table is set and the groups are written by
-// `threads` threads pulling them from a shared counter; each chunk's digest
-// (and an LZ4 group's digest) is checked as it is written. A RAW group is
-// read from the file straight into the workspace and its chunks hashed
+// mark (RestoreTarget), the new table is set (where it already is the
+// workspace's, only the mark: no clearing, no rebuild) and the groups are
+// written by `threads` threads pulling them from a shared counter; each
+// chunk's digest (and an LZ4 group's digest) is checked as it is written. A RAW
+// group is read from the file straight into the workspace and its chunks hashed
 // there once: one copy and one pass over the bytes, as a plain read.
 #include "wksp/checkpt/delta_apply.h"
 
@@ -83,23 +84,22 @@ absl::StatusOr<DeltaApplier> DeltaApplier::PlanInPlace(
     replaced[c] = true;
     a.total_ += a.chunks_[c].sz;
   }
-  std::vector<ChunkDigest> have(a.chunks_.size());
-  WK_RETURN_IF_ERROR(
-      HashChunksLocked(wksp, a.chunks_, replaced, have, threads));
-  for (uint64_t i = 0; i < a.chunks_.size(); ++i) {
-    if (!replaced[i] && !(have[i] == next.digests[i])) [[unlikely]] {
-      return absl::FailedPreconditionError(absl::StrFormat(
-          "the workspace is not in the base state of delta %s: its %u bytes "
-          "at gaddr %u, which the delta keeps, differ from the base's; the "
-          "delta applies only to state %s (its base); apply the deltas in "
-          "the order they were made, onto the checkpoint they were made "
-          "against (or, if the delta may be damaged, checkpt-verify it)",
-          d.path, a.chunks_[i].sz, a.chunks_[i].gaddr,
-          delta::IdHex(d.header.base_id)));
-    }
+  WK_ASSIGN_OR_RETURN(const uint64_t i,
+                      FirstDifferentChunkLocked(wksp, a.chunks_, replaced,
+                                                next.digests, threads));
+  if (i < a.chunks_.size()) [[unlikely]] {
+    return absl::FailedPreconditionError(absl::StrFormat(
+        "the workspace is not in the base state of delta %s: its %u bytes "
+        "at gaddr %u, which the delta keeps, differ from the base's; the "
+        "delta applies only to state %s (its base); apply the deltas in "
+        "the order they were made, onto the checkpoint they were made "
+        "against (or, if the delta may be damaged, checkpt-verify it)",
+        d.path, a.chunks_[i].sz, a.chunks_[i].gaddr,
+        delta::IdHex(d.header.base_id)));
   }
   // The hash pre-faulted every chunk of the new table, replaced ones too.
   a.mapped_.assign(a.changed_.size(), true);
+  a.table_kept_ = true;
   return a;
 }
 
@@ -161,6 +161,11 @@ absl::Status DeltaApplier::CheckRecords() const {
 
 absl::Status DeltaApplier::PlaceTable(RestoreTarget& target) const {
   const ChunkIndex& next = d_->index;
+  // Only bytes change: no clearing of the table, no rebuild after.
+  if (table_kept_ && target.keeps_seed()) {
+    target.BeginKeepingTable();
+    return absl::OkStatus();
+  }
   target.Begin();
   for (uint64_t i = 0; i < next.allocs.size(); ++i) {
     WK_RETURN_IF_ERROR(target.Place(i, next.allocs[i]));

@@ -69,7 +69,9 @@ class DeltaApplier {
   // write, so a delta whose records disagree fails untouched.
   absl::Status CheckRecords() const;
 
-  // Begins the target and places the new allocation table.
+  // Begins the target and places the new allocation table; where the plan
+  // is PlanInPlace's (the table is the workspace's already) and the target
+  // keeps the workspace's seed, begins it keeping the table instead.
   absl::Status PlaceTable(RestoreTarget& target) const;
 
   // Writes group g from `bytes` (the group's bytes): each chunk's record
@@ -120,6 +122,7 @@ class DeltaApplier {
   std::vector<uint64_t> changed_;  // indices into chunks_, in delta order
   std::vector<bool> mapped_;       // per changed chunk: known mapped
   uint64_t total_ = 0;
+  bool table_kept_ = false;  // the workspace's table is d's (PlanInPlace)
 };
 
 }  // namespace wk::wksp_checkpt::internal
