@@ -609,7 +609,7 @@ void DeltaKillTest::KillApply(Style style, bool keep_table) {
     const Snapshot s = Snap(*w);
     if (Killed(st)) {
       ++kills;
-      { EXPECT_TRUE(s == base_state_ || s == next_state) << "read " << n; }
+      EXPECT_TRUE(s == base_state_ || s == next_state) << "read " << n;
     } else {
       ASSERT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 0) << "read " << n;
       EXPECT_TRUE(s == next_state);
