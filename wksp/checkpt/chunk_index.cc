@@ -191,7 +191,7 @@ absl::StatusOr<ChunkIndex> DecodeIndex(IndexBytes in, uint64_t alloc_cnt,
   // allocation records were before them), where their little-endian bytes
   // are ChunkDigests already on this host.
   static_assert(sizeof(ChunkDigest) == kDigestSz);
-  std::memmove(in.words_.data(), p, kDigestSz * chunk_cnt);
+  if (chunk_cnt != 0) std::memmove(in.words_.data(), p, kDigestSz * chunk_cnt);
   in.words_.resize(chunk_cnt);
   if constexpr (std::endian::native != std::endian::little) {
     for (ChunkDigest& d : in.words_) {
