@@ -128,24 +128,74 @@ std::vector<ChunkRef> Chunks(std::span<const format::Alloc> allocs) {
   return out;
 }
 
-std::vector<uint8_t> ChunkIndex::Encode() const {
-  std::vector<uint8_t> b(kAllocRecSz * allocs.size() +
-                         kDigestSz * digests.size());
-  uint8_t* p = b.data();
+std::vector<ChunkRef> ChunksAt(std::span<const format::Alloc> allocs,
+                               std::span<const uint64_t> indices) {
+  std::vector<ChunkRef> out;
+  out.reserve(indices.size());
+  ChunkWalk w(allocs);
+  uint64_t c = 0;
+  for (const uint64_t want : indices) {
+    for (; c < want; ++c) w.Next();
+    out.push_back(*w);
+  }
+  return out;
+}
+
+// The digests' memory is their index bytes (DigestBytes, IndexBytes): the
+// format is little-endian, and so is every host this builds for.
+static_assert(std::endian::native == std::endian::little,
+              "chunk digests are read and written as their own memory");
+static_assert(sizeof(ChunkDigest) == kDigestSz);
+
+namespace {
+
+// The records of `allocs` into p (kAllocRecSz bytes each).
+void StoreTable(std::span<const format::Alloc> allocs, uint8_t* p) {
   for (const auto& a : allocs) {
     format::StoreU64(p, a.lo);
     format::StoreU64(p + 8, a.hi);
     format::StoreU64(p + 16, a.tag);
     p += kAllocRecSz;
   }
-  for (const auto& d : digests) {
-    StoreDigest(p, d);
-    p += kDigestSz;
-  }
+}
+
+}  // namespace
+
+std::vector<uint8_t> ChunkIndex::EncodeTable() const {
+  std::vector<uint8_t> b(kAllocRecSz * allocs.size());
+  StoreTable(allocs, b.data());
   return b;
 }
 
-StateId ChunkIndex::Id() const { return Digest(Encode()); }
+std::vector<uint8_t> ChunkIndex::Encode() const {
+  const std::span<const uint8_t> d = DigestBytes();
+  std::vector<uint8_t> b(kAllocRecSz * allocs.size() + d.size());
+  StoreTable(allocs, b.data());
+  if (!d.empty())
+    std::memcpy(b.data() + kAllocRecSz * allocs.size(), d.data(), d.size());
+  return b;
+}
+
+StateId ChunkIndex::Id() const {
+  XXH3_state_t* st = XXH3_createState();
+  XXH3_128bits_reset(st);
+  // The table in batches from the stack, the digests from where they are:
+  // the bytes of Encode(), and XXH3 fed in parts equals XXH3 of the whole.
+  constexpr size_t kBatch = 128;
+  uint8_t recs[kAllocRecSz * kBatch];
+  const std::span<const format::Alloc> table(allocs);
+  for (size_t i = 0; i < table.size(); i += kBatch) {
+    const std::span<const format::Alloc> part =
+        table.subspan(i, std::min(kBatch, table.size() - i));
+    StoreTable(part, recs);
+    XXH3_128bits_update(st, recs, part.size() * kAllocRecSz);
+  }
+  const std::span<const uint8_t> d = DigestBytes();
+  XXH3_128bits_update(st, d.data(), d.size());
+  const XXH128_hash_t h = XXH3_128bits_digest(st);
+  XXH3_freeState(st);
+  return {h.low64, h.high64};
+}
 
 absl::StatusOr<ChunkIndex> DecodeIndex(IndexBytes in, uint64_t alloc_cnt,
                                        uint64_t chunk_cnt,
@@ -188,16 +238,10 @@ absl::StatusOr<ChunkIndex> DecodeIndex(IndexBytes in, uint64_t alloc_cnt,
                                     chunk_cnt, chunks));
   }
   // The digests move to the front of the buffer that holds them (the
-  // allocation records were before them), where their little-endian bytes
-  // are ChunkDigests already on this host.
-  static_assert(sizeof(ChunkDigest) == kDigestSz);
+  // allocation records were before them), where their bytes are
+  // ChunkDigests already.
   if (chunk_cnt != 0) std::memmove(in.words_.data(), p, kDigestSz * chunk_cnt);
   in.words_.resize(chunk_cnt);
-  if constexpr (std::endian::native != std::endian::little) {
-    for (ChunkDigest& d : in.words_) {
-      d = LoadDigest(reinterpret_cast<const uint8_t*>(&d));
-    }
-  }
   idx.digests = std::move(in.words_);
   return idx;
 }
@@ -307,14 +351,17 @@ absl::StatusOr<ChunkIndex> HashWorkspaceLocked(
 
 std::vector<uint64_t> ChangedChunks(const ChunkIndex& prev,
                                     const ChunkIndex& next) {
-  const std::vector<ChunkRef> pc = Chunks(prev.allocs);
-  const std::vector<ChunkRef> nc = Chunks(next.allocs);
   std::vector<uint64_t> out;
-  size_t j = 0;
-  for (size_t i = 0; i < nc.size(); ++i) {
-    while (j < pc.size() && pc[j].gaddr < nc[i].gaddr) ++j;
-    const bool same = j < pc.size() && pc[j].gaddr == nc[i].gaddr &&
-                      pc[j].sz == nc[i].sz &&
+  ChunkWalk p(prev.allocs);
+  uint64_t j = 0;  // p's chunk index
+  uint64_t i = 0;
+  for (ChunkWalk n(next.allocs); !n.done(); n.Next(), ++i) {
+    const ChunkRef nc = *n;
+    while (!p.done() && (*p).gaddr < nc.gaddr) {
+      p.Next();
+      ++j;
+    }
+    const bool same = !p.done() && (*p).gaddr == nc.gaddr && (*p).sz == nc.sz &&
                       prev.digests[j] == next.digests[i];
     if (!same) out.push_back(i);
   }

@@ -6,6 +6,7 @@
 #ifndef WKSPKIT_WKSP_CHECKPT_CHUNK_INDEX_H_
 #define WKSPKIT_WKSP_CHECKPT_CHUNK_INDEX_H_
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -48,12 +49,51 @@ struct ChunkRef {
 // Every chunk of `allocs` (ascending lo), in index order.
 std::vector<ChunkRef> Chunks(std::span<const format::Alloc> allocs);
 
+// Walks the chunks of `allocs` (ascending lo, each lo < hi) in index order,
+// making each ChunkRef as it goes: no array of them (16 bytes a chunk, and
+// on a VM a first touch of fresh memory is costly). `allocs` must outlive
+// the walk.
+class ChunkWalk {
+ public:
+  explicit ChunkWalk(std::span<const format::Alloc> allocs) : allocs_(allocs) {
+    if (!allocs_.empty()) g_ = allocs_[0].lo;
+  }
+  bool done() const { return a_ == allocs_.size(); }
+  // The current chunk; not when done().
+  ChunkRef operator*() const {
+    return {g_, std::min(kChunkSz, allocs_[a_].hi - g_)};
+  }
+  void Next() {
+    g_ += kChunkSz;
+    if (g_ >= allocs_[a_].hi && ++a_ < allocs_.size()) g_ = allocs_[a_].lo;
+  }
+
+ private:
+  std::span<const format::Alloc> allocs_;
+  size_t a_ = 0;    // the current chunk's allocation
+  uint64_t g_ = 0;  // the current chunk's gaddr
+};
+
+// The chunks of `allocs` at `indices` (ascending, each < ChunkCount), in
+// that order.
+std::vector<ChunkRef> ChunksAt(std::span<const format::Alloc> allocs,
+                               std::span<const uint64_t> indices);
+
 // The index of one state.
 struct ChunkIndex {
   std::vector<format::Alloc> allocs;  // ascending lo
   std::vector<ChunkDigest> digests;   // one per chunk, in index order
   // The index section's bytes (table then digests, §9.1).
   std::vector<uint8_t> Encode() const;
+  // The same bytes in their two parts, without a copy of the digests: the
+  // table's records, then the digests' own memory (their little-endian
+  // bytes on this host), valid while `digests` is unchanged.
+  std::vector<uint8_t> EncodeTable() const;
+  std::span<const uint8_t> DigestBytes() const {
+    return {reinterpret_cast<const uint8_t*>(digests.data()),
+            digests.size() * sizeof(ChunkDigest)};
+  }
+  // XXH3-128 of Encode(), hashed from the two parts (no copy made).
   StateId Id() const;
 };
 
