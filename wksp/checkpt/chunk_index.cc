@@ -248,39 +248,57 @@ absl::StatusOr<ChunkIndex> DecodeIndex(IndexBytes in, uint64_t alloc_cnt,
 
 namespace {
 
-// Runs on_chunk(c, bytes) for every chunk c of `chunks` but the skipped
+// Runs on_chunk(c, bytes) for every chunk c of `allocs` but the skipped
 // ones, with `threads` threads taking tasks of kChunksPerTask chunks from a
 // shared counter; a task first pre-faults its runs of contiguous chunks
 // unless mapped already. on_chunk returns false to stop every thread at its
 // next task (it must be thread safe for distinct c).
 template <typename OnChunk>
 absl::Status ForEachChunkLocked(const wksp::Wksp& wksp,
-                                std::span<const ChunkRef> chunks,
+                                std::span<const format::Alloc> allocs,
                                 const std::vector<bool>& skip, size_t threads,
                                 OnChunk&& on_chunk) {
-  const uint64_t tasks = (chunks.size() + kChunksPerTask - 1) / kChunksPerTask;
+  // Where each task starts (its first chunk's allocation and gaddr): one
+  // walk of the table, a few hundred entries, instead of a list of every
+  // chunk.
+  struct Start {
+    size_t a;
+    uint64_t g;
+  };
+  std::vector<Start> starts;
+  uint64_t total = 0;
+  for (size_t a = 0; a < allocs.size(); ++a) {
+    for (uint64_t g = allocs[a].lo; g < allocs[a].hi; g += kChunkSz, ++total) {
+      if (total % kChunksPerTask == 0) starts.push_back({a, g});
+    }
+  }
+  const uint64_t tasks = starts.size();
   ThreadPool pool(std::max<uint64_t>(
       1, std::min<uint64_t>(ResolveThreads(threads), tasks)));
   std::atomic<uint64_t> next{0};
   std::atomic<bool> stop{false};
   std::vector<absl::Status> errs(pool.size());
   pool.ExecAll([&](size_t t) {
+    ChunkRef chunks[kChunksPerTask];  // the task's, from its walk
     for (uint64_t k; !stop.load(std::memory_order_relaxed) &&
                      (k = next.fetch_add(1)) < tasks;) {
       const uint64_t c0 = k * kChunksPerTask;
-      const uint64_t c1 = std::min<uint64_t>(c0 + kChunksPerTask, chunks.size());
+      const uint64_t n = std::min<uint64_t>(kChunksPerTask, total - c0);
+      ChunkWalk w(allocs, starts[k].a, starts[k].g);
+      for (uint64_t i = 0; i < n; ++i, w.Next()) chunks[i] = *w;
       // Pre-fault each run of contiguous chunks in one go (4 KiB pages
       // mapped anew fault per page otherwise). Where the task's first and
       // last bytes are mapped already (this process wrote or hashed them
       // before), skip it: allocations are runs of their own, and two
       // pagemap reads per allocation cost a quarter of the hash's time.
       // Skipped chunks are pre-faulted too: callers write them next.
-      const bool mapped =
-          io::PagePresent(wksp.laddr(chunks[c0].gaddr)) &&
-          io::PagePresent(wksp.laddr(chunks[c1 - 1].gaddr) + chunks[c1 - 1].sz - 1);
-      for (uint64_t r = mapped ? c1 : c0; r < c1;) {
+      const bool mapped = io::PagePresent(wksp.laddr(chunks[0].gaddr)) &&
+                          io::PagePresent(wksp.laddr(chunks[n - 1].gaddr) +
+                                          chunks[n - 1].sz - 1);
+      for (uint64_t r = mapped ? n : 0; r < n;) {
         uint64_t e = r + 1;
-        while (e < c1 && chunks[e].gaddr == chunks[e - 1].gaddr + chunks[e - 1].sz)
+        while (e < n &&
+               chunks[e].gaddr == chunks[e - 1].gaddr + chunks[e - 1].sz)
           ++e;
         absl::Status st =
             Prefault(wksp, chunks[r].gaddr, chunks[e - 1].gaddr + chunks[e - 1].sz,
@@ -292,10 +310,11 @@ absl::Status ForEachChunkLocked(const wksp::Wksp& wksp,
         }
         r = e;
       }
-      for (uint64_t c = c0; c < c1; ++c) {
+      for (uint64_t i = 0; i < n; ++i) {
+        const uint64_t c = c0 + i;
         if (!skip.empty() && skip[c]) continue;
-        if (!on_chunk(c, std::span<const uint8_t>(wksp.laddr(chunks[c].gaddr),
-                                                  chunks[c].sz))) [[unlikely]] {
+        if (!on_chunk(c, std::span<const uint8_t>(wksp.laddr(chunks[i].gaddr),
+                                                  chunks[i].sz))) [[unlikely]] {
           stop.store(true, std::memory_order_relaxed);
           return;
         }
@@ -309,10 +328,10 @@ absl::Status ForEachChunkLocked(const wksp::Wksp& wksp,
 }  // namespace
 
 absl::Status HashChunksLocked(const wksp::Wksp& wksp,
-                              std::span<const ChunkRef> chunks,
+                              std::span<const format::Alloc> allocs,
                               const std::vector<bool>& skip,
                               std::span<ChunkDigest> out, size_t threads) {
-  return ForEachChunkLocked(wksp, chunks, skip, threads,
+  return ForEachChunkLocked(wksp, allocs, skip, threads,
                             [&](uint64_t c, std::span<const uint8_t> bytes) {
                               out[c] = Digest(bytes);
                               return true;
@@ -320,12 +339,12 @@ absl::Status HashChunksLocked(const wksp::Wksp& wksp,
 }
 
 absl::StatusOr<uint64_t> FirstDifferentChunkLocked(
-    const wksp::Wksp& wksp, std::span<const ChunkRef> chunks,
+    const wksp::Wksp& wksp, std::span<const format::Alloc> allocs,
     const std::vector<bool>& skip, std::span<const ChunkDigest> want,
     size_t threads) {
-  std::atomic<uint64_t> first{chunks.size()};
+  std::atomic<uint64_t> first{ChunkCount(allocs)};
   WK_RETURN_IF_ERROR(
-      ForEachChunkLocked(wksp, chunks, skip, threads,
+      ForEachChunkLocked(wksp, allocs, skip, threads,
                          [&](uint64_t c, std::span<const uint8_t> bytes) {
                            if (Digest(bytes) == want[c]) [[likely]]
                              return true;
@@ -343,9 +362,9 @@ absl::StatusOr<ChunkIndex> HashWorkspaceLocked(
     const wksp::Wksp& wksp, std::vector<format::Alloc> allocs, size_t threads) {
   ChunkIndex idx;
   idx.allocs = std::move(allocs);
-  const std::vector<ChunkRef> chunks = Chunks(idx.allocs);
-  idx.digests.resize(chunks.size());
-  WK_RETURN_IF_ERROR(HashChunksLocked(wksp, chunks, {}, idx.digests, threads));
+  idx.digests.resize(ChunkCount(idx.allocs));
+  WK_RETURN_IF_ERROR(
+      HashChunksLocked(wksp, idx.allocs, {}, idx.digests, threads));
   return idx;
 }
 

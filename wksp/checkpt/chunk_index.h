@@ -58,6 +58,10 @@ class ChunkWalk {
   explicit ChunkWalk(std::span<const format::Alloc> allocs) : allocs_(allocs) {
     if (!allocs_.empty()) g_ = allocs_[0].lo;
   }
+  // Starting at the chunk at gaddr g of allocation a (a < allocs.size(),
+  // g a chunk start in it).
+  ChunkWalk(std::span<const format::Alloc> allocs, size_t a, uint64_t g)
+      : allocs_(allocs), a_(a), g_(g) {}
   bool done() const { return a_ == allocs_.size(); }
   // The current chunk; not when done().
   ChunkRef operator*() const {
@@ -158,25 +162,26 @@ class ChunkDigester {
 absl::StatusOr<ChunkIndex> HashWorkspaceLocked(
     const wksp::Wksp& wksp, std::vector<format::Alloc> allocs, size_t threads);
 
-// Digests chunks[i] (ascending, in the workspace's data region) into
-// out[i] with `threads` threads, for every i but those with skip[i] (an
-// empty skip: every chunk); out holds chunks.size() digests. Each run of
-// contiguous chunks, skipped ones included, is pre-faulted for reading
-// first unless mapped already (Prefault, internal.h). The caller holds the
-// workspace lock.
+// Digests chunk i of `allocs` (the table of a state in the workspace's data
+// region, ascending lo) into out[i] with `threads` threads, for every i but
+// those with skip[i] (an empty skip: every chunk); out holds
+// ChunkCount(allocs) digests. Each run of contiguous chunks, skipped ones
+// included, is pre-faulted for reading first unless mapped already
+// (Prefault, internal.h). The caller holds the workspace lock.
 absl::Status HashChunksLocked(const wksp::Wksp& wksp,
-                              std::span<const ChunkRef> chunks,
+                              std::span<const format::Alloc> allocs,
                               const std::vector<bool>& skip,
                               std::span<ChunkDigest> out, size_t threads);
 
-// Compares the digest of chunks[i] (as HashChunksLocked hashes it, skip
-// alike) with want[i] and returns an i where they differ, or chunks.size()
-// when none does. Stops at the first difference found, so which differing
-// chunk it names depends on the threads' progress; each thread hashes in
-// ascending order. No digest array is kept: want holds chunks.size()
+// Compares the digest of chunk i of `allocs` (as HashChunksLocked hashes
+// it, skip alike) with want[i] and returns an i where they differ, or
+// ChunkCount(allocs) when none does. Every thread stops at the first
+// difference it finds, so which of several differing chunks it names
+// depends on the threads' progress (the lowest of those found). No digest
+// array is made: the cost is the hash alone. want holds ChunkCount(allocs)
 // digests. The caller holds the workspace lock.
 absl::StatusOr<uint64_t> FirstDifferentChunkLocked(
-    const wksp::Wksp& wksp, std::span<const ChunkRef> chunks,
+    const wksp::Wksp& wksp, std::span<const format::Alloc> allocs,
     const std::vector<bool>& skip, std::span<const ChunkDigest> want,
     size_t threads);
 

@@ -47,7 +47,6 @@ absl::StatusOr<DeltaApplier> DeltaApplier::Plan(wksp::Wksp& wksp,
   const ChunkIndex& next = d.index;
   WK_RETURN_IF_ERROR(wksp::CheckFit(wksp, next.allocs));
   DeltaApplier a(d);
-  a.chunks_ = Chunks(next.allocs);
   a.changed_ = ChangedChunks(cur, next);
   if (a.changed_.size() != h.changed_cnt) [[unlikely]] {
     return absl::DataLossError(absl::StrFormat(
@@ -55,7 +54,8 @@ absl::StatusOr<DeltaApplier> DeltaApplier::Plan(wksp::Wksp& wksp,
         "of its state",
         d.path, h.changed_cnt, a.changed_.size()));
   }
-  for (uint64_t c : a.changed_) a.total_ += a.chunks_[c].sz;
+  a.changed_refs_ = ChunksAt(next.allocs, a.changed_);
+  for (const ChunkRef& c : a.changed_refs_) a.total_ += c.sz;
   // Changed chunks (ascending) that lie inside an allocation of cur
   // (ascending, disjoint): a walk of both.
   a.mapped_.assign(a.changed_.size(), false);
@@ -77,25 +77,23 @@ absl::StatusOr<DeltaApplier> DeltaApplier::PlanInPlace(
   // First: the chunks hashed below must lie in the data region.
   WK_RETURN_IF_ERROR(wksp::CheckFit(wksp, next.allocs));
   DeltaApplier a(d);
-  a.chunks_ = Chunks(next.allocs);
   WK_RETURN_IF_ERROR(a.ReadRecords());
-  std::vector<bool> replaced(a.chunks_.size(), false);
-  for (uint64_t c : a.changed_) {
-    replaced[c] = true;
-    a.total_ += a.chunks_[c].sz;
-  }
+  std::vector<bool> replaced(next.digests.size(), false);
+  for (uint64_t c : a.changed_) replaced[c] = true;
+  for (const ChunkRef& c : a.changed_refs_) a.total_ += c.sz;
   WK_ASSIGN_OR_RETURN(const uint64_t i,
-                      FirstDifferentChunkLocked(wksp, a.chunks_, replaced,
+                      FirstDifferentChunkLocked(wksp, next.allocs, replaced,
                                                 next.digests, threads));
-  if (i < a.chunks_.size()) [[unlikely]] {
+  if (i < next.digests.size()) [[unlikely]] {
+    const uint64_t at[] = {i};
+    const ChunkRef c = ChunksAt(next.allocs, at)[0];
     return absl::FailedPreconditionError(absl::StrFormat(
         "the workspace is not in the base state of delta %s: its %u bytes "
         "at gaddr %u, which the delta keeps, differ from the base's; the "
         "delta applies only to state %s (its base); apply the deltas in "
         "the order they were made, onto the checkpoint they were made "
         "against (or, if the delta may be damaged, checkpt-verify it)",
-        d.path, a.chunks_[i].sz, a.chunks_[i].gaddr,
-        delta::IdHex(d.header.base_id)));
+        d.path, c.sz, c.gaddr, delta::IdHex(d.header.base_id)));
   }
   // The hash pre-faulted every chunk of the new table, replaced ones too.
   a.mapped_.assign(a.changed_.size(), true);
@@ -123,19 +121,24 @@ absl::Status DeltaApplier::ForEachRecord(F&& fn) const {
 
 absl::Status DeltaApplier::ReadRecords() {
   changed_.clear();
+  changed_refs_.clear();
   changed_.reserve(d_->header.changed_cnt);
-  uint64_t c = 0;  // the next chunk of the new state a record may name
+  changed_refs_.reserve(d_->header.changed_cnt);
+  // The next chunk of the new state a record may name, and its index.
+  ChunkWalk w(d_->index.allocs);
+  uint64_t c = 0;
   return ForEachRecord([&](uint64_t g, uint64_t i, uint64_t gaddr,
                            uint64_t usz) -> absl::Status {
-    while (c < chunks_.size() && chunks_[c].gaddr < gaddr) ++c;
-    if (c == chunks_.size() || chunks_[c].gaddr != gaddr ||
-        chunks_[c].sz != usz) [[unlikely]] {
+    for (; !w.done() && (*w).gaddr < gaddr; w.Next()) ++c;
+    if (w.done() || (*w).gaddr != gaddr || (*w).sz != usz) [[unlikely]] {
       return absl::DataLossError(absl::StrFormat(
           "corrupt delta checkpoint %s: group %u stores chunk %u at gaddr "
           "%u, size %u: not a chunk of its state after the one before it",
           d_->path, g, i, gaddr, usz));
     }
     changed_.push_back(c++);
+    changed_refs_.push_back(*w);
+    w.Next();
     return absl::OkStatus();
   });
 }
