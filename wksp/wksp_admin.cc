@@ -32,16 +32,32 @@ absl::Status VerifyLocked(const Wksp& w) {
   return AdminAccess::Mark(w);
 }
 
-void BeginRestoreLocked(Wksp& w) {
-  const internal::Region r = AdminAccess::R(w);
-  // The mark goes first: from the first changed slot on, a death must be
-  // seen as an interrupted restore.
+namespace {
+
+// Sets the restore mark to this process: from here a death is seen as an
+// interrupted restore.
+void SetRestoreMark(const internal::Region& r) {
   __atomic_store_n(&r.hdr->restore_since,
                    static_cast<uint32_t>(WallclockNs() / 1000000000),
                    __ATOMIC_RELAXED);
   internal::OrderedStore(
       &r.hdr->restore,
       internal::PackIdentity(internal::SelfPidNs(), internal::SelfPid()));
+}
+
+}  // namespace
+
+void BeginRewriteLocked(Wksp& w) { SetRestoreMark(AdminAccess::R(w)); }
+
+void FinishRewriteLocked(Wksp& w) {
+  internal::OrderedStore(&AdminAccess::R(w).hdr->restore, 0);
+}
+
+void BeginRestoreLocked(Wksp& w) {
+  const internal::Region r = AdminAccess::R(w);
+  // The mark goes first: from the first changed slot on, a death must be
+  // seen as an interrupted restore.
+  SetRestoreMark(r);
   internal::OrderedStore(&r.hdr->op, internal::kOpRestore);
   for (uint64_t i = 0; i < r.part_max; ++i) {
     internal::PartInfo& q = r.pinfo[i];

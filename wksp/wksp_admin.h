@@ -87,6 +87,18 @@ void BeginRestoreLocked(Wksp& w);
 // stays); the caller then resets.
 absl::Status FinishRestoreLocked(Wksp& w, uint32_t seed);
 
+// Starts changing the bytes of allocations in place, the allocation table
+// kept as it is (an apply that moves no allocation): sets the restore mark
+// as BeginRestoreLocked does and nothing else. The metadata stays valid
+// throughout, but the data is half old, half new until FinishRewriteLocked,
+// so a holder that dies in between leaves the mark, and the next locker
+// resets the workspace to empty, as after an interrupted restore. A failed
+// rewrite ends in ResetLocked.
+void BeginRewriteLocked(Wksp& w);
+
+// Ends a rewrite begun by BeginRewriteLocked: clears the restore mark.
+void FinishRewriteLocked(Wksp& w);
+
 // Writes slot `slot` as the allocation [lo, hi) with `tag`. Checks only
 // slot < part_max, gaddr_lo <= lo < hi <= gaddr_hi and tag != 0
 // (InvalidArgument otherwise, nothing written); overlaps are RebuildLocked's

@@ -124,6 +124,29 @@ TEST(AdminTest, SetPartitionValidates) {
   EXPECT_TRUE(VerifyLocked(*w).ok());
 }
 
+TEST(AdminTest, RewriteKeepsTheTableAndOnlyMarks) {
+  auto w = Wksp::CreateAnonymous("rewrite", 8, 4096);
+  ASSERT_TRUE(w.ok());
+  auto a = w->Alloc(0, 100, 3);
+  ASSERT_TRUE(a.ok());
+  const uint32_t seed = w->seed();
+  auto guard = w->Lock();
+  ASSERT_TRUE(guard.ok());
+  const std::vector<PartitionInfo> before = *UsedPartitionsLocked(*w);
+  BeginRewriteLocked(*w);
+  // Marked: the allocator refuses, as during a restore.
+  EXPECT_TRUE(w->CurrentRestoreMark().has_value());
+  EXPECT_EQ(UsedPartitionsLocked(*w).status().code(),
+            absl::StatusCode::kDataLoss);
+  FinishRewriteLocked(*w);
+  EXPECT_FALSE(w->CurrentRestoreMark().has_value());
+  EXPECT_TRUE(VerifyLocked(*w).ok());
+  EXPECT_EQ(*UsedPartitionsLocked(*w), before);
+  guard->Release();
+  EXPECT_EQ(w->seed(), seed);
+  EXPECT_TRUE(w->Free(*a).ok());
+}
+
 TEST(AdminTest, RebuildRefusesOverlapThenResetRecovers) {
   auto w = Wksp::CreateAnonymous("ovl", 8, 4096);
   ASSERT_TRUE(w.ok());

@@ -344,5 +344,40 @@ TEST_F(ConcurrencyTest, DeadRestorerLeavesEmptyMarkedWorkspace) {
               ElementsAreArray(std::vector<PartitionInfo>{}));
 }
 
+TEST_F(ConcurrencyTest, DeadRewriterLeavesEmptyMarkedWorkspace) {
+  // A child dies between BeginRewriteLocked and FinishRewriteLocked, the
+  // table valid throughout: its allocations hold half-written bytes, so the
+  // next locker must empty the workspace and keep the mark, as for a
+  // restore, not keep the allocations because their records are intact.
+  auto w = Wksp::CreateAnonymous("rewriter", 16, 1 << 16);
+  ASSERT_TRUE(w.ok());
+  auto a = w->Alloc(0, 100, 1);
+  ASSERT_TRUE(a.ok());
+  pid_t pid = fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    alarm(20);
+    auto g = w->Lock();
+    if (!g.ok()) _exit(1);
+    BeginRewriteLocked(*w);
+    std::memset(w->laddr(*a), 0x5a, 50);
+    raise(SIGKILL);
+    _exit(2);
+  }
+  int status = WaitWithTimeout(pid, 20000);
+  ASSERT_TRUE(status != -1 && WIFSIGNALED(status));
+  auto guard = w->Lock();
+  ASSERT_TRUE(guard.ok());
+  EXPECT_TRUE(guard->recovered());
+  auto mark = w->CurrentRestoreMark();
+  ASSERT_TRUE(mark.has_value());
+  EXPECT_EQ(mark->pid, static_cast<uint32_t>(pid));
+  EXPECT_EQ(UsedPartitionsLocked(*w).status().code(),
+            absl::StatusCode::kDataLoss);
+  ResetLocked(*w, 0);
+  EXPECT_THAT(*UsedPartitionsLocked(*w),
+              ElementsAreArray(std::vector<PartitionInfo>{}));
+}
+
 }  // namespace
 }  // namespace wk::wksp

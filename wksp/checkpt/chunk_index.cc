@@ -6,8 +6,10 @@
 
 #include <algorithm>
 #include <atomic>
+#include <bit>
 #include <cstring>
 #include <memory>
+#include <utility>
 
 #include "absl/strings/str_format.h"
 #include "io/fd.h"
@@ -126,29 +128,80 @@ std::vector<ChunkRef> Chunks(std::span<const format::Alloc> allocs) {
   return out;
 }
 
-std::vector<uint8_t> ChunkIndex::Encode() const {
-  std::vector<uint8_t> b(kAllocRecSz * allocs.size() +
-                         kDigestSz * digests.size());
-  uint8_t* p = b.data();
+std::vector<ChunkRef> ChunksAt(std::span<const format::Alloc> allocs,
+                               std::span<const uint64_t> indices) {
+  std::vector<ChunkRef> out;
+  out.reserve(indices.size());
+  ChunkWalk w(allocs);
+  uint64_t c = 0;
+  for (const uint64_t want : indices) {
+    for (; c < want; ++c) w.Next();
+    out.push_back(*w);
+  }
+  return out;
+}
+
+// The digests' memory is their index bytes (DigestBytes, IndexBytes): the
+// format is little-endian, and so is every host this builds for.
+static_assert(std::endian::native == std::endian::little,
+              "chunk digests are read and written as their own memory");
+static_assert(sizeof(ChunkDigest) == kDigestSz);
+
+namespace {
+
+// The records of `allocs` into p (kAllocRecSz bytes each).
+void StoreTable(std::span<const format::Alloc> allocs, uint8_t* p) {
   for (const auto& a : allocs) {
     format::StoreU64(p, a.lo);
     format::StoreU64(p + 8, a.hi);
     format::StoreU64(p + 16, a.tag);
     p += kAllocRecSz;
   }
-  for (const auto& d : digests) {
-    StoreDigest(p, d);
-    p += kDigestSz;
-  }
+}
+
+}  // namespace
+
+std::vector<uint8_t> ChunkIndex::EncodeTable() const {
+  std::vector<uint8_t> b(kAllocRecSz * allocs.size());
+  StoreTable(allocs, b.data());
   return b;
 }
 
-StateId ChunkIndex::Id() const { return Digest(Encode()); }
+std::vector<uint8_t> ChunkIndex::Encode() const {
+  const std::span<const uint8_t> d = DigestBytes();
+  std::vector<uint8_t> b(kAllocRecSz * allocs.size() + d.size());
+  StoreTable(allocs, b.data());
+  if (!d.empty())
+    std::memcpy(b.data() + kAllocRecSz * allocs.size(), d.data(), d.size());
+  return b;
+}
 
-absl::StatusOr<ChunkIndex> DecodeIndex(std::span<const uint8_t> bytes,
-                                       uint64_t alloc_cnt, uint64_t chunk_cnt,
+StateId ChunkIndex::Id() const {
+  XXH3_state_t* st = XXH3_createState();
+  XXH3_128bits_reset(st);
+  // The table in batches from the stack, the digests from where they are:
+  // the bytes of Encode(), and XXH3 fed in parts equals XXH3 of the whole.
+  constexpr size_t kBatch = 128;
+  uint8_t recs[kAllocRecSz * kBatch];
+  const std::span<const format::Alloc> table(allocs);
+  for (size_t i = 0; i < table.size(); i += kBatch) {
+    const std::span<const format::Alloc> part =
+        table.subspan(i, std::min(kBatch, table.size() - i));
+    StoreTable(part, recs);
+    XXH3_128bits_update(st, recs, part.size() * kAllocRecSz);
+  }
+  const std::span<const uint8_t> d = DigestBytes();
+  XXH3_128bits_update(st, d.data(), d.size());
+  const XXH128_hash_t h = XXH3_128bits_digest(st);
+  XXH3_freeState(st);
+  return {h.low64, h.high64};
+}
+
+absl::StatusOr<ChunkIndex> DecodeIndex(IndexBytes in, uint64_t alloc_cnt,
+                                       uint64_t chunk_cnt,
                                        const wksp::Limits& src,
                                        std::string_view what) {
+  const std::span<const uint8_t> bytes = std::as_const(in).bytes();
   // Counts first, against the bytes there are: no allocation is sized by
   // an unchecked count.
   if (alloc_cnt > bytes.size() / kAllocRecSz ||
@@ -184,51 +237,87 @@ absl::StatusOr<ChunkIndex> DecodeIndex(std::span<const uint8_t> bytes,
                                     "chunks",
                                     chunk_cnt, chunks));
   }
-  idx.digests.resize(chunk_cnt);
-  for (uint64_t i = 0; i < chunk_cnt; ++i, p += kDigestSz) {
-    idx.digests[i] = LoadDigest(p);
-  }
+  // The digests move to the front of the buffer that holds them (the
+  // allocation records were before them), where their bytes are
+  // ChunkDigests already.
+  if (chunk_cnt != 0) std::memmove(in.words_.data(), p, kDigestSz * chunk_cnt);
+  in.words_.resize(chunk_cnt);
+  idx.digests = std::move(in.words_);
   return idx;
 }
 
-absl::Status HashChunksLocked(const wksp::Wksp& wksp,
-                              std::span<const ChunkRef> chunks,
-                              const std::vector<bool>& skip,
-                              std::span<ChunkDigest> out, size_t threads) {
-  const uint64_t tasks = (chunks.size() + kChunksPerTask - 1) / kChunksPerTask;
+namespace {
+
+// Runs on_chunk(c, bytes) for every chunk c of `allocs` but the skipped
+// ones, with `threads` threads taking tasks of kChunksPerTask chunks from a
+// shared counter; a task first pre-faults its runs of contiguous chunks
+// unless mapped already. on_chunk returns false to stop every thread at its
+// next task (it must be thread safe for distinct c).
+template <typename OnChunk>
+absl::Status ForEachChunkLocked(const wksp::Wksp& wksp,
+                                std::span<const format::Alloc> allocs,
+                                const std::vector<bool>& skip, size_t threads,
+                                OnChunk&& on_chunk) {
+  // Where each task starts (its first chunk's allocation and gaddr): one
+  // walk of the table, a few hundred entries, instead of a list of every
+  // chunk.
+  struct Start {
+    size_t a;
+    uint64_t g;
+  };
+  std::vector<Start> starts;
+  uint64_t total = 0;
+  for (size_t a = 0; a < allocs.size(); ++a) {
+    for (uint64_t g = allocs[a].lo; g < allocs[a].hi; g += kChunkSz, ++total) {
+      if (total % kChunksPerTask == 0) starts.push_back({a, g});
+    }
+  }
+  const uint64_t tasks = starts.size();
   ThreadPool pool(std::max<uint64_t>(
       1, std::min<uint64_t>(ResolveThreads(threads), tasks)));
   std::atomic<uint64_t> next{0};
+  std::atomic<bool> stop{false};
   std::vector<absl::Status> errs(pool.size());
   pool.ExecAll([&](size_t t) {
-    for (uint64_t k; (k = next.fetch_add(1)) < tasks;) {
+    ChunkRef chunks[kChunksPerTask];  // the task's, from its walk
+    for (uint64_t k; !stop.load(std::memory_order_relaxed) &&
+                     (k = next.fetch_add(1)) < tasks;) {
       const uint64_t c0 = k * kChunksPerTask;
-      const uint64_t c1 = std::min<uint64_t>(c0 + kChunksPerTask, chunks.size());
+      const uint64_t n = std::min<uint64_t>(kChunksPerTask, total - c0);
+      ChunkWalk w(allocs, starts[k].a, starts[k].g);
+      for (uint64_t i = 0; i < n; ++i, w.Next()) chunks[i] = *w;
       // Pre-fault each run of contiguous chunks in one go (4 KiB pages
       // mapped anew fault per page otherwise). Where the task's first and
       // last bytes are mapped already (this process wrote or hashed them
       // before), skip it: allocations are runs of their own, and two
       // pagemap reads per allocation cost a quarter of the hash's time.
       // Skipped chunks are pre-faulted too: callers write them next.
-      const bool mapped =
-          io::PagePresent(wksp.laddr(chunks[c0].gaddr)) &&
-          io::PagePresent(wksp.laddr(chunks[c1 - 1].gaddr) + chunks[c1 - 1].sz - 1);
-      for (uint64_t r = mapped ? c1 : c0; r < c1;) {
+      const bool mapped = io::PagePresent(wksp.laddr(chunks[0].gaddr)) &&
+                          io::PagePresent(wksp.laddr(chunks[n - 1].gaddr) +
+                                          chunks[n - 1].sz - 1);
+      for (uint64_t r = mapped ? n : 0; r < n;) {
         uint64_t e = r + 1;
-        while (e < c1 && chunks[e].gaddr == chunks[e - 1].gaddr + chunks[e - 1].sz)
+        while (e < n &&
+               chunks[e].gaddr == chunks[e - 1].gaddr + chunks[e - 1].sz)
           ++e;
         absl::Status st =
             Prefault(wksp, chunks[r].gaddr, chunks[e - 1].gaddr + chunks[e - 1].sz,
                      io::PopulateFor::kRead);
         if (!st.ok()) [[unlikely]] {
           errs[t] = st;
+          stop.store(true, std::memory_order_relaxed);
           return;
         }
         r = e;
       }
-      for (uint64_t c = c0; c < c1; ++c) {
+      for (uint64_t i = 0; i < n; ++i) {
+        const uint64_t c = c0 + i;
         if (!skip.empty() && skip[c]) continue;
-        out[c] = Digest({wksp.laddr(chunks[c].gaddr), chunks[c].sz});
+        if (!on_chunk(c, std::span<const uint8_t>(wksp.laddr(chunks[i].gaddr),
+                                                  chunks[i].sz))) [[unlikely]] {
+          stop.store(true, std::memory_order_relaxed);
+          return;
+        }
       }
     }
   });
@@ -236,26 +325,62 @@ absl::Status HashChunksLocked(const wksp::Wksp& wksp,
   return absl::OkStatus();
 }
 
+}  // namespace
+
+absl::Status HashChunksLocked(const wksp::Wksp& wksp,
+                              std::span<const format::Alloc> allocs,
+                              const std::vector<bool>& skip,
+                              std::span<ChunkDigest> out, size_t threads) {
+  return ForEachChunkLocked(wksp, allocs, skip, threads,
+                            [&](uint64_t c, std::span<const uint8_t> bytes) {
+                              out[c] = Digest(bytes);
+                              return true;
+                            });
+}
+
+absl::StatusOr<uint64_t> FirstDifferentChunkLocked(
+    const wksp::Wksp& wksp, std::span<const format::Alloc> allocs,
+    const std::vector<bool>& skip, std::span<const ChunkDigest> want,
+    size_t threads) {
+  std::atomic<uint64_t> first{ChunkCount(allocs)};
+  WK_RETURN_IF_ERROR(
+      ForEachChunkLocked(wksp, allocs, skip, threads,
+                         [&](uint64_t c, std::span<const uint8_t> bytes) {
+                           if (Digest(bytes) == want[c]) [[likely]]
+                             return true;
+                           // The lowest of those the threads found before they
+                           // stopped.
+                           uint64_t f = first.load(std::memory_order_relaxed);
+                           while (c < f && !first.compare_exchange_weak(f, c)) {
+                           }
+                           return false;
+                         }));
+  return first.load();
+}
+
 absl::StatusOr<ChunkIndex> HashWorkspaceLocked(
     const wksp::Wksp& wksp, std::vector<format::Alloc> allocs, size_t threads) {
   ChunkIndex idx;
   idx.allocs = std::move(allocs);
-  const std::vector<ChunkRef> chunks = Chunks(idx.allocs);
-  idx.digests.resize(chunks.size());
-  WK_RETURN_IF_ERROR(HashChunksLocked(wksp, chunks, {}, idx.digests, threads));
+  idx.digests.resize(ChunkCount(idx.allocs));
+  WK_RETURN_IF_ERROR(
+      HashChunksLocked(wksp, idx.allocs, {}, idx.digests, threads));
   return idx;
 }
 
 std::vector<uint64_t> ChangedChunks(const ChunkIndex& prev,
                                     const ChunkIndex& next) {
-  const std::vector<ChunkRef> pc = Chunks(prev.allocs);
-  const std::vector<ChunkRef> nc = Chunks(next.allocs);
   std::vector<uint64_t> out;
-  size_t j = 0;
-  for (size_t i = 0; i < nc.size(); ++i) {
-    while (j < pc.size() && pc[j].gaddr < nc[i].gaddr) ++j;
-    const bool same = j < pc.size() && pc[j].gaddr == nc[i].gaddr &&
-                      pc[j].sz == nc[i].sz &&
+  ChunkWalk p(prev.allocs);
+  uint64_t j = 0;  // p's chunk index
+  uint64_t i = 0;
+  for (ChunkWalk n(next.allocs); !n.done(); n.Next(), ++i) {
+    const ChunkRef nc = *n;
+    while (!p.done() && (*p).gaddr < nc.gaddr) {
+      p.Next();
+      ++j;
+    }
+    const bool same = !p.done() && (*p).gaddr == nc.gaddr && (*p).sz == nc.sz &&
                       prev.digests[j] == next.digests[i];
     if (!same) out.push_back(i);
   }
@@ -336,15 +461,16 @@ absl::StatusOr<ChunkIndex> ReadSidecar(const std::string& path) {
   if (format::LoadU64(h + 32) != size || !(LoadDigest(h + 40) == tie)) {
     return stale("it describes another file (stale)");
   }
-  std::vector<uint8_t> body(ssz - kSidecarHeadSz);
-  WK_RETURN_IF_ERROR(
-      io::PReadExact(sfd->get(), body.data(), body.size(), kSidecarHeadSz));
-  if (!(Digest(body) == LoadDigest(h + 56))) return stale("bad checksum");
+  IndexBytes body(ssz - kSidecarHeadSz);
+  WK_RETURN_IF_ERROR(io::PReadExact(sfd->get(), body.bytes().data(),
+                                    body.bytes().size(), kSidecarHeadSz));
+  if (!(Digest(body.bytes()) == LoadDigest(h + 56)))
+    return stale("bad checksum");
   // Any range the allocator could make: the table was checked when written.
   const wksp::Limits any{~uint64_t{0}, 1, ~uint64_t{0}};
-  absl::StatusOr<ChunkIndex> idx =
-      DecodeIndex(body, format::LoadU64(h + 16), format::LoadU64(h + 24), any,
-                  absl::StrFormat("index %s", side));
+  absl::StatusOr<ChunkIndex> idx = DecodeIndex(
+      std::move(body), format::LoadU64(h + 16), format::LoadU64(h + 24), any,
+      absl::StrFormat("index %s", side));
   if (!idx.ok()) return stale(std::string(idx.status().message()));
   return idx;
 }

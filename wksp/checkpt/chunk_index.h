@@ -6,6 +6,7 @@
 #ifndef WKSPKIT_WKSP_CHECKPT_CHUNK_INDEX_H_
 #define WKSPKIT_WKSP_CHECKPT_CHUNK_INDEX_H_
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -48,21 +49,86 @@ struct ChunkRef {
 // Every chunk of `allocs` (ascending lo), in index order.
 std::vector<ChunkRef> Chunks(std::span<const format::Alloc> allocs);
 
+// Walks the chunks of `allocs` (ascending lo, each lo < hi) in index order,
+// making each ChunkRef as it goes: no array of them (16 bytes a chunk, and
+// on a VM a first touch of fresh memory is costly). `allocs` must outlive
+// the walk.
+class ChunkWalk {
+ public:
+  explicit ChunkWalk(std::span<const format::Alloc> allocs) : allocs_(allocs) {
+    if (!allocs_.empty()) g_ = allocs_[0].lo;
+  }
+  // Starting at the chunk at gaddr g of allocation a (a < allocs.size(),
+  // g a chunk start in it).
+  ChunkWalk(std::span<const format::Alloc> allocs, size_t a, uint64_t g)
+      : allocs_(allocs), a_(a), g_(g) {}
+  bool done() const { return a_ == allocs_.size(); }
+  // The current chunk; not when done().
+  ChunkRef operator*() const {
+    return {g_, std::min(kChunkSz, allocs_[a_].hi - g_)};
+  }
+  void Next() {
+    g_ += kChunkSz;
+    if (g_ >= allocs_[a_].hi && ++a_ < allocs_.size()) g_ = allocs_[a_].lo;
+  }
+
+ private:
+  std::span<const format::Alloc> allocs_;
+  size_t a_ = 0;    // the current chunk's allocation
+  uint64_t g_ = 0;  // the current chunk's gaddr
+};
+
+// The chunks of `allocs` at `indices` (ascending, each < ChunkCount), in
+// that order.
+std::vector<ChunkRef> ChunksAt(std::span<const format::Alloc> allocs,
+                               std::span<const uint64_t> indices);
+
 // The index of one state.
 struct ChunkIndex {
   std::vector<format::Alloc> allocs;  // ascending lo
   std::vector<ChunkDigest> digests;   // one per chunk, in index order
   // The index section's bytes (table then digests, §9.1).
   std::vector<uint8_t> Encode() const;
+  // The same bytes in their two parts, without a copy of the digests: the
+  // table's records, then the digests' own memory (their little-endian
+  // bytes on this host), valid while `digests` is unchanged.
+  std::vector<uint8_t> EncodeTable() const;
+  std::span<const uint8_t> DigestBytes() const {
+    return {reinterpret_cast<const uint8_t*>(digests.data()),
+            digests.size() * sizeof(ChunkDigest)};
+  }
+  // XXH3-128 of Encode(), hashed from the two parts (no copy made).
   StateId Id() const;
+};
+
+// An index section's bytes, read into bytes(), held where DecodeIndex
+// leaves the digests: the index is decoded without a second copy of it (a
+// 100 GiB workspace's digests are 26 MB).
+class IndexBytes {
+ public:
+  explicit IndexBytes(uint64_t sz)
+      : words_((sz + kDigestSz - 1) / kDigestSz), sz_(sz) {}
+  std::span<uint8_t> bytes() {
+    return {reinterpret_cast<uint8_t*>(words_.data()), sz_};
+  }
+  std::span<const uint8_t> bytes() const {
+    return {reinterpret_cast<const uint8_t*>(words_.data()), sz_};
+  }
+
+ private:
+  friend absl::StatusOr<ChunkIndex> DecodeIndex(IndexBytes, uint64_t, uint64_t,
+                                                const wksp::Limits&,
+                                                std::string_view);
+  std::vector<ChunkDigest> words_;
+  uint64_t sz_;
 };
 
 // Decodes an index section of `alloc_cnt` allocations and `chunk_cnt`
 // chunks, checking each allocation (CheckInSource against `src`, ascending,
 // no overlap) and that chunk_cnt is the table's chunk count. DataLoss
 // naming `what` otherwise.
-absl::StatusOr<ChunkIndex> DecodeIndex(std::span<const uint8_t> bytes,
-                                       uint64_t alloc_cnt, uint64_t chunk_cnt,
+absl::StatusOr<ChunkIndex> DecodeIndex(IndexBytes bytes, uint64_t alloc_cnt,
+                                       uint64_t chunk_cnt,
                                        const wksp::Limits& src,
                                        std::string_view what);
 
@@ -96,16 +162,28 @@ class ChunkDigester {
 absl::StatusOr<ChunkIndex> HashWorkspaceLocked(
     const wksp::Wksp& wksp, std::vector<format::Alloc> allocs, size_t threads);
 
-// Digests chunks[i] (ascending, in the workspace's data region) into
-// out[i] with `threads` threads, for every i but those with skip[i] (an
-// empty skip: every chunk); out holds chunks.size() digests. Each run of
-// contiguous chunks, skipped ones included, is pre-faulted for reading
-// first unless mapped already (Prefault, internal.h). The caller holds the
-// workspace lock.
+// Digests chunk i of `allocs` (the table of a state in the workspace's data
+// region, ascending lo) into out[i] with `threads` threads, for every i but
+// those with skip[i] (an empty skip: every chunk); out holds
+// ChunkCount(allocs) digests. Each run of contiguous chunks, skipped ones
+// included, is pre-faulted for reading first unless mapped already
+// (Prefault, internal.h). The caller holds the workspace lock.
 absl::Status HashChunksLocked(const wksp::Wksp& wksp,
-                              std::span<const ChunkRef> chunks,
+                              std::span<const format::Alloc> allocs,
                               const std::vector<bool>& skip,
                               std::span<ChunkDigest> out, size_t threads);
+
+// Compares the digest of chunk i of `allocs` (as HashChunksLocked hashes
+// it, skip alike) with want[i] and returns an i where they differ, or
+// ChunkCount(allocs) when none does. Every thread stops at the first
+// difference it finds, so which of several differing chunks it names
+// depends on the threads' progress (the lowest of those found). No digest
+// array is made: the cost is the hash alone. want holds ChunkCount(allocs)
+// digests. The caller holds the workspace lock.
+absl::StatusOr<uint64_t> FirstDifferentChunkLocked(
+    const wksp::Wksp& wksp, std::span<const format::Alloc> allocs,
+    const std::vector<bool>& skip, std::span<const ChunkDigest> want,
+    size_t threads);
 
 // Indices (into new_index's chunk order) of the chunks of `next` that `prev`
 // does not hold at the same gaddr with the same size and digest.

@@ -6,10 +6,11 @@
 // delta keeps (its records name those it replaces); otherwise, and for a
 // chain or a download, the workspace's state id against the delta's base id
 // and the stored chunks exactly those the base lacks. Then, under the restore
-// mark (RestoreTarget), the new table is set and the groups are written by
-// `threads` threads pulling them from a shared counter; each chunk's digest
-// (and an LZ4 group's digest) is checked as it is written. A RAW group is
-// read from the file straight into the workspace and its chunks hashed
+// mark (RestoreTarget), the new table is set (where it already is the
+// workspace's, only the mark: no clearing, no rebuild) and the groups are
+// written by `threads` threads pulling them from a shared counter; each
+// chunk's digest (and an LZ4 group's digest) is checked as it is written. A RAW
+// group is read from the file straight into the workspace and its chunks hashed
 // there once: one copy and one pass over the bytes, as a plain read.
 #include "wksp/checkpt/delta_apply.h"
 
@@ -46,7 +47,6 @@ absl::StatusOr<DeltaApplier> DeltaApplier::Plan(wksp::Wksp& wksp,
   const ChunkIndex& next = d.index;
   WK_RETURN_IF_ERROR(wksp::CheckFit(wksp, next.allocs));
   DeltaApplier a(d);
-  a.chunks_ = Chunks(next.allocs);
   a.changed_ = ChangedChunks(cur, next);
   if (a.changed_.size() != h.changed_cnt) [[unlikely]] {
     return absl::DataLossError(absl::StrFormat(
@@ -54,7 +54,8 @@ absl::StatusOr<DeltaApplier> DeltaApplier::Plan(wksp::Wksp& wksp,
         "of its state",
         d.path, h.changed_cnt, a.changed_.size()));
   }
-  for (uint64_t c : a.changed_) a.total_ += a.chunks_[c].sz;
+  a.changed_refs_ = ChunksAt(next.allocs, a.changed_);
+  for (const ChunkRef& c : a.changed_refs_) a.total_ += c.sz;
   // Changed chunks (ascending) that lie inside an allocation of cur
   // (ascending, disjoint): a walk of both.
   a.mapped_.assign(a.changed_.size(), false);
@@ -76,30 +77,27 @@ absl::StatusOr<DeltaApplier> DeltaApplier::PlanInPlace(
   // First: the chunks hashed below must lie in the data region.
   WK_RETURN_IF_ERROR(wksp::CheckFit(wksp, next.allocs));
   DeltaApplier a(d);
-  a.chunks_ = Chunks(next.allocs);
   WK_RETURN_IF_ERROR(a.ReadRecords());
-  std::vector<bool> replaced(a.chunks_.size(), false);
-  for (uint64_t c : a.changed_) {
-    replaced[c] = true;
-    a.total_ += a.chunks_[c].sz;
-  }
-  std::vector<ChunkDigest> have(a.chunks_.size());
-  WK_RETURN_IF_ERROR(
-      HashChunksLocked(wksp, a.chunks_, replaced, have, threads));
-  for (uint64_t i = 0; i < a.chunks_.size(); ++i) {
-    if (!replaced[i] && !(have[i] == next.digests[i])) [[unlikely]] {
-      return absl::FailedPreconditionError(absl::StrFormat(
-          "the workspace is not in the base state of delta %s: its %u bytes "
-          "at gaddr %u, which the delta keeps, differ from the base's; the "
-          "delta applies only to state %s (its base); apply the deltas in "
-          "the order they were made, onto the checkpoint they were made "
-          "against (or, if the delta may be damaged, checkpt-verify it)",
-          d.path, a.chunks_[i].sz, a.chunks_[i].gaddr,
-          delta::IdHex(d.header.base_id)));
-    }
+  std::vector<bool> replaced(next.digests.size(), false);
+  for (uint64_t c : a.changed_) replaced[c] = true;
+  for (const ChunkRef& c : a.changed_refs_) a.total_ += c.sz;
+  WK_ASSIGN_OR_RETURN(const uint64_t i,
+                      FirstDifferentChunkLocked(wksp, next.allocs, replaced,
+                                                next.digests, threads));
+  if (i < next.digests.size()) [[unlikely]] {
+    const uint64_t at[] = {i};
+    const ChunkRef c = ChunksAt(next.allocs, at)[0];
+    return absl::FailedPreconditionError(absl::StrFormat(
+        "the workspace is not in the base state of delta %s: its %u bytes "
+        "at gaddr %u, which the delta keeps, differ from the base's; the "
+        "delta applies only to state %s (its base); apply the deltas in "
+        "the order they were made, onto the checkpoint they were made "
+        "against (or, if the delta may be damaged, checkpt-verify it)",
+        d.path, c.sz, c.gaddr, delta::IdHex(d.header.base_id)));
   }
   // The hash pre-faulted every chunk of the new table, replaced ones too.
   a.mapped_.assign(a.changed_.size(), true);
+  a.table_kept_ = true;
   return a;
 }
 
@@ -123,19 +121,24 @@ absl::Status DeltaApplier::ForEachRecord(F&& fn) const {
 
 absl::Status DeltaApplier::ReadRecords() {
   changed_.clear();
+  changed_refs_.clear();
   changed_.reserve(d_->header.changed_cnt);
-  uint64_t c = 0;  // the next chunk of the new state a record may name
+  changed_refs_.reserve(d_->header.changed_cnt);
+  // The next chunk of the new state a record may name, and its index.
+  ChunkWalk w(d_->index.allocs);
+  uint64_t c = 0;
   return ForEachRecord([&](uint64_t g, uint64_t i, uint64_t gaddr,
                            uint64_t usz) -> absl::Status {
-    while (c < chunks_.size() && chunks_[c].gaddr < gaddr) ++c;
-    if (c == chunks_.size() || chunks_[c].gaddr != gaddr ||
-        chunks_[c].sz != usz) [[unlikely]] {
+    for (; !w.done() && (*w).gaddr < gaddr; w.Next()) ++c;
+    if (w.done() || (*w).gaddr != gaddr || (*w).sz != usz) [[unlikely]] {
       return absl::DataLossError(absl::StrFormat(
           "corrupt delta checkpoint %s: group %u stores chunk %u at gaddr "
           "%u, size %u: not a chunk of its state after the one before it",
           d_->path, g, i, gaddr, usz));
     }
     changed_.push_back(c++);
+    changed_refs_.push_back(*w);
+    w.Next();
     return absl::OkStatus();
   });
 }
@@ -161,6 +164,11 @@ absl::Status DeltaApplier::CheckRecords() const {
 
 absl::Status DeltaApplier::PlaceTable(RestoreTarget& target) const {
   const ChunkIndex& next = d_->index;
+  // Only bytes change: no clearing of the table, no rebuild after.
+  if (table_kept_ && target.keeps_seed()) {
+    target.BeginKeepingTable();
+    return absl::OkStatus();
+  }
   target.Begin();
   for (uint64_t i = 0; i < next.allocs.size(); ++i) {
     WK_RETURN_IF_ERROR(target.Place(i, next.allocs[i]));

@@ -69,7 +69,9 @@ class DeltaApplier {
   // write, so a delta whose records disagree fails untouched.
   absl::Status CheckRecords() const;
 
-  // Begins the target and places the new allocation table.
+  // Begins the target and places the new allocation table; where the plan
+  // is PlanInPlace's (the table is the workspace's already) and the target
+  // keeps the workspace's seed, begins it keeping the table instead.
   absl::Status PlaceTable(RestoreTarget& target) const;
 
   // Writes group g from `bytes` (the group's bytes): each chunk's record
@@ -98,7 +100,7 @@ class DeltaApplier {
  private:
   DeltaApplier(const delta::DeltaFile& d) : d_(&d) {}
   // Changed chunk k of the delta (k-th in delta order) and its digest.
-  const ChunkRef& Changed(uint64_t k) const { return chunks_[changed_[k]]; }
+  const ChunkRef& Changed(uint64_t k) const { return changed_refs_[k]; }
   // Calls fn(group, index in group, gaddr, size) for each chunk record of
   // d's file, group by group, stopping at the first failure (a read's or
   // fn's).
@@ -116,10 +118,13 @@ class DeltaApplier {
                            uint64_t usz) const;
 
   const delta::DeltaFile* d_;
-  std::vector<ChunkRef> chunks_;   // the new state's, in index order
-  std::vector<uint64_t> changed_;  // indices into chunks_, in delta order
+  // The changed chunks, in delta order: their indices in the new state's
+  // chunk order, and where they lie.
+  std::vector<uint64_t> changed_;
+  std::vector<ChunkRef> changed_refs_;
   std::vector<bool> mapped_;       // per changed chunk: known mapped
   uint64_t total_ = 0;
+  bool table_kept_ = false;  // the workspace's table is d's (PlanInPlace)
 };
 
 }  // namespace wk::wksp_checkpt::internal

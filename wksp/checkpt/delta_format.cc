@@ -241,13 +241,14 @@ absl::Status DecodeDelta(ReadAt read, DeltaFile& d) {
   // Index section.
   const uint64_t index_sz = lay->data_off - kHeaderSz;
   d.data_off = lay->data_off;
-  std::vector<uint8_t> ib(index_sz);
-  WK_RETURN_IF_ERROR(read(ib.data(), index_sz, kHeaderSz));
-  if (!(Digest(ib) == h.state_id)) [[unlikely]]
+  IndexBytes ib(index_sz);
+  WK_RETURN_IF_ERROR(read(ib.bytes().data(), index_sz, kHeaderSz));
+  if (!(Digest(ib.bytes()) == h.state_id)) [[unlikely]]
     return Bad("index checksum does not match the state id (the index was changed)");
   const wksp::Limits src = wksp::LimitsOf(h.part_max, h.data_max);
-  WK_ASSIGN_OR_RETURN(d.index, DecodeIndex(ib, h.alloc_cnt, h.chunk_cnt, src,
-                                           "delta checkpoint index"));
+  WK_ASSIGN_OR_RETURN(d.index,
+                      DecodeIndex(std::move(ib), h.alloc_cnt, h.chunk_cnt, src,
+                                  "delta checkpoint index"));
   // Groups back to back from data_off to the trailer.
   d.groups.resize(h.group_cnt);
   uint64_t at = d.data_off;

@@ -39,11 +39,10 @@ absl::StatusOr<ChunkIndex> BaseIndex(const std::string& base, size_t threads) {
 
 class GroupWriter {
  public:
-  GroupWriter(const wksp::Wksp& wksp, const std::vector<ChunkRef>& chunks,
-              const std::vector<uint64_t>& changed, checkpt::FrameStyle fs,
-              OrderedOutput& out, ProgressMeter& meter)
+  // changed: the changed chunks, in index order.
+  GroupWriter(const wksp::Wksp& wksp, const std::vector<ChunkRef>& changed,
+              checkpt::FrameStyle fs, OrderedOutput& out, ProgressMeter& meter)
       : wksp_(wksp),
-        chunks_(chunks),
         changed_(changed),
         lz4_(fs == checkpt::FrameStyle::kLz4),
         out_(out),
@@ -68,7 +67,7 @@ class GroupWriter {
     size_t comp_at = 0;
     uint64_t bytes = 0;
     for (uint64_t i = 0; i < n; ++i) {
-      const ChunkRef& c = chunks_[changed_[first + i]];
+      const ChunkRef& c = changed_[first + i];
       const uint8_t* src = wksp_.laddr(c.gaddr);
       std::span<const uint8_t> stored(src, c.sz);
       if (lz4_) {
@@ -108,8 +107,7 @@ class GroupWriter {
 
  private:
   const wksp::Wksp& wksp_;
-  const std::vector<ChunkRef>& chunks_;
-  const std::vector<uint64_t>& changed_;
+  const std::vector<ChunkRef>& changed_;
   const bool lz4_;
   OrderedOutput& out_;
   ProgressMeter& meter_;
@@ -129,9 +127,11 @@ absl::Status WriteLocked(wksp::Wksp& wksp, const ChunkIndex& base, int fd,
   WK_ASSIGN_OR_RETURN(
       ChunkIndex index,
       HashWorkspaceLocked(wksp, std::move(allocs), options.threads));
-  const std::vector<uint64_t> changed = ChangedChunks(base, index);
-  const std::vector<ChunkRef> chunks = Chunks(index.allocs);
-  const std::vector<uint8_t> index_bytes = index.Encode();
+  // Only what the delta needs beyond the index itself: the changed chunks,
+  // and the table's records (the digests are written from where they are).
+  const std::vector<ChunkRef> changed =
+      ChunksAt(index.allocs, ChangedChunks(base, index));
+  const std::vector<uint8_t> table_bytes = index.EncodeTable();
 
   delta::Header h;
   h.fs = FrameStyleOf(options.style);
@@ -145,12 +145,12 @@ absl::Status WriteLocked(wksp::Wksp& wksp, const ChunkIndex& base, int fd,
   h.group_cnt =
       (changed.size() + delta::kChunksPerGroup - 1) / delta::kChunksPerGroup;
   h.base_id = base.Id();
-  h.state_id = Digest(index_bytes);
+  h.state_id = index.Id();
   uint8_t hb[delta::kHeaderSz];
   delta::EncodeHeader(h, hb);
 
   uint64_t total = 0;
-  for (uint64_t c : changed) total += chunks[c].sz;
+  for (const ChunkRef& c : changed) total += c.sz;
   ProgressMeter meter(options.progress, total);
   // Segments: 0 header and index, 1..G the groups, G+1 the trailer.
   const uint64_t g_cnt = h.group_cnt;
@@ -162,12 +162,16 @@ absl::Status WriteLocked(wksp::Wksp& wksp, const ChunkIndex& base, int fd,
   std::atomic<size_t> next{0};
   ThreadPool pool(threads);
   pool.ExecAll([&](size_t) {
-    GroupWriter gw(wksp, chunks, changed, h.fs, out, meter);
+    GroupWriter gw(wksp, changed, h.fs, out, meter);
     for (size_t k; (k = next.fetch_add(1)) < segments;) {
       absl::Status st;
       if (k == 0) {
-        st = out.Write(0, hb);
-        if (st.ok()) st = out.Write(0, index_bytes);
+        const std::span<const uint8_t> digests = index.DigestBytes();
+        const iovec parts[] = {
+            {hb, sizeof(hb)},
+            {const_cast<uint8_t*>(table_bytes.data()), table_bytes.size()},
+            {const_cast<uint8_t*>(digests.data()), digests.size()}};
+        st = out.WriteParts(0, parts);
       } else if (k <= g_cnt) {
         st = gw.Write(k - 1, k, &entries[k - 1]);
       } else {

@@ -65,7 +65,9 @@ void CheckptInChild(const std::string& path, Style style, size_t threads,
   if (pid == 0) {
     // Best effort: a new UTS namespace lets the child have another host
     // name; without the privilege the host simply stays the same.
-    if (unshare(CLONE_NEWUTS) == 0) (void)sethostname("other-host", 10);
+    if (unshare(CLONE_NEWUTS) == 0) {
+      [[maybe_unused]] const int rc = sethostname("other-host", 10);
+    }
     pthread_setname_np(pthread_self(), "child-thread");
     wksp::Wksp w = MakeState();
     CheckptOptions opt;

@@ -34,6 +34,12 @@ void RestoreTarget::Begin() {
   touched_ = true;
 }
 
+void RestoreTarget::BeginKeepingTable() {
+  if (touched_) return;
+  wksp::BeginRewriteLocked(wksp_);
+  touched_ = table_kept_ = true;
+}
+
 absl::Status RestoreTarget::Place(uint64_t slot, const format::Alloc& a) {
   return wksp::SetPartitionLocked(wksp_, slot, a.lo, a.hi, a.tag);
 }
@@ -47,6 +53,10 @@ absl::Status RestoreTarget::Prepare(
 }
 
 absl::Status RestoreTarget::Finish() {
+  if (table_kept_) {
+    wksp::FinishRewriteLocked(wksp_);
+    return absl::OkStatus();
+  }
   absl::Status st = wksp::FinishRestoreLocked(wksp_, seed_);
   if (!st.ok()) [[unlikely]] {
     wksp::ResetLocked(wksp_, seed_);

@@ -26,6 +26,13 @@ class RestoreTarget {
 
   // The first call clears every allocation (later calls do nothing).
   void Begin();
+  // Instead of Begin, where the allocations stay exactly as they are and
+  // the seed is the workspace's (only their bytes are written): marks the
+  // workspace without clearing it, and Finish then only clears the mark.
+  // Call Place not at all.
+  void BeginKeepingTable();
+  // Whether the seed given is the workspace's own.
+  bool keeps_seed() const { return seed_ == wksp_.seed(); }
   bool touched() const { return touched_; }
   // Records allocation `a` in slot `slot` (after Begin). Thread safe for
   // distinct slots.
@@ -49,6 +56,7 @@ class RestoreTarget {
   wksp::Wksp& wksp_;
   uint32_t seed_;
   bool touched_ = false;
+  bool table_kept_ = false;
 };
 
 }  // namespace wk::wksp_checkpt::internal
