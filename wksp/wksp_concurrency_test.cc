@@ -9,6 +9,7 @@
 
 #include <atomic>
 #include <cstring>
+#include <functional>
 #include <random>
 #include <thread>
 #include <vector>
@@ -306,6 +307,40 @@ TEST_F(ConcurrencyTest, WaiterBlockedOnDeadOwnerProceeds) {
   EXPECT_EQ(w->GetUsage()->used_cnt, 2u);
 }
 
+// Forks a child that takes w's lock, runs `work` under it and dies there
+// (SIGKILL is what a crash looks like), then checks what the next locker
+// finds: the dead child's restore mark, reported and refused by the
+// allocator, and after a reset an empty, unmarked workspace.
+void ExpectDeadMarkerEmptied(Wksp& w, const std::function<void()>& work) {
+  pid_t pid = fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    alarm(20);
+    auto g = w.Lock();
+    if (!g.ok()) _exit(1);
+    work();
+    raise(SIGKILL);
+    _exit(2);
+  }
+  int status = WaitWithTimeout(pid, 20000);
+  ASSERT_TRUE(status != -1 && WIFSIGNALED(status));
+  auto guard = w.Lock();
+  ASSERT_TRUE(guard.ok());
+  EXPECT_TRUE(guard->recovered());
+  auto mark = w.CurrentRestoreMark();
+  ASSERT_TRUE(mark.has_value());
+  EXPECT_EQ(mark->pid, static_cast<uint32_t>(pid));
+  EXPECT_FALSE(mark->in_progress);
+  EXPECT_THAT(VerifyLocked(w).message(),
+              ::testing::HasSubstr("did not finish"));
+  EXPECT_EQ(UsedPartitionsLocked(w).status().code(),
+            absl::StatusCode::kDataLoss);
+  ResetLocked(w, 0);
+  EXPECT_FALSE(w.CurrentRestoreMark().has_value());
+  EXPECT_THAT(*UsedPartitionsLocked(w),
+              ElementsAreArray(std::vector<PartitionInfo>{}));
+}
+
 TEST_F(ConcurrencyTest, DeadRestorerLeavesEmptyMarkedWorkspace) {
   // A child dies between BeginRestoreLocked and FinishRestoreLocked with one
   // slot record written: the next locker must not rebuild that record into
@@ -313,35 +348,10 @@ TEST_F(ConcurrencyTest, DeadRestorerLeavesEmptyMarkedWorkspace) {
   auto w = Wksp::CreateAnonymous("restorer", 16, 1 << 16);
   ASSERT_TRUE(w.ok());
   ASSERT_TRUE(w->Alloc(0, 100, 1).ok());
-  pid_t pid = fork();
-  ASSERT_GE(pid, 0);
-  if (pid == 0) {
-    alarm(20);
-    auto g = w->Lock();
-    if (!g.ok()) _exit(1);
+  ExpectDeadMarkerEmptied(*w, [&] {
     BeginRestoreLocked(*w);
     (void)SetPartitionLocked(*w, 3, w->gaddr_lo() + 64, w->gaddr_lo() + 128, 6);
-    // Die holding the lock (SIGKILL is what a crash looks like).
-    raise(SIGKILL);
-    _exit(2);
-  }
-  int status = WaitWithTimeout(pid, 20000);
-  ASSERT_TRUE(status != -1 && WIFSIGNALED(status));
-  auto guard = w->Lock();
-  ASSERT_TRUE(guard.ok());
-  EXPECT_TRUE(guard->recovered());
-  auto mark = w->CurrentRestoreMark();
-  ASSERT_TRUE(mark.has_value());
-  EXPECT_EQ(mark->pid, static_cast<uint32_t>(pid));
-  EXPECT_FALSE(mark->in_progress);
-  EXPECT_THAT(VerifyLocked(*w).message(),
-              ::testing::HasSubstr("did not finish"));
-  EXPECT_EQ(UsedPartitionsLocked(*w).status().code(),
-            absl::StatusCode::kDataLoss);
-  ResetLocked(*w, 0);
-  EXPECT_FALSE(w->CurrentRestoreMark().has_value());
-  EXPECT_THAT(*UsedPartitionsLocked(*w),
-              ElementsAreArray(std::vector<PartitionInfo>{}));
+  });
 }
 
 TEST_F(ConcurrencyTest, DeadRewriterLeavesEmptyMarkedWorkspace) {
@@ -353,30 +363,10 @@ TEST_F(ConcurrencyTest, DeadRewriterLeavesEmptyMarkedWorkspace) {
   ASSERT_TRUE(w.ok());
   auto a = w->Alloc(0, 100, 1);
   ASSERT_TRUE(a.ok());
-  pid_t pid = fork();
-  ASSERT_GE(pid, 0);
-  if (pid == 0) {
-    alarm(20);
-    auto g = w->Lock();
-    if (!g.ok()) _exit(1);
+  ExpectDeadMarkerEmptied(*w, [&] {
     BeginRewriteLocked(*w);
     std::memset(w->laddr(*a), 0x5a, 50);
-    raise(SIGKILL);
-    _exit(2);
-  }
-  int status = WaitWithTimeout(pid, 20000);
-  ASSERT_TRUE(status != -1 && WIFSIGNALED(status));
-  auto guard = w->Lock();
-  ASSERT_TRUE(guard.ok());
-  EXPECT_TRUE(guard->recovered());
-  auto mark = w->CurrentRestoreMark();
-  ASSERT_TRUE(mark.has_value());
-  EXPECT_EQ(mark->pid, static_cast<uint32_t>(pid));
-  EXPECT_EQ(UsedPartitionsLocked(*w).status().code(),
-            absl::StatusCode::kDataLoss);
-  ResetLocked(*w, 0);
-  EXPECT_THAT(*UsedPartitionsLocked(*w),
-              ElementsAreArray(std::vector<PartitionInfo>{}));
+  });
 }
 
 }  // namespace
