@@ -1,7 +1,5 @@
 #include "distrib/region_disk.h"
 
-#include <unistd.h>
-
 #include <algorithm>
 #include <cerrno>
 #include <condition_variable>
@@ -14,6 +12,7 @@
 #include <vector>
 
 #include "boost/asio/post.hpp"
+#include "io/fd.h"
 #include "libtorrent/disk_buffer_holder.hpp"
 #include "libtorrent/disk_interface.hpp"
 #include "libtorrent/error_code.hpp"
@@ -22,6 +21,7 @@
 #include "libtorrent/io_context.hpp"
 #include "libtorrent/peer_request.hpp"
 #include "libtorrent/storage_defs.hpp"
+#include "util/status.h"
 
 namespace wk::distrib {
 namespace {
@@ -82,21 +82,15 @@ lt::storage_error Error(boost::system::errc::errc_t e, lt::operation_t op) {
       op);
 }
 
-// Writes all n bytes at offset off of fd (a kept file's blocks).
+// Writes all n bytes at offset off of fd (a kept file's blocks), the
+// failure as libtorrent's error (with its errno where there is one).
 lt::storage_error PWrite(int fd, const char* buf, size_t n, uint64_t off) {
-  while (n > 0) {
-    const ssize_t w = ::pwrite(fd, buf, n, static_cast<off_t>(off));
-    if (w < 0 && errno == EINTR) continue;
-    if (w <= 0) {
-      return lt::storage_error(
-          lt::error_code(w < 0 ? errno : EIO, boost::system::generic_category()),
-          lt::operation_t::file_write);
-    }
-    buf += w;
-    n -= static_cast<size_t>(w);
-    off += static_cast<uint64_t>(w);
-  }
-  return lt::storage_error();
+  const absl::Status st = io::PWriteExact(fd, buf, n, off);
+  if (st.ok()) return lt::storage_error();
+  const int err = StatusErrno(st);
+  return lt::storage_error(
+      lt::error_code(err != 0 ? err : EIO, boost::system::generic_category()),
+      lt::operation_t::file_write);
 }
 
 // The owner of the few buffers async_read allocates (a last block padded
