@@ -25,11 +25,14 @@ inline constexpr char kTorrentFileName[] = "checkpt";
 inline constexpr char kCreator[] = "wkspkit";
 inline constexpr uint64_t kBlockSz = 16 << 10;  // BEP 52 leaf
 
-// The piece size rule: the smallest power of two of at least 256 KiB that
+// The piece size rule: the smallest power of two of at least 32 KiB that
 // cuts the file into at most 4096 pieces (a 100 GiB file: 32 MiB pieces).
-// Small pieces let a fetch restore early and refetch little after bad data;
-// the cap keeps the piece layer (32 bytes a piece) and the per-piece
-// bookkeeping small.
+// Small pieces let a fetch restore early and refetch little after bad data,
+// and in a swarm a piece is passed on only once its owner has all of it:
+// at 8 fetchers and 40 Mbit/s, 256 KiB pieces kept every fetcher about a
+// second behind the origin (docs/DISTRIBUTION.md, "Measured"). Not 16 KiB
+// (one block a piece): swarms then stalled now and then. The cap keeps
+// the piece layer (32 bytes a piece) and the per-piece bookkeeping small.
 uint64_t PieceSize(uint64_t file_sz);
 
 struct TorrentSummary {
