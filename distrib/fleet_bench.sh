@@ -130,16 +130,33 @@ for m in "${ms[@]}"; do
     done >"$d/cpu.raw" 2>/dev/null &
     cpu_pid=$!
   fi
-  t0=$(now)
-  [[ -n "${FLEET_BENCH_LOGS:-}" ]] && stat0=$(head -n 1 /proc/stat)
+  # The fetches are launched into their namespaces first and held at a
+  # lock until t0, so that the swarm's time starts, as T1's does, with
+  # every receiver's process in place: launching 8 processes through
+  # `ip netns exec` at once on 2 cores is the harness's cost, not the
+  # swarm's (each host would start its own). What wksp_ctl does from its
+  # exec on (its session, joining the workspace) is inside the time.
+  exec {gate}>"$d/gate"
+  flock -x "$gate"
   for ((i = 1; i <= m; i++)); do
     extra=()
     [[ "$mode" == keep ]] && extra=(--keep "$d/h$i/src.ckpt" --seed-after)
-    fleet_bg "$i" "$d/fetch$i.log" "$ctl" "${peers[@]}" \
+    # (The gate's own descriptor is closed first: it would keep the lock.)
+    fleet_bg "$i" "$d/fetch$i.log" bash -c \
+      'eval "exec $2>&-" && exec 9<"$1" && flock -s 9 && exec 9<&- &&
+       shift 2 && exec "$@"' _ "$d/gate" "$gate" "$ctl" "${peers[@]}" \
       --listen "$(fleet_ip "$i"):6881" --timeout 60 --deadline 600 \
       "${extra[@]}" fetch src "$d/src.torrent" -
     logs+=("$d/fetch$i.log") fpids+=("$FLEET_PID")
   done
+  gate_ino=$(stat -c %i "$d/gate")
+  for ((i = 0; i < 600; i++)); do  # until all m wait at the lock (30 s)
+    (($(grep -c -- "-> FLOCK.*:$gate_ino " /proc/locks) >= m)) && break
+    sleep 0.05
+  done
+  t0=$(now)
+  [[ -n "${FLEET_BENCH_LOGS:-}" ]] && stat0=$(head -n 1 /proc/stat)
+  flock -u "$gate" && exec {gate}>&-  # every fetch starts
   if wait_all 600 "${logs[@]}"; then
     tsw=$(echo "$(now) - $t0" | bc -l)
   else
