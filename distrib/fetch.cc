@@ -105,6 +105,26 @@ class Restorers {
   std::vector<std::thread> threads_;
 };
 
+// What would let a kept file of n bytes be written, for a failure `st`
+// (its errno) while making or writing it: "; ..." or "".
+std::string KeptFileFix(const absl::Status& st, uint64_t n) {
+  switch (StatusErrno(st)) {
+    case ENOSPC:
+    case EDQUOT:
+      return absl::StrFormat(
+          "; make room on its file system (the whole file takes %u bytes), "
+          "or move the .part to one with room and --keep there",
+          n);
+    case EFBIG:
+      return absl::StrFormat(
+          "; the file size limit (ulimit -f) is below the file's %u bytes: "
+          "raise it",
+          n);
+    default:
+      return "";
+  }
+}
+
 class Fetcher {
  public:
   // resume: region is a kept .part file to re-check first.
@@ -338,24 +358,11 @@ class Fetcher {
       return absl::InternalError(
           absl::StrFormat("fetch: writing a block: %s", ec.message()));
     }
-    const std::string part = o_.keep + ".part";
-    const int err = has_errno ? ec.value() : EIO;
-    const absl::Status st = ErrnoError(err, "write", part);
-    std::string fix;
-    if (err == ENOSPC || err == EDQUOT) {
-      fix = absl::StrFormat(
-          "; make room on its file system (the whole file takes %u bytes), "
-          "or move the .part to one with room and --keep there",
-          n_);
-    } else if (err == EFBIG) {
-      fix = absl::StrFormat(
-          "; the file size limit (ulimit -f) is below the file's %u bytes: "
-          "raise it",
-          n_);
-    }
+    const absl::Status st =
+        ErrnoError(has_errno ? ec.value() : EIO, "write", o_.keep + ".part");
     return WithMessage(st, absl::StrFormat("fetch: cannot write the kept "
                                            "file: %s%s",
-                                           st.message(), fix));
+                                           st.message(), KeptFileFix(st, n_)));
   }
 
   // The pieces a re-check found good.
@@ -815,7 +822,12 @@ absl::StatusOr<FetchReport> Fetch(wksp::Wksp& wksp, const std::string& torrent,
       region = io::CreateAndMap(part, n, 0644, io::Reserve::kAllocate);
     }
   }
-  if (!region.ok()) return Annotate(region.status(), "fetch");
+  if (!region.ok()) {
+    // (Out of room, CreateAndMap says how much: ResourceExhausted, no errno.)
+    return WithMessage(region.status(),
+                       absl::StrFormat("fetch: %s%s", region.status().message(),
+                                       KeptFileFix(region.status(), n)));
+  }
   // Blocks go into the kept file with pwrite, and its pieces to the disk as
   // they are verified (RegionDisk, WriteBack). No falling back to stores
   // into the mapping without it: where the file is sparse (no fallocate) a

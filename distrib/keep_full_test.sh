@@ -3,8 +3,9 @@
 # "Failures"), through wksp_ctl on loopback from one seeder. The file
 # systems fill up for real: the test mounts a 16 MiB tmpfs and a 16 MiB ext2
 # image (loop device) of its own under $TEST_TMPDIR and unmounts them on any
-# exit. Root only; elsewhere (or where it cannot mount) it passes, printing
-# why it skipped. Every route a user can meet:
+# exit (case 4 needs no mount, only a file size limit). Root only; elsewhere
+# (or where it cannot mount) it passes, printing why it skipped. Every route
+# a user can meet:
 #   1. creation: FILE.part is allocated whole (fallocate) before any peer is
 #      dialled, so a file system without room fails the fetch at once: exit
 #      6 naming the room needed, nothing left behind, workspace untouched.
@@ -23,6 +24,11 @@
 #      (exit 6) or reset to empty and unmarked (exit 3); the .part stays,
 #      and with the filler gone the same fetch resumes from the pieces
 #      verified before and completes, the kept file equal to the source.
+#   4. a file size limit (ulimit -f) below the file: creating the .part
+#      fails with "File too large" and the fix, nothing left (SIGXFSZ killed
+#      wksp_ctl, leaving an empty .part the next fetch refused); resuming a
+#      half-fetched .part fails at its first write past the limit, the
+#      workspace by the rules; without the limit the fetch completes.
 set -uo pipefail
 ctl="${TEST_SRCDIR}/${TEST_WORKSPACE}/apps/wksp_ctl"
 if [[ $(id -u) -ne 0 ]]; then
@@ -77,9 +83,10 @@ dest() {  # dest NAME: made; sets before to its state
     "$ctl" memset "$a" 9 >/dev/null || fail "new $1"
   before=$(state "$1")
 }
+runner=()  # a prefix for the fetch command (case 4: a file size limit)
 fetch() {  # fetch WKSP KEEP [OPTIONS...]: sets out, rc
   local w=$1 keep=$2; shift 2
-  out=$(timeout 150 "$ctl" --peer "$peer" --timeout 60 --deadline 120 "$@" \
+  out=$("${runner[@]}" timeout 150 "$ctl" --peer "$peer" --timeout 60 --deadline 120 "$@" \
     --keep "$keep" fetch "$w" "$d/src.torrent" - 2>&1)
   rc=$?
   ((rc < 124)) || fail "fetch into $keep: exit $rc (a signal or the harness timeout)"
@@ -87,6 +94,17 @@ fetch() {  # fetch WKSP KEEP [OPTIONS...]: sets out, rc
 untouched() {  # untouched NAME WKSP
   [[ $(state "$2") == "$before" ]] && ok "$1: workspace untouched" ||
     fail "$1: workspace $2 changed"
+}
+by_rules() {  # by_rules NAME WKSP: reset to empty with exit 3, else untouched
+  if [[ $rc -eq 3 ]]; then
+    # usage refuses a marked workspace (exit 8).
+    local u
+    u=$("$ctl" --json usage "$2" 1 2>&1) && grep -q '"used_cnt":0,"used_sz":0,' <<<"$u" &&
+      "$ctl" verify "$2" >/dev/null 2>&1 && ok "$1: workspace reset: empty, unmarked, verifies" ||
+      fail "$1: workspace after the reset: $u"
+  else
+    untouched "$1" "$2"
+  fi
 }
 completes() {  # completes NAME WKSP KEEP: the same fetch again succeeds
   fetch "$2" "$3"
@@ -174,14 +192,7 @@ else
   grep -q "timed out" <<<"$out" && fail "3: waited for the stall bound"
   ((took < 40)) && ok "3: failed ${took} s after the first block could come (--timeout 60)" ||
     fail "3: took $took s"
-  if [[ $rc -eq 3 ]]; then
-    # usage refuses a marked workspace (exit 8).
-    u=$("$ctl" --json usage dst3 1 2>&1) && grep -q '"used_cnt":0,"used_sz":0,' <<<"$u" &&
-      "$ctl" verify dst3 >/dev/null 2>&1 && ok "3: workspace reset: empty, unmarked, verifies" ||
-      fail "3: workspace after the reset: $u"
-  else
-    untouched 3 dst3
-  fi
+  by_rules 3 dst3
   [[ -e "$ext/k3.part" && ! -e "$ext/k3" ]] && ok "3: the .part stays" ||
     fail "3: .part gone or kept file made"
   rm -f "$ext/filler"
@@ -190,6 +201,36 @@ else
     ok "3: resumed from the $resumed pieces verified before the disk filled" ||
     fail "3: resumed from no piece: $out"
 fi
+
+# ---- 4. a file size limit (ulimit -f 1024: 1 MiB) --------------------------
+# Writes past it fail with EFBIG (wksp_ctl ignores SIGXFSZ, which killed it
+# and left an empty .part behind). Creating the .part fails at once, leaving
+# nothing; resuming the half-fetched copy fails at its first write past the
+# limit, naming the limit; without it the same fetch completes.
+runner=(bash -c 'ulimit -f 1024 && exec "$@"' limited)
+dest dst4
+fetch dst4 "$d/k4"
+((rc > 0 && rc < 128)) && grep -q "k4.part: File too large.*ulimit -f" <<<"$out" &&
+  ok "4: no room under the limit: exit $rc, no signal" || fail "4: rc=$rc $out"
+[[ -e "$d/k4" || -e "$d/k4.part" ]] && fail "4: left a file behind"
+untouched 4 dst4
+cp "$d/half" "$d/k4.part"
+fetch dst4 "$d/k4"
+if ((rc > 0 && rc < 128)) &&
+  grep -q "cannot write the kept file: write $d/k4.part: File too large" <<<"$out" &&
+  grep -q "ulimit -f" <<<"$out"; then
+  ok "4: resumed under the limit: exit $rc at the first write past it"
+  sed "s/^/  /" <<<"$out"
+else
+  fail "4: resumed under the limit: rc=$rc $out"
+fi
+by_rules "4 (resumed)" dst4
+cmp -s -n $((1024 * 1024)) "$d/half" "$d/k4.part" && ok "4: the .part kept its first MiB" ||
+  fail "4: the .part's first MiB changed"
+runner=()
+completes 4 dst4 "$d/k4"
+[[ "${resumed:-}" == $((pieces - 12)) ]] && ok "4: resumed from the $resumed pieces it held" ||
+  fail "4: resumed ${resumed:-no} pieces, want $((pieces - 12)): $out"
 unseed
 
 [[ $fails -eq 0 ]] || { echo "$fails check(s) failed"; exit 1; }
