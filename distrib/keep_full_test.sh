@@ -55,6 +55,8 @@ unmount() {
   done
 }
 trap 'unmount; cleanup' EXIT
+trap 'exit 130' INT  # the EXIT trap runs on these too (a test timeout)
+trap 'exit 143' TERM
 if ! mount -t tmpfs -o size=16M wkspkit-keep-full "$tfs"; then
   echo "SKIP: cannot mount a tmpfs here (no CAP_SYS_ADMIN?)"
   exit 0
