@@ -21,6 +21,11 @@ int main(int argc, char** argv) {
   // error instead of a death mid-write, so a checkpoint file being written
   // is still removed; RunCommands then exits quietly with status 141.
   std::signal(SIGPIPE, SIG_IGN);
+  // A write past the file size limit (ulimit -f, systemd's LimitFSIZE=)
+  // fails with EFBIG, an error each command reports and cleans up after,
+  // instead of SIGXFSZ killing the process mid-write: fetch --keep died so
+  // and left an empty .part that the next fetch refused.
+  std::signal(SIGXFSZ, SIG_IGN);
   wk::apps::InstallCancelHandlers();
   // The library reads no environment variable and prints nothing; the tool
   // maps these (docs/wksp_ctl.md). --shmem-path, applied later, overrides

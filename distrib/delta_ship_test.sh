@@ -27,30 +27,7 @@ run() {  # run NAME ARGS...: must succeed
   if o=$("$ctl" -q "$@" 2>&1); then ok "$name"; else fail "$name: $o"; fi
 }
 source "${TEST_SRCDIR}/${TEST_WORKSPACE}/apps/state_lib.sh"  # state W
-# seed NAME FILE: torrent-create FILE, serve it on loopback (60 s at most);
-# sets peer to its address.
-peer=""
-seed() {
-  peer=""
-  "$ctl" -q torrent-create "$2" "$d/$1.torrent" >/dev/null ||
-    { fail "torrent-create $1"; return 1; }
-  "$ctl" --listen 127.0.0.1:0 --seconds 60 seed "$d/$1.torrent" "$2" \
-    >"$d/$1.seed.log" 2>&1 &
-  pids+=($!)
-  local i
-  for ((i = 0; i < 300; i++)); do
-    grep -q '^seeding' "$d/$1.seed.log" && break
-    kill -0 "${pids[-1]}" 2>/dev/null || break
-    sleep 0.1
-  done
-  peer=$(awk '/^seeding/ {print $2}' "$d/$1.seed.log")
-  [[ -n "$peer" ]] || { fail "seed $1: $(cat "$d/$1.seed.log")"; return 1; }
-}
-unseed() {
-  local p
-  for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
-  pids=()
-}
+source "${TEST_SRCDIR}/${TEST_WORKSPACE}/distrib/seed_lib.sh"  # seed, unseed
 
 # Base: 24 allocations of 1-5 chunks (64 KiB), each filled with its byte.
 run "new primary" new prim 32M normal 0 0600

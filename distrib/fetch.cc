@@ -105,6 +105,26 @@ class Restorers {
   std::vector<std::thread> threads_;
 };
 
+// What would let a kept file of n bytes be written, for a failure `st`
+// (its errno) while making or writing it: "; ..." or "".
+std::string KeptFileFix(const absl::Status& st, uint64_t n) {
+  switch (StatusErrno(st)) {
+    case ENOSPC:
+    case EDQUOT:
+      return absl::StrFormat(
+          "; make room on its file system (the whole file takes %u bytes), "
+          "or move the .part to one with room and --keep there",
+          n);
+    case EFBIG:
+      return absl::StrFormat(
+          "; the file size limit (ulimit -f) is below the file's %u bytes: "
+          "raise it",
+          n);
+    default:
+      return "";
+  }
+}
+
 class Fetcher {
  public:
   // resume: region is a kept .part file to re-check first.
@@ -307,6 +327,8 @@ class Fetcher {
       ++report_.hash_failures;
     } else if (lt::alert_cast<lt::alerts_dropped_alert>(a)) {
       resync_ = true;
+    } else if (auto* f = lt::alert_cast<lt::file_error_alert>(a)) {
+      if (f->op == lt::operation_t::file_write) return WriteFailed(f->error);
     } else if (auto* e = lt::alert_cast<lt::torrent_error_alert>(a)) {
       return absl::InternalError(
           absl::StrFormat("fetch: %s", e->error.message()));
@@ -322,6 +344,25 @@ class Fetcher {
       }
     }
     return absl::OkStatus();
+  }
+
+  // A block that could not be written into the kept file. libtorrent posts
+  // a file_error_alert; on ENOSPC and EFBIG it then only stops asking for
+  // pieces (upload mode), with no torrent error: the fetch waited for its
+  // stall bound (--timeout) and blamed the peers. Other errors also stop
+  // the torrent with a torrent_error_alert, which names no file.
+  absl::Status WriteFailed(const lt::error_code& ec) const {
+    const bool has_errno = ec.category() == boost::system::generic_category() ||
+                           ec.category() == boost::system::system_category();
+    if (!keep()) {
+      return absl::InternalError(
+          absl::StrFormat("fetch: writing a block: %s", ec.message()));
+    }
+    const absl::Status st =
+        ErrnoError(has_errno ? ec.value() : EIO, "write", o_.keep + ".part");
+    return WithMessage(st, absl::StrFormat("fetch: cannot write the kept "
+                                           "file: %s%s",
+                                           st.message(), KeptFileFix(st, n_)));
   }
 
   // The pieces a re-check found good.
@@ -634,6 +675,12 @@ class Fetcher {
       }
       for (lt::alert* a : internal::Alerts(ses, kAlertWaitMs)) {
         if (lt::alert_cast<lt::hash_failed_alert>(a)) ++report_.hash_failures;
+        auto* f = lt::alert_cast<lt::file_error_alert>(a);
+        if (f && f->op == lt::operation_t::file_write) {
+          return Annotate(WriteFailed(f->error),
+                          "the workspace is restored but the kept file is "
+                          "not complete");
+        }
       }
       // The count libtorrent keeps: alerts may have been dropped.
       const size_t n = static_cast<size_t>(th_.status({}).num_pieces);
@@ -755,6 +802,18 @@ absl::StatusOr<FetchReport> Fetch(wksp::Wksp& wksp, const std::string& torrent,
             part, static_cast<int64_t>(sb.st_size), n));
       }
       resume = true;
+      // A .part copied in sparse (cp, rsync --sparse) or made where
+      // fallocate is missing gets its missing blocks first: on a full tmpfs
+      // the re-check, which reads every piece through the mapping, died of
+      // SIGBUS at the first hole, and on other file systems the fetch
+      // failed at a later write. Its bytes stay as they are.
+      if (absl::Status st = io::AllocateExisting(part); !st.ok()) {
+        return WithMessage(
+            st, absl::StrFormat("fetch: %s; its pieces are kept: make room "
+                                "there, or move it to a file system with "
+                                "room and --keep there",
+                                st.message()));
+      }
       region = io::MapFileReadWrite(part);
     } else {
       // The kept file's blocks are allocated before the first byte arrives:
@@ -763,13 +822,20 @@ absl::StatusOr<FetchReport> Fetch(wksp::Wksp& wksp, const std::string& torrent,
       region = io::CreateAndMap(part, n, 0644, io::Reserve::kAllocate);
     }
   }
-  if (!region.ok()) return Annotate(region.status(), "fetch");
+  if (!region.ok()) {
+    // (Out of room, CreateAndMap says how much: ResourceExhausted, no errno.)
+    return WithMessage(region.status(),
+                       absl::StrFormat("fetch: %s%s", region.status().message(),
+                                       KeptFileFix(region.status(), n)));
+  }
   // Blocks go into the kept file with pwrite, and its pieces to the disk as
-  // they are verified (RegionDisk, WriteBack); without this descriptor,
-  // stores into the mapping and the final Sync do the same, slower.
+  // they are verified (RegionDisk, WriteBack). No falling back to stores
+  // into the mapping without it: where the file is sparse (no fallocate) a
+  // store into a full file system dies of SIGBUS, a pwrite fails (ENOSPC).
   absl::StatusOr<io::Fd> file_fd =
       part.empty() ? absl::StatusOr<io::Fd>(io::Fd()) : io::OpenReadWrite(part);
-  const int file = file_fd.ok() ? file_fd->get() : -1;
+  if (!file_fd.ok()) return Annotate(file_fd.status(), "fetch");
+  const int file = file_fd->get();
   absl::StatusOr<FetchReport> r;
   try {
     r = Fetcher(wksp, ti, *region, o, resume, file).Run();
