@@ -21,7 +21,7 @@
 namespace wk::distrib {
 namespace {
 
-constexpr uint64_t kPieceMin = 32 << 10;
+constexpr uint64_t kPieceMin = 64 << 10;
 constexpr uint64_t kPiecesMax = 4096;
 
 uint64_t NextPow2(uint64_t x) {

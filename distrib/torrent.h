@@ -25,14 +25,15 @@ inline constexpr char kTorrentFileName[] = "checkpt";
 inline constexpr char kCreator[] = "wkspkit";
 inline constexpr uint64_t kBlockSz = 16 << 10;  // BEP 52 leaf
 
-// The piece size rule: the smallest power of two of at least 32 KiB that
+// The piece size rule: the smallest power of two of at least 64 KiB that
 // cuts the file into at most 4096 pieces (a 100 GiB file: 32 MiB pieces).
 // Small pieces let a fetch restore early and refetch little after bad data,
 // and in a swarm a piece is passed on only once its owner has all of it:
 // at 8 fetchers and 40 Mbit/s, 256 KiB pieces kept every fetcher about a
-// second behind the origin (docs/DISTRIBUTION.md, "Measured"). Not 16 KiB
-// (one block a piece): swarms then stalled now and then. The cap keeps
-// the piece layer (32 bytes a piece) and the per-piece bookkeeping small.
+// second behind the origin (docs/DISTRIBUTION.md, "Measured"). Not smaller:
+// at 32 and 16 KiB a fetcher now and then got no byte for 2 s (its stall
+// bound) early in a swarm. The cap keeps the piece layer (32 bytes a
+// piece) and the per-piece bookkeeping small.
 uint64_t PieceSize(uint64_t file_sz);
 
 struct TorrentSummary {

@@ -54,9 +54,9 @@ std::vector<char> ReferenceTorrent(const std::string& dir, uint64_t n) {
 }
 
 TEST(TorrentTest, PieceSizeRule) {
-  EXPECT_EQ(PieceSize(1), 32u << 10);
-  EXPECT_EQ(PieceSize(uint64_t{128} << 20), 32u << 10);        // 4096 pieces
-  EXPECT_EQ(PieceSize((uint64_t{128} << 20) + 1), 64u << 10);  // 4097 -> wider
+  EXPECT_EQ(PieceSize(1), 64u << 10);
+  EXPECT_EQ(PieceSize(uint64_t{256} << 20), 64u << 10);         // 4096 pieces
+  EXPECT_EQ(PieceSize((uint64_t{256} << 20) + 1), 128u << 10);  // 4097 -> wider
   EXPECT_EQ(PieceSize(uint64_t{1} << 30), 256u << 10);
   EXPECT_EQ(PieceSize((uint64_t{1} << 30) + 1), 512u << 10);
   EXPECT_EQ(PieceSize(uint64_t{100} << 30), uint64_t{32} << 20);
