@@ -111,6 +111,8 @@ int Main(int argc, char** argv) {
     ~Cleanup() {
       (void)wksp::Wksp::Delete(name);
       ::unlink(ckpt.c_str());
+      // The index sidecar a sealed v2/v3 checkpoint writes beside its path.
+      ::unlink((ckpt + ".wkspidx").c_str());
       ::unlink(torrent.c_str());
     }
   } cleanup{tag, ckpt, torrent};
