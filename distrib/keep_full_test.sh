@@ -65,8 +65,7 @@ elif ! mount -t tmpfs -o size=16M wkspkit-keep-full "$tfs"; then
 fi
 
 # The source: 96 allocations of 64 KiB, each of its own byte; a RAW v2
-# checkpoint (its bytes as they are: about 6 MiB in 3 cgroup frames, 25
-# pieces of 256 KiB).
+# checkpoint (its bytes as they are: about 6 MiB in 3 cgroup frames).
 mk=(new src 64M normal 0 600)
 for ((i = 0; i < 96; i++)); do mk+=(alloc src 0 64K); done
 g=$("$ctl" "${mk[@]}") || { fail "new src"; exit 1; }
@@ -75,10 +74,14 @@ for a in $g; do i=$((i + 1)); fill+=(memset "$a" $((i % 251 + 1))); done
 "$ctl" "${fill[@]}" >/dev/null || fail "memset"
 "$ctl" -q checkpt src "$d/src.ckpt" 600 2 "" || { fail "checkpt src"; exit 1; }
 size=$(stat -c %s "$d/src.ckpt")
-pieces=$(((size + 262143) / 262144))
 want=$(state src)
 seed_seconds=300
 seed src "$d/src.ckpt" || exit 1
+# The piece size the torrent has (its bencoded "piece length").
+plen=$(grep -aoE '12:piece lengthi[0-9]+e' "$d/src.torrent" | head -n 1 |
+  sed -E 's/.*i([0-9]+)e/\1/')
+[[ -n "$plen" ]] && ((plen <= 1024 * 1024)) || { fail "piece length '$plen'"; exit 1; }
+pieces=$(((size + plen - 1) / plen))
 # A destination per case, holding one allocation of its own, so "untouched",
 # "reset" and "restored" differ.
 dest() {  # dest NAME: made; sets before to its state
@@ -121,9 +124,11 @@ completes() {  # completes NAME WKSP KEEP: the same fetch again succeeds
   resumed=$(sed -nE 's/.*; ([0-9]+) pieces were already in the kept file.*/\1/p' <<<"$out")
 }
 
-# A half-fetched .part: pieces 8-19 zeroed.
+# A half-fetched .part: bytes [2 MiB, 5 MiB) zeroed, `zeroed` whole pieces.
+zeroed=$((3 * 1024 * 1024 / plen))
 cp "$d/src.ckpt" "$d/half"
-dd if=/dev/zero of="$d/half" bs=256K seek=8 count=12 conv=notrunc status=none
+dd if=/dev/zero of="$d/half" bs="$plen" seek=$((2 * 1024 * 1024 / plen)) \
+  count="$zeroed" conv=notrunc status=none
 
 # ---- 1-3 on file systems of the test's own (root) ---------------------------
 mounted_cases() {
@@ -157,8 +162,8 @@ mounted_cases() {
   untouched 2 dst2
   rm -f "$tfs/filler"
   completes 2 dst2 "$tfs/k2"
-  [[ "${resumed:-}" == $((pieces - 12)) ]] && ok "2: resumed from the $resumed pieces the copy held" ||
-    fail "2: resumed ${resumed:-no} pieces, want $((pieces - 12)): $out"
+  [[ "${resumed:-}" == $((pieces - zeroed)) ]] && ok "2: resumed from the $resumed pieces the copy held" ||
+    fail "2: resumed ${resumed:-no} pieces, want $((pieces - zeroed)): $out"
   rm -f "$tfs/k2"
 
   # 3. A write failing midway on ext2.
@@ -244,8 +249,8 @@ cmp -s -n $((1024 * 1024)) "$d/half" "$d/k4.part" && ok "4: the .part kept its f
   fail "4: the .part's first MiB changed"
 runner=()
 completes 4 dst4 "$d/k4"
-[[ "${resumed:-}" == $((pieces - 12)) ]] && ok "4: resumed from the $resumed pieces it held" ||
-  fail "4: resumed ${resumed:-no} pieces, want $((pieces - 12)): $out"
+[[ "${resumed:-}" == $((pieces - zeroed)) ]] && ok "4: resumed from the $resumed pieces it held" ||
+  fail "4: resumed ${resumed:-no} pieces, want $((pieces - zeroed)): $out"
 
 # ---- 5. write errors injected (wksp_ctl_testing, util/fault.h) -------------
 # The n-th write(2)/pwrite(2) of the fetch fails: ENOSPC at the 5th (no
