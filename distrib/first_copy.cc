@@ -73,6 +73,8 @@ void FirstCopyRule::Disconnect(FetcherId f, bool complete,
     --live_fetchers_;
     fe.gone = now;
   }
+  std::erase_if(streaks_,
+                [f](const auto& kv) { return kv.first.first == f; });
   for (Piece& p : pieces_) {
     if (p.owner != f) continue;
     // Blocks owed died with the connection: it may never have the piece.
@@ -94,6 +96,11 @@ bool FirstCopyRule::Request(FetcherId f, size_t piece, Clock::time_point now) {
   if (f == 0 || piece >= pieces_.size()) return true;
   Piece& p = pieces_[piece];
   if (p.owner != f) {
+    // Its owner has it: only a stuck fetcher gets a copy from us.
+    if (p.delivered && Held(p, now) && Stuck(f, piece, now)) {
+      ++unstuck_;
+      return true;
+    }
     // The cap shares out the first copies; alone, or once every piece went
     // out, it would only make the fetcher ask again and again.
     const bool capped = !FirstPassDone() && live_fetchers_ > 1 &&
@@ -108,6 +115,19 @@ bool FirstCopyRule::Request(FetcherId f, size_t piece, Clock::time_point now) {
   p.last = now;
   if (p.owed++ == 0) ++fetchers_[f].busy;
   return true;
+}
+
+bool FirstCopyRule::Stuck(FetcherId f, size_t piece, Clock::time_point now) {
+  if (streaks_.size() > 4096) {  // bounded: drop the runs that ended
+    std::erase_if(streaks_, [now](const auto& kv) {
+      return now - kv.second.last > kStreakGap;
+    });
+  }
+  auto [it, fresh] = streaks_.try_emplace({f, piece}, Streak{now, now});
+  Streak& s = it->second;
+  if (!fresh && now - s.last > kStreakGap) s.since = now;
+  s.last = now;
+  return now - s.since >= kStuck;
 }
 
 void FirstCopyRule::Sent(FetcherId f, size_t piece, uint32_t bytes,
@@ -139,6 +159,7 @@ void FirstCopyRule::Cancelled(FetcherId f, size_t piece) {
 
 void FirstCopyRule::Have(FetcherId f, size_t piece, Clock::time_point now) {
   if (f == 0 || piece >= pieces_.size()) return;
+  streaks_.erase({f, piece});
   Piece& p = pieces_[piece];
   if (p.owner == f) p.last = now;  // it has it: the others get it from it
 }

@@ -26,6 +26,15 @@
 //     a second or two; its peer id identifies it again);
 //   - at once when it was owed blocks on a connection that closed (it may
 //     never have got it).
+// One exception to all of these: a fetcher refused the same piece for
+// kStuck without a break, while its owner already has it, gets that piece
+// from the origin (without becoming its owner). libtorrent asks again on
+// the same connection at once for a block it was refused, so a piece it
+// wants most (the layout, at top priority) stays requested from the origin
+// and no other connection ever asks a peer for it: seen as a fetcher that
+// moved no byte for 2-3 s, until its stall reset, while every other
+// fetcher offered the piece.
+//
 // And while the first pass lasts and several fetchers are connected, a
 // fetcher may claim a new piece only while fewer than BusyCap() pieces
 // have blocks owed to it: without that, the first fetcher to
@@ -47,6 +56,7 @@
 #include <map>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace wk::distrib::internal {
@@ -72,6 +82,10 @@ class FirstCopyRule {
   // recent upload rate.
   static constexpr uint32_t kMinBusy = 4;
   static constexpr double kBusyTime = 0.25;
+  // A fetcher refused one delivered piece for this long, with no pause in
+  // its asking longer than kStreakGap, is stuck on it (above).
+  static constexpr Clock::duration kStuck = std::chrono::milliseconds(300);
+  static constexpr Clock::duration kStreakGap = std::chrono::milliseconds(100);
 
   // A file of file_bytes in pieces of piece_bytes (the last one shorter);
   // grace: how long a delivered piece stays its owner's during the first
@@ -109,6 +123,8 @@ class FirstCopyRule {
   // claim another.
   uint32_t BusyCap() const;
   uint64_t rejected() const { return rejected_; }
+  // Requests served because the fetcher was stuck (kStuck).
+  uint64_t unstuck() const { return unstuck_; }
   size_t pieces() const { return pieces_.size(); }
 
  private:
@@ -126,6 +142,9 @@ class FirstCopyRule {
     Clock::time_point gone{};  // when the last one closed
   };
   bool Held(const Piece& p, Clock::time_point now) const;
+  // Notes that f was refused `piece` at `now`; whether it has been, without
+  // a break, for kStuck.
+  bool Stuck(FetcherId f, size_t piece, Clock::time_point now);
   // p has no owner any more.
   void Drop(Piece& p);
   // Block bytes sent, for the recent rate.
@@ -146,7 +165,13 @@ class FirstCopyRule {
   Clock::time_point window_start_{};
   uint64_t window_bytes_ = 0;
   double recent_rate_ = 0;
-  uint64_t rejected_ = 0;
+  uint64_t rejected_ = 0, unstuck_ = 0;
+  // Refusals of a delivered piece to a fetcher that is not its owner: the
+  // first and the last of the current run of them.
+  struct Streak {
+    Clock::time_point since, last;
+  };
+  std::map<std::pair<FetcherId, size_t>, Streak> streaks_;
 };
 
 }  // namespace wk::distrib::internal

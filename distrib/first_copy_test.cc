@@ -188,6 +188,52 @@ TEST(FirstCopyRule, NoClaimCapAloneOrAfterTheFirstPass) {
   for (size_t p = 0; p < 8; ++p) EXPECT_TRUE(r.Request(b, p, late));
 }
 
+// libtorrent asks again at once for a block it was refused: a fetcher
+// asking for a piece its owner already has, without a break, for kStuck, is
+// served (a copy: the owner stays); a break restarts the count, and a piece
+// still owed to its owner is never copied so.
+TEST(FirstCopyRule, AFetcherStuckOnADeliveredPieceGetsACopy) {
+  FirstCopyRule r(4 * kPiece, kPiece, seconds(8));
+  const auto a = r.Connect("a"), b = r.Connect("b"), c = r.Connect("c"),
+             d = r.Connect("d");
+  Clock::time_point t = SendPiece(r, a, 0, Clock::time_point{});
+  r.Have(a, 0, t);
+  EXPECT_TRUE(r.Request(a, 1, t));  // piece 1: owed to a, not delivered
+  const auto step = milliseconds(10);
+  const Clock::time_point t0 = t;
+  for (; t - t0 < FirstCopyRule::kStuck; t += step) {
+    EXPECT_FALSE(r.Request(b, 0, t)) << (t - t0).count();
+    EXPECT_FALSE(r.Request(b, 1, t));
+  }
+  EXPECT_EQ(r.unstuck(), 0u);
+  EXPECT_TRUE(r.Request(b, 0, t));  // kStuck without a break
+  EXPECT_TRUE(r.Request(b, 0, t + step));  // and the rest of its blocks
+  EXPECT_EQ(r.unstuck(), 2u);
+  EXPECT_FALSE(r.Request(b, 1, t));  // owed to a: never
+  // a still owns piece 0: c, newly asking, is refused, and so is d, whose
+  // asking paused for longer than kStreakGap.
+  EXPECT_FALSE(r.Request(c, 0, t));
+  // d asks for 200 ms, pauses past kStreakGap, asks for 200 ms more: never
+  // kStuck in one run, never served; then 100 ms more is.
+  Clock::time_point d1 = t;
+  for (int run = 0; run < 2; ++run) {
+    const Clock::time_point start = d1;
+    for (; d1 - start < milliseconds(200); d1 += step) {
+      EXPECT_FALSE(r.Request(d, 0, d1));
+    }
+    d1 += FirstCopyRule::kStreakGap + step;
+  }
+  d1 -= FirstCopyRule::kStreakGap + step;
+  for (const auto end = d1 + milliseconds(100); d1 < end; d1 += step) {
+    EXPECT_FALSE(r.Request(d, 0, d1));
+  }
+  EXPECT_TRUE(r.Request(d, 0, d1));
+  EXPECT_TRUE(r.Request(a, 0, d1));  // still the owner (b and d got copies)
+  // b announcing the piece ends its run: a later one starts from zero.
+  r.Have(b, 0, d1);
+  EXPECT_FALSE(r.Request(b, 0, d1 + step));
+}
+
 TEST(FirstCopyRule, OthersAndBadIndicesAreServed) {
   FirstCopyRule r(2 * kPiece, kPiece, seconds(8));
   const auto a = r.Connect("a");
