@@ -127,7 +127,13 @@ bool FirstCopyRule::Stuck(FetcherId f, size_t piece, Clock::time_point now) {
   Streak& s = it->second;
   if (!fresh && now - s.last > kStreakGap) s.since = now;
   s.last = now;
-  return now - s.since >= kStuck;
+  return now - s.since >= StuckAfter(live_fetchers_);
+}
+
+FirstCopyRule::Clock::duration FirstCopyRule::StuckAfter(size_t fetchers) {
+  return std::clamp<Clock::duration>(
+      kStuckPerFetcher * static_cast<int64_t>(std::min<size_t>(fetchers, 1000)),
+      kStuckMin, kStuckMax);
 }
 
 void FirstCopyRule::Sent(FetcherId f, size_t piece, uint32_t bytes,

@@ -189,7 +189,8 @@ TEST(FirstCopyRule, NoClaimCapAloneOrAfterTheFirstPass) {
 }
 
 // libtorrent asks again at once for a block it was refused: a fetcher
-// asking for a piece its owner already has, without a break, for kStuck, is
+// asking for a piece its owner already has, without a break, for
+// StuckAfter(fetchers connected: 4 here, 0.3 s), is
 // served (a copy: the owner stays); a break restarts the count, and a piece
 // still owed to its owner is never copied so.
 TEST(FirstCopyRule, AFetcherStuckOnADeliveredPieceGetsACopy) {
@@ -201,12 +202,13 @@ TEST(FirstCopyRule, AFetcherStuckOnADeliveredPieceGetsACopy) {
   EXPECT_TRUE(r.Request(a, 1, t));  // piece 1: owed to a, not delivered
   const auto step = milliseconds(10);
   const Clock::time_point t0 = t;
-  for (; t - t0 < FirstCopyRule::kStuck; t += step) {
+  const auto stuck = FirstCopyRule::StuckAfter(4);
+  for (; t - t0 < stuck; t += step) {
     EXPECT_FALSE(r.Request(b, 0, t)) << (t - t0).count();
     EXPECT_FALSE(r.Request(b, 1, t));
   }
   EXPECT_EQ(r.unstuck(), 0u);
-  EXPECT_TRUE(r.Request(b, 0, t));  // kStuck without a break
+  EXPECT_TRUE(r.Request(b, 0, t));  // stuck for that long without a break
   EXPECT_TRUE(r.Request(b, 0, t + step));  // and the rest of its blocks
   EXPECT_EQ(r.unstuck(), 2u);
   EXPECT_FALSE(r.Request(b, 1, t));  // owed to a: never
@@ -214,7 +216,7 @@ TEST(FirstCopyRule, AFetcherStuckOnADeliveredPieceGetsACopy) {
   // asking paused for longer than kStreakGap.
   EXPECT_FALSE(r.Request(c, 0, t));
   // d asks for 200 ms, pauses past kStreakGap, asks for 200 ms more: never
-  // kStuck in one run, never served; then 100 ms more is.
+  // 0.3 s in one run, never served; then 100 ms more is.
   Clock::time_point d1 = t;
   for (int run = 0; run < 2; ++run) {
     const Clock::time_point start = d1;
@@ -232,6 +234,14 @@ TEST(FirstCopyRule, AFetcherStuckOnADeliveredPieceGetsACopy) {
   // b announcing the piece ends its run: a later one starts from zero.
   r.Have(b, 0, d1);
   EXPECT_FALSE(r.Request(b, 0, d1 + step));
+}
+
+TEST(FirstCopyRule, StuckAfterGrowsWithTheFetchers) {
+  EXPECT_EQ(FirstCopyRule::StuckAfter(0), FirstCopyRule::kStuckMin);
+  EXPECT_EQ(FirstCopyRule::StuckAfter(4), milliseconds(300));
+  EXPECT_EQ(FirstCopyRule::StuckAfter(8), milliseconds(600));
+  EXPECT_EQ(FirstCopyRule::StuckAfter(16), milliseconds(1200));
+  EXPECT_EQ(FirstCopyRule::StuckAfter(1u << 20), FirstCopyRule::kStuckMax);
 }
 
 TEST(FirstCopyRule, OthersAndBadIndicesAreServed) {
