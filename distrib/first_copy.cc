@@ -96,8 +96,10 @@ bool FirstCopyRule::Request(FetcherId f, size_t piece, Clock::time_point now) {
   if (f == 0 || piece >= pieces_.size()) return true;
   Piece& p = pieces_[piece];
   if (p.owner != f) {
-    // Its owner has it: only a stuck fetcher gets a copy from us.
-    if (p.delivered && Held(p, now) && Stuck(f, piece, now)) {
+    // Others have it to give: only a stuck fetcher gets a copy from us.
+    // (Announced, not delivered: an owner often gets some blocks of a piece
+    // from peers, and the piece then never counts as delivered here.)
+    if (p.announced && Held(p, now) && Stuck(f, piece, now)) {
       ++unstuck_;
       return true;
     }
@@ -167,6 +169,7 @@ void FirstCopyRule::Have(FetcherId f, size_t piece, Clock::time_point now) {
   if (f == 0 || piece >= pieces_.size()) return;
   streaks_.erase({f, piece});
   Piece& p = pieces_[piece];
+  p.announced = true;
   if (p.owner == f) p.last = now;  // it has it: the others get it from it
 }
 

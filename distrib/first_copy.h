@@ -27,8 +27,8 @@
 //   - at once when it was owed blocks on a connection that closed (it may
 //     never have got it).
 // One exception to all of these: a fetcher refused the same piece for
-// StuckAfter() without a break, while its owner already has it, gets that piece
-// from the origin (without becoming its owner). libtorrent asks again on
+// StuckAfter() without a break, while a fetcher announced it (HAVE), gets
+// that piece from the origin (without becoming its owner). libtorrent asks again on
 // the same connection at once for a block it was refused, so a piece it
 // wants most (the layout, at top priority) stays requested from the origin
 // and no other connection ever asks a peer for it: seen as a fetcher that
@@ -146,6 +146,7 @@ class FirstCopyRule {
     uint32_t owed = 0;     // blocks requested by the owner, not yet sent
     uint64_t to_owner = 0;  // bytes of it sent to the current owner
     bool delivered = false;  // once sent in full to an owner (sticky)
+    bool announced = false;  // a sharing fetcher announced it (sticky)
   };
   struct Fetcher {
     int live = 0;            // open connections

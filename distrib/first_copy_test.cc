@@ -189,11 +189,11 @@ TEST(FirstCopyRule, NoClaimCapAloneOrAfterTheFirstPass) {
 }
 
 // libtorrent asks again at once for a block it was refused: a fetcher
-// asking for a piece its owner already has, without a break, for
+// asking for a piece another fetcher announced, without a break, for
 // StuckAfter(fetchers connected: 4 here, 0.3 s), is
 // served (a copy: the owner stays); a break restarts the count, and a piece
-// still owed to its owner is never copied so.
-TEST(FirstCopyRule, AFetcherStuckOnADeliveredPieceGetsACopy) {
+// nobody announced is never copied so.
+TEST(FirstCopyRule, AFetcherStuckOnAnAnnouncedPieceGetsACopy) {
   FirstCopyRule r(4 * kPiece, kPiece, seconds(8));
   const auto a = r.Connect("a"), b = r.Connect("b"), c = r.Connect("c"),
              d = r.Connect("d");
@@ -211,7 +211,15 @@ TEST(FirstCopyRule, AFetcherStuckOnADeliveredPieceGetsACopy) {
   EXPECT_TRUE(r.Request(b, 0, t));  // stuck for that long without a break
   EXPECT_TRUE(r.Request(b, 0, t + step));  // and the rest of its blocks
   EXPECT_EQ(r.unstuck(), 2u);
-  EXPECT_FALSE(r.Request(b, 1, t));  // owed to a: never
+  EXPECT_FALSE(r.Request(b, 1, t));  // owed to a, not announced: never
+  // Piece 2: a got it from peers (its request to us cancelled), so it was
+  // never sent in full from here; its HAVE is what counts.
+  EXPECT_TRUE(r.Request(a, 2, t));
+  r.Cancelled(a, 2);
+  r.Have(a, 2, t);
+  const Clock::time_point t2 = t;
+  for (; t - t2 < stuck; t += step) EXPECT_FALSE(r.Request(c, 2, t));
+  EXPECT_TRUE(r.Request(c, 2, t));
   // a still owns piece 0: c, newly asking, is refused, and so is d, whose
   // asking paused for longer than kStreakGap.
   EXPECT_FALSE(r.Request(c, 0, t));
