@@ -73,8 +73,7 @@ void FirstCopyRule::Disconnect(FetcherId f, bool complete,
     --live_fetchers_;
     fe.gone = now;
   }
-  std::erase_if(streaks_,
-                [f](const auto& kv) { return kv.first.first == f; });
+  std::erase_if(streaks_, [f](const auto& kv) { return kv.first.first == f; });
   for (Piece& p : pieces_) {
     if (p.owner != f) continue;
     // Blocks owed died with the connection: it may never have the piece.

@@ -28,9 +28,9 @@
 //     never have got it).
 // One exception to all of these: a fetcher refused the same piece for
 // StuckAfter() without a break, while a fetcher announced it (HAVE), gets
-// that piece from the origin (without becoming its owner). libtorrent asks again on
-// the same connection at once for a block it was refused, so a piece it
-// wants most (the layout, at top priority) stays requested from the origin
+// that piece from the origin (without becoming its owner). libtorrent asks
+// again on the same connection at once for a block it was refused, so a piece
+// it wants most (the layout, at top priority) stays requested from the origin
 // and no other connection ever asks a peer for it: seen as a fetcher that
 // moved no byte for 2-3 s, until its stall reset, while every other
 // fetcher offered the piece.
