@@ -119,10 +119,14 @@ bool FirstCopyRule::Request(FetcherId f, size_t piece, Clock::time_point now) {
 }
 
 bool FirstCopyRule::Stuck(FetcherId f, size_t piece, Clock::time_point now) {
-  if (streaks_.size() > 4096) {  // bounded: drop the runs that ended
+  // Runs that ended are dropped now and then (a dropped run restarts as a
+  // new one would): when the map has doubled since, so that many fetchers
+  // each refused many pieces at once do not make every refusal a sweep.
+  if (streaks_.size() >= prune_at_) {
     std::erase_if(streaks_, [now](const auto& kv) {
       return now - kv.second.last > kStreakGap;
     });
+    prune_at_ = std::max<size_t>(kPruneAt, 2 * streaks_.size());
   }
   auto [it, fresh] = streaks_.try_emplace({f, piece}, Streak{now, now});
   Streak& s = it->second;

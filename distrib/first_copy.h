@@ -184,6 +184,8 @@ class FirstCopyRule {
     Clock::time_point since, last;
   };
   std::map<std::pair<FetcherId, size_t>, Streak> streaks_;
+  static constexpr size_t kPruneAt = 4096;
+  size_t prune_at_ = kPruneAt;  // streaks_'s size that next drops ended runs
 };
 
 }  // namespace wk::distrib::internal
