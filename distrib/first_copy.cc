@@ -72,8 +72,11 @@ void FirstCopyRule::Disconnect(FetcherId f, bool complete,
   if (--fe.live == 0) {
     --live_fetchers_;
     fe.gone = now;
+    // Its runs of refusals end with its last connection, not with one of
+    // several.
+    std::erase_if(streaks_,
+                  [f](const auto& kv) { return kv.first.first == f; });
   }
-  std::erase_if(streaks_, [f](const auto& kv) { return kv.first.first == f; });
   for (Piece& p : pieces_) {
     if (p.owner != f) continue;
     // Blocks owed died with the connection: it may never have the piece.

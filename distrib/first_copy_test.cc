@@ -203,9 +203,12 @@ TEST(FirstCopyRule, AFetcherStuckOnAnAnnouncedPieceGetsACopy) {
   const auto step = milliseconds(10);
   const Clock::time_point t0 = t;
   const auto stuck = FirstCopyRule::StuckAfter(4);
+  EXPECT_EQ(r.Connect("b"), b);  // b's second connection
   for (; t - t0 < stuck; t += step) {
     EXPECT_FALSE(r.Request(b, 0, t)) << (t - t0).count();
     EXPECT_FALSE(r.Request(b, 1, t));
+    // One of its two connections closing midway does not end its run.
+    if (t - t0 == stuck / 2) r.Disconnect(b, false, t);
   }
   EXPECT_EQ(r.unstuck(), 0u);
   EXPECT_TRUE(r.Request(b, 0, t));  // stuck for that long without a break
