@@ -111,7 +111,10 @@ absl::Status SetMemMax(DistribSettings& d, DistribArgs a) {
 absl::Status TorrentCreate(const DistribSettings& d, size_t threads,
                            DistribArgs a) {
   WK_ASSIGN_OR_RETURN(distrib::TorrentSummary s,
-                      distrib::CreateTorrent(a[0], a[1], threads, d.hybrid));
+                      distrib::CreateTorrent(a[0], a[1], threads,
+                                             d.hybrid
+                                                 ? distrib::TorrentKind::kHybrid
+                                                 : distrib::TorrentKind::kV2));
   // A hybrid's v1 info-hash too, in text (v1-only clients and trackers know
   // it); the JSON object keeps its one info_hash (v2).
   return Print(d.json ? TorrentJson(s.info_hash, "")
