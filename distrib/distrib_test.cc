@@ -400,6 +400,89 @@ TEST_F(DistribTest, NoPeerFailsWithinTimeoutUntouched) {
   EXPECT_TRUE(Snap(dst) == before);
 }
 
+// A v1-only torrent (the companion for v1 clients): seed checks every
+// piece's SHA-1 at start and refuses a file that differs in one piece,
+// naming the torrent and the count; alone or as a companion of the hybrid
+// (each torrent is checked), and serves the right file under both on one
+// port; fetch refuses it at once, naming the fix, the workspace untouched.
+TEST_F(DistribTest, V1OnlyTorrentSeedChecksPiecesFetchRefuses) {
+  const uint64_t n = 700001;  // 11 pieces of 64 KiB, the last short
+  const std::string good = File(".good"), bad = File(".bad");
+  {
+    std::mt19937_64 rng(7);
+    std::vector<char> b(n);
+    for (auto& c : b) c = static_cast<char>(rng());
+    std::ofstream(good, std::ios::binary).write(b.data(), b.size());
+    b[3 * (64 << 10) + 5] ^= 1;  // one bit of piece 3
+    std::ofstream(bad, std::ios::binary).write(b.data(), b.size());
+  }
+  const std::string v1 = File(".v1.torrent"), v1bad = File(".v1bad.torrent"),
+                    hy = File(".hy.torrent");
+  ASSERT_TRUE(CreateTorrent(good, v1, 1, TorrentKind::kV1).ok());
+  ASSERT_TRUE(CreateTorrent(bad, v1bad, 1, TorrentKind::kV1).ok());
+  ASSERT_TRUE(CreateTorrent(good, hy, 1, TorrentKind::kHybrid).ok());
+  auto seed = [](const std::string& torrent, const std::string& file,
+                 std::vector<std::string> companions, std::string* ep) {
+    SeedOptions o;
+    o.listen = "127.0.0.1:0";
+    o.seconds = 0.2;
+    o.threads = 2;
+    o.companions = std::move(companions);
+    o.ready = [ep](const std::string& e) { *ep = e; };
+    return Seed(torrent, file, o);
+  };
+  std::string ep;
+  auto r = seed(v1, bad, {}, &ep);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_NE(r.status().message().find("1 of 11 pieces differ"),
+            std::string_view::npos)
+      << r.status();
+  EXPECT_NE(r.status().message().find(v1), std::string_view::npos)
+      << r.status();
+  EXPECT_TRUE(ep.empty());  // never served
+  // The hybrid matches the file, the companion does not: refused too.
+  r = seed(hy, good, {v1bad}, &ep);
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find(v1bad), std::string_view::npos)
+      << r.status();
+  EXPECT_NE(r.status().message().find("1 of 11 pieces differ"),
+            std::string_view::npos)
+      << r.status();
+  EXPECT_TRUE(ep.empty());
+  // The right file under the v1 torrent, and under the hybrid with the v1
+  // companion: checked, then served.
+  r = seed(v1, good, {}, &ep);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_FALSE(ep.empty());
+  ep.clear();
+  r = seed(hy, good, {v1}, &ep);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_FALSE(ep.empty());
+  // The same torrent twice is a mistake, said so.
+  r = seed(hy, good, {hy}, &ep);
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find("given twice"), std::string_view::npos)
+      << r.status();
+
+  wksp::Wksp dst = NewWksp("dst");
+  ASSERT_TRUE(dst.Alloc(64, 777, 5).ok());
+  const Content before = Snap(dst);
+  FetchOptions fo;
+  fo.peers = {absl::StrFormat("127.0.0.1:%d", ClosedPort())};
+  fo.listen = "127.0.0.1:0";
+  auto f = Fetch(dst, v1, fo);
+  ASSERT_FALSE(f.ok());
+  EXPECT_EQ(f.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(f.status().message().find("v1-only torrent"),
+            std::string_view::npos)
+      << f.status();
+  EXPECT_NE(f.status().message().find("hybrid or v2 torrent"),
+            std::string_view::npos)
+      << f.status();
+  EXPECT_TRUE(Snap(dst) == before);
+}
+
 // The stall bound (--timeout): no new verified piece for timeout_s fails the
 // fetch, however long it has run; a slow fetch that keeps getting pieces
 // does not. One rate-limited seeder (1 MiB/s, an 8 MiB file: a piece every
