@@ -201,7 +201,7 @@ absl::StatusOr<TorrentSummary> V1FromHybrid(const std::string& hybrid,
   if (!ti.v1() || !ti.v2()) [[unlikely]] {
     return absl::InvalidArgumentError(absl::StrFormat(
         "torrent %s is %s, not a hybrid: only a hybrid holds both hash kinds "
-        "(make the v1 torrent from the file with --v1 torrent-create)",
+        "(make the v1 torrent from the file with --v1-only torrent-create)",
         hybrid, ti.v1() ? "v1-only" : "v2-only"));
   }
   // Ours in shape: its v1 pieces are then exactly the v1 torrent's.
@@ -210,7 +210,7 @@ absl::StatusOr<TorrentSummary> V1FromHybrid(const std::string& hybrid,
     return absl::InvalidArgumentError(absl::StrFormat(
         "torrent %s was not made by torrent-create (%d files with pad files, "
         "%u-byte pieces where a %u-byte file gets %u): make the v1 torrent "
-        "from the file with --v1 torrent-create",
+        "from the file with --v1-only torrent-create",
         hybrid, ti.files().num_files(), s->piece_sz, s->file_sz,
         PieceSize(s->file_sz)));
   }
