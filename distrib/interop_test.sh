@@ -234,6 +234,17 @@ else
   grep -iE "peer|tracker|announce|error|fail" "$tmp/aria1.debug" | head -40
 fi
 
+# 4. The companion by magnet link: the metadata has no "" key to lose, so
+#    the download group keeps the right hash.
+if timeout 90 aria2c "${aopts[@]}" -d "$tmp/aria1m" -l "$tmp/aria1m.debug" \
+  "magnet:?xt=urn:btih:$v1o&tr=$enc_tracker" >"$tmp/aria1m.log" 2>&1 &&
+  cmp -s "$tmp/src.ckpt" "$tmp/aria1m/checkpt"; then
+  ok "aria2c downloaded the v1-only companion by magnet link, byte-identical"
+else
+  fail "aria2c v1-only magnet"; tail -5 "$tmp/aria1m.log"
+  grep -iE "metadata|peer|tracker|error|fail" "$tmp/aria1m.debug" | head -40
+fi
+
 # ---- our fetch refuses the v1-only torrent, naming the fix ----------------
 export WKSP_SHMEM_ROOT="$tmp/shm3"
 mkdir -p "$WKSP_SHMEM_ROOT"
