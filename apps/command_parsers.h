@@ -83,6 +83,7 @@ absl::Status VerifyDeltaOrChain(const std::string& path,
 
 // distrib_commands.cc: shipping checkpoints between hosts.
 absl::StatusOr<Action> TorrentCreateCmd(Settings& s, Args a);
+absl::StatusOr<Action> TorrentV1Cmd(Settings& s, Args a);
 absl::StatusOr<Action> SeedCmd(Settings& s, Args a);
 absl::StatusOr<Action> FetchCmd(Settings& s, Args a);
 

@@ -49,6 +49,9 @@ constexpr Command kCommands[] = {
     {kSetting, "--no-upload", "", 0, false, -1, -1, Distrib<SetNoUpload>},
     {kSetting, "--tracker", "url", 1, false, -1, -1, Distrib<AddTracker>},
     {kSetting, "--hybrid", "", 0, false, -1, -1, Distrib<SetHybrid>},
+    {kSetting, "--v1-only", "", 0, false, -1, -1, Distrib<SetV1Only>},
+    {kSetting, "--companion", "torrent", 1, false, -1, -1,
+     Distrib<AddCompanion>},
     {kSetting, "--mem-max", "size", 1, false, -1, -1, Distrib<SetMemMax>},
     // Incremental checkpoint settings (incr_commands.cc).
     {kSetting, "--base", "path|-", 1, false, -1, -1, SetBase},
@@ -85,6 +88,7 @@ constexpr Command kCommands[] = {
      CheckptMerge},
     {kCommand, "torrent-create", "file torrent", 2, true, -1, -1,
      TorrentCreateCmd},
+    {kCommand, "torrent-v1", "hybrid torrent", 2, true, -1, -1, TorrentV1Cmd},
     {kCommand, "seed", "torrent file", 2, true, -1, -1, SeedCmd, kServes},
     {kCommand, "fetch", "wksp torrent seed|-", 3, true, -1, -1, FetchCmd,
      kRestoresThenServes},

@@ -26,7 +26,8 @@ std::string ArgKind(const Command& c, size_t i, std::string_view arg) {
   if (arg == "wksp")
     return c.parse == New || c.parse == RestoreNew ? "any" : "wk";
   if (arg == "wksp:gaddr") return "wka";
-  if (arg == "path" || arg == "file" || arg == "torrent") return "file";
+  if (arg == "path" || arg == "file" || arg == "torrent" || arg == "hybrid")
+    return "file";
   if (arg == "page_sz") return "ps";
   if (arg == "style") return "style";
   if (arg == "verbose") return "verbose";

@@ -8,6 +8,7 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
 #include "apps/command.h"
 #include "apps/command_parsers.h"
 #include "apps/output.h"
@@ -98,8 +99,29 @@ absl::Status AddTracker(DistribSettings& d, DistribArgs a) {
   return absl::OkStatus();
 }
 
+// --hybrid and --v1-only name the kind of torrent torrent-create makes:
+// given both, which one was meant is unknown.
+absl::Status SetTorrentKind(DistribSettings& d, distrib::TorrentKind kind) {
+  if (d.torrent_kind != distrib::TorrentKind::kV2 && d.torrent_kind != kind) {
+    return absl::InvalidArgumentError(
+        "--hybrid and --v1-only exclude each other (a torrent is one kind: "
+        "make the hybrid and its v1-only companion with two wksp_ctl runs, "
+        "or the companion from the hybrid with torrent-v1)");
+  }
+  d.torrent_kind = kind;
+  return absl::OkStatus();
+}
+
 absl::Status SetHybrid(DistribSettings& d, DistribArgs) {
-  d.hybrid = true;
+  return SetTorrentKind(d, distrib::TorrentKind::kHybrid);
+}
+
+absl::Status SetV1Only(DistribSettings& d, DistribArgs) {
+  return SetTorrentKind(d, distrib::TorrentKind::kV1);
+}
+
+absl::Status AddCompanion(DistribSettings& d, DistribArgs a) {
+  d.companions.emplace_back(a[0]);
   return absl::OkStatus();
 }
 
@@ -110,24 +132,37 @@ absl::Status SetMemMax(DistribSettings& d, DistribArgs a) {
 
 absl::Status TorrentCreate(const DistribSettings& d, size_t threads,
                            DistribArgs a) {
-  WK_ASSIGN_OR_RETURN(distrib::TorrentSummary s,
-                      distrib::CreateTorrent(a[0], a[1], threads, d.hybrid));
+  WK_ASSIGN_OR_RETURN(
+      distrib::TorrentSummary s,
+      distrib::CreateTorrent(a[0], a[1], threads, d.torrent_kind));
   // A hybrid's v1 info-hash too, in text (v1-only clients and trackers know
-  // it); the JSON object keeps its one info_hash (v2).
-  return Print(d.json ? TorrentJson(s.info_hash, "")
-                      : s.info_hash +
-                            (s.info_hash_v1.empty() ? "" : " " + s.info_hash_v1) +
-                            "\n");
+  // it); the JSON object keeps its one info_hash (v2; v1 for a v1-only one).
+  if (d.json) return Print(TorrentJson(s.Hash(), ""));
+  return Print(s.info_hash.empty() || s.info_hash_v1.empty()
+                   ? s.Hash() + "\n"
+                   : s.info_hash + " " + s.info_hash_v1 + "\n");
+}
+
+absl::Status TorrentV1(const DistribSettings& d, DistribArgs a) {
+  WK_ASSIGN_OR_RETURN(distrib::TorrentSummary s,
+                      distrib::V1FromHybrid(a[0], a[1]));
+  return Print(d.json ? TorrentJson(s.Hash(), "") : s.Hash() + "\n");
 }
 
 absl::Status SeedCommand(const DistribSettings& d, size_t threads,
                          DistribArgs a) {
   WK_ASSIGN_OR_RETURN(distrib::TorrentSummary t, distrib::ReadTorrent(a[0]));
+  std::vector<std::string> companion_hashes;
+  for (const std::string& c : d.companions) {
+    WK_ASSIGN_OR_RETURN(distrib::TorrentSummary ct, distrib::ReadTorrent(c));
+    companion_hashes.push_back(ct.Hash());
+  }
   distrib::SeedOptions o;
   if (!d.listen.empty()) o.listen = d.listen;
   o.seconds = d.seconds;
   o.threads = threads;
   o.trackers = d.trackers;
+  o.companions = d.companions;
   // Experiment knobs for distrib:fleet_bench (docs/DISTRIBUTION.md), not
   // settings: the origin's first-copy grace and libtorrent super-seeding.
   if (const char* g = std::getenv("WKSPKIT_DISTRIB_GRACE_MS")) {
@@ -139,8 +174,12 @@ absl::Status SeedCommand(const DistribSettings& d, size_t threads,
   absl::Status printed;
   o.ready = [&](const std::string& ep) {
     printed =
-        Print(d.json ? TorrentJson(t.info_hash, ep)
-                     : absl::StrFormat("seeding %s %s\n", ep, t.info_hash));
+        Print(d.json ? TorrentJson(t.Hash(), ep, companion_hashes)
+                     : absl::StrFormat(
+                           "seeding %s %s%s\n", ep, t.Hash(),
+                           companion_hashes.empty()
+                               ? ""
+                               : " " + absl::StrJoin(companion_hashes, " ")));
   };
   WK_ASSIGN_OR_RETURN(distrib::SeedReport r, distrib::Seed(a[0], a[1], o));
   absl::FPrintF(stderr,
@@ -246,6 +285,13 @@ absl::StatusOr<Action> TorrentCreateCmd(Settings& s, Args a) {
   const size_t threads = s.threads;
   std::vector<char*> args(a.begin(), a.end());
   return Action([=] { return TorrentCreate(d, threads, args); });
+}
+
+absl::StatusOr<Action> TorrentV1Cmd(Settings& s, Args a) {
+  DistribSettings d = s.distrib;
+  d.json = s.json;
+  std::vector<char*> args(a.begin(), a.end());
+  return Action([=] { return TorrentV1(d, args); });
 }
 
 absl::StatusOr<Action> SeedCmd(Settings& s, Args a) {

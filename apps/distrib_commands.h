@@ -1,7 +1,8 @@
 // wksp_ctl's distribution settings and commands (docs/wksp_ctl.md,
 // docs/DISTRIBUTION.md): torrent-create, seed and fetch, and the settings
 // before them (--listen, --seconds, --peer, --keep, --seed-after,
-// --timeout, --deadline, --no-upload, --tracker, --hybrid, --mem-max).
+// --timeout, --deadline, --no-upload, --tracker, --hybrid, --v1-only,
+// --companion, --mem-max).
 // command_table.cc puts them in the table.
 #ifndef WKSPKIT_APPS_DISTRIB_COMMANDS_H_
 #define WKSPKIT_APPS_DISTRIB_COMMANDS_H_
@@ -14,6 +15,7 @@
 
 #include "absl/status/status.h"
 #include "apps/progress.h"
+#include "distrib/torrent.h"
 
 namespace wk::apps {
 
@@ -22,7 +24,9 @@ struct DistribSettings {
   double seconds = 0;              // seed / seed-after time, 0 = until stop
   std::vector<std::string> peers;  // --peer, in order
   std::vector<std::string> trackers;  // --tracker, in order
-  bool hybrid = false;                // --hybrid: v1+v2 torrents
+  // --hybrid (v1+v2), --v1-only: the kind torrent-create makes.
+  distrib::TorrentKind torrent_kind = distrib::TorrentKind::kV2;
+  std::vector<std::string> companions;  // --companion, in order
   std::string keep;                // --keep FILE
   bool seed_after = false;
   bool upload = true;    // --no-upload: false
@@ -44,14 +48,20 @@ absl::Status SetDeadline(DistribSettings& d, DistribArgs a);
 absl::Status SetNoUpload(DistribSettings& d, DistribArgs a);
 absl::Status AddTracker(DistribSettings& d, DistribArgs a);
 absl::Status SetHybrid(DistribSettings& d, DistribArgs a);
+absl::Status SetV1Only(DistribSettings& d, DistribArgs a);
+absl::Status AddCompanion(DistribSettings& d, DistribArgs a);
 absl::Status SetMemMax(DistribSettings& d, DistribArgs a);
 
 // torrent-create FILE TORRENT: prints the info-hash (v2; with --hybrid
-// then the v1 info-hash).
+// then the v1 info-hash; with --v1-only the v1 info-hash alone).
 absl::Status TorrentCreate(const DistribSettings& d, size_t threads,
                            DistribArgs a);
-// seed TORRENT FILE: prints "seeding IP:PORT INFO_HASH" once serving, and
-// on stderr what it uploaded when it ends.
+// torrent-v1 HYBRID TORRENT: the v1-only companion of a hybrid torrent,
+// from its SHA-1 piece hashes; prints its info-hash.
+absl::Status TorrentV1(const DistribSettings& d, DistribArgs a);
+// seed TORRENT FILE: prints "seeding IP:PORT INFO_HASH" once serving (then
+// each --companion's info-hash), and on stderr what it uploaded when it
+// ends.
 absl::Status SeedCommand(const DistribSettings& d, size_t threads,
                          DistribArgs a);
 // fetch WKSP TORRENT SEED|-: progress and a summary on stderr; with

@@ -72,8 +72,15 @@ Settings (apply to the commands after them):
   --tracker URL      later seeds and fetches announce to this tracker too
                      (repeat for each; http://HOST:PORT/announce, udp://)
   --hybrid           later torrent-create makes v1+v2 hybrid torrents, for
-                     clients that read only v1 (transmission 3; aria2c
-                     after 1.36.0, whose hybrid info-hashes are wrong)
+                     clients that read only v1 (aria2c 1.37 and later;
+                     1.36.0's hybrid info-hashes are wrong)
+  --v1-only          later torrent-create makes v1-only torrents (BEP 3),
+                     the companion for clients that cannot read a hybrid
+                     (Debian 12's aria2c 1.36.0); our fetch refuses them
+  --companion TORRENT
+                     later seeds also serve TORRENT, another torrent of the
+                     same file (its v1-only companion), on the same port
+                     (repeat for each)
   --mem-max SIZE     bytes a later fetch without --keep holds at once
                      (default 256M; at least one cgroup frame is allowed)
 Firedancer's boot flags (--shmem-path DIR, --log-path X, --log-level-* N,
@@ -149,9 +156,16 @@ Commands:
   torrent-create FILE TORRENT
                      write the BitTorrent v2 torrent of FILE (deterministic:
                      identical files give identical torrents); prints the
+                     info-hash (--hybrid: then the v1 one; --v1-only: the
+                     v1 one)
+  torrent-v1 HYBRID TORRENT
+                     write the v1-only companion of the hybrid torrent
+                     HYBRID from its SHA-1 piece hashes, without the file
+                     (the bytes --v1-only torrent-create gives); prints its
                      info-hash
-  seed TORRENT FILE  check FILE against TORRENT, then serve it; prints
-                     "seeding IP:PORT INFO_HASH" once serving
+  seed TORRENT FILE  check FILE against TORRENT (and each --companion),
+                     then serve it; prints "seeding IP:PORT INFO_HASH" (then
+                     the companions' info-hashes) once serving
   fetch WKSP TORRENT SEED|-
                      download TORRENT's checkpoint from the --peer peers and
                      restore it into WKSP while it downloads (see

@@ -360,10 +360,12 @@ std::string VersionJson(std::string_view version) {
   return Line(j);
 }
 
-std::string TorrentJson(std::string_view info_hash, std::string_view seed_ep) {
+std::string TorrentJson(std::string_view info_hash, std::string_view seed_ep,
+                        const std::vector<std::string>& companions) {
   Json j = Object();
   j["info_hash"] = info_hash;
   j["listen"] = seed_ep.empty() ? Json(nullptr) : Json(seed_ep);
+  if (!companions.empty()) j["companions"] = companions;
   return Line(j);
 }
 

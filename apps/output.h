@@ -98,8 +98,10 @@ std::string StylesJson(const std::vector<int>& styles);
 // --version.
 std::string VersionJson(std::string_view version);
 // torrent-create (`seed_ep` empty) and seed / fetch --seed-after (the
-// address it serves on).
-std::string TorrentJson(std::string_view info_hash, std::string_view seed_ep);
+// address it serves on); a seed's --companion torrents' hashes, if any, as
+// "companions".
+std::string TorrentJson(std::string_view info_hash, std::string_view seed_ep,
+                        const std::vector<std::string>& companions = {});
 
 std::string ListJson(const std::vector<ListEntry>& entries);
 

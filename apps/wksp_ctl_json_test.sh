@@ -57,6 +57,10 @@ j checkpt_verify checkpt-verify "$tmp/w.unsealed"
 j checkpt_query checkpt-query "$tmp/w.unsealed" 3
 j torrent torrent-create "$tmp/w.s3" "$tmp/w.torrent"
 j torrent --listen 127.0.0.1:0 --seconds 0.2 seed "$tmp/w.torrent" "$tmp/w.s3"
+j torrent --hybrid torrent-create "$tmp/w.s3" "$tmp/w.h.torrent"
+j torrent torrent-v1 "$tmp/w.h.torrent" "$tmp/w.v1.torrent"
+j torrent --listen 127.0.0.1:0 --seconds 0.2 --companion "$tmp/w.v1.torrent" \
+  seed "$tmp/w.h.torrent" "$tmp/w.s3"
 
 $py - "$schema" "$outs" <<'EOF' || fails=$((fails + 1))
 import json, sys
@@ -124,6 +128,9 @@ junk = [e for e in by["list"][0][1]["workspaces"] if e["wksp"] == "junk"][0]
 agree("junk's workspace facts are null", (junk["footprint"], junk["lock"]), (None, None))
 t = [o for _, o in by["torrent"]]
 agree("seed's info-hash = torrent-create's", t[1]["info_hash"], t[0]["info_hash"])
+agree("v1-only companion's info-hash", len(t[3]["info_hash"]), 40)
+agree("seed's hybrid info-hash", t[4]["info_hash"], t[2]["info_hash"])
+agree("seed's companions", t[4]["companions"], [t[3]["info_hash"]])
 sys.exit(1 if bad else 0)
 EOF
 

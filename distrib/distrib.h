@@ -66,20 +66,28 @@ struct SeedOptions {
   // Announce URLs of trackers (HTTP, UDP) to announce to: added to the
   // torrent's own, outside its info dict (the info-hash is unchanged).
   std::vector<std::string> trackers;
-  // Called once the file is checked in full against the torrent and the
+  // Further torrents of the same file served by the same session, on the
+  // same port: e.g. the v1-only companion of a hybrid torrent, for clients
+  // that cannot read the hybrid (docs/DISTRIBUTION.md). Each is checked in
+  // full like the main one.
+  std::vector<std::string> companions;
+  // Called once the file is checked in full against the torrent(s) and the
   // listen socket is up, with the address peers can use ("IP:PORT").
   std::function<void(const std::string& endpoint)> ready;
 };
 
 struct SeedReport {
   uint64_t file_sz = 0;
-  uint64_t uploaded = 0;  // payload bytes sent to peers (piece data)
+  uint64_t uploaded = 0;  // payload bytes sent to peers (piece data), all
+                          // torrents together
   double seconds = 0;     // serving, from ready to the end
 };
 
-// Seeds `file` (read-only, memory-mapped) under `torrent`. Before serving,
-// every block of the file is hashed against the torrent: a file that
-// differs anywhere is refused (FailedPrecondition naming how many pieces
+// Seeds `file` (read-only, memory-mapped) under `torrent` (v2, hybrid or
+// v1-only) and options.companions. Before serving, the file is hashed
+// against each torrent (every 16 KiB block against a v2 merkle tree, every
+// piece against a v1-only torrent's SHA-1): a file that differs anywhere is
+// refused (FailedPrecondition naming the torrent and how many pieces
 // differ). Returns the report when the time is up or a stop was requested.
 //
 // The origin's upload: every peer is unchoked (no slot limit: a fleet's
@@ -169,14 +177,15 @@ struct FetchReport {
   double seed_seconds = 0;     // seeding after
 };
 
-// Fetches the torrent's file from options.peers and the peers the trackers
-// (options.trackers and any the torrent names) give
-// into `wksp`: on success the workspace holds exactly the checkpoint's
-// allocations. Failures: no new piece for timeout_s, or the whole fetch
-// past deadline_s (DeadlineExceeded; the workspace is untouched if the
-// file's layout had not arrived yet); a stop request (Cancelled; with
-// seed_after, a stop while seeding is the normal end: OK); a checkpoint
-// that does not fit or is corrupt (as for any restore). A failure after the first frame was restored leaves the
+// Fetches the torrent's file (v2 or hybrid; a v1-only torrent is refused:
+// InvalidArgument, naming the fix) from options.peers and the peers the
+// trackers (options.trackers and any the torrent names) give into `wksp`: on
+// success the workspace holds exactly the checkpoint's allocations. Failures:
+// no new piece for timeout_s, or the whole fetch past deadline_s
+// (DeadlineExceeded; the workspace is untouched if the file's layout had not
+// arrived yet); a stop request (Cancelled; with seed_after, a stop while
+// seeding is the normal end: OK); a checkpoint that does not fit or is corrupt
+// (as for any restore). A failure after the first frame was restored leaves the
 // workspace reset to empty (wksp_checkpt::IsWorkspaceReset).
 absl::StatusOr<FetchReport> Fetch(wksp::Wksp& wksp, const std::string& torrent,
                                   const FetchOptions& options);

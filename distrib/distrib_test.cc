@@ -22,6 +22,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -42,7 +43,14 @@
 #include "absl/strings/str_split.h"
 #include "distrib/torrent.h"
 #include "gtest/gtest.h"
+#include "libtorrent/add_torrent_params.hpp"
+#include "libtorrent/address.hpp"
+#include "libtorrent/alert_types.hpp"
+#include "libtorrent/session.hpp"
+#include "libtorrent/settings_pack.hpp"
+#include "libtorrent/torrent_handle.hpp"
 #include "libtorrent/torrent_info.hpp"
+#include "libtorrent/torrent_status.hpp"
 #include "wksp/checkpt/test_util.h"
 #include "wksp/checkpt/wksp_checkpt.h"
 #include "wksp/test_util.h"
@@ -398,6 +406,159 @@ TEST_F(DistribTest, NoPeerFailsWithinTimeoutUntouched) {
   EXPECT_FALSE(wksp_checkpt::IsWorkspaceReset(r.status()));
   EXPECT_LT(s, 2 + 5.0);  // the timeout, plus closing the session
   EXPECT_TRUE(Snap(dst) == before);
+}
+
+// A v1-only torrent (the companion for v1 clients): seed checks every
+// piece's SHA-1 at start and refuses a file that differs in one piece,
+// naming the torrent and the count; alone or as a companion of the hybrid
+// (each torrent is checked), and serves the right file under both on one
+// port; fetch refuses it at once, naming the fix, the workspace untouched.
+TEST_F(DistribTest, V1OnlyTorrentSeedChecksPiecesFetchRefuses) {
+  const uint64_t n = 700001;  // 11 pieces of 64 KiB, the last short
+  const std::string good = File(".good"), bad = File(".bad");
+  {
+    std::mt19937_64 rng(7);
+    std::vector<char> b(n);
+    for (auto& c : b) c = static_cast<char>(rng());
+    std::ofstream(good, std::ios::binary).write(b.data(), b.size());
+    b[3 * (64 << 10) + 5] ^= 1;  // one bit of piece 3
+    std::ofstream(bad, std::ios::binary).write(b.data(), b.size());
+  }
+  const std::string v1 = File(".v1.torrent"), v1bad = File(".v1bad.torrent"),
+                    hy = File(".hy.torrent");
+  ASSERT_TRUE(CreateTorrent(good, v1, 1, TorrentKind::kV1).ok());
+  ASSERT_TRUE(CreateTorrent(bad, v1bad, 1, TorrentKind::kV1).ok());
+  ASSERT_TRUE(CreateTorrent(good, hy, 1, TorrentKind::kHybrid).ok());
+  auto seed = [](const std::string& torrent, const std::string& file,
+                 std::vector<std::string> companions, std::string* ep) {
+    SeedOptions o;
+    o.listen = "127.0.0.1:0";
+    o.seconds = 0.2;
+    o.threads = 2;
+    o.companions = std::move(companions);
+    o.ready = [ep](const std::string& e) { *ep = e; };
+    return Seed(torrent, file, o);
+  };
+  std::string ep;
+  auto r = seed(v1, bad, {}, &ep);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_NE(r.status().message().find("1 of 11 pieces differ"),
+            std::string_view::npos)
+      << r.status();
+  EXPECT_NE(r.status().message().find(v1), std::string_view::npos)
+      << r.status();
+  EXPECT_TRUE(ep.empty());  // never served
+  // The hybrid matches the file, the companion does not: refused too.
+  r = seed(hy, good, {v1bad}, &ep);
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find(v1bad), std::string_view::npos)
+      << r.status();
+  EXPECT_NE(r.status().message().find("1 of 11 pieces differ"),
+            std::string_view::npos)
+      << r.status();
+  EXPECT_TRUE(ep.empty());
+  // The right file under the v1 torrent, and under the hybrid with the v1
+  // companion: checked, then served.
+  r = seed(v1, good, {}, &ep);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_FALSE(ep.empty());
+  ep.clear();
+  r = seed(hy, good, {v1}, &ep);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_FALSE(ep.empty());
+  // The same torrent twice is a mistake, said so.
+  r = seed(hy, good, {hy}, &ep);
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find("given twice"), std::string_view::npos)
+      << r.status();
+
+  wksp::Wksp dst = NewWksp("dst");
+  ASSERT_TRUE(dst.Alloc(64, 777, 5).ok());
+  const Content before = Snap(dst);
+  FetchOptions fo;
+  fo.peers = {absl::StrFormat("127.0.0.1:%d", ClosedPort())};
+  fo.listen = "127.0.0.1:0";
+  auto f = Fetch(dst, v1, fo);
+  ASSERT_FALSE(f.ok());
+  EXPECT_EQ(f.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(f.status().message().find("v1-only torrent"),
+            std::string_view::npos)
+      << f.status();
+  EXPECT_NE(f.status().message().find("hybrid or v2 torrent"),
+            std::string_view::npos)
+      << f.status();
+  EXPECT_TRUE(Snap(dst) == before);
+}
+
+// A plain libtorrent client (its default peer id, its own files: not one of
+// our fetchers) downloads the v1-only companion from a seed serving it
+// beside the hybrid, on the hybrid's port: the companion's blocks come from
+// the same region as the hybrid's (its own storage there), byte-identical,
+// every piece checked against its SHA-1 by the client.
+TEST_F(DistribTest, PlainClientDownloadsV1CompanionFromSeed) {
+  const uint64_t n = (uint64_t{3} << 20) + 12345;  // 49 pieces of 64 KiB
+  const std::string file = File(".src"), v1 = File(".v1.torrent"),
+                    hy = File(".hy.torrent");
+  std::vector<char> bytes(n);
+  {
+    std::mt19937_64 rng(11);
+    for (auto& c : bytes) c = static_cast<char>(rng());
+    std::ofstream(file, std::ios::binary).write(bytes.data(), bytes.size());
+  }
+  ASSERT_TRUE(CreateTorrent(file, hy, 1, TorrentKind::kHybrid).ok());
+  ASSERT_TRUE(V1FromHybrid(hy, v1).ok());
+  Child seeder = Spawn([=](int out) {
+    SeedOptions o;
+    o.listen = "127.0.0.1:0";
+    o.threads = 1;
+    o.companions = {v1};
+    o.ready = [out](const std::string& ep) { WriteLine(out, ep); };
+    return Seed(hy, file, o).ok() ? 0 : 1;
+  });
+  const std::string ep = ReadLine(seeder, kWaitMs);
+  ASSERT_FALSE(ep.empty());
+  const std::string dir = TmpPath(prefix_ + "_plain");
+  ::mkdir(dir.c_str(), 0755);
+  files_.push_back(dir + "/" + kTorrentFileName);  // removed by TearDown
+  bool done = false;
+  {
+    lt::settings_pack sp;
+    sp.set_str(lt::settings_pack::listen_interfaces, "127.0.0.1:0");
+    sp.set_bool(lt::settings_pack::enable_dht, false);
+    sp.set_bool(lt::settings_pack::enable_lsd, false);
+    sp.set_bool(lt::settings_pack::enable_upnp, false);
+    sp.set_bool(lt::settings_pack::enable_natpmp, false);
+    sp.set_int(lt::settings_pack::alert_mask, lt::alert_category::status);
+    lt::session ses(sp);
+    lt::add_torrent_params atp;
+    lt::error_code ec;
+    atp.ti = std::make_shared<lt::torrent_info>(v1, ec);
+    ASSERT_FALSE(ec) << ec.message();
+    ASSERT_FALSE(atp.ti->v2());
+    atp.save_path = dir;
+    lt::torrent_handle th = ses.add_torrent(std::move(atp));
+    const size_t colon = ep.rfind(':');
+    th.connect_peer(lt::tcp::endpoint(
+        lt::make_address(ep.substr(0, colon)),
+        static_cast<uint16_t>(std::stoi(ep.substr(colon + 1)))));
+    const auto end =
+        std::chrono::steady_clock::now() + std::chrono::milliseconds(kWaitMs);
+    while (!done && std::chrono::steady_clock::now() < end) {
+      ses.wait_for_alert(lt::milliseconds(100));
+      std::vector<lt::alert*> alerts;
+      ses.pop_alerts(&alerts);
+      done = th.status().is_seeding;
+    }
+    EXPECT_EQ(th.status().num_pieces, 49);
+  }
+  EXPECT_TRUE(done);
+  std::ifstream in(dir + "/" + kTorrentFileName, std::ios::binary);
+  const std::vector<char> got((std::istreambuf_iterator<char>(in)), {});
+  EXPECT_TRUE(got == bytes) << "downloaded " << got.size() << " bytes";
+  kill(seeder.pid, SIGTERM);  // no handler in the child: it just ends
+  (void)Reap(seeder, kWaitMs);
+  ::rmdir(dir.c_str());
 }
 
 // The stall bound (--timeout): no new verified piece for timeout_s fails the

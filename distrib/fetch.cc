@@ -781,6 +781,15 @@ absl::StatusOr<FetchReport> Fetch(wksp::Wksp& wksp, const std::string& torrent,
   }
   WK_ASSIGN_OR_RETURN(std::shared_ptr<lt::torrent_info> ti,
                       internal::LoadTorrent(torrent));
+  if (!ti->v2()) [[unlikely]] {
+    // Our fetchers swarm on v2 (block hashes, the first-copy rule between
+    // sharing fetchers): a v1-only torrent is the companion for other
+    // clients.
+    return absl::InvalidArgumentError(absl::StrFormat(
+        "fetch: %s is a v1-only torrent (made for BitTorrent clients that "
+        "read only v1); fetch the hybrid or v2 torrent of the same file",
+        torrent));
+  }
   const uint64_t n =
       static_cast<uint64_t>(ti->files().file_size(lt::file_index_t{0}));
   const std::string part = o.keep.empty() ? "" : o.keep + ".part";

@@ -10,9 +10,22 @@
 #     file byte-identical, where its version computes hybrid info-hashes
 #     right (Debian 12's 1.36.0 does not: skipped, with the reason);
 #   - our fetch, given the tracker and no --peer, finds the seed and restores
-#     the workspace.
-# aria2c and opentracker come from Debian's aria2 and opentracker packages
-# (./bazelw installs them); without them the test passes, printing why.
+#     the workspace;
+#   - the v1-only companion (--v1-only torrent-create, or torrent-v1 from the
+#     hybrid: the same bytes) is deterministic, its hash the SHA-1 of its
+#     info dict; the seed serves it beside the hybrid (--companion) and
+#     Debian 12's aria2c 1.36.0 downloads it byte-identical through the
+#     tracker; a fetch of it is refused, naming the fix;
+#   - transmission-cli 3.00 downloads the v1-only torrent byte-identical too,
+#     from a seed of it alone, in a network namespace of its own (root):
+#     transmission ignores peers on 127.0.0.0/8 (its isMartianAddr) and
+#     keeps one peer per IP address, so the seed and it sit on two addresses
+#     of that namespace's loopback device; nothing leaves the namespace.
+# aria2c, opentracker and transmission-cli come from Debian's aria2,
+# opentracker and transmission-cli packages (./bazelw installs them);
+# without aria2c or opentracker the test passes, printing why; without
+# transmission-cli or the rights to make a namespace, its part is skipped,
+# printing why.
 set -uo pipefail
 ctl="${TEST_SRCDIR}/${TEST_WORKSPACE}/apps/wksp_ctl"
 for t in aria2c opentracker python3; do
@@ -95,12 +108,26 @@ own=$(info_sha1 "$tmp/h.torrent")
   fail "v1 info-hash $v1, SHA-1 of the info dict $own"
 [[ "$v2only" != "$v2" ]] && ok "v2-only and hybrid info-hashes differ" ||
   fail "v2-only torrent has the hybrid's info-hash"
+# The v1-only companion: from the file (twice) and from the hybrid's SHA-1s.
+read -r v1o rest < <("$ctl" --v1-only torrent-create "$tmp/src.ckpt" "$tmp/v1.torrent")
+read -r v1ob < <("$ctl" --v1-only torrent-create "$tmp/src.ckpt" "$tmp/v1b.torrent")
+read -r v1oc < <("$ctl" torrent-v1 "$tmp/h.torrent" "$tmp/v1c.torrent")
+if [[ ${#v1o} -eq 40 && -z "$rest" && "$v1o" == "$v1ob" && "$v1o" == "$v1oc" &&
+  "$v1o" != "$v1" ]] && cmp -s "$tmp/v1.torrent" "$tmp/v1b.torrent" &&
+  cmp -s "$tmp/v1.torrent" "$tmp/v1c.torrent"; then
+  ok "v1-only torrent deterministic, the same from the hybrid (v1 $v1o)"
+else
+  fail "v1-only torrent: '$v1o' '$rest' / '$v1ob' / '$v1oc', or the files differ"
+fi
+own=$(info_sha1 "$tmp/v1.torrent")
+[[ "$own" == "$v1o" ]] && ok "v1-only info-hash is the SHA-1 of its info dict" ||
+  fail "v1-only info-hash $v1o, SHA-1 of the info dict $own"
 
 # ---- the tracker: opentracker, whitelisting the torrent's info-hashes -----
 # (Debian builds it with a whitelist; it drops root to nobody in a chroot.)
 ot="$tmp/ot"
 mkdir -p "$ot" && chmod 755 "$ot"
-printf '%s\n%s\n' "$v1" "${v2:0:40}" >"$ot/whitelist.txt"
+printf '%s\n%s\n%s\n' "$v1" "${v2:0:40}" "$v1o" >"$ot/whitelist.txt"
 chmod 644 "$ot/whitelist.txt"
 printf 'access.whitelist whitelist.txt\n' >"$ot/ot.conf"
 tport=$(free_port)
@@ -108,14 +135,15 @@ opentracker -i 127.0.0.1 -p "$tport" -P "$tport" -f "$ot/ot.conf" -d "$ot" \
   -u nobody >"$tmp/ot.log" 2>&1 &
 pids+=($!)
 tracker="http://127.0.0.1:$tport/announce"
-# seeders the tracker lists for info-hash (hex): "complete" of its scrape.
-scrape() {
-  python3 - "$tport" "$1" <<'EOF'
+# seeders the tracker (at HOST:PORT, default ours) lists for info-hash
+# (hex): "complete" of its scrape.
+scrape() {  # HASH [HOST:PORT]
+  python3 - "${2:-127.0.0.1:$tport}" "$1" <<'EOF'
 import re, sys, urllib.parse, urllib.request
-port, h = sys.argv[1], bytes.fromhex(sys.argv[2])
+at, h = sys.argv[1], bytes.fromhex(sys.argv[2])
 try:
-    r = urllib.request.urlopen("http://127.0.0.1:%s/scrape?info_hash=%s"
-                               % (port, urllib.parse.quote(h)), timeout=0.5).read()
+    r = urllib.request.urlopen("http://%s/scrape?info_hash=%s"
+                               % (at, urllib.parse.quote(h)), timeout=0.5).read()
     m = re.search(rb"8:completei(\d+)e", r)
     print(m.group(1).decode() if m else 0)
 except OSError:
@@ -124,16 +152,21 @@ EOF
 }
 
 # ---- our seed announces to it --------------------------------------------
-"$ctl" --listen 127.0.0.1:0 --tracker "$tracker" seed "$tmp/h.torrent" \
-  "$tmp/src.ckpt" >"$tmp/seed.log" 2>&1 &
+# It serves the hybrid and, on the same port, its v1-only companion.
+"$ctl" --listen 127.0.0.1:0 --tracker "$tracker" --companion "$tmp/v1.torrent" \
+  seed "$tmp/h.torrent" "$tmp/src.ckpt" >"$tmp/seed.log" 2>&1 &
 pids+=($!)
 wait_for "$tmp/seed.log" '^seeding ' 30 || { fail "seed"; cat "$tmp/seed.log"; exit 1; }
+read -r _ _ seed_h seed_c rest < <(grep '^seeding ' "$tmp/seed.log")
+[[ "$seed_h" == "$v2" && "$seed_c" == "$v1o" && -z "$rest" ]] &&
+  ok "seed serves the hybrid and its v1-only companion" ||
+  fail "seed line: $(grep '^seeding ' "$tmp/seed.log")"
 # Bounded: 50 tries of at most 0.5 s each and a 0.2 s pause.
 for ((i = 0; i < 50; i++)); do
-  [[ "$(scrape "$v1")" -ge 1 ]] && break
+  [[ "$(scrape "$v1")" -ge 1 && "$(scrape "$v1o")" -ge 1 ]] && break
   sleep 0.2
 done
-((i < 50)) && ok "seed announced to opentracker" ||
+((i < 50)) && ok "seed announced both torrents to opentracker" ||
   { fail "the tracker never listed the seed"; cat "$tmp/ot.log"; }
 
 # ---- aria2c ---------------------------------------------------------------
@@ -178,13 +211,113 @@ if [[ "$a2hash" != "$v1" ]]; then
     "BEP 52's empty file-tree key (aria2 issue 1903, fixed in 1.37.0 by pull" \
     "request 1905), from a .torrent and from magnet metadata alike; an aria2c" \
     "1.37.0 or later first on PATH runs the download (docs/DISTRIBUTION.md" \
-    "says how to build one from Debian 13's source package)"
+    "says how to build one from Debian 13's source package); 1.36.0 takes" \
+    "the v1-only companion instead (below)"
 elif timeout 90 aria2c "${aopts[@]}" -d "$tmp/aria" --bt-tracker="$tracker" \
   -l "$tmp/aria.debug" "$tmp/h.torrent" >"$tmp/aria.log" 2>&1 &&
   cmp -s "$tmp/src.ckpt" "$tmp/aria/checkpt"; then
   ok "$(aria2c --version | head -1) downloaded the hybrid torrent from our seed, byte-identical"
 else
   fail "aria2c"; tail -5 "$tmp/aria.log"; grep -iE "peer|tracker|announce|error|fail" "$tmp/aria.debug" | head -40
+fi
+
+# 3. The v1-only companion, which every aria2c reads right (no BEP 52 keys):
+#    Debian 12's 1.36.0 downloads it from our seed through the tracker.
+a2hash=$(aria2c -S "$tmp/v1.torrent" | sed -nE 's/^Info Hash: ([0-9a-f]{40})$/\1/p')
+if [[ "$a2hash" == "$v1o" ]] &&
+  timeout 90 aria2c "${aopts[@]}" -d "$tmp/aria1" --bt-tracker="$tracker" \
+    -l "$tmp/aria1.debug" "$tmp/v1.torrent" >"$tmp/aria1.log" 2>&1 &&
+  cmp -s "$tmp/src.ckpt" "$tmp/aria1/checkpt"; then
+  ok "$(aria2c --version | head -1) downloaded the v1-only companion from our seed, byte-identical"
+else
+  fail "aria2c v1-only (its hash $a2hash, ours $v1o)"; tail -5 "$tmp/aria1.log"
+  grep -iE "peer|tracker|announce|error|fail" "$tmp/aria1.debug" | head -40
+fi
+
+# 4. The companion by magnet link: the metadata has no "" key to lose, so
+#    the download group keeps the right hash.
+if timeout 90 aria2c "${aopts[@]}" -d "$tmp/aria1m" -l "$tmp/aria1m.debug" \
+  "magnet:?xt=urn:btih:$v1o&tr=$enc_tracker" >"$tmp/aria1m.log" 2>&1 &&
+  cmp -s "$tmp/src.ckpt" "$tmp/aria1m/checkpt"; then
+  ok "aria2c downloaded the v1-only companion by magnet link, byte-identical"
+else
+  fail "aria2c v1-only magnet"; tail -5 "$tmp/aria1m.log"
+  grep -iE "metadata|peer|tracker|error|fail" "$tmp/aria1m.debug" | head -40
+fi
+
+# ---- our fetch refuses the v1-only torrent, naming the fix ----------------
+export WKSP_SHMEM_ROOT="$tmp/shm3"
+mkdir -p "$WKSP_SHMEM_ROOT"
+if ! "$ctl" new v 16M normal 0 600 --tracker "$tracker" --timeout 5 \
+  fetch v "$tmp/v1.torrent" - >"$tmp/fetch1.log" 2>&1 &&
+  grep -q "v1-only torrent.*fetch the hybrid or v2 torrent" "$tmp/fetch1.log"; then
+  ok "fetch refuses the v1-only torrent"
+else
+  fail "fetch of the v1-only torrent"; cat "$tmp/fetch1.log"
+fi
+
+# ---- transmission-cli 3.00, in a network namespace of its own --------------
+# Inside: lo up with 10.99.0.1 (tracker, our seed of the v1-only torrent
+# alone) and 10.99.0.2 (transmission); every process of it stopped on exit.
+tr_part() {
+  set -u
+  ip link set lo up && ip addr add 10.99.0.1/32 dev lo &&
+    ip addr add 10.99.0.2/32 dev lo || return 1
+  kids=()  # not local: the EXIT trap runs after tr_part returned
+  trap 'kill -TERM "${kids[@]}" 2>/dev/null; wait' EXIT
+  opentracker -i 10.99.0.1 -p 6969 -P 6969 -f "$ot/ot.conf" -d "$ot" -u nobody \
+    >"$tmp/tr.ot.log" 2>&1 &
+  kids+=($!)
+  "$ctl" --listen 10.99.0.1:0 --tracker http://10.99.0.1:6969/announce \
+    seed "$tmp/v1.torrent" "$tmp/src.ckpt" >"$tmp/tr.seed.log" 2>&1 &
+  kids+=($!)
+  wait_for "$tmp/tr.seed.log" '^seeding ' 30 || return 1
+  # transmission announces once (then every half hour): the seed first.
+  local i
+  for ((i = 0; i < 50; i++)); do
+    [[ "$(scrape "$v1o" 10.99.0.1:6969)" -ge 1 ]] && break
+    sleep 0.2
+  done
+  # transmission-cli seeds on after the download; its --finish script
+  # marks the download complete (every piece checked against its SHA-1).
+  timeout 90 transmission-cli -g "$tmp/trcfg" -w "$tmp/trdl" -p 51413 -M \
+    -f "$tmp/trcfg/done.sh" "$tmp/v1tr.torrent" >"$tmp/tr.log" 2>&1 &
+  kids+=($!)
+  wait_for "$tmp/trcfg/done" done 90
+}
+if ! command -v transmission-cli >/dev/null || ! command -v ip >/dev/null; then
+  echo "SKIPPED transmission: needs transmission-cli (Debian package" \
+    "transmission-cli) and ip (iproute2)"
+elif ! unshare -n true 2>/dev/null; then
+  echo "SKIPPED transmission: cannot make a network namespace (unshare -n:" \
+    "root or CAP_SYS_ADMIN); transmission ignores peers on 127.0.0.0/8"
+else
+  mkdir -p "$tmp/trcfg" "$tmp/trdl"
+  printf '%s\n' '{"dht-enabled": false, "lpd-enabled": false, "pex-enabled": false,' \
+    '"port-forwarding-enabled": false, "utp-enabled": false,' \
+    '"blocklist-enabled": false, "rpc-enabled": false,' \
+    '"bind-address-ipv4": "10.99.0.2", "message-level": 2}' >"$tmp/trcfg/settings.json"
+  printf '#!/bin/sh\necho done >%q\n' "$tmp/trcfg/done" >"$tmp/trcfg/done.sh"
+  chmod +x "$tmp/trcfg/done.sh"
+  # transmission-cli takes no tracker option: a copy of the torrent names
+  # it (outside the info dict: the same info-hash, checked).
+  cp "$tmp/v1.torrent" "$tmp/v1tr.torrent"
+  transmission-edit -a http://10.99.0.1:6969/announce "$tmp/v1tr.torrent" >/dev/null
+  trhash=$(transmission-show "$tmp/v1tr.torrent" | sed -nE 's/^ *Hash: ([0-9a-f]{40})$/\1/p')
+  export ctl tmp ot v1o
+  # In the background, so the test's cleanup stops it (and it its own).
+  timeout 150 unshare -n bash -c "$(declare -f wait_for scrape tr_part); tr_part" &
+  pids+=($!)
+  wait $!
+  trrc=$?
+  if [[ "$trhash" == "$v1o" && $trrc -eq 0 ]] &&
+    cmp -s "$tmp/src.ckpt" "$tmp/trdl/checkpt"; then
+    ok "$(transmission-cli --version 2>&1 | head -1) downloaded the v1-only torrent from our seed, byte-identical"
+  else
+    fail "transmission (its hash $trhash, ours $v1o; exit $trrc)"
+    tr '\r' '\n' <"$tmp/tr.log" 2>/dev/null | grep -v Progress | tail -20
+    cat "$tmp/tr.seed.log" 2>/dev/null
+  fi
 fi
 
 # ---- our fetch finds the seed through the tracker alone -------------------

@@ -128,21 +128,28 @@ class RegionDisk final : public lt::disk_interface {
       : ioc_(ioc), region_(region), workers_(threads) {}
   ~RegionDisk() override { workers_.Stop(); }
 
+  // Every torrent of the session is a torrent of the region's one file
+  // (a seed may serve the file's hybrid and v1 torrents together), each
+  // with its own piece size. Called on the network thread, as every async_
+  // call is: the workers get the geometry in their jobs.
   lt::storage_holder new_torrent(lt::storage_params const& p,
                                  std::shared_ptr<void> const&) override {
-    piece_len_ = p.files.piece_length();
     // The checkpoint is file 0; a pad file after it is never stored.
-    file_sz_ = static_cast<uint64_t>(p.files.file_size(lt::file_index_t{0}));
-    return lt::storage_holder(lt::storage_index_t{0}, *this);
+    storages_.push_back(
+        {p.files.piece_length(),
+         static_cast<uint64_t>(p.files.file_size(lt::file_index_t{0}))});
+    return lt::storage_holder(
+        lt::storage_index_t{static_cast<std::uint32_t>(storages_.size() - 1)},
+        *this);
   }
   void remove_torrent(lt::storage_index_t) override {}
 
   void async_read(
-      lt::storage_index_t, lt::peer_request const& r,
+      lt::storage_index_t si, lt::peer_request const& r,
       std::function<void(lt::disk_buffer_holder, lt::storage_error const&)>
           handler,
       lt::disk_job_flags_t) override {
-    const uint64_t off = Offset(r.piece, r.start);
+    const uint64_t off = Offset(si, r.piece, r.start);
     const uint64_t len = static_cast<uint64_t>(std::max(r.length, 0));
     const uint64_t size = region_.bytes.size();
     if (off > size || r.length <= 0 || len > kBlockSz) {
@@ -191,11 +198,11 @@ class RegionDisk final : public lt::disk_interface {
     });
   }
 
-  bool async_write(lt::storage_index_t, lt::peer_request const& r,
+  bool async_write(lt::storage_index_t si, lt::peer_request const& r,
                    char const* buf, std::shared_ptr<lt::disk_observer>,
                    std::function<void(lt::storage_error const&)> handler,
                    lt::disk_job_flags_t) override {
-    const uint64_t off = Offset(r.piece, r.start);
+    const uint64_t off = Offset(si, r.piece, r.start);
     lt::storage_error err;
     if (!region_.writable) {
       err = Error(boost::system::errc::read_only_file_system,
@@ -221,20 +228,22 @@ class RegionDisk final : public lt::disk_interface {
     return false;  // never "buffers full": the fetch bounds what it asks for
   }
 
-  void async_hash(lt::storage_index_t, lt::piece_index_t piece,
+  void async_hash(lt::storage_index_t si, lt::piece_index_t piece,
                   lt::span<lt::sha256_hash> v2, lt::disk_job_flags_t flags,
                   std::function<void(lt::piece_index_t, lt::sha1_hash const&,
                                      lt::storage_error const&)>
                       handler) override {
+    const Storage& s =
+        storages_[static_cast<size_t>(static_cast<std::uint32_t>(si))];
+    const uint64_t off = Offset(si, piece, 0);
+    const uint64_t len =
+        off < s.file_sz ? std::min<uint64_t>(static_cast<uint64_t>(s.piece_len),
+                                             s.file_sz - off)
+                        : 0;
     // The v2 span points into a buffer the handler owns: the handler is only
     // ever moved (a copy would copy the buffer and leave v2 dangling).
-    workers_.Push([this, piece, v2, flags,
+    workers_.Push([this, piece, v2, flags, off, len,
                    handler = std::move(handler)]() mutable {
-      const uint64_t off = Offset(piece, 0);
-      const uint64_t len =
-          off < file_sz_ ? std::min<uint64_t>(static_cast<uint64_t>(piece_len_),
-                                              file_sz_ - off)
-                         : 0;
       const char* p = reinterpret_cast<const char*>(region_.bytes.data());
       for (std::ptrdiff_t i = 0; i < v2.size(); ++i) {
         const uint64_t b = static_cast<uint64_t>(i) * kBlockSz;
@@ -252,18 +261,20 @@ class RegionDisk final : public lt::disk_interface {
     });
   }
 
-  void async_hash2(lt::storage_index_t, lt::piece_index_t piece, int offset,
+  void async_hash2(lt::storage_index_t si, lt::piece_index_t piece, int offset,
                    lt::disk_job_flags_t,
                    std::function<void(lt::piece_index_t, lt::sha256_hash const&,
                                       lt::storage_error const&)>
                        handler) override {
-    workers_.Push([this, piece, offset,
+    const uint64_t file_sz =
+        storages_[static_cast<size_t>(static_cast<std::uint32_t>(si))].file_sz;
+    const uint64_t off = Offset(si, piece, offset);
+    workers_.Push([this, piece, off, file_sz,
                    handler = std::move(handler)]() mutable {
-      const uint64_t off = Offset(piece, offset);
       lt::sha256_hash h;
-      if (off < file_sz_) {
+      if (off < file_sz) {
         const int n =
-            static_cast<int>(std::min<uint64_t>(kBlockSz, file_sz_ - off));
+            static_cast<int>(std::min<uint64_t>(kBlockSz, file_sz - off));
         h = lt::hasher256(
                 reinterpret_cast<const char*>(region_.bytes.data() + off), n)
                 .final();
@@ -343,16 +354,23 @@ class RegionDisk final : public lt::disk_interface {
   void Post(Fn fn) {
     boost::asio::post(ioc_, std::move(fn));
   }
-  uint64_t Offset(lt::piece_index_t piece, int start) const {
+  uint64_t Offset(lt::storage_index_t si, lt::piece_index_t piece,
+                  int start) const {
     return static_cast<uint64_t>(static_cast<int>(piece)) *
-               static_cast<uint64_t>(piece_len_) +
+               static_cast<uint64_t>(
+                   storages_[static_cast<size_t>(
+                                 static_cast<std::uint32_t>(si))]
+                       .piece_len) +
            static_cast<uint64_t>(start);
   }
 
+  struct Storage {
+    int piece_len;
+    uint64_t file_sz;
+  };
   lt::io_context& ioc_;
   const Region region_;
-  int piece_len_ = 0;
-  uint64_t file_sz_ = 0;
+  std::vector<Storage> storages_;  // by storage index; the network thread's
   Workers workers_;
 };
 

@@ -2,7 +2,9 @@
 // size of a torrent's single file, in place of files on disk:
 //   - seeding: a read-only mapping of the checkpoint file; the torrent is
 //     fully checked when added (every block hashed), so the seeder holds the
-//     whole merkle tree and can answer any peer's hash requests;
+//     whole merkle tree and can answer any peer's hash requests; several
+//     torrents of the same file (a hybrid and its v1-only companion) may
+//     share the region, each with its own piece size;
 //   - fetching: a private anonymous region (nothing on disk; the fetch gives
 //     pages back once restored) or a mapping of the kept file.
 // Blocks are written into the region by the network thread (16 KiB copies,

@@ -1,8 +1,11 @@
-// Seed (distrib.h): a session serving one file from a read-only mapping,
-// after hashing all of it against the torrent.
+// Seed (distrib.h): a session serving one file from a read-only mapping
+// under one or more torrents of it, after hashing all of it against each.
 #include <algorithm>
 #include <chrono>
 #include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
 
 #include "absl/strings/str_format.h"
 #include "distrib/distrib.h"
@@ -11,8 +14,8 @@
 #include "io/mmio.h"
 #include "libtorrent/add_torrent_params.hpp"
 #include "libtorrent/address.hpp"
-#include "libtorrent/ip_filter.hpp"
 #include "libtorrent/alert_types.hpp"
+#include "libtorrent/ip_filter.hpp"
 #include "libtorrent/session.hpp"
 #include "libtorrent/session_params.hpp"
 #include "libtorrent/torrent_handle.hpp"
@@ -26,18 +29,29 @@ namespace {
 using Clock = std::chrono::steady_clock;
 constexpr int kAlertWaitMs = 100;
 
-absl::Status SeedLoop(lt::session& ses, lt::torrent_handle th,
+// A torrent being served, and its path (for errors).
+struct Served {
+  lt::torrent_handle th;
+  std::string path;
+  bool checked = false;
+};
+
+absl::Status SeedLoop(lt::session& ses, std::vector<Served>& served,
                       const std::string& file, const SeedOptions& o,
                       SeedReport& report) {
   std::string endpoint;
-  bool checked = false, announced = false;
+  size_t checked = 0;
+  bool announced = false;
   Clock::time_point until = Clock::time_point::max(), start{};
   auto done = [&] {
     if (!announced) return absl::OkStatus();
     report.seconds =
         std::chrono::duration<double>(Clock::now() - start).count();
-    report.uploaded =
-        static_cast<uint64_t>(std::max<int64_t>(0, th.status({}).total_payload_upload));
+    report.uploaded = 0;
+    for (const Served& s : served) {
+      report.uploaded += static_cast<uint64_t>(
+          std::max<int64_t>(0, s.th.status({}).total_payload_upload));
+    }
     return absl::OkStatus();
   };
   while (!internal::StopRequested()) {
@@ -51,24 +65,28 @@ absl::Status SeedLoop(lt::session& ses, lt::torrent_handle th,
       } else if (auto* f = lt::alert_cast<lt::listen_failed_alert>(a)) {
         return absl::UnavailableError(absl::StrFormat(
             "seed: cannot listen on %s: %s", o.listen, f->error.message()));
-      } else if (lt::alert_cast<lt::torrent_checked_alert>(a)) {
-        lt::torrent_status st = th.status();
+      } else if (auto* c = lt::alert_cast<lt::torrent_checked_alert>(a)) {
+        auto it =
+            std::find_if(served.begin(), served.end(),
+                         [&](const Served& s) { return s.th == c->handle; });
+        if (it == served.end() || it->checked) continue;
+        lt::torrent_status st = it->th.status();
         if (!st.is_seeding) {
+          const int pieces = it->th.torrent_file()->num_pieces();
           return absl::FailedPreconditionError(absl::StrFormat(
-              "seed: %s does not match the torrent: %d of %d pieces differ",
-              file,
-              st.num_pieces >= 0
-                  ? th.torrent_file()->num_pieces() - st.num_pieces
-                  : 0,
-              th.torrent_file()->num_pieces()));
+              "seed: %s does not match the torrent %s: %d of %d pieces "
+              "differ (seed the file the torrent was made of)",
+              file, it->path, st.num_pieces >= 0 ? pieces - st.num_pieces : 0,
+              pieces));
         }
-        checked = true;
+        it->checked = true;
+        ++checked;
       } else if (auto* e = lt::alert_cast<lt::torrent_error_alert>(a)) {
         return absl::InternalError(
             absl::StrFormat("seed: %s", e->error.message()));
       }
     }
-    if (checked && !endpoint.empty() && !announced) {
+    if (checked == served.size() && !endpoint.empty() && !announced) {
       announced = true;
       start = Clock::now();
       if (o.seconds > 0) {
@@ -86,14 +104,31 @@ absl::Status SeedLoop(lt::session& ses, lt::torrent_handle th,
 absl::StatusOr<SeedReport> Seed(const std::string& torrent,
                                 const std::string& file,
                                 const SeedOptions& o) {
-  WK_ASSIGN_OR_RETURN(std::shared_ptr<lt::torrent_info> ti,
-                      internal::LoadTorrent(torrent));
+  std::vector<std::string> paths = {torrent};
+  paths.insert(paths.end(), o.companions.begin(), o.companions.end());
+  std::vector<std::shared_ptr<lt::torrent_info>> tis;
+  int pieces = 0;
+  for (const std::string& path : paths) {
+    WK_ASSIGN_OR_RETURN(std::shared_ptr<lt::torrent_info> ti,
+                        internal::LoadTorrent(path));
+    for (const auto& other : tis) {
+      if (other->info_hashes() == ti->info_hashes()) {
+        return absl::InvalidArgumentError(absl::StrFormat(
+            "seed: torrent %s is given twice (name each torrent once)", path));
+      }
+    }
+    pieces += ti->num_pieces();
+    tis.push_back(std::move(ti));
+  }
   WK_ASSIGN_OR_RETURN(io::Mapping map, io::MapFileReadOnly(file));
-  if (static_cast<int64_t>(map.size()) !=
-      ti->files().file_size(lt::file_index_t{0})) {
-    return absl::FailedPreconditionError(absl::StrFormat(
-        "seed: %s has %u bytes, the torrent's file %d", file, map.size(),
-        ti->files().file_size(lt::file_index_t{0})));
+  for (size_t i = 0; i < tis.size(); ++i) {
+    const int64_t want = tis[i]->files().file_size(lt::file_index_t{0});
+    if (static_cast<int64_t>(map.size()) != want) {
+      return absl::FailedPreconditionError(absl::StrFormat(
+          "seed: %s has %u bytes, the file of torrent %s %d (seed the file "
+          "the torrent was made of)",
+          file, map.size(), paths[i], want));
+    }
   }
   const size_t threads =
       o.threads ? o.threads : ThreadPool::HardwareConcurrency();
@@ -101,7 +136,7 @@ absl::StatusOr<SeedReport> Seed(const std::string& torrent,
       std::span<uint8_t>(const_cast<uint8_t*>(map.data()), map.size()), false,
       true};
   try {
-    lt::settings_pack settings = internal::Settings(o.listen, ti->num_pieces());
+    lt::settings_pack settings = internal::Settings(o.listen, pieces);
     internal::SetOriginSettings(settings);
     internal::SetFingerprint(settings, internal::PeerRole::kOrigin);
     if (o.upload_rate > 0) {
@@ -126,23 +161,30 @@ absl::StatusOr<SeedReport> Seed(const std::string& torrent,
                      global);
       ses.set_peer_class_filter(every);
     }
-    lt::add_torrent_params atp;
-    atp.ti = ti;
-    atp.trackers = o.trackers;
-    atp.save_path = ".";
-    atp.flags &= ~(lt::torrent_flags::auto_managed | lt::torrent_flags::paused);
-    if (o.super_seed) atp.flags |= lt::torrent_flags::super_seeding;
-    internal::AddPeerPlugin(atp, internal::PeerRole::kOrigin,
-                            o.first_copy_grace_s);
-    lt::error_code ec;
-    lt::torrent_handle th = ses.add_torrent(std::move(atp), ec);
-    if (ec) {
-      return absl::InternalError(
-          absl::StrFormat("seed: adding the torrent: %s", ec.message()));
+    std::vector<Served> served;
+    for (size_t i = 0; i < tis.size(); ++i) {
+      lt::add_torrent_params atp;
+      atp.ti = tis[i];
+      atp.trackers = o.trackers;
+      atp.save_path = ".";
+      atp.flags &=
+          ~(lt::torrent_flags::auto_managed | lt::torrent_flags::paused);
+      if (o.super_seed) atp.flags |= lt::torrent_flags::super_seeding;
+      // Each torrent its own first-copy rule: our fetchers join v2 and
+      // hybrid swarms only, so on a v1-only companion it never applies.
+      internal::AddPeerPlugin(atp, internal::PeerRole::kOrigin,
+                              o.first_copy_grace_s);
+      lt::error_code ec;
+      lt::torrent_handle th = ses.add_torrent(std::move(atp), ec);
+      if (ec) {
+        return absl::InternalError(absl::StrFormat(
+            "seed: adding the torrent %s: %s", paths[i], ec.message()));
+      }
+      served.push_back({th, paths[i]});
     }
     SeedReport report;
     report.file_sz = map.size();
-    WK_RETURN_IF_ERROR(SeedLoop(ses, th, file, o, report));
+    WK_RETURN_IF_ERROR(SeedLoop(ses, served, file, o, report));
     return report;
   } catch (const std::exception& e) {
     return absl::InternalError(absl::StrFormat("seed: %s", e.what()));

@@ -54,9 +54,9 @@ std::string Hex(const lt::sha256_hash& h) {
 }
 
 absl::StatusOr<TorrentSummary> Summarize(const lt::torrent_info& ti) {
-  if (!ti.v2()) [[unlikely]] {
+  if (!ti.v2() && !ti.v1()) [[unlikely]] {
     return absl::InvalidArgumentError(
-        "not a BitTorrent v2 (or hybrid) torrent (make it with wksp_ctl "
+        "not a BitTorrent v1 or v2 torrent (make it with wksp_ctl "
         "torrent-create)");
   }
   int files = 0;
@@ -70,7 +70,7 @@ absl::StatusOr<TorrentSummary> Summarize(const lt::torrent_info& ti) {
         "torrent holds %d files; a checkpoint torrent holds one", files));
   }
   TorrentSummary s;
-  s.info_hash = Hex(ti.info_hashes().v2);
+  if (ti.v2()) s.info_hash = Hex(ti.info_hashes().v2);
   if (ti.v1()) {
     std::ostringstream os;
     os << ti.info_hashes().v1;
@@ -82,68 +82,35 @@ absl::StatusOr<TorrentSummary> Summarize(const lt::torrent_info& ti) {
   return s;
 }
 
-}  // namespace
-
-uint64_t PieceSize(uint64_t file_sz) {
-  uint64_t p = kPieceMin;
-  while ((file_sz + p - 1) / p > kPiecesMax) p <<= 1;
-  return p;
-}
-
-absl::StatusOr<TorrentSummary> CreateTorrent(const std::string& file,
-                                             const std::string& out,
-                                             size_t threads,
-                                             bool hybrid) {
-  WK_ASSIGN_OR_RETURN(io::Mapping map, io::MapFileReadOnly(file));
-  (void)map.Advise(io::Advice::kSequential);
-  const uint64_t n = map.size();
+// Writes the torrent of kind `kind` of an n-byte file with these piece
+// hashes (roots: v2, sha1: v1; each empty where the kind has none) to
+// `out`. `what` names the source in errors.
+absl::StatusOr<TorrentSummary> WriteTorrent(
+    const std::string& what, const std::string& out, uint64_t n,
+    TorrentKind kind, const std::vector<lt::sha256_hash>& roots,
+    const std::vector<lt::sha1_hash>& sha1) {
   const uint64_t piece_sz = PieceSize(n);
   const uint64_t pieces = (n + piece_sz - 1) / piece_sz;
-  const uint64_t per_piece = piece_sz / kBlockSz;
-  // A file of one piece is padded to a power of two of its own blocks, not
-  // to a whole piece (BEP 52: the file's tree, whose root it is).
-  const uint64_t width =
-      pieces == 1 ? NextPow2((n + kBlockSz - 1) / kBlockSz) : per_piece;
-  std::vector<lt::sha256_hash> roots(pieces);
-  std::vector<lt::sha1_hash> sha1(hybrid ? pieces : 0);
-  std::atomic<uint64_t> next{0};
-  ThreadPool pool(std::min<uint64_t>(
-      threads ? threads : ThreadPool::HardwareConcurrency(), pieces));
-  pool.ExecAll([&](size_t) {
-    for (uint64_t p; (p = next.fetch_add(1)) < pieces;) {
-      std::vector<lt::sha256_hash> leaves;
-      for (uint64_t off = p * piece_sz; off < std::min(n, (p + 1) * piece_sz);
-           off += kBlockSz) {
-        const uint64_t len = std::min(kBlockSz, n - off);
-        leaves.push_back(
-            lt::hasher256(reinterpret_cast<const char*>(map.data() + off),
-                          static_cast<int>(len))
-                .final());
-      }
-      roots[p] = MerkleRoot(std::move(leaves), width);
-      if (hybrid) {
-        const uint64_t off = p * piece_sz;
-        sha1[p] = lt::hasher(reinterpret_cast<const char*>(map.data() + off),
-                             static_cast<int>(std::min(piece_sz, n - off)))
-                      .final();
-      }
-    }
-  });
   std::vector<char> bytes;
   try {
     lt::file_storage fs;
     fs.set_piece_length(static_cast<int>(piece_sz));
     fs.add_file(kTorrentFileName, static_cast<std::int64_t>(n));
     // One file, no tail padding: a hybrid's v1 pieces cover the same
-    // bytes as its v2 pieces, with no pad file.
+    // bytes as its v2 pieces (and a v1 torrent's), with no pad file.
+    const lt::create_flags_t flags =
+        kind == TorrentKind::kV2   ? lt::create_torrent::v2_only
+        : kind == TorrentKind::kV1 ? lt::create_torrent::v1_only
+                                   : lt::create_flags_t{};
     lt::create_torrent ct(
         fs, static_cast<int>(piece_sz),
-        (hybrid ? lt::create_flags_t{} : lt::create_torrent::v2_only) |
-            lt::create_torrent::canonical_files_no_tail_padding);
+        flags | lt::create_torrent::canonical_files_no_tail_padding);
     for (uint64_t p = 0; p < pieces; ++p) {
-      ct.set_hash2(lt::file_index_t{0}, lt::piece_index_t::diff_type(p),
-                   roots[p]);
-      if (hybrid) {
+      if (!roots.empty()) {
+        ct.set_hash2(lt::file_index_t{0}, lt::piece_index_t::diff_type(p),
+                     roots[p]);
+      }
+      if (!sha1.empty()) {
         ct.set_hash(lt::piece_index_t(static_cast<int>(p)), sha1[p]);
       }
     }
@@ -152,7 +119,7 @@ absl::StatusOr<TorrentSummary> CreateTorrent(const std::string& file,
     lt::bencode(std::back_inserter(bytes), ct.generate());
   } catch (const std::exception& e) {
     return absl::InternalError(
-        absl::StrFormat("making the torrent of %s: %s", file, e.what()));
+        absl::StrFormat("making the torrent of %s: %s", what, e.what()));
   }
   lt::error_code ec;
   lt::torrent_info ti(bytes.data(), static_cast<int>(bytes.size()), ec);
@@ -168,6 +135,90 @@ absl::StatusOr<TorrentSummary> CreateTorrent(const std::string& file,
     return Annotate(st, absl::StrFormat("writing %s", out));
   }
   return s;
+}
+
+}  // namespace
+
+uint64_t PieceSize(uint64_t file_sz) {
+  uint64_t p = kPieceMin;
+  while ((file_sz + p - 1) / p > kPiecesMax) p <<= 1;
+  return p;
+}
+
+absl::StatusOr<TorrentSummary> CreateTorrent(const std::string& file,
+                                             const std::string& out,
+                                             size_t threads, TorrentKind kind) {
+  WK_ASSIGN_OR_RETURN(io::Mapping map, io::MapFileReadOnly(file));
+  (void)map.Advise(io::Advice::kSequential);
+  const uint64_t n = map.size();
+  const uint64_t piece_sz = PieceSize(n);
+  const uint64_t pieces = (n + piece_sz - 1) / piece_sz;
+  const uint64_t per_piece = piece_sz / kBlockSz;
+  const bool v1 = kind != TorrentKind::kV2, v2 = kind != TorrentKind::kV1;
+  // A file of one piece is padded to a power of two of its own blocks, not
+  // to a whole piece (BEP 52: the file's tree, whose root it is).
+  const uint64_t width =
+      pieces == 1 ? NextPow2((n + kBlockSz - 1) / kBlockSz) : per_piece;
+  std::vector<lt::sha256_hash> roots(v2 ? pieces : 0);
+  std::vector<lt::sha1_hash> sha1(v1 ? pieces : 0);
+  std::atomic<uint64_t> next{0};
+  ThreadPool pool(std::min<uint64_t>(
+      threads ? threads : ThreadPool::HardwareConcurrency(), pieces));
+  pool.ExecAll([&](size_t) {
+    for (uint64_t p; (p = next.fetch_add(1)) < pieces;) {
+      const uint64_t start = p * piece_sz;
+      const uint64_t end = std::min(n, start + piece_sz);
+      const char* bytes = reinterpret_cast<const char*>(map.data());
+      if (v2) {
+        std::vector<lt::sha256_hash> leaves;
+        for (uint64_t off = start; off < end; off += kBlockSz) {
+          const uint64_t len = std::min(kBlockSz, n - off);
+          leaves.push_back(
+              lt::hasher256(bytes + off, static_cast<int>(len)).final());
+        }
+        roots[p] = MerkleRoot(std::move(leaves), width);
+      }
+      if (v1) {
+        sha1[p] =
+            lt::hasher(bytes + start, static_cast<int>(end - start)).final();
+      }
+    }
+  });
+  return WriteTorrent(file, out, n, kind, roots, sha1);
+}
+
+absl::StatusOr<TorrentSummary> V1FromHybrid(const std::string& hybrid,
+                                            const std::string& out) {
+  lt::error_code ec;
+  lt::torrent_info ti(hybrid, ec);
+  if (ec) [[unlikely]] {
+    return absl::InvalidArgumentError(
+        absl::StrFormat("torrent %s: %s", hybrid, ec.message()));
+  }
+  absl::StatusOr<TorrentSummary> s = Summarize(ti);
+  if (!s.ok()) [[unlikely]]
+    return Annotate(s.status(), absl::StrFormat("torrent %s", hybrid));
+  if (!ti.v1() || !ti.v2()) [[unlikely]] {
+    return absl::InvalidArgumentError(absl::StrFormat(
+        "torrent %s is %s, not a hybrid: only a hybrid holds both hash kinds "
+        "(make the v1 torrent from the file with --v1-only torrent-create)",
+        hybrid, ti.v1() ? "v1-only" : "v2-only"));
+  }
+  // Ours in shape: its v1 pieces are then exactly the v1 torrent's.
+  if (ti.files().num_files() != 1 || s->piece_sz != PieceSize(s->file_sz))
+      [[unlikely]] {
+    return absl::InvalidArgumentError(absl::StrFormat(
+        "torrent %s was not made by torrent-create (%d files with pad files, "
+        "%u-byte pieces where a %u-byte file gets %u): make the v1 torrent "
+        "from the file with --v1-only torrent-create",
+        hybrid, ti.files().num_files(), s->piece_sz, s->file_sz,
+        PieceSize(s->file_sz)));
+  }
+  std::vector<lt::sha1_hash> sha1(s->pieces);
+  for (uint64_t p = 0; p < s->pieces; ++p) {
+    sha1[p] = ti.hash_for_piece(lt::piece_index_t(static_cast<int>(p)));
+  }
+  return WriteTorrent(hybrid, out, s->file_sz, TorrentKind::kV1, {}, sha1);
 }
 
 absl::StatusOr<TorrentSummary> ReadTorrent(const std::string& path) {

@@ -3,10 +3,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <fstream>
 #include <iterator>
 #include <random>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -15,6 +17,7 @@
 #include "libtorrent/bencode.hpp"
 #include "libtorrent/create_torrent.hpp"
 #include "libtorrent/file_storage.hpp"
+#include "libtorrent/hasher.hpp"
 
 namespace wk::distrib {
 namespace {
@@ -101,6 +104,118 @@ TEST(TorrentTest, DeterministicAndEqualToLibtorrents) {
     // An existing output is never overwritten.
     EXPECT_FALSE(CreateTorrent(a, ta, 1).ok());
     for (const auto& p : {a, b, ref, ta, tb}) ::unlink(p.c_str());
+  }
+  rmdir(dir.c_str());
+}
+
+// The v1-only torrent (BEP 3): deterministic across paths and thread
+// counts, equal to libtorrent's own v1-only torrent of the file, with an
+// info dict of exactly length, name, piece length and pieces, each piece's
+// SHA-1 as computed here, and the v1 info-hash the SHA-1 of the info dict's
+// bytes; the same bytes derived from the hybrid torrent (torrent-v1).
+TEST(TorrentTest, V1OnlyDeterministicAndRight) {
+  const std::string dir = TmpPath("tt_v1ref");
+  mkdir(dir.c_str(), 0755);
+  for (uint64_t n : {uint64_t{3} << 20, uint64_t{5000}, uint64_t{700001},
+                     uint64_t{64} << 10}) {
+    SCOPED_TRACE(n);
+    const std::string a = TmpPath("tt_v1a.bin"), b = TmpPath("tt_v1b.bin");
+    const std::string ref = dir + "/" + kTorrentFileName;
+    WriteRandom(a, n, n + 1);
+    WriteRandom(b, n, n + 1);
+    WriteRandom(ref, n, n + 1);
+    const std::string ta = TmpPath("tt_v1a.torrent"),
+                      tb = TmpPath("tt_v1b.torrent"),
+                      th = TmpPath("tt_v1h.torrent"),
+                      tv = TmpPath("tt_v1v.torrent"),
+                      t2 = TmpPath("tt_v1v2.torrent"),
+                      td = TmpPath("tt_v1d.torrent");
+    for (const auto& p : {ta, tb, th, tv, t2, td}) ::unlink(p.c_str());
+    auto sa = CreateTorrent(a, ta, 1, TorrentKind::kV1);
+    auto sb = CreateTorrent(b, tb, 3, TorrentKind::kV1);
+    ASSERT_TRUE(sa.ok()) << sa.status();
+    ASSERT_TRUE(sb.ok()) << sb.status();
+    EXPECT_TRUE(sa->info_hash.empty());
+    EXPECT_EQ(sa->info_hash_v1.size(), 40u);
+    EXPECT_EQ(sa->Hash(), sa->info_hash_v1);
+    EXPECT_EQ(sa->info_hash_v1, sb->info_hash_v1);
+    EXPECT_EQ(sa->file_sz, n);
+    EXPECT_EQ(sa->piece_sz, PieceSize(n));
+    const std::vector<char> bytes = ReadFile(ta);
+    EXPECT_EQ(bytes, ReadFile(tb));
+    // libtorrent's own v1-only torrent of the same file.
+    {
+      lt::file_storage fs;
+      fs.add_file(kTorrentFileName, static_cast<std::int64_t>(n));
+      lt::create_torrent ct(fs, static_cast<int>(PieceSize(n)),
+                            lt::create_torrent::v1_only);
+      lt::set_piece_hashes(ct, dir);
+      ct.set_creator(kCreator);
+      ct.set_creation_date(0);
+      std::vector<char> want;
+      lt::bencode(std::back_inserter(want), ct.generate());
+      EXPECT_EQ(bytes, want);
+    }
+    lt::error_code ec;
+    lt::bdecode_node d = lt::bdecode(bytes, ec);
+    ASSERT_FALSE(ec);
+    EXPECT_FALSE(d.dict_find("creation date"));
+    EXPECT_FALSE(d.dict_find("announce"));
+    EXPECT_EQ(d.dict_find_string_value("created by"), kCreator);
+    lt::bdecode_node info = d.dict_find_dict("info");
+    ASSERT_TRUE(info);
+    std::vector<std::string> keys;
+    for (int i = 0; i < info.dict_size(); ++i) {
+      keys.emplace_back(info.dict_at(i).first);
+    }
+    EXPECT_EQ(keys, (std::vector<std::string>{"length", "name", "piece length",
+                                              "pieces"}));
+    EXPECT_EQ(info.dict_find_int_value("length"), static_cast<int64_t>(n));
+    EXPECT_EQ(info.dict_find_string_value("name"), kTorrentFileName);
+    EXPECT_EQ(info.dict_find_int_value("piece length"),
+              static_cast<int64_t>(PieceSize(n)));
+    // Each piece's SHA-1, hashed here from the file's bytes.
+    const std::vector<char> file = ReadFile(a);
+    const uint64_t ps = PieceSize(n), pieces = (n + ps - 1) / ps;
+    const std::string sha1s(info.dict_find_string_value("pieces"));
+    ASSERT_EQ(sha1s.size(), 20 * pieces);
+    for (uint64_t p = 0; p < pieces; ++p) {
+      const lt::sha1_hash h =
+          lt::hasher(file.data() + p * ps,
+                     static_cast<int>(std::min(ps, n - p * ps)))
+              .final();
+      EXPECT_EQ(sha1s.substr(20 * p, 20), std::string(h.data(), 20))
+          << "piece " << p;
+    }
+    // The info-hash is the SHA-1 of the info dict's bytes as written.
+    const lt::span<char const> sec = info.data_section();
+    std::ostringstream hex;
+    hex << lt::hasher(sec.data(), static_cast<int>(sec.size())).final();
+    EXPECT_EQ(hex.str(), sa->info_hash_v1);
+    auto r = ReadTorrent(ta);
+    ASSERT_TRUE(r.ok()) << r.status();
+    EXPECT_EQ(r->info_hash_v1, sa->info_hash_v1);
+    EXPECT_TRUE(r->info_hash.empty());
+    EXPECT_EQ(r->pieces, pieces);
+    // The three kinds differ; the hybrid's v1 pieces give the v1 torrent
+    // byte for byte without the file; only a hybrid can.
+    auto sh = CreateTorrent(a, th, 2, TorrentKind::kHybrid);
+    auto s2 = CreateTorrent(a, t2, 2, TorrentKind::kV2);
+    ASSERT_TRUE(sh.ok()) << sh.status();
+    ASSERT_TRUE(s2.ok()) << s2.status();
+    EXPECT_NE(sh->info_hash_v1, sa->info_hash_v1);
+    EXPECT_NE(sh->info_hash, s2->info_hash);
+    auto sv = V1FromHybrid(th, tv);
+    ASSERT_TRUE(sv.ok()) << sv.status();
+    EXPECT_EQ(sv->info_hash_v1, sa->info_hash_v1);
+    EXPECT_EQ(ReadFile(tv), bytes);
+    EXPECT_FALSE(V1FromHybrid(t2, td).ok());  // v2 only: no SHA-1s
+    EXPECT_FALSE(V1FromHybrid(ta, td).ok());  // v1 only already
+    EXPECT_NE(::access(td.c_str(), F_OK), 0);
+    EXPECT_FALSE(V1FromHybrid(th, tv).ok());  // never overwrites
+    for (const auto& p : {a, b, ref, ta, tb, th, tv, t2, td}) {
+      ::unlink(p.c_str());
+    }
   }
   rmdir(dir.c_str());
 }
