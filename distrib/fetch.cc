@@ -8,12 +8,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <cerrno>
-#include <cstring>
-
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
 #include <condition_variable>
+#include <cstring>
 #include <deque>
 #include <mutex>
 #include <thread>
@@ -24,6 +23,7 @@
 #include "absl/strings/str_join.h"
 #include "distrib/distrib.h"
 #include "distrib/region_disk.h"
+#include "distrib/repick.h"
 #include "distrib/session.h"
 #include "io/fd.h"
 #include "io/mmio.h"
@@ -244,6 +244,9 @@ class Fetcher {
       }
       if (st.ok() && restorers_) st = Collect();
       DiscardDrained();
+      if (started_ && have_cnt_ < pieces_) {
+        repicker_.Tick(th_, have_, Clock::now());
+      }
     }
     restorers_.reset();  // stops the restore threads before rr_ ends
     if (!st.ok()) {
@@ -686,6 +689,8 @@ class Fetcher {
       const size_t n = static_cast<size_t>(th_.status({}).num_pieces);
       if (n > have_cnt_) last_piece_ = Clock::now();
       have_cnt_ = n;
+      // (have_ is as the restore left it: pieces we have all the same.)
+      if (have_cnt_ < pieces_) repicker_.Tick(th_, have_, Clock::now());
     }
     return region_.Sync();
   }
@@ -728,6 +733,7 @@ class Fetcher {
   uint64_t n_ = 0, plen_ = 0;
   size_t pieces_ = 0, threads_ = 1;
   lt::torrent_handle th_;
+  internal::Repicker repicker_;  // idle connections asked again
   std::vector<bool> have_, asked_;
   std::vector<int> users_;  // head/tail and frames that still need a piece
   std::vector<std::vector<size_t>> piece_frames_;
