@@ -361,11 +361,23 @@ class Fetcher {
       return absl::InternalError(
           absl::StrFormat("fetch: writing a block: %s", ec.message()));
     }
-    const absl::Status st =
-        ErrnoError(has_errno ? ec.value() : EIO, "write", o_.keep + ".part");
+    return KeptFileFailed(has_errno ? ec.value() : EIO, "write");
+  }
+
+  // The kept file's `op` (write, fsync) failed with errno `err`.
+  absl::Status KeptFileFailed(int err, const char* op) const {
+    const absl::Status st = ErrnoError(err, op, o_.keep + ".part");
     return WithMessage(st, absl::StrFormat("fetch: cannot write the kept "
                                            "file: %s%s",
                                            st.message(), KeptFileFix(st, n_)));
+  }
+
+  // A failure once the workspace is restored (WaitComplete): the workspace
+  // stays restored, complete and unmarked; only the kept file is missing.
+  static absl::Status AfterRestore(const absl::Status& st) {
+    return WithMessage(st, absl::StrFormat("%s; the workspace is restored but "
+                                           "the kept file is not complete",
+                                           st.message()));
   }
 
   // The pieces a re-check found good.
@@ -669,20 +681,20 @@ class Fetcher {
     return st;
   }
 
-  // A kept file must be whole: the pieces no frame needed come last.
+  // A kept file must be whole, and durable before it gets its name. Every
+  // byte of a file the restore accepts lies in the layout or in a frame
+  // (frames lie back to back), so once the restore is done every piece is
+  // normally here and only the sync is left; the loop is for pieces the
+  // alerts have not reported yet. A failure here leaves the workspace
+  // restored (AfterRestore).
   absl::Status WaitComplete(lt::session& ses) {
     while (have_cnt_ < pieces_) {
-      if (absl::Status st = CheckTime(); !st.ok()) {
-        return Annotate(st, "the workspace is restored but the kept file is "
-                            "not complete");
-      }
+      if (absl::Status st = CheckTime(); !st.ok()) return AfterRestore(st);
       for (lt::alert* a : internal::Alerts(ses, kAlertWaitMs)) {
         if (lt::alert_cast<lt::hash_failed_alert>(a)) ++report_.hash_failures;
         auto* f = lt::alert_cast<lt::file_error_alert>(a);
         if (f && f->op == lt::operation_t::file_write) {
-          return Annotate(WriteFailed(f->error),
-                          "the workspace is restored but the kept file is "
-                          "not complete");
+          return AfterRestore(WriteFailed(f->error));
         }
       }
       // The count libtorrent keeps: alerts may have been dropped.
@@ -692,7 +704,15 @@ class Fetcher {
       // (have_ is as the restore left it: pieces we have all the same.)
       if (have_cnt_ < pieces_) repicker_.Tick(th_, have_, Clock::now());
     }
-    return region_.Sync();
+    // Blocks were written with pwrite through file_fd_ (RegionDisk): its
+    // fsync is where a write-back error (EIO; ENOSPC or EDQUOT where space
+    // is only taken then, e.g. NFS) shows.
+    if (absl::Status st = io::Fsync(file_fd_); !st.ok()) {
+      const int err = StatusErrno(st);
+      return AfterRestore(err ? KeptFileFailed(err, "fsync")
+                              : Annotate(st, "fetch: syncing the kept file"));
+    }
+    return absl::OkStatus();
   }
 
   // Until the time is up or a stop request: both are its normal end.

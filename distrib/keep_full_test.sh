@@ -33,6 +33,9 @@
 #      util/fault.h): ENOSPC before a piece is complete (exit 6, untouched),
 #      then EIO on resuming (after pieces were verified): each fails at once
 #      naming the cause and the .part; the fetch then resumes and completes.
+#   6. a failure once the workspace is restored (an injected write-back
+#      error at the kept file's fsync, ENOSPC then EIO): fails at once, the
+#      workspace restored and unmarked, the .part kept and resumed whole.
 set -uo pipefail
 ctl="${TEST_SRCDIR}/${TEST_WORKSPACE}/apps/wksp_ctl"
 tmp="${TEST_TMPDIR:-$(mktemp -d)}/keep_full"
@@ -285,6 +288,52 @@ completes 5 dst5 "$d/k5"
 [[ -n "${resumed:-}" && "$resumed" -gt 0 ]] &&
   ok "5: resumed from the $resumed pieces verified before the EIO" ||
   fail "5: resumed from no piece: $out"
+
+# ---- 6. a failure once the workspace is restored ---------------------------
+# Every byte of a checkpoint lies in its layout or in a frame, so when the
+# last frame is restored every piece is in, and what is left of the kept
+# file is its fsync: a write-back error there (EIO; ENOSPC where space is
+# taken only then) is injected at the fetch's first sync. The fetch fails at
+# once naming the cause, the .part and (ENOSPC) the fix, annotated that the
+# workspace is restored: it is, complete and unmarked (the exit status is
+# the cause's class: 6, then 1); the .part stays, and the same fetch resumes
+# from every one of its pieces and completes.
+fetcher="${TEST_SRCDIR}/${TEST_WORKSPACE}/apps/wksp_ctl_testing"
+restored() {  # restored NAME WKSP: the source's state, unmarked, verifies
+  local u
+  u=$("$ctl" --json usage "$2" 1 2>&1)
+  [[ $(state "$2") == "$want" ]] && grep -q '"used_cnt":' <<<"$u" &&
+    "$ctl" verify "$2" >/dev/null 2>&1 && ok "$1: workspace restored, unmarked, verifies" ||
+    fail "$1: workspace $2 is not the restored source: $u"
+}
+dest dst6
+t0=$SECONDS
+for fault in enospc eio; do
+  runner=(env WKSP_FAULT_AT=sync:1:$fault)
+  fetch dst6 "$d/k6"
+  case $fault in
+    enospc) want_rc=6 cause="No space left on device (errno 28); make room on its file system" ;;
+    eio) want_rc=1 cause="Input/output error (errno 5);" ;;
+  esac
+  if [[ $rc -eq $want_rc ]] &&
+    grep -q "cannot write the kept file: fsync $d/k6.part: $cause" <<<"$out" &&
+    grep -q "; the workspace is restored but the kept file is not complete (the pieces fetched so far stay in $d/k6.part: the same fetch resumes from them)" <<<"$out" &&
+    ! grep -q "reset to empty" <<<"$out"; then
+    ok "6: $fault at the sync after the restore: exit $rc, naming the cause, the .part, the workspace restored"
+    sed "s/^/  /" <<<"$out"
+  else
+    fail "6: $fault at the sync: rc=$rc (want $want_rc) $out"
+  fi
+  restored "6 ($fault)" dst6
+  [[ -e "$d/k6.part" && ! -e "$d/k6" ]] && ok "6 ($fault): the .part stays" ||
+    fail "6 ($fault): .part gone or kept file made"
+done
+took=$((SECONDS - t0))
+((took < 60)) && ok "6: both failed within ${took} s (--timeout 60 each)" || fail "6: took $took s"
+runner=() fetcher=$ctl
+completes 6 dst6 "$d/k6"
+[[ "${resumed:-}" == "$pieces" ]] && ok "6: resumed from all $resumed pieces" ||
+  fail "6: resumed ${resumed:-no} pieces, want $pieces: $out"
 unseed
 
 [[ $fails -eq 0 ]] || { echo "$fails check(s) failed"; exit 1; }
