@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <chrono>
 #include <condition_variable>
@@ -35,6 +36,7 @@
 #include "libtorrent/torrent_flags.hpp"
 #include "libtorrent/torrent_handle.hpp"
 #include "libtorrent/torrent_status.hpp"
+#include "util/fault.h"
 #include "util/status.h"
 #include "util/thread_pool.h"
 #include "wksp/checkpt/restore_ranges.h"
@@ -181,9 +183,10 @@ class Fetcher {
     // before the next frames are asked for.
     sp_settings.set_bool(lt::settings_pack::close_redundant_connections, false);
     lt::session_params sp(std::move(sp_settings));
-    sp.disk_io_constructor = RegionDiskConstructor(
-        Region{region_.mutable_span(), true, resume_, gate_.get(), file_fd_},
-        threads_);
+    sp.disk_io_constructor =
+        RegionDiskConstructor(Region{region_.mutable_span(), true, resume_,
+                                     gate_.get(), file_fd_, &write_error_},
+                              threads_);
     lt::session ses(std::move(sp));
     lt::add_torrent_params atp;
     atp.ti = ti_;
@@ -331,8 +334,10 @@ class Fetcher {
     } else if (lt::alert_cast<lt::alerts_dropped_alert>(a)) {
       resync_ = true;
     } else if (auto* f = lt::alert_cast<lt::file_error_alert>(a)) {
+      if (Lost()) return absl::OkStatus();
       if (f->op == lt::operation_t::file_write) return WriteFailed(f->error);
     } else if (auto* e = lt::alert_cast<lt::torrent_error_alert>(a)) {
+      if (Lost()) return absl::OkStatus();
       return absl::InternalError(
           absl::StrFormat("fetch: %s", e->error.message()));
     } else if (auto* f = lt::alert_cast<lt::listen_failed_alert>(a)) {
@@ -345,6 +350,32 @@ class Fetcher {
         endpoint_ =
             internal::FormatEndpoint(lt::tcp::endpoint(l->address, l->port));
       }
+    }
+    return absl::OkStatus();
+  }
+
+  // Whether a test drops this error alert (util/fault.h, event alert), as a
+  // full alert queue would; libtorrent then posts alerts_dropped.
+  bool Lost() {
+    if (FaultPoint(FaultEvent::kAlert) == 0) [[likely]]
+      return false;
+    resync_ = true;
+    return true;
+  }
+
+  // A write error or a torrent error whose alert was dropped (Resync,
+  // WaitComplete): after a failed write libtorrent only stops asking for
+  // pieces (ENOSPC, EFBIG: upload mode) or pauses the torrent with an error,
+  // and the fetch waited out --timeout blaming the peers. RegionDisk keeps
+  // the first failed write's errno; libtorrent the torrent's error.
+  absl::Status Stuck(const lt::torrent_status& ts) const {
+    if (const int err = write_error_.load(std::memory_order_relaxed); err != 0)
+        [[unlikely]] {
+      return KeptFileFailed(err, "write");
+    }
+    if (ts.errc) [[unlikely]] {
+      return absl::InternalError(
+          absl::StrFormat("fetch: %s", ts.errc.message()));
     }
     return absl::OkStatus();
   }
@@ -428,6 +459,7 @@ class Fetcher {
   absl::Status Resync(lt::session& ses, const Dial& dial) {
     resync_ = false;
     const lt::torrent_status ts = th_.status(lt::torrent_handle::query_pieces);
+    WK_RETURN_IF_ERROR(Stuck(ts));
     // Its torrent_checked alert was dropped: start all the same.
     if (!started_ && ts.state != lt::torrent_status::checking_files &&
         ts.state != lt::torrent_status::checking_resume_data) {
@@ -698,7 +730,9 @@ class Fetcher {
         }
       }
       // The count libtorrent keeps: alerts may have been dropped.
-      const size_t n = static_cast<size_t>(th_.status({}).num_pieces);
+      const lt::torrent_status ts = th_.status({});
+      if (absl::Status st = Stuck(ts); !st.ok()) return AfterRestore(st);
+      const size_t n = static_cast<size_t>(ts.num_pieces);
       if (n > have_cnt_) last_piece_ = Clock::now();
       have_cnt_ = n;
       // (have_ is as the restore left it: pieces we have all the same.)
@@ -740,6 +774,7 @@ class Fetcher {
   const FetchOptions& o_;
   const bool resume_;
   const int file_fd_;  // the kept file, read-write (RegionDisk, WriteBack)
+  std::atomic<int> write_error_{0};  // RegionDisk: first failed write's errno
   const Clock::time_point t_start_ = Clock::now();
   Clock::time_point deadline_, last_piece_;
   bool checked_ = false;  // the .part re-check (resume_) is over

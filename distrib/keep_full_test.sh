@@ -36,6 +36,9 @@
 #   6. a failure once the workspace is restored (an injected write-back
 #      error at the kept file's fsync, ENOSPC then EIO): fails at once, the
 #      workspace restored and unmarked, the .part kept and resumed whole.
+#   7. a write error whose alerts libtorrent dropped (alert:1+:drop, a write
+#      past ulimit -f): found by the resync from the disk layer's record,
+#      it fails at once naming the cause; the fetch then resumes.
 set -uo pipefail
 ctl="${TEST_SRCDIR}/${TEST_WORKSPACE}/apps/wksp_ctl"
 tmp="${TEST_TMPDIR:-$(mktemp -d)}/keep_full"
@@ -334,6 +337,37 @@ runner=() fetcher=$ctl
 completes 6 dst6 "$d/k6"
 [[ "${resumed:-}" == "$pieces" ]] && ok "6: resumed from all $resumed pieces" ||
   fail "6: resumed ${resumed:-no} pieces, want $pieces: $out"
+
+# ---- 7. a write error whose alerts are lost --------------------------------
+# libtorrent's alert queue may overflow and drop alerts; with every
+# file_error_alert and torrent_error_alert dropped (alert:1+:drop, the fetch
+# told of the drop as libtorrent tells it), a write past ulimit -f (EFBIG:
+# libtorrent only stops asking for pieces) waited out --timeout. The fetch
+# finds the write error the disk layer kept when it resyncs: it fails at
+# once, naming the cause, the .part and the limit; the workspace by the
+# rules; then the same fetch resumes and completes.
+fetcher="${TEST_SRCDIR}/${TEST_WORKSPACE}/apps/wksp_ctl_testing"
+runner=(bash -c 'ulimit -f 1024 && exec env WKSP_FAULT_AT=alert:1+:drop "$@"' limited)
+dest dst7
+cp "$d/half" "$d/k7.part"
+t0=$SECONDS
+fetch dst7 "$d/k7"
+took=$((SECONDS - t0))
+if ((rc > 0 && rc < 128)) &&
+  grep -q "cannot write the kept file: write $d/k7.part: File too large (errno 27); the file size limit (ulimit -f)" <<<"$out" &&
+  grep -q "stay in $d/k7.part: the same fetch resumes from them" <<<"$out"; then
+  ok "7: alerts dropped: exit $rc, naming the cause, the .part and the limit"
+  sed "s/^/  /" <<<"$out"
+else
+  fail "7: alerts dropped: rc=$rc $out"
+fi
+grep -q "timed out" <<<"$out" && fail "7: waited for the stall bound"
+((took < 30)) && ok "7: failed within ${took} s (--timeout 60)" || fail "7: took $took s"
+by_rules 7 dst7
+runner=() fetcher=$ctl
+completes 7 dst7 "$d/k7"
+[[ -n "${resumed:-}" && "$resumed" -gt 0 ]] && ok "7: resumed from the $resumed pieces it held" ||
+  fail "7: resumed from no piece: $out"
 unseed
 
 [[ $fails -eq 0 ]] || { echo "$fails check(s) failed"; exit 1; }
