@@ -20,6 +20,7 @@
 #include <utility>
 #include <vector>
 
+#include "absl/strings/cord.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "distrib/distrib.h"
@@ -45,6 +46,8 @@ namespace wk::distrib {
 namespace {
 
 using Clock = std::chrono::steady_clock;
+// Marks a failure that left the workspace restored (FetchLeftRestored).
+constexpr char kRestoredPayload[] = "wkspkit/fetch-left-restored";
 constexpr int kAlertWaitMs = 100;
 constexpr auto kReconnectEvery = std::chrono::seconds(1);
 // How often the pieces libtorrent has are compared with those the alerts
@@ -406,9 +409,12 @@ class Fetcher {
   // A failure once the workspace is restored (WaitComplete): the workspace
   // stays restored, complete and unmarked; only the kept file is missing.
   static absl::Status AfterRestore(const absl::Status& st) {
-    return WithMessage(st, absl::StrFormat("%s; the workspace is restored but "
-                                           "the kept file is not complete",
-                                           st.message()));
+    absl::Status out = WithMessage(
+        st, absl::StrFormat("%s; the workspace is restored but the kept file "
+                            "is not complete",
+                            st.message()));
+    out.SetPayload(kRestoredPayload, absl::Cord("1"));
+    return out;
   }
 
   // The pieces a re-check found good.
@@ -816,6 +822,10 @@ bool IsWorkspaceUntouchedUsage(const absl::Status& st) {
 }
 
 }  // namespace
+
+bool FetchLeftRestored(const absl::Status& status) {
+  return status.GetPayload(kRestoredPayload).has_value();
+}
 
 const char* FetchPhaseName(FetchPhase phase) {
   switch (phase) {
