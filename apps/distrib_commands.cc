@@ -184,12 +184,14 @@ absl::Status SeedCommand(const DistribSettings& d, size_t threads,
   WK_ASSIGN_OR_RETURN(distrib::SeedReport r, distrib::Seed(a[0], a[1], o));
   absl::FPrintF(stderr,
                 "seed: uploaded %u bytes (%s, %.2f x the %s file) in %.1f s "
-                "(%s)\n",
+                "(%s); refused %u requests of our fetchers (another was "
+                "passing the piece on), served %u to fetchers stuck on a piece\n",
                 r.uploaded, Mb(r.uploaded),
                 r.file_sz ? static_cast<double>(r.uploaded) /
                                 static_cast<double>(r.file_sz)
                           : 0.0,
-                Mb(r.file_sz), r.seconds, MbPerS(r.uploaded, r.seconds));
+                Mb(r.file_sz), r.seconds, MbPerS(r.uploaded, r.seconds),
+                r.refused, r.unstuck);
   return printed;
 }
 

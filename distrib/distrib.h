@@ -81,6 +81,12 @@ struct SeedReport {
   uint64_t uploaded = 0;  // payload bytes sent to peers (piece data), all
                           // torrents together
   double seconds = 0;     // serving, from ready to the end
+  // The first-copy rule (below): requests of our sharing fetchers refused
+  // (another fetcher was getting the piece or could pass it on), and
+  // requests served anyway because the fetcher was stuck on the piece
+  // (refused it for a while although a peer had announced it).
+  uint64_t refused = 0;
+  uint64_t unstuck = 0;
 };
 
 // Seeds `file` (read-only, memory-mapped) under `torrent` (v2, hybrid or

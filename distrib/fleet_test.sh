@@ -124,6 +124,16 @@ elif ((up * 2 > size * 3)); then
 else
   ok "origin uploaded $up bytes ($((up * 100 / size))% of the file)"
 fi
+# Four fetchers started together all ask for the layout first: the rule
+# gives each piece to one and must refuse the others.
+refused=$(sed -nE 's/^seed: .* refused ([0-9]+) requests of our fetchers.*/\1/p' "$d/seed.log")
+if [[ -z "$refused" ]]; then
+  fail "origin: no count of refused requests"
+elif ((refused == 0)); then
+  fail "origin: refused no request of four fetchers started together"
+else
+  ok "origin refused $refused requests of the fetchers (first copies only)"
+fi
 for i in 1 2 3 4; do
   grep -qE "uploaded [1-9][0-9.]* MB" "$d/fetch$i.log" &&
     ok "h$i uploaded while fetching" || echo "note h$i uploaded nothing while fetching"

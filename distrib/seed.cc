@@ -34,6 +34,7 @@ struct Served {
   lt::torrent_handle th;
   std::string path;
   bool checked = false;
+  std::shared_ptr<const internal::FirstCopyCounts> first_copies;
 };
 
 absl::Status SeedLoop(lt::session& ses, std::vector<Served>& served,
@@ -47,10 +48,12 @@ absl::Status SeedLoop(lt::session& ses, std::vector<Served>& served,
     if (!announced) return absl::OkStatus();
     report.seconds =
         std::chrono::duration<double>(Clock::now() - start).count();
-    report.uploaded = 0;
+    report.uploaded = report.refused = report.unstuck = 0;
     for (const Served& s : served) {
       report.uploaded += static_cast<uint64_t>(
           std::max<int64_t>(0, s.th.status({}).total_payload_upload));
+      report.refused += s.first_copies->refused.load(std::memory_order_relaxed);
+      report.unstuck += s.first_copies->unstuck.load(std::memory_order_relaxed);
     }
     return absl::OkStatus();
   };
@@ -172,15 +175,15 @@ absl::StatusOr<SeedReport> Seed(const std::string& torrent,
       if (o.super_seed) atp.flags |= lt::torrent_flags::super_seeding;
       // Each torrent its own first-copy rule: our fetchers join v2 and
       // hybrid swarms only, so on a v1-only companion it never applies.
-      internal::AddPeerPlugin(atp, internal::PeerRole::kOrigin,
-                              o.first_copy_grace_s);
+      auto counts = internal::AddPeerPlugin(
+          atp, internal::PeerRole::kOrigin, o.first_copy_grace_s);
       lt::error_code ec;
       lt::torrent_handle th = ses.add_torrent(std::move(atp), ec);
       if (ec) {
         return absl::InternalError(absl::StrFormat(
             "seed: adding the torrent %s: %s", paths[i], ec.message()));
       }
-      served.push_back({th, paths[i]});
+      served.push_back({th, paths[i], false, std::move(counts)});
     }
     SeedReport report;
     report.file_sz = map.size();

@@ -4,6 +4,7 @@
 #define WKSPKIT_DISTRIB_SESSION_H_
 
 #include <chrono>
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -72,8 +73,16 @@ void SetFingerprint(lt::settings_pack& p, PeerRole role);
 //     the fetcher left with every piece), so they get it from that fetcher
 //     and the origin uploads about one copy. Other clients (and no-upload
 //     fetchers) are served as usual.
-void AddPeerPlugin(lt::add_torrent_params& atp, PeerRole role,
-                   double grace_s = 0);
+// Returns, for kOrigin, what its first-copy rule did so far (updated on
+// libtorrent's network thread, read from any): requests of our fetchers
+// refused, and requests served only because the fetcher was stuck on the
+// piece (first_copy.h); null for the other roles.
+struct FirstCopyCounts {
+  std::atomic<uint64_t> refused{0};
+  std::atomic<uint64_t> unstuck{0};
+};
+std::shared_ptr<const FirstCopyCounts> AddPeerPlugin(
+    lt::add_torrent_params& atp, PeerRole role, double grace_s = 0);
 
 // Disconnects every peer of the session's torrents and forgets them, bans
 // included, so that the peers dialled next start afresh. It goes through an
