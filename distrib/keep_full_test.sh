@@ -369,6 +369,9 @@ else
   fail "7: alerts dropped: rc=$rc $out"
 fi
 grep -q "timed out" <<<"$out" && fail "7: waited for the stall bound"
+# (The alert path fails as fast: a fault spec the test binary ignored would
+# pass unnoticed.)
+grep -q "ignoring WKSP_FAULT_AT" <<<"$out" && fail "7: the fault spec was ignored: $out"
 ((took < 30)) && ok "7: failed within ${took} s (--timeout 60)" || fail "7: took $took s"
 by_rules 7 dst7
 runner=() fetcher=$ctl
