@@ -18,6 +18,7 @@
 #include "apps/command.h"
 #include "apps/output.h"
 #include "apps/pipe_peer.h"
+#include "distrib/distrib.h"
 #include "util/cancel.h"
 #include "util/status.h"
 #include "wksp/checkpt/wksp_checkpt.h"
@@ -210,7 +211,9 @@ int Interrupted(const Step& step, const absl::Status& st, bool last) {
                   what_cmd, SignalName(signo));
     return kExitOk;
   }
-  const char* what = st.ok()      ? "after it completed"
+  const char* what = st.ok() ? "after it completed"
+                     : distrib::FetchLeftRestored(st)
+                         ? "after the restore completed"
                      : is_restore ? "before the restore modified the workspace"
                                   : "and stopped";
   absl::FPrintF(stderr,

@@ -192,9 +192,16 @@ struct FetchReport {
 // arrived yet); a stop request (Cancelled; with seed_after, a stop while
 // seeding is the normal end: OK); a checkpoint that does not fit or is corrupt
 // (as for any restore). A failure after the first frame was restored leaves the
-// workspace reset to empty (wksp_checkpt::IsWorkspaceReset).
+// workspace reset to empty (wksp_checkpt::IsWorkspaceReset). With a kept
+// file, a failure once the restore is done (the kept file's sync, a stop
+// request) leaves the workspace restored, complete and unmarked, and the
+// .part to resume from: FetchLeftRestored says so.
 absl::StatusOr<FetchReport> Fetch(wksp::Wksp& wksp, const std::string& torrent,
                                   const FetchOptions& options);
+
+// Whether a failed Fetch left the workspace restored (only its kept file is
+// not complete).
+bool FetchLeftRestored(const absl::Status& status);
 
 }  // namespace wk::distrib
 

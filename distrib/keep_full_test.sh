@@ -33,6 +33,12 @@
 #      util/fault.h): ENOSPC before a piece is complete (exit 6, untouched),
 #      then EIO on resuming (after pieces were verified): each fails at once
 #      naming the cause and the .part; the fetch then resumes and completes.
+#   6. a failure once the workspace is restored (an injected write-back
+#      error at the kept file's fsync, ENOSPC then EIO): fails at once, the
+#      workspace restored and unmarked, the .part kept and resumed whole.
+#   7. a write error whose alerts libtorrent dropped (alert:1+:drop, a write
+#      past ulimit -f): found by the resync from the disk layer's record,
+#      it fails at once naming the cause; the fetch then resumes.
 set -uo pipefail
 ctl="${TEST_SRCDIR}/${TEST_WORKSPACE}/apps/wksp_ctl"
 tmp="${TEST_TMPDIR:-$(mktemp -d)}/keep_full"
@@ -92,12 +98,14 @@ dest() {  # dest NAME: made; sets before to its state
 }
 runner=()  # a prefix for the fetch command (case 4: a file size limit)
 fetcher=$ctl  # case 5: wksp_ctl_testing
+signalled=""  # case 6: the exit status of a signal the fault raises
 fetch() {  # fetch WKSP KEEP [OPTIONS...]: sets out, rc
   local w=$1 keep=$2; shift 2
   out=$("${runner[@]}" timeout 150 "$fetcher" --peer "$peer" --timeout 60 --deadline 120 "$@" \
     --keep "$keep" fetch "$w" "$d/src.torrent" - 2>&1)
   rc=$?
-  ((rc < 124)) || fail "fetch into $keep: exit $rc (a signal or the harness timeout)"
+  ((rc < 124)) || [[ $rc == "${signalled:-}" ]] ||
+    fail "fetch into $keep: exit $rc (a signal or the harness timeout)"
 }
 untouched() {  # untouched NAME WKSP
   [[ $(state "$2") == "$before" ]] && ok "$1: workspace untouched" ||
@@ -285,6 +293,91 @@ completes 5 dst5 "$d/k5"
 [[ -n "${resumed:-}" && "$resumed" -gt 0 ]] &&
   ok "5: resumed from the $resumed pieces verified before the EIO" ||
   fail "5: resumed from no piece: $out"
+
+# ---- 6. a failure once the workspace is restored ---------------------------
+# Every byte of a checkpoint lies in its layout or in a frame, so when the
+# last frame is restored every piece is in, and what is left of the kept
+# file is its fsync: a write-back error there (EIO; ENOSPC where space is
+# taken only then) is injected at the fetch's first sync. The fetch fails at
+# once naming the cause, the .part and (ENOSPC) the fix, annotated that the
+# workspace is restored: it is, complete and unmarked (the exit status is
+# the cause's class: 6, then 1); a SIGINT there too (130, saying the restore
+# completed); the .part stays, and the same fetch resumes from every one of
+# its pieces and completes.
+fetcher="${TEST_SRCDIR}/${TEST_WORKSPACE}/apps/wksp_ctl_testing"
+restored() {  # restored NAME WKSP: the source's state, unmarked, verifies
+  local u
+  u=$("$ctl" --json usage "$2" 1 2>&1)
+  [[ $(state "$2") == "$want" ]] && grep -q '"used_cnt":' <<<"$u" &&
+    "$ctl" verify "$2" >/dev/null 2>&1 && ok "$1: workspace restored, unmarked, verifies" ||
+    fail "$1: workspace $2 is not the restored source: $u"
+}
+dest dst6
+t0=$SECONDS
+for fault in enospc eio int; do
+  runner=(env WKSP_FAULT_AT=sync:1:$fault)
+  case $fault in
+    enospc) want_rc=6 cause="cannot write the kept file: fsync $d/k6.part: No space left on device (errno 28); make room on its file system" ;;
+    eio) want_rc=1 cause="cannot write the kept file: fsync $d/k6.part: Input/output error (errno 5);" ;;
+    # SIGINT there (the signal raised just before the fsync): a stop
+    # request, which says what became of the workspace.
+    int) want_rc=130 cause="interrupted by SIGINT after the restore completed" ;;
+  esac
+  signalled=$((want_rc >= 128 ? want_rc : 0))
+  fetch dst6 "$d/k6"
+  signalled=""
+  if [[ $rc -eq $want_rc ]] && grep -q "$cause" <<<"$out" &&
+    grep -q "; the workspace is restored but the kept file is not complete (the pieces fetched so far stay in $d/k6.part: the same fetch resumes from them)" <<<"$out" &&
+    ! grep -q "reset to empty" <<<"$out"; then
+    ok "6: $fault at the sync after the restore: exit $rc, naming the cause, the .part, the workspace restored"
+    sed "s/^/  /" <<<"$out"
+  else
+    fail "6: $fault at the sync: rc=$rc (want $want_rc) $out"
+  fi
+  restored "6 ($fault)" dst6
+  [[ -e "$d/k6.part" && ! -e "$d/k6" ]] && ok "6 ($fault): the .part stays" ||
+    fail "6 ($fault): .part gone or kept file made"
+done
+took=$((SECONDS - t0))
+((took < 60)) && ok "6: all three failed within ${took} s (--timeout 60 each)" || fail "6: took $took s"
+runner=() fetcher=$ctl
+completes 6 dst6 "$d/k6"
+[[ "${resumed:-}" == "$pieces" ]] && ok "6: resumed from all $resumed pieces" ||
+  fail "6: resumed ${resumed:-no} pieces, want $pieces: $out"
+
+# ---- 7. a write error whose alerts are lost --------------------------------
+# libtorrent's alert queue may overflow and drop alerts; with every
+# file_error_alert and torrent_error_alert dropped (alert:1+:drop, the fetch
+# told of the drop as libtorrent tells it), a write past ulimit -f (EFBIG:
+# libtorrent only stops asking for pieces) waited out --timeout. The fetch
+# finds the write error the disk layer kept when it resyncs: it fails at
+# once, naming the cause, the .part and the limit; the workspace by the
+# rules; then the same fetch resumes and completes.
+fetcher="${TEST_SRCDIR}/${TEST_WORKSPACE}/apps/wksp_ctl_testing"
+runner=(bash -c 'ulimit -f 1024 && exec env WKSP_FAULT_AT=alert:1+:drop "$@"' limited)
+dest dst7
+cp "$d/half" "$d/k7.part"
+t0=$SECONDS
+fetch dst7 "$d/k7"
+took=$((SECONDS - t0))
+if ((rc > 0 && rc < 128)) &&
+  grep -q "cannot write the kept file: write $d/k7.part: File too large (errno 27); the file size limit (ulimit -f)" <<<"$out" &&
+  grep -q "stay in $d/k7.part: the same fetch resumes from them" <<<"$out"; then
+  ok "7: alerts dropped: exit $rc, naming the cause, the .part and the limit"
+  sed "s/^/  /" <<<"$out"
+else
+  fail "7: alerts dropped: rc=$rc $out"
+fi
+grep -q "timed out" <<<"$out" && fail "7: waited for the stall bound"
+# (The alert path fails as fast: a fault spec the test binary ignored would
+# pass unnoticed.)
+grep -q "ignoring WKSP_FAULT_AT" <<<"$out" && fail "7: the fault spec was ignored: $out"
+((took < 30)) && ok "7: failed within ${took} s (--timeout 60)" || fail "7: took $took s"
+by_rules 7 dst7
+runner=() fetcher=$ctl
+completes 7 dst7 "$d/k7"
+[[ -n "${resumed:-}" && "$resumed" -gt 0 ]] && ok "7: resumed from the $resumed pieces it held" ||
+  fail "7: resumed from no piece: $out"
 unseed
 
 [[ $fails -eq 0 ]] || { echo "$fails check(s) failed"; exit 1; }

@@ -83,13 +83,19 @@ lt::storage_error Error(boost::system::errc::errc_t e, lt::operation_t op) {
 }
 
 // Writes all n bytes at offset off of fd (a kept file's blocks), the
-// failure as libtorrent's error (with its errno where there is one).
-lt::storage_error PWrite(int fd, const char* buf, size_t n, uint64_t off) {
+// failure as libtorrent's error (with its errno where there is one), the
+// first one also in *first_error (if set).
+lt::storage_error PWrite(int fd, const char* buf, size_t n, uint64_t off,
+                         std::atomic<int>* first_error) {
   const absl::Status st = io::PWriteExact(fd, buf, n, off);
   if (st.ok()) return lt::storage_error();
-  const int err = StatusErrno(st);
+  const int err = StatusErrno(st) != 0 ? StatusErrno(st) : EIO;
+  if (first_error != nullptr) {
+    int none = 0;
+    first_error->compare_exchange_strong(none, err);
+  }
   return lt::storage_error(
-      lt::error_code(err != 0 ? err : EIO, boost::system::generic_category()),
+      lt::error_code(err, boost::system::generic_category()),
       lt::operation_t::file_write);
 }
 
@@ -219,7 +225,7 @@ class RegionDisk final : public lt::disk_interface {
         // file system's page_mkwrite per 4 KiB page; one pwrite per block
         // costs the fetchers of a fleet a third less CPU (kept files, 16
         // targets on 2 cores), and an I/O error is an error, not SIGBUS.
-        err = PWrite(region_.write_fd, buf, n, off);
+        err = PWrite(region_.write_fd, buf, n, off, region_.write_error);
       } else {
         std::memcpy(region_.bytes.data() + off, buf, n);
       }

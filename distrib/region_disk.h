@@ -66,6 +66,10 @@ struct Region {
   // are written into it with pwrite instead of stores into the mapping. -1:
   // stores.
   int write_fd = -1;
+  // Where set, the errno of the first block write to write_fd that failed:
+  // the fetch's own record of it, for when libtorrent's file_error_alert
+  // was dropped (a full alert queue). Must outlive the session.
+  std::atomic<int>* write_error = nullptr;
 };
 
 lt::disk_io_constructor_type RegionDiskConstructor(Region region,

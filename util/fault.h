@@ -5,22 +5,26 @@
 // //util:fault_testing (wksp_ctl_testing is wksp_ctl with it), which at
 // startup installs the injector armed by the environment:
 //
-//   WKSP_FAULT_AT=<event>:<n>[:<action>]
+//   WKSP_FAULT_AT=<event>:<n>[+][:<action>]
 //
-// makes the n-th (1-based) event of that kind in the process perform the
-// action just before the operation it precedes: kill (default) raises
+// makes the n-th (1-based) event of that kind in the process (with +, the
+// n-th and every later one) perform the action just before the operation
+// it precedes: kill (default) raises
 // SIGKILL; int, term, hup raise SIGINT, SIGTERM, SIGHUP (the program's own
 // handler then runs, as if a user had sent it); stop raises SIGSTOP, so the
 // process halts right there (holding whatever it holds, e.g. a workspace's
 // lock) until a SIGCONT, then goes on; enospc and eio make the operation
-// fail with that errno. Events (FaultEvent): read and write (each
+// fail with that errno; drop fails it with ECANCELED (for alert: the alert
+// is lost). Events (FaultEvent): read and write (each
 // read(2)/pread(2), write(2)/pwrite(2) call of io/ and of the checkpoint
 // readers), sync (fsync), publish (a finished file about to be synced and
 // linked at its path), published (just after it got its name), frame (a
 // checkpoint frame opened for reading), scanned (a mapped v2/v3 checkpoint
 // scanned, its frames' data about to be read), header (a v2/v3 header
 // decoded from a file's bytes: once per read of a checkpoint, which tests
-// count). Only events of the armed kind are counted. A bad value is reported on
+// count), alert (a fetch about to handle libtorrent's file_error_alert or
+// torrent_error_alert: any errno action drops it, as a full alert queue
+// would). Only events of the armed kind are counted. A bad value is reported on
 // stderr once (by the test binary) and ignores the variable. Kill points are
 // exact counts, not timings, so a test that kills at event n is reproducible.
 //
@@ -42,6 +46,7 @@ enum class FaultEvent : int {
   kFrame,
   kScanned,
   kHeader,
+  kAlert,
 };
 
 // An injector: returns 0, or an errno the operation must fail with.

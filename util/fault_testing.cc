@@ -20,6 +20,7 @@ struct Spec {
   bool armed = false;
   FaultEvent event = FaultEvent::kRead;
   uint64_t n = 0;
+  bool onward = false;  // "n+": the n-th event and every later one
   int signo = SIGKILL;  // 0: inject errno instead
   int err = 0;
 };
@@ -33,6 +34,7 @@ constexpr Named kEvents[] = {
     {"sync", FaultEvent::kSync},           {"publish", FaultEvent::kPublish},
     {"published", FaultEvent::kPublished}, {"frame", FaultEvent::kFrame},
     {"scanned", FaultEvent::kScanned},     {"header", FaultEvent::kHeader},
+    {"alert", FaultEvent::kAlert},
 };
 
 bool ParseAction(std::string_view a, Spec* s) {
@@ -42,9 +44,9 @@ bool ParseAction(std::string_view a, Spec* s) {
     int err;
   };
   constexpr Action kActions[] = {
-      {"kill", SIGKILL, 0}, {"int", SIGINT, 0},    {"term", SIGTERM, 0},
-      {"hup", SIGHUP, 0},   {"stop", SIGSTOP, 0},  {"enospc", 0, ENOSPC},
-      {"eio", 0, EIO},
+      {"kill", SIGKILL, 0}, {"int", SIGINT, 0},     {"term", SIGTERM, 0},
+      {"hup", SIGHUP, 0},   {"stop", SIGSTOP, 0},   {"enospc", 0, ENOSPC},
+      {"eio", 0, EIO},      {"drop", 0, ECANCELED},
   };
   for (const Action& x : kActions) {
     if (a == x.name) {
@@ -62,6 +64,10 @@ bool Parse(std::string_view v, Spec* s) {
   std::string_view ev = v.substr(0, c1), rest = v.substr(c1 + 1);
   size_t c2 = rest.find(':');
   std::string_view num = rest.substr(0, c2);
+  if (!num.empty() && num.back() == '+') {
+    s->onward = true;
+    num.remove_suffix(1);
+  }
   if (c2 != std::string_view::npos && !ParseAction(rest.substr(c2 + 1), s)) {
     return false;
   }
@@ -91,8 +97,8 @@ const Spec& TheSpec() {
     if (v && *v && !Parse(v, &s)) {
       std::fprintf(stderr,
                    "wkspkit: ignoring %s=\"%s\" (want "
-                   "read|write|sync|publish|published|frame|scanned|header:N"
-                   "[:kill|int|term|hup|stop|enospc|eio])\n",
+                   "read|write|sync|publish|published|frame|scanned|header|"
+                   "alert:N[+][:kill|int|term|hup|stop|enospc|eio|drop])\n",
                    kEnvVar, v);
       s = Spec{};
     }
@@ -106,7 +112,8 @@ std::atomic<uint64_t> g_count{0};
 int Fire(FaultEvent event) {
   const Spec& s = TheSpec();
   if (event != s.event) return 0;
-  if (g_count.fetch_add(1) + 1 != s.n) return 0;
+  const uint64_t i = g_count.fetch_add(1) + 1;
+  if (s.onward ? i < s.n : i != s.n) return 0;
   if (s.signo == 0) return s.err;
   std::raise(s.signo);
   return 0;
