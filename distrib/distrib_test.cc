@@ -41,6 +41,7 @@
 
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
+#include "distrib/plain_session_testing.h"
 #include "distrib/torrent.h"
 #include "gtest/gtest.h"
 #include "libtorrent/add_torrent_params.hpp"
@@ -523,14 +524,7 @@ TEST_F(DistribTest, PlainClientDownloadsV1CompanionFromSeed) {
   files_.push_back(dir + "/" + kTorrentFileName);  // removed by TearDown
   bool done = false;
   {
-    lt::settings_pack sp;
-    sp.set_str(lt::settings_pack::listen_interfaces, "127.0.0.1:0");
-    sp.set_bool(lt::settings_pack::enable_dht, false);
-    sp.set_bool(lt::settings_pack::enable_lsd, false);
-    sp.set_bool(lt::settings_pack::enable_upnp, false);
-    sp.set_bool(lt::settings_pack::enable_natpmp, false);
-    sp.set_int(lt::settings_pack::alert_mask, lt::alert_category::status);
-    lt::session ses(sp);
+    lt::session ses(testing::PlainLoopbackSettings(lt::alert_category::status));
     lt::add_torrent_params atp;
     lt::error_code ec;
     atp.ti = std::make_shared<lt::torrent_info>(v1, ec);

@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "absl/strings/str_format.h"
+#include "distrib/plain_session_testing.h"
 #include "distrib/torrent.h"
 #include "gtest/gtest.h"
 #include "libtorrent/add_torrent_params.hpp"
@@ -78,19 +79,6 @@ std::string TmpDir(const std::string& name) {
   return d;
 }
 
-lt::settings_pack Loopback(int alerts) {
-  lt::settings_pack sp;
-  sp.set_str(lt::settings_pack::listen_interfaces, "127.0.0.1:0");
-  sp.set_bool(lt::settings_pack::enable_dht, false);
-  sp.set_bool(lt::settings_pack::enable_lsd, false);
-  sp.set_bool(lt::settings_pack::enable_upnp, false);
-  sp.set_bool(lt::settings_pack::enable_natpmp, false);
-  sp.set_bool(lt::settings_pack::enable_outgoing_utp, false);
-  sp.set_bool(lt::settings_pack::enable_incoming_utp, false);
-  sp.set_int(lt::settings_pack::alert_mask, alerts);
-  return sp;
-}
-
 // How many of the fetcher's peer-log lines for its connection say
 // UPDATE_INTEREST, over `ms` of alerts (the rest are dropped).
 int InterestChecks(lt::session& ses, int ms) {
@@ -123,7 +111,8 @@ Scenario RunScenario(std::shared_ptr<lt::torrent_info> ti,
                      const std::string& sdir, const std::string& fdir) {
   Scenario r;
   // The seed: slow (4 pieces a second) so that the fetcher stays partway.
-  lt::settings_pack ss = Loopback(lt::alert_category::status);
+  lt::settings_pack ss =
+      testing::PlainLoopbackSettings(lt::alert_category::status);
   ss.set_int(lt::settings_pack::upload_rate_limit, 256 << 10);
   ss.set_int(lt::settings_pack::allowed_fast_set_size, 0);
   // Both sessions are left to the child's _exit (RunInChild).
@@ -143,8 +132,8 @@ Scenario RunScenario(std::shared_ptr<lt::torrent_info> ti,
   sa.save_path = sdir;
   lt::torrent_handle sh = seed.add_torrent(sa);
 
-  lt::session& fetch = *new lt::session(Loopback(lt::alert_category::status |
-                             lt::alert_category::peer_log));
+  lt::session& fetch = *new lt::session(testing::PlainLoopbackSettings(
+      lt::alert_category::status | lt::alert_category::peer_log));
   lt::add_torrent_params fa;
   fa.ti = ti;
   fa.save_path = fdir;
