@@ -102,7 +102,7 @@ bool FirstCopyRule::Request(FetcherId f, size_t piece, Clock::time_point now) {
     // (Announced, not delivered: an owner often gets some blocks of a piece
     // from peers, and the piece then never counts as delivered here.)
     if (p.announced && Held(p, now) && Stuck(f, piece, now)) {
-      ++unstuck_;
+      unstuck_.fetch_add(1, std::memory_order_relaxed);
       return true;
     }
     // The cap shares out the first copies; alone, or once every piece went
@@ -110,7 +110,7 @@ bool FirstCopyRule::Request(FetcherId f, size_t piece, Clock::time_point now) {
     const bool capped = !FirstPassDone() && live_fetchers_ > 1 &&
                         fetchers_[f].busy >= BusyCap();
     if (capped || Held(p, now)) {
-      ++rejected_;
+      rejected_.fetch_add(1, std::memory_order_relaxed);
       return false;
     }
     Drop(p);

@@ -45,11 +45,13 @@
 // queued per fetcher, never under kMinBusy pieces.
 //
 // Single-threaded (libtorrent's network thread runs every plugin
-// callback). Fetchers are named by FetcherId: one per peer id, whatever
+// callback), but for rejected() and unstuck(), which any thread may read
+// (the seed's report). Fetchers are named by FetcherId: one per peer id, whatever
 // the number of its connections.
 #ifndef WKSPKIT_DISTRIB_FIRST_COPY_H_
 #define WKSPKIT_DISTRIB_FIRST_COPY_H_
 
+#include <atomic>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -133,9 +135,12 @@ class FirstCopyRule {
   // How many pieces with blocks owed one fetcher may have before it may
   // claim another.
   uint32_t BusyCap() const;
-  uint64_t rejected() const { return rejected_; }
+  // Requests refused so far.
+  uint64_t rejected() const {
+    return rejected_.load(std::memory_order_relaxed);
+  }
   // Requests served because the fetcher was stuck (StuckAfter).
-  uint64_t unstuck() const { return unstuck_; }
+  uint64_t unstuck() const { return unstuck_.load(std::memory_order_relaxed); }
   size_t pieces() const { return pieces_.size(); }
 
  private:
@@ -177,7 +182,8 @@ class FirstCopyRule {
   Clock::time_point window_start_{};
   uint64_t window_bytes_ = 0;
   double recent_rate_ = 0;
-  uint64_t rejected_ = 0, unstuck_ = 0;
+  // Written on the one thread, read from any: relaxed is enough for counts.
+  std::atomic<uint64_t> rejected_{0}, unstuck_{0};
   // Refusals of a delivered piece to a fetcher that is not its owner: the
   // first and the last of the current run of them.
   struct Streak {

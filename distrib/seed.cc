@@ -34,7 +34,7 @@ struct Served {
   lt::torrent_handle th;
   std::string path;
   bool checked = false;
-  std::shared_ptr<const internal::FirstCopyCounts> first_copies;
+  std::shared_ptr<const internal::FirstCopyRule> first_copy;
 };
 
 absl::Status SeedLoop(lt::session& ses, std::vector<Served>& served,
@@ -52,8 +52,8 @@ absl::Status SeedLoop(lt::session& ses, std::vector<Served>& served,
     for (const Served& s : served) {
       report.uploaded += static_cast<uint64_t>(
           std::max<int64_t>(0, s.th.status({}).total_payload_upload));
-      report.refused += s.first_copies->refused.load(std::memory_order_relaxed);
-      report.unstuck += s.first_copies->unstuck.load(std::memory_order_relaxed);
+      report.refused += s.first_copy->rejected();
+      report.unstuck += s.first_copy->unstuck();
     }
     return absl::OkStatus();
   };
@@ -175,7 +175,7 @@ absl::StatusOr<SeedReport> Seed(const std::string& torrent,
       if (o.super_seed) atp.flags |= lt::torrent_flags::super_seeding;
       // Each torrent its own first-copy rule: our fetchers join v2 and
       // hybrid swarms only, so on a v1-only companion it never applies.
-      auto counts = internal::AddPeerPlugin(
+      auto rule = internal::AddPeerPlugin(
           atp, internal::PeerRole::kOrigin, o.first_copy_grace_s);
       lt::error_code ec;
       lt::torrent_handle th = ses.add_torrent(std::move(atp), ec);
@@ -183,7 +183,7 @@ absl::StatusOr<SeedReport> Seed(const std::string& torrent,
         return absl::InternalError(absl::StrFormat(
             "seed: adding the torrent %s: %s", paths[i], ec.message()));
       }
-      served.push_back({th, paths[i], false, std::move(counts)});
+      served.push_back({th, paths[i], false, std::move(rule)});
     }
     SeedReport report;
     report.file_sz = map.size();

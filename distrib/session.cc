@@ -108,12 +108,8 @@ bool IsSharingFetcher(const lt::peer_connection_handle& h) {
 class Peer final : public lt::peer_plugin {
  public:
   Peer(lt::peer_connection_handle h, PeerRole role,
-       std::shared_ptr<FirstCopies> first,
-       std::shared_ptr<internal::FirstCopyCounts> counts)
-      : h_(std::move(h)),
-        role_(role),
-        first_(std::move(first)),
-        counts_(std::move(counts)) {
+       std::shared_ptr<FirstCopies> first)
+      : h_(std::move(h)), role_(role), first_(std::move(first)) {
     if (!h_.is_outgoing()) SetNoDelay();  // incoming: connected already
   }
   void on_connected() override { SetNoDelay(); }
@@ -143,10 +139,7 @@ class Peer final : public lt::peer_plugin {
   bool on_request(lt::peer_request const& r) override {
     if (role_ == PeerRole::kNoUpload) return true;
     if (Fetcher() == 0) return false;  // served as any client is
-    const bool serve = first_->Request(fetcher_, Index(r.piece), Clock::now());
-    counts_->refused.store(first_->rejected(), std::memory_order_relaxed);
-    counts_->unstuck.store(first_->unstuck(), std::memory_order_relaxed);
-    if (serve) return false;
+    if (first_->Request(fetcher_, Index(r.piece), Clock::now())) return false;
     // Another sharing fetcher has it or is getting it: ask it instead.
     SendReject(r);
     return true;
@@ -204,30 +197,22 @@ class Peer final : public lt::peer_plugin {
   lt::peer_connection_handle h_;
   const PeerRole role_;
   std::shared_ptr<FirstCopies> first_;  // the origin's, else null
-  std::shared_ptr<internal::FirstCopyCounts> counts_;  // with first_
   int sharing_ = -1;                    // unknown until first needed
   FirstCopies::FetcherId fetcher_ = 0;  // while connected, if sharing
 };
 
 class PeerPlugin final : public lt::torrent_plugin {
  public:
-  PeerPlugin(PeerRole role, uint64_t file_bytes, uint64_t piece_bytes,
-             Clock::duration grace,
-             std::shared_ptr<internal::FirstCopyCounts> counts)
-      : role_(role), counts_(std::move(counts)) {
-    if (role == PeerRole::kOrigin) {
-      first_ = std::make_shared<FirstCopies>(file_bytes, piece_bytes, grace);
-    }
-  }
+  PeerPlugin(PeerRole role, std::shared_ptr<FirstCopies> first)
+      : role_(role), first_(std::move(first)) {}
   std::shared_ptr<lt::peer_plugin> new_connection(
       lt::peer_connection_handle const& h) override {
-    return std::make_shared<Peer>(h, role_, first_, counts_);
+    return std::make_shared<Peer>(h, role_, first_);
   }
 
  private:
   const PeerRole role_;
-  std::shared_ptr<FirstCopies> first_;
-  std::shared_ptr<internal::FirstCopyCounts> counts_;
+  std::shared_ptr<FirstCopies> first_;  // the origin's, else null
 };
 
 std::atomic<AlertLog> alert_log{nullptr};
@@ -293,24 +278,21 @@ void SetOriginSettings(lt::settings_pack& p) {
   p.set_int(lt::settings_pack::unchoke_slots_limit, -1);
 }
 
-std::shared_ptr<const FirstCopyCounts> AddPeerPlugin(
+std::shared_ptr<const FirstCopyRule> AddPeerPlugin(
     lt::add_torrent_params& atp, PeerRole role, double grace_s) {
-  const uint64_t file_bytes =
-      atp.ti ? static_cast<uint64_t>(atp.ti->total_size()) : 0;
-  const uint64_t piece_bytes =
-      atp.ti ? static_cast<uint64_t>(atp.ti->piece_length()) : 0;
-  const auto grace = std::chrono::duration_cast<Clock::duration>(
-      std::chrono::duration<double>(grace_s));
-  auto counts = role == PeerRole::kOrigin
-                    ? std::make_shared<FirstCopyCounts>()
-                    : nullptr;
+  std::shared_ptr<FirstCopyRule> first;
+  if (role == PeerRole::kOrigin) {
+    first = std::make_shared<FirstCopyRule>(
+        atp.ti ? static_cast<uint64_t>(atp.ti->total_size()) : 0,
+        atp.ti ? static_cast<uint64_t>(atp.ti->piece_length()) : 0,
+        std::chrono::duration_cast<Clock::duration>(
+            std::chrono::duration<double>(grace_s)));
+  }
   atp.extensions.push_back(
-      [role, file_bytes, piece_bytes, grace, counts](lt::torrent_handle const&,
-                                                     lt::client_data_t) {
-        return std::make_shared<PeerPlugin>(role, file_bytes, piece_bytes,
-                                            grace, counts);
+      [role, first](lt::torrent_handle const&, lt::client_data_t) {
+        return std::make_shared<PeerPlugin>(role, first);
       });
-  return counts;
+  return first;
 }
 
 void ForgetPeers(lt::session& ses) {

@@ -4,13 +4,13 @@
 #define WKSPKIT_DISTRIB_SESSION_H_
 
 #include <chrono>
-#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "distrib/first_copy.h"
 #include "libtorrent/add_torrent_params.hpp"
 #include "libtorrent/alert.hpp"
 #include "libtorrent/session.hpp"
@@ -73,15 +73,10 @@ void SetFingerprint(lt::settings_pack& p, PeerRole role);
 //     the fetcher left with every piece), so they get it from that fetcher
 //     and the origin uploads about one copy. Other clients (and no-upload
 //     fetchers) are served as usual.
-// Returns, for kOrigin, what its first-copy rule did so far (updated on
-// libtorrent's network thread, read from any): requests of our fetchers
-// refused, and requests served only because the fetcher was stuck on the
-// piece (first_copy.h); null for the other roles.
-struct FirstCopyCounts {
-  std::atomic<uint64_t> refused{0};
-  std::atomic<uint64_t> unstuck{0};
-};
-std::shared_ptr<const FirstCopyCounts> AddPeerPlugin(
+// Returns, for kOrigin, its first-copy rule, whose counts (rejected(),
+// unstuck()) any thread may read while libtorrent applies it; null for the
+// other roles.
+std::shared_ptr<const FirstCopyRule> AddPeerPlugin(
     lt::add_torrent_params& atp, PeerRole role, double grace_s = 0);
 
 // Disconnects every peer of the session's torrents and forgets them, bans
