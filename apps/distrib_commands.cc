@@ -182,16 +182,18 @@ absl::Status SeedCommand(const DistribSettings& d, size_t threads,
                                : " " + absl::StrJoin(companion_hashes, " ")));
   };
   WK_ASSIGN_OR_RETURN(distrib::SeedReport r, distrib::Seed(a[0], a[1], o));
-  absl::FPrintF(stderr,
-                "seed: uploaded %u bytes (%s, %.2f x the %s file) in %.1f s "
-                "(%s); refused %u requests of our fetchers (another was "
-                "passing the piece on), served %u to fetchers stuck on a piece\n",
-                r.uploaded, Mb(r.uploaded),
-                r.file_sz ? static_cast<double>(r.uploaded) /
-                                static_cast<double>(r.file_sz)
-                          : 0.0,
-                Mb(r.file_sz), r.seconds, MbPerS(r.uploaded, r.seconds),
-                r.refused, r.unstuck);
+  absl::FPrintF(
+      stderr,
+      "seed: uploaded %u bytes (%s, %.2f x the %s file) in %.1f s "
+      "(%s); refused %u requests of our fetchers (another was "
+      "passing the piece on), served %u to fetchers stuck on a piece and %u "
+      "as spare copies at the end\n",
+      r.uploaded, Mb(r.uploaded),
+      r.file_sz
+          ? static_cast<double>(r.uploaded) / static_cast<double>(r.file_sz)
+          : 0.0,
+      Mb(r.file_sz), r.seconds, MbPerS(r.uploaded, r.seconds), r.refused,
+      r.unstuck, r.spared);
   return printed;
 }
 

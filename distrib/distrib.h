@@ -84,9 +84,12 @@ struct SeedReport {
   // The first-copy rule (below): requests of our sharing fetchers refused
   // (another fetcher was getting the piece or could pass it on), and
   // requests served anyway because the fetcher was stuck on the piece
-  // (refused it for a while although a peer had announced it).
+  // (refused it for a while although a peer had announced it), and
+  // requests served as copies once the first pass was done, with the
+  // origin's link free and its upload near one copy.
   uint64_t refused = 0;
   uint64_t unstuck = 0;
+  uint64_t spared = 0;
 };
 
 // Seeds `file` (read-only, memory-mapped) under `torrent` (v2, hybrid or

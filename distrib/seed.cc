@@ -48,12 +48,13 @@ absl::Status SeedLoop(lt::session& ses, std::vector<Served>& served,
     if (!announced) return absl::OkStatus();
     report.seconds =
         std::chrono::duration<double>(Clock::now() - start).count();
-    report.uploaded = report.refused = report.unstuck = 0;
+    report.uploaded = report.refused = report.unstuck = report.spared = 0;
     for (const Served& s : served) {
       report.uploaded += static_cast<uint64_t>(
           std::max<int64_t>(0, s.th.status({}).total_payload_upload));
       report.refused += s.first_copy->rejected();
       report.unstuck += s.first_copy->unstuck();
+      report.spared += s.first_copy->spared();
     }
     return absl::OkStatus();
   };

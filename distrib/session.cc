@@ -139,7 +139,10 @@ class Peer final : public lt::peer_plugin {
   bool on_request(lt::peer_request const& r) override {
     if (role_ == PeerRole::kNoUpload) return true;
     if (Fetcher() == 0) return false;  // served as any client is
-    if (first_->Request(fetcher_, Index(r.piece), Clock::now())) return false;
+    if (first_->Request(fetcher_, Index(r.piece), Clock::now(),
+                        static_cast<uint32_t>(r.length))) {
+      return false;
+    }
     // Another sharing fetcher has it or is getting it: ask it instead.
     SendReject(r);
     return true;
