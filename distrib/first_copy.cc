@@ -216,12 +216,9 @@ void FirstCopyRule::Sent(FetcherId f, size_t piece, uint32_t bytes,
 void FirstCopyRule::Cancelled(FetcherId f, size_t piece) {
   if (f == 0 || f >= fetchers_.size() || piece >= pieces_.size()) return;
   Piece& p = pieces_[piece];
-  Fetcher& fe = fetchers_[f];
-  if (p.owner != f && fe.spare_owed > 0) {  // a spare copy's, back
-    const uint64_t back = std::min<uint64_t>(fe.spare_owed, kBlockBytes);
-    fe.spare_owed -= back, spare_owed_ -= back;
-    spare_ += static_cast<double>(back);
-  }
+  // A spare copy's cancel gives nothing back: the peer's CANCEL comes
+  // whether or not the block already went out, and a refund for one that
+  // did would let the origin send past its share.
   if (p.owner == f && p.owed > 0 && --p.owed == 0) --fetchers_[f].busy;
 }
 
