@@ -51,6 +51,11 @@ absl::Status SetListen(DistribSettings& d, DistribArgs a) {
   return absl::OkStatus();
 }
 
+absl::Status SetTcpCongestion(DistribSettings& d, DistribArgs a) {
+  d.tcp_congestion = a[0];
+  return absl::OkStatus();
+}
+
 absl::Status SetSeconds(DistribSettings& d, DistribArgs a) {
   WK_ASSIGN_OR_RETURN(d.seconds, ParseSeconds(a[0], "--seconds"));
   return absl::OkStatus();
@@ -159,6 +164,7 @@ absl::Status SeedCommand(const DistribSettings& d, size_t threads,
   }
   distrib::SeedOptions o;
   if (!d.listen.empty()) o.listen = d.listen;
+  o.tcp_congestion = d.tcp_congestion;
   o.seconds = d.seconds;
   o.threads = threads;
   o.trackers = d.trackers;
@@ -210,6 +216,7 @@ absl::Status FetchCommand(const DistribSettings& d, size_t threads,
   o.peers = d.peers;
   o.trackers = d.trackers;
   if (!d.listen.empty()) o.listen = d.listen;
+  o.tcp_congestion = d.tcp_congestion;
   o.timeout_s = d.timeout_s;
   o.deadline_s = d.deadline_s;
   o.upload = d.upload;

@@ -108,6 +108,7 @@ absl::Status SeedLoop(lt::session& ses, std::vector<Served>& served,
 absl::StatusOr<SeedReport> Seed(const std::string& torrent,
                                 const std::string& file,
                                 const SeedOptions& o) {
+  WK_RETURN_IF_ERROR(internal::CheckCongestion(o.tcp_congestion));
   std::vector<std::string> paths = {torrent};
   paths.insert(paths.end(), o.companions.begin(), o.companions.end());
   std::vector<std::shared_ptr<lt::torrent_info>> tis;
@@ -176,8 +177,9 @@ absl::StatusOr<SeedReport> Seed(const std::string& torrent,
       if (o.super_seed) atp.flags |= lt::torrent_flags::super_seeding;
       // Each torrent its own first-copy rule: our fetchers join v2 and
       // hybrid swarms only, so on a v1-only companion it never applies.
-      auto rule = internal::AddPeerPlugin(
-          atp, internal::PeerRole::kOrigin, o.first_copy_grace_s);
+      auto rule =
+          internal::AddPeerPlugin(atp, internal::PeerRole::kOrigin,
+                                  o.first_copy_grace_s, o.tcp_congestion);
       lt::error_code ec;
       lt::torrent_handle th = ses.add_torrent(std::move(atp), ec);
       if (ec) {

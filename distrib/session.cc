@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <cerrno>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -15,6 +16,7 @@
 #include <string>
 #include <utility>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_format.h"
 #include "distrib/distrib.h"
@@ -53,11 +55,14 @@ bool SameEndpoint(const sockaddr_storage& sa, const lt::tcp::endpoint& ep) {
   return false;
 }
 
-// Sets TCP_NODELAY on this process's TCP socket connecting `local` to
-// `remote`. libtorrent's public API gives a connection's endpoints but not
-// its descriptor, so the descriptor is found by its endpoints (a connected
-// socket's pair of them is unique in the process).
-void NoDelay(const lt::tcp::endpoint& local, const lt::tcp::endpoint& remote) {
+// Sets TCP_NODELAY, and TCP_CONGESTION to `congestion` unless empty, on
+// this process's TCP socket connecting `local` to `remote`. libtorrent's
+// public API gives a connection's endpoints but not its descriptor, so the
+// descriptor is found by its endpoints (a connected socket's pair of them
+// is unique in the process).
+void TuneSocket(const lt::tcp::endpoint& local,
+                const lt::tcp::endpoint& remote,
+                const std::string& congestion) {
   DIR* d = ::opendir("/proc/self/fd");
   if (d == nullptr) return;
   while (dirent* e = ::readdir(d)) {
@@ -76,6 +81,10 @@ void NoDelay(const lt::tcp::endpoint& local, const lt::tcp::endpoint& remote) {
     }
     const int one = 1;
     (void)::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+    if (!congestion.empty()) {  // checked at the start (CheckCongestion)
+      (void)::setsockopt(fd, IPPROTO_TCP, TCP_CONGESTION, congestion.data(),
+                         static_cast<socklen_t>(congestion.size()));
+    }
     break;
   }
   ::closedir(d);
@@ -101,18 +110,23 @@ bool IsSharingFetcher(const lt::peer_connection_handle& h) {
                      sizeof(kSharingPrefix) - 1) == 0;
 }
 
-// Turns Nagle off once the connection is up (an outgoing one is not
-// connected yet when the plugin is created); unless serving, drops
+// Turns Nagle off and sets the congestion control once the connection is
+// up (an outgoing one is not connected yet when the plugin is created);
+// unless serving, drops
 // requests; at the origin, applies the first-copy rule (first_copy.h); at a
 // fetcher, sends its hash rejects through the RejectFilter.
 class Peer final : public lt::peer_plugin {
  public:
   Peer(lt::peer_connection_handle h, PeerRole role,
-       std::shared_ptr<FirstCopies> first)
-      : h_(std::move(h)), role_(role), first_(std::move(first)) {
-    if (!h_.is_outgoing()) SetNoDelay();  // incoming: connected already
+       std::shared_ptr<FirstCopies> first,
+       std::shared_ptr<const std::string> congestion)
+      : h_(std::move(h)),
+        role_(role),
+        first_(std::move(first)),
+        congestion_(std::move(congestion)) {
+    if (!h_.is_outgoing()) Tune();  // incoming: connected already
   }
-  void on_connected() override { SetNoDelay(); }
+  void on_connected() override { Tune(); }
   // Our handshake is queued by now (both directions), so what the filter
   // sees starts at a message boundary. A fetcher lacks the block hashes of
   // the pieces it has not verified and rejects requests for them, which
@@ -180,7 +194,7 @@ class Peer final : public lt::peer_plugin {
     }
     return fetcher_;
   }
-  void SetNoDelay() { NoDelay(h_.local_endpoint(), h_.remote()); }
+  void Tune() { TuneSocket(h_.local_endpoint(), h_.remote(), *congestion_); }
   // BEP 6 reject_request: length 13, id 16, index, begin, length.
   void SendReject(lt::peer_request const& r) {
     char m[17];
@@ -200,22 +214,25 @@ class Peer final : public lt::peer_plugin {
   lt::peer_connection_handle h_;
   const PeerRole role_;
   std::shared_ptr<FirstCopies> first_;  // the origin's, else null
+  std::shared_ptr<const std::string> congestion_;  // empty: the system's
   int sharing_ = -1;                    // unknown until first needed
   FirstCopies::FetcherId fetcher_ = 0;  // while connected, if sharing
 };
 
 class PeerPlugin final : public lt::torrent_plugin {
  public:
-  PeerPlugin(PeerRole role, std::shared_ptr<FirstCopies> first)
-      : role_(role), first_(std::move(first)) {}
+  PeerPlugin(PeerRole role, std::shared_ptr<FirstCopies> first,
+             std::shared_ptr<const std::string> congestion)
+      : role_(role), first_(std::move(first)), congestion_(std::move(congestion)) {}
   std::shared_ptr<lt::peer_plugin> new_connection(
       lt::peer_connection_handle const& h) override {
-    return std::make_shared<Peer>(h, role_, first_);
+    return std::make_shared<Peer>(h, role_, first_, congestion_);
   }
 
  private:
   const PeerRole role_;
   std::shared_ptr<FirstCopies> first_;  // the origin's, else null
+  std::shared_ptr<const std::string> congestion_;
 };
 
 std::atomic<AlertLog> alert_log{nullptr};
@@ -282,7 +299,9 @@ void SetOriginSettings(lt::settings_pack& p) {
 }
 
 std::shared_ptr<const FirstCopyRule> AddPeerPlugin(
-    lt::add_torrent_params& atp, PeerRole role, double grace_s) {
+    lt::add_torrent_params& atp, PeerRole role, double grace_s,
+    const std::string& tcp_congestion) {
+  auto congestion = std::make_shared<const std::string>(tcp_congestion);
   std::shared_ptr<FirstCopyRule> first;
   if (role == PeerRole::kOrigin) {
     first = std::make_shared<FirstCopyRule>(
@@ -292,10 +311,39 @@ std::shared_ptr<const FirstCopyRule> AddPeerPlugin(
             std::chrono::duration<double>(grace_s)));
   }
   atp.extensions.push_back(
-      [role, first](lt::torrent_handle const&, lt::client_data_t) {
-        return std::make_shared<PeerPlugin>(role, first);
+      [role, first, congestion](lt::torrent_handle const&, lt::client_data_t) {
+        return std::make_shared<PeerPlugin>(role, first, congestion);
       });
   return first;
+}
+
+absl::Status CheckCongestion(const std::string& name) {
+  if (name.empty()) return absl::OkStatus();
+  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) {
+    return absl::InternalError(absl::StrFormat(
+        "--tcp-congestion %s: opening a TCP socket to try it: %s", name,
+        std::strerror(errno)));
+  }
+  const int rc = ::setsockopt(fd, IPPROTO_TCP, TCP_CONGESTION, name.data(),
+                              static_cast<socklen_t>(name.size()));
+  const int err = errno;
+  ::close(fd);
+  if (rc == 0) return absl::OkStatus();
+  std::string offered = "unknown";
+  if (std::FILE* f = std::fopen(
+          "/proc/sys/net/ipv4/tcp_available_congestion_control", "re")) {
+    char line[256] = {};
+    if (std::fgets(line, sizeof(line), f) != nullptr) {
+      offered = std::string(absl::StripTrailingAsciiWhitespace(line));
+    }
+    std::fclose(f);
+  }
+  return absl::InvalidArgumentError(absl::StrFormat(
+      "--tcp-congestion %s: the kernel refuses it (%s); it offers: %s (a "
+      "module may add one: modprobe tcp_%s; without CAP_NET_ADMIN only those "
+      "in net.ipv4.tcp_allowed_congestion_control)",
+      name, std::strerror(err), offered, name));
 }
 
 void ForgetPeers(lt::session& ses) {
