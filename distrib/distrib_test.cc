@@ -19,6 +19,7 @@
 
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/socket.h>
@@ -438,8 +439,29 @@ std::vector<std::string> CongestionOfConnections(int port) {
   return names;
 }
 
+// TCP_NOTSENT_LOWAT of this process's TCP sockets connected to `port`
+// (-1 where it cannot be read).
+std::vector<int> NotSentLowatOfSocketsTo(int port) {
+  std::vector<int> out;
+  for (int fd = 0; fd < 4096; ++fd) {
+    sockaddr_in peer{};
+    socklen_t len = sizeof(peer);
+    if (::getpeername(fd, reinterpret_cast<sockaddr*>(&peer), &len) != 0 ||
+        peer.sin_family != AF_INET || ntohs(peer.sin_port) != port) {
+      continue;
+    }
+    int v = -1;
+    socklen_t vlen = sizeof(v);
+    if (::getsockopt(fd, IPPROTO_TCP, TCP_NOTSENT_LOWAT, &v, &vlen) != 0) {
+      v = -1;
+    }
+    out.push_back(v);
+  }
+  return out;
+}
+
 // --tcp-congestion: both ends of the seed's and the fetch's connections use
-// it while the fetch runs (reno: built into every kernel, and no system's
+// it while the fetch runs, and the fetch's keeps its unsent queue short (reno: built into every kernel, and no system's
 // default here); a name the kernel does not offer fails the fetch at once,
 // naming those it offers, the workspace untouched.
 TEST_F(DistribTest, TcpCongestionOnEveryPeerConnection) {
@@ -460,8 +482,12 @@ TEST_F(DistribTest, TcpCongestionOnEveryPeerConnection) {
   o.listen = "127.0.0.1:0";
   o.tcp_congestion = "reno";
   std::vector<std::string> seen;
+  std::vector<int> lowat;
   o.progress = [&](uint64_t done) {
-    if (seen.empty() && done > 0) seen = CongestionOfConnections(port);
+    if (seen.empty() && done > 0) {
+      seen = CongestionOfConnections(port);
+      lowat = NotSentLowatOfSocketsTo(port);
+    }
   };
   auto r = Fetch(dst, t, o);
   ASSERT_TRUE(r.ok()) << r.status();
@@ -469,6 +495,8 @@ TEST_F(DistribTest, TcpCongestionOnEveryPeerConnection) {
   // The fetch's end and the seed's end of their one connection.
   EXPECT_EQ(seen, std::vector<std::string>({"reno", "reno"}))
       << absl::StrJoin(seen, " ");
+  // The fetch's socket keeps its unsent queue short (kNotSentLowat).
+  EXPECT_EQ(lowat, std::vector<int>({16 << 10})) << absl::StrJoin(lowat, " ");
   kill(seeder.pid, SIGTERM);  // no handler in the child: it just ends
   (void)Reap(seeder, kWaitMs);
 

@@ -55,8 +55,15 @@ bool SameEndpoint(const sockaddr_storage& sa, const lt::tcp::endpoint& ep) {
   return false;
 }
 
-// Sets TCP_NODELAY, and TCP_CONGESTION to `congestion` unless empty, on
-// this process's TCP socket connecting `local` to `remote`. libtorrent's
+// Unsent bytes a peer socket holds before it stops taking more: the
+// requests we send a peer queue behind the blocks we send it, so a host
+// whose uplink is full asks its peers late and falls behind on its
+// downloads (likely the stragglers of DISTRIBUTION.md's eighth session).
+constexpr int kNotSentLowat = 16 << 10;
+
+// Sets TCP_NODELAY, TCP_NOTSENT_LOWAT (kNotSentLowat), and TCP_CONGESTION
+// to `congestion` unless empty, on this process's TCP socket connecting
+// `local` to `remote`. libtorrent's
 // public API gives a connection's endpoints but not its descriptor, so the
 // descriptor is found by its endpoints (a connected socket's pair of them
 // is unique in the process).
@@ -81,6 +88,8 @@ void TuneSocket(const lt::tcp::endpoint& local,
     }
     const int one = 1;
     (void)::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+    (void)::setsockopt(fd, IPPROTO_TCP, TCP_NOTSENT_LOWAT, &kNotSentLowat,
+                       sizeof(kNotSentLowat));
     if (!congestion.empty()) {  // checked at the start (CheckCongestion)
       (void)::setsockopt(fd, IPPROTO_TCP, TCP_CONGESTION, congestion.data(),
                          static_cast<socklen_t>(congestion.size()));
@@ -283,12 +292,15 @@ lt::settings_pack Settings(const std::string& listen, int pieces) {
   // Loopback and LAN peers move hundreds of MB/s: let each connection keep
   // more bytes in flight than the defaults, tuned for the internet, allow.
   // libtorrent sizes each connection's send buffer from its upload rate
-  // (half a second of it) within these bounds. The floor stays small: a
-  // fetcher serving 7 others over a 40 Mbit/s link at 1 MiB each queued
-  // 1.5 s of blocks, and every request, the last pieces' included, waited
-  // behind that queue (docs/DISTRIBUTION.md, "Measured").
+  // (half a second of it) within these bounds. The floor stays small (one
+  // block; kNotSentLowat keeps the kernel's queue as short): what a
+  // connection has queued, the requests it sends that peer wait behind.
+  // At 1 MiB a fetcher serving 7 others over a 40 Mbit/s link queued 1.5 s
+  // of blocks; at 128 KiB, 16 fetchers on 10 Mbit/s links still took
+  // 1.24-1.32 x T1 against 1.20-1.23 at 16 KiB (docs/DISTRIBUTION.md,
+  // "Measured").
   p.set_int(lt::settings_pack::send_buffer_watermark, 8 << 20);
-  p.set_int(lt::settings_pack::send_buffer_low_watermark, 128 << 10);
+  p.set_int(lt::settings_pack::send_buffer_low_watermark, 16 << 10);
   p.set_int(lt::settings_pack::max_out_request_queue, 1500);
   p.set_int(lt::settings_pack::max_allowed_in_request_queue, 3000);
   return p;

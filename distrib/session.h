@@ -62,7 +62,8 @@ void SetFingerprint(lt::settings_pack& p, PeerRole role);
 // through: it turns Nagle's algorithm off on TCP connections (libtorrent
 // leaves it on, and a small message written before a block then holds the
 // block back until the peer's delayed ACK, 40 ms, while the request queue
-// is still short) and sets its congestion control if one is given, and
+// is still short), keeps its unsent kernel queue short (TCP_NOTSENT_LOWAT)
+// and sets its congestion control if one is given, and
 //   - kNoUpload: drops every request a peer sends;
 //   - kOrigin: sends each piece to one sharing fetcher only (the first to
 //     ask), and rejects (BEP 6) the others' requests for it while that
