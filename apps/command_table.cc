@@ -40,6 +40,8 @@ constexpr Command kCommands[] = {
     {kSetting, "--wait", "seconds", 1, false, -1, -1, SetWait},
     // Distribution settings (distrib_commands.h).
     {kSetting, "--listen", "ip:port", 1, false, -1, -1, Distrib<SetListen>},
+    {kSetting, "--tcp-congestion", "name", 1, false, -1, -1,
+     Distrib<SetTcpCongestion>},
     {kSetting, "--seconds", "s", 1, false, -1, -1, Distrib<SetSeconds>},
     {kSetting, "--peer", "ip:port", 1, false, -1, -1, Distrib<AddPeer>},
     {kSetting, "--keep", "file", 1, false, -1, -1, Distrib<SetKeep>},

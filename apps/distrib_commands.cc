@@ -51,6 +51,11 @@ absl::Status SetListen(DistribSettings& d, DistribArgs a) {
   return absl::OkStatus();
 }
 
+absl::Status SetTcpCongestion(DistribSettings& d, DistribArgs a) {
+  d.tcp_congestion = a[0];
+  return absl::OkStatus();
+}
+
 absl::Status SetSeconds(DistribSettings& d, DistribArgs a) {
   WK_ASSIGN_OR_RETURN(d.seconds, ParseSeconds(a[0], "--seconds"));
   return absl::OkStatus();
@@ -159,6 +164,7 @@ absl::Status SeedCommand(const DistribSettings& d, size_t threads,
   }
   distrib::SeedOptions o;
   if (!d.listen.empty()) o.listen = d.listen;
+  o.tcp_congestion = d.tcp_congestion;
   o.seconds = d.seconds;
   o.threads = threads;
   o.trackers = d.trackers;
@@ -182,16 +188,18 @@ absl::Status SeedCommand(const DistribSettings& d, size_t threads,
                                : " " + absl::StrJoin(companion_hashes, " ")));
   };
   WK_ASSIGN_OR_RETURN(distrib::SeedReport r, distrib::Seed(a[0], a[1], o));
-  absl::FPrintF(stderr,
-                "seed: uploaded %u bytes (%s, %.2f x the %s file) in %.1f s "
-                "(%s); refused %u requests of our fetchers (another was "
-                "passing the piece on), served %u to fetchers stuck on a piece\n",
-                r.uploaded, Mb(r.uploaded),
-                r.file_sz ? static_cast<double>(r.uploaded) /
-                                static_cast<double>(r.file_sz)
-                          : 0.0,
-                Mb(r.file_sz), r.seconds, MbPerS(r.uploaded, r.seconds),
-                r.refused, r.unstuck);
+  absl::FPrintF(
+      stderr,
+      "seed: uploaded %u bytes (%s, %.2f x the %s file) in %.1f s "
+      "(%s); refused %u requests of our fetchers (another was "
+      "passing the piece on), served %u to fetchers stuck on a piece and %u "
+      "as spare copies at the end\n",
+      r.uploaded, Mb(r.uploaded),
+      r.file_sz
+          ? static_cast<double>(r.uploaded) / static_cast<double>(r.file_sz)
+          : 0.0,
+      Mb(r.file_sz), r.seconds, MbPerS(r.uploaded, r.seconds), r.refused,
+      r.unstuck, r.spared);
   return printed;
 }
 
@@ -208,6 +216,7 @@ absl::Status FetchCommand(const DistribSettings& d, size_t threads,
   o.peers = d.peers;
   o.trackers = d.trackers;
   if (!d.listen.empty()) o.listen = d.listen;
+  o.tcp_congestion = d.tcp_congestion;
   o.timeout_s = d.timeout_s;
   o.deadline_s = d.deadline_s;
   o.upload = d.upload;

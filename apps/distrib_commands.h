@@ -21,6 +21,7 @@ namespace wk::apps {
 
 struct DistribSettings {
   std::string listen;              // empty: the command's default
+  std::string tcp_congestion;      // --tcp-congestion; empty: the system's
   double seconds = 0;              // seed / seed-after time, 0 = until stop
   std::vector<std::string> peers;  // --peer, in order
   std::vector<std::string> trackers;  // --tracker, in order
@@ -39,6 +40,7 @@ struct DistribSettings {
 using DistribArgs = std::span<char* const>;
 
 absl::Status SetListen(DistribSettings& d, DistribArgs a);
+absl::Status SetTcpCongestion(DistribSettings& d, DistribArgs a);
 absl::Status SetSeconds(DistribSettings& d, DistribArgs a);
 absl::Status AddPeer(DistribSettings& d, DistribArgs a);
 absl::Status SetKeep(DistribSettings& d, DistribArgs a);

@@ -57,6 +57,9 @@ Settings (apply to the commands after them):
                      identical outputs; a failed output is named, exit 1
   --listen IP:PORT   address later seed/fetch listen on (port 0 = any;
                      default seed 0.0.0.0:6881, fetch 0.0.0.0:0)
+  --tcp-congestion NAME
+                     TCP congestion control of later seeds' and fetches'
+                     peer connections (e.g. cubic; default: the system's)
   --peer IP:PORT     add a peer for later fetches (repeat for each peer)
   --timeout S        later fetches fail when no new piece arrived for S
                      seconds (default 60)

@@ -231,13 +231,14 @@ cmp -s "$tmp/d1.torrent" "$tmp/d2.torrent" && echo "ok   torrent-identical" || f
 check torrent-exists 1 "exists|EEXIST" -- torrent-create "$tmp/d1.ckpt" "$tmp/d1.torrent"
 check bad-timeout 2 "bad --timeout" -- --timeout x
 check fetch-no-peer 2 "no peer or tracker given" -- new d3 16M normal 0 600 fetch d3 "$tmp/d1.torrent" -
+check bad-congestion 2 "tcp-congestion no-such-cc: the kernel refuses it .*offers: .*reno" -- --tcp-congestion no-such-cc seed "$tmp/d1.torrent" "$tmp/d1.ckpt"
 out delete d3
 "$ctl" --listen 127.0.0.1:0 --seconds 60 seed "$tmp/d1.torrent" "$tmp/d1.ckpt" >"$tmp/seed.out" 2>&1 &
 seeder=$!
 # Waits (bounded) for the seeder's "seeding IP:PORT HASH" line.
 for _ in $(seq 1 300); do grep -q "^seeding" "$tmp/seed.out" && break; kill -0 $seeder 2>/dev/null || break; sleep 0.1; done
 peer=$(awk '/^seeding/ {print $2}' "$tmp/seed.out")
-check fetch 0 "^fetch d2: " -- new d2 16M normal 0 600 --peer "$peer" --timeout 30 fetch d2 "$tmp/d1.torrent" - verify d2
+check fetch 0 "^fetch d2: " -- new d2 16M normal 0 600 --peer "$peer" --timeout 30 --tcp-congestion reno fetch d2 "$tmp/d1.torrent" - verify d2
 expect_eq fetch-allocs "$(out query d2 | grep tag)" "$(out query d | grep tag)"
 kill $seeder; wait $seeder
 out delete d; out delete d2

@@ -66,6 +66,12 @@ struct SeedOptions {
   // Announce URLs of trackers (HTTP, UDP) to announce to: added to the
   // torrent's own, outside its info dict (the info-hash is unchanged).
   std::vector<std::string> trackers;
+  // TCP congestion control of every peer connection (TCP_CONGESTION, e.g.
+  // "cubic"); empty: the system's default. A swarm sends to each host from
+  // many peers at once, and a loss-agnostic default (BBR v1) into shallow
+  // buffers loses packets there (docs/DISTRIBUTION.md, "Measured"). Checked
+  // when the seed starts: a name the kernel does not offer fails it.
+  std::string tcp_congestion;
   // Further torrents of the same file served by the same session, on the
   // same port: e.g. the v1-only companion of a hybrid torrent, for clients
   // that cannot read the hybrid (docs/DISTRIBUTION.md). Each is checked in
@@ -84,9 +90,12 @@ struct SeedReport {
   // The first-copy rule (below): requests of our sharing fetchers refused
   // (another fetcher was getting the piece or could pass it on), and
   // requests served anyway because the fetcher was stuck on the piece
-  // (refused it for a while although a peer had announced it).
+  // (refused it for a while although a peer had announced it), and
+  // requests served as copies once the first pass was done, with the
+  // origin's link free and its upload near one copy.
   uint64_t refused = 0;
   uint64_t unstuck = 0;
+  uint64_t spared = 0;
 };
 
 // Seeds `file` (read-only, memory-mapped) under `torrent` (v2, hybrid or
@@ -120,6 +129,7 @@ struct FetchOptions {
   std::vector<std::string> peers;    // IP:PORT of each peer to use
   std::vector<std::string> trackers;  // as SeedOptions::trackers
   std::string listen = "0.0.0.0:0";  // for peers that connect to us
+  std::string tcp_congestion;        // as SeedOptions::tcp_congestion
   // A stall bound: the fetch fails when no new piece passed its check for
   // this long (the clock starts when the fetch does).
   double timeout_s = 60;

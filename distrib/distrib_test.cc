@@ -19,6 +19,7 @@
 
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/socket.h>
@@ -40,6 +41,7 @@
 #include <vector>
 
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "distrib/plain_session_testing.h"
 #include "distrib/torrent.h"
@@ -172,12 +174,14 @@ int ClosedPort() {
 // A seeder of `file` through `torrent` on a loopback port of its own choosing,
 // in a child process; its first line is the endpoint to dial.
 Child SpawnSeeder(const std::string& torrent, const std::string& file,
-                  size_t threads, uint64_t upload_rate) {
+                  size_t threads, uint64_t upload_rate,
+                  const std::string& tcp_congestion = "") {
   return Spawn([=](int out) {
     SeedOptions o;
     o.listen = "127.0.0.1:0";
     o.threads = threads;
     o.upload_rate = upload_rate;
+    o.tcp_congestion = tcp_congestion;
     o.ready = [out](const std::string& ep) { WriteLine(out, ep); };
     return Seed(torrent, file, o).ok() ? 0 : 1;
   });
@@ -407,6 +411,112 @@ TEST_F(DistribTest, NoPeerFailsWithinTimeoutUntouched) {
   EXPECT_FALSE(wksp_checkpt::IsWorkspaceReset(r.status()));
   EXPECT_LT(s, 2 + 5.0);  // the timeout, plus closing the session
   EXPECT_TRUE(Snap(dst) == before);
+}
+
+// The congestion control of every established TCP connection with `port`
+// at either end, as ss names it (both ends of a loopback connection are
+// listed): one name per connection end.
+std::vector<std::string> CongestionOfConnections(int port) {
+  std::vector<std::string> names;
+  std::ifstream avail("/proc/sys/net/ipv4/tcp_available_congestion_control");
+  std::vector<std::string> known(std::istream_iterator<std::string>(avail),
+                                 std::istream_iterator<std::string>{});
+  const std::string cmd = absl::StrFormat(
+      "ss -tinH state established '( sport = :%d or dport = :%d )' 2>&1",
+      port, port);
+  std::FILE* p = ::popen(cmd.c_str(), "r");
+  if (p == nullptr) return names;
+  char line[4096];
+  while (std::fgets(line, sizeof(line), p) != nullptr) {
+    for (absl::string_view word :
+         absl::StrSplit(line, absl::ByAnyChar(" \t\n"), absl::SkipEmpty())) {
+      if (std::find(known.begin(), known.end(), word) != known.end()) {
+        names.emplace_back(word);
+      }
+    }
+  }
+  ::pclose(p);
+  return names;
+}
+
+// TCP_NOTSENT_LOWAT of this process's TCP sockets connected to `port`
+// (-1 where it cannot be read).
+std::vector<int> NotSentLowatOfSocketsTo(int port) {
+  std::vector<int> out;
+  for (int fd = 0; fd < 4096; ++fd) {
+    sockaddr_in peer{};
+    socklen_t len = sizeof(peer);
+    if (::getpeername(fd, reinterpret_cast<sockaddr*>(&peer), &len) != 0 ||
+        peer.sin_family != AF_INET || ntohs(peer.sin_port) != port) {
+      continue;
+    }
+    int v = -1;
+    socklen_t vlen = sizeof(v);
+    if (::getsockopt(fd, IPPROTO_TCP, TCP_NOTSENT_LOWAT, &v, &vlen) != 0) {
+      v = -1;
+    }
+    out.push_back(v);
+  }
+  return out;
+}
+
+// --tcp-congestion: both ends of the seed's and the fetch's connections use
+// it while the fetch runs, and the fetch's keeps its unsent queue short (reno: built into every kernel, and no system's
+// default here); a name the kernel does not offer fails the fetch at once,
+// naming those it offers, the workspace untouched.
+TEST_F(DistribTest, TcpCongestionOnEveryPeerConnection) {
+  wksp::Wksp src = NewWksp("src");
+  FillRandom(src, 48, 21);
+  const Content want = Snap(src);
+  const std::string c = File(".ckpt"), t = File(".torrent");
+  ASSERT_TRUE(wksp_checkpt::Checkpt(src, c, {}).ok());
+  ASSERT_TRUE(CreateTorrent(c, t, 1).ok());
+  // 3 MB at 1 MB/s: about 3 s in which to look at the connections.
+  Child seeder = SpawnSeeder(t, c, 1, 1 << 20, "reno");
+  const std::string ep = ReadLine(seeder, kWaitMs);
+  ASSERT_FALSE(ep.empty());
+  const int port = std::atoi(ep.substr(ep.rfind(':') + 1).c_str());
+  wksp::Wksp dst = NewWksp("dst");
+  FetchOptions o;
+  o.peers = {ep};
+  o.listen = "127.0.0.1:0";
+  o.tcp_congestion = "reno";
+  std::vector<std::string> seen;
+  std::vector<int> lowat;
+  o.progress = [&](uint64_t done) {
+    if (seen.empty() && done > 0) {
+      seen = CongestionOfConnections(port);
+      lowat = NotSentLowatOfSocketsTo(port);
+    }
+  };
+  auto r = Fetch(dst, t, o);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_TRUE(Snap(dst) == want);
+  // The fetch's end and the seed's end of their one connection.
+  EXPECT_EQ(seen, std::vector<std::string>({"reno", "reno"}))
+      << absl::StrJoin(seen, " ");
+  // The fetch's socket keeps its unsent queue short (kNotSentLowat).
+  EXPECT_EQ(lowat, std::vector<int>({16 << 10})) << absl::StrJoin(lowat, " ");
+  kill(seeder.pid, SIGTERM);  // no handler in the child: it just ends
+  (void)Reap(seeder, kWaitMs);
+
+  wksp::Wksp other = NewWksp("other");
+  ASSERT_TRUE(other.Alloc(64, 999, 2).ok());
+  const Content before = Snap(other);
+  o.tcp_congestion = "no-such-cc";
+  o.progress = nullptr;
+  auto bad = Fetch(other, t, o);
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(bad.status().message().find("no-such-cc"), std::string::npos);
+  EXPECT_NE(bad.status().message().find("offers: "), std::string::npos)
+      << bad.status();
+  EXPECT_NE(bad.status().message().find("reno"), std::string::npos);
+  EXPECT_TRUE(Snap(other) == before);
+  SeedOptions so;
+  so.tcp_congestion = "no-such-cc";
+  EXPECT_EQ(Seed(t, c, so).status().code(),
+            absl::StatusCode::kInvalidArgument);
 }
 
 // A v1-only torrent (the companion for v1 clients): seed checks every

@@ -202,7 +202,7 @@ class Fetcher {
     // second before its first connection (a fifth of a fleet fetch at
     // 40 Mbit/s). A kept .part's re-check needs the torrent running.
     if (!resume_) atp.flags |= lt::torrent_flags::paused;
-    internal::AddPeerPlugin(atp, role);
+    internal::AddPeerPlugin(atp, role, 0, o_.tcp_congestion);
     // First the head and tail (the layout), nothing else until it is read.
     atp.piece_priorities.assign(pieces_, lt::dont_download);
     for (size_t p : HeadTailPieces()) {
@@ -850,6 +850,7 @@ absl::StatusOr<FetchReport> Fetch(wksp::Wksp& wksp, const std::string& torrent,
         "fetch: no peer or tracker given (--peer IP:PORT, once per peer, or "
         "--tracker URL)");
   }
+  WK_RETURN_IF_ERROR(internal::CheckCongestion(o.tcp_congestion));
   WK_ASSIGN_OR_RETURN(std::shared_ptr<lt::torrent_info> ti,
                       internal::LoadTorrent(torrent));
   if (!ti->v2()) [[unlikely]] {

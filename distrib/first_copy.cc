@@ -5,10 +5,11 @@
 namespace wk::distrib::internal {
 
 FirstCopyRule::FirstCopyRule(uint64_t file_bytes, uint64_t piece_bytes,
-                             Clock::duration grace)
+                             Clock::duration grace, double spare_share)
     : file_bytes_(file_bytes),
       piece_bytes_(piece_bytes),
       grace_(grace),
+      spare_share_(spare_share),
       pieces_(piece_bytes ? (file_bytes + piece_bytes - 1) / piece_bytes : 0) {}
 
 FirstCopyRule::Clock::duration FirstCopyRule::EndgameGrace(
@@ -35,9 +36,41 @@ uint32_t FirstCopyRule::BusyCap() const {
   return n > kMinBusy ? static_cast<uint32_t>(std::min(n, 1e6)) : kMinBusy;
 }
 
-void FirstCopyRule::CountRate(uint64_t bytes, Clock::time_point now) {
+void FirstCopyRule::Refill(Clock::time_point now) {
+  const double burst =
+      out_rate_ * std::chrono::duration<double>(kSpareBurst).count();
+  const double more =
+      out_rate_ * std::chrono::duration<double>(now - spare_at_).count();
+  spare_ = std::min(burst, spare_ + std::max(0.0, more));
+  spare_at_ = now;
+}
+
+bool FirstCopyRule::TakeSpare(FetcherId f, uint32_t bytes,
+                              Clock::time_point now) {
+  if (out_ < pieces_.size() || !(out_rate_ > 0) || !(spare_share_ > 0)) {
+    return false;
+  }
+  if (static_cast<double>(sent_bytes_ + spare_owed_ + bytes) >
+      (1 + spare_share_) * static_cast<double>(file_bytes_)) {
+    return false;
+  }
+  Refill(now);
+  if (spare_ <= 0) return false;
+  spare_ -= bytes;
+  spare_owed_ += bytes;
+  fetchers_[f].spare_owed += bytes;
+  spared_.fetch_add(1, std::memory_order_relaxed);
+  return true;
+}
+
+void FirstCopyRule::CountRate(uint64_t bytes, bool taken,
+                              Clock::time_point now) {
   if (sent_bytes_ == 0) first_sent_ = window_start_ = now;
   sent_bytes_ += bytes;
+  if (out_ == pieces_.size() && !taken) {
+    Refill(now);
+    spare_ -= static_cast<double>(bytes);
+  }
   window_bytes_ += bytes;
   const Clock::duration span = now - window_start_;
   if (span >= kRateWindow) {
@@ -72,6 +105,9 @@ void FirstCopyRule::Disconnect(FetcherId f, bool complete,
   if (--fe.live == 0) {
     --live_fetchers_;
     fe.gone = now;
+    // Its spare copies still granted went with its connections.
+    spare_owed_ -= fe.spare_owed;
+    fe.spare_owed = 0;
     // Its runs of refusals end with its last connection, not with one of
     // several.
     std::erase_if(streaks_,
@@ -94,11 +130,13 @@ bool FirstCopyRule::Held(const Piece& p, Clock::time_point now) const {
   return now - p.last < Grace(now);
 }
 
-bool FirstCopyRule::Request(FetcherId f, size_t piece, Clock::time_point now) {
+bool FirstCopyRule::Request(FetcherId f, size_t piece, Clock::time_point now,
+                            uint32_t bytes) {
   if (f == 0 || piece >= pieces_.size()) return true;
   Piece& p = pieces_[piece];
   if (p.owner != f) {
-    // Others have it to give: only a stuck fetcher gets a copy from us.
+    // Others have it to give: only a stuck fetcher gets a copy from us, or
+    // any, once every piece went out, while our link has room (TakeSpare).
     // (Announced, not delivered: an owner often gets some blocks of a piece
     // from peers, and the piece then never counts as delivered here.)
     if (p.announced && Held(p, now) && Stuck(f, piece, now)) {
@@ -110,6 +148,7 @@ bool FirstCopyRule::Request(FetcherId f, size_t piece, Clock::time_point now) {
     const bool capped = !FirstPassDone() && live_fetchers_ > 1 &&
                         fetchers_[f].busy >= BusyCap();
     if (capped || Held(p, now)) {
+      if (TakeSpare(f, bytes, now)) return true;
       rejected_.fetch_add(1, std::memory_order_relaxed);
       return false;
     }
@@ -146,15 +185,24 @@ FirstCopyRule::Clock::duration FirstCopyRule::StuckAfter(size_t fetchers) {
 
 void FirstCopyRule::Sent(FetcherId f, size_t piece, uint32_t bytes,
                          Clock::time_point now) {
-  CountRate(bytes, now);
-  if (f == 0 || piece >= pieces_.size()) return;
+  if (f == 0 || f >= fetchers_.size() || piece >= pieces_.size()) {
+    CountRate(bytes, false, now);
+    return;
+  }
   Piece& p = pieces_[piece];
+  Fetcher& fe = fetchers_[f];
+  // Not the owner's: a copy, a spare one while f has some granted (a copy
+  // for a stuck fetcher otherwise; either way the bytes are the same).
+  const bool spare = p.owner != f && fe.spare_owed >= bytes;
+  if (spare) fe.spare_owed -= bytes, spare_owed_ -= bytes;
+  CountRate(bytes, spare, now);
   if (p.owner != f) return;
   if (p.owed > 0 && --p.owed == 0) --fetchers_[f].busy;
   p.last = now;
   p.to_owner += bytes;
   if (!p.delivered && p.to_owner >= PieceBytes(piece)) {
     p.delivered = true;
+    MarkOut(p, now);
     if (++delivered_ == pieces_.size()) {
       // The origin's rate while its link was the bottleneck; what it sends
       // later (duplicates, when asked) says nothing about the link.
@@ -166,8 +214,11 @@ void FirstCopyRule::Sent(FetcherId f, size_t piece, uint32_t bytes,
 }
 
 void FirstCopyRule::Cancelled(FetcherId f, size_t piece) {
-  if (f == 0 || piece >= pieces_.size()) return;
+  if (f == 0 || f >= fetchers_.size() || piece >= pieces_.size()) return;
   Piece& p = pieces_[piece];
+  // A spare copy's cancel gives nothing back: the peer's CANCEL comes
+  // whether or not the block already went out, and a refund for one that
+  // did would let the origin send past its share.
   if (p.owner == f && p.owed > 0 && --p.owed == 0) --fetchers_[f].busy;
 }
 
@@ -176,7 +227,17 @@ void FirstCopyRule::Have(FetcherId f, size_t piece, Clock::time_point now) {
   streaks_.erase({f, piece});
   Piece& p = pieces_[piece];
   p.announced = true;
+  MarkOut(p, now);
   if (p.owner == f) p.last = now;  // it has it: the others get it from it
+}
+
+void FirstCopyRule::MarkOut(Piece& p, Clock::time_point now) {
+  if (p.out) return;
+  p.out = true;
+  if (++out_ != pieces_.size()) return;
+  const double secs = std::chrono::duration<double>(now - first_sent_).count();
+  out_rate_ = secs > 0 ? static_cast<double>(sent_bytes_) / secs : 0;
+  spare_ = 0, spare_at_ = now;
 }
 
 uint64_t FirstCopyRule::PieceBytes(size_t piece) const {

@@ -84,8 +84,8 @@ TEST(FirstCopyRule, OneOwnerWhileOwedThenForTheGrace) {
 }
 
 TEST(FirstCopyRule, EndgameShortensTheGrace) {
-  // 3 pieces, the last a half.
-  FirstCopyRule r(5 * kPiece / 2, kPiece, seconds(8));
+  // 3 pieces, the last a half; no spare copies (they would serve b early).
+  FirstCopyRule r(5 * kPiece / 2, kPiece, seconds(8), /*spare_share=*/0);
   const auto a = r.Connect("a"), b = r.Connect("b"), c = r.Connect("c");
   Clock::time_point t{};
   t = SendPiece(r, a, 0, t);
@@ -245,6 +245,113 @@ TEST(FirstCopyRule, AFetcherStuckOnAnAnnouncedPieceGetsACopy) {
   // b announcing the piece ends its run: a later one starts from zero.
   r.Have(b, 0, d1);
   EXPECT_FALSE(r.Request(b, 0, d1 + step));
+}
+
+// How many of f's requests for `piece` are served at `now` in a row (at
+// most 1000).
+uint64_t Served(FirstCopyRule& r, FirstCopyRule::FetcherId f, size_t piece,
+                Clock::time_point now) {
+  uint64_t n = 0;
+  while (n < 1000 && r.Request(f, piece, now)) ++n;
+  return n;
+}
+
+// Once every piece went out, requests the rule refuses are served as
+// copies at the origin's rate until then.
+TEST(FirstCopyRule, SpareCopiesOnceEveryPieceWentOut) {
+  constexpr size_t kPieces = 64;
+  FirstCopyRule r(kPieces * kPiece, kPiece, seconds(8));
+  const auto a = r.Connect("a"), b = r.Connect("b");
+  // a gets all but the last piece one block per ms (16 KiB/ms); b is
+  // refused them.
+  Clock::time_point t{};
+  for (size_t p = 0; p + 1 < kPieces; ++p) t = SendPiece(r, a, p, t);
+  EXPECT_FALSE(r.Request(b, 0, t));
+  // The last piece goes to a too but for a block (a had it from a peer),
+  // so it is out only once a announces it.
+  t = SendPiece(r, a, kPieces - 1, t, kPiece - kBlock);
+  EXPECT_FALSE(r.Request(b, 0, t));
+  r.Have(a, kPieces - 1, t);
+  EXPECT_FALSE(r.Request(b, 0, t));  // the bucket starts empty
+  EXPECT_EQ(r.spared(), 0u);
+  // 10 ms later: about 10 blocks' worth (the rate was 1023 blocks in
+  // 1022 ms), granted at once, however many ask.
+  t += milliseconds(10);
+  const uint64_t granted = Served(r, b, 0, t);
+  EXPECT_GE(granted, 10u);
+  EXPECT_LE(granted, 11u);
+  EXPECT_EQ(r.spared(), granted);
+  // Sending what was granted does not count twice: 10 ms on, as many.
+  for (uint64_t i = 0; i < granted; ++i) r.Sent(b, 0, kBlock, t);
+  t += milliseconds(10);
+  const uint64_t more = Served(r, b, 1, t);
+  EXPECT_GE(more, 10u);
+  EXPECT_LE(more, 11u);
+  // A cancel gives nothing back (the block may be out already).
+  r.Cancelled(b, 1);
+  r.Cancelled(b, 1);
+  EXPECT_EQ(Served(r, b, 1, t), 0u);
+  // Bursts are bounded: after a second idle, kSpareBurst of the rate.
+  t += seconds(1);
+  const uint64_t burst = Served(r, b, 2, t);
+  EXPECT_GE(burst, 50u);
+  EXPECT_LE(burst, 52u);
+  // a is still the owner; b's refusals were counted.
+  EXPECT_TRUE(r.Request(a, 2, t));
+  EXPECT_EQ(r.rejected(), 7u);  // after each run of grants and the cancels
+}
+
+// All the origin sends, granted spare copies included, stays within
+// kSpareShare more than the file.
+TEST(FirstCopyRule, SpareCopiesStayWithinTheShare) {
+  constexpr size_t kPieces = 16;
+  constexpr uint64_t kFile = kPieces * kPiece;
+  const auto bound =
+      static_cast<uint64_t>((1 + FirstCopyRule::kSpareShare) * kFile);
+  FirstCopyRule r(kFile, kPiece, seconds(8));
+  const auto a = r.Connect("a"), b = r.Connect("b");
+  Clock::time_point t{};
+  for (size_t p = 0; p < kPieces; ++p) t = SendPiece(r, a, p, t);
+  ASSERT_TRUE(r.FirstPassDone());
+  // a asks for piece 0 again (it stays a's while that block is owed).
+  // Granted and sent 10 ms at a time, until refused for 10 rounds in a row.
+  EXPECT_TRUE(r.Request(a, 0, t));
+  uint64_t sent = kFile;
+  for (int idle = 0, round = 0; idle < 10 && round < 1000; ++round) {
+    t += milliseconds(10);
+    const uint64_t n = Served(r, b, 0, t);
+    for (uint64_t i = 0; i < n; ++i) r.Sent(b, 0, kBlock, t);
+    sent += n * kBlock;
+    idle = n ? 0 : idle + 1;
+  }
+  EXPECT_LE(sent, bound);
+  EXPECT_GT(sent + kBlock, bound);
+  // Granted and not yet sent counts as sent.
+  FirstCopyRule q(kFile, kPiece, seconds(8));
+  const auto qa = q.Connect("a"), qb = q.Connect("b");
+  Clock::time_point u{};
+  for (size_t p = 0; p < kPieces; ++p) u = SendPiece(q, qa, p, u);
+  EXPECT_TRUE(q.Request(qa, 0, u));
+  uint64_t granted = 0;
+  for (int round = 0; round < 100; ++round) {
+    u += milliseconds(10);
+    granted += Served(q, qb, 0, u);
+  }
+  EXPECT_LE(kFile + granted * kBlock, bound);
+  EXPECT_GT(kFile + (granted + 1) * kBlock, bound);
+  // Those a closed connection took with it no longer count.
+  q.Disconnect(qb, /*complete=*/false, u);
+  EXPECT_EQ(q.Connect("b"), qb);
+  u += milliseconds(10);
+  EXPECT_TRUE(q.Request(qb, 0, u));
+  // A share of 0: no spare copies at all.
+  FirstCopyRule z(kFile, kPiece, seconds(8), /*spare_share=*/0);
+  const auto za = z.Connect("a"), zb = z.Connect("b");
+  Clock::time_point v{};
+  for (size_t p = 0; p < kPieces; ++p) v = SendPiece(z, za, p, v);
+  EXPECT_TRUE(z.Request(za, 0, v));
+  EXPECT_FALSE(z.Request(zb, 0, v + milliseconds(100)));
+  EXPECT_EQ(z.spared(), 0u);
 }
 
 TEST(FirstCopyRule, StuckAfterGrowsWithTheFetchers) {

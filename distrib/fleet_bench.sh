@@ -16,6 +16,8 @@
 # each host's MB sent and received since (host 0 is the origin), and
 # cpu.txt: each host's CPU seconds and the machine's busy core-seconds
 # over the swarm, then its share of the cores busy every 0.5 s;
+# FLEET_BENCH_CC=NAME passes --tcp-congestion NAME to the seed and every
+# fetch (the streams keep the system's);
 # FLEET_BENCH_CTL=PATH runs
 # that wksp_ctl instead of the one built beside this script (comparing
 # two builds back to back).
@@ -30,6 +32,8 @@ mbit=${1:-40} mb=${2:-24} mode=${3:-memory}
 shift $(($# < 3 ? $# : 3))
 ms=("$@")
 ((${#ms[@]})) || ms=(1 4 8)
+cc=()
+[[ -n "${FLEET_BENCH_CC:-}" ]] && cc=(--tcp-congestion "$FLEET_BENCH_CC")
 
 now() { date +%s.%N; }
 # wait_all SECONDS FILE...: until every FILE holds a fetch summary.
@@ -114,7 +118,7 @@ for m in "${ms[@]}"; do
   # The swarm.
   peers=()
   for ((i = 0; i < hosts; i++)); do peers+=(--peer "$(fleet_ip "$i"):6881"); done
-  fleet_bg 0 "$d/seed.log" "$ctl" --listen "$(fleet_ip 0):6881" seed \
+  fleet_bg 0 "$d/seed.log" "$ctl" "${cc[@]}" --listen "$(fleet_ip 0):6881" seed \
     "$d/src.torrent" "$d/src.ckpt"
   seed_pid=$FLEET_PID
   for ((i = 0; i < 600; i++)); do
@@ -144,7 +148,7 @@ for m in "${ms[@]}"; do
     # (The gate's own descriptor is closed first: it would keep the lock.)
     fleet_bg "$i" "$d/fetch$i.log" bash -c \
       'eval "exec $2>&-" && exec 9<"$1" && flock -s 9 && exec 9<&- &&
-       shift 2 && exec "$@"' _ "$d/gate" "$gate" "$ctl" "${peers[@]}" \
+       shift 2 && exec "$@"' _ "$d/gate" "$gate" "$ctl" "${cc[@]}" "${peers[@]}" \
       --listen "$(fleet_ip "$i"):6881" --timeout 60 --deadline 600 \
       "${extra[@]}" fetch src "$d/src.torrent" -
     logs+=("$d/fetch$i.log") fpids+=("$FLEET_PID")

@@ -48,12 +48,13 @@ absl::Status SeedLoop(lt::session& ses, std::vector<Served>& served,
     if (!announced) return absl::OkStatus();
     report.seconds =
         std::chrono::duration<double>(Clock::now() - start).count();
-    report.uploaded = report.refused = report.unstuck = 0;
+    report.uploaded = report.refused = report.unstuck = report.spared = 0;
     for (const Served& s : served) {
       report.uploaded += static_cast<uint64_t>(
           std::max<int64_t>(0, s.th.status({}).total_payload_upload));
       report.refused += s.first_copy->rejected();
       report.unstuck += s.first_copy->unstuck();
+      report.spared += s.first_copy->spared();
     }
     return absl::OkStatus();
   };
@@ -107,6 +108,7 @@ absl::Status SeedLoop(lt::session& ses, std::vector<Served>& served,
 absl::StatusOr<SeedReport> Seed(const std::string& torrent,
                                 const std::string& file,
                                 const SeedOptions& o) {
+  WK_RETURN_IF_ERROR(internal::CheckCongestion(o.tcp_congestion));
   std::vector<std::string> paths = {torrent};
   paths.insert(paths.end(), o.companions.begin(), o.companions.end());
   std::vector<std::shared_ptr<lt::torrent_info>> tis;
@@ -175,8 +177,9 @@ absl::StatusOr<SeedReport> Seed(const std::string& torrent,
       if (o.super_seed) atp.flags |= lt::torrent_flags::super_seeding;
       // Each torrent its own first-copy rule: our fetchers join v2 and
       // hybrid swarms only, so on a v1-only companion it never applies.
-      auto rule = internal::AddPeerPlugin(
-          atp, internal::PeerRole::kOrigin, o.first_copy_grace_s);
+      auto rule =
+          internal::AddPeerPlugin(atp, internal::PeerRole::kOrigin,
+                                  o.first_copy_grace_s, o.tcp_congestion);
       lt::error_code ec;
       lt::torrent_handle th = ses.add_torrent(std::move(atp), ec);
       if (ec) {

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <cerrno>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -15,6 +16,7 @@
 #include <string>
 #include <utility>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_format.h"
 #include "distrib/distrib.h"
@@ -53,11 +55,21 @@ bool SameEndpoint(const sockaddr_storage& sa, const lt::tcp::endpoint& ep) {
   return false;
 }
 
-// Sets TCP_NODELAY on this process's TCP socket connecting `local` to
-// `remote`. libtorrent's public API gives a connection's endpoints but not
-// its descriptor, so the descriptor is found by its endpoints (a connected
-// socket's pair of them is unique in the process).
-void NoDelay(const lt::tcp::endpoint& local, const lt::tcp::endpoint& remote) {
+// Unsent bytes a peer socket holds before it stops taking more: the
+// requests we send a peer queue behind the blocks we send it, so a host
+// whose uplink is full asks its peers late and falls behind on its
+// downloads (likely the stragglers of DISTRIBUTION.md's eighth session).
+constexpr int kNotSentLowat = 16 << 10;
+
+// Sets TCP_NODELAY, TCP_NOTSENT_LOWAT (kNotSentLowat), and TCP_CONGESTION
+// to `congestion` unless empty, on this process's TCP socket connecting
+// `local` to `remote`. libtorrent's
+// public API gives a connection's endpoints but not its descriptor, so the
+// descriptor is found by its endpoints (a connected socket's pair of them
+// is unique in the process).
+void TuneSocket(const lt::tcp::endpoint& local,
+                const lt::tcp::endpoint& remote,
+                const std::string& congestion) {
   DIR* d = ::opendir("/proc/self/fd");
   if (d == nullptr) return;
   while (dirent* e = ::readdir(d)) {
@@ -76,6 +88,12 @@ void NoDelay(const lt::tcp::endpoint& local, const lt::tcp::endpoint& remote) {
     }
     const int one = 1;
     (void)::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+    (void)::setsockopt(fd, IPPROTO_TCP, TCP_NOTSENT_LOWAT, &kNotSentLowat,
+                       sizeof(kNotSentLowat));
+    if (!congestion.empty()) {  // checked at the start (CheckCongestion)
+      (void)::setsockopt(fd, IPPROTO_TCP, TCP_CONGESTION, congestion.data(),
+                         static_cast<socklen_t>(congestion.size()));
+    }
     break;
   }
   ::closedir(d);
@@ -101,18 +119,23 @@ bool IsSharingFetcher(const lt::peer_connection_handle& h) {
                      sizeof(kSharingPrefix) - 1) == 0;
 }
 
-// Turns Nagle off once the connection is up (an outgoing one is not
-// connected yet when the plugin is created); unless serving, drops
+// Turns Nagle off and sets the congestion control once the connection is
+// up (an outgoing one is not connected yet when the plugin is created);
+// unless serving, drops
 // requests; at the origin, applies the first-copy rule (first_copy.h); at a
 // fetcher, sends its hash rejects through the RejectFilter.
 class Peer final : public lt::peer_plugin {
  public:
   Peer(lt::peer_connection_handle h, PeerRole role,
-       std::shared_ptr<FirstCopies> first)
-      : h_(std::move(h)), role_(role), first_(std::move(first)) {
-    if (!h_.is_outgoing()) SetNoDelay();  // incoming: connected already
+       std::shared_ptr<FirstCopies> first,
+       std::shared_ptr<const std::string> congestion)
+      : h_(std::move(h)),
+        role_(role),
+        first_(std::move(first)),
+        congestion_(std::move(congestion)) {
+    if (!h_.is_outgoing()) Tune();  // incoming: connected already
   }
-  void on_connected() override { SetNoDelay(); }
+  void on_connected() override { Tune(); }
   // Our handshake is queued by now (both directions), so what the filter
   // sees starts at a message boundary. A fetcher lacks the block hashes of
   // the pieces it has not verified and rejects requests for them, which
@@ -139,7 +162,10 @@ class Peer final : public lt::peer_plugin {
   bool on_request(lt::peer_request const& r) override {
     if (role_ == PeerRole::kNoUpload) return true;
     if (Fetcher() == 0) return false;  // served as any client is
-    if (first_->Request(fetcher_, Index(r.piece), Clock::now())) return false;
+    if (first_->Request(fetcher_, Index(r.piece), Clock::now(),
+                        static_cast<uint32_t>(r.length))) {
+      return false;
+    }
     // Another sharing fetcher has it or is getting it: ask it instead.
     SendReject(r);
     return true;
@@ -177,7 +203,7 @@ class Peer final : public lt::peer_plugin {
     }
     return fetcher_;
   }
-  void SetNoDelay() { NoDelay(h_.local_endpoint(), h_.remote()); }
+  void Tune() { TuneSocket(h_.local_endpoint(), h_.remote(), *congestion_); }
   // BEP 6 reject_request: length 13, id 16, index, begin, length.
   void SendReject(lt::peer_request const& r) {
     char m[17];
@@ -197,22 +223,25 @@ class Peer final : public lt::peer_plugin {
   lt::peer_connection_handle h_;
   const PeerRole role_;
   std::shared_ptr<FirstCopies> first_;  // the origin's, else null
+  std::shared_ptr<const std::string> congestion_;  // empty: the system's
   int sharing_ = -1;                    // unknown until first needed
   FirstCopies::FetcherId fetcher_ = 0;  // while connected, if sharing
 };
 
 class PeerPlugin final : public lt::torrent_plugin {
  public:
-  PeerPlugin(PeerRole role, std::shared_ptr<FirstCopies> first)
-      : role_(role), first_(std::move(first)) {}
+  PeerPlugin(PeerRole role, std::shared_ptr<FirstCopies> first,
+             std::shared_ptr<const std::string> congestion)
+      : role_(role), first_(std::move(first)), congestion_(std::move(congestion)) {}
   std::shared_ptr<lt::peer_plugin> new_connection(
       lt::peer_connection_handle const& h) override {
-    return std::make_shared<Peer>(h, role_, first_);
+    return std::make_shared<Peer>(h, role_, first_, congestion_);
   }
 
  private:
   const PeerRole role_;
   std::shared_ptr<FirstCopies> first_;  // the origin's, else null
+  std::shared_ptr<const std::string> congestion_;
 };
 
 std::atomic<AlertLog> alert_log{nullptr};
@@ -263,12 +292,15 @@ lt::settings_pack Settings(const std::string& listen, int pieces) {
   // Loopback and LAN peers move hundreds of MB/s: let each connection keep
   // more bytes in flight than the defaults, tuned for the internet, allow.
   // libtorrent sizes each connection's send buffer from its upload rate
-  // (half a second of it) within these bounds. The floor stays small: a
-  // fetcher serving 7 others over a 40 Mbit/s link at 1 MiB each queued
-  // 1.5 s of blocks, and every request, the last pieces' included, waited
-  // behind that queue (docs/DISTRIBUTION.md, "Measured").
+  // (half a second of it) within these bounds. The floor stays small (one
+  // block; kNotSentLowat keeps the kernel's queue as short): what a
+  // connection has queued, the requests it sends that peer wait behind.
+  // At 1 MiB a fetcher serving 7 others over a 40 Mbit/s link queued 1.5 s
+  // of blocks; at 128 KiB, 16 fetchers on 10 Mbit/s links still took
+  // 1.24-1.32 x T1 against 1.20-1.23 at 16 KiB (docs/DISTRIBUTION.md,
+  // "Measured").
   p.set_int(lt::settings_pack::send_buffer_watermark, 8 << 20);
-  p.set_int(lt::settings_pack::send_buffer_low_watermark, 128 << 10);
+  p.set_int(lt::settings_pack::send_buffer_low_watermark, 16 << 10);
   p.set_int(lt::settings_pack::max_out_request_queue, 1500);
   p.set_int(lt::settings_pack::max_allowed_in_request_queue, 3000);
   return p;
@@ -279,7 +311,9 @@ void SetOriginSettings(lt::settings_pack& p) {
 }
 
 std::shared_ptr<const FirstCopyRule> AddPeerPlugin(
-    lt::add_torrent_params& atp, PeerRole role, double grace_s) {
+    lt::add_torrent_params& atp, PeerRole role, double grace_s,
+    const std::string& tcp_congestion) {
+  auto congestion = std::make_shared<const std::string>(tcp_congestion);
   std::shared_ptr<FirstCopyRule> first;
   if (role == PeerRole::kOrigin) {
     first = std::make_shared<FirstCopyRule>(
@@ -289,10 +323,39 @@ std::shared_ptr<const FirstCopyRule> AddPeerPlugin(
             std::chrono::duration<double>(grace_s)));
   }
   atp.extensions.push_back(
-      [role, first](lt::torrent_handle const&, lt::client_data_t) {
-        return std::make_shared<PeerPlugin>(role, first);
+      [role, first, congestion](lt::torrent_handle const&, lt::client_data_t) {
+        return std::make_shared<PeerPlugin>(role, first, congestion);
       });
   return first;
+}
+
+absl::Status CheckCongestion(const std::string& name) {
+  if (name.empty()) return absl::OkStatus();
+  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) {
+    return absl::InternalError(absl::StrFormat(
+        "--tcp-congestion %s: opening a TCP socket to try it: %s", name,
+        std::strerror(errno)));
+  }
+  const int rc = ::setsockopt(fd, IPPROTO_TCP, TCP_CONGESTION, name.data(),
+                              static_cast<socklen_t>(name.size()));
+  const int err = errno;
+  ::close(fd);
+  if (rc == 0) return absl::OkStatus();
+  std::string offered = "unknown";
+  if (std::FILE* f = std::fopen(
+          "/proc/sys/net/ipv4/tcp_available_congestion_control", "re")) {
+    char line[256] = {};
+    if (std::fgets(line, sizeof(line), f) != nullptr) {
+      offered = std::string(absl::StripTrailingAsciiWhitespace(line));
+    }
+    std::fclose(f);
+  }
+  return absl::InvalidArgumentError(absl::StrFormat(
+      "--tcp-congestion %s: the kernel refuses it (%s); it offers: %s (a "
+      "module may add one: modprobe tcp_%s; without CAP_NET_ADMIN only those "
+      "in net.ipv4.tcp_allowed_congestion_control)",
+      name, std::strerror(err), offered, name));
 }
 
 void ForgetPeers(lt::session& ses) {

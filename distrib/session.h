@@ -62,7 +62,8 @@ void SetFingerprint(lt::settings_pack& p, PeerRole role);
 // through: it turns Nagle's algorithm off on TCP connections (libtorrent
 // leaves it on, and a small message written before a block then holds the
 // block back until the peer's delayed ACK, 40 ms, while the request queue
-// is still short), and
+// is still short), keeps its unsent kernel queue short (TCP_NOTSENT_LOWAT)
+// and sets its congestion control if one is given, and
 //   - kNoUpload: drops every request a peer sends;
 //   - kOrigin: sends each piece to one sharing fetcher only (the first to
 //     ask), and rejects (BEP 6) the others' requests for it while that
@@ -76,8 +77,16 @@ void SetFingerprint(lt::settings_pack& p, PeerRole role);
 // Returns, for kOrigin, its first-copy rule, whose counts (rejected(),
 // unstuck()) any thread may read while libtorrent applies it; null for the
 // other roles.
+// tcp_congestion: the congestion control set on each connection (empty:
+// the system's; CheckCongestion first).
 std::shared_ptr<const FirstCopyRule> AddPeerPlugin(
-    lt::add_torrent_params& atp, PeerRole role, double grace_s = 0);
+    lt::add_torrent_params& atp, PeerRole role, double grace_s = 0,
+    const std::string& tcp_congestion = "");
+
+// OK if TCP connections can use the congestion control `name` (empty: the
+// system's default, always); else InvalidArgument naming it, the kernel's
+// reason and the ones it offers.
+absl::Status CheckCongestion(const std::string& name);
 
 // Disconnects every peer of the session's torrents and forgets them, bans
 // included, so that the peers dialled next start afresh. It goes through an
