@@ -63,10 +63,9 @@ constexpr int kNotSentLowat = 16 << 10;
 
 // Sets TCP_NODELAY, TCP_NOTSENT_LOWAT (kNotSentLowat), and TCP_CONGESTION
 // to `congestion` unless empty, on this process's TCP socket connecting
-// `local` to `remote`. libtorrent's
-// public API gives a connection's endpoints but not its descriptor, so the
-// descriptor is found by its endpoints (a connected socket's pair of them
-// is unique in the process).
+// `local` to `remote`. libtorrent's public API gives a connection's
+// endpoints but not its descriptor, so the descriptor is found by its
+// endpoints (a connected socket's pair of them is unique in the process).
 void TuneSocket(const lt::tcp::endpoint& local,
                 const lt::tcp::endpoint& remote,
                 const std::string& congestion) {
@@ -119,9 +118,8 @@ bool IsSharingFetcher(const lt::peer_connection_handle& h) {
                      sizeof(kSharingPrefix) - 1) == 0;
 }
 
-// Turns Nagle off and sets the congestion control once the connection is
-// up (an outgoing one is not connected yet when the plugin is created);
-// unless serving, drops
+// Tunes the socket (TuneSocket) once the connection is up (an outgoing one
+// is not connected yet when the plugin is created); unless serving, drops
 // requests; at the origin, applies the first-copy rule (first_copy.h); at a
 // fetcher, sends its hash rejects through the RejectFilter.
 class Peer final : public lt::peer_plugin {
