@@ -201,8 +201,8 @@ void FirstCopyRule::Sent(FetcherId f, size_t piece, uint32_t bytes,
   p.last = now;
   p.to_owner += bytes;
   if (!p.delivered && p.to_owner >= PieceBytes(piece)) {
+    if (!p.announced) CountOut(now);
     p.delivered = true;
-    MarkOut(p, now);
     if (++delivered_ == pieces_.size()) {
       // The origin's rate while its link was the bottleneck; what it sends
       // later (duplicates, when asked) says nothing about the link.
@@ -226,14 +226,12 @@ void FirstCopyRule::Have(FetcherId f, size_t piece, Clock::time_point now) {
   if (f == 0 || piece >= pieces_.size()) return;
   streaks_.erase({f, piece});
   Piece& p = pieces_[piece];
+  if (!p.announced && !p.delivered) CountOut(now);
   p.announced = true;
-  MarkOut(p, now);
   if (p.owner == f) p.last = now;  // it has it: the others get it from it
 }
 
-void FirstCopyRule::MarkOut(Piece& p, Clock::time_point now) {
-  if (p.out) return;
-  p.out = true;
+void FirstCopyRule::CountOut(Clock::time_point now) {
   if (++out_ != pieces_.size()) return;
   const double secs = std::chrono::duration<double>(now - first_sent_).count();
   out_rate_ = secs > 0 ? static_cast<double>(sent_bytes_) / secs : 0;

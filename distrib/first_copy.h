@@ -175,7 +175,6 @@ class FirstCopyRule {
     uint64_t to_owner = 0;  // bytes of it sent to the current owner
     bool delivered = false;  // once sent in full to an owner (sticky)
     bool announced = false;  // a sharing fetcher announced it (sticky)
-    bool out = false;        // delivered or announced (sticky)
   };
   struct Fetcher {
     int live = 0;            // open connections
@@ -195,9 +194,10 @@ class FirstCopyRule {
   bool TakeSpare(FetcherId f, uint32_t bytes, Clock::time_point now);
   // The bucket refilled up to `now` at out_rate_, within kSpareBurst of it.
   void Refill(Clock::time_point now);
-  // p is delivered or announced: once every piece is, the origin has
-  // nothing left that only it can give.
-  void MarkOut(Piece& p, Clock::time_point now);
+  // A piece neither delivered nor announced before is now one or the
+  // other (it has gone out): once every piece has, the origin has nothing
+  // left that only it can give.
+  void CountOut(Clock::time_point now);
   // Block bytes sent, for the recent rate and (unless taken already, as a
   // spare copy's were) the spare bucket.
   void CountRate(uint64_t bytes, bool taken, Clock::time_point now);
