@@ -16,8 +16,12 @@
 # each host's MB sent and received since (host 0 is the origin), and
 # cpu.txt: each host's CPU seconds and the machine's busy core-seconds
 # over the swarm, then its share of the cores busy every 0.5 s;
+# qdisc.txt: each host's packets sent and dropped by its uplink's and
+# its downlink's tbf over the swarm (a drop at the uplink is a sender
+# overrunning its own link; TCP sends the packet again);
 # FLEET_BENCH_CC=NAME passes --tcp-congestion NAME to the seed and every
-# fetch (the streams keep the system's);
+# fetch (the streams keep the system's), FLEET_BENCH_CC_SEED=NAME to the
+# seed alone (overriding FLEET_BENCH_CC there);
 # FLEET_BENCH_CTL=PATH runs
 # that wksp_ctl instead of the one built beside this script (comparing
 # two builds back to back).
@@ -34,8 +38,22 @@ ms=("$@")
 ((${#ms[@]})) || ms=(1 4 8)
 cc=()
 [[ -n "${FLEET_BENCH_CC:-}" ]] && cc=(--tcp-congestion "$FLEET_BENCH_CC")
+seed_cc=("${cc[@]}")
+[[ -n "${FLEET_BENCH_CC_SEED:-}" ]] &&
+  seed_cc=(--tcp-congestion "$FLEET_BENCH_CC_SEED")
 
 now() { date +%s.%N; }
+# qdisc_counts: per host "I UP_PKTS UP_DROPS DOWN_PKTS DOWN_DROPS", the
+# counters of its uplink's tbf (in its namespace) and its downlink's (the
+# router's port to it) since the fleet was set up.
+qdisc_counts() {
+  local i pat='s/.*Sent [0-9]+ bytes ([0-9]+) pkt \(dropped ([0-9]+).*/\1 \2/p'
+  for ((i = 0; i < FLEET_HOSTS; i++)); do
+    echo "$i $(ip netns exec "${FLEET_NS}h$i" tc -s qdisc show dev eth0 |
+      sed -nE "$pat") $(ip netns exec "${FLEET_NS}r" tc -s qdisc show \
+      dev "h$i" | sed -nE "$pat")"
+  done
+}
 # wait_all SECONDS FILE...: until every FILE holds a fetch summary.
 wait_all() {
   local limit=$1 f i done_all; shift
@@ -118,7 +136,7 @@ for m in "${ms[@]}"; do
   # The swarm.
   peers=()
   for ((i = 0; i < hosts; i++)); do peers+=(--peer "$(fleet_ip "$i"):6881"); done
-  fleet_bg 0 "$d/seed.log" "$ctl" "${cc[@]}" --listen "$(fleet_ip 0):6881" seed \
+  fleet_bg 0 "$d/seed.log" "$ctl" "${seed_cc[@]}" --listen "$(fleet_ip 0):6881" seed \
     "$d/src.torrent" "$d/src.ckpt"
   seed_pid=$FLEET_PID
   for ((i = 0; i < 600; i++)); do
@@ -159,7 +177,9 @@ for m in "${ms[@]}"; do
     sleep 0.05
   done
   t0=$(now)
-  [[ -n "${FLEET_BENCH_LOGS:-}" ]] && stat0=$(head -n 1 /proc/stat)
+  if [[ -n "${FLEET_BENCH_LOGS:-}" ]]; then
+    stat0=$(head -n 1 /proc/stat) qdisc0=$(qdisc_counts)
+  fi
   flock -u "$gate" && exec {gate}>&-  # every fetch starts
   if wait_all 600 "${logs[@]}"; then
     tsw=$(echo "$(now) - $t0" | bc -l)
@@ -203,12 +223,16 @@ for m in "${ms[@]}"; do
       { printf "%.2f", $1 - t0
         for (i = 2; i <= NF; i++) printf " %.2f", ($i - b[i]) / 1e6
         print "" }' "$d/trace.raw" >"$d/traffic.txt"
+    { echo "# host uplink_sent uplink_dropped downlink_sent downlink_dropped (packets)"
+      paste -d ' ' <(echo "$qdisc0") <(qdisc_counts) |
+        awk '{ print $1, $7 - $2, $8 - $3, $9 - $4, $10 - $5 }'
+    } >"$d/qdisc.txt"
   fi
   for p in "${fpids[@]}"; do kill -TERM "$p" 2>/dev/null; wait "$p"; done
   kill -TERM "$seed_pid"; wait "$seed_pid"
   if [[ -n "${FLEET_BENCH_LOGS:-}" ]]; then
-    mkdir -p "$FLEET_BENCH_LOGS/$m" && cp "$d"/seed.log "$d"/fetch*.log "$d"/traffic.txt "$d"/cpu.txt \
-      "$FLEET_BENCH_LOGS/$m/"
+    mkdir -p "$FLEET_BENCH_LOGS/$m" && cp "$d"/seed.log "$d"/fetch*.log \
+      "$d"/traffic.txt "$d"/cpu.txt "$d"/qdisc.txt "$FLEET_BENCH_LOGS/$m/"
   fi
   up=$(sed -nE 's/^seed: uploaded ([0-9]+) bytes.*/\1/p' "$d/seed.log")
   printf '%-4s %-8s %-8.2f %-14.2f %-14s %-8.2f\n' "$m" "$mode" "$t1" \
