@@ -13,9 +13,9 @@
 # FLEET_BENCH_T1=SECONDS skips the streaming runs and takes that T1;
 # FLEET_BENCH_LOGS=DIR keeps each M's seed and fetch logs in DIR/M, with
 # traffic.txt: every 0.1 s of the swarm, the seconds since its start and
-# each host's MB sent and received since (host 0 is the origin), and
+# each host's MB sent and received since (host 0 is the origin),
 # cpu.txt: each host's CPU seconds and the machine's busy core-seconds
-# over the swarm, then its share of the cores busy every 0.5 s;
+# over the swarm, then its share of the cores busy every 0.5 s, and
 # qdisc.txt: each host's packets sent and dropped by its uplink's and
 # its downlink's tbf over the swarm (a drop at the uplink is a sender
 # overrunning its own link; TCP sends the packet again);
