@@ -176,10 +176,10 @@ for m in "${ms[@]}"; do
     (($(grep -c -- "-> FLOCK.*:$gate_ino " /proc/locks) >= m)) && break
     sleep 0.05
   done
+  # The counters first: reading them takes a process or two per link.
+  [[ -n "${FLEET_BENCH_LOGS:-}" ]] && qdisc0=$(qdisc_counts)
   t0=$(now)
-  if [[ -n "${FLEET_BENCH_LOGS:-}" ]]; then
-    stat0=$(head -n 1 /proc/stat) qdisc0=$(qdisc_counts)
-  fi
+  [[ -n "${FLEET_BENCH_LOGS:-}" ]] && stat0=$(head -n 1 /proc/stat)
   flock -u "$gate" && exec {gate}>&-  # every fetch starts
   if wait_all 600 "${logs[@]}"; then
     tsw=$(echo "$(now) - $t0" | bc -l)
