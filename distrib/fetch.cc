@@ -26,6 +26,7 @@
 #include "distrib/distrib.h"
 #include "distrib/region_disk.h"
 #include "distrib/repick.h"
+#include "distrib/request_queue.h"
 #include "distrib/session.h"
 #include "io/fd.h"
 #include "io/mmio.h"
@@ -181,6 +182,10 @@ class Fetcher {
     } else {
       sp_settings.set_int(lt::settings_pack::unchoke_slots_limit, 0);
     }
+    sp_settings.set_int(lt::settings_pack::request_queue_time,
+                        internal::RequestQueueSeconds(o_.tcp_congestion));
+    sp_settings.set_int(lt::settings_pack::request_queue_time,
+                        internal::RequestQueueSeconds(o_.tcp_congestion));
     // The torrent "finishes" each time every asked-for piece is in, which
     // would close the connections to seeders (nothing left to want) just
     // before the next frames are asked for.
