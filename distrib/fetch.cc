@@ -182,8 +182,7 @@ class Fetcher {
     } else {
       sp_settings.set_int(lt::settings_pack::unchoke_slots_limit, 0);
     }
-    sp_settings.set_int(lt::settings_pack::request_queue_time,
-                        internal::RequestQueueSeconds(o_.tcp_congestion));
+    // Shallower where the connections use BBR (request_queue.h).
     sp_settings.set_int(lt::settings_pack::request_queue_time,
                         internal::RequestQueueSeconds(o_.tcp_congestion));
     // The torrent "finishes" each time every asked-for piece is in, which
